@@ -1,0 +1,61 @@
+"""The `plantagent` command line: one argparse tree, one module per command group.
+
+Each module in COMMAND_MODULES exposes ``register(subparsers)``, adding its commands with
+``set_defaults(handler=...)``. A handler takes the parsed arguments and returns the exit
+code. Errors of ours are printed with their fix; anything else is a bug and shows its
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from agent.errors import PlantAgentError, UsageError
+
+#: Command groups, in the order `plantagent --help` lists them.
+COMMAND_MODULES = [
+    "agent.cli.config_cmd",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (also used by tests)."""
+    parser = argparse.ArgumentParser(
+        prog="plantagent",
+        description="On-prem industrial AI agent: OPC UA, digital twin, local LLM.",
+    )
+    parser.add_argument(
+        "--config", type=str, default=None, help="TOML settings file (default: site file)"
+    )
+    parser.add_argument("--home", type=str, default=None, help="site directory")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except PlantAgentError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.fix:
+            print(f"  fix: {exc.fix}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

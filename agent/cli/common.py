@@ -1,0 +1,46 @@
+"""Helpers shared by the command modules: settings from flags, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from agent.settings import Settings, load_settings
+
+
+def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
+    """Build the settings from the global flags plus command-specific overrides."""
+    if getattr(args, "home", None):
+        overrides["home"] = Path(args.home)
+    config = Path(args.config) if getattr(args, "config", None) else None
+    return load_settings(config, **overrides)
+
+
+def nested(section: str, **values: Any) -> dict[str, Any]:
+    """An override for one settings section, skipping values left unset (None)."""
+    kept = {k: v for k, v in values.items() if v is not None}
+    return {section: kept} if kept else {}
+
+
+def print_json(value: Any) -> None:
+    """Print a value (pydantic models included) as indented JSON on stdout."""
+    if isinstance(value, BaseModel):
+        text = value.model_dump_json(indent=2)
+    else:
+        text = json.dumps(_plain(value), indent=2, default=str)
+    sys.stdout.write(text + "\n")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,2 @@
+"""The agent loop: one constrained step at a time, policy-gated tools, cited evidence,
+grounded answers."""

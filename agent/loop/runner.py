@@ -1,0 +1,372 @@
+"""The agent loop: the model proposes one action at a time, the system decides and acts.
+
+Per step: the model emits one JSON action constrained by the step schema (a tool call
+with catalog-enum arguments, a final answer citing evidence ids, or "cannot answer");
+the policy gate allows or refuses a tool call; the tool runs with a timeout; its result
+becomes evidence with an id; every part is audited. A final answer is grounding-checked
+against the evidence it cites before anyone sees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.errors import ModelError, ToolError, UsageError
+from agent.llm.base import ChatMessage, ChatModel, StepResult, astep
+from agent.loop.answer import AgentAnswer, StepRecord, Timings, UnsupportedClaim
+from agent.loop.audit_port import AuditSink
+from agent.loop.events import AgentEvent, EventCallback, ignore
+from agent.loop.evidence import Evidence, EvidenceLog, compact_json
+from agent.loop.grounding import check_grounding
+from agent.loop.policy_gate import PolicyGate
+from agent.loop.prefix import render_prefix
+from agent.loop.step_schema import step_schema
+from tools.context import ToolContext
+from tools.opcua.catalog import Catalog
+from tools.registry import ToolRegistry
+
+MAX_QUESTION_CHARS = 2000
+#: Tool results longer than this are cut for the model; the full result stays evidence.
+MAX_RESULT_CHARS = 1800
+_IDENT = re.compile(r"\b[A-Za-z]{1,4}-\d{1,5}\b")
+
+
+@dataclass
+class AgentDeps:
+    """Everything one agent needs, built by the composition root (agent.compose)."""
+
+    model: ChatModel
+    registry: ToolRegistry
+    tool_context: ToolContext
+    policy: PolicyGate
+    audit: AuditSink
+    plant_name: str = "the plant"
+    max_steps: int = 8
+    time_budget_s: float = 300.0
+    tool_timeout_s: float = 30.0
+    max_step_tokens: int = 320
+    _prefix_cache: dict[int, list[ChatMessage]] = field(default_factory=dict)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The plant catalog tools and schema enums come from."""
+        if self.tool_context.catalog is None:
+            raise UsageError("no plant catalog", fix="browse the OPC UA server first")
+        return self.tool_context.catalog
+
+
+class _Run:
+    """The state of one question."""
+
+    def __init__(self, deps: AgentDeps, question: str, actor: str, role: str) -> None:
+        self.deps = deps
+        self.question = question
+        self.actor = actor
+        self.role = role
+        self.evidence = EvidenceLog()
+        self.steps: list[StepRecord] = []
+        self.history: list[ChatMessage] = [ChatMessage("user", question, pinned=True)]
+        self.timings = Timings()
+        self.calls_seen: dict[str, str] = {}
+
+    def audit(self, kind: str, payload: dict[str, Any], **extra: Any) -> None:
+        self.deps.audit.append(kind, self.actor, payload, role=self.role, **extra)
+
+    def add_result(
+        self, tool: str, args: dict[str, Any], data: Any, *, ok: bool, cite: bool = True
+    ) -> Evidence | None:
+        evidence = self.evidence.add(tool, args, data, is_error=not ok) if cite else None
+        label = evidence.id if evidence else "refused"
+        text = compact_json(data)
+        if len(text) > MAX_RESULT_CHARS:
+            text = text[:MAX_RESULT_CHARS] + "...(cut; ask for fewer items)"
+        status = "" if ok else " error"
+        self.history.append(ChatMessage("tool", f"{label} {tool}{status}: {text}", name=tool))
+        self.steps.append(
+            StepRecord(
+                evidence_id=evidence.id if evidence and ok else None,
+                tool=tool,
+                args=args,
+                result=data,
+                ok=ok,
+            )
+        )
+        return evidence
+
+
+class Agent:
+    """Answers questions from plant data with a small model and a strict system around it."""
+
+    def __init__(self, deps: AgentDeps) -> None:
+        self.deps = deps
+
+    def prefix(self) -> list[ChatMessage]:
+        """The fixed prompt prefix for the current tools and catalog (cached)."""
+        catalog = self.deps.catalog
+        key = hash((tuple(self.deps.registry.names()), tuple(catalog.tags), len(catalog)))
+        if key not in self.deps._prefix_cache:
+            self.deps._prefix_cache[key] = render_prefix(
+                self.deps.registry, catalog, self.deps.plant_name
+            )
+        return self.deps._prefix_cache[key]
+
+    async def ask(
+        self, question: str, *, actor: str, role: str, on_event: EventCallback = ignore
+    ) -> AgentAnswer:
+        """Answer ``question`` for ``actor`` in ``role``; raises UsageError on bad input."""
+        question = question.strip()
+        if not question:
+            raise UsageError("the question is empty", fix='ask something, e.g. "Is P-101 ok?"')
+        if len(question) > MAX_QUESTION_CHARS:
+            raise UsageError(
+                f"the question is {len(question)} characters long",
+                fix=f"shorten it to at most {MAX_QUESTION_CHARS} characters",
+            )
+        run = _Run(self.deps, question, actor, role)
+        run.audit("question", {"question": question})
+        started = time.monotonic()
+        self._preflight(run)
+        outcome: AgentAnswer | None = None
+        for index in range(self.deps.max_steps):
+            elapsed = time.monotonic() - started
+            if elapsed > self.deps.time_budget_s:
+                break
+            last = index == self.deps.max_steps - 1
+            on_event(AgentEvent("status", "thinking..." if index == 0 else "reading results..."))
+            action = await self._model_step(run, allow_tools=not last, on_event=on_event)
+            if action is None:
+                continue
+            kind = action.get("action")
+            if kind == "call_tool":
+                await self._call_tool(run, action, on_event)
+                continue
+            outcome = self._finish(run, action)
+            break
+        if outcome is None:
+            outcome = self._budget_exhausted(run)
+        outcome.timings.total_s = round(time.monotonic() - started, 3)
+        run.audit(
+            "answer",
+            {
+                "answer": outcome.answer,
+                "outcome": outcome.outcome,
+                "citations": outcome.citations,
+                "grounded": outcome.grounded,
+                "unsupported": [u.model_dump() for u in outcome.unsupported],
+            },
+        )
+        on_event(AgentEvent("answer", outcome.answer))
+        return outcome
+
+    def _preflight(self, run: _Run) -> None:
+        """Name unknown equipment in the question before the model can invent readings."""
+        catalog = self.deps.catalog
+        known = {n.lower() for n in catalog.equipment_names()}
+        known |= {t.lower() for t in catalog.tag_names()}
+        unknown = sorted(
+            {m.group() for m in _IDENT.finditer(run.question) if m.group().lower() not in known}
+        )
+        if not unknown:
+            return
+        data = {
+            "unknown_names": unknown,
+            "known_equipment": catalog.equipment_names(),
+            "note": "these names are not in the plant catalog; no readings exist for them",
+        }
+        run.add_result("catalog_lookup", {"names": unknown}, data, ok=True)
+        run.audit("tool_result", {"tool": "catalog_lookup", "result": data}, tool="catalog_lookup")
+
+    async def _model_step(
+        self, run: _Run, *, allow_tools: bool, on_event: EventCallback
+    ) -> dict[str, Any] | None:
+        catalog = self.deps.catalog
+        enums = {"tag": catalog.tag_names(), "equipment": catalog.equipment_names()}
+        schema = step_schema(
+            self.deps.registry, enums, run.evidence.ids(), allow_tools=allow_tools
+        )
+        first_token: list[float] = []
+        t0 = time.monotonic()
+
+        def token(text: str) -> None:
+            if not first_token:
+                first_token.append(time.monotonic() - t0)
+            on_event(AgentEvent("token", text))
+
+        prefix = self.prefix()
+        try:
+            result: StepResult = await astep(
+                self.deps.model,
+                prefix,
+                run.history,
+                schema,
+                on_token=token,
+                max_tokens=self.deps.max_step_tokens,
+            )
+        except ModelError as exc:
+            run.audit("error", {"stage": "model_call", "error": str(exc)})
+            # An output that did not validate is one wasted step, not the end.
+            run.history.append(
+                ChatMessage("tool", f"error: your last output was not valid: {exc.message}")
+            )
+            return None
+        run.timings.model_s += result.timings.total_s
+        run.timings.model_steps += 1
+        run.timings.prompt_tokens_evaluated += result.prompt_tokens_evaluated
+        run.timings.completion_tokens += result.completion_tokens
+        if run.timings.first_token_s is None and first_token:
+            run.timings.first_token_s = round(first_token[0], 3)
+        run.audit(
+            "model_call",
+            {
+                "model": self.deps.model.info.name,
+                "model_sha256": self.deps.model.info.sha256,
+                "prompt_hash": result.prompt_hash,
+                "prefix_hash": result.prefix_hash,
+                "output": result.text,
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+            },
+        )
+        run.history.append(ChatMessage("assistant", result.text))
+        data = result.data
+        return data if isinstance(data, dict) else None
+
+    async def _call_tool(
+        self, run: _Run, action: dict[str, Any], on_event: EventCallback
+    ) -> None:
+        name = str(action.get("tool"))
+        raw_args = action.get("args") or {}
+        args_dict = raw_args if isinstance(raw_args, dict) else {}
+        key = f"{name}:{compact_json(args_dict)}"
+        if key in run.calls_seen:
+            # Small models repeat themselves; the same call gives the same evidence.
+            note = {"note": f"already read as {run.calls_seen[key]}; answer from it now"}
+            run.history.append(ChatMessage("tool", f"{run.calls_seen[key]} {name}: " +
+                                           compact_json(note), name=name))
+            return
+        spec = self.deps.registry.get(name)
+        decision = self.deps.policy.decide(run.actor, run.role, spec, args_dict)
+        run.audit(
+            "policy_decision",
+            {"tool": name, "args": args_dict, "allowed": decision.allowed,
+             "reason": decision.reason, "rule": decision.rule},
+            tool=name,
+        )
+        if not decision.allowed:
+            run.add_result(name, args_dict, {"refused": decision.reason}, ok=False, cite=False)
+            return
+        on_event(AgentEvent("status", _describe_call(name, args_dict)))
+        run.audit("tool_call", {"tool": name, "args": args_dict}, tool=name,
+                  equipment=_equipment_of(args_dict))
+        t0 = time.monotonic()
+        try:
+            args = spec.args_model.model_validate(args_dict)
+            result = await asyncio.wait_for(
+                spec.run(self.deps.tool_context, args), self.deps.tool_timeout_s
+            )
+            data: Any = result.model_dump(mode="json")
+            ok = True
+        except ValidationError as exc:
+            data = {"error": "invalid arguments", "details": _validation_summary(exc)}
+            ok = False
+        except ToolError as exc:
+            data = {"error": exc.message, "fix": exc.fix, "retryable": exc.retryable}
+            if exc.suggestions:
+                data["did_you_mean"] = exc.suggestions
+            ok = False
+        except TimeoutError:
+            data = {"error": f"{name} did not finish in {self.deps.tool_timeout_s:.0f} s",
+                    "retryable": True}
+            ok = False
+        run.timings.tools_s += time.monotonic() - t0
+        evidence = run.add_result(name, args_dict, data, ok=ok)
+        run.audit("tool_result", {"tool": name, "ok": ok, "result": data,
+                                  "evidence_id": evidence.id if evidence else None}, tool=name)
+        if evidence is not None and ok:
+            run.calls_seen[key] = evidence.id
+            on_event(AgentEvent("evidence", evidence.id))
+
+    def _finish(self, run: _Run, action: dict[str, Any]) -> AgentAnswer:
+        if action.get("action") == "cannot_answer":
+            reason = str(action.get("reason", "")).strip()
+            needed = str(action.get("needed", "")).strip()
+            text = f"I cannot answer this from the plant data: {reason} Needed: {needed}"
+            return self._answer(run, text, [], outcome="cannot_answer", check=False)
+        citations = [str(c) for c in action.get("citations") or []]
+        return self._answer(run, str(action.get("answer", "")), citations, outcome="answered")
+
+    def _answer(
+        self,
+        run: _Run,
+        text: str,
+        citations: Sequence[str],
+        *,
+        outcome: Any,
+        check: bool = True,
+    ) -> AgentAnswer:
+        catalog = self.deps.catalog
+        cited = [e for c in dict.fromkeys(citations) if (e := run.evidence.get(c))]
+        report = check_grounding(
+            text,
+            cited,
+            tag_names=catalog.tag_names(),
+            equipment_names=catalog.equipment_names(),
+            units=[t.unit for t in catalog.tags.values() if t.unit],
+        )
+        if not check:
+            # "Cannot answer" states no readings; names in it still must be real.
+            report.claims = [c for c in report.claims if c.kind != "number"]
+            report.grounded = all(c.supported for c in report.claims) or not report.claims
+        return AgentAnswer(
+            question=run.question,
+            answer=report.marked_answer if check else text,
+            outcome=outcome,
+            citations=[e.id for e in cited],
+            steps=run.steps,
+            grounded=report.grounded if check else True,
+            unsupported=[
+                UnsupportedClaim(kind=c.kind, text=c.text, reason=c.reason)
+                for c in report.unsupported
+            ] if check else [],
+            model=self.deps.model.info.name,
+            model_sha256=self.deps.model.info.sha256,
+            timings=run.timings,
+        )
+
+    def _budget_exhausted(self, run: _Run) -> AgentAnswer:
+        gathered = ", ".join(run.evidence.ids()) or "nothing"
+        text = (
+            f"I could not finish within the step or time budget. Evidence gathered: {gathered}."
+        )
+        answer = self._answer(run, text, [], outcome="budget_exhausted", check=False)
+        return answer
+
+
+def _describe_call(name: str, args: dict[str, Any]) -> str:
+    tags = args.get("tags")
+    if isinstance(tags, list):
+        return f"{name}: reading {len(tags)} tag(s) ({', '.join(map(str, tags[:3]))})..."
+    target = args.get("equipment") or args.get("tag") or ""
+    return f"{name} {target}...".replace("  ", " ")
+
+
+def _equipment_of(args: dict[str, Any]) -> str | None:
+    if isinstance(args.get("equipment"), str):
+        return str(args["equipment"])
+    for key in ("tag", "tags"):
+        value = args.get(key)
+        first = value[0] if isinstance(value, list) and value else value
+        if isinstance(first, str) and "." in first:
+            return first.split(".", 1)[0]
+    return None
+
+
+def _validation_summary(exc: ValidationError) -> list[str]:
+    return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()][:5]

@@ -1,0 +1,234 @@
+"""The one settings object of plantagent, and the one factory that builds it.
+
+Sources, highest priority first: explicit overrides (CLI flags), environment variables
+(prefix ``PLANTAGENT_``, nested sections joined with ``__``, e.g.
+``PLANTAGENT_OPCUA__ENDPOINT``), the site's TOML file (``$PLANTAGENT_HOME/plantagent.toml``
+or the file named by ``PLANTAGENT_CONFIG``), then the defaults below.
+
+Nothing reads the environment at import time: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from agent.errors import ConfigError
+
+CONFIG_FILE_NAME = "plantagent.toml"
+
+
+def default_home() -> Path:
+    """The site directory when PLANTAGENT_HOME is not set: the user's data directory."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "plantagent"
+
+
+class OpcUaSettings(BaseModel):
+    """How the agent reaches the plant's OPC UA server."""
+
+    endpoint: str = Field(
+        "opc.tcp://127.0.0.1:4840/plantagent/",
+        description="OPC UA endpoint URL of the plant (opc.tcp://host:port/path).",
+    )
+    security_policy: Literal["None", "Basic256Sha256", "Aes256_Sha256_RsaPss"] = Field(
+        "None", description="Security policy; None is for loopback demos only."
+    )
+    security_mode: Literal["None", "Sign", "SignAndEncrypt"] = Field(
+        "None", description="Message security mode; use SignAndEncrypt with a real policy."
+    )
+    client_certificate: Path | None = Field(
+        None, description="Client certificate (DER or PEM); generated into the site if unset."
+    )
+    client_private_key: Path | None = Field(None, description="Private key of the certificate.")
+    server_certificate: Path | None = Field(
+        None,
+        description="The server certificate trusted explicitly; any other server is refused.",
+    )
+    username: str | None = Field(None, description="User name for username login, if any.")
+    password: SecretStr | None = Field(None, description="Password for username login.")
+    timeout_s: float = Field(
+        4.0, gt=0, le=120, description="Seconds before a request without answer is a tool error."
+    )
+    stale_after_s: float = Field(
+        60.0, gt=0, description="A reading whose source timestamp is older than this is stale."
+    )
+    max_tags_per_read: int = Field(
+        2000, gt=0, description="Largest number of tags one read tool call may ask for."
+    )
+    max_history_window_h: float = Field(
+        7 * 24.0, gt=0, description="Longest history window one call may ask for, in hours."
+    )
+    max_history_points: int = Field(
+        20000, gt=0, description="Most raw history points one call may return."
+    )
+
+
+class SimSettings(BaseModel):
+    """The embedded demo plant."""
+
+    host: str = Field("127.0.0.1", description="Address the simulator listens on (loopback).")
+    port: int = Field(4840, ge=0, le=65535, description="TCP port; 0 picks a free one.")
+    speed: float = Field(
+        1.0, gt=0, le=10000, description="Fast-forward factor: simulated seconds per real second."
+    )
+    tick_s: float = Field(1.0, gt=0, le=60, description="Simulated seconds per physics step.")
+    seed: int = Field(7, description="Random seed of the process noise.")
+    history_hours: float = Field(
+        4.0, ge=0, le=48, description="Hours of history kept and pre-filled at start-up."
+    )
+
+
+class ModelSettings(BaseModel):
+    """The local language model."""
+
+    name: str = Field(
+        "qwen2.5-coder-0.5b-instruct-q4_k_m",
+        description="Name of the chat model in the model manifest.",
+    )
+    directory: Path | None = Field(
+        None, description="Where GGUF files live; defaults to the site's models/ directory."
+    )
+    threads: int = Field(2, ge=1, le=256, description="CPU threads for inference.")
+    context_tokens: int = Field(4096, ge=512, description="Context window to allocate.")
+    backend: Literal["llama_cpp", "openai"] = Field(
+        "llama_cpp", description="llama_cpp runs in process; openai uses an on-site server."
+    )
+    openai_base_url: str | None = Field(
+        None, description="Base URL of an on-site OpenAI-compatible server (llama.cpp, vLLM)."
+    )
+
+
+class AgentSettings(BaseModel):
+    """Limits of the agent loop."""
+
+    max_steps: int = Field(8, ge=1, le=64, description="Most model steps for one question.")
+    time_budget_s: float = Field(300.0, gt=0, description="Wall-clock budget of one question.")
+    user: str = Field(
+        default_factory=lambda: os.environ.get("USER", "operator"),
+        description="Who is asking, as recorded in the audit log.",
+    )
+    role: str = Field("shift_lead", description="The asker's role, as the policy names it.")
+
+
+class NetworkSettings(BaseModel):
+    """Where the process may connect besides loopback."""
+
+    allowlist: list[str] = Field(
+        default_factory=list,
+        description="Site networks (CIDR) the egress guard allows besides loopback.",
+    )
+
+
+class Settings(BaseSettings):
+    """Everything plantagent can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PLANTAGENT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    home: Path = Field(default_factory=default_home, description="The site directory.")
+    opcua: OpcUaSettings = Field(default_factory=OpcUaSettings)
+    sim: SimSettings = Field(default_factory=SimSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file is merged by load_settings as the lowest-priority init data, so
+        # only init (overrides + file) and the environment are sources here.
+        return (init_settings, env_settings)
+
+    @property
+    def models_dir(self) -> Path:
+        """Where GGUF model files are looked for."""
+        return self.model.directory or (self.home / "models")
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _env_names() -> set[str]:
+    return {k.upper() for k in os.environ if k.upper().startswith("PLANTAGENT_")}
+
+
+def _drop_env_covered(data: dict[str, Any], prefix: str = "PLANTAGENT_") -> dict[str, Any]:
+    """Remove file values that an environment variable sets, so the environment wins."""
+    env = _env_names()
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}".upper()
+        if name in env:
+            continue
+        out[key] = _drop_env_covered(value, name + "__") if isinstance(value, dict) else value
+    return out
+
+
+def config_path(home: Path | None = None, explicit: Path | None = None) -> Path:
+    """The TOML file settings are read from."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("PLANTAGENT_CONFIG")
+    if env:
+        return Path(env)
+    home = home or Path(os.environ.get("PLANTAGENT_HOME") or default_home())
+    return home / CONFIG_FILE_NAME
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from overrides, environment, the site TOML file and defaults.
+
+    Raises ConfigError naming the file and the field when the configuration is malformed.
+    """
+    home_override = overrides.get("home")
+    path = config_path(Path(home_override) if home_override else None, config_file)
+    file_data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            file_data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"the configuration file {path} is not valid TOML: {exc}",
+                fix=f"correct the syntax in {path}, or move it away to use the defaults",
+            ) from None
+    elif config_file is not None:
+        raise ConfigError(
+            f"the configuration file {config_file} does not exist",
+            fix="give the path of an existing TOML file",
+        )
+    data = _deep_merge(_drop_env_covered(file_data), {k: v for k, v in overrides.items()})
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        where = f"{path} or the PLANTAGENT_* environment" if path.exists() else "PLANTAGENT_*"
+        raise ConfigError(
+            f"invalid configuration ({problems})",
+            fix=f"correct these fields in {where}; `plantagent config show` prints what is in use",
+        ) from None
