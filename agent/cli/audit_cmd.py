@@ -1,0 +1,251 @@
+"""`plantagent audit ...`: verify, show, search, export, verify-bundle, review, checkpoint.
+
+Every command but ``verify-bundle`` opens the site (passphrase from
+PLANTAGENT_PASSPHRASE or the terminal, unless the site uses a demo key file).
+``verify-bundle`` is what an auditor runs elsewhere with only an exported bundle and the
+site's public key file (`plantagent keys export-public`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from agent.audit.bundle import verify_bundle
+from agent.audit.checkpoints import read_checkpoint_file
+from agent.audit.errors import AuditUsageError
+from agent.audit.log import AuditLog
+from agent.audit.records import AUDIT_KINDS, AuditRecord, canonical_json
+from agent.audit.review import VERDICTS
+from agent.audit.site import audit_log_from_settings
+from agent.audit.store import SearchQuery
+from agent.audit.vault_keys import VaultSigner, load_public_bundle
+from agent.audit.verify import VerifyReport
+from agent.cli.common import print_json, settings_from_args
+from agent.vault.manifest import load_manifest
+from agent.vault.passphrase import read_passphrase
+
+_RELATIVE = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def register(sub: Any) -> None:
+    """Add the audit commands."""
+    audit = sub.add_parser("audit", help="verify, read, export and review the audit log")
+    cmds = audit.add_subparsers(dest="audit_command", metavar="ACTION")
+
+    verify = cmds.add_parser("verify", help="check the chain, Merkle tree and signatures")
+    verify.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an exported checkpoint the log must extend (repeatable)",
+    )
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.set_defaults(handler=_verify)
+
+    show = cmds.add_parser("show", help="print the newest records")
+    show.add_argument("--last", type=int, default=20, metavar="N", help="how many (default 20)")
+    show.add_argument("--json", action="store_true", help="print records as JSON")
+    show.set_defaults(handler=_show)
+
+    search = cmds.add_parser("search", help="find records by time, actor, kind, tool, text")
+    search.add_argument("--since", help="ISO time (UTC if no offset) or age like 2h, 30m, 7d")
+    search.add_argument("--until", help="ISO time or age, exclusive")
+    search.add_argument("--actor")
+    search.add_argument("--kind", choices=AUDIT_KINDS)
+    search.add_argument("--tool")
+    search.add_argument("--equipment")
+    search.add_argument("--text", help="case-insensitive text in the payload")
+    search.add_argument("--limit", type=int, default=None, help="at most this many records")
+    search.add_argument("--json", action="store_true", help="print records as JSON")
+    search.set_defaults(handler=_search)
+
+    export = cmds.add_parser(
+        "export", help="write a PLAINTEXT bundle (records, checkpoints, public keys) for audit"
+    )
+    export.add_argument("--out", required=True, type=Path, help="new file to write (0600)")
+    export.set_defaults(handler=_export)
+
+    bundle = cmds.add_parser("verify-bundle", help="verify an exported bundle (no site needed)")
+    bundle.add_argument("bundle", type=Path, help="the exported bundle file")
+    bundle.add_argument(
+        "--public-key",
+        required=True,
+        type=Path,
+        help="the site's public key bundle (JSON), obtained out of band",
+    )
+    bundle.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a checkpoint the bundle must extend (repeatable)",
+    )
+    bundle.add_argument("--json", action="store_true", help="print the report as JSON")
+    bundle.set_defaults(handler=_verify_bundle)
+
+    review = cmds.add_parser("review", help="append a signed reviewer note on records")
+    target = review.add_mutually_exclusive_group(required=True)
+    target.add_argument("--seq", type=int, help="one record")
+    target.add_argument("--range", dest="seq_range", metavar="A-B", help="records A to B")
+    review.add_argument("--verdict", required=True, choices=VERDICTS)
+    review.add_argument("--note", required=True, help="the reviewer's text")
+    review.add_argument("--json", action="store_true", help="print the note record as JSON")
+    review.set_defaults(handler=_review)
+
+    checkpoint = cmds.add_parser("checkpoint", help="sign and export a checkpoint now")
+    checkpoint.add_argument("--json", action="store_true", help="print it as JSON")
+    checkpoint.set_defaults(handler=_checkpoint)
+
+
+@contextlib.contextmanager
+def _open_log(args: argparse.Namespace) -> Iterator[AuditLog]:
+    """The site's audit log; asks for the passphrase unless the site has a demo key file."""
+    settings = settings_from_args(args)
+    passphrase = None
+    if load_manifest(settings.home).wrapping.kind != "keyfile":
+        passphrase = read_passphrase()
+    with audit_log_from_settings(settings, passphrase=passphrase) as log:
+        yield log
+
+
+def _extra_checkpoints(files: list[str]) -> list[tuple[str, Any]]:
+    return [(f"file {name}", read_checkpoint_file(Path(name))) for name in files]
+
+
+def _report(report: VerifyReport, as_json: bool) -> int:
+    if as_json:
+        print_json(report)
+    else:
+        print(report.summary())
+        for problem in report.problems:
+            where = f"seq {problem.seq}: " if problem.seq is not None else ""
+            source = f" [{problem.checkpoint}]" if problem.checkpoint else ""
+            print(f"  - {where}{problem.message}{source}")
+        if not report.signatures_checked:
+            print("  (signatures were not checked)")
+    return 0 if report.ok else 1
+
+
+def _verify(args: argparse.Namespace) -> int:
+    extra = _extra_checkpoints(args.checkpoint)
+    with _open_log(args) as log:
+        report = log.verify(extra)
+    return _report(report, args.json)
+
+
+def _verify_bundle(args: argparse.Namespace) -> int:
+    verifier = load_public_bundle(args.public_key)
+    report = verify_bundle(args.bundle, verifier, _extra_checkpoints(args.checkpoint))
+    return _report(report, args.json)
+
+
+def _print_records(records: list[AuditRecord], as_json: bool) -> None:
+    if as_json:
+        print_json([r.model_dump(mode="json") for r in records])
+        return
+    for r in records:
+        extra = " ".join(
+            f"{k}={v}" for k, v in (("role", r.role), ("tool", r.tool), ("equip", r.equipment)) if v
+        )
+        body = canonical_json(r.payload).decode("utf-8")
+        if len(body) > 160:
+            body = body[:157] + "..."
+        print(f"{r.seq:>7} {r.ts:%Y-%m-%d %H:%M:%S}Z {r.kind:<15} {r.actor} {extra} {body}")
+    if not records:
+        print("no records", file=sys.stderr)
+
+
+def _show(args: argparse.Namespace) -> int:
+    if args.last < 1:
+        raise AuditUsageError("--last must be at least 1", fix="e.g. --last 20")
+    with _open_log(args) as log:
+        records = log.last(args.last)
+    _print_records(records, args.json)
+    return 0
+
+
+def parse_when(text: str | None, now: datetime) -> datetime | None:
+    """An ISO time (UTC when it has no offset) or an age like ``2h`` before ``now``."""
+    if text is None:
+        return None
+    match = _RELATIVE.match(text.strip())
+    if match:
+        return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise AuditUsageError(
+            f"cannot read the time {text!r}",
+            fix="give an ISO time like 2026-03-01T08:00 (UTC) or an age like 2h, 30m, 7d",
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _search(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    query = SearchQuery(
+        since=parse_when(args.since, now),
+        until=parse_when(args.until, now),
+        actor=args.actor,
+        kind=args.kind,
+        tool=args.tool,
+        equipment=args.equipment,
+        text=args.text,
+        limit=args.limit,
+    )
+    with _open_log(args) as log:
+        records = log.search(query)
+    _print_records(records, args.json)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    with _open_log(args) as log:
+        keys = log.signer.public_bundle if isinstance(log.signer, VaultSigner) else None
+        count = log.export_bundle(args.out, keys.model_dump(mode="json") if keys else None)
+    print(f"wrote {count} records to {args.out} (PLAINTEXT: keep it where audits belong)")
+    return 0
+
+
+def _parse_range(args: argparse.Namespace) -> tuple[int, int]:
+    if args.seq is not None:
+        return args.seq, args.seq
+    match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", args.seq_range)
+    if not match or int(match[1]) > int(match[2]):
+        raise AuditUsageError(
+            f"bad range {args.seq_range!r}", fix="write it as A-B with A <= B, e.g. 10-25"
+        )
+    return int(match[1]), int(match[2])
+
+
+def _review(args: argparse.Namespace) -> int:
+    first, last = _parse_range(args)
+    settings = settings_from_args(args)
+    with _open_log(args) as log:
+        record = log.review(
+            settings.agent.user, first, last, args.verdict, args.note, role=settings.agent.role
+        )
+    if args.json:
+        print_json(record)
+    else:
+        print(f"review note recorded as seq {record.seq} on records {first}-{last}")
+    return 0
+
+
+def _checkpoint(args: argparse.Namespace) -> int:
+    with _open_log(args) as log:
+        checkpoint = log.checkpoint()
+    if args.json:
+        print_json(checkpoint)
+    else:
+        print(f"checkpoint: {checkpoint.tree_size} records, root {checkpoint.root_hash}")
+    return 0

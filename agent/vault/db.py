@@ -1,0 +1,131 @@
+"""Opening one encrypted SQLite database (SQLite3 Multiple Ciphers).
+
+Each database is encrypted whole with ChaCha20-Poly1305 per page: page content, the WAL
+and the rollback journal are all written encrypted, and a page whose MAC fails is refused
+on read. The key is a raw 32-byte key passed in hex (``x'..'`` syntax), which sqlite3mc
+uses as is, so opening costs no key derivation. ``temp_store=MEMORY`` keeps sort and temp
+tables off disk (temp files are not page-encrypted).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import apsw
+import sqlite_vec
+
+from agent.errors import IntegrityError, VaultError
+
+CIPHER = "chacha20"
+BUSY_TIMEOUT_MS = 5000
+
+
+def _key_pragma(verb: str, key: bytes) -> str:
+    if len(key) != 32:
+        raise ValueError("database keys are 32 bytes")
+    return f"PRAGMA {verb}=\"x'{key.hex()}'\""
+
+
+def _damaged(path: Path) -> IntegrityError:
+    return IntegrityError(
+        f"the database {path} failed authentication: it was altered or is damaged",
+        fix=f"restore {path.name} from a backup copy of the site's data directory",
+    )
+
+
+@contextlib.contextmanager
+def translate_db_errors(path: Path) -> Iterator[None]:
+    """Turn apsw corruption errors raised inside the block into IntegrityError naming path.
+
+    Page authentication happens on every read, so a tampered page can surface in any
+    query, not only at open: wrap reads whose failure should say which file is damaged.
+    """
+    try:
+        yield
+    except (apsw.CorruptError, apsw.NotADBError) as exc:
+        raise _damaged(path) from exc
+
+
+def _apply_key(conn: apsw.Connection, key: bytes, *, rekey: bool = False) -> None:
+    conn.execute(f"PRAGMA cipher='{CIPHER}'")
+    list(conn.execute(_key_pragma("rekey" if rekey else "key", key)))
+
+
+def _configure(conn: apsw.Connection, synchronous_full: bool) -> None:
+    conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+    # apsw runs a multi-statement string lazily, so each pragma is run on its own.
+    list(conn.execute("PRAGMA journal_mode=WAL"))
+    list(conn.execute("PRAGMA temp_store=MEMORY"))
+    list(conn.execute(f"PRAGMA synchronous={'FULL' if synchronous_full else 'NORMAL'}"))
+    list(conn.execute("PRAGMA foreign_keys=ON"))
+    conn.enable_load_extension(True)
+    try:
+        conn.load_extension(sqlite_vec.loadable_path())
+    finally:
+        conn.enable_load_extension(False)
+
+
+def open_database(
+    path: Path,
+    key: bytes,
+    *,
+    create: bool = False,
+    synchronous_full: bool = False,
+    key_is_verified: bool = False,
+) -> apsw.Connection:
+    """Open (or with ``create`` make) an encrypted database; returns an apsw Connection.
+
+    The connection is in WAL mode with temp_store=MEMORY and sqlite-vec loaded;
+    ``synchronous_full`` makes every commit durable (the audit log wants that).
+    A wrong key gives VaultError. When ``key_is_verified`` (the caller derived the key
+    from an authenticated DEK), a refused first page means the file itself was altered,
+    which gives IntegrityError naming the file.
+    """
+    path = Path(path)
+    if not create and not path.is_file():
+        raise VaultError(
+            f"the database {path} does not exist",
+            fix="check the site directory (--home / PLANTAGENT_HOME); databases are "
+            "created by the component that owns them",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    flags = apsw.SQLITE_OPEN_READWRITE | (apsw.SQLITE_OPEN_CREATE if create else 0)
+    try:
+        conn = apsw.Connection(str(path), flags=flags)
+    except apsw.CantOpenError as exc:
+        raise VaultError(f"cannot open the database {path}: {exc}") from exc
+    try:
+        _apply_key(conn, key)
+        # PRAGMA key answers "ok" whatever the key: only reading page 1 proves it.
+        list(conn.execute("SELECT count(*) FROM sqlite_master"))
+        _configure(conn, synchronous_full)
+    except apsw.NotADBError:
+        conn.close()
+        if key_is_verified:
+            raise _damaged(path) from None
+        raise VaultError(
+            f"cannot decrypt the database {path}: wrong key, or the file was altered",
+            fix="open it through the site it belongs to (`plantagent --home DIR ...`)",
+        ) from None
+    except apsw.CorruptError:
+        conn.close()
+        raise _damaged(path) from None
+    return conn
+
+
+def rekey_database(conn: apsw.Connection, new_key: bytes, path: Path) -> None:
+    """Re-encrypt every page of an open database under ``new_key`` (one transaction)."""
+    with translate_db_errors(path):
+        _apply_key(conn, new_key, rekey=True)
+        # Move the re-encrypted pages from the WAL into the main file now.
+        list(conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+
+def check_database(conn: apsw.Connection, path: Path) -> None:
+    """Read and authenticate every page (PRAGMA quick_check); IntegrityError if any fails."""
+    with translate_db_errors(path):
+        rows = list(conn.execute("PRAGMA quick_check"))
+    if rows != [("ok",)]:
+        raise _damaged(path)

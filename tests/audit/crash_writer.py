@@ -1,0 +1,48 @@
+"""A writer process for the crash test: appends forever, acknowledging each record.
+
+After ``append`` returns it prints ``<seq> <hash>`` and flushes, so every line the parent
+reads is a record the log promised to keep. The parent kills it with SIGKILL.
+Arguments: database path, key file (hex), signing seed file (hex), export directory.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from agent.audit import AuditLog
+from agent.audit.vault_keys import VaultSigner
+from agent.vault import open_database
+from agent.vault.signing import Signer, SigningKeys
+
+
+def main() -> None:
+    db, key_file, seed_file, export = (Path(a) for a in sys.argv[1:5])
+    key = bytes.fromhex(key_file.read_text())
+    signer = VaultSigner(
+        Signer(SigningKeys.from_seeds(bytes.fromhex(seed_file.read_text())), "cd" * 16)
+    )
+    log = AuditLog.open(
+        lambda: open_database(db, key, create=True, synchronous_full=True),
+        signer,
+        signer.verifier(),
+        checkpoint_every=7,
+        export_dir=export,
+    )
+    out = sys.stdout
+    i = 0
+    while True:
+        record = log.append(
+            "tool_result",
+            "writer",
+            {"pid": os.getpid(), "i": i, "pad": "x" * (i % 300)},
+            tool="read_tags",
+        )
+        out.write(f"{record.seq} {record.hash}\n")
+        out.flush()
+        i += 1
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""Constants and file helpers shared by the vault tests."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from agent.vault import KdfParams
+
+PASSPHRASE = "correct horse battery staple"
+#: The lowest scrypt cost the manifest accepts, so tests stay fast; the default is 2**15.
+FAST_KDF = KdfParams(n=2**10, r=8, p=1)
+
+
+def file_hashes(root: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``root``, by relative path."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def flip_byte(path: Path, offset: int) -> None:
+    """Flip the lowest bit of one byte of a file in place."""
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
