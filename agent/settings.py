@@ -82,6 +82,9 @@ class SimSettings(BaseModel):
     history_hours: float = Field(
         4.0, ge=0, le=48, description="Hours of history kept and pre-filled at start-up."
     )
+    history_period_s: float = Field(
+        10.0, ge=0.5, le=600, description="Seconds between stored history points per tag."
+    )
 
 
 class ModelSettings(BaseModel):

@@ -1,0 +1,1 @@
+"""The shipped default policy files (TOML, package data); loaded by agent.policy.loader."""

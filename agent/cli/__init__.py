@@ -18,6 +18,16 @@ from agent.errors import PlantAgentError, UsageError
 #: Command groups, in the order `plantagent --help` lists them.
 COMMAND_MODULES = [
     "agent.cli.config_cmd",
+    "agent.cli.init_cmd",
+    "agent.cli.keys_cmd",
+    "agent.cli.audit_cmd",
+    "agent.cli.opcua_cmd",
+    "agent.cli.models_cmd",
+    "agent.cli.sim_cmd",
+    "agent.cli.policy_cmd",
+    "agent.cli.approvals_cmd",
+    "agent.cli.docs_cmd",
+    "agent.cli.incidents_cmd",
 ]
 
 

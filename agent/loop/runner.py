@@ -25,9 +25,11 @@ from agent.loop.audit_port import AuditSink
 from agent.loop.events import AgentEvent, EventCallback, ignore
 from agent.loop.evidence import Evidence, EvidenceLog, compact_json
 from agent.loop.grounding import check_grounding
+from agent.loop import prefetch
 from agent.loop.policy_gate import PolicyGate
 from agent.loop.prefix import render_prefix
 from agent.loop.step_schema import step_schema
+from agent.policy.quoting import neutralize_values
 from tools.context import ToolContext
 from tools.opcua.catalog import Catalog
 from tools.registry import ToolRegistry
@@ -84,7 +86,9 @@ class _Run:
     ) -> Evidence | None:
         evidence = self.evidence.add(tool, args, data, is_error=not ok) if cite else None
         label = evidence.id if evidence else "refused"
-        text = compact_json(data)
+        # The model sees a compact view with strings defused (OPC UA strings, messages and
+        # documents are data, never instructions); the evidence keeps the raw result.
+        text = compact_json(neutralize_values(model_view(data)))
         if len(text) > MAX_RESULT_CHARS:
             text = text[:MAX_RESULT_CHARS] + "...(cut; ask for fewer items)"
         status = "" if ok else " error"
@@ -133,6 +137,7 @@ class Agent:
         run.audit("question", {"question": question})
         started = time.monotonic()
         self._preflight(run)
+        await self._prefetch(run, on_event)
         outcome: AgentAnswer | None = None
         for index in range(self.deps.max_steps):
             elapsed = time.monotonic() - started
@@ -183,13 +188,25 @@ class Agent:
         run.add_result("catalog_lookup", {"names": unknown}, data, ok=True)
         run.audit("tool_result", {"tool": "catalog_lookup", "result": data}, tool="catalog_lookup")
 
+    async def _prefetch(self, run: _Run, on_event: EventCallback) -> None:
+        """Read what the question obviously needs before the model's first step."""
+        planned = prefetch.plan(run.question, self.deps.catalog, set(self.deps.registry.names()))
+        for call in planned:
+            await self._call_tool(run, {"tool": call.tool, "args": call.args}, on_event)
+
     async def _model_step(
         self, run: _Run, *, allow_tools: bool, on_event: EventCallback
     ) -> dict[str, Any] | None:
         catalog = self.deps.catalog
         enums = {"tag": catalog.tag_names(), "equipment": catalog.equipment_names()}
         schema = step_schema(
-            self.deps.registry, enums, run.evidence.ids(), allow_tools=allow_tools
+            self.deps.registry,
+            enums,
+            run.evidence.ids(),
+            allow_tools=allow_tools,
+            # With evidence in hand the answer says what it shows and what is missing;
+            # a small model otherwise gives up on data it has.
+            allow_cannot_answer=not run.evidence.ids(),
         )
         first_token: list[float] = []
         t0 = time.monotonic()
@@ -347,6 +364,29 @@ class Agent:
         )
         answer = self._answer(run, text, [], outcome="budget_exhausted", check=False)
         return answer
+
+
+_ISO_FRACTION = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+(Z|[+-]\d\d:\d\d)?$")
+
+
+def model_view(value: Any) -> Any:
+    """The compact form of a result the model reads: no nulls, no false flags, floats
+    rounded to what a reading means, timestamps to the second, a server timestamp that
+    repeats the source timestamp dropped. The evidence keeps the exact result."""
+    if isinstance(value, dict):
+        out = {k: model_view(v) for k, v in value.items() if v is not None and v is not False}
+        if out.get("server_timestamp") == out.get("source_timestamp"):
+            out.pop("server_timestamp", None)
+        return out
+    if isinstance(value, list):
+        return [model_view(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 2) if abs(value) >= 1 else float(f"{value:.3g}")
+    if isinstance(value, str):
+        match = _ISO_FRACTION.match(value)
+        if match:
+            return match.group(1) + (match.group(2) or "")
+    return value
 
 
 def _describe_call(name: str, args: dict[str, Any]) -> str:

@@ -15,6 +15,10 @@ from typing import Any
 from tools.registry import ENUM_SOURCE_KEY, ToolRegistry
 
 _DROP_KEYS = {"title", "description", "examples", "default", ENUM_SOURCE_KEY}
+#: A string bound longer than this stays out of the grammar: GBNF spells a bound as one
+#: nested optional rule per character, which makes long bounds slow to build and sample.
+#: The pydantic model (tool arguments) or the loop (answers) enforces it after parsing.
+MAX_GRAMMAR_STRING_BOUND = 64
 
 
 def _resolve(node: Any, defs: Mapping[str, Any], enums: Mapping[str, Sequence[str]]) -> Any:
@@ -28,6 +32,8 @@ def _resolve(node: Any, defs: Mapping[str, Any], enums: Mapping[str, Sequence[st
     source = node.get(ENUM_SOURCE_KEY)
     out = {k: _resolve(v, defs, enums) for k, v in node.items() if k not in _DROP_KEYS}
     out.pop("$defs", None)
+    if out.get("maxLength", 0) > MAX_GRAMMAR_STRING_BOUND:
+        del out["maxLength"]
     if source is not None:
         names = list(enums.get(source, ()))
         for key in ("minLength", "maxLength", "pattern"):
@@ -51,9 +57,10 @@ def step_schema(
     evidence_ids: Sequence[str],
     *,
     allow_tools: bool = True,
-    max_answer_chars: int = 1200,
+    allow_cannot_answer: bool = True,
 ) -> dict[str, Any]:
-    """The schema of the next step. ``allow_tools=False`` forces an answer (last step)."""
+    """The schema of the next step. ``allow_tools=False`` forces an answer (last step);
+    ``allow_cannot_answer=False`` leaves only tool calls and a final answer."""
     options: list[dict[str, Any]] = []
     if allow_tools:
         for spec in registry:
@@ -79,20 +86,22 @@ def step_schema(
             "type": "object",
             "properties": {
                 "action": {"const": "final_answer"},
-                "answer": {"type": "string", "minLength": 1, "maxLength": max_answer_chars},
+                "answer": {"type": "string", "minLength": 1},
                 "citations": citation,
             },
             "required": ["action", "answer", "citations"],
             "additionalProperties": False,
         }
     )
+    if not allow_cannot_answer:
+        return {"oneOf": options}
     options.append(
         {
             "type": "object",
             "properties": {
                 "action": {"const": "cannot_answer"},
-                "reason": {"type": "string", "minLength": 1, "maxLength": 400},
-                "needed": {"type": "string", "minLength": 1, "maxLength": 400},
+                "reason": {"type": "string", "minLength": 1},
+                "needed": {"type": "string", "minLength": 1},
             },
             "required": ["action", "reason", "needed"],
             "additionalProperties": False,

@@ -1,0 +1,258 @@
+"""The approval workflow: propose, approve, deny, expire, and claim for execution.
+
+Who may do what is the policy's call, checked here on every step:
+
+- a proposal must name an explicit number for a node on the write allowlist, within the
+  rule's bounds and the node's EURange;
+- only a person (a role with ``human = true``) whose role the write rule lists may approve,
+  and, under the two-person rule, never the person who asked;
+- a request is usable once: approve and execute are compare-and-set state changes;
+- past ``expires_at`` nothing can be approved or executed.
+
+The model has no path here: no tool approves, and the approve path takes the approver's
+name and role from the person's command line or UI, never from model output. Every step,
+refusals included, is written to the audit log BEFORE it takes effect (fail closed).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from agent.approvals.models import ApprovalRequest, ApprovalState, WriteTarget
+from agent.approvals.refusals import ApprovalRefused, approval_problem, state_problem
+from agent.approvals.store import ApprovalStore
+from agent.errors import UsageError, WriteRefused
+from agent.loop.audit_port import AuditSink
+from agent.policy.engine import PROPOSE_TOOL, PolicyEngine
+from agent.policy.models import Policy
+from agent.policy.writes import check_bounds, check_value, write_terms
+from tools.context import utcnow
+from tools.opcua.catalog import Catalog
+from tools.opcua.models import TagInfo
+
+
+def target_of(tag: TagInfo) -> WriteTarget:
+    """The exact node behind a catalog tag."""
+    return WriteTarget(
+        tag=tag.name, node_id=tag.node_id, namespace_uri=tag.namespace_uri,
+        browse_path=list(tag.browse_path), unit=tag.unit, eu_low=tag.eu_low, eu_high=tag.eu_high,
+    )
+
+
+class ApprovalService:
+    """Approval requests of one site, checked against the policy, every step audited."""
+
+    def __init__(
+        self,
+        store: ApprovalStore,
+        policy: Policy,
+        audit: AuditSink,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.audit = audit
+        self.clock = clock
+
+    # -- proposing ----------------------------------------------------------------------
+
+    def propose(
+        self,
+        *,
+        actor: str,
+        role: str,
+        target: WriteTarget,
+        value: object,
+        reason: str,
+        evidence_ids: Sequence[str] = (),
+        undo_of: str | None = None,
+    ) -> ApprovalRequest:
+        """A new pending request; WriteRefused (a ToolError) when the policy forbids it."""
+        if role not in self.policy.roles:
+            raise WriteRefused(f"role {role!r} is not defined in the policy")
+        if PolicyEngine(self.policy).tool_allowed(role, PROPOSE_TOOL) is None:
+            raise WriteRefused(f"role {role} may not propose plant writes",
+                               fix="ask a shift lead or an engineer to propose the change")
+        number = check_value(value)
+        terms = write_terms(self.policy, target.namespace_uri, target.browse_path)
+        check_bounds(terms, number, current=None, eu_low=target.eu_low, eu_high=target.eu_high)
+        if not reason.strip():
+            raise WriteRefused("a proposal needs a reason", fix="say why the change is needed")
+        now = self.clock()
+        request = ApprovalRequest(
+            id=f"AP-{secrets.token_hex(4)}",
+            target=target,
+            value=number,
+            rule=terms.rule.name,
+            requested_by=actor,
+            requested_role=role,
+            reason=reason.strip()[:1000],
+            evidence_ids=list(evidence_ids),
+            approver_roles=list(terms.approver_roles),
+            two_person_rule=terms.two_person_rule,
+            created_at=now,
+            expires_at=now + terms.expiry,
+            undo_of=undo_of,
+        )
+        self._audit("requested", actor, role, request, rule=terms.rule.name)
+        self.store.insert(request)
+        return request
+
+    def propose_for_tag(
+        self, *, actor: str, role: str, catalog: Catalog, tag: str, value: object,
+        reason: str, evidence_ids: Sequence[str] = (),
+    ) -> ApprovalRequest:
+        """:meth:`propose` for a tag name of the catalog (UnknownNameError if absent)."""
+        return self.propose(
+            actor=actor, role=role, target=target_of(catalog.tag(tag)), value=value,
+            reason=reason, evidence_ids=evidence_ids,
+        )
+
+    def as_proposer(
+        self, catalog: Callable[[], Catalog | None]
+    ) -> Callable[[str, str, str, dict[str, Any]], str]:
+        """A WriteProposer for the policy engine: a write tool's ``{tag, value, reason}``
+        arguments become a pending request instead of a write."""
+
+        def propose(actor: str, role: str, tool: str, args: dict[str, Any]) -> str:
+            current = catalog()
+            if current is None:
+                raise WriteRefused("no plant catalog to find the node in")
+            tag = args.get("tag")
+            if not isinstance(tag, str):
+                raise WriteRefused("the write names no tag", fix="give the tag to change")
+            reason = args.get("reason")
+            request = self.propose_for_tag(
+                actor=actor, role=role, catalog=current, tag=tag, value=args.get("value"),
+                reason=reason if isinstance(reason, str) and reason.strip()
+                else f"proposed by the agent through {tool}",
+                evidence_ids=[str(e) for e in evidence] if isinstance(
+                    evidence := args.get("evidence_ids"), list) else [],
+            )
+            return request.id
+
+        return propose
+
+    # -- deciding -----------------------------------------------------------------------
+
+    def approve(self, request_id: str, *, user: str, role: str) -> ApprovalRequest:
+        """Approve a pending request as ``user`` in ``role``; ApprovalRefused otherwise."""
+        request = self._current(request_id)
+        problem = approval_problem(self.policy, request, user, role)
+        if problem:
+            self._audit("approve_refused", user, role, request, refusal=problem)
+            raise ApprovalRefused(problem[0], fix=problem[1])
+        approved = request.model_copy(update={
+            "state": "approved", "decided_by": user, "decided_role": role,
+            "decided_at": self.clock(),
+        })
+        self._audit("approved", user, role, approved)
+        if not self.store.transition(approved, "pending"):
+            raise ApprovalRefused(
+                f"{request_id} changed while it was being approved",
+                fix=f"look at it again: plantagent approvals show {request_id}",
+            )
+        return approved
+
+    def deny(self, request_id: str, *, user: str, role: str, note: str = "") -> ApprovalRequest:
+        """Refuse a pending or approved request (approvers, or the requester withdrawing)."""
+        request = self._current(request_id)
+        if request.state not in ("pending", "approved"):
+            problem = state_problem(request, "deny")
+            raise ApprovalRefused(problem[0], fix=problem[1])
+        if role not in request.approver_roles and user != request.requested_by:
+            raise ApprovalRefused(
+                f"role {role} may not deny {request_id}",
+                fix=f"ask someone with role {' or '.join(request.approver_roles)}",
+            )
+        denied = request.model_copy(update={
+            "state": "denied", "decided_by": user, "decided_role": role,
+            "decided_at": self.clock(), "decision_note": note or None,
+        })
+        self._audit("denied", user, role, denied, note=note)
+        if not self.store.transition(denied, request.state):
+            raise ApprovalRefused(f"{request_id} changed while it was being denied")
+        return denied
+
+    def claim(self, request_id: str, *, user: str, role: str) -> ApprovalRequest:
+        """Take an approved request for execution, once: approved -> executing."""
+        request = self._current(request_id)
+        spec = self.policy.roles.get(role)
+        if spec is None or not spec.human:
+            problem = (f"role {role!r} is not a role of people in the policy",
+                       "a person runs approved writes, e.g. plantagent approvals execute ID")
+            self._audit("execute_refused", user, role, request, refusal=problem)
+            raise ApprovalRefused(problem[0], fix=problem[1])
+        if request.state != "approved":
+            problem = state_problem(request, "execute")
+            self._audit("execute_refused", user, role, request, refusal=problem)
+            raise ApprovalRefused(problem[0], fix=problem[1])
+        claimed = request.model_copy(update={"state": "executing", "executed_by": user})
+        if not self.store.transition(claimed, "approved"):
+            raise ApprovalRefused(f"{request_id} was already used", fix="propose it again")
+        return claimed
+
+    def finish(self, request: ApprovalRequest, **changes: Any) -> ApprovalRequest:
+        """Store the outcome of a claimed request (state executed or failed)."""
+        done = request.model_copy(update=changes)
+        if not self.store.transition(done, "executing"):
+            raise ApprovalRefused(f"{request.id} was not executing")
+        return done
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, request_id: str) -> ApprovalRequest:
+        """The request with this id, expired first if due; UsageError if unknown."""
+        return self._current(request_id)
+
+    def requests(self, states: set[ApprovalState] | None = None) -> list[ApprovalRequest]:
+        """All requests (newest first), expiring those past due first."""
+        self.expire_due()
+        return self.store.requests(states)
+
+    def expire_due(self) -> list[ApprovalRequest]:
+        """Mark pending and approved requests past their expiry as expired."""
+        now = self.clock()
+        expired = []
+        for request in self.store.requests({"pending", "approved"}):
+            if request.expires_at <= now:
+                done = request.model_copy(update={"state": "expired"})
+                self._audit("expired", "plantagent", None, done)
+                if self.store.transition(done, request.state):
+                    expired.append(done)
+        return expired
+
+    def _current(self, request_id: str) -> ApprovalRequest:
+        request = self.store.get(request_id.strip())
+        if request is None:
+            raise UsageError(
+                f"no approval request {request_id!r}",
+                fix="`plantagent approvals list` shows the requests",
+            )
+        if request.state in ("pending", "approved") and request.expires_at <= self.clock():
+            done = request.model_copy(update={"state": "expired"})
+            self._audit("expired", "plantagent", None, done)
+            self.store.transition(done, request.state)
+            return done
+        return request
+
+    def _audit(
+        self, event: str, actor: str, role: str | None, request: ApprovalRequest, **extra: Any
+    ) -> None:
+        payload: dict[str, Any] = {
+            "event": event, "request": request.id, "state": request.state,
+            "tag": request.target.tag, "node_id": request.target.node_id,
+            "browse_path": request.target.browse_path, "value": request.value,
+            "requested_by": request.requested_by, "expires_at": request.expires_at.isoformat(),
+            **extra,
+        }
+        if event == "requested":
+            payload.update(reason=request.reason, evidence_ids=request.evidence_ids,
+                           approver_roles=request.approver_roles, undo_of=request.undo_of)
+        self.audit.append("approval", actor, payload, role=role, tool=PROPOSE_TOOL,
+                          equipment=request.target.tag.split(".", 1)[0])
+

@@ -1,0 +1,87 @@
+"""`plantagent demo`: the embedded default, from one command on a fresh machine.
+
+It sets up a demo site (explicitly in demo-key-file mode), assembles the default model if
+it is missing, starts the demo plant in process on a free loopback port, and answers a
+shift lead's questions against it with the default model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from agent.cli.ask_cmd import progress_printer, render_answer
+from agent.cli.common import settings_from_args
+from agent.cli.models_cmd import ProgressBar
+from agent.compose import open_agent
+from agent.errors import VaultError
+from agent.llm.assemble import fetch_model
+from agent.llm.registry import load_manifest
+from agent.settings import Settings
+from agent.vault import init_site, open_site
+from plant.server import DemoPlantServer
+
+DEFAULT_QUESTIONS = (
+    "Which equipment is outside its normal limits right now?",
+    "What is the bearing temperature of P-101?",
+)
+
+
+def register(sub: Any) -> None:
+    """Add the demo command."""
+    demo = sub.add_parser("demo", help="run the demo plant and ask it questions")
+    demo.add_argument("questions", nargs="*", help="questions to ask (default: two examples)")
+    demo.add_argument("--fault", nargs=2, metavar=("FAULT", "EQUIPMENT"),
+                      help="inject a fault first, e.g. --fault bearing_wear P-101")
+    demo.add_argument("--speed", type=float, default=60.0,
+                      help="fast-forward factor of the plant (default 60)")
+    demo.set_defaults(handler=_demo)
+
+
+def ensure_demo_site(settings: Settings) -> None:
+    """Create a demo-key-file site in the home directory unless one is there."""
+    try:
+        with open_site(settings):
+            return
+    except VaultError:
+        if (settings.home / "site.json").exists():
+            raise  # a real site we cannot open: never overwrite it
+    init_site(settings.home, demo_keyfile=True)
+    print(f"created a demo site at {settings.home} (key file mode, for demos only; "
+          "use `plantagent init` with a passphrase for a real site)", file=sys.stderr)
+
+
+def ensure_model(settings: Settings) -> None:
+    """Assemble and verify the configured chat model if it is not there yet."""
+    entry = load_manifest(settings).get(settings.model.name)
+    fetch_model(entry, settings.models_dir, progress=ProgressBar())
+
+
+async def run_demo(settings: Settings, questions: list[str], fault: list[str] | None) -> int:
+    """Start the plant, then answer each question in turn."""
+    async with DemoPlantServer(settings.sim) as plant:
+        print(f"demo plant running at {plant.endpoint} (speed x{settings.sim.speed:g})",
+              file=sys.stderr)
+        if fault:
+            plant.model.inject(fault[0], fault[1])
+            print(f"injected {fault[0]} on {fault[1]}", file=sys.stderr)
+        async with open_agent(settings, endpoint=plant.endpoint,
+                              plant_name="the demo plant") as session:
+            for question in questions:
+                print(f"\n> {question}")
+                answer = await session.agent.ask(
+                    question, actor=settings.agent.user, role=settings.agent.role,
+                    on_event=progress_printer(False),
+                )
+                print(render_answer(answer))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args, sim={"port": 0, "speed": args.speed})
+    ensure_demo_site(settings)
+    ensure_model(settings)
+    questions = list(args.questions) or list(DEFAULT_QUESTIONS)
+    return asyncio.run(run_demo(settings, questions, args.fault))

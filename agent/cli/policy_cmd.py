@@ -1,0 +1,76 @@
+"""`plantagent policy show|check`: the effective policy, and whether the files are valid."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from agent.cli.common import print_json, settings_from_args
+from agent.errors import ConfigError
+from agent.policy.loader import load_policy, site_policy_dir
+
+
+def register(sub: Any) -> None:
+    """Add the policy commands."""
+    policy = sub.add_parser("policy", help="show or check the policy (roles, tools, writes)")
+    policy_sub = policy.add_subparsers(dest="policy_command", metavar="ACTION")
+    for name, text in (
+        ("show", "print the effective policy (shipped defaults + site overrides)"),
+        ("check", "validate the policy files and print the effective policy"),
+    ):
+        cmd = policy_sub.add_parser(name, help=text)
+        cmd.add_argument("--json", action="store_true", help="print JSON")
+        cmd.set_defaults(handler=_show, check=name == "check")
+
+
+def _show(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    loaded = load_policy(settings.home)  # ConfigError (exit 2) names file, key and fix
+    policy = loaded.policy
+    if settings.agent.role not in policy.roles:
+        raise ConfigError(
+            f"the configured agent.role {settings.agent.role!r} is not a role of the policy",
+            fix="set agent.role (PLANTAGENT_AGENT__ROLE) to one of: "
+            + ", ".join(sorted(policy.roles)),
+        )
+    data = {
+        "valid": True,
+        "files": loaded.files,
+        "site_policy_dir": str(site_policy_dir(settings.home)),
+        "policy": policy.model_dump(mode="json"),
+        "budgets_effective": {r: policy.budget(r).model_dump() for r in sorted(policy.roles)},
+    }
+    if args.json:
+        print_json(data)
+        return 0
+    out = sys.stdout
+    if args.check:
+        out.write("policy OK\n")
+    out.write("files (merged in this order):\n")
+    for name in loaded.files:
+        out.write(f"  {name}\n")
+    out.write("roles:\n")
+    for name, role in sorted(policy.roles.items()):
+        budget = policy.budget(name)
+        kind = "person" if role.human else "service"
+        out.write(f"  {name} ({kind}): steps {budget.max_steps}, tool calls "
+                  f"{budget.max_tool_calls}, {budget.seconds_per_question:g} s/question\n")
+        out.write(f"    tools: {', '.join(role.tools) or '-'}\n")
+        if role.deny_tools:
+            out.write(f"    denied: {', '.join(role.deny_tools)}\n")
+    w = policy.writes
+    out.write(f"writes: approvers {', '.join(w.approver_roles)}, two-person rule "
+              f"{'on' if w.two_person_rule else 'off'}, approvals expire after "
+              f"{w.approval_expiry_minutes:g} min\n")
+    for rule in w.rules:
+        out.write(f"  {rule.name}: {rule.namespace_uri} {rule.browse_path} "
+                  f"[{rule.min:g}, {rule.max:g}] step <= {rule.max_step:g}\n")
+    if not w.rules:
+        out.write("  (no node is writable)\n")
+    out.write(f"fixes: approved by {', '.join(policy.fixes.approver_roles)}\n")
+    out.write(f"network allowlist: {', '.join(policy.network.allowlist) or 'loopback only'}\n")
+    r = policy.retention
+    out.write(f"retention: audit {r.audit_days} d, history {r.history_days} d, "
+              f"reports {r.reports_days} d\n")
+    return 0

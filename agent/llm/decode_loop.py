@@ -1,0 +1,86 @@
+"""The token loop of one step: choose, stream, evaluate, until end-of-text or the limit.
+
+Kept apart from the runtime so the loop reads in one screen. It stops as soon as the JSON
+value is closed and the grammar would accept end-of-text, which saves the forward pass
+of the end-of-text token on every step.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from agent.llm.base import TokenCallback
+from agent.llm.sampler import ConstrainedSampler
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """What the loop produced."""
+
+    text: str
+    tokens: int
+    finish: Literal["stop", "length"]
+    first_token_at: float | None
+
+
+def decode(
+    llm: Any,
+    sampler: ConstrainedSampler,
+    *,
+    on_token: TokenCallback | None,
+    max_tokens: int,
+    stop_when_json_complete: bool,
+) -> Decoded:
+    """Generate up to ``max_tokens`` after the prompt already evaluated in ``llm``."""
+    import llama_cpp
+
+    ctx = llm._ctx.ctx
+    vocab = llm._model.vocab
+    n_vocab = int(llm.n_vocab())
+    eos = int(llm.token_eos())
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pieces: list[str] = []
+    first_at: float | None = None
+    n_gen = 0
+    finish: Literal["stop", "length"] = "length"
+    for _ in range(max_tokens):
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, -1), shape=(n_vocab,))
+        token = sampler.choose(logits)
+        if first_at is None:
+            first_at = time.perf_counter()
+        if llama_cpp.llama_vocab_is_eog(vocab, token):
+            finish = "stop"
+            break
+        sampler.accept(token)
+        n_gen += 1
+        piece = decoder.decode(llm.detokenize([token]))
+        if piece:
+            pieces.append(piece)
+            if on_token is not None:
+                on_token(piece)
+        if stop_when_json_complete and _json_complete(pieces, sampler, eos):
+            finish = "stop"
+            break
+        llm.eval([token])
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        pieces.append(tail)
+    return Decoded("".join(pieces), n_gen, finish, first_at)
+
+
+def _json_complete(pieces: list[str], sampler: ConstrainedSampler, eos: int) -> bool:
+    if not pieces or not pieces[-1].rstrip().endswith(("}", "]")):
+        return False
+    if not sampler.allows(eos):
+        return False
+    try:
+        json.loads("".join(pieces))
+    except json.JSONDecodeError:
+        return False
+    return True

@@ -1,0 +1,106 @@
+"""Evidence prefetch: the obvious reads for a question, chosen by deterministic rules.
+
+A 0.5B model plans poorly but explains well. When a question names equipment or a
+measured quantity, asks about alarms or limits, or about a trend, the system reads that
+data first through the normal tool path (policy gate, audit, evidence ids), so the
+model's first step already sees the readings. The model can still call more tools.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.opcua.catalog import Catalog
+
+#: Question words that stand for words in tag names.
+SYNONYMS = {
+    "temp": "temperature", "temps": "temperature", "hot": "temperature",
+    "warm": "temperature", "heat": "temperature", "cold": "temperature",
+    "vib": "vibration", "vibrating": "vibration", "vibrations": "vibration",
+    "amps": "current", "amp": "current", "amperage": "current",
+    "flowrate": "flow", "flowing": "flow", "throughput": "throughput",
+    "rpm": "speed", "fast": "speed", "level": "level", "full": "level",
+    "dp": "differential", "clogged": "differential", "clogging": "differential",
+    "power": "power", "kw": "power", "pressures": "pressure", "bearings": "bearing",
+}
+ALARM_WORDS = {"alarm", "alarms", "alert", "alerts", "alarming", "tripped"}
+LIMIT_WORDS = {"limit", "limits", "abnormal", "outside", "exceed", "exceeds", "exceeding",
+               "range", "ranges", "normal", "anomaly", "anomalies", "wrong", "problem",
+               "problems", "healthy", "ok", "okay", "status"}
+HISTORY_WORDS = {"trend", "trending", "history", "historical", "average", "mean", "rising",
+                 "falling", "increasing", "decreasing", "past", "last", "since", "over"}
+_WORD = re.compile(r"[A-Za-z]+")
+_CAMEL = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+")
+
+MAX_TAGS = 6
+MAX_EQUIPMENT = 2
+
+
+@dataclass(frozen=True)
+class PlannedCall:
+    """A tool call the system makes on the asker's behalf before the model runs."""
+
+    tool: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+def _words(text: str) -> set[str]:
+    words = {w.lower() for w in _WORD.findall(text)}
+    return words | {SYNONYMS[w] for w in words if w in SYNONYMS}
+
+
+def _tag_words(tag_name: str) -> set[str]:
+    short = tag_name.split(".", 1)[-1]
+    return {w.lower() for w in _CAMEL.findall(short)}
+
+
+def mentioned_equipment(question: str, catalog: Catalog) -> list[str]:
+    """Equipment names in the question ('P-101', also written 'p101' or 'P 101')."""
+    found = []
+    for name in catalog.equipment_names():
+        chunks = re.findall(r"[A-Za-z]+|[0-9]+", name)
+        if not chunks:
+            continue
+        pattern = r"[\s_-]?".join(re.escape(c) for c in chunks)
+        if re.search(rf"(?<![A-Za-z0-9]){pattern}(?![0-9])", question, re.IGNORECASE):
+            found.append(name)
+    return found
+
+
+def _best_tags(words: set[str], candidates: list[str]) -> list[str]:
+    scored = []
+    for tag in candidates:
+        score = len(_tag_words(tag) & words)
+        if score:
+            scored.append((score, tag))
+    if not scored:
+        return []
+    top = max(score for score, _ in scored)
+    return [tag for score, tag in scored if score == top]
+
+
+def plan(question: str, catalog: Catalog, available: set[str]) -> list[PlannedCall]:
+    """The reads to make before the first model step (possibly none)."""
+    words = _words(question)
+    equipment = mentioned_equipment(question, catalog)[:MAX_EQUIPMENT]
+    calls: list[PlannedCall] = []
+    candidates = (
+        [t for e in equipment for t in catalog.equipment[e].tags]
+        if equipment
+        else catalog.tag_names()
+    )
+    tags = _best_tags(words, candidates)
+    if equipment and not tags:
+        calls += [PlannedCall("read_equipment", {"equipment": e}) for e in equipment]
+    elif tags and len(tags) <= MAX_TAGS and (equipment or len(tags) < len(candidates)):
+        calls.append(PlannedCall("read_tags", {"tags": tags}))
+        if words & HISTORY_WORDS and len(tags) == 1:
+            calls.append(PlannedCall("tag_history", {"tag": tags[0], "window_minutes": 60}))
+    if words & ALARM_WORDS:
+        calls.append(PlannedCall("active_alarms"))
+    if words & LIMIT_WORDS and not tags:
+        args: dict[str, Any] = {"equipment": equipment} if equipment else {}
+        calls.append(PlannedCall("check_limits", args))
+    return [c for c in calls if c.tool in available]

@@ -1,0 +1,137 @@
+"""The policy as pydantic models: what the TOML files may say, and nothing else.
+
+Every model forbids unknown keys, so a typo is an error, never a silently ignored rule.
+Cross-references (a role named in budgets or write rules) are checked by
+:func:`agent.policy.loader.cross_check`, which knows which file each key came from.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from agent.policy.patterns import check_browse_pattern
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RolePolicy(_Strict):
+    """One role: who it is and which tools it may call."""
+
+    description: str = Field("", description="What people in this role do.")
+    human: bool = Field(True, description="False for service accounts: they never approve.")
+    tools: list[str] = Field(
+        default_factory=list, description="Tool names or wildcard patterns the role may call."
+    )
+    deny_tools: list[str] = Field(
+        default_factory=list, description="Patterns refused even when `tools` matches."
+    )
+
+
+class Budget(_Strict):
+    """Limits of one question."""
+
+    max_steps: int = Field(ge=1, le=64, description="Model steps per question.")
+    max_tool_calls: int = Field(ge=0, le=256, description="Tool calls allowed per question.")
+    seconds_per_question: float = Field(gt=0, le=3600, description="Wall-clock seconds.")
+
+
+class BudgetOverride(_Strict):
+    """A role's changes to the default budget; unset fields keep the default."""
+
+    max_steps: int | None = Field(None, ge=1, le=64)
+    max_tool_calls: int | None = Field(None, ge=0, le=256)
+    seconds_per_question: float | None = Field(None, gt=0, le=3600)
+
+
+class NetworkPolicy(_Strict):
+    """Networks reachable besides loopback."""
+
+    allowlist: list[str] = Field(default_factory=list, description="CIDRs, e.g. 10.0.0.0/24.")
+
+    @field_validator("allowlist")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{cidr!r} is not a network in CIDR form ({exc}); write e.g. 10.0.0.0/24"
+                ) from None
+        return value
+
+
+class RetentionPolicy(_Strict):
+    """Days records are kept."""
+
+    audit_days: int = Field(ge=1, description="Audit log records.")
+    history_days: int = Field(ge=1, description="Historian samples.")
+    reports_days: int = Field(ge=1, description="Triage reports and answers.")
+
+
+class WriteRule(_Strict):
+    """Nodes one rule makes writable, and the bounds of every write to them."""
+
+    name: str = Field(min_length=1, description="Shown in approvals and the audit log.")
+    namespace_uri: str = Field(min_length=1, description="Namespace URI of the nodes.")
+    browse_path: str = Field(min_length=1, description="Browse path pattern ('**/T-101/X').")
+    min: float = Field(description="Lowest value ever written.")
+    max: float = Field(description="Highest value ever written.")
+    max_step: float = Field(gt=0, description="Largest change from the current value.")
+    two_person_rule: bool | None = Field(None, description="Overrides writes.two_person_rule.")
+    approver_roles: list[str] | None = Field(None, description="Overrides writes.approver_roles.")
+    approval_expiry_minutes: float | None = Field(None, gt=0, le=7 * 24 * 60)
+
+    @field_validator("browse_path")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        check_browse_pattern(value)
+        return value
+
+    @model_validator(mode="after")
+    def _bounds(self) -> WriteRule:
+        if not all(math.isfinite(v) for v in (self.min, self.max, self.max_step)):
+            raise ValueError("min, max and max_step must be finite numbers")
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max}); swap them")
+        return self
+
+
+class WritesPolicy(_Strict):
+    """Approval settings and the write allowlist."""
+
+    approval_expiry_minutes: float = Field(gt=0, le=7 * 24 * 60)
+    two_person_rule: bool = True
+    approver_roles: list[str] = Field(min_length=1)
+    rules: list[WriteRule] = Field(default_factory=list)
+
+
+class FixesPolicy(_Strict):
+    """Who must approve a fix proposal."""
+
+    approver_roles: list[str] = Field(min_length=1)
+
+
+class Policy(_Strict):
+    """The effective policy: shipped defaults with the site's files merged over them."""
+
+    roles: dict[str, RolePolicy] = Field(min_length=1)
+    budgets: dict[str, BudgetOverride]
+    network: NetworkPolicy
+    retention: RetentionPolicy
+    writes: WritesPolicy
+    fixes: FixesPolicy
+
+    def budget(self, role: str) -> Budget:
+        """The budget of ``role``: its overrides over the default."""
+        base = self.budgets["default"]
+        override = self.budgets.get(role)
+        merged = base.model_dump()
+        if override is not None:
+            merged.update({k: v for k, v in override.model_dump().items() if v is not None})
+        return Budget.model_validate(merged)

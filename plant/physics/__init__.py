@@ -1,0 +1,1 @@
+"""Pure-Python physics of the demo line, one module per equipment class, no I/O."""

@@ -1,0 +1,62 @@
+"""Fixtures of the OPC UA toolset tests: real asyncua servers on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from uatestserver import PlantHandle, start_plant
+
+from agent.settings import Settings, load_settings
+from tools.opcua.browse import browse_catalog
+from tools.opcua.catalog import Catalog
+from tools.opcua.client import OpcUaConnection
+
+#: Short enough that failure tests finish quickly, long enough for a loaded 2-core box.
+TEST_TIMEOUT_S = 2.0
+
+
+def make_settings(home: Path, endpoint: str, **opcua: Any) -> Settings:
+    """Settings for a test: the site in ``home``, the given endpoint and OPC UA options."""
+    return load_settings(
+        home=home, opcua={"endpoint": endpoint, "timeout_s": TEST_TIMEOUT_S, **opcua}
+    )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_site_env() -> Iterator[None]:
+    # The developer's own PLANTAGENT_* variables must not leak into these tests; module
+    # scope, so the module-scoped settings below are built without them too.
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.upper().startswith("PLANTAGENT_"):
+                mp.delenv(name)
+        yield
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def plant(_no_site_env: None) -> AsyncIterator[PlantHandle]:
+    """One test server shared by a module's tests."""
+    server = await start_plant()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture(scope="module")
+def settings(plant: PlantHandle, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("site"), plant.endpoint)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def conn(settings: Settings) -> AsyncIterator[OpcUaConnection]:
+    async with OpcUaConnection.from_settings(settings) as connection:
+        yield connection
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def catalog(conn: OpcUaConnection) -> Catalog:
+    return await browse_catalog(conn)

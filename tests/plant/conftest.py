@@ -1,0 +1,44 @@
+"""Fixtures of the demo plant tests: a real DemoPlantServer on a free loopback port,
+fast-forwarded, and a real asyncua client connected to it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from asyncua import Client
+from plant_testing import sim_settings_for_tests
+
+from plant.server import NAMESPACE_URI, DemoPlantServer
+
+
+@pytest.fixture(autouse=True)
+def _no_site_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The developer's own PLANTAGENT_* variables must not leak into these tests.
+    for name in list(os.environ):
+        if name.upper().startswith("PLANTAGENT_"):
+            monkeypatch.delenv(name)
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
+async def demo_plant() -> AsyncIterator[DemoPlantServer]:
+    """One running demo plant shared by the tests of this package (faults cleared after each)."""
+    async with DemoPlantServer(sim_settings_for_tests(), publish_interval_s=0.25) as server:
+        yield server
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
+async def plant_client(demo_plant: DemoPlantServer) -> AsyncIterator[Client]:
+    """An asyncua client connected to ``demo_plant``."""
+    client = Client(demo_plant.endpoint, timeout=10)
+    client.session_timeout = 60_000
+    async with client:
+        yield client
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
+async def plant_ns(plant_client: Client) -> int:
+    """Namespace index of the demo plant on the server."""
+    return int(await plant_client.get_namespace_index(NAMESPACE_URI))

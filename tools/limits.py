@@ -1,0 +1,87 @@
+"""check_limits: every tag of the plant against its normal range, in one batched read.
+
+"Is anything outside its limits?" is the most common shift question; answering it with a
+read of every tag would flood a small model's context, so this tool returns only what is
+outside its range, bad or stale, plus how many tags it checked.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.errors import ToolError
+from tools.context import ToolContext
+from tools.opcua import read as _read
+from tools.opcua.models import Reading
+from tools.registry import ToolRegistry, tool
+from tools.types import EquipmentName
+
+
+class CheckLimitsArgs(BaseModel):
+    """Which equipment to check; all of it when empty."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    equipment: list[EquipmentName] = Field(
+        default_factory=list, max_length=20, description="Equipment to check; empty = all."
+    )
+
+
+class LimitCheck(BaseModel):
+    """Tags outside their normal range, and tags whose value cannot be trusted."""
+
+    checked: int = Field(description="How many tags were read.")
+    outside: list[Reading] = Field(description="Readings outside their normal range.")
+    untrusted: list[Reading] = Field(description="Bad, uncertain or stale readings.")
+    without_limits: int = Field(description="Tags with no normal range to check against.")
+    summary: str = Field(description="One line: what the check found.")
+
+
+@tool()
+async def check_limits(ctx: ToolContext, args: CheckLimitsArgs) -> LimitCheck:
+    """Check tags against their normal operating ranges in one read: returns only the
+    readings outside their range (out_of_limits 'low' or 'high') and the bad, uncertain
+    or stale ones, with how many tags were checked. Use it for "is anything abnormal?"."""
+    if ctx.opcua is None or ctx.catalog is None:
+        raise ToolError("not connected to the plant", fix="connect to the OPC UA server")
+    catalog = ctx.catalog
+    names = args.equipment or catalog.equipment_names()
+    tags = [tag for name in names for tag in catalog.tags_of(name)]
+    settings = ctx.settings.opcua
+    readings: list[Reading] = []
+    # Big servers are read in batches of the configured size, never in one huge request.
+    for start in range(0, len(tags), settings.max_tags_per_read):
+        readings += await _read.read_tag_infos(
+            ctx.opcua,
+            tags[start : start + settings.max_tags_per_read],
+            clock=ctx.clock,
+            stale_after_s=settings.stale_after_s,
+        )
+    outside = [r for r in readings if r.out_of_limits is not None]
+    untrusted = [r for r in readings if r.quality != "good" or r.stale]
+    return LimitCheck(
+        checked=len(readings),
+        outside=outside,
+        untrusted=untrusted,
+        without_limits=sum(1 for t in tags if t.eu_low is None and t.eu_high is None),
+        summary=_summary(len(readings), outside, untrusted),
+    )
+
+
+def _summary(checked: int, outside: list[Reading], untrusted: list[Reading]) -> str:
+    # Stated outright, because a small model reads an empty list as "nothing to say".
+    parts = []
+    if outside:
+        names = ", ".join(f"{r.tag} ({r.out_of_limits})" for r in outside)
+        parts.append(f"{len(outside)} of {checked} tags are outside their normal range: {names}")
+    else:
+        parts.append(f"all {checked} tags are inside their normal ranges")
+    if untrusted:
+        parts.append(f"{len(untrusted)} readings are bad, uncertain or stale: "
+                     + ", ".join(r.tag for r in untrusted))
+    return "; ".join(parts) + "."
+
+
+def register(registry: ToolRegistry) -> None:
+    """Add check_limits."""
+    registry.register(check_limits)
