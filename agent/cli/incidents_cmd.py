@@ -1,9 +1,9 @@
 """`plantagent incidents ...`: the incident memory of the digital twin.
 
-    plantagent incidents load [FILE...] [--demo]   store incident records (JSON)
-    plantagent incidents search [SYMPTOMS] [--equipment EQ] [--reading TAG=VALUE ...]
-                                [-k 3] [--json]
-    plantagent incidents reembed                   re-embed every record (new model)
+plantagent incidents load [FILE...] [--demo]   store incident records (JSON)
+plantagent incidents search [SYMPTOMS] [--equipment EQ] [--reading TAG=VALUE ...]
+                            [-k 3] [--json]
+plantagent incidents reembed                   re-embed every record (new model)
 """
 
 from __future__ import annotations
@@ -31,8 +31,13 @@ def register(sub: Any) -> None:
     search = inc_sub.add_parser("search", help="find the most similar past incidents")
     search.add_argument("symptoms", nargs="?", default=None, help="what is observed")
     search.add_argument("--equipment", help="only incidents involving this equipment")
-    search.add_argument("--reading", action="append", default=[], metavar="TAG=VALUE",
-                        help="a current tag value (repeatable)")  # fmt: skip
+    search.add_argument(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="TAG=VALUE",
+        help="a current tag value (repeatable)",
+    )
     search.add_argument("-k", type=int, default=3)
     search.add_argument("--json", action="store_true")
     search.set_defaults(handler=_search)
@@ -51,7 +56,8 @@ def _readings(items: list[str]) -> dict[str, float]:
             out[tag.strip()] = float(value)
         except ValueError:
             raise UsageError(
-                f"--reading {item!r} is not TAG=VALUE", fix="write e.g. --reading P-101.Vibration=7.2"
+                f"--reading {item!r} is not TAG=VALUE",
+                fix="write e.g. --reading P-101.Vibration=7.2",
             ) from None
     return out
 
@@ -83,16 +89,24 @@ def _search(args: argparse.Namespace) -> int:
             symptoms=args.symptoms, equipment=args.equipment, snapshot=snapshot, k=args.k
         )
     if args.json:
-        print_json([{
-            "score": m.score, "text_similarity": m.text_similarity,
-            "snapshot_similarity": m.snapshot_similarity,
-            **m.record.model_dump(mode="json"),
-        } for m in matches])  # fmt: skip
+        print_json(
+            [
+                {
+                    "score": m.score,
+                    "text_similarity": m.text_similarity,
+                    "snapshot_similarity": m.snapshot_similarity,
+                    **m.record.model_dump(mode="json"),
+                }
+                for m in matches
+            ]
+        )
         return 0
     for m in matches:
         r = m.record
-        print(f"{m.score:.3f}  {r.id}  {r.opened_at.date()}  {', '.join(r.equipment)}  "
-              f"[{r.fault_mode}]  {r.title}")  # fmt: skip
+        print(
+            f"{m.score:.3f}  {r.id}  {r.opened_at.date()}  {', '.join(r.equipment)}  "
+            f"[{r.fault_mode}]  {r.title}"
+        )
         print(f"       cause: {r.cause}")
         print(f"       fix:   {r.fix}  (downtime {r.downtime_h:g} h)")
     return 0

@@ -24,14 +24,31 @@ SYNONYMS = {
     "rpm": "speed", "fast": "speed", "level": "level", "full": "level",
     "dp": "differential", "clogged": "differential", "clogging": "differential",
     "power": "power", "kw": "power", "pressures": "pressure", "bearings": "bearing",
+    # The commonest words of shift questions in French, German and Spanish.
+    "température": "temperature", "temperatur": "temperature", "temperatura": "temperature",
+    "palier": "bearing", "lager": "bearing", "rodamiento": "bearing", "cojinete": "bearing",
+    "pression": "pressure", "druck": "pressure", "presión": "pressure", "presion": "pressure",
+    "débit": "flow", "debit": "flow", "durchfluss": "flow", "caudal": "flow",
+    "niveau": "level", "füllstand": "level", "nivel": "level",
+    "vibrations": "vibration", "schwingung": "vibration", "vibración": "vibration",
+    "vitesse": "speed", "drehzahl": "speed", "velocidad": "speed",
+    "courant": "current", "strom": "current", "corriente": "current",
+    "alarme": "alarm", "alarmes": "alarm", "alarmas": "alarm",
+    "grenzwert": "limit", "grenzwerte": "limit", "límites": "limit", "limites": "limit",
 }
 ALARM_WORDS = {"alarm", "alarms", "alert", "alerts", "alarming", "tripped"}
+#: Words that make a question about the plant even when it names no tag or equipment.
+PLANT_WORDS = {"plant", "line", "equipment", "machine", "machines", "asset", "assets", "tag",
+               "tags", "reading", "readings", "value", "values", "sensor", "sensors", "fault",
+               "faults", "failure", "maintenance", "running", "shift", "process", "operating",
+               "production", "unit", "units", "pump", "pumps", "tank", "filter", "motor",
+               "compressor", "conveyor", "exchanger", "cooler", "valve", "belt"}
 LIMIT_WORDS = {"limit", "limits", "abnormal", "outside", "exceed", "exceeds", "exceeding",
                "range", "ranges", "normal", "anomaly", "anomalies", "wrong", "problem",
                "problems", "healthy", "ok", "okay", "status"}
 HISTORY_WORDS = {"trend", "trending", "history", "historical", "average", "mean", "rising",
                  "falling", "increasing", "decreasing", "past", "last", "since", "over"}
-_WORD = re.compile(r"[A-Za-z]+")
+_WORD = re.compile(r"[^\W\d_]+")
 _CAMEL = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+")
 
 MAX_TAGS = 6
@@ -79,6 +96,19 @@ def _best_tags(words: set[str], candidates: list[str]) -> list[str]:
         return []
     top = max(score for score, _ in scored)
     return [tag for score, tag in scored if score == top]
+
+
+def in_scope(question: str, catalog: Catalog) -> bool:
+    """False when the question shares no word with the plant, its tags or equipment
+    ("will it rain tomorrow?"): no tool of this agent can answer it."""
+    if mentioned_equipment(question, catalog):
+        return True
+    vocabulary = set(PLANT_WORDS) | ALARM_WORDS | LIMIT_WORDS
+    for equipment in catalog.equipment.values():
+        vocabulary |= _words(equipment.description or "")
+    for tag in catalog.tag_names():
+        vocabulary |= _tag_words(tag)
+    return bool(_words(question) & vocabulary)
 
 
 def plan(question: str, catalog: Catalog, available: set[str]) -> list[PlannedCall]:

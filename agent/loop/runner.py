@@ -20,12 +20,12 @@ from pydantic import ValidationError
 
 from agent.errors import ModelError, ToolError, UsageError
 from agent.llm.base import ChatMessage, ChatModel, StepResult, astep
+from agent.loop import prefetch
 from agent.loop.answer import AgentAnswer, StepRecord, Timings, UnsupportedClaim
 from agent.loop.audit_port import AuditSink
 from agent.loop.events import AgentEvent, EventCallback, ignore
 from agent.loop.evidence import Evidence, EvidenceLog, compact_json
 from agent.loop.grounding import check_grounding
-from agent.loop import prefetch
 from agent.loop.policy_gate import PolicyGate
 from agent.loop.prefix import render_prefix
 from agent.loop.step_schema import step_schema
@@ -77,6 +77,7 @@ class _Run:
         self.history: list[ChatMessage] = [ChatMessage("user", question, pinned=True)]
         self.timings = Timings()
         self.calls_seen: dict[str, str] = {}
+        self.redrafted = False
 
     def audit(self, kind: str, payload: dict[str, Any], **extra: Any) -> None:
         self.deps.audit.append(kind, self.actor, payload, role=self.role, **extra)
@@ -136,10 +137,11 @@ class Agent:
         run = _Run(self.deps, question, actor, role)
         run.audit("question", {"question": question})
         started = time.monotonic()
-        self._preflight(run)
-        await self._prefetch(run, on_event)
-        outcome: AgentAnswer | None = None
-        for index in range(self.deps.max_steps):
+        outcome: AgentAnswer | None
+        outcome = self._settled_without_model(run)
+        if outcome is None:
+            await self._prefetch(run, on_event)
+        for index in range(self.deps.max_steps if outcome is None else 0):
             elapsed = time.monotonic() - started
             if elapsed > self.deps.time_budget_s:
                 break
@@ -153,6 +155,9 @@ class Agent:
                 await self._call_tool(run, action, on_event)
                 continue
             outcome = self._finish(run, action)
+            if self._redraft(run, outcome, steps_left=self.deps.max_steps - index - 1):
+                outcome = None
+                continue
             break
         if outcome is None:
             outcome = self._budget_exhausted(run)
@@ -170,23 +175,41 @@ class Agent:
         on_event(AgentEvent("answer", outcome.answer))
         return outcome
 
-    def _preflight(self, run: _Run) -> None:
-        """Name unknown equipment in the question before the model can invent readings."""
+    def _settled_without_model(self, run: _Run) -> AgentAnswer | None:
+        """Questions the system answers itself, so the model cannot invent readings:
+        one about equipment the plant does not have, or one no tool can touch."""
         catalog = self.deps.catalog
         known = {n.lower() for n in catalog.equipment_names()}
         known |= {t.lower() for t in catalog.tag_names()}
         unknown = sorted(
             {m.group() for m in _IDENT.finditer(run.question) if m.group().lower() not in known}
         )
-        if not unknown:
-            return
-        data = {
-            "unknown_names": unknown,
-            "known_equipment": catalog.equipment_names(),
-            "note": "these names are not in the plant catalog; no readings exist for them",
-        }
-        run.add_result("catalog_lookup", {"names": unknown}, data, ok=True)
-        run.audit("tool_result", {"tool": "catalog_lookup", "result": data}, tool="catalog_lookup")
+        if unknown:
+            data = {
+                "unknown_names": unknown,
+                "known_equipment": catalog.equipment_names(),
+                "note": "these names are not in the plant catalog; no readings exist for them",
+            }
+            run.audit("tool_call", {"tool": "catalog_lookup", "args": {"names": unknown}},
+                      tool="catalog_lookup")
+            evidence = run.add_result("catalog_lookup", {"names": unknown}, data, ok=True)
+            run.audit("tool_result", {"tool": "catalog_lookup", "ok": True, "result": data,
+                                      "evidence_id": evidence.id if evidence else None},
+                      tool="catalog_lookup")
+            if not prefetch.mentioned_equipment(run.question, catalog):
+                names = ", ".join(unknown)
+                text = (f"{names} {'is' if len(unknown) == 1 else 'are'} not in the plant "
+                        f"catalog, so there are no readings for {names}. Known equipment: "
+                        f"{', '.join(catalog.equipment_names())}.")
+                cited = [evidence.id] if evidence else []
+                return self._answer(run, text, cited, outcome="cannot_answer")
+            return None
+        if not prefetch.in_scope(run.question, catalog):
+            text = ("I cannot answer this from the plant data: the question is not about "
+                    "the plant's equipment, tags, alarms or limits. Needed: a question about "
+                    "the plant, or a tool that has this information.")
+            return self._answer(run, text, [], outcome="cannot_answer", check=False)
+        return None
 
     async def _prefetch(self, run: _Run, on_event: EventCallback) -> None:
         """Read what the question obviously needs before the model's first step."""
@@ -309,6 +332,22 @@ class Agent:
         if evidence is not None and ok:
             run.calls_seen[key] = evidence.id
             on_event(AgentEvent("evidence", evidence.id))
+
+    def _redraft(self, run: _Run, draft: AgentAnswer, *, steps_left: int) -> bool:
+        """Send an ungrounded draft back once, naming what no evidence supports."""
+        if draft.outcome != "answered" or draft.grounded or run.redrafted or steps_left < 1:
+            return False
+        run.redrafted = True
+        claims = ", ".join(dict.fromkeys(c.text for c in draft.unsupported))
+        cited = ", ".join(draft.citations) or "nothing"
+        run.audit("answer", {"draft": draft.answer, "grounded": False, "redraft": True,
+                             "unsupported": [u.model_dump() for u in draft.unsupported]})
+        run.history.append(ChatMessage(
+            "tool",
+            f"check: not in {cited}: {claims}. Rewrite the answer with only facts from {cited}.",
+            name="grounding_check",
+        ))
+        return True
 
     def _finish(self, run: _Run, action: dict[str, Any]) -> AgentAnswer:
         if action.get("action") == "cannot_answer":

@@ -1,0 +1,145 @@
+"""The deterministic parts around the model: grounding, prefetch rules, step schema."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, Field
+
+from agent.loop import prefetch
+from agent.loop.evidence import EvidenceLog
+from agent.loop.grounding import check_grounding
+from agent.loop.runner import model_view
+from agent.loop.step_schema import MAX_GRAMMAR_STRING_BOUND, step_schema
+from tools.context import ToolContext
+from tools.opcua.catalog import Catalog
+from tools.opcua.models import EquipmentInfo, TagInfo
+from tools.registry import ToolRegistry, tool
+from tools.types import TagName
+
+PLANT = {
+    "P-101": ["FlowRate", "BearingTemperature", "Vibration", "MotorCurrent"],
+    "C-101": ["BearingTemperature", "Vibration", "DischargePressure"],
+    "HX-101": ["HotOutletTemperature", "CoolantFlow"],
+}
+ALL_TOOLS = {"read_tags", "read_equipment", "tag_history", "active_alarms", "check_limits"}
+
+
+def _catalog() -> Catalog:
+    catalog = Catalog()
+    for equipment, variables in PLANT.items():
+        tags = [
+            TagInfo(name=f"{equipment}.{v}", equipment=equipment, browse_path=[equipment, v],
+                    node_id=f"{equipment}.{v}", namespace_uri="urn:t")
+            for v in variables
+        ]
+        catalog.add(EquipmentInfo(name=equipment, browse_path=[equipment], node_id=equipment),
+                    tags)
+    return catalog
+
+
+def _evidence(data: object) -> list:
+    return [EvidenceLog().add("read_tags", {}, data)]
+
+
+class TestGrounding:
+    def test_rounded_numbers_units_and_names_from_evidence_pass(self) -> None:
+        cited = _evidence({"readings": [{"tag": "P-101.FlowRate", "value": 42.3721,
+                                         "unit": "m³/h", "low": 10.0, "high": 60.0}]})
+        report = check_grounding("P-101.FlowRate is 42.4 m³/h (normal 10 to 60).", cited,
+                                 tag_names=["P-101.FlowRate"], equipment_names=["P-101"])
+        assert report.grounded, report.unsupported
+
+    def test_more_precision_than_the_evidence_is_not_supported(self) -> None:
+        cited = _evidence({"value": 42.4})
+        report = check_grounding("The flow is 42.37.", cited)
+        assert [c.text for c in report.unsupported] == ["42.37"]
+
+    def test_wrong_unit_and_uncited_equipment_are_flagged(self) -> None:
+        cited = _evidence({"tag": "P-101.FlowRate", "value": 42.0, "unit": "m³/h"})
+        report = check_grounding("C-101 runs at 42 bar.", cited,
+                                 tag_names=["P-101.FlowRate"], equipment_names=["P-101", "C-101"])
+        assert {(c.kind, c.text) for c in report.unsupported} == {
+            ("equipment", "C-101"), ("unit", "bar")}
+        assert report.marked_answer.startswith("[unverified: C-101]")
+
+    def test_counts_of_listed_items_are_supported(self) -> None:
+        cited = _evidence({"alarms": [{"source": "a"}, {"source": "b"}, {"source": "c"}]})
+        assert check_grounding("There are 3 active alarms.", cited).grounded
+
+    def test_identifiers_and_citation_ids_are_not_taken_for_readings(self) -> None:
+        cited = _evidence({"tag": "HX-101.CoolantFlow", "value": 7.5})
+        report = check_grounding("HX-101.CoolantFlow is 7.5 [E1].", cited,
+                                 tag_names=["HX-101.CoolantFlow"], equipment_names=["HX-101"])
+        assert report.grounded, report.unsupported
+
+    def test_an_answer_citing_nothing_supports_no_number(self) -> None:
+        report = check_grounding("The pump runs at 2950 r/min.", [])
+        assert not report.grounded
+
+
+class TestPrefetch:
+    @pytest.mark.parametrize(
+        ("question", "expected"),
+        [
+            ("What is the bearing temperature of P-101?",
+             [("read_tags", {"tags": ["P-101.BearingTemperature"]})]),
+            ("how hot is the bearing on p101",
+             [("read_tags", {"tags": ["P-101.BearingTemperature"]})]),
+            ("Status of HX-101?", [("read_equipment", {"equipment": "HX-101"}),
+                                   ("check_limits", {"equipment": ["HX-101"]})]),
+            ("Compare the vibration of P-101 and C-101",
+             [("read_tags", {"tags": ["P-101.Vibration", "C-101.Vibration"]})]),
+            ("Any active alarms?", [("active_alarms", {})]),
+            ("Which equipment is outside its normal limits?", [("check_limits", {})]),
+            ("How did the bearing temperature of C-101 trend over the last hour?",
+             [("read_tags", {"tags": ["C-101.BearingTemperature"]}),
+              ("tag_history", {"tag": "C-101.BearingTemperature", "window_minutes": 60})]),
+            ("Tell me a joke", []),
+        ],
+    )
+    def test_rules(self, question: str, expected: list) -> None:
+        planned = prefetch.plan(question, _catalog(), ALL_TOOLS)
+        assert [(c.tool, c.args) for c in planned] == expected
+
+    def test_only_tools_the_agent_has_are_planned(self) -> None:
+        assert prefetch.plan("Any active alarms?", _catalog(), {"read_tags"}) == []
+
+    def test_p1010_is_not_p101(self) -> None:
+        assert prefetch.mentioned_equipment("status of P-1010", _catalog()) == []
+
+
+def test_model_view_is_compact_and_keeps_meaning() -> None:
+    raw = {"tag": "P-101.FlowRate", "value": 42.377777, "small": 0.0123456, "unit": None,
+           "stale": False, "uncertain": True,
+           "source_timestamp": "2026-11-22T22:05:40.286549Z",
+           "server_timestamp": "2026-11-22T22:05:40.286549Z"}
+    assert model_view(raw) == {"tag": "P-101.FlowRate", "value": 42.38, "small": 0.0123,
+                               "uncertain": True, "source_timestamp": "2026-11-22T22:05:40Z"}
+
+
+class NoteArgs(BaseModel):
+    tag: TagName
+    reason: str = Field(max_length=500)
+    code: str = Field(max_length=8)
+
+
+class NoteResult(BaseModel):
+    ok: bool
+
+
+@tool()
+async def note(ctx: ToolContext, args: NoteArgs) -> NoteResult:
+    """Note something."""
+    return NoteResult(ok=True)
+
+
+def test_step_schema_keeps_long_string_bounds_out_of_the_grammar() -> None:
+    registry = ToolRegistry()
+    registry.register(note)
+    schema = step_schema(registry, {"tag": ["A.B", "C.D"]}, ["E1"])
+    args = schema["oneOf"][0]["properties"]["args"]["properties"]
+    assert args["tag"]["enum"] == ["A.B", "C.D"]
+    assert "maxLength" not in args["reason"] and args["code"]["maxLength"] == 8
+    assert MAX_GRAMMAR_STRING_BOUND < 500
+    final = schema["oneOf"][1]["properties"]
+    assert final["citations"]["items"]["enum"] == ["E1"]
