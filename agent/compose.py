@@ -7,25 +7,38 @@ parts (a scripted model, a site in a temporary directory) through the same argum
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from agent.approvals import ApprovalService, ApprovalStore
 from agent.audit import AuditLog
 from agent.audit.site import open_audit_log
+from agent.errors import ModelError
 from agent.llm.base import ChatModel
 from agent.llm.factory import build_chat_model
-from agent.loop.policy_gate import PolicyGate, ReadOnlyGate
-from agent.loop.runner import Agent, AgentDeps
+from agent.loop.policy_gate import PolicyGate
+from agent.loop.runner import Agent, AgentDeps, QuestionLimits
+from agent.policy import Policy, PolicyEngine, load_policy
 from agent.settings import Settings
 from agent.vault import Site, install_egress_guard, open_site
-from tools import limits
+from tools import fixes, limits, proposals
 from tools import opcua as opcua_tools
 from tools.context import ToolContext
 from tools.opcua.browse import browse_catalog
 from tools.opcua.client import OpcUaConnection
 from tools.registry import ToolRegistry
+from tools.twin import documents_tools, historian_tools, incidents_tools, whatif_tools
+from tools.twin.assets_store import AssetModel
+from tools.twin.documents import DocumentIndex
+from tools.twin.embeddings import load_embedder
+from tools.twin.historian_store import Historian
+from tools.twin.incidents import IncidentMemory
+
+TWIN_DATABASE = "twin"
+APPROVALS_DATABASE = "approvals"
 
 
 class SiteBlobStore:
@@ -52,25 +65,59 @@ class AgentSession:
     audit: AuditLog
     connection: OpcUaConnection
     model: ChatModel
+    engine: PolicyEngine
+    approvals: ApprovalService
 
 
-def build_registry() -> ToolRegistry:
-    """Every tool the agent may call (the policy decides who may call which)."""
-    registry = ToolRegistry()
-    opcua_tools.register(registry)
-    limits.register(registry)
-    return registry
-
-
-def guard_egress(settings: Settings, audit: AuditLog | None) -> None:
-    """Refuse connections off site: loopback and the configured site networks only."""
+def guard_egress(settings: Settings, policy: Policy, audit: AuditLog | None) -> None:
+    """Refuse connections off site: loopback plus the site networks that the policy and
+    the settings name."""
 
     def refused(address: str, detail: object) -> None:
         if audit is not None:
-            audit.append("egress_refused", "plantagent", {"address": address,
-                                                           "detail": str(detail)})
+            audit.append("egress_refused", "plantagent",
+                         {"address": address, "detail": str(detail)})
 
-    install_egress_guard(list(settings.network.allowlist), refused)
+    allowlist = [*policy.network.allowlist, *settings.network.allowlist]
+    install_egress_guard(allowlist, refused)
+
+
+def _policy_limits(engine: PolicyEngine, settings: Settings) -> Any:
+    """Per-question gate and budget of a role: the policy's, lowered by the settings."""
+
+    def for_role(role: str) -> QuestionLimits:
+        budget = engine.capped_budget(
+            role, max_steps=settings.agent.max_steps, time_budget_s=settings.agent.time_budget_s
+        )
+        return QuestionLimits(
+            gate=engine.question_gate(role),
+            max_steps=budget.max_steps,
+            time_budget_s=budget.seconds_per_question,
+        )
+
+    return for_role
+
+
+def _open_knowledge(
+    settings: Settings, site: Site, context: ToolContext, registry: ToolRegistry,
+    stack: AsyncExitStack,
+) -> None:
+    """Manuals and incident memory, when the site has indexed them (``plantagent docs add``,
+    ``plantagent incidents load``): their tools are offered only then."""
+    conn = site.database(TWIN_DATABASE)
+    try:
+        embedder = load_embedder(settings, assemble=False)
+    except ModelError:
+        return  # no embedding model on this site yet: no document tools
+    stack.callback(embedder.close)
+    documents = DocumentIndex(conn, embedder)
+    if documents.documents():
+        context.documents = documents
+        documents_tools.register(registry)
+    incidents = IncidentMemory(conn, embedder)
+    if incidents.count():
+        context.incidents = incidents
+        incidents_tools.register(registry)
 
 
 @asynccontextmanager
@@ -83,35 +130,64 @@ async def open_agent(
     passphrase: str | None = None,
     plant_name: str = "the plant",
 ) -> AsyncIterator[AgentSession]:
-    """Unlock the site, open the audit log, connect and browse, load the model.
+    """Unlock the site, open the audit log, load the policy, connect and browse, load the
+    model, and offer every tool the site has the data for.
 
     Parts given as arguments are used as they are (tests pass a ScriptedModel); the rest
-    is built from ``settings``. Everything opened here is closed on exit.
+    is built from ``settings``. Everything opened here is closed on exit. A broken policy
+    file stops here with a ConfigError; it never falls back to allowing everything.
     """
     async with AsyncExitStack() as stack:
         site = stack.enter_context(open_site(settings, passphrase=passphrase))
         audit = open_audit_log(site)
         stack.callback(audit.close)
-        guard_egress(settings, audit)
+        loaded_policy = load_policy(settings.home).policy
+        guard_egress(settings, loaded_policy, audit)
+        approvals = ApprovalService(
+            ApprovalStore.open(
+                lambda: site.database(APPROVALS_DATABASE, synchronous_full=True)
+            ),
+            loaded_policy,
+            audit,
+        )
         connection = await stack.enter_async_context(
             OpcUaConnection.from_settings(settings, endpoint)
         )
-        catalog = await browse_catalog(connection)
+        twin_lock = threading.Lock()  # one writer at a time on the shared twin connection
+        twin = site.database(TWIN_DATABASE)
+        context = ToolContext(
+            settings=settings,
+            opcua=connection,
+            catalog=await browse_catalog(connection),
+            historian=Historian(twin, lock=twin_lock),
+            assets=AssetModel(twin, lock=twin_lock),
+        )
+        engine = PolicyEngine(
+            loaded_policy, proposer=approvals.as_proposer(lambda: context.catalog)
+        )
+        registry = ToolRegistry()
+        opcua_tools.register(registry)
+        limits.register(registry)
+        historian_tools.register(registry)
+        whatif_tools.register(registry)
+        proposals.register(registry, approvals)
+        fixes.register(registry, loaded_policy)
+        _open_knowledge(settings, site, context, registry, stack)
         if model is None:
             model = await asyncio.to_thread(build_chat_model, settings, SiteBlobStore(site))
             stack.callback(model.close)
-        context = ToolContext(settings=settings, opcua=connection, catalog=catalog)
         deps = AgentDeps(
             model=model,
-            registry=build_registry(),
+            registry=registry,
             tool_context=context,
-            policy=policy or ReadOnlyGate(),
+            policy=policy or engine,
             audit=audit,
             plant_name=plant_name,
             max_steps=settings.agent.max_steps,
             time_budget_s=settings.agent.time_budget_s,
+            limits_for_role=None if policy is not None else _policy_limits(engine, settings),
         )
-        yield AgentSession(Agent(deps), site, audit, connection, model)
+        yield AgentSession(Agent(deps), site, audit, connection, model, engine, approvals)
 
 
 def session_summary(session: AgentSession) -> dict[str, Any]:
@@ -121,5 +197,6 @@ def session_summary(session: AgentSession) -> dict[str, Any]:
         "model_sha256": session.model.info.sha256,
         "endpoint": session.connection.endpoint,
         "tags": len(session.agent.deps.catalog),
+        "tools": session.agent.deps.registry.names(),
         "site": str(session.site.home),
     }

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 
 from agent.errors import InvalidArgumentError, UnknownNameError
 from plant.faults import ActiveFault, FaultSpec, close_matches, lookup_fault, resolve_target
-from plant.physics.line import LineParams, LineState, Severities, initial_state, line_step
+from plant.physics.line import (
+    SETPOINT_FIELDS,
+    LineParams,
+    LineState,
+    Severities,
+    initial_state,
+    line_step,
+)
 from plant.physics.line import true_values as line_true_values
 from plant.sensors import SensorLayer
 from plant.tags import EQUIPMENT, TAGS, equipment_by_name, tags_by_name
@@ -106,6 +113,28 @@ class PlantModel:
     def equipment_names() -> list[str]:
         """All equipment browse names."""
         return [e.name for e in EQUIPMENT]
+
+    # -- setpoints ------------------------------------------------------------------------
+
+    def setpoints(self) -> dict[str, float]:
+        """The controller setpoints in force, keyed by setpoint tag name."""
+        return {tag: float(getattr(self.state, f)) for tag, f in SETPOINT_FIELDS.items()}
+
+    def set_setpoint(self, tag: str, value: float) -> None:
+        """Change a controller setpoint (what an OPC UA write of the tag does)."""
+        field_name = SETPOINT_FIELDS.get(tag)
+        if field_name is None:
+            raise UnknownNameError(
+                f"{tag!r} is not a setpoint of the demo plant",
+                fix=f"use one of: {', '.join(SETPOINT_FIELDS)}",
+            )
+        spec = tags_by_name()[tag]
+        if not spec.low <= value <= spec.high:
+            raise InvalidArgumentError(
+                f"{tag} = {value:g} is outside its range {spec.low:g}..{spec.high:g}",
+                fix="choose a value inside the range",
+            )
+        setattr(self.state, field_name, float(value))
 
     # -- faults --------------------------------------------------------------------------
 

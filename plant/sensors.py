@@ -45,6 +45,10 @@ class SensorLayer:
         out: dict[str, float] = {}
         for spec in self._tags:
             name = spec.name
+            if spec.writable:
+                # A setpoint is a number operators entered, not a measurement: exact.
+                out[name] = true_values[name]
+                continue
             if name in self._frozen:
                 out[name] = self._frozen[name]
                 continue

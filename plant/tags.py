@@ -45,6 +45,8 @@ class TagSpec:
     high: float
     description: str
     noise: float
+    #: A setpoint clients may write (the physics follows it); everything else is read-only.
+    writable: bool = False
 
     @property
     def name(self) -> str:
@@ -91,6 +93,8 @@ TAGS: tuple[TagSpec, ...] = (
     _t("T-101", "InletFlow", "m3_per_h", 15, 48, "Feed flow into the tank", 0.3),
     _t("T-101", "InletValvePosition", "percent", 25, 80, "Inlet control valve opening", 0.2),
     _t("T-101", "Volume", "m3", 4.2, 9.0, "Liquid volume in the tank", 0.02),
+    TagSpec("T-101", "LevelSetpoint", "percent", 35, 75, "Level controller setpoint (writable)",
+            0.0, writable=True),
     _t("F-101", "DifferentialPressure", "kPa", 8, 45, "Pressure drop across the strainer", 0.4),
     _t("F-101", "OutletPressure", "bar", 0.95, 1.7, "Strainer outlet pressure, absolute", 0.005),
     _t("P-101", "FlowRate", "m3_per_h", 27, 35, "Pump discharge flow", 0.25),
@@ -133,6 +137,8 @@ TAGS: tuple[TagSpec, ...] = (
         0.2,
     ),
     _t("HX-101", "HeatDuty", "kW", 700, 1250, "Heat removed from the product", 5.0),
+    TagSpec("HX-101", "OutletTemperatureSetpoint", "degC", 30, 40,
+            "Product outlet temperature controller setpoint (writable)", 0.0, writable=True),
     _t("C-101", "DischargePressure", "bar", 6.4, 7.6, "Air receiver pressure, gauge", 0.02),
     _t("C-101", "DischargeTemperature", "degC", 60, 92, "Air/oil discharge temperature", 0.2),
     _t("C-101", "OilTemperature", "degC", 50, 78, "Oil temperature after the cooler", 0.15),
@@ -150,6 +156,8 @@ TAGS: tuple[TagSpec, ...] = (
     _t("C-101", "BearingTemperature", "degC", 40, 80, "Airend bearing temperature", 0.15),
     _t("C-101", "AirFlow", "m3_per_h", 70, 170, "Delivered free air", 1.0),
     _t("C-101", "DutyCycle", "percent", 35, 90, "Average load over the last ten minutes", 0.1),
+    TagSpec("C-101", "PressureSetpoint", "bar", 6.4, 7.6,
+            "Receiver pressure controller setpoint, gauge (writable)", 0.0, writable=True),
     _t("CV-101", "BeltSpeed", "m_per_s", 1.1, 1.3, "Belt speed", 0.004),
     _t("CV-101", "Load", "kg", 100, 260, "Product mass on the belt", 1.5),
     _t("CV-101", "Throughput", "per_min", 400, 620, "Containers leaving the belt per minute", 3.0),
@@ -168,6 +176,10 @@ TAGS: tuple[TagSpec, ...] = (
 def equipment_by_name() -> dict[str, EquipmentSpec]:
     """Equipment keyed by browse name."""
     return {e.name: e for e in EQUIPMENT}
+
+
+#: The setpoint tags, each bound to the controller that follows it.
+SETPOINT_TAGS: tuple[str, ...] = tuple(t.name for t in TAGS if t.writable)
 
 
 def tags_by_name() -> dict[str, TagSpec]:

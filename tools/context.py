@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     from agent.settings import Settings
     from tools.opcua.catalog import Catalog
     from tools.opcua.client import OpcUaConnection
+    from tools.twin.assets_store import AssetModel
     from tools.twin.documents import DocumentIndex
+    from tools.twin.historian_store import Historian
     from tools.twin.incidents import IncidentMemory
 
 
@@ -30,3 +32,5 @@ class ToolContext:
     clock: Callable[[], datetime] = field(default=utcnow)
     documents: DocumentIndex | None = None
     incidents: IncidentMemory | None = None
+    historian: Historian | None = None
+    assets: AssetModel | None = None

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "agent.cli.approvals_cmd",
     "agent.cli.docs_cmd",
     "agent.cli.incidents_cmd",
+    "agent.cli.twin_cmd",
 ]
 
 

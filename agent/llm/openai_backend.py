@@ -33,6 +33,16 @@ from agent.llm.budget import fit_history
 from agent.llm.schema_check import parse_and_validate
 
 
+def _wire_message(message: ChatMessage) -> dict[str, str]:
+    """The message as sent. Tool results go as user messages: the OpenAI API ties a
+    ``tool`` message to a native tool call id (vLLM enforces it), and our steps are JSON
+    actions, not native tool calls."""
+    if message.role != "tool":
+        return {"role": message.role, "content": message.content}
+    label = f"Tool result ({message.name})" if message.name else "Tool result"
+    return {"role": "user", "content": f"{label}:\n{message.content}"}
+
+
 class OpenAIChatModel:
     """A model served by an OpenAI-compatible HTTP server on site."""
 
@@ -92,7 +102,7 @@ class OpenAIChatModel:
         messages = [*prefix, *fitted.history]
         body = {
             "model": self._model,
-            "messages": [m.as_dict() for m in messages],
+            "messages": [_wire_message(m) for m in messages],
             "max_tokens": max_tokens,
             "temperature": 0,
             "stream": True,

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.loop.change_request import PROPOSE_TOOL, setpoint_request
 from tools.opcua.catalog import Catalog
 
 #: Question words that stand for words in tag names.
@@ -30,13 +31,23 @@ SYNONYMS = {
     "pression": "pressure", "druck": "pressure", "presión": "pressure", "presion": "pressure",
     "débit": "flow", "debit": "flow", "durchfluss": "flow", "caudal": "flow",
     "niveau": "level", "füllstand": "level", "nivel": "level",
-    "vibrations": "vibration", "schwingung": "vibration", "vibración": "vibration",
+    "schwingung": "vibration", "vibración": "vibration",
     "vitesse": "speed", "drehzahl": "speed", "velocidad": "speed",
     "courant": "current", "strom": "current", "corriente": "current",
     "alarme": "alarm", "alarmes": "alarm", "alarmas": "alarm",
     "grenzwert": "limit", "grenzwerte": "limit", "límites": "limit", "limites": "limit",
 }
 ALARM_WORDS = {"alarm", "alarms", "alert", "alerts", "alarming", "tripped"}
+#: Common words that say nothing about the plant, even when a description contains them.
+STOP_WORDS = {"what", "which", "when", "where", "will", "would", "could", "with", "from",
+              "that", "this", "these", "there", "their", "they", "have", "been", "being",
+              "into", "onto", "ahead", "about", "after", "than", "then", "them", "some",
+              "each", "very", "just", "only", "also", "does", "tomorrow", "today"}
+DOCUMENT_WORDS = {"manual", "manuals", "runbook", "runbooks", "procedure", "procedures",
+                  "documentation", "instructions", "troubleshoot", "troubleshooting",
+                  "should", "fix", "repair", "recommended", "recommend"}
+INCIDENT_WORDS = {"incident", "incidents", "before", "previously", "similar", "happened",
+                  "recurring", "again"}
 #: Words that make a question about the plant even when it names no tag or equipment.
 PLANT_WORDS = {"plant", "line", "equipment", "machine", "machines", "asset", "assets", "tag",
                "tags", "reading", "readings", "value", "values", "sensor", "sensors", "fault",
@@ -103,9 +114,10 @@ def in_scope(question: str, catalog: Catalog) -> bool:
     ("will it rain tomorrow?"): no tool of this agent can answer it."""
     if mentioned_equipment(question, catalog):
         return True
-    vocabulary = set(PLANT_WORDS) | ALARM_WORDS | LIMIT_WORDS
+    vocabulary = set(PLANT_WORDS) | ALARM_WORDS | LIMIT_WORDS | DOCUMENT_WORDS | INCIDENT_WORDS
     for equipment in catalog.equipment.values():
-        vocabulary |= _words(equipment.description or "")
+        vocabulary |= {w for w in _words(equipment.description or "") if len(w) > 3}
+    vocabulary -= STOP_WORDS
     for tag in catalog.tag_names():
         vocabulary |= _tag_words(tag)
     return bool(_words(question) & vocabulary)
@@ -133,4 +145,16 @@ def plan(question: str, catalog: Catalog, available: set[str]) -> list[PlannedCa
     if words & LIMIT_WORDS and not tags:
         args: dict[str, Any] = {"equipment": equipment} if equipment else {}
         calls.append(PlannedCall("check_limits", args))
+    if words & DOCUMENT_WORDS:
+        calls.append(PlannedCall("search_documents", {"query": question[:300], "k": 3}))
+    if words & INCIDENT_WORDS:
+        incident: dict[str, Any] = {"symptoms": question[:600], "k": 3}
+        if equipment:
+            incident["equipment"] = equipment[0]
+        calls.append(PlannedCall("find_similar_incidents", incident))
+    # An explicit "set <quantity> to <number>" becomes a proposal (never a write) after
+    # the reads, so it does not hang on a small model choosing the tool.
+    change = setpoint_request(question, catalog, equipment)
+    if change is not None:
+        calls.append(PlannedCall(PROPOSE_TOOL, change))
     return [c for c in calls if c.tool in available]

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from agent.errors import ModelError, ToolError, UsageError
+from agent.errors import ModelOutputError, ToolError, UsageError
 from agent.llm.base import ChatMessage, ChatModel, StepResult, astep
 from agent.loop import prefetch
 from agent.loop.answer import AgentAnswer, StepRecord, Timings, UnsupportedClaim
@@ -26,18 +26,32 @@ from agent.loop.audit_port import AuditSink
 from agent.loop.events import AgentEvent, EventCallback, ignore
 from agent.loop.evidence import Evidence, EvidenceLog, compact_json
 from agent.loop.grounding import check_grounding
-from agent.loop.policy_gate import PolicyGate
+from agent.loop.change_request import PROPOSE_TOOL, asks_for_change
+from agent.loop.policy_gate import Decision, PolicyGate
 from agent.loop.prefix import render_prefix
 from agent.loop.step_schema import step_schema
 from agent.policy.quoting import neutralize_values
 from tools.context import ToolContext
 from tools.opcua.catalog import Catalog
-from tools.registry import ToolRegistry
+from tools.registry import ToolRegistry, ToolSpec
 
 MAX_QUESTION_CHARS = 2000
+#: The most tokens one step may take after retries of steps that were cut off.
+MAX_STEP_TOKENS = 1024
+#: Opening words of the grounding feedback, to notice an answer that merely repeats it.
+REDRAFT_PREFIX = "check: not in"
 #: Tool results longer than this are cut for the model; the full result stays evidence.
 MAX_RESULT_CHARS = 1800
 _IDENT = re.compile(r"\b[A-Za-z]{1,4}-\d{1,5}\b")
+
+
+@dataclass(frozen=True)
+class QuestionLimits:
+    """The gate and budget of one question, as the policy gives them for a role."""
+
+    gate: PolicyGate
+    max_steps: int
+    time_budget_s: float
 
 
 @dataclass
@@ -53,7 +67,9 @@ class AgentDeps:
     max_steps: int = 8
     time_budget_s: float = 300.0
     tool_timeout_s: float = 30.0
-    max_step_tokens: int = 320
+    max_step_tokens: int = 400
+    #: Per-role limits from the policy engine; None uses ``policy`` and the fields above.
+    limits_for_role: Callable[[str], QuestionLimits] | None = None
     _prefix_cache: dict[int, list[ChatMessage]] = field(default_factory=dict)
 
     @property
@@ -67,8 +83,11 @@ class AgentDeps:
 class _Run:
     """The state of one question."""
 
-    def __init__(self, deps: AgentDeps, question: str, actor: str, role: str) -> None:
+    def __init__(
+        self, deps: AgentDeps, question: str, actor: str, role: str, limits: QuestionLimits
+    ) -> None:
         self.deps = deps
+        self.limits = limits
         self.question = question
         self.actor = actor
         self.role = role
@@ -78,6 +97,8 @@ class _Run:
         self.timings = Timings()
         self.calls_seen: dict[str, str] = {}
         self.redrafted = False
+        self.first_draft: AgentAnswer | None = None
+        self.step_tokens = deps.max_step_tokens
 
     def audit(self, kind: str, payload: dict[str, Any], **extra: Any) -> None:
         self.deps.audit.append(kind, self.actor, payload, role=self.role, **extra)
@@ -134,18 +155,24 @@ class Agent:
                 f"the question is {len(question)} characters long",
                 fix=f"shorten it to at most {MAX_QUESTION_CHARS} characters",
             )
-        run = _Run(self.deps, question, actor, role)
+        limits = (
+            self.deps.limits_for_role(role)
+            if self.deps.limits_for_role is not None
+            else QuestionLimits(self.deps.policy, self.deps.max_steps, self.deps.time_budget_s)
+        )
+        run = _Run(self.deps, question, actor, role, limits)
         run.audit("question", {"question": question})
         started = time.monotonic()
         outcome: AgentAnswer | None
         outcome = self._settled_without_model(run)
         if outcome is None:
             await self._prefetch(run, on_event)
-        for index in range(self.deps.max_steps if outcome is None else 0):
+        max_steps = limits.max_steps
+        for index in range(max_steps if outcome is None else 0):
             elapsed = time.monotonic() - started
-            if elapsed > self.deps.time_budget_s:
+            if elapsed > limits.time_budget_s:
                 break
-            last = index == self.deps.max_steps - 1
+            last = index == max_steps - 1
             on_event(AgentEvent("status", "thinking..." if index == 0 else "reading results..."))
             action = await self._model_step(run, allow_tools=not last, on_event=on_event)
             if action is None:
@@ -155,7 +182,9 @@ class Agent:
                 await self._call_tool(run, action, on_event)
                 continue
             outcome = self._finish(run, action)
-            if self._redraft(run, outcome, steps_left=self.deps.max_steps - index - 1):
+            if run.first_draft is not None and REDRAFT_PREFIX in outcome.answer:
+                outcome = run.first_draft  # the redraft only echoed the feedback
+            if self._redraft(run, outcome, steps_left=max_steps - index - 1):
                 outcome = None
                 continue
             break
@@ -247,14 +276,14 @@ class Agent:
                 run.history,
                 schema,
                 on_token=token,
-                max_tokens=self.deps.max_step_tokens,
+                max_tokens=run.step_tokens,
             )
-        except ModelError as exc:
-            run.audit("error", {"stage": "model_call", "error": str(exc)})
-            # An output that did not validate is one wasted step, not the end.
-            run.history.append(
-                ChatMessage("tool", f"error: your last output was not valid: {exc.message}")
-            )
+        except ModelOutputError as exc:
+            run.audit("error", {"stage": "model_call", "error": exc.message, "output": exc.text})
+            # Constrained decoding only yields invalid JSON when it is cut off: the step is
+            # tried again with room to finish. Nothing is added to the history, since a
+            # small model copies any error text it sees into its answer.
+            run.step_tokens = min(run.step_tokens * 2, MAX_STEP_TOKENS)
             return None
         run.timings.model_s += result.timings.total_s
         run.timings.model_steps += 1
@@ -292,7 +321,14 @@ class Agent:
                                            compact_json(note), name=name))
             return
         spec = self.deps.registry.get(name)
-        decision = self.deps.policy.decide(run.actor, run.role, spec, args_dict)
+        decision = run.limits.gate.decide(run.actor, run.role, spec, args_dict)
+        if decision.allowed and _changes_plant(spec) and not asks_for_change(run.question):
+            # Only a person's own request may start a change: words planted in a manual,
+            # a work order or an OPC UA value never create an approval request.
+            decision = Decision(
+                False, f"{name} was not run: the question did not ask for a change",
+                "change-not-requested",
+            )
         run.audit(
             "policy_decision",
             {"tool": name, "args": args_dict, "allowed": decision.allowed,
@@ -338,13 +374,15 @@ class Agent:
         if draft.outcome != "answered" or draft.grounded or run.redrafted or steps_left < 1:
             return False
         run.redrafted = True
+        run.first_draft = draft
         claims = ", ".join(dict.fromkeys(c.text for c in draft.unsupported))
         cited = ", ".join(draft.citations) or "nothing"
         run.audit("answer", {"draft": draft.answer, "grounded": False, "redraft": True,
                              "unsupported": [u.model_dump() for u in draft.unsupported]})
         run.history.append(ChatMessage(
             "tool",
-            f"check: not in {cited}: {claims}. Rewrite the answer with only facts from {cited}.",
+            f"{REDRAFT_PREFIX} {cited}: {claims}. Rewrite the answer with only facts from "
+            f"{cited}.",
             name="grounding_check",
         ))
         return True
@@ -426,6 +464,11 @@ def model_view(value: Any) -> Any:
         if match:
             return match.group(1) + (match.group(2) or "")
     return value
+
+
+def _changes_plant(spec: ToolSpec) -> bool:
+    """Proposals and writes: the calls that can lead to a change of the plant."""
+    return spec.writes_to_plant or spec.requires_approval or spec.name == PROPOSE_TOOL
 
 
 def _describe_call(name: str, args: dict[str, Any]) -> str:

@@ -71,11 +71,12 @@ def compressor_step(
     wear: float,
     ambient_c: float,
     dt: float,
+    setpoint_bar: float | None = None,
 ) -> None:
-    """Advance the compressor by ``dt``; ``leak`` and ``wear`` are severities in [0, 1]."""
-    command = pi_step(
-        p.pressure_control, s.controller, p.pressure_setpoint_bar - s.pressure_bar_g, dt
-    )
+    """Advance the compressor by ``dt``; ``leak`` and ``wear`` are severities in [0, 1];
+    ``setpoint_bar`` is the receiver pressure held (None: the parameter's)."""
+    target = p.pressure_setpoint_bar if setpoint_bar is None else setpoint_bar
+    command = pi_step(p.pressure_control, s.controller, target - s.pressure_bar_g, dt)
     s.load_pct = lag(s.load_pct, command, p.load_tau_s, dt)
     load = s.load_pct / 100.0
     s.air_flow_m3h = p.capacity_m3h * load * (1.0 - p.leak_loss_fraction * leak)

@@ -69,9 +69,12 @@ def heat_exchanger_step(
     fouling: float,
     supply_loss: float,
     dt: float,
+    setpoint_c: float | None = None,
 ) -> None:
-    """Advance the exchanger by ``dt``. ``fouling`` and ``supply_loss`` are in [0, 1]."""
-    command = pi_step(p.temperature_control, s.controller, p.outlet_setpoint_c - s.hot_out_c, dt)
+    """Advance the exchanger by ``dt``. ``fouling`` and ``supply_loss`` are in [0, 1];
+    ``setpoint_c`` is the product outlet temperature held (None: the parameter's)."""
+    target = p.outlet_setpoint_c if setpoint_c is None else setpoint_c
+    command = pi_step(p.temperature_control, s.controller, target - s.hot_out_c, dt)
     s.valve_pct = lag(s.valve_pct, command, p.valve_tau_s, dt)
     supply = p.coolant_max_m3h * (1.0 - (1.0 - p.lost_supply_fraction) * supply_loss)
     # An equal-percentage-ish valve: flow grows faster near full opening.

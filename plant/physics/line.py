@@ -61,6 +61,10 @@ class LineState:
     coolant_temp: Wander = field(default_factory=lambda: Wander(18.0, 0.7, 3600.0, 18.0))
     air_demand: Wander = field(default_factory=lambda: Wander(0.0, 6.0, 300.0, 0.0))
     voltage: Wander = field(default_factory=lambda: Wander(0.0, 2.0, 600.0, 0.0))
+    #: Controller setpoints as operators (OPC UA writes) set them; start at the params'.
+    level_setpoint_pct: float = 55.0
+    outlet_setpoint_c: float = 35.0
+    pressure_setpoint_bar: float = 7.0
 
 
 def initial_state(p: LineParams) -> LineState:
@@ -70,7 +74,18 @@ def initial_state(p: LineParams) -> LineState:
     s.feed_temp = Wander(p.feed_temp_c, 0.8, 1800.0, p.feed_temp_c)
     s.coolant_temp = Wander(p.coolant_supply_c, 0.7, 3600.0, p.coolant_supply_c)
     s.tank.level_pct = p.tank.level_setpoint_pct
+    s.level_setpoint_pct = p.tank.level_setpoint_pct
+    s.outlet_setpoint_c = p.cooler.outlet_setpoint_c
+    s.pressure_setpoint_bar = p.compressor.pressure_setpoint_bar
     return s
+
+
+#: Setpoint tag -> the LineState field holding it.
+SETPOINT_FIELDS: dict[str, str] = {
+    "T-101.LevelSetpoint": "level_setpoint_pct",
+    "HX-101.OutletTemperatureSetpoint": "outlet_setpoint_c",
+    "C-101.PressureSetpoint": "pressure_setpoint_bar",
+}
 
 
 def line_step(
@@ -107,7 +122,8 @@ def line_step(
         # The valve creeps towards its stuck position as the fault develops.
         stuck = tank.valve_pct + (stuck - tank.valve_pct) * sev("feed_valve_stuck", "T-101")
     tank_step(
-        p.tank, tank, outflow_m3h=pump.flow_m3h, feed_temp_c=feed_temp, valve_stuck_pct=stuck, dt=dt
+        p.tank, tank, outflow_m3h=pump.flow_m3h, feed_temp_c=feed_temp, valve_stuck_pct=stuck,
+        dt=dt, setpoint_pct=s.level_setpoint_pct,
     )
     pump.speed_rpm = (
         p.pump.motor.rated_speed_rpm - 25.0 * pump.shaft_kw / p.pump.motor.rated_power_kw
@@ -135,6 +151,7 @@ def line_step(
         fouling=sev("hx_fouling", "HX-101"),
         supply_loss=sev("cooling_loss", "HX-101"),
         dt=dt,
+        setpoint_c=s.outlet_setpoint_c,
     )
 
     demand = p.air_demand_m3h * (0.8 + 0.2 * pump.flow_m3h / 31.0) + demand_noise
@@ -146,6 +163,7 @@ def line_step(
         wear=sev("bearing_wear", "C-101"),
         ambient_c=ambient,
         dt=dt,
+        setpoint_bar=s.pressure_setpoint_bar,
     )
 
     cv, cp = s.conveyor, p.conveyor
@@ -174,6 +192,7 @@ def true_values(p: LineParams, s: LineState) -> dict[str, float]:
         "T-101.InletFlow": t.inlet_flow_m3h,
         "T-101.InletValvePosition": t.valve_pct,
         "T-101.Volume": t.volume_m3(p.tank),
+        "T-101.LevelSetpoint": s.level_setpoint_pct,
         "F-101.DifferentialPressure": s.filter_dp_bar * 100.0,
         "F-101.OutletPressure": pu.suction_bar_abs + 0.01,
         "P-101.FlowRate": pu.flow_m3h,
@@ -192,6 +211,7 @@ def true_values(p: LineParams, s: LineState) -> dict[str, float]:
         "HX-101.CoolantFlow": hx.coolant_flow_m3h,
         "HX-101.CoolantValvePosition": hx.valve_pct,
         "HX-101.HeatDuty": hx.duty_kw,
+        "HX-101.OutletTemperatureSetpoint": s.outlet_setpoint_c,
         "C-101.DischargePressure": c.pressure_bar_g,
         "C-101.DischargeTemperature": c.discharge_temp_c,
         "C-101.OilTemperature": c.oil_temp_c,
@@ -201,6 +221,7 @@ def true_values(p: LineParams, s: LineState) -> dict[str, float]:
         "C-101.BearingTemperature": c.bearing.temperature_c,
         "C-101.AirFlow": c.air_flow_m3h,
         "C-101.DutyCycle": c.duty_pct,
+        "C-101.PressureSetpoint": s.pressure_setpoint_bar,
         "CV-101.BeltSpeed": cv.belt_speed_m_s(cp),
         "CV-101.Load": cv.load_kg(cp),
         "CV-101.Throughput": cv.throughput_per_min,

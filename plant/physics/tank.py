@@ -53,12 +53,15 @@ def tank_step(
     feed_temp_c: float,
     valve_stuck_pct: float | None,
     dt: float,
+    setpoint_pct: float | None = None,
 ) -> None:
     """Advance the tank by ``dt``: valve, inflow, level balance and mixing temperature.
 
     ``valve_stuck_pct`` is where a stuck inlet valve sits (None: the controller moves it).
+    ``setpoint_pct`` is the level the controller holds (None: the parameter's default).
     """
-    command = pi_step(p.level_control, s.controller, p.level_setpoint_pct - s.level_pct, dt)
+    target = p.level_setpoint_pct if setpoint_pct is None else setpoint_pct
+    command = pi_step(p.level_control, s.controller, target - s.level_pct, dt)
     if valve_stuck_pct is not None:
         command = valve_stuck_pct
     s.valve_pct = lag(s.valve_pct, command, p.valve_tau_s, dt)

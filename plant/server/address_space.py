@@ -2,7 +2,8 @@
 
 Objects/DemoSite/ProcessArea/Line1/<equipment>/<variable>; every variable an
 AnalogItemType with EngineeringUnits, EURange and a Description; equipment objects are
-event notifiers. Objects/Simulation holds only the control methods. Node ids are strings
+event notifiers. Only the setpoint variables (``TagSpec.writable``) accept client writes
+(AccessLevel and UserAccessLevel CurrentRead|CurrentWrite); everything else is read-only. Objects/Simulation holds only the control methods. Node ids are strings
 in the plant namespace, so they are stable across restarts: "P-101", "P-101.FlowRate".
 """
 
@@ -61,6 +62,7 @@ def _variable(
     *,
     prop: bool,
     desc: str,
+    writable: bool = False,
 ) -> ua.AddNodesItem:
     item = ua.AddNodesItem()
     item.RequestedNewNodeId = plant_id(ident, idx)
@@ -81,6 +83,8 @@ def _variable(
     access = ua.AccessLevel.CurrentRead.mask
     if not prop:
         access |= ua.AccessLevel.HistoryRead.mask
+    if writable:
+        access |= ua.AccessLevel.CurrentWrite.mask
     attrs.AccessLevel = access
     attrs.UserAccessLevel = access
     attrs.Historizing = not prop
@@ -106,6 +110,7 @@ def _tag_nodes(idx: int, spec: TagSpec, parent: ua.NodeId, initial: float) -> li
         ua.ObjectIds.Double,
         prop=False,
         desc=spec.description,
+        writable=spec.writable,
     )
     var_id = var.RequestedNewNodeId
     return [

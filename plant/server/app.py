@@ -37,6 +37,7 @@ from plant.server.security import (
     ServerSecurity,
 )
 from plant.server.uatypes import std_id
+from plant.tags import SETPOINT_TAGS, tags_by_name
 from plant.units import UNITS
 
 ENDPOINT_PATH = "/plantagent/"
@@ -225,8 +226,36 @@ class DemoPlantServer:
             sim_s = (now_t - last) * self.sim.speed
             last = now_t
             dt = max(self.sim.tick_s, sim_s / MAX_STEPS_PER_PUBLISH)
+            await self._take_setpoints()
             self.model.advance(sim_s, dt=dt)
             await self._publish(self.model.values(), datetime.now(UTC))
+
+    async def _take_setpoints(self) -> None:
+        """Hand setpoints that clients wrote to the controllers.
+
+        A value the process cannot take (not a number, outside the EURange) is put back to
+        the setpoint in force, so the node never shows what the plant does not do.
+        """
+        assert self._server is not None and self._space is not None
+        current = self.model.setpoints()
+        specs = tags_by_name()
+        for tag in SETPOINT_TAGS:
+            node_id = self._space.tags[tag]
+            value = self._server.read_attribute_value(node_id).Value
+            number = value.Value if value is not None else None
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                number = None
+            if number is not None and float(number) == current[tag]:
+                continue
+            spec = specs[tag]
+            if number is None or not spec.low <= float(number) <= spec.high:
+                log.warning("demo plant: refused a write to %s (not a number in range)", tag)
+                await self._server.write_attribute_value(
+                    node_id, data_value(current[tag], datetime.now(UTC))
+                )
+                continue
+            self.model.set_setpoint(tag, float(number))
+            self._on_change(f"setpoint {tag} changed")
 
     async def _publish(self, values: dict[str, float], when: datetime) -> None:
         assert self._server is not None and self._space is not None
@@ -235,9 +264,12 @@ class DemoPlantServer:
         save = self._last_history is None or (
             (when - self._last_history).total_seconds() >= self.sim.history_period_s
         )
+        first = self.ticks == 0
         for name, node_id in self._space.tags.items():
             dv = data_value(values[name], when)
-            await write(node_id, dv)
+            if first or name not in SETPOINT_TAGS:
+                # Setpoint nodes belong to the clients after start: never overwrite a write.
+                await write(node_id, dv)
             if save:
                 self._history.append(node_id, dv)
         if save:

@@ -21,7 +21,8 @@ PLANT = {
     "C-101": ["BearingTemperature", "Vibration", "DischargePressure"],
     "HX-101": ["HotOutletTemperature", "CoolantFlow"],
 }
-ALL_TOOLS = {"read_tags", "read_equipment", "tag_history", "active_alarms", "check_limits"}
+ALL_TOOLS = {"read_tags", "read_equipment", "tag_history", "active_alarms", "check_limits",
+             "search_documents", "find_similar_incidents"}
 
 
 def _catalog() -> Catalog:
@@ -95,11 +96,25 @@ class TestPrefetch:
              [("read_tags", {"tags": ["C-101.BearingTemperature"]}),
               ("tag_history", {"tag": "C-101.BearingTemperature", "window_minutes": 60})]),
             ("Tell me a joke", []),
+            ("What does the manual say about cleaning the strainer?",
+             [("search_documents", {"query": "What does the manual say about cleaning the "
+                                    "strainer?", "k": 3})]),
+            ("Has this happened before on P-101?",
+             [("read_equipment", {"equipment": "P-101"}),
+              ("find_similar_incidents", {"symptoms": "Has this happened before on P-101?",
+                                          "k": 3, "equipment": "P-101"})]),
         ],
     )
     def test_rules(self, question: str, expected: list) -> None:
         planned = prefetch.plan(question, _catalog(), ALL_TOOLS)
         assert [(c.tool, c.args) for c in planned] == expected
+
+    def test_scope_ignores_common_words_of_equipment_descriptions(self) -> None:
+        catalog = _catalog()
+        catalog.equipment["P-101"].description = "Feed pump, ahead of the cooler; will be fine"
+        assert not prefetch.in_scope("What will the electricity price be tomorrow?", catalog)
+        assert prefetch.in_scope("Is the cooler ok?", catalog)
+        assert prefetch.in_scope("any vibration issue?", catalog)
 
     def test_only_tools_the_agent_has_are_planned(self) -> None:
         assert prefetch.plan("Any active alarms?", _catalog(), {"read_tags"}) == []

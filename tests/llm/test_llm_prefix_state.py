@@ -18,8 +18,8 @@ def test_pack_unpack_roundtrip_and_garbage() -> None:
     assert prefix_state.unpack(blob[:14]) is None  # cut inside the token list
 
 
-def test_load_requires_the_exact_prefix_tokens(tmp_path: Path) -> None:
-    store = DirectoryBlobStore(tmp_path)
+def test_load_requires_the_exact_prefix_tokens(blob_store: DirectoryBlobStore) -> None:
+    store = blob_store
     store.put("p.kv", prefix_state.pack([5, 6, 7], b"kv"))
     assert prefix_state.load(store, "p.kv", [5, 6, 7]) == b"kv"
     assert prefix_state.load(store, "p.kv", [5, 6, 8]) is None

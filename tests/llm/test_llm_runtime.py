@@ -35,7 +35,9 @@ YES_NO = {"type": "object", "properties": {"answer": {"enum": ["yes", "no"]}},
 
 def open_model(manifest: ModelManifest, path: Path, cache: VerificationCache, **kw: object
                ) -> LlamaChatModel:  # fmt: skip
-    return LlamaChatModel(manifest.get(DEFAULT_MODEL), path, verification=cache,
+    # One thread: on a box shared with other jobs, two threads spin-waiting on each other
+    # are slower than one.
+    return LlamaChatModel(manifest.get(DEFAULT_MODEL), path, verification=cache, threads=1,
                           **kw)  # type: ignore[arg-type]  # fmt: skip
 
 
@@ -88,9 +90,9 @@ def test_history_is_evaluated_incrementally(default_model: LlamaChatModel) -> No
 
 def test_prefix_state_is_reused_from_disk_by_a_new_instance(
     shipped_manifest: ModelManifest, default_model_path: Path,
-    model_verification: VerificationCache, tmp_path: Path,
+    model_verification: VerificationCache, blob_store: DirectoryBlobStore,
 ) -> None:  # fmt: skip
-    store = DirectoryBlobStore(tmp_path / "kv")
+    store = blob_store
     first = open_model(shipped_manifest, default_model_path, model_verification,
                        context_tokens=1024, blob_store=store)  # fmt: skip
     prefix_len = first.prefix_token_count(PREFIX)
@@ -152,7 +154,7 @@ def test_own_template_without_tools_is_refused_and_chatml_tools_works(
         LlamaChatModel(replace(entry, chat_format="gguf"), small_model_path,
                        verification=model_verification)  # fmt: skip
     small = LlamaChatModel(entry, small_model_path, verification=model_verification,
-                           context_tokens=1024)  # fmt: skip
+                           context_tokens=1024, threads=1)  # fmt: skip
     try:
         history = [ChatMessage("user", "Flow of P-101?", pinned=True)]
         result = small.step(PREFIX, history, SCHEMA, max_tokens=80)

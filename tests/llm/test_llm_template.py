@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest.importorskip("jinja2", reason="chat templates need the llm extra")
+
 from agent.errors import ModelError
 from agent.llm.base import ChatMessage
 from agent.llm.chat_template import ChatTemplate, shipped_template, template_for

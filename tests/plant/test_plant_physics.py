@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from agent.errors import InvalidArgumentError, UnknownNameError
 from plant.alarms import LimitMonitor
 from plant.model import PlantModel
 from plant.physics.conveyor import ConveyorParams
@@ -78,7 +79,26 @@ def test_values_move_with_noise_and_disturbances() -> None:
     model.advance(1800.0)
     later = model.values()
     moved = [t.name for t in TAGS if later[t.name] != first[t.name]]
-    assert len(moved) == len(TAGS)
+    measured = [t.name for t in TAGS if not t.writable]
+    assert moved == measured  # setpoints hold still: nobody changed them
+
+
+def test_setpoint_change_moves_the_process() -> None:
+    model = PlantModel(seed=5)
+    assert model.setpoints()["HX-101.OutletTemperatureSetpoint"] == 35.0
+    model.set_setpoint("HX-101.OutletTemperatureSetpoint", 33.0)
+    model.set_setpoint("T-101.LevelSetpoint", 60.0)
+    model.set_setpoint("C-101.PressureSetpoint", 7.3)
+    model.advance(3600.0)
+    values = model.true_values()
+    assert values["HX-101.OutletTemperatureSetpoint"] == 33.0
+    assert abs(values["HX-101.HotOutletTemperature"] - 33.0) < 0.5
+    assert abs(values["T-101.Level"] - 60.0) < 1.0
+    assert abs(values["C-101.DischargePressure"] - 7.3) < 0.1
+    with pytest.raises(InvalidArgumentError):
+        model.set_setpoint("HX-101.OutletTemperatureSetpoint", 80.0)
+    with pytest.raises(UnknownNameError):
+        model.set_setpoint("P-101.FlowRate", 30.0)
 
 
 def test_long_steps_settle_where_short_steps_do() -> None:

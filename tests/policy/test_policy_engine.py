@@ -38,7 +38,7 @@ def test_engine_is_a_policy_gate(engine: PolicyEngine) -> None:
     ("role", "spec", "allowed", "rule"),
     [
         ("shift_lead", READ, True, "role-tools:read_*"),
-        ("shift_lead", HISTORY, True, "role-tools:tag_history"),
+        ("shift_lead", HISTORY, True, "role-tools:tag_*"),
         ("shift_lead", PROPOSE, True, "role-tools:propose_setpoint_change"),
         ("triage_service", PROPOSE, False, "role-tools:not-listed"),
         ("triage_service", FIX, True, "role-tools:propose_fix"),
@@ -120,7 +120,7 @@ def test_unused_patterns_are_reported(engine: PolicyEngine) -> None:
     names = ["list_equipment", "describe_equipment", "read_tags", "tag_history",
              "active_alarms", "recent_events", "propose_setpoint_change", "propose_fix"]
     unused = engine.unused_patterns(names)
-    assert unused["shift_lead"] == ["search_*", "get_*", "find_*", "what_if*"]
+    assert unused["shift_lead"] == ["check_limits", "search_*", "get_*", "find_*", "what_if*"]
     assert "read_*" not in unused["auditor"]
 
 

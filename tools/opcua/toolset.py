@@ -109,9 +109,22 @@ class Readings(BaseModel):
 
 
 class Alarms(BaseModel):
-    """Alarms or events."""
+    """Alarms or events, with a one-line summary stated outright for a small model."""
 
+    summary: str = ""
     alarms: list[AlarmInfo]
+
+    @classmethod
+    def of(cls, alarms: list[AlarmInfo], what: str) -> Alarms:
+        """The list with its summary line, e.g. '2 active alarms, on P-101: ...'."""
+        if not alarms:
+            return cls(summary=f"no {what}", alarms=[])
+        equipment = sorted({a.source.split(".", 1)[0] for a in alarms})
+        sources = ", ".join(dict.fromkeys(a.source for a in alarms))
+        return cls(
+            summary=f"{len(alarms)} {what}, on {', '.join(equipment)}: {sources}",
+            alarms=alarms,
+        )
 
 
 def _deps(ctx: ToolContext) -> tuple[OpcUaConnection, Catalog]:
@@ -221,7 +234,7 @@ async def active_alarms(ctx: ToolContext, args: NoArgs) -> Alarms:
     """The alarms active right now, most severe first: source tag, severity (1-1000),
     message and since when."""
     conn, catalog = _deps(ctx)
-    return Alarms(alarms=await _alarms.active_alarms(conn, catalog))
+    return Alarms.of(await _alarms.active_alarms(conn, catalog), "active alarms")
 
 
 @tool()
@@ -231,7 +244,7 @@ async def recent_events(ctx: ToolContext, args: RecentEventsArgs) -> Alarms:
     conn, catalog = _deps(ctx)
     log = await _alarms.event_log(conn, catalog)
     since, _ = _history.window(ctx.clock(), args.window_minutes)
-    return Alarms(alarms=log.recent(since, args.limit))
+    return Alarms.of(log.recent(since, args.limit), "alarm events")
 
 
 TOOLS = (

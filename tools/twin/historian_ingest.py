@@ -31,6 +31,8 @@ class IngestStats:
 
     produced: int = 0
     ingested: int = 0
+    #: Readings thrown away because the buffer hit ``max_pending`` (the store fell behind).
+    dropped: int = 0
     batches: int = 0
     pending: int = 0
     max_lag_s: float = 0.0
@@ -77,6 +79,7 @@ class Recorder:
         period_ms: float = 500.0,
         flush_s: float = 0.5,
         batch_max: int = 5000,
+        max_pending: int = 500_000,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.historian = historian
@@ -85,6 +88,7 @@ class Recorder:
         self.period_ms = period_ms
         self.flush_s = flush_s
         self.batch_max = batch_max
+        self.max_pending = max_pending
         self.clock = clock
         self.stats = IngestStats()
         self._buffer: list[tuple[float, Sample]] = []
@@ -110,8 +114,12 @@ class Recorder:
         sample = sample_of(reading, self.clock())
         if sample is None:
             return
-        self._buffer.append((time.monotonic(), sample))
         self.stats.produced += 1
+        if len(self._buffer) >= self.max_pending:
+            # Memory stays bounded if the disk stalls; the gap shows in the history.
+            self.stats.dropped += 1
+            return
+        self._buffer.append((time.monotonic(), sample))
         self.stats.pending = len(self._buffer)
         if len(self._buffer) >= self.batch_max:
             self._wake.set()

@@ -1,0 +1,276 @@
+"""`plantagent twin ...`: the digital twin's asset model, historian and what-if.
+
+plantagent twin sync [--endpoint URL] [--json]       browse the server into the asset model
+plantagent twin assets [--all] [--json]              equipment and tags as stored
+plantagent twin record [--endpoint URL] [--duration S]   record value changes (foreground)
+plantagent twin history TAG [--since 1h] [--json]    trend summary from the historian
+plantagent twin whatif EQUIPMENT --set VAR=VALUE|ACTION [--hours H] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from datetime import timedelta
+from typing import Any
+
+from agent.cli.common import nested, print_json, settings_from_args
+from agent.cli.opcua_cmd import parse_since
+from agent.errors import UsageError
+from agent.vault import open_site
+from tools.context import utcnow
+
+TWIN_DB = "twin"
+#: Raw samples older than this are folded into 1-minute rollups when recording starts.
+RAW_KEEP_HOURS = 24.0
+
+
+def register(sub: Any) -> None:
+    """Add the twin commands."""
+    twin = sub.add_parser("twin", help="digital twin: asset model, historian, what-if")
+    actions = twin.add_subparsers(dest="twin_command", metavar="ACTION")
+
+    sync = actions.add_parser("sync", help="browse the OPC UA server into the asset model")
+    sync.add_argument("--endpoint", help="OPC UA endpoint URL (default: opcua.endpoint)")
+    sync.add_argument("--json", action="store_true", help="print the sync report as JSON")
+    sync.set_defaults(handler=_sync)
+
+    assets = actions.add_parser("assets", help="list equipment and tags of the asset model")
+    assets.add_argument("--all", action="store_true", help="include retired ones")
+    assets.add_argument("--json", action="store_true", help="print JSON")
+    assets.set_defaults(handler=_assets)
+
+    record = actions.add_parser("record", help="record value changes into the historian")
+    record.add_argument("--endpoint", help="OPC UA endpoint URL (default: opcua.endpoint)")
+    record.add_argument("--duration", type=float, default=None, help="seconds (default: Ctrl-C)")
+    record.add_argument("--period-ms", type=float, default=500.0, help="sampling interval")
+    record.add_argument(
+        "--raw-hours",
+        type=float,
+        default=RAW_KEEP_HOURS,
+        help="keep raw samples this long, then 1-minute rollups",
+    )
+    record.set_defaults(handler=_record)
+
+    history = actions.add_parser("history", help="trend summary of a tag from the historian")
+    history.add_argument("tag", metavar="TAG")
+    history.add_argument("--since", default="1h", help="window, e.g. 15m, 1h, 2d (default 1h)")
+    history.add_argument("--json", action="store_true", help="print JSON")
+    history.set_defaults(handler=_history)
+
+    whatif = actions.add_parser("whatif", help="predict the effect of a change on equipment")
+    whatif.add_argument("equipment", metavar="EQUIPMENT")
+    whatif.add_argument(
+        "--set",
+        dest="change",
+        required=True,
+        metavar="VAR=VALUE|ACTION",
+        help="e.g. setpoint=32, or an action: clean, replace_filter, clear_fault",
+    )
+    whatif.add_argument("--hours", type=float, default=2.0, help="horizon (default 2 h)")
+    whatif.add_argument("--json", action="store_true", help="print JSON")
+    whatif.set_defaults(handler=_whatif)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from tools.opcua.browse import browse_catalog
+    from tools.opcua.client import OpcUaConnection
+    from tools.twin.assets_file import assets_path, load_assets_file
+    from tools.twin.assets_store import AssetModel
+    from tools.twin.whatif import check_parameters
+
+    settings = settings_from_args(args, **nested("opcua", endpoint=args.endpoint))
+    path = assets_path(settings.home)
+    site_file = load_assets_file(path)  # a typo fails before any connection is made
+    check_parameters(site_file)
+
+    async def browse() -> Any:
+        conn = OpcUaConnection.from_settings(settings)
+        print(f"browsing {conn.endpoint} ...", file=sys.stderr)
+        async with conn:
+            return await browse_catalog(conn)
+
+    catalog = asyncio.run(browse())
+    with open_site(settings) as site:
+        report = AssetModel(site.database(TWIN_DB)).sync(catalog, utcnow(), site_file, path)
+    if args.json:
+        print_json(report)
+        return 0
+    print(
+        f"{report.active_equipment} equipment, {report.active_tags} tags active, "
+        f"{report.retired_tags} retired"
+    )
+    for label, items in (
+        ("added equipment", report.added_equipment),
+        ("removed equipment", report.removed_equipment),
+        ("added tags", report.added_tags),
+        ("removed tags (now retired)", report.removed_tags),
+        ("asset-file entries not on the server", report.unmatched_site_entries),
+    ):
+        if items:
+            more = f" and {len(items) - 12} more (--json lists all)" if len(items) > 12 else ""
+            print(f"{label} ({len(items)}): {', '.join(items[:12])}{more}")
+    for change in [*report.changed_equipment, *report.changed_tags]:
+        fields = "; ".join(f"{c.field}: {c.old!r} -> {c.new!r}" for c in change.changes)
+        print(f"changed {change.name}: {fields}")
+    if report.unchanged:
+        print("no changes since the last sync")
+    return 0
+
+
+def _assets(args: argparse.Namespace) -> int:
+    from tools.twin.assets_store import AssetModel
+
+    settings = settings_from_args(args)
+    with open_site(settings) as site:
+        equipment = AssetModel(site.database(TWIN_DB)).equipment(include_retired=args.all)
+    if args.json:
+        print_json(equipment)
+        return 0
+    if not equipment:
+        print("the asset model is empty: run `plantagent twin sync`", file=sys.stderr)
+        return 1
+    for eq in equipment:
+        extra = ", ".join(
+            x
+            for x in (eq.eq_class, eq.criticality, eq.status if eq.status != "active" else None)
+            if x
+        )
+        print(f"{eq.name}  {eq.path}" + (f"  [{extra}]" if extra else ""))
+        for tag in eq.tags:
+            rng = "" if tag.low is None or tag.high is None else f"  {tag.low:g}..{tag.high:g}"
+            unit = f" {tag.unit}" if tag.unit else ""
+            flag = "  (retired)" if tag.status == "retired" else ""
+            print(f"    {tag.name}{unit}{rng}{flag}")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    from tools.twin.assets_store import AssetModel
+    from tools.twin.historian_store import Historian
+    from tools.twin.historian_tools import trend_summary
+
+    minutes = parse_since(args.since)
+    settings = settings_from_args(args)
+    with open_site(settings) as site:
+        conn = site.database(TWIN_DB)
+        owner = args.tag.split(".", 1)[0]
+        eq = AssetModel(conn).get(owner)
+        info = eq.tag(args.tag[len(owner) + 1 :]) if eq else None
+        summary = trend_summary(
+            Historian(conn),
+            args.tag,
+            window_minutes=minutes,
+            now=utcnow(),
+            unit=info.unit if info else None,
+            low=info.low if info else None,
+            high=info.high if info else None,
+        )
+    if args.json:
+        print_json(summary)
+        return 0
+    s, unit = summary, f" {summary.unit}" if summary.unit else ""
+    print(f"{s.tag} over {args.since} ({s.resolution}): {s.count} samples")
+    if s.count:
+        print(f"  min {s.min:g}  max {s.max:g}  mean {s.mean:g}  last {s.last:g}{unit}")
+        if s.slope_per_hour is not None:
+            print(f"  trend {s.slope_per_hour:+.4g}{unit}/h")
+        if s.minutes_above_high or s.minutes_below_low:
+            print(
+                f"  above high {s.minutes_above_high:g} min, below low {s.minutes_below_low:g} min"
+            )
+    for gap in s.gaps:
+        print(f"  gap {gap.start:%H:%M:%S} - {gap.end:%H:%M:%S} ({gap.minutes:g} min)")
+    return 0
+
+
+def _record(args: argparse.Namespace) -> int:
+    from agent.policy.loader import load_policy
+    from tools.opcua.browse import browse_catalog
+    from tools.opcua.client import OpcUaConnection
+    from tools.twin.historian_ingest import Recorder
+    from tools.twin.historian_store import Historian
+
+    if args.duration is not None and args.duration <= 0:
+        raise UsageError("--duration must be positive", fix="give seconds, e.g. --duration 60")
+    settings = settings_from_args(args, **nested("opcua", endpoint=args.endpoint))
+    days = load_policy(settings.home).policy.retention.history_days
+
+    async def main(historian: Historian) -> Any:
+        now = utcnow()
+        await asyncio.to_thread(historian.apply_retention, days, now)
+        await asyncio.to_thread(historian.downsample, now - timedelta(hours=args.raw_hours))
+        conn = OpcUaConnection.from_settings(settings)
+        print(f"connecting to {conn.endpoint} ...", file=sys.stderr)
+        async with conn:
+            catalog = await browse_catalog(conn)
+            recorder = Recorder(
+                historian, conn, list(catalog.tags.values()), period_ms=args.period_ms
+            )
+            print(f"recording {len(catalog)} tags (Ctrl-C stops)", file=sys.stderr)
+            async with recorder:
+                end = time.monotonic() + (args.duration or float("inf"))
+                try:
+                    while time.monotonic() < end:
+                        await asyncio.sleep(min(1.0, max(end - time.monotonic(), 0.0)))
+                        _progress(recorder.stats)
+                except asyncio.CancelledError:
+                    pass
+            stats = recorder.stats
+        _progress(stats, final=True)
+        return stats
+
+    with open_site(settings) as site:
+        asyncio.run(main(Historian(site.database(TWIN_DB))))
+    return 0
+
+
+def _progress(stats: Any, *, final: bool = False) -> None:
+    produced, ingested = stats.rates()
+    line = (
+        f"  {stats.elapsed_s:6.0f} s  received {stats.produced}  stored {stats.ingested}  "
+        f"({produced:.0f}/s in, {ingested:.0f}/s stored)  queue {stats.pending}  "
+        f"lag {stats.last_lag_s:.2f} s (max {stats.max_lag_s:.2f} s)"
+    )
+    end = "\n" if final or not sys.stderr.isatty() else "\r"
+    sys.stderr.write(line + end)
+    sys.stderr.flush()
+
+
+def _whatif(args: argparse.Namespace) -> int:
+    from tools.twin.assets_store import AssetModel
+    from tools.twin.historian_store import Historian
+    from tools.twin.whatif import what_if
+
+    settings = settings_from_args(args)
+    with open_site(settings) as site:
+        conn = site.database(TWIN_DB)
+        result = what_if(
+            AssetModel(conn),
+            Historian(conn),
+            args.equipment,
+            args.change,
+            hours=args.hours,
+            now=utcnow(),
+        )
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"{result.equipment} ({result.eq_class}): {result.change} over {result.hours:g} h")
+    for f in result.fitted:
+        print(f"  fitted {f.name} = {f.value:g} {f.unit} ({f.method}, {f.samples} samples)")
+    print(f"  {'tag':34} {'now':>9} {'with':>9} {'without':>9}")
+    for p in result.predictions:
+        print(f"  {p.tag:34} {p.now:9.4g} {p.end:9.4g} {p.baseline_end:9.4g} {p.unit or ''}")
+    for label, crossings in (
+        ("with the change", result.crossings),
+        ("without it", result.baseline_crossings),
+    ):
+        for c in crossings:
+            print(
+                f"  {label}: {c.tag} {c.kind} its {c.side} limit {c.limit:g} after "
+                f"{c.after_minutes:g} min ({c.value:g})"
+            )
+    return 0
