@@ -17,6 +17,8 @@ from agent.errors import PlantAgentError, UsageError
 
 #: Command groups, in the order `plantagent --help` lists them.
 COMMAND_MODULES = [
+    "agent.cli.demo_cmd",
+    "agent.cli.ask_cmd",
     "agent.cli.config_cmd",
     "agent.cli.init_cmd",
     "agent.cli.keys_cmd",

@@ -1,0 +1,136 @@
+"""End to end, a plant write with the real default model: a shift lead asks for a setpoint
+change, the agent proposes it, nothing is written until an engineer approves, then the
+approved write runs, reads back, and the audit log holds every step and verifies.
+
+The approval and the write go through the same ApprovalService and ApprovedWriteExecutor
+that `plantagent approve` uses; the model has no tool that approves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from asyncua import Client
+
+from agent.approvals.executor import WRITE_TOOL, ApprovedWriteExecutor
+from agent.approvals.refusals import ApprovalRefused
+from agent.compose import AgentSession, open_agent
+from agent.settings import SimSettings, load_settings
+from agent.vault import KdfParams, init_site
+from plant.server import DemoPlantServer
+
+pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
+
+PASSPHRASE = "e2e passphrase for tests"
+SHIFT_LEAD = "e2e-shift-lead"
+TAG = "HX-101.OutletTemperatureSetpoint"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def plant() -> AsyncIterator[DemoPlantServer]:
+    sim = SimSettings(port=0, speed=60.0, history_hours=0.25)
+    async with DemoPlantServer(sim) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def site_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("e2e-write-site")
+    init_site(home, passphrase=PASSPHRASE, kdf=KdfParams(n=2**10, r=8, p=1))
+    return home
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def session(
+    plant: DemoPlantServer, site_home: Path, default_model_path: Path
+) -> AsyncIterator[AgentSession]:
+    settings = load_settings(
+        home=site_home,
+        model={"directory": str(default_model_path.parent)},
+        agent={"user": SHIFT_LEAD, "role": "shift_lead"},
+    )
+    async with open_agent(
+        settings, endpoint=plant.endpoint, passphrase=PASSPHRASE, plant_name="the demo plant"
+    ) as opened:
+        yield opened
+
+
+async def read_node(plant: DemoPlantServer, tag: str) -> float:
+    """The value as an independent OPC UA client sees it."""
+    async with Client(plant.endpoint, timeout=10) as client:
+        return float(await client.get_node(plant.node_id(tag)).read_value())
+
+
+async def test_a_requested_change_waits_for_an_engineer_then_is_written(
+    session: AgentSession, plant: DemoPlantServer
+) -> None:
+    assert "approve" not in " ".join(session.agent.deps.registry.names())
+    before = await read_node(plant, TAG)
+    assert before == 35.0
+
+    answer = await session.agent.ask(
+        "Please set the HX-101 outlet temperature setpoint to 33 °C",
+        actor=SHIFT_LEAD, role="shift_lead",
+    )
+    proposals = [s for s in answer.steps if s.tool == "propose_setpoint_change" and s.ok]
+    assert proposals, answer.steps
+    pending = session.approvals.requests({"pending"})
+    assert pending and all(r.target.tag == TAG and r.value == 33.0 for r in pending), pending
+    assert {r.requested_by for r in pending} == {SHIFT_LEAD}
+    request_id = proposals[0].result["request_id"]
+
+    # Nothing is written before an approval, however long we wait.
+    await plant.wait_ticks(3)
+    assert await read_node(plant, TAG) == 35.0
+    assert plant.model.setpoints()[TAG] == 35.0
+
+    # Two-person rule: the requester may not approve, not even claiming the engineer role;
+    # a shift lead may not approve at all; nobody executes an unapproved request.
+    with pytest.raises(ApprovalRefused, match="two-person|asked for|own"):
+        session.approvals.approve(request_id, user=SHIFT_LEAD, role="engineer")
+    with pytest.raises(ApprovalRefused):
+        session.approvals.approve(request_id, user="other-lead", role="shift_lead")
+    executor = ApprovedWriteExecutor(session.approvals, session.connection)
+    with pytest.raises(ApprovalRefused):
+        await executor.execute(request_id, user="erin", role="engineer")
+    assert await read_node(plant, TAG) == 35.0
+
+    approved = session.approvals.approve(request_id, user="erin", role="engineer")
+    assert approved.state == "approved" and approved.decided_by == "erin"
+    outcome = await executor.execute(request_id, user="erin", role="engineer")
+    assert (outcome.old_value, outcome.value, outcome.read_back) == (35.0, 33.0, 33.0)
+    assert session.approvals.get(request_id).state == "executed"
+    assert await read_node(plant, TAG) == 33.0
+    await plant.wait_ticks(2)
+    assert plant.model.setpoints()[TAG] == 33.0  # the controller follows the new setpoint
+
+    # The audit log holds the proposal, the refusals, the approval, the write and the
+    # read-back, and the whole log verifies.
+    events = [(r.payload.get("event"), r.actor) for r in session.audit.search(kind="approval")
+              if r.payload.get("request") == request_id]
+    assert ("requested", SHIFT_LEAD) in events
+    assert ("approve_refused", SHIFT_LEAD) in events
+    assert ("approved", "erin") in events
+    writes = [r for r in session.audit.search(tool=WRITE_TOOL)
+              if r.payload.get("request") == request_id]
+    assert [r.kind for r in writes] == ["tool_call", "tool_result"]
+    assert writes[0].payload["approved_by"] == "erin"
+    assert writes[0].payload["requested_by"] == SHIFT_LEAD
+    assert writes[1].payload["ok"] is True and writes[1].payload["read_back"] == 33.0
+    session.audit.checkpoint()
+    report = session.audit.verify()
+    assert report.ok, report.problems
+
+
+async def test_a_question_that_asks_for_no_change_creates_no_request(
+    session: AgentSession,
+) -> None:
+    before = {r.id for r in session.approvals.requests()}
+    answer = await session.agent.ask(
+        "What is the HX-101 outlet temperature setpoint?", actor=SHIFT_LEAD, role="shift_lead"
+    )
+    assert answer.outcome == "answered", answer.answer
+    assert {r.id for r in session.approvals.requests()} == before
