@@ -24,8 +24,8 @@ from typing import Any
 from agent.approvals.models import ApprovalRequest, ApprovalState, WriteTarget
 from agent.approvals.refusals import ApprovalRefused, approval_problem, state_problem
 from agent.approvals.store import ApprovalStore
+from agent.audit.sink import AuditSink
 from agent.errors import UsageError, WriteRefused
-from agent.loop.audit_port import AuditSink
 from agent.policy.engine import PROPOSE_TOOL, PolicyEngine
 from agent.policy.models import Policy
 from agent.policy.writes import check_bounds, check_value, write_terms

@@ -1,7 +1,7 @@
 """The interface the rest of the product appends through, and an in-memory double.
 
-:class:`AuditSink` is what the agent loop holds (``agent.loop.audit_port`` declares the
-same shape); :class:`~agent.audit.log.AuditLog` satisfies it. :func:`audited` is the
+:class:`AuditSink` is what the agent loop and the approvals hold;
+:class:`~agent.audit.log.AuditLog` satisfies it. :func:`audited` is the
 fail-closed pattern for async code: the action runs only after its record is durable.
 """
 
