@@ -25,6 +25,7 @@ from plant.physics.line import (
     initial_state,
     line_step,
 )
+from plant.physics.line import setpoints as line_setpoints
 from plant.physics.line import true_values as line_true_values
 from plant.sensors import SensorLayer
 from plant.tags import EQUIPMENT, TAGS, equipment_by_name, tags_by_name
@@ -118,7 +119,7 @@ class PlantModel:
 
     def setpoints(self) -> dict[str, float]:
         """The controller setpoints in force, keyed by setpoint tag name."""
-        return {tag: float(getattr(self.state, f)) for tag, f in SETPOINT_FIELDS.items()}
+        return line_setpoints(self.params, self.state)
 
     def set_setpoint(self, tag: str, value: float) -> None:
         """Change a controller setpoint (what an OPC UA write of the tag does)."""

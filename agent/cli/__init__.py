@@ -30,7 +30,9 @@ COMMAND_MODULES = [
     "agent.cli.approvals_cmd",
     "agent.cli.docs_cmd",
     "agent.cli.incidents_cmd",
+    "agent.cli.eval_cmd",
     "agent.cli.twin_cmd",
+    "agent.cli.triage_cmd",
 ]
 
 

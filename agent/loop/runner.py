@@ -18,15 +18,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agent.audit.sink import AuditSink
 from agent.errors import ModelOutputError, ToolError, UsageError
 from agent.llm.base import ChatMessage, ChatModel, StepResult, astep
 from agent.loop import prefetch
 from agent.loop.answer import AgentAnswer, StepRecord, Timings, UnsupportedClaim
-from agent.loop.audit_port import AuditSink
+from agent.loop.change_request import PROPOSE_TOOL, asks_for_change
 from agent.loop.events import AgentEvent, EventCallback, ignore
 from agent.loop.evidence import Evidence, EvidenceLog, compact_json
 from agent.loop.grounding import check_grounding
-from agent.loop.change_request import PROPOSE_TOOL, asks_for_change
 from agent.loop.policy_gate import Decision, PolicyGate
 from agent.loop.prefix import render_prefix
 from agent.loop.step_schema import step_schema

@@ -61,10 +61,10 @@ class LineState:
     coolant_temp: Wander = field(default_factory=lambda: Wander(18.0, 0.7, 3600.0, 18.0))
     air_demand: Wander = field(default_factory=lambda: Wander(0.0, 6.0, 300.0, 0.0))
     voltage: Wander = field(default_factory=lambda: Wander(0.0, 2.0, 600.0, 0.0))
-    #: Controller setpoints as operators (OPC UA writes) set them; start at the params'.
-    level_setpoint_pct: float = 55.0
-    outlet_setpoint_c: float = 35.0
-    pressure_setpoint_bar: float = 7.0
+    #: Controller setpoints as operators (OPC UA writes) set them; None: the params' value.
+    level_setpoint_pct: float | None = None
+    outlet_setpoint_c: float | None = None
+    pressure_setpoint_bar: float | None = None
 
 
 def initial_state(p: LineParams) -> LineState:
@@ -74,9 +74,6 @@ def initial_state(p: LineParams) -> LineState:
     s.feed_temp = Wander(p.feed_temp_c, 0.8, 1800.0, p.feed_temp_c)
     s.coolant_temp = Wander(p.coolant_supply_c, 0.7, 3600.0, p.coolant_supply_c)
     s.tank.level_pct = p.tank.level_setpoint_pct
-    s.level_setpoint_pct = p.tank.level_setpoint_pct
-    s.outlet_setpoint_c = p.cooler.outlet_setpoint_c
-    s.pressure_setpoint_bar = p.compressor.pressure_setpoint_bar
     return s
 
 
@@ -182,17 +179,30 @@ def line_step(
     )
 
 
+def setpoints(p: LineParams, s: LineState) -> dict[str, float]:
+    """The setpoints in force: an operator's where one was set, else the parameters'."""
+    return {
+        "T-101.LevelSetpoint": p.tank.level_setpoint_pct
+        if s.level_setpoint_pct is None else s.level_setpoint_pct,
+        "HX-101.OutletTemperatureSetpoint": p.cooler.outlet_setpoint_c
+        if s.outlet_setpoint_c is None else s.outlet_setpoint_c,
+        "C-101.PressureSetpoint": p.compressor.pressure_setpoint_bar
+        if s.pressure_setpoint_bar is None else s.pressure_setpoint_bar,
+    }
+
+
 def true_values(p: LineParams, s: LineState) -> dict[str, float]:
     """The noise-free value of every tag, keyed by tag name."""
     t, pu, hx, c, cv = s.tank, s.pump, s.cooler, s.compressor, s.conveyor
     cp = p.conveyor
+    sp = setpoints(p, s)
     return {
         "T-101.Level": t.level_pct,
         "T-101.Temperature": t.temperature_c,
         "T-101.InletFlow": t.inlet_flow_m3h,
         "T-101.InletValvePosition": t.valve_pct,
         "T-101.Volume": t.volume_m3(p.tank),
-        "T-101.LevelSetpoint": s.level_setpoint_pct,
+        "T-101.LevelSetpoint": sp["T-101.LevelSetpoint"],
         "F-101.DifferentialPressure": s.filter_dp_bar * 100.0,
         "F-101.OutletPressure": pu.suction_bar_abs + 0.01,
         "P-101.FlowRate": pu.flow_m3h,
@@ -211,7 +221,7 @@ def true_values(p: LineParams, s: LineState) -> dict[str, float]:
         "HX-101.CoolantFlow": hx.coolant_flow_m3h,
         "HX-101.CoolantValvePosition": hx.valve_pct,
         "HX-101.HeatDuty": hx.duty_kw,
-        "HX-101.OutletTemperatureSetpoint": s.outlet_setpoint_c,
+        "HX-101.OutletTemperatureSetpoint": sp["HX-101.OutletTemperatureSetpoint"],
         "C-101.DischargePressure": c.pressure_bar_g,
         "C-101.DischargeTemperature": c.discharge_temp_c,
         "C-101.OilTemperature": c.oil_temp_c,
@@ -221,7 +231,7 @@ def true_values(p: LineParams, s: LineState) -> dict[str, float]:
         "C-101.BearingTemperature": c.bearing.temperature_c,
         "C-101.AirFlow": c.air_flow_m3h,
         "C-101.DutyCycle": c.duty_pct,
-        "C-101.PressureSetpoint": s.pressure_setpoint_bar,
+        "C-101.PressureSetpoint": sp["C-101.PressureSetpoint"],
         "CV-101.BeltSpeed": cv.belt_speed_m_s(cp),
         "CV-101.Load": cv.load_kg(cp),
         "CV-101.Throughput": cv.throughput_per_min,

@@ -3,7 +3,8 @@
 Objects/DemoSite/ProcessArea/Line1/<equipment>/<variable>; every variable an
 AnalogItemType with EngineeringUnits, EURange and a Description; equipment objects are
 event notifiers. Only the setpoint variables (``TagSpec.writable``) accept client writes
-(AccessLevel and UserAccessLevel CurrentRead|CurrentWrite); everything else is read-only. Objects/Simulation holds only the control methods. Node ids are strings
+(AccessLevel and UserAccessLevel CurrentRead|CurrentWrite); everything else is read-only.
+Objects/Simulation holds only the control methods. Node ids are strings
 in the plant namespace, so they are stable across restarts: "P-101", "P-101.FlowRate".
 """
 
@@ -20,6 +21,7 @@ from plant.units import UNECE_NAMESPACE, UNITS
 NAMESPACE_URI = "urn:plantagent:demo-plant"
 SITE, AREA, LINE = "DemoSite", "ProcessArea", "Line1"
 SIMULATION = "Simulation"
+NOTE_VARIABLE = "OperatorNote"
 #: Equipment and the Server object: events can be subscribed to and read from history.
 NOTIFIER = ua.EventNotifier.SubscribeToEvents.mask | ua.EventNotifier.HistoryRead.mask
 
@@ -31,6 +33,8 @@ class AddressSpace:
     namespace_index: int
     equipment: dict[str, ua.NodeId] = field(default_factory=dict)
     tags: dict[str, ua.NodeId] = field(default_factory=dict)
+    #: Free-text operator notes ("<equipment>.OperatorNote"), only when asked for.
+    notes: dict[str, ua.NodeId] = field(default_factory=dict)
     simulation: ua.NodeId | None = None
 
 
@@ -138,8 +142,25 @@ def _tag_nodes(idx: int, spec: TagSpec, parent: ua.NodeId, initial: float) -> li
     ]
 
 
-async def build_address_space(server: Server, initial: dict[str, float]) -> AddressSpace:
-    """Add every plant node to ``server`` in one batch; return the ids needed later."""
+def _note_node(idx: int, equipment: str, parent: ua.NodeId) -> ua.AddNodesItem:
+    """A read-only String variable operators (or an HMI) fill with free text."""
+    item = _variable(
+        idx, f"{equipment}.{NOTE_VARIABLE}", NOTE_VARIABLE, parent,
+        ua.Variant("", ua.VariantType.String), ua.ObjectIds.String, prop=False,
+        desc="Free-text operator note for this equipment (typed by people, untrusted)",
+    )
+    item.TypeDefinition = std_id(ua.ObjectIds.BaseDataVariableType)
+    attrs = item.NodeAttributes
+    attrs.AccessLevel = attrs.UserAccessLevel = ua.AccessLevel.CurrentRead.mask
+    attrs.Historizing = False
+    return item
+
+
+async def build_address_space(
+    server: Server, initial: dict[str, float], notes: tuple[str, ...] = ()
+) -> AddressSpace:
+    """Add every plant node to ``server`` in one batch; return the ids needed later.
+    ``notes``: equipment that get an OperatorNote String variable."""
     idx = await server.register_namespace(NAMESPACE_URI)
     space = AddressSpace(namespace_index=idx)
     objects = std_id(ua.ObjectIds.ObjectsFolder)
@@ -166,6 +187,10 @@ async def build_address_space(server: Server, initial: dict[str, float]) -> Addr
         nodes = _tag_nodes(idx, spec, space.equipment[spec.equipment], initial[spec.name])
         items.extend(nodes)
         space.tags[spec.name] = nodes[0].RequestedNewNodeId
+    for equipment in notes:
+        note = _note_node(idx, equipment, space.equipment[equipment])
+        items.append(note)
+        space.notes[equipment] = note.RequestedNewNodeId
     sim = _object(
         idx,
         SIMULATION,

@@ -36,7 +36,7 @@ from plant.server.security import (
     PasswordUserManager,
     ServerSecurity,
 )
-from plant.server.uatypes import std_id
+from plant.server.uatypes import std_id, ua_time
 from plant.tags import SETPOINT_TAGS, tags_by_name
 from plant.units import UNITS
 
@@ -57,10 +57,13 @@ class DemoPlantServer:
         security: ServerSecurity | None = None,
         params: LineParams | None = None,
         publish_interval_s: float = 0.5,
+        operator_notes: tuple[str, ...] = (),
     ) -> None:
         self.sim = sim or SimSettings()
         self.security = security or ServerSecurity()
         self.publish_interval_s = publish_interval_s
+        #: Equipment given an "<equipment>.OperatorNote" String variable (free text).
+        self.operator_notes = operator_notes
         self.model = PlantModel(params, seed=self.sim.seed)
         self._monitor = LimitMonitor(unit_symbols={k: u.symbol for k, u in UNITS.items()})
         self._server: Server | None = None
@@ -96,6 +99,21 @@ class DemoPlantServer:
     def active_alarms(self) -> list[str]:
         """Active conditions as "<tag>.<High|Low>"."""
         return [f"{tag}.{limit}" for tag, limit in self._monitor.active()]
+
+    async def set_operator_note(self, equipment: str, text: str) -> None:
+        """Put free text into an equipment's OperatorNote (as an HMI would)."""
+        if self._server is None or self._space is None:
+            raise UsageError("the demo plant server is not running", fix="start it first")
+        node_id = self._space.notes.get(equipment)
+        if node_id is None:
+            raise UsageError(
+                f"{equipment!r} has no operator note",
+                fix="start the server with operator_notes=(equipment, ...)",
+            )
+        await self._server.write_attribute_value(
+            node_id, ua.DataValue(ua.Variant(text, ua.VariantType.String),
+                                  SourceTimestamp=ua_time(datetime.now(UTC)))
+        )
 
     async def wait_ticks(self, count: int = 1) -> None:
         """Wait until ``count`` more publish cycles have run (tests use it)."""
@@ -136,7 +154,7 @@ class DemoPlantServer:
             end=now,
         )
         initial = points[-1][1] if points else self.model.values()
-        self._space = await build_address_space(server, initial)
+        self._space = await build_address_space(server, initial, self.operator_notes)
         retention = timedelta(hours=max(self.sim.history_hours, self.sim.history_period_s / 3600))
         self._history = RollingHistory(retention)
         server.iserver.history_manager.set_storage(self._history)

@@ -11,51 +11,17 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
-from agent.compose import AgentSession, open_agent
+from agent.compose import AgentSession
 from agent.loop.answer import AgentAnswer
-from agent.settings import SimSettings, load_settings
-from agent.vault import KdfParams, init_site
 from plant.server import DemoPlantServer
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 
-PASSPHRASE = "e2e passphrase for tests"
 CANARY = "CANARY-4f1c9e-plantagent"
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def plant() -> AsyncIterator[DemoPlantServer]:
-    sim = SimSettings(port=0, speed=60.0, history_hours=1.0)
-    async with DemoPlantServer(sim) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def site_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("e2e-site")
-    init_site(home, passphrase=PASSPHRASE, kdf=KdfParams(n=2**10, r=8, p=1))
-    return home
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def session(
-    plant: DemoPlantServer, site_home: Path, default_model_path: Path
-) -> AsyncIterator[AgentSession]:
-    settings = load_settings(
-        home=site_home,
-        model={"directory": str(default_model_path.parent)},
-        agent={"user": "e2e-shift-lead", "role": "shift_lead"},
-    )
-    async with open_agent(
-        settings, endpoint=plant.endpoint, passphrase=PASSPHRASE, plant_name="the demo plant"
-    ) as opened:
-        yield opened
 
 
 async def ask(session: AgentSession, question: str) -> AgentAnswer:

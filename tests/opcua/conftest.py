@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
+from opcua_helpers import make_settings
 from uatestserver import PlantHandle, start_plant
 
-from agent.settings import Settings, load_settings
+from agent.settings import Settings
 from tools.opcua.browse import browse_catalog
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
-
-#: Short enough that failure tests finish quickly, long enough for a loaded 2-core box.
-TEST_TIMEOUT_S = 2.0
-
-
-def make_settings(home: Path, endpoint: str, **opcua: Any) -> Settings:
-    """Settings for a test: the site in ``home``, the given endpoint and OPC UA options."""
-    return load_settings(
-        home=home, opcua={"endpoint": endpoint, "timeout_s": TEST_TIMEOUT_S, **opcua}
-    )
 
 
 @pytest.fixture(autouse=True, scope="module")

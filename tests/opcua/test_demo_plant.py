@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from asyncua import Client, ua
-from conftest import make_settings
+from opcua_helpers import make_settings
 
 from agent.settings import SimSettings
 from tools.context import utcnow

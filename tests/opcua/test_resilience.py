@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import TEST_TIMEOUT_S, make_settings
+from opcua_helpers import TEST_TIMEOUT_S, make_settings
 from uatestserver import FreezableProxy, free_port, silent_server, start_plant
 
 from agent.errors import OpcUaUnavailable, UsageError

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from asyncua.crypto.cert_gen import setup_self_signed_certificate
-from conftest import make_settings
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from opcua_helpers import make_settings
 from uatestserver import PasswordUsers, PlantHandle, start_plant
 
 from agent.errors import OpcUaSecurityError

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from asyncua import Client, ua
 from asyncua.ua.uaerrors import BadUserAccessDenied
-from plant_testing import wait_until
+from plant_testing import sim_settings_for_tests, wait_until
 
-from plant.server import DemoPlantServer
+from agent.errors import UsageError
+from plant.server import NAMESPACE_URI, DemoPlantServer
 from plant.server.uatypes import plant_id
 from plant.tags import SETPOINT_TAGS, TAGS
 
@@ -67,3 +68,16 @@ async def test_out_of_range_writes_are_put_back(
     await demo_plant.wait_ticks(2)
     assert await node.read_value() == 7.0
     assert demo_plant.model.setpoints()["C-101.PressureSetpoint"] == 7.0
+
+
+async def test_operator_notes_are_read_only_strings_only_when_asked_for() -> None:
+    async with DemoPlantServer(sim_settings_for_tests(), operator_notes=("P-101",)) as plant:
+        await plant.set_operator_note("P-101", "seal flush checked")
+        async with Client(plant.endpoint, timeout=10) as client:
+            ns = await client.get_namespace_index(NAMESPACE_URI)
+            note = client.get_node(plant_id("P-101.OperatorNote", ns))
+            assert await note.read_value() == "seal flush checked"
+            with pytest.raises(BadUserAccessDenied):
+                await note.write_value(ua.DataValue(ua.Variant("x", ua.VariantType.String)))
+        with pytest.raises(UsageError):
+            await plant.set_operator_note("C-101", "no note variable here")

@@ -1,0 +1,1 @@
+"""Measurements of the whole agent with the real model (the prompt-injection suite)."""
