@@ -1,0 +1,123 @@
+"""`plantagent triage`: automated incident triage (one pass, a watcher, stored reports)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from typing import Any
+
+from agent.cli.common import print_json, settings_from_args
+
+
+def register(sub: Any) -> None:
+    """Add the triage commands."""
+    triage = sub.add_parser("triage", help="automated incident triage of alarms and trends")
+    actions = triage.add_subparsers(dest="triage_command", metavar="ACTION", required=True)
+    run = actions.add_parser("run", help="one pass over what is active now")
+    watch = actions.add_parser("watch", help="keep watching until Ctrl-C / SIGTERM")
+    for p in (run, watch):
+        p.add_argument("--endpoint", default=None, help="OPC UA endpoint URL (default: settings)")
+        p.add_argument("--no-model", action="store_true",
+                       help="write reports with the deterministic template, not the model")
+    run.add_argument("--json", action="store_true", help="print the reports as JSON")
+    run.set_defaults(handler=_run)
+    watch.add_argument("--interval", type=float, default=30.0, help="seconds between passes")
+    watch.set_defaults(handler=_watch)
+    reports = actions.add_parser("reports", help="list stored triage reports")
+    reports.add_argument("--json", action="store_true", help="print JSON")
+    reports.add_argument("--limit", type=int, default=50, help="how many, newest first")
+    reports.set_defaults(handler=_reports)
+    show = actions.add_parser("show", help="show one report (Markdown)")
+    show.add_argument("id", help="report id, see `plantagent triage reports`")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=_show)
+
+
+def _progress(text: str) -> None:
+    sys.stderr.write(f"  ... {text}\n")
+    sys.stderr.flush()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from agent.triage.render import markdown
+    from agent.triage.session import open_triage
+
+    settings = settings_from_args(args)
+
+    async def go() -> int:
+        async with open_triage(settings, endpoint=args.endpoint,
+                               use_model=not args.no_model) as session:
+            res = await session.service.run_once(None if args.json else _progress)
+        if args.json:
+            print_json({"reports": res.reports, "skipped": res.skipped, "merged": res.merged,
+                        "error": res.error})
+        else:
+            for r in res.reports:
+                print(markdown(r))
+            print(f"{len(res.reports)} new report(s), {res.skipped} already reported"
+                  + (f"; server problem: {res.error}" if res.error else ""))
+        return 1 if res.error else 0
+
+    return asyncio.run(go())
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from agent.triage.session import open_triage
+
+    settings = settings_from_args(args)
+
+    async def go() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with open_triage(settings, endpoint=args.endpoint, use_model=not args.no_model,
+                               events=True) as session:
+            _progress(f"watching (writer {session.writer}); Ctrl-C stops")
+            made = await session.service.watch(stop, interval_s=args.interval,
+                                               progress=_progress)
+        _progress(f"stopped; {made} report(s) this run")
+        return 0
+
+    return asyncio.run(go())
+
+
+def _open_store(args: argparse.Namespace) -> Any:
+    from agent.triage.store import REPORTS_DATABASE, ReportStore
+    from agent.vault import open_site
+
+    site = open_site(settings_from_args(args))
+    return site, ReportStore(site.database(REPORTS_DATABASE))
+
+
+def _reports(args: argparse.Namespace) -> int:
+    site, store = _open_store(args)
+    with site:
+        reports = store.list(args.limit)
+    rows = [{"id": r.id, "created": r.created.isoformat(), "status": r.status,
+             "equipment": r.incident.equipment, "kind": r.incident.kind,
+             "top_cause": r.candidates[0].cause if r.candidates else None,
+             "confidence": r.candidates[0].confidence if r.candidates else None,
+             "summary": r.incident.summary} for r in reports]
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no triage reports yet (run `plantagent triage run`)")
+    for row in rows:
+        print(f"{row['id']}  {row['created'][:19]}  {row['status']:<22} "
+              f"{row['top_cause'] or '-':<22} {row['summary']}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    site, store = _open_store(args)
+    with site:
+        report, text = store.get(args.id)
+    if args.json:
+        print_json(report)
+    else:
+        print(text)
+    return 0

@@ -1,0 +1,206 @@
+"""The triage playbook of one incident: deterministic steps, then the written report.
+
+Steps: alarms and gaps as evidence, snapshot and history of the relevant equipment (the
+alarmed equipment and what is coupled to it), causal order, signature checks, similar
+past incidents and runbook passages, suggested fixes, then the text. Each step is
+audited. Anything that cannot be checked (an unknown tag, a server that went away) is
+written down in ``not_checked`` instead of failing the triage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from agent.audit import AuditSink
+from agent.errors import PlantAgentError
+from agent.settings import OpcUaSettings
+from agent.triage.diagnose import PlantView, diagnose
+from agent.triage.evidence import EvidenceBook
+from agent.triage.features import TagFeatures, analyse
+from agent.triage.gather import gather
+from agent.triage.models import Candidate, Incident, SuggestedFix, TriageReport
+from agent.triage.signatures import DEMO_COUPLING, SENSOR_CHECKS, signature
+from agent.triage.writer import ReportWriter, TemplateWriter
+from tools.opcua.catalog import Catalog
+from tools.opcua.client import OpcUaConnection
+from tools.twin.documents import DocumentIndex
+from tools.twin.incidents import IncidentMemory
+
+#: Below this the top cause is not a diagnosis.
+MIN_CONFIDENCE = 0.45
+
+
+@dataclass
+class Playbook:
+    """Everything a triage reads from; optional parts are skipped and noted when absent."""
+
+    conn: OpcUaConnection
+    catalog: Catalog
+    opcua: OpcUaSettings
+    clock: Callable[[], datetime]
+    audit: AuditSink | None = None
+    incidents: IncidentMemory | None = None
+    documents: DocumentIndex | None = None
+    writer: ReportWriter = field(default_factory=TemplateWriter)
+    coupling: Mapping[str, Sequence[str]] = field(default_factory=lambda: DEMO_COUPLING)
+    lookback: timedelta = timedelta(minutes=60)
+
+    def _audit(self, step: str, payload: dict[str, Any], equipment: str | None = None) -> None:
+        if self.audit is not None:
+            self.audit.append("triage", "triage", {"step": step, **payload},
+                              equipment=equipment)
+
+    def relevant(self, incident: Incident) -> tuple[list[str], list[str]]:
+        """(known equipment to look at, names the catalog does not know)."""
+        known = set(self.catalog.equipment_names())
+        out: list[str] = []
+        unknown = [e for e in incident.equipment if e not in known]
+        for eq in incident.equipment:
+            if eq in known:
+                out += [eq, *(c for c in self.coupling.get(eq, ()) if c in known)]
+        return list(dict.fromkeys(out)), unknown + incident.unknown_sources
+
+    async def run(self, incident: Incident) -> TriageReport:
+        """Triage ``incident`` into a report (never raises for plant-side trouble)."""
+        book = EvidenceBook()
+        not_checked: list[str] = []
+        for a in incident.alarms[:20]:
+            book.add("alarm", f"{a.condition} active at {a.time.isoformat()}: {a.message}",
+                     {"condition": a.condition, "time": a.time.isoformat(),
+                      "severity": a.severity})
+        if incident.first_out is not None and incident.kind == "flood":
+            book.add("alarm", f"first-out alarm {incident.first_out.condition}",
+                     {"condition": incident.first_out.condition})
+        for c in incident.flapping:
+            book.add("alarm", f"{c} is flapping (raised and cleared repeatedly)",
+                     {"condition": c, "flapping": True})
+        equipment, unknown = self.relevant(incident)
+        for name in unknown:
+            not_checked.append(f"{name}: not in the plant's catalog/twin, no tags to check")
+        self._audit("scope", {"incident": incident.key, "equipment": equipment,
+                              "unknown": unknown})
+        tags = [t for eq in equipment for t in self.catalog.tags_of(eq)]
+        now = self.clock()
+        feats: dict[str, TagFeatures] = {}
+        units = {t.name: t.unit for t in tags}
+        if tags:
+            got = await gather(self.conn, tags, start=now - self.lookback, end=now,
+                               settings=self.opcua, clock=self.clock)
+            not_checked += got.gaps
+            out = [r for r in got.readings if r.out_of_limits]
+            if got.readings:
+                book.add("snapshot", f"snapshot of {len(got.readings)} tags of "
+                         f"{', '.join(equipment)}; outside normal range: "
+                         + (", ".join(f"{r.tag}={r.value}" for r in out) or "none"),
+                         {r.tag: r.value for r in got.readings if r.quality == "good"})
+            for t in tags:
+                f = analyse(t.name, got.series.get(t.name, []), t.eu_low, t.eu_high, None)
+                if f is not None:
+                    feats[t.name] = f
+            self._audit("gather", {"incident": incident.key, "tags": len(tags),
+                                   "histories": len(got.series), "gaps": len(got.gaps)})
+        order = sorted((f for f in feats.values() if f.left_band_at is not None),
+                       key=lambda f: (f.left_band_at, f.tag))
+        causal = [f.tag for f in order]
+        if causal:
+            book.add("order", "left their normal band in this order: " + ", ".join(causal[:8]),
+                     {"order": causal[:8]})
+        view = PlantView(feats, {eq: [t.name for t in self.catalog.tags_of(eq)]
+                                 for eq in equipment}, self.coupling, units)
+        candidates = diagnose(view, book) if feats else []
+        self._audit("diagnose", {"incident": incident.key, "candidates": [
+            {"cause": c.cause, "equipment": c.equipment, "confidence": c.confidence}
+            for c in candidates]})
+        top = candidates[0] if candidates else None
+        source = await self._knowledge(incident, top, book, not_checked)
+        status = "diagnosed" if top and top.confidence >= MIN_CONFIDENCE else (
+            "insufficient_evidence")
+        report = TriageReport(
+            id=f"TR-{now.strftime('%Y%m%d')}-{secrets.token_hex(3)}",
+            incident=incident, created=now, status=status,
+            candidates=candidates, evidence=book.items, causal_order=causal,
+            not_checked=not_checked, next_checks=_next_checks(top, status, incident),
+            fixes=_fixes(top, source) if status == "diagnosed" else [],
+        )
+        written = await self.writer.write(report)
+        report.text, report.writer = written.text, written.writer
+        report.grounded, report.unverified = written.grounded, list(written.unverified)
+        self._audit("report", {"incident": incident.key, "report": report.id,
+                               "status": status, "writer": written.writer,
+                               "grounded": written.grounded,
+                               "top": top.cause if top else None},
+                    equipment=top.equipment if top else None)
+        return report
+
+    async def _knowledge(self, incident: Incident, top: Candidate | None, book: EvidenceBook,
+                         not_checked: list[str]) -> str | None:
+        """Similar incidents and runbook passages; returns the best source to cite."""
+        source: str | None = None
+        what = top.explanation if top else incident.summary
+        eq = top.equipment if top else (incident.equipment[0] if incident.equipment else None)
+        if self.incidents is not None:
+            try:
+                matches = await asyncio.to_thread(self.incidents.similar, symptoms=what,
+                                                  equipment=eq, k=2)
+            except PlantAgentError as exc:
+                not_checked.append(f"similar incidents: {exc.message}")
+                matches = []
+            for m in matches:
+                r = m.record
+                book.add("incident", f"past incident {r.id} ({r.fault_mode} on "
+                         f"{', '.join(r.equipment)}): {r.title}; fix: {r.fix}",
+                         {"id": r.id, "fault_mode": r.fault_mode, "score": round(m.score, 3)})
+                if top and r.fault_mode == top.cause and source is None:
+                    source = f"incident {r.id}"
+        else:
+            not_checked.append("similar past incidents: no incident memory on this site")
+        if self.documents is not None:
+            try:
+                hits = await asyncio.to_thread(self.documents.search, f"{what} {eq or ''}", k=2)
+            except PlantAgentError as exc:
+                not_checked.append(f"runbooks: {exc.message}")
+                hits = []
+            for h in hits:
+                book.add("runbook", f"{h.citation}: {h.chunk.text[:300]}",
+                         {"citation": h.citation})
+                source = source or h.citation
+        else:
+            not_checked.append("runbooks: no documents indexed on this site")
+        return source
+
+
+def _next_checks(top: Candidate | None, status: str, incident: Incident) -> list[str]:
+    if top is None:
+        return ["confirm the alarm locally", "check the instrument and its wiring",
+                "look at the trend of the alarmed tags over the last hours"]
+    checks = list(SENSOR_CHECKS.get(top.cause, ()))
+    sig = signature(top.cause)
+    if sig is not None:
+        checks += list(sig.checks)
+    if status == "insufficient_evidence":
+        checks.insert(0, "collect more history: the pattern is not yet clear")
+    if incident.flapping:
+        checks.append("alarm deadband/delay of the flapping condition")
+    return checks
+
+
+def _fixes(top: Candidate | None, source: str | None) -> list[SuggestedFix]:
+    if top is None:
+        return []
+    if not top.process_fault:
+        return [SuggestedFix(
+            equipment=top.equipment, action=f"check and recalibrate or replace {top.tag}; "
+            "do not act on the process from its reading meanwhile",
+            why=top.explanation, evidence_ids=top.evidence_for[:5], risk="low", source=source)]
+    sig = signature(top.cause)
+    if sig is None or not sig.action:
+        return []
+    return [SuggestedFix(equipment=top.equipment, action=sig.action,
+                         why=f"{sig.title}: signature matched with confidence "
+                         f"{top.confidence:.2f}", evidence_ids=top.evidence_for[:5] or ["T1"],
+                         risk=sig.risk, source=source)]

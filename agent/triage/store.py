@@ -1,0 +1,113 @@
+"""Triage reports in the site's encrypted "reports" database, and the incident keys
+already reported (so a restarted watcher does not report the same incident again)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import apsw
+
+from agent.errors import UsageError, VaultError
+from agent.triage.models import Incident, TriageReport
+from agent.triage.render import markdown
+
+REPORTS_DATABASE = "reports"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS triage_reports (
+    id TEXT PRIMARY KEY, incident_key TEXT NOT NULL, created TEXT NOT NULL,
+    status TEXT NOT NULL, equipment TEXT NOT NULL, top_cause TEXT,
+    markdown TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS triage_seen (key TEXT PRIMARY KEY, report_id TEXT NOT NULL,
+    seen TEXT NOT NULL, top TEXT);
+"""
+
+
+def incident_keys(incident: Incident) -> list[str]:
+    """The incident's key and one per alarm activation it holds: any of them seen before
+    means the incident was reported already."""
+    return [incident.key, *(f"act:{a.condition}:{a.time.isoformat()}" for a in incident.alarms)]
+
+
+def top_key(report: TriageReport) -> str | None:
+    """"cause@target" of a diagnosed report's top candidate, else None."""
+    if report.status != "diagnosed" or not report.candidates:
+        return None
+    c = report.candidates[0]
+    return f"{c.cause}@{c.tag or c.equipment}"
+
+
+class ReportStore:
+    """Reports as Markdown and JSON; thread-safe for the watcher's worker threads."""
+
+    def __init__(self, conn: apsw.Connection) -> None:
+        self.conn = conn
+        self._lock = threading.Lock()
+        try:
+            with self._lock:
+                conn.execute(_SCHEMA)
+        except apsw.Error as exc:
+            raise VaultError(f"could not open the reports database: {exc}",
+                             fix="check the site with `plantagent keys status`") from exc
+
+    def seen(self, incident: Incident) -> bool:
+        """True when every key of this incident (each alarm activation) was reported."""
+        return not self.known(incident)[0]
+
+    def known(self, incident: Incident) -> tuple[list[str], set[str]]:
+        """(keys not reported yet, the top causes already reported for the others)."""
+        keys = incident_keys(incident)
+        marks = ",".join("?" * len(keys))
+        with self._lock:
+            rows = self.conn.execute(
+                f"SELECT key, top FROM triage_seen WHERE key IN ({marks})", keys
+            ).fetchall()
+        found = {str(r[0]) for r in rows}
+        # The incident key alone (its first alarm) stands for the whole incident.
+        if incident.key in found and len(keys) == 1:
+            return [], {str(r[1]) for r in rows if r[1]}
+        return [k for k in keys if k not in found], {str(r[1]) for r in rows if r[1]}
+
+    def mark(self, incident: Incident, report_id: str, top: str | None) -> None:
+        """Remember the incident's keys as reported by ``report_id``."""
+        now = datetime.now(UTC).isoformat()
+        with self._lock, self.conn:
+            for key in incident_keys(incident):
+                self.conn.execute("INSERT OR IGNORE INTO triage_seen VALUES (?,?,?,?)",
+                                  (key, report_id, now, top))
+
+    def save(self, report: TriageReport) -> None:
+        """Store the report and mark its incident keys as reported, in one transaction."""
+        top = report.candidates[0].cause if report.candidates else None
+        mark = top_key(report)
+        now = datetime.now(UTC).isoformat()
+        with self._lock, self.conn:
+            self.conn.execute(
+                "INSERT INTO triage_reports VALUES (?,?,?,?,?,?,?,?)",
+                (report.id, report.incident.key, report.created.isoformat(), report.status,
+                 ",".join(report.incident.equipment), top, markdown(report),
+                 report.model_dump_json()),
+            )
+            for key in incident_keys(report.incident):
+                self.conn.execute("INSERT OR IGNORE INTO triage_seen VALUES (?,?,?,?)",
+                                  (key, report.id, now, mark))
+
+    def list(self, limit: int = 50) -> list[TriageReport]:
+        """The newest reports first."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT json FROM triage_reports ORDER BY created DESC, id LIMIT ?", (limit,)
+            ).fetchall()
+        return [TriageReport.model_validate_json(str(r[0])) for r in rows]
+
+    def get(self, report_id: str) -> tuple[TriageReport, str]:
+        """(report, markdown) of ``report_id``; UsageError naming the list command."""
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT json, markdown FROM triage_reports WHERE id = ?", (report_id,)
+            ).fetchone()
+        if row is None:
+            raise UsageError(f"no triage report {report_id!r}",
+                             fix="list them with `plantagent triage reports`")
+        return TriageReport.model_validate_json(str(row[0])), str(row[1])

@@ -1,0 +1,137 @@
+"""The watcher: what needs triage now, from alarms, events and trend rules.
+
+Alarms come from ConditionRefresh (what is active now) and from the event log (recent
+raise/clear transitions, which show flapping). Rules catch what alarms do not: a value
+heading for its limit within the horizon (slope of the recent history extrapolated) and a
+frozen transmitter. Everything is grouped into incidents (see grouping.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from agent.errors import OpcUaError
+from agent.settings import OpcUaSettings
+from agent.triage.features import analyse, time_to_limit
+from agent.triage.gather import gather
+from agent.triage.grouping import GroupingRules, group_alarms
+from agent.triage.models import AlarmEvent, Incident
+from tools.opcua.alarms import EventLog, active_alarms
+from tools.opcua.catalog import Catalog
+from tools.opcua.client import OpcUaConnection
+from tools.opcua.models import AlarmInfo
+
+
+@dataclass(frozen=True)
+class WatchRules:
+    """Rule settings of the watcher."""
+
+    grouping: GroupingRules = field(default_factory=GroupingRules)
+    trend_horizon: timedelta = timedelta(minutes=30)
+    lookback: timedelta = timedelta(minutes=60)
+    trends: bool = True
+    event_window: timedelta = timedelta(minutes=30)
+    #: A tag this far from its baseline (share of its normal range) is worth a look even
+    #: when it heads for no limit: drifting transmitters show this way.
+    deviation: float = 0.1
+    #: An incident younger than this with too little evidence is looked at again on the
+    #: next pass (the history has not caught up with a fast fault yet) before reporting.
+    settle: timedelta = timedelta(minutes=2)
+
+
+def condition_name(alarm: AlarmInfo) -> str:
+    """"<tag>.<High|Low>" from the ConditionId (``...;s=<name>``), or source + type."""
+    cid = alarm.condition_id or ""
+    if ";s=" in cid:
+        return cid.split(";s=", 1)[1]
+    return f"{alarm.source}.{alarm.event_type or 'event'}"
+
+
+def to_event(alarm: AlarmInfo, catalog: Catalog, now: datetime) -> AlarmEvent:
+    """Our alarm record; the equipment is None when the catalog does not know the source."""
+    tag = alarm.source
+    known = tag in set(catalog.tag_names())
+    equipment = tag.split(".", 1)[0] if known else None
+    if not known and tag in set(catalog.equipment_names()):
+        equipment = tag
+    return AlarmEvent(
+        condition=condition_name(alarm), tag=tag, equipment=equipment,
+        time=alarm.time or now, active=alarm.active is not False and alarm.retain is not False,
+        severity=alarm.severity, message=alarm.message,
+    )
+
+
+class Watcher:
+    """Scans the server for incidents; holds no state besides the event log."""
+
+    def __init__(self, conn: OpcUaConnection, catalog: Catalog, opcua: OpcUaSettings, *,
+                 clock: Callable[[], datetime], rules: WatchRules | None = None,
+                 events: EventLog | None = None) -> None:
+        self.conn = conn
+        self.catalog = catalog
+        self.opcua = opcua
+        self.clock = clock
+        self.rules = rules or WatchRules()
+        self.events = events
+
+    async def alarms(self) -> list[AlarmEvent]:
+        """Active conditions plus the recent transitions of the event log."""
+        now = self.clock()
+        infos = await active_alarms(self.conn, self.catalog, settle_s=2.0)
+        if self.events is not None:
+            infos += self.events.recent(now - self.rules.event_window, 1000)
+        return [to_event(a, self.catalog, now) for a in infos if a.source]
+
+    async def rule_hits(self, alarmed: set[str]) -> list[Incident]:
+        """Trend-to-limit and frozen-tag incidents on tags without an alarm."""
+        now = self.clock()
+        tags = [self.catalog.tag(n) for n in self.catalog.tag_names()]
+        tags = [t for t in tags if t.eu_low is not None and t.equipment not in alarmed]
+        got = await gather(self.conn, tags, start=now - self.rules.lookback, end=now,
+                           settings=self.opcua, clock=self.clock)
+        if got.server_lost:
+            raise OpcUaError("the server went away during the trend scan")
+        out: list[Incident] = []
+        day = now.strftime("%Y%m%d")
+        for t in tags:
+            f = analyse(t.name, got.series.get(t.name, []), t.eu_low, t.eu_high, None)
+            if f is None:
+                continue
+            if f.direction == "frozen":
+                out.append(Incident(key=f"frozen:{t.name}:{day}", kind="frozen",
+                                    equipment=[t.equipment], tags=[t.name], onset=now,
+                                    summary=f"{t.name} frozen (no variation)"))
+                continue
+            hit = time_to_limit(f, t.eu_low, t.eu_high)
+            heading = (hit is not None and f.direction in ("up", "down")
+                       and (hit[1] == "High") == (f.direction == "up"))
+            if hit is not None and heading and hit[0] <= self.rules.trend_horizon.total_seconds():
+                out.append(Incident(
+                    key=f"trend:{t.name}.{hit[1]}:{day}", kind="trend", equipment=[t.equipment],
+                    tags=[t.name], onset=f.left_band_at or now,
+                    summary=f"{t.name} heading for its {hit[1]} limit in about "
+                    f"{hit[0] / 60:.0f} min",
+                ))
+            elif f.direction in ("up", "down") and abs(f.shift_span) >= self.rules.deviation:
+                out.append(Incident(
+                    key=f"deviation:{t.name}:{day}", kind="deviation", equipment=[t.equipment],
+                    tags=[t.name], onset=f.left_band_at or now,
+                    summary=f"{t.name} moved {f.shift_span * 100:+.0f}% of its normal range "
+                    "from its baseline",
+                ))
+        # One rule incident per equipment: the first tag found stands for it.
+        seen: dict[str, Incident] = {}
+        for inc in out:
+            seen.setdefault(inc.equipment[0], inc)
+        return list(seen.values())
+
+    async def scan(self) -> list[Incident]:
+        """Incidents now: grouped alarms first, then rule hits on quiet equipment."""
+        events = await self.alarms()
+        incidents = group_alarms(events, self.rules.grouping)
+        if self.rules.trends:
+            alarmed = {e for i in incidents for e in i.equipment}
+            incidents += await self.rule_hits(alarmed)
+        return incidents
