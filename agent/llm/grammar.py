@@ -14,6 +14,12 @@ from typing import Any
 
 from agent.errors import ModelError
 
+# llama_cpp's port of the converter lets a string hold raw control characters (a newline,
+# a tab), which is not JSON: the model then writes text no parser accepts. Upstream
+# llama.cpp excludes them, as here.
+_LOOSE_CHAR = 'char ::= [^"\\\\] |'
+_JSON_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
+
 # A JSON integer has at most this many digits here: beyond that an "unbounded" side is
 # bounded, which keeps the rules finite (int64 range has 19).
 _MAX_DIGITS = 18
@@ -40,7 +46,7 @@ def schema_to_gbnf(schema: dict[str, Any]) -> str:
         # The converter mutates the schema while resolving refs: give it a copy.
         resolved = converter.resolve_refs(json.loads(json.dumps(schema)), "step-schema")
         converter.visit(resolved, "")
-        return str(converter.format_grammar())
+        return str(converter.format_grammar()).replace(_LOOSE_CHAR, _JSON_CHAR)
     except (AssertionError, KeyError, ValueError, TypeError) as exc:
         raise ModelError(
             f"the step schema cannot be turned into a grammar: {exc!r}",

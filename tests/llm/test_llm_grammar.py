@@ -53,3 +53,17 @@ def test_unsupported_schema_is_a_model_error() -> None:
         schema_to_gbnf({"type": "frobnicate"})
     with pytest.raises(ModelError):
         schema_to_gbnf({"type": "integer", "minimum": 5, "maximum": 1})
+
+
+def test_strings_cannot_hold_raw_control_characters() -> None:
+    # A raw newline inside a JSON string is not JSON: the grammar must not let the model
+    # write one (llama_cpp's converter port allows it; upstream llama.cpp does not).
+    pytest.importorskip("llama_cpp")
+    from llama_cpp import LlamaGrammar
+
+    grammar = schema_to_gbnf({"type": "object", "properties": {"note": {"type": "string"}},
+                              "required": ["note"]})
+    char_rules = [line for line in grammar.splitlines() if line.startswith("char ::=")]
+    assert char_rules == ['char ::= [^"\\\\\\x7F\\x00-\\x1F] | "\\\\" (["\\\\/bfnrt] | "u" '
+                          '[0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])']
+    LlamaGrammar.from_string(grammar, verbose=False)  # llama.cpp accepts the rule
