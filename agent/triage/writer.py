@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from agent.errors import ModelError
+from agent.errors import ModelError, ModelOutputError
 from agent.llm.base import ChatMessage, ChatModel, astep
 from agent.loop.evidence import Evidence as LoopEvidence
 from agent.loop.grounding import check_grounding
@@ -119,14 +119,25 @@ class ModelWriter:
         """Model text when the model runs, marked where the evidence does not support it."""
         prompt = render("triage_report.md", plant_name=self.plant_name,
                         findings=findings_json(report))
-        try:
-            result = await astep(
-                self.model, [ChatMessage("system", prompt)],
-                [ChatMessage("user", "Write the report.")], _SCHEMA, max_tokens=self.max_tokens,
-            )
-        except ModelError as exc:
+        result = None
+        budget = self.max_tokens
+        for _attempt in range(2):
+            try:
+                result = await astep(
+                    self.model, [ChatMessage("system", prompt)],
+                    [ChatMessage("user", "Write the report.")], _SCHEMA, max_tokens=budget,
+                )
+                break
+            except ModelOutputError:
+                # Constrained output is only invalid when cut off: once more, with room.
+                budget *= 2
+            except ModelError as exc:
+                fallback = await self.fallback.write(report)
+                return Written(fallback.text, f"template (model failed: {exc.message[:80]})")
+        if result is None:
             fallback = await self.fallback.write(report)
-            return Written(fallback.text, f"template (model failed: {exc.message[:80]})")
+            return Written(fallback.text, f"template (model output cut off at {budget // 2} "
+                                          "tokens)")
         text = str(result.data.get("text", "")) if isinstance(result.data, dict) else ""
         if not text.strip():
             return await self.fallback.write(report)
