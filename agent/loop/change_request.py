@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agent.loop.words import tag_words, words_of
 from tools.opcua.catalog import Catalog
 
 PROPOSE_TOOL = "propose_setpoint_change"
@@ -32,8 +33,6 @@ _CHANGE = re.compile(rf"\b(?:{_VERBS})\b", re.IGNORECASE)
 _TARGET = re.compile(r"\b(?:to|auf|à|a|en)\s+(-?\d+(?:[.,]\d+)?)", re.IGNORECASE)
 _TARGET_NEAR_VERB = re.compile(rf"\b(?:{_VERBS})\b.*\b(?:to|auf|à|a|en)\s+-?\d",
                                re.IGNORECASE | re.DOTALL)
-_WORD = re.compile(r"[^\W\d_]+")
-_CAMEL = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+")
 #: Words of a question that stand for words in setpoint tag names.
 _SYNONYMS = {"temp": "temperature", "pressures": "pressure", "température": "temperature",
              "temperatur": "temperature", "druck": "pressure", "pression": "pressure",
@@ -44,11 +43,6 @@ _SYNONYMS = {"temp": "temperature", "pressures": "pressure", "température": "te
 def asks_for_change(question: str) -> bool:
     """True when the person's question asks to set or change something."""
     return bool(_CHANGE.search(question))
-
-
-def _words(text: str) -> set[str]:
-    words = {w.lower() for w in _WORD.findall(text)}
-    return words | {_SYNONYMS[w] for w in words if w in _SYNONYMS}
 
 
 def _setpoint_tags(catalog: Catalog, equipment: list[str]) -> list[str]:
@@ -68,12 +62,8 @@ def setpoint_request(
     if len(set(targets)) != 1 or not _TARGET_NEAR_VERB.search(question):
         return None  # two numbers: which one is meant is not for a rule to guess
     candidates = _setpoint_tags(catalog, equipment)
-    words = _words(question)
-    scored = sorted(
-        ((len({w.lower() for w in _CAMEL.findall(t.split(".", 1)[-1])} & words), t)
-         for t in candidates),
-        reverse=True,
-    )
+    words = words_of(question, _SYNONYMS)
+    scored = sorted(((len(tag_words(t) & words), t) for t in candidates), reverse=True)
     if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
         return None
     return {

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.loop.change_request import PROPOSE_TOOL, setpoint_request
+from agent.loop.words import tag_words, words_of
 from tools.opcua.catalog import Catalog
 
 #: Question words that stand for words in tag names.
@@ -59,8 +60,6 @@ LIMIT_WORDS = {"limit", "limits", "abnormal", "outside", "exceed", "exceeds", "e
                "problems", "healthy", "ok", "okay", "status"}
 HISTORY_WORDS = {"trend", "trending", "history", "historical", "average", "mean", "rising",
                  "falling", "increasing", "decreasing", "past", "last", "since", "over"}
-_WORD = re.compile(r"[^\W\d_]+")
-_CAMEL = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+")
 
 MAX_TAGS = 6
 MAX_EQUIPMENT = 2
@@ -75,13 +74,7 @@ class PlannedCall:
 
 
 def _words(text: str) -> set[str]:
-    words = {w.lower() for w in _WORD.findall(text)}
-    return words | {SYNONYMS[w] for w in words if w in SYNONYMS}
-
-
-def _tag_words(tag_name: str) -> set[str]:
-    short = tag_name.split(".", 1)[-1]
-    return {w.lower() for w in _CAMEL.findall(short)}
+    return words_of(text, SYNONYMS)
 
 
 def mentioned_equipment(question: str, catalog: Catalog) -> list[str]:
@@ -100,7 +93,7 @@ def mentioned_equipment(question: str, catalog: Catalog) -> list[str]:
 def _best_tags(words: set[str], candidates: list[str]) -> list[str]:
     scored = []
     for tag in candidates:
-        score = len(_tag_words(tag) & words)
+        score = len(tag_words(tag) & words)
         if score:
             scored.append((score, tag))
     if not scored:
@@ -119,7 +112,7 @@ def in_scope(question: str, catalog: Catalog) -> bool:
         vocabulary |= {w for w in _words(equipment.description or "") if len(w) > 3}
     vocabulary -= STOP_WORDS
     for tag in catalog.tag_names():
-        vocabulary |= _tag_words(tag)
+        vocabulary |= tag_words(tag)
     return bool(_words(question) & vocabulary)
 
 
