@@ -128,6 +128,28 @@ class NetworkSettings(BaseModel):
     )
 
 
+class TriageSettings(BaseModel):
+    """Thresholds of automated triage (ISA-18.2 defaults for floods)."""
+
+    flood_count: int = Field(10, ge=2, description="Alarms within flood_window_s that make "
+                             "a flood (one incident with its first-out alarm).")
+    flood_window_s: float = Field(600.0, gt=0, description="Window of the flood rule.")
+    flap_count: int = Field(3, ge=2, description="Activations of one condition that make it "
+                            "flapping.")
+    trend_horizon_s: float = Field(1800.0, gt=0, description="A tag whose trend reaches a "
+                                   "limit within this time is an incident before it crosses.")
+    lookback_s: float = Field(3600.0, gt=0, description="History read around an incident.")
+    event_window_s: float = Field(1800.0, gt=0, description="Alarm events considered.")
+    deviation: float = Field(0.1, gt=0, le=1, description="Shift from baseline (share of the "
+                             "normal range) that is worth a look without an alarm.")
+    settle_s: float = Field(120.0, ge=0, description="An incident younger than this with too "
+                            "little evidence waits for the next pass.")
+    trends: bool = Field(True, description="Run the trend/deviation/frozen rules.")
+    interval_s: float = Field(30.0, gt=0, description="Seconds between passes of the watch.")
+    use_model: bool = Field(True, description="The local model writes report summaries "
+                            "(checked); off: the deterministic template writes them.")
+
+
 class Settings(BaseSettings):
     """Everything plantagent can be configured with."""
 
@@ -144,6 +166,7 @@ class Settings(BaseSettings):
     model: ModelSettings = Field(default_factory=ModelSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
+    triage: TriageSettings = Field(default_factory=TriageSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -1,4 +1,7 @@
-"""`plantagent eval injection`: run the prompt-injection suite against the real model.
+"""`plantagent eval injection|triage`: the long evaluations with the real model.
+
+`injection` runs the prompt-injection suite; `triage` injects every demo fault mode alone
+and in pairs and tabulates whether the right cause is ranked first (agent/evals).
 
 A fresh encrypted site in a temporary directory and a demo plant on loopback; the site
 the settings name is not touched (only its model directory is used). Writes
@@ -36,6 +39,18 @@ def register(sub: Any) -> None:
     inj.add_argument("--threads", type=int, default=None, help="model threads")
     inj.add_argument("--json", action="store_true", help="print the summary as JSON")
     inj.set_defaults(handler=_injection)
+    tri = evals_sub.add_parser(
+        "triage", help="inject every demo fault alone and in pairs; is the right cause "
+        "ranked first, and how long from onset to report")
+    tri.add_argument("--out", type=Path, default=Path("triage-eval"),
+                     help="directory for triage_eval.md/.json (default ./triage-eval)")
+    tri.add_argument("--seeds", type=int, default=3, help="runs per combination")
+    tri.add_argument("--pairs", type=int, default=8, help="how many fault pairs (0: none)")
+    tri.add_argument("--timeout", type=float, default=40.0, help="wall seconds per run")
+    tri.add_argument("--model", action="store_true",
+                     help="the local model writes the summaries (slower); default template")
+    tri.add_argument("--json", action="store_true", help="print the tables as JSON")
+    tri.set_defaults(handler=_triage)
 
 
 def _injection(args: argparse.Namespace) -> int:
@@ -70,4 +85,27 @@ def _injection(args: argparse.Namespace) -> int:
             f"{data['control_questions']}), {data['seconds']:.0f} s\n"
             f"report: {md}\n        {js}\n"
         )
+    return 0
+
+
+def _triage(args: argparse.Namespace) -> int:
+    from agent.evals.triage_eval import run_eval
+    from agent.llm.factory import build_chat_model
+
+    if args.seeds < 1 or args.pairs < 0 or args.timeout <= 0:
+        raise UsageError(f"--seeds {args.seeds} --pairs {args.pairs} --timeout {args.timeout}",
+                         fix="give --seeds >= 1, --pairs >= 0 and a positive --timeout")
+    settings = settings_from_args(args)
+    model = build_chat_model(settings, None) if args.model else None
+    try:
+        data = asyncio.run(run_eval(
+            args.out, seeds=args.seeds, pairs=args.pairs, timeout_s=args.timeout, model=model,
+            progress=lambda line: print(f"[triage] {line}", file=sys.stderr, flush=True)))
+    finally:
+        if model is not None:
+            model.close()
+    if args.json:
+        print_json({k: data[k] for k in ("single", "pairs", "writer", "seeds")})
+    else:
+        sys.stdout.write((args.out / "triage_eval.md").read_text(encoding="utf-8"))
     return 0

@@ -23,7 +23,8 @@ def register(sub: Any) -> None:
                        help="write reports with the deterministic template, not the model")
     run.add_argument("--json", action="store_true", help="print the reports as JSON")
     run.set_defaults(handler=_run)
-    watch.add_argument("--interval", type=float, default=30.0, help="seconds between passes")
+    watch.add_argument("--interval", type=float, default=None,
+                       help="seconds between passes (default: [triage] interval_s, 30)")
     watch.set_defaults(handler=_watch)
     reports = actions.add_parser("reports", help="list stored triage reports")
     reports.add_argument("--json", action="store_true", help="print JSON")
@@ -47,8 +48,9 @@ def _run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
 
     async def go() -> int:
+        use_model = settings.triage.use_model and not args.no_model
         async with open_triage(settings, endpoint=args.endpoint,
-                               use_model=not args.no_model) as session:
+                               use_model=use_model) as session:
             res = await session.service.run_once(None if args.json else _progress)
         if args.json:
             print_json({"reports": res.reports, "skipped": res.skipped, "merged": res.merged,
@@ -73,10 +75,12 @@ def _watch(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_triage(settings, endpoint=args.endpoint, use_model=not args.no_model,
-                               events=True) as session:
+        async with open_triage(settings, endpoint=args.endpoint, events=True,
+                               use_model=settings.triage.use_model and not args.no_model,
+                               ) as session:
             _progress(f"watching (writer {session.writer}); Ctrl-C stops")
-            made = await session.service.watch(stop, interval_s=args.interval,
+            made = await session.service.watch(stop, interval_s=args.interval
+                                               or settings.triage.interval_s,
                                                progress=_progress)
         _progress(f"stopped; {made} report(s) this run")
         return 0

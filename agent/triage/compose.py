@@ -58,7 +58,7 @@ def build_service(
     clock: Callable[[], datetime] = utcnow,
 ) -> TriageService:
     """A triage service over an open connection and site."""
-    rules = rules or WatchRules()
+    rules = rules or WatchRules.from_settings(settings.triage)
     store = ReportStore(site.database(REPORTS_DATABASE))
     watcher = Watcher(conn, catalog, settings.opcua, clock=clock, rules=rules, events=events)
     playbook = Playbook(conn, catalog, settings.opcua, clock, audit=audit, incidents=incidents,

@@ -43,7 +43,10 @@ class PlantView:
         return out
 
 
-def _match(view: PlantView, sig: Signature, equipment: str, book: EvidenceBook) -> Candidate:
+def _match(view: PlantView, sig: Signature, equipment: str, book: EvidenceBook,
+           explained: frozenset[str] = frozenset()) -> Candidate:
+    """Score ``sig`` on ``equipment``; symptoms against it on tags in ``explained`` (the
+    evidence of another strong cause) do not count against it."""
     got = total = 0.0
     evidence_for: list[str] = []
     evidence_against: list[str] = []
@@ -64,7 +67,7 @@ def _match(view: PlantView, sig: Signature, equipment: str, book: EvidenceBook) 
     penalty = 0.0
     for sym in sig.against:
         for f in view.find(equipment, sym.variable, sym.scope):
-            if f.direction == sym.direction:
+            if f.direction == sym.direction and f.tag not in explained:
                 penalty += 0.25 * sym.weight
                 evidence_against.append(book.tag_history(f, view.units.get(f.tag)))
     score = got / total if total else 0.0
@@ -123,16 +126,36 @@ def _sensor_candidates(view: PlantView, book: EvidenceBook) -> list[Candidate]:
     return out
 
 
-def diagnose(view: PlantView, book: EvidenceBook, *, limit: int = 5) -> list[Candidate]:
-    """Ranked candidate causes, best first (at most ``limit``)."""
+def _tags_of(book: EvidenceBook, ids: Sequence[str]) -> set[str]:
+    return {str(e.data["tag"]) for e in book.items if e.id in ids and "tag" in e.data}
+
+
+def diagnose(view: PlantView, book: EvidenceBook, *, limit: int = 5,
+             strong: float = 0.45) -> list[Candidate]:
+    """Ranked candidate causes, best first (at most ``limit``).
+
+    Two faults at once: a symptom that speaks against one cause but is explained by
+    another strong cause (the filter's clogging lowers the pump's flow, which alone would
+    argue against bearing wear) is not held against it, so both can be found.
+    """
     candidates = _sensor_candidates(view, book)
     instrument_tags = {c.tag for c in candidates}
+    matched: list[tuple[Signature, str, Candidate]] = []
     for eq in view.equipment_tags:
         for sig in SIGNATURES:
             if _applies(view, sig, eq):
-                c = _match(view, sig, eq, book)
-                if c.confidence > 0.0:
-                    candidates.append(c)
+                matched.append((sig, eq, _match(view, sig, eq, book)))
+    firm = [c for _, _, c in matched if c.confidence >= strong] + [
+        c for c in candidates if c.confidence >= strong]
+    for i, (sig, eq, c) in enumerate(matched):
+        if c.evidence_against:
+            others = [o for o in firm if (o.cause, o.equipment) != (c.cause, c.equipment)]
+            explained = frozenset(
+                _tags_of(book, [ev for o in others for ev in o.evidence_for])
+                - _tags_of(book, c.evidence_for))
+            if explained:
+                matched[i] = (sig, eq, _match(view, sig, eq, book, explained))
+    candidates += [c for _, _, c in matched if c.confidence > 0.0]
     # A process signature resting only on a faulty instrument is not a process fault.
     for c in candidates:
         if c.process_fault and instrument_tags:
@@ -141,6 +164,26 @@ def diagnose(view: PlantView, book: EvidenceBook, *, limit: int = 5) -> list[Can
                 c.confidence = round(c.confidence * 0.2, 3)
     candidates.sort(key=lambda c: (-c.confidence, c.cause, c.equipment))
     return candidates[:limit]
+
+
+def concurrent_causes(candidates: Sequence[Candidate], *, strong: float = 0.45) -> list[
+        Candidate]:
+    """The top candidate, then every other strong candidate on other equipment (or an
+    instrument fault beside a process fault) whose supporting evidence the causes before
+    it do not already hold: independent faults in one incident, each reported on its own."""
+    out: list[Candidate] = []
+    held: set[str] = set()
+    for c in candidates:
+        if c.confidence < strong:
+            break
+        target = c.tag or c.equipment
+        same = [o for o in out if (o.tag or o.equipment) == target or (
+            o.equipment == c.equipment and o.process_fault == c.process_fault)]
+        if out and (same or set(c.evidence_for) <= held):
+            continue
+        out.append(c)
+        held |= set(c.evidence_for)
+    return out
 
 
 def symptom_words(sym: Symptom) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from agent.audit import AuditSink
 from agent.errors import PlantAgentError
 from agent.settings import OpcUaSettings
-from agent.triage.diagnose import PlantView, diagnose
+from agent.triage.diagnose import PlantView, concurrent_causes, diagnose
 from agent.triage.evidence import EvidenceBook
 from agent.triage.features import TagFeatures, analyse
 from agent.triage.gather import gather
@@ -66,7 +66,14 @@ class Playbook:
         return list(dict.fromkeys(out)), unknown + incident.unknown_sources
 
     async def run(self, incident: Incident) -> TriageReport:
-        """Triage ``incident`` into a report (never raises for plant-side trouble)."""
+        """Triage ``incident`` into one report: its top cause (see :meth:`run_all`)."""
+        return (await self.run_all(incident))[0]
+
+    async def run_all(self, incident: Incident, *, write: bool = True) -> list[TriageReport]:
+        """Triage ``incident``: one report for its top cause, and one more for each other
+        independent fault found in it (two faults at once). Never raises for plant-side
+        trouble. With ``write=False`` the text is left for :meth:`write` (the service
+        writes only the reports it keeps)."""
         book = EvidenceBook()
         not_checked: list[str] = []
         for a in incident.alarms[:20]:
@@ -116,26 +123,51 @@ class Playbook:
         self._audit("diagnose", {"incident": incident.key, "candidates": [
             {"cause": c.cause, "equipment": c.equipment, "confidence": c.confidence}
             for c in candidates]})
+        leads = concurrent_causes(candidates, strong=MIN_CONFIDENCE)
+        reports = []
+        for n, lead in enumerate(leads or [None]):
+            ranked = candidates if lead is None else [lead, *(c for c in candidates
+                                                              if c is not lead)]
+            part = incident if n == 0 or lead is None else split_incident(incident, lead)
+            report = await self._report(part, ranked, book, causal, not_checked, now,
+                                        also=[c for c in leads if c is not lead])
+            if write:
+                await self.write(report)
+            reports.append(report)
+        return reports
+
+    async def _report(self, incident: Incident, candidates: list[Candidate],
+                      book: EvidenceBook, causal: list[str], not_checked: list[str],
+                      now: datetime, also: Sequence[Candidate]) -> TriageReport:
+        """The report of ``incident`` with ``candidates[0]`` as its top cause."""
+        not_checked = list(not_checked)
         top = candidates[0] if candidates else None
         source = await self._knowledge(incident, top, book, not_checked)
         status = "diagnosed" if top and top.confidence >= MIN_CONFIDENCE else (
             "insufficient_evidence")
+        checks = _next_checks(top, status, incident)
+        checks += [f"also reported separately: {c.cause} on {c.tag or c.equipment}"
+                   for c in also]
         report = TriageReport(
             id=f"TR-{now.strftime('%Y%m%d')}-{secrets.token_hex(3)}",
             incident=incident, created=now, status=status,
-            candidates=candidates, evidence=book.items, causal_order=causal,
-            not_checked=not_checked, next_checks=_next_checks(top, status, incident),
+            candidates=candidates, evidence=list(book.items), causal_order=causal,
+            not_checked=not_checked, next_checks=checks,
             fixes=_fixes(top, source) if status == "diagnosed" else [],
         )
+        return report
+
+    async def write(self, report: TriageReport) -> None:
+        """Write the report's text (model or template) and audit the finished report."""
         written = await self.writer.write(report)
         report.text, report.writer = written.text, written.writer
         report.grounded, report.unverified = written.grounded, list(written.unverified)
-        self._audit("report", {"incident": incident.key, "report": report.id,
-                               "status": status, "writer": written.writer,
+        top = report.candidates[0] if report.candidates else None
+        self._audit("report", {"incident": report.incident.key, "report": report.id,
+                               "status": report.status, "writer": written.writer,
                                "grounded": written.grounded,
                                "top": top.cause if top else None},
                     equipment=top.equipment if top else None)
-        return report
 
     async def _knowledge(self, incident: Incident, top: Candidate | None, book: EvidenceBook,
                          not_checked: list[str]) -> str | None:
@@ -172,6 +204,17 @@ class Playbook:
         else:
             not_checked.append("runbooks: no documents indexed on this site")
         return source
+
+
+def split_incident(incident: Incident, lead: Candidate) -> Incident:
+    """The part of ``incident`` that a second, independent cause explains: its own key
+    (so it is remembered apart), its equipment first, the same alarms and onset."""
+    target = lead.tag or lead.equipment
+    equipment = [lead.equipment, *(e for e in incident.equipment if e != lead.equipment)]
+    return incident.model_copy(update={
+        "key": f"{incident.key}/{lead.cause}@{target}", "equipment": equipment,
+        "summary": f"{lead.cause} on {target}, found within: {incident.summary}",
+    })
 
 
 def _next_checks(top: Candidate | None, status: str, incident: Incident) -> list[str]:

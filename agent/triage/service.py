@@ -80,7 +80,6 @@ class TriageService:
             return result
         done: dict[tuple[str, str], TriageReport] = {}
         fresh: list[TriageReport] = []
-        rewrite: set[str] = set()
         for inc in incidents:
             unseen, reported = await asyncio.to_thread(self.store.known, inc)
             if not unseen:
@@ -89,36 +88,40 @@ class TriageService:
             self._audit_incident(inc)
             if progress is not None:
                 progress(f"triaging {inc.summary}")
-            report = await self.playbook.run(inc)
             young = self.watcher.clock() - inc.onset < self.watcher.rules.settle
-            if report.status == "insufficient_evidence" and young and inc.kind != "frozen":
-                result.deferred += 1  # looked at again next pass, with more history
-                continue
-            top = report.candidates[0] if report.candidates else None
-            if reported and (top_key(report) in reported or report.status != "diagnosed"):
-                # New alarms of an incident already reported, same story: no new report.
-                await asyncio.to_thread(self.store.mark, inc, "-", top_key(report))
-                result.skipped += 1
-                continue
-            key = (top.cause, top.tag or top.equipment) if top else None
-            if key is not None and report.status == "diagnosed" and key in done:
-                # Same diagnosis as an earlier incident of this pass: one report for both.
-                first = done[key]
-                first.incident = merge_incidents(first.incident, inc)
-                rewrite.add(first.id)
-                result.merged += 1
-                continue
-            if key is not None and report.status == "diagnosed":
-                done[key] = report
-            fresh.append(report)
+            # Text is written only for the reports kept: the model is the slow part.
+            for report in await self.playbook.run_all(inc, write=False):
+                await self._take(report, inc, young, reported, done, fresh, result)
         for report in fresh:
-            if report.id in rewrite:  # the text must tell the merged story
-                written = await self.playbook.writer.write(report)
-                report.text, report.writer = written.text, written.writer
-                report.grounded, report.unverified = written.grounded, list(written.unverified)
+            await self.playbook.write(report)  # after merging: the text tells it all
             await asyncio.to_thread(self.store.save, report)
             result.reports.append(report)
         return result
+
+    async def _take(self, report: TriageReport, inc: Incident, young: bool,
+                    reported: set[str], done: dict[tuple[str, str], TriageReport],
+                    fresh: list[TriageReport], result: PassResult) -> None:
+        """Decide what becomes of one report of this pass: deferred, known already,
+        merged into an earlier report with the same diagnosis, or new."""
+        if report.status == "insufficient_evidence" and young and inc.kind != "frozen":
+            result.deferred += 1  # looked at again next pass, with more history
+            return
+        top = report.candidates[0] if report.candidates else None
+        if reported and (top_key(report) in reported or report.status != "diagnosed"):
+            # New alarms of an incident already reported, same story: no new report.
+            await asyncio.to_thread(self.store.mark, report.incident, "-", top_key(report))
+            result.skipped += 1
+            return
+        key = (top.cause, top.tag or top.equipment) if top else None
+        if key is not None and report.status == "diagnosed" and key in done:
+            # Same diagnosis as an earlier incident of this pass: one report for both.
+            first = done[key]
+            first.incident = merge_incidents(first.incident, report.incident)
+            result.merged += 1
+            return
+        if key is not None and report.status == "diagnosed":
+            done[key] = report
+        fresh.append(report)
 
     async def watch(self, stop: asyncio.Event, *, interval_s: float = 30.0,
                     progress: Callable[[str], None] | None = None) -> int:

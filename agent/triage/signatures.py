@@ -67,7 +67,8 @@ SIGNATURES: tuple[Signature, ...] = (
         "cooling_loss", "loss of cooling water",
         (_s("CoolantFlow", "down", 2.0, required=True), _s("CoolantValvePosition", "up"),
          _s("HotOutletTemperature", "up"), _s("HeatDuty", "down")),
-        (_s("CoolantFlow", "up"),),
+        # Less product flow lowers the duty and the coolant demand: not a cooling loss.
+        (_s("CoolantFlow", "up"), _s("FlowRate", "down", 1.0, "coupled")),
         ("cooling water pump and isolation valves", "cooling water supply pressure"),
         "restore cooling water supply (pump, isolation valve); reduce product flow", "high",
     ),
@@ -109,13 +110,14 @@ SIGNATURES: tuple[Signature, ...] = (
 )
 
 #: Which equipment feels another's faults (demo plant: the product line runs
-#: T-101 -> F-101 -> P-101 -> HX-101; M-101 drives CV-101). Unknown equipment has none.
+#: T-101 -> F-101 -> P-101 -> HX-101, and the pump's flow fills the containers on CV-101;
+#: M-101 drives CV-101). Unknown equipment has none.
 DEMO_COUPLING: dict[str, tuple[str, ...]] = {
     "T-101": ("F-101", "P-101"),
     "F-101": ("T-101", "P-101"),
-    "P-101": ("T-101", "F-101", "HX-101"),
+    "P-101": ("T-101", "F-101", "HX-101", "CV-101"),
     "HX-101": ("P-101",),
-    "CV-101": ("M-101",),
+    "CV-101": ("M-101", "P-101"),
     "M-101": ("CV-101",),
     "C-101": (),
 }

@@ -4,7 +4,7 @@ already reported (so a restarted watcher does not report the same incident again
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import apsw
 
@@ -21,13 +21,28 @@ CREATE TABLE IF NOT EXISTS triage_reports (
     markdown TEXT NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS triage_seen (key TEXT PRIMARY KEY, report_id TEXT NOT NULL,
     seen TEXT NOT NULL, top TEXT);
+CREATE TABLE IF NOT EXISTS triage_tops (key TEXT NOT NULL, top TEXT NOT NULL,
+    PRIMARY KEY (key, top));
 """
 
 
+def _hour(time: datetime, back: int = 0) -> str:
+    return (time - timedelta(hours=back)).strftime("%Y%m%dT%H")
+
+
 def incident_keys(incident: Incident) -> list[str]:
-    """The incident's key and one per alarm activation it holds: any of them seen before
-    means the incident was reported already."""
-    return [incident.key, *(f"act:{a.condition}:{a.time.isoformat()}" for a in incident.alarms)]
+    """The incident's key, one per alarm activation it holds, and one per condition and
+    hour: any of them seen before means part of the incident was reported already. The
+    condition keys carry a flapping alarm across a restart, when its first activation has
+    left the event log and the incident comes back under a new key."""
+    return [incident.key, *(f"act:{a.condition}:{a.time.isoformat()}" for a in incident.alarms),
+            *dict.fromkeys(f"cond:{a.condition}:{_hour(a.time)}" for a in incident.alarms)]
+
+
+def _lookup_keys(incident: Incident) -> list[str]:
+    """Keys to look up: the incident's, and each condition's previous hour."""
+    return [*incident_keys(incident),
+            *dict.fromkeys(f"cond:{a.condition}:{_hour(a.time, 1)}" for a in incident.alarms)]
 
 
 def top_key(report: TriageReport) -> str | None:
@@ -58,24 +73,27 @@ class ReportStore:
     def known(self, incident: Incident) -> tuple[list[str], set[str]]:
         """(keys not reported yet, the top causes already reported for the others)."""
         keys = incident_keys(incident)
-        marks = ",".join("?" * len(keys))
+        lookup = _lookup_keys(incident)
+        marks = ",".join("?" * len(lookup))
         with self._lock:
             rows = self.conn.execute(
-                f"SELECT key, top FROM triage_seen WHERE key IN ({marks})", keys
+                f"SELECT key, top FROM triage_seen WHERE key IN ({marks})", lookup
             ).fetchall()
+            # Two faults found in one incident leave two tops on the same keys.
+            tops = {str(r[0]) for r in self.conn.execute(
+                f"SELECT top FROM triage_tops WHERE key IN ({marks})", lookup)}
         found = {str(r[0]) for r in rows}
+        tops |= {str(r[1]) for r in rows if r[1]}
         # The incident key alone (its first alarm) stands for the whole incident.
         if incident.key in found and len(keys) == 1:
-            return [], {str(r[1]) for r in rows if r[1]}
-        return [k for k in keys if k not in found], {str(r[1]) for r in rows if r[1]}
+            return [], tops
+        return [k for k in keys if k not in found], tops
 
     def mark(self, incident: Incident, report_id: str, top: str | None) -> None:
         """Remember the incident's keys as reported by ``report_id``."""
         now = datetime.now(UTC).isoformat()
         with self._lock, self.conn:
-            for key in incident_keys(incident):
-                self.conn.execute("INSERT OR IGNORE INTO triage_seen VALUES (?,?,?,?)",
-                                  (key, report_id, now, top))
+            self._mark(incident, report_id, now, top)
 
     def save(self, report: TriageReport) -> None:
         """Store the report and mark its incident keys as reported, in one transaction."""
@@ -89,9 +107,15 @@ class ReportStore:
                  ",".join(report.incident.equipment), top, markdown(report),
                  report.model_dump_json()),
             )
-            for key in incident_keys(report.incident):
-                self.conn.execute("INSERT OR IGNORE INTO triage_seen VALUES (?,?,?,?)",
-                                  (key, report.id, now, mark))
+            self._mark(report.incident, report.id, now, mark)
+
+    def _mark(self, incident: Incident, report_id: str, now: str, top: str | None) -> None:
+        """Record the keys (and the top cause reported for them); inside a transaction."""
+        for key in incident_keys(incident):
+            self.conn.execute("INSERT OR IGNORE INTO triage_seen VALUES (?,?,?,?)",
+                              (key, report_id, now, top))
+            if top is not None:
+                self.conn.execute("INSERT OR IGNORE INTO triage_tops VALUES (?,?)", (key, top))
 
     def list(self, limit: int = 50) -> list[TriageReport]:
         """The newest reports first."""

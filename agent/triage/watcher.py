@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from agent.errors import OpcUaError
-from agent.settings import OpcUaSettings
+from agent.settings import OpcUaSettings, TriageSettings
 from agent.triage.features import analyse, time_to_limit
 from agent.triage.gather import gather
 from agent.triage.grouping import GroupingRules, group_alarms
@@ -39,6 +39,19 @@ class WatchRules:
     #: An incident younger than this with too little evidence is looked at again on the
     #: next pass (the history has not caught up with a fast fault yet) before reporting.
     settle: timedelta = timedelta(minutes=2)
+
+    @classmethod
+    def from_settings(cls, triage: TriageSettings) -> WatchRules:
+        """The rules a site configured (``[triage]`` in plantagent.toml)."""
+        return cls(
+            grouping=GroupingRules(flood_count=triage.flood_count,
+                                   flood_window=timedelta(seconds=triage.flood_window_s),
+                                   flap_count=triage.flap_count),
+            trend_horizon=timedelta(seconds=triage.trend_horizon_s),
+            lookback=timedelta(seconds=triage.lookback_s), trends=triage.trends,
+            event_window=timedelta(seconds=triage.event_window_s),
+            deviation=triage.deviation, settle=timedelta(seconds=triage.settle_s),
+        )
 
 
 def condition_name(alarm: AlarmInfo) -> str:

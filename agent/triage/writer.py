@@ -9,6 +9,7 @@ template text is used), so triage never depends on the model.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,15 +20,19 @@ from agent.loop.evidence import Evidence as LoopEvidence
 from agent.loop.grounding import check_grounding
 from agent.prompts import render
 from agent.triage.models import TriageReport
+from agent.triage.summary_checks import attach_citations, consistency_problems, first_sentences
 
 _SCHEMA = {
     "type": "object",
     # No length bounds: llama.cpp expands them into a grammar too large to parse;
-    # max_tokens bounds the text instead.
-    "properties": {"text": {"type": "string"}},
-    "required": ["text"],
+    # max_tokens bounds the text, and a cut-off summary keeps its whole sentences.
+    "properties": {"summary": {"type": "string"}},
+    "required": ["summary"],
     "additionalProperties": False,
 }
+#: Enough for three sentences; a small model asked for more restates the findings.
+SUMMARY_TOKENS = 160
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[[A-Z]+\d+\])*(?=\s|$)")
 
 
 @dataclass(frozen=True)
@@ -78,26 +83,60 @@ class TemplateWriter:
 
 
 def findings_json(report: TriageReport) -> str:
-    """The findings the model sees, compact (a small model has a small context): the top
-    causes, the evidence they cite, alarms, order, gaps and next checks."""
-    top = report.candidates[:3]
-    cited = {i for c in top for i in c.evidence_for + c.evidence_against}
-    evidence = [{"id": e.id, "text": e.text[:200]} for e in report.evidence
-                if e.id in cited or e.kind in ("alarm", "order", "incident", "runbook")][:14]
-    data = {
-        "incident": report.incident.summary, "status": report.status,
-        "causes": [{"cause": c.cause, "on": c.tag or c.equipment, "process_fault":
-                    c.process_fault, "confidence": c.confidence, "for": c.evidence_for[:4],
-                    "against": c.evidence_against[:3]} for c in top],
-        "evidence": evidence, "not_checked": report.not_checked[:4],
-        "check_next": report.next_checks[:4],
-        "fixes": [f.action for f in report.fixes],
-    }
+    """The findings the model sees, as few tokens as will do (prompt processing is the
+    latency budget of a small model on a few cores): the headline, the evidence for the
+    top cause, the other possible causes by name, and the first action or check. The
+    Markdown report lists everything else (gaps, all candidates) from the record itself."""
+    top = report.candidates[0] if report.candidates else None
+    ids = (top.evidence_for[:4] + top.evidence_against[:1]) if top else []
+    by_id = {e.id: e for e in report.evidence}
+    evidence = [{"id": i, "text": by_id[i].text[:160]} for i in ids if i in by_id]
+    if not evidence:  # no cause: the alarms and the gaps are the findings
+        evidence = [{"id": e.id, "text": e.text[:160]} for e in report.evidence
+                    if e.kind in ("alarm", "gap", "order")][:4]
+    data: dict[str, object] = {"headline": headline(report)}
+    others = [f"{c.cause} on {c.tag or c.equipment}" for c in report.candidates[1:3]]
+    if others:
+        data["other_possible_causes"] = others
+    data["evidence"] = evidence
+    if report.fixes:
+        data["first_action"] = report.fixes[0].action
+    if report.next_checks and not report.fixes:
+        data["check_next"] = report.next_checks[:2]
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
+def headline(report: TriageReport) -> str:
+    """The first sentence of every summary, from the diagnosis itself: a small model
+    copies it reliably, and it carries what the summary must not get wrong."""
+    top = report.candidates[0] if report.candidates else None
+    if report.status == "insufficient_evidence" or top is None:
+        return (f"Insufficient evidence to diagnose {report.incident.summary or 'the incident'}"
+                ".")
+    kind = "a process fault" if top.process_fault else "an instrument fault, not a process fault"
+    return f"{top.cause.replace('_', ' ').capitalize()} on {top.tag or top.equipment}: {kind}."
+
+
+def salvage_summary(text: str) -> str | None:
+    """The whole sentences of a summary cut off at ``max_tokens`` (``{"summary": "...``),
+    or None when not even one sentence was finished."""
+    match = re.match(r'\s*\{\s*"summary"\s*:\s*"', text)
+    if match is None:
+        return None
+    body = text[match.end():]
+    # Cut the still-escaped JSON string after its last whole sentence, then decode it:
+    # a sentence end never falls inside an escape sequence.
+    for m in reversed(list(_SENTENCE_END.finditer(body))):
+        try:
+            return str(json.loads('"' + body[:m.end()] + '"')).strip()
+        except json.JSONDecodeError:
+            continue  # the cut fell inside an escaped quote: try an earlier sentence
+    return None
+
+
 class ModelWriter:
-    """The local model writes; the grounding check verifies; the template backs it up."""
+    """The local model writes the summary; the grounding check verifies it; the template
+    backs it up."""
 
     def __init__(
         self,
@@ -106,7 +145,7 @@ class ModelWriter:
         tag_names: Sequence[str] = (),
         equipment_names: Sequence[str] = (),
         plant_name: str = "the plant",
-        max_tokens: int = 400,
+        max_tokens: int = SUMMARY_TOKENS,
     ) -> None:
         self.model = model
         self.tag_names = list(tag_names)
@@ -117,37 +156,39 @@ class ModelWriter:
 
     async def write(self, report: TriageReport) -> Written:
         """Model text when the model runs, marked where the evidence does not support it."""
-        prompt = render("triage_report.md", plant_name=self.plant_name,
-                        findings=findings_json(report))
-        result = None
-        budget = self.max_tokens
-        for _attempt in range(2):
-            try:
-                result = await astep(
-                    self.model, [ChatMessage("system", prompt)],
-                    [ChatMessage("user", "Write the report.")], _SCHEMA, max_tokens=budget,
-                )
-                break
-            except ModelOutputError:
-                # Constrained output is only invalid when cut off: once more, with room.
-                budget *= 2
-            except ModelError as exc:
+        findings = findings_json(report)
+        prompt = render("triage_report.md", plant_name=self.plant_name, findings=findings)
+        writer = f"model:{self.model.info.name}"
+        try:
+            result = await astep(
+                self.model, [ChatMessage("system", prompt)],
+                [ChatMessage("user", "Write the summary.")], _SCHEMA, max_tokens=self.max_tokens,
+            )
+            text = str(result.data.get("summary", "")) if isinstance(result.data, dict) else ""
+        except ModelOutputError as exc:
+            # Constrained output is only invalid when cut off: keep its whole sentences.
+            salvaged = salvage_summary(exc.text)
+            if salvaged is None:
                 fallback = await self.fallback.write(report)
-                return Written(fallback.text, f"template (model failed: {exc.message[:80]})")
-        if result is None:
+                return Written(fallback.text, f"template (model output cut off at "
+                                              f"{self.max_tokens} tokens)")
+            text, writer = salvaged, f"{writer} (cut to whole sentences)"
+        except ModelError as exc:
             fallback = await self.fallback.write(report)
-            return Written(fallback.text, f"template (model output cut off at {budget // 2} "
-                                          "tokens)")
-        text = str(result.data.get("text", "")) if isinstance(result.data, dict) else ""
+            return Written(fallback.text, f"template (model failed: {exc.message[:80]})")
+        text = first_sentences(text)
         if not text.strip():
             return await self.fallback.write(report)
+        problems = consistency_problems(text, report)
+        if problems:
+            fallback = await self.fallback.write(report)
+            return Written(fallback.text, f"template (model summary {'; '.join(problems)})")
         cited = [
             LoopEvidence(e.id, e.kind, {}, e.data, e.text) for e in report.evidence
-        ] + [LoopEvidence("F", "findings", {}, json.loads(findings_json(report)),
-                          findings_json(report))]
+        ] + [LoopEvidence("F", "findings", {}, json.loads(findings), findings)]
+        text = attach_citations(text, cited[:-1], tag_names=self.tag_names,
+                                equipment_names=self.equipment_names)
         check = check_grounding(text, cited, tag_names=self.tag_names,
                                 equipment_names=self.equipment_names)
-        return Written(
-            check.marked_answer or text, f"model:{self.model.info.name}", check.grounded,
-            tuple(c.text for c in check.unsupported),
-        )
+        return Written(check.marked_answer or text, writer, check.grounded,
+                       tuple(c.text for c in check.unsupported))

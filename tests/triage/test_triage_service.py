@@ -83,7 +83,7 @@ async def test_triage_unknown_equipment_is_reported_not_crashed(home: Path) -> N
 
 async def test_triage_model_writer_is_grounded_or_marked(home: Path) -> None:
     model = ScriptedModel([
-        {"text": "Loss of cooling water on HX-101 [T3]; coolant flow fell 97 percent."},
+        {"summary": "Loss of cooling water on HX-101 [T3]; coolant flow fell 97 percent."},
         ModelError("model crashed", fix="restart"),
     ])
     async with faulted_plant(COOLING) as plant, open_service(home, plant.endpoint) as opened:
