@@ -91,20 +91,24 @@ def equipment_of(target: str) -> str:
 
 
 def _judge(out: Outcome, reports: list[TriageReport], t_sim: float, t_wall: float) -> bool:
-    """Record the first report that holds this fault among its top three causes (True);
-    a report that names the equipment with another cause is noted but keeps it open."""
+    """Record the first pass whose reports hold this fault among a report's top three
+    causes (True), preferring a report of that pass that ranks it first (two faults in one
+    incident come as two reports); a report that names the equipment with another cause is
+    noted but keeps it open."""
     eq = equipment_of(FAULTS[out.fault][0])
+    hits: list[tuple[int, TriageReport]] = []
     for r in reports:
         top3 = [c for c in r.candidates[:3] if c.confidence >= MIN_CONFIDENCE]
-        hit = [i for i, c in enumerate(top3) if c.cause == out.fault and c.equipment == eq]
-        if hit:
-            out.in_top3 = True
-            out.ranked_first = hit[0] == 0
-            out.equipment_named = True
-            out.top_cause = top3[0].cause
-            out.sim_s_to_report, out.wall_s_to_report = round(t_sim), round(t_wall, 1)
-            out.writer, out.grounded = r.writer, r.grounded
-            return True
+        hits += [(i, r) for i, c in enumerate(top3) if c.cause == out.fault and c.equipment == eq]
+    if hits:
+        rank, r = min(hits, key=lambda h: h[0])
+        out.in_top3 = out.equipment_named = True
+        out.ranked_first = rank == 0
+        out.top_cause = r.candidates[0].cause
+        out.sim_s_to_report, out.wall_s_to_report = round(t_sim), round(t_wall, 1)
+        out.writer, out.grounded = r.writer, r.grounded
+        return True
+    for r in reports:
         if out.top_cause is None and r.candidates and r.candidates[0].equipment == eq:
             out.top_cause = r.candidates[0].cause
             out.equipment_named = True

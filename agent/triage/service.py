@@ -80,6 +80,10 @@ class TriageService:
             return result
         done: dict[tuple[str, str], TriageReport] = {}
         fresh: list[TriageReport] = []
+        # A fault already reported through another incident within the lookback (its
+        # alarms on the pump after those on the filter) is the same story.
+        recent = await asyncio.to_thread(
+            self.store.recent_tops, self.watcher.clock() - self.watcher.rules.lookback)
         for inc in incidents:
             unseen, reported = await asyncio.to_thread(self.store.known, inc)
             if not unseen:
@@ -91,7 +95,7 @@ class TriageService:
             young = self.watcher.clock() - inc.onset < self.watcher.rules.settle
             # Text is written only for the reports kept: the model is the slow part.
             for report in await self.playbook.run_all(inc, write=False):
-                await self._take(report, inc, young, reported, done, fresh, result)
+                await self._take(report, inc, young, reported | recent, done, fresh, result)
         for report in fresh:
             await self.playbook.write(report)  # after merging: the text tells it all
             await asyncio.to_thread(self.store.save, report)
@@ -107,7 +111,7 @@ class TriageService:
             result.deferred += 1  # looked at again next pass, with more history
             return
         top = report.candidates[0] if report.candidates else None
-        if reported and (top_key(report) in reported or report.status != "diagnosed"):
+        if top_key(report) in reported or (reported and report.status != "diagnosed"):
             # New alarms of an incident already reported, same story: no new report.
             await asyncio.to_thread(self.store.mark, report.incident, "-", top_key(report))
             result.skipped += 1

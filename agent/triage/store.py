@@ -117,6 +117,15 @@ class ReportStore:
             if top is not None:
                 self.conn.execute("INSERT OR IGNORE INTO triage_tops VALUES (?,?)", (key, top))
 
+    def recent_tops(self, since: datetime) -> set[str]:
+        """``cause@target`` of every diagnosed report created since ``since``."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT json FROM triage_reports WHERE status = 'diagnosed' AND created >= ?",
+                (since.isoformat(),)).fetchall()
+        tops = (top_key(TriageReport.model_validate_json(str(r[0]))) for r in rows)
+        return {t for t in tops if t is not None}
+
     def list(self, limit: int = 50) -> list[TriageReport]:
         """The newest reports first."""
         with self._lock:
