@@ -110,12 +110,13 @@ SIGNATURES: tuple[Signature, ...] = (
 )
 
 #: Which equipment feels another's faults (demo plant: the product line runs
-#: T-101 -> F-101 -> P-101 -> HX-101, and the pump's flow fills the containers on CV-101;
-#: M-101 drives CV-101). Unknown equipment has none.
+#: T-101 -> F-101 -> P-101 -> HX-101, and the pump's flow fills the containers on CV-101,
+#: so CV-101 feels P-101 but not the other way round; M-101 drives CV-101). Unknown
+#: equipment has none.
 DEMO_COUPLING: dict[str, tuple[str, ...]] = {
     "T-101": ("F-101", "P-101"),
     "F-101": ("T-101", "P-101"),
-    "P-101": ("T-101", "F-101", "HX-101", "CV-101"),
+    "P-101": ("T-101", "F-101", "HX-101"),
     "HX-101": ("P-101",),
     "CV-101": ("M-101", "P-101"),
     "M-101": ("CV-101",),
