@@ -18,10 +18,11 @@ from agent.audit import AuditLog
 from agent.audit.site import open_audit_log
 from agent.errors import ModelError
 from agent.llm.base import ChatModel
-from agent.llm.factory import build_chat_model
+from agent.llm.factory import build_chat_model, expected_model
 from agent.loop.policy_gate import PolicyGate
 from agent.loop.runner import Agent, AgentDeps, QuestionLimits
 from agent.policy import Policy, PolicyEngine, load_policy
+from agent.qualify.gate import ensure_qualified
 from agent.settings import Settings
 from agent.vault import Site, install_egress_guard, open_site
 from tools import fixes, limits, proposals
@@ -174,8 +175,14 @@ async def open_agent(
         fixes.register(registry, loaded_policy)
         _open_knowledge(settings, site, context, registry, stack)
         if model is None:
+            # Refused before the (slow) load when the policy wants a qualified model.
+            ensure_qualified(loaded_policy.qualification, settings.home,
+                             *expected_model(settings))
             model = await asyncio.to_thread(build_chat_model, settings, SiteBlobStore(site))
             stack.callback(model.close)
+        else:
+            ensure_qualified(loaded_policy.qualification, settings.home, model.info.name,
+                             model.info.sha256)
         deps = AgentDeps(
             model=model,
             registry=registry,

@@ -41,6 +41,7 @@ AuditKind = Literal[
     "triage",
     "session_start",
     "session_end",
+    "handover",
 ]
 
 AUDIT_KINDS: tuple[str, ...] = get_args(AuditKind)

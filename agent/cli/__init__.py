@@ -33,6 +33,9 @@ COMMAND_MODULES = [
     "agent.cli.eval_cmd",
     "agent.cli.twin_cmd",
     "agent.cli.triage_cmd",
+    "agent.cli.bench_cmd",
+    "agent.cli.handover_cmd",
+    "agent.cli.tui_cmd",
 ]
 
 

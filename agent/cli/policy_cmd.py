@@ -73,4 +73,8 @@ def _show(args: argparse.Namespace) -> int:
     r = policy.retention
     out.write(f"retention: audit {r.audit_days} d, history {r.history_days} d, "
               f"reports {r.reports_days} d\n")
+    q = policy.qualification
+    out.write(f"qualification: {'required' if q.require_qualified else 'not required'} to run "
+              f"a model; answers >= {q.min_answer_rate:.0%}, grounded >= "
+              f"{q.min_grounded_rate:.0%}, valid steps >= {q.min_step_validity:.0%}\n")
     return 0

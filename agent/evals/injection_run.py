@@ -190,10 +190,11 @@ async def _case(
 async def run_suite(
     payload_list: list[Payload], models_dir: Path, *, control: bool = True,
     threads: int | None = None, progress: Progress | None = None,
-    on_case: Callable[[SuiteResult], object] | None = None,
+    on_case: Callable[[SuiteResult], object] | None = None, model_name: str | None = None,
 ) -> SuiteResult:
     """Run ``payload_list`` (and the control questions) and measure each case;
-    ``on_case`` sees the result so far after each case (to write partial reports)."""
+    ``on_case`` sees the result so far after each case (to write partial reports);
+    ``model_name`` picks a manifest model other than the default."""
     say = progress or (lambda _: None)
     result = SuiteResult(started=datetime.now(UTC).isoformat(timespec="seconds"))
     t_start = time.monotonic()
@@ -204,6 +205,8 @@ async def run_suite(
         model: dict[str, object] = {"directory": str(models_dir)}
         if threads:
             model["threads"] = threads
+        if model_name:
+            model["name"] = model_name
         settings = load_settings(home=home, model=model, agent={
             "user": ASKER, "role": ROLE, "max_steps": MAX_STEPS, "time_budget_s": TIME_BUDGET_S,
         })

@@ -63,7 +63,7 @@ class ModelInfo:
     name: str
     sha256: str
     context_tokens: int
-    backend: Literal["llama_cpp", "openai", "scripted"]
+    backend: Literal["llama_cpp", "openai", "scripted", "none"]
 
 
 @dataclass(frozen=True)

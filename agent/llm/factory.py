@@ -55,3 +55,11 @@ def build_chat_model(
         blob_store=blob_store,
         verification=verification,
     )
+
+
+def expected_model(settings: Settings) -> tuple[str, str]:
+    """(name, sha256) of the chat model ``settings`` names, from the manifest, without
+    loading it ("" when an on-site server serves a model the manifest does not list)."""
+    manifest = load_manifest(settings)
+    name = settings.model.name
+    return name, manifest.get(name).sha256 if name in manifest.names() else ""

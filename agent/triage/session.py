@@ -13,8 +13,9 @@ from agent.audit import AuditLog
 from agent.audit.site import open_audit_log
 from agent.compose import SiteBlobStore, guard_egress
 from agent.errors import ModelError
-from agent.llm.factory import build_chat_model
+from agent.llm.factory import build_chat_model, expected_model
 from agent.policy import load_policy
+from agent.qualify.gate import ensure_qualified
 from agent.settings import Settings
 from agent.triage.compose import build_service, open_knowledge
 from agent.triage.service import TriageService
@@ -48,7 +49,8 @@ async def open_triage(
         site = stack.enter_context(open_site(settings))
         audit = open_audit_log(site)
         stack.callback(audit.close)
-        guard_egress(settings, load_policy(settings.home).policy, audit)
+        policy = load_policy(settings.home).policy
+        guard_egress(settings, policy, audit)
         conn = await stack.enter_async_context(OpcUaConnection.from_settings(settings, endpoint))
         catalog = await browse_catalog(conn)
         sync = stack.enter_context(ExitStack())
@@ -56,6 +58,8 @@ async def open_triage(
         writer: ReportWriter = TemplateWriter()
         name = "template"
         if use_model:
+            # A model the policy has not qualified is refused here as in open_agent.
+            ensure_qualified(policy.qualification, settings.home, *expected_model(settings))
             try:
                 model = await asyncio.to_thread(build_chat_model, settings, SiteBlobStore(site))
             except ModelError as exc:

@@ -1,0 +1,133 @@
+"""Handover records: the evidence of a shift, the cited lines, the report as Markdown.
+
+Pydantic, because a handover is printed as JSON, shown in the terminal UI and recorded
+in the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Section = Literal["overview", "alarms", "triage", "changes", "questions", "open_items",
+                  "trends", "gaps"]
+
+#: Sections in the order a handover reads, with their headings.
+SECTION_TITLES: dict[str, str] = {
+    "overview": "Shift summary",
+    "open_items": "Open items",
+    "alarms": "Alarms and incidents",
+    "triage": "Triage reports",
+    "changes": "Approvals and changes",
+    "trends": "Values trending toward their limits",
+    "questions": "Questions asked",
+    "gaps": "Could not check",
+}
+
+EvidenceSource = Literal[
+    "shift",  # the window and what it held (always H1)
+    "incident",  # an incident the triage service raised (audit record)
+    "alarm_event",  # an alarm raised or cleared (the OPC UA event log)
+    "triage_report",  # a stored triage report
+    "approval",  # an approval request made or decided in the window
+    "write",  # a write to the plant (audit record)
+    "questions",  # the questions asked, counted, with their topics
+    "active_alarm",  # a condition still active now
+    "pending_approval",  # a request still waiting for a person
+    "open_incident",  # a reported incident whose alarm is still active
+    "out_of_limits",  # a value outside its normal range now
+    "trend",  # a value heading for a limit
+    "gap",  # a source that could not be read
+]
+
+#: Which section the lines citing a source belong to.
+SOURCE_SECTION: dict[str, Section] = {
+    "shift": "overview",
+    "incident": "alarms",
+    "alarm_event": "alarms",
+    "triage_report": "triage",
+    "approval": "changes",
+    "write": "changes",
+    "questions": "questions",
+    "active_alarm": "open_items",
+    "pending_approval": "open_items",
+    "open_incident": "open_items",
+    "out_of_limits": "trends",
+    "trend": "trends",
+    "gap": "gaps",
+}
+
+
+class HandoverEvidence(BaseModel):
+    """One fact of the shift, under the id (H1, H2, ...) that lines cite."""
+
+    id: str
+    source: EvidenceSource
+    summary: str = Field(description="One line, as the reader sees it.")
+    brief: str = Field("", description="The short form the model reads (its prompt is "
+                                       "small); empty = the summary.")
+    payload: dict[str, Any] = Field(default_factory=dict,
+                                    description="The values the summary states.")
+
+    @property
+    def section(self) -> Section:
+        """The section lines about this fact belong to."""
+        return SOURCE_SECTION[self.source]
+
+
+class HandoverLine(BaseModel):
+    """One line of the handover and the evidence it rests on."""
+
+    section: Section
+    text: str
+    citations: list[str] = Field(description="Evidence ids, e.g. ['H3', 'H5'].")
+    writer: Literal["model", "template"] = "template"
+
+
+class UnsupportedText(BaseModel):
+    """A number, unit, tag or equipment name no cited evidence supports."""
+
+    line: int = Field(description="Index of the line in ``lines``.")
+    kind: str
+    text: str
+    reason: str
+
+
+class HandoverReport(BaseModel):
+    """A grounded summary of one shift."""
+
+    since: datetime
+    until: datetime
+    lines: list[HandoverLine]
+    evidence: dict[str, HandoverEvidence]
+    grounded: bool = Field(description="True when every line's claims are in its evidence.")
+    unsupported: list[UnsupportedText] = Field(default_factory=list)
+    model: str = Field(description="'template', or 'model:<name>' for model-written lines.")
+    notes: list[str] = Field(default_factory=list,
+                             description="How it was written: fallbacks, redrafts.")
+    seconds: float = Field(0.0, description="Time the handover took to build.")
+
+    def markdown(self) -> str:
+        """The handover as a shift lead reads it: sections of cited lines, then the
+        evidence each id stands for."""
+        span = f"{self.since:%Y-%m-%d %H:%M} to {self.until:%Y-%m-%d %H:%M} UTC"
+        out = [f"# Shift handover, {span}", ""]
+        for section, title in SECTION_TITLES.items():
+            lines = [line for line in self.lines if line.section == section]
+            if not lines:
+                continue
+            out += [f"## {title}", ""]
+            out += [f"- {line.text} {_refs(line.citations)}".rstrip() for line in lines]
+            out.append("")
+        verdict = "grounded" if self.grounded else "NOT fully grounded"
+        out.append(f"_written by {self.model}; {verdict}_")
+        out += [f"_{note}_" for note in self.notes]
+        out += ["", "## Evidence", ""]
+        out += [f"- {e.id} ({e.source}): {e.summary}" for e in self.evidence.values()]
+        return "\n".join(out) + "\n"
+
+
+def _refs(ids: list[str]) -> str:
+    return "".join(f"[{i}]" for i in ids)

@@ -1,0 +1,188 @@
+"""ReviewService: what the alarms, approvals, audit and handover panes ask of the agent.
+
+Everything here is async and never blocks the event loop: SQLite work (reports, approvals,
+audit) runs in a thread, OPC UA work is async already. Approvals and review notes act as
+the configured person (``settings.agent.user`` / ``settings.agent.role``); the policy,
+not this class, decides whether that role may approve — a refusal comes back as
+:class:`~agent.approvals.refusals.ApprovalRefused` (a PlantAgentError) for the UI to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
+from agent.approvals.models import ApprovalRequest, ApprovalState
+from agent.audit.records import AuditRecord
+from agent.audit.review import VERDICTS
+from agent.audit.store import SearchQuery
+from agent.compose import AgentSession
+from agent.errors import UsageError
+from agent.handover import build_handover
+from agent.handover.models import HandoverReport
+from agent.service.review_evidence import proposal_evidence, proposal_what_if
+from agent.service.review_models import (
+    AUDIT_PAGE_SIZE,
+    AuditFilter,
+    AuditPage,
+    ProposalDetail,
+    VerifyStatus,
+)
+from agent.settings import Settings
+from agent.triage.models import TriageReport
+from agent.triage.store import ReportStore
+from tools.opcua.alarms import active_alarms
+from tools.opcua.models import AlarmInfo
+
+#: States the approvals pane lists: waiting for a decision or for the write.
+OPEN_STATES: frozenset[ApprovalState] = frozenset({"pending", "approved"})
+
+
+class ReviewService:
+    """Alarms and triage reports, approvals, the audit trail and the shift handover of one
+    agent session, for the terminal UI."""
+
+    def __init__(
+        self, session: AgentSession, reports: ReportStore | None, settings: Settings
+    ) -> None:
+        self.session = session
+        self.reports = reports
+        self.settings = settings
+
+    @property
+    def user(self) -> str:
+        """Who approves, denies and reviews through this service."""
+        return self.settings.agent.user
+
+    @property
+    def role(self) -> str:
+        """That person's policy role."""
+        return self.settings.agent.role
+
+    # -- alarms and triage ------------------------------------------------------------
+
+    async def active_alarms(self) -> list[AlarmInfo]:
+        """Conditions the plant reports active now, most severe first (OpcUaError when
+        the server cannot be reached)."""
+        return await active_alarms(self.session.connection, self.session.agent.deps.catalog)
+
+    async def triage_reports(self, limit: int = 50) -> list[TriageReport]:
+        """The newest triage reports first (none when the site has no report store)."""
+        if self.reports is None:
+            return []
+        return await asyncio.to_thread(self.reports.list, limit)
+
+    async def triage_report(self, report_id: str) -> tuple[TriageReport, str]:
+        """One report in full: (the report, its Markdown)."""
+        if self.reports is None:
+            raise UsageError("this session has no triage report store",
+                             fix="start the UI with the site's triage reports (plantagent tui)")
+        return await asyncio.to_thread(self.reports.get, report_id)
+
+    # -- approvals ----------------------------------------------------------------------
+
+    async def open_requests(self) -> list[ApprovalRequest]:
+        """Requests waiting for a decision or for the write, newest first."""
+        return await asyncio.to_thread(self.session.approvals.requests, set(OPEN_STATES))
+
+    async def proposal(self, request_id: str) -> ProposalDetail:
+        """A request with the question that led to it, its evidence and its what-if."""
+        request = await asyncio.to_thread(self.session.approvals.get, request_id)
+        question, evidence = await asyncio.to_thread(
+            proposal_evidence, self.session.audit, request)
+        context = self.session.agent.deps.tool_context
+        what_if = await asyncio.to_thread(
+            proposal_what_if, context.assets, context.historian, request, context.clock())
+        return ProposalDetail(request, question, evidence, what_if)
+
+    async def approve(self, request_id: str) -> ApprovalRequest:
+        """Approve as the configured person; ApprovalRefused says why the policy refuses."""
+        return await asyncio.to_thread(
+            self.session.approvals.approve, request_id, user=self.user, role=self.role)
+
+    async def deny(self, request_id: str, note: str) -> ApprovalRequest:
+        """Deny as the configured person, with the note recorded in the audit log."""
+        return await asyncio.to_thread(
+            self.session.approvals.deny, request_id, user=self.user, role=self.role,
+            note=note.strip())
+
+    async def execute(self, request_id: str) -> WriteOutcome:
+        """Write an approved request to the plant (checked again, read back, audited)."""
+        executor = ApprovedWriteExecutor(self.session.approvals, self.session.connection)
+        return await executor.execute(request_id, user=self.user, role=self.role)
+
+    # -- audit ----------------------------------------------------------------------------
+
+    async def audit_page(
+        self, filters: AuditFilter, *, older_than: int | None = None,
+        newer_than: int | None = None, size: int = AUDIT_PAGE_SIZE,
+    ) -> AuditPage:
+        """One page of matching records, newest first: the newest page, the page of
+        records older than seq ``older_than``, or the one newer than ``newer_than``."""
+        return await asyncio.to_thread(self._page, filters, older_than, newer_than, size)
+
+    def _page(
+        self, filters: AuditFilter, older_than: int | None, newer_than: int | None, size: int
+    ) -> AuditPage:
+        if size < 1:
+            raise UsageError("an audit page holds at least one record", fix="ask for size >= 1")
+        base = SearchQuery(kind=filters.kind or None, actor=filters.actor or None,
+                           text=filters.text or None, since=filters.since, until=filters.until)
+        audit = self.session.audit
+        if newer_than is not None:
+            # Oldest first from just above the mark, then turned round: the page that
+            # directly precedes the one being looked at.
+            rows = audit.search(_with(base, seq_from=newer_than + 1, limit=size + 1))
+            records = list(reversed(rows[:size]))
+            has_newer = len(rows) > size
+            has_older = bool(records) and bool(audit.search(
+                _with(base, seq_to=records[-1].seq - 1, limit=1)))
+            return AuditPage(records, filters, has_older=has_older, has_newer=has_newer)
+        upper = None if older_than is None else older_than - 1
+        rows = audit.search(_with(base, seq_to=upper, limit=size + 1, newest_first=True))
+        records = rows[:size]
+        has_newer = older_than is not None and bool(records) and bool(audit.search(
+            _with(base, seq_from=records[0].seq + 1, limit=1)))
+        return AuditPage(records, filters, has_older=len(rows) > size, has_newer=has_newer)
+
+    async def verify(self) -> VerifyStatus:
+        """Verify the chain, the Merkle tree and every signature of the audit log."""
+        report = await asyncio.to_thread(self.session.audit.verify)
+        first = report.problems[0].message if report.problems else None
+        return VerifyStatus(ok=report.ok, records=report.records_verified,
+                            checkpoints=report.checkpoints_verified, problem=first,
+                            first_bad_seq=report.first_bad_seq)
+
+    async def add_review_note(
+        self, first: int, last: int, verdict: str, note: str
+    ) -> AuditRecord:
+        """Append a signed review note on records ``first``..``last`` as the configured
+        person (AuditUsageError names a bad range or verdict)."""
+        if verdict not in VERDICTS:
+            raise UsageError(f"unknown verdict {verdict!r}", fix=f"use one of: "
+                             f"{', '.join(VERDICTS)}")
+        if not note.strip():
+            raise UsageError("a review note needs text", fix="say what you checked or found")
+        return await asyncio.to_thread(
+            self.session.audit.review, self.user, first, last, verdict, note.strip(),
+            role=self.role)
+
+    # -- handover -----------------------------------------------------------------------
+
+    async def handover(
+        self, since: timedelta, *, use_model: bool = True, now: datetime | None = None,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> HandoverReport:
+        """The grounded summary of the shift that ends now (or at ``now``); ``on_progress``
+        hears each step (on the event loop's thread)."""
+        return await build_handover(self.session, self.reports, since=since,
+                                    use_model=use_model, now=now, on_progress=on_progress)
+
+
+def _with(base: SearchQuery, **changes: Any) -> SearchQuery:
+    """``base`` with some fields replaced (SearchQuery is frozen)."""
+    return replace(base, **changes)

@@ -1,0 +1,150 @@
+"""The shift handover pane: pick the window, generate in a worker with its progress shown,
+read the cited lines and the evidence each id stands for.
+
+The model writes the lines from the shift's evidence and the grounding check marks what no
+cited evidence supports; ``m`` switches to the deterministic template (no model).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Label, Markdown, ProgressBar
+from textual.worker import Worker
+
+from agent.errors import PlantAgentError
+from agent.handover.models import HandoverReport
+from terminal_ui.panes.review_backend import ReviewHost, review_of
+
+#: The windows ``w`` cycles through, in hours.
+WINDOWS_H = (4, 8, 12, 24)
+EMPTY = "Press **g** to write the handover of the last shift."
+
+
+def outcome_line(report: HandoverReport) -> str:
+    """Grounded or not, who wrote it, how long it took."""
+    verdict = "grounded" if report.grounded else f"{len(report.unsupported)} unsupported claim(s)"
+    return (f"{len(report.lines)} lines, {len(report.evidence)} evidence items · {verdict} · "
+            f"written by {report.model} in {report.seconds:.1f} s")
+
+
+class HandoverPane(Widget):
+    """Window and writer on top, progress while it runs, the handover below."""
+
+    DEFAULT_CSS = """
+    HandoverPane { layout: vertical; }
+    HandoverPane .handover-line { width: 100%; padding: 0 1; }
+    HandoverPane #handover-settings { background: $panel; }
+    HandoverPane #handover-progress { display: none; padding: 0 1; }
+    HandoverPane.-running #handover-progress { display: block; }
+    HandoverPane #handover-view { height: 1fr; }
+    HandoverPane #handover-view Markdown { margin: 0 1; }
+    HandoverPane #handover-outcome { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("g", "generate", "Generate"),
+        Binding("w", "cycle_window", "Window"),
+        Binding("m", "toggle_model", "Model/template"),
+        Binding("escape", "cancel", "Cancel", show=False),
+    ]
+
+    def __init__(self, service: ReviewHost, *, window_h: int = 8, use_model: bool = True,
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.service = service
+        self.window_h = window_h
+        self.use_model = use_model
+        self.report: HandoverReport | None = None
+        self.worker: Worker[None] | None = None
+        self._started = 0.0
+        self._step = ""
+
+    def compose(self) -> ComposeResult:
+        """Settings line, progress, the handover, the outcome line."""
+        yield Label("", id="handover-settings", classes="handover-line")
+        yield ProgressBar(total=None, show_eta=False, id="handover-progress")
+        yield Label("", id="handover-step", classes="handover-line")
+        with VerticalScroll(id="handover-view"):
+            yield Markdown(EMPTY, id="handover-text")
+        yield Label("", id="handover-outcome", classes="handover-line")
+
+    def on_mount(self) -> None:
+        """Show the settings and tick the progress line while a handover is written."""
+        self._show_settings()
+        self.set_interval(0.5, self._tick)
+
+    def _show_settings(self) -> None:
+        writer = "model, grounding-checked" if self.use_model else "template (no model)"
+        self.query_one("#handover-settings", Label).update(
+            f"Window: last {self.window_h} h (w) · writer: {writer} (m) · g generates")
+
+    def action_cycle_window(self) -> None:
+        """The next window: 4, 8, 12, 24 hours."""
+        later = [w for w in WINDOWS_H if w > self.window_h]
+        self.window_h = later[0] if later else WINDOWS_H[0]
+        self._show_settings()
+
+    def action_toggle_model(self) -> None:
+        """Model-written or template lines."""
+        self.use_model = not self.use_model
+        self._show_settings()
+
+    def action_generate(self) -> None:
+        """Build the handover in a worker (one at a time)."""
+        if self.worker is not None and self.worker.is_running:
+            self.notify("a handover is being written already", severity="warning")
+            return
+        self.worker = self.generate(timedelta(hours=self.window_h), self.use_model)
+
+    def action_cancel(self) -> None:
+        """Stop a handover being written."""
+        if self.worker is not None and self.worker.is_running:
+            self.worker.cancel()
+            self._set_running(False)
+            self.query_one("#handover-step", Label).update("cancelled")
+
+    def _set_running(self, running: bool) -> None:
+        self.set_class(running, "-running")
+        if running:
+            self._started = time.monotonic()
+
+    def _progress(self, text: str) -> None:
+        self._step = text
+        self._tick()
+
+    def _tick(self) -> None:
+        if self.has_class("-running"):
+            elapsed = time.monotonic() - self._started
+            self.query_one("#handover-step", Label).update(
+                f"{self._step or 'starting'}… {elapsed:.0f} s (Escape cancels)")
+
+    @work(exclusive=True, group="handover")
+    async def generate(self, since: timedelta, use_model: bool) -> None:
+        """Gather the shift's evidence, write the lines, check them; show the result."""
+        self._step = f"gathering the last {since.total_seconds() / 3600:g} h"
+        self._set_running(True)
+        try:
+            report = await review_of(self.service).handover(
+                since, use_model=use_model, on_progress=self._progress)
+        except PlantAgentError as exc:
+            self.notify(str(exc), title="Handover failed", severity="error", timeout=10)
+            self.query_one("#handover-step", Label).update(f"failed: {exc.message}")
+            return
+        finally:
+            self._set_running(False)
+        await self.show_report(report)
+
+    async def show_report(self, report: HandoverReport) -> None:
+        """Show a handover: its cited lines by section, then the evidence. ``report`` is
+        set once it is all on screen."""
+        self.query_one("#handover-step", Label).update("")
+        await self.query_one("#handover-text", Markdown).update(report.markdown())
+        self.query_one("#handover-outcome", Label).update(outcome_line(report))
+        self.query_one("#handover-view", VerticalScroll).scroll_home(animate=False)
+        self.report = report

@@ -1,0 +1,51 @@
+"""Fixtures of the handover tests: per module, a real demo plant (with a fault history) on
+a free loopback port, a real encrypted site, and an agent session with a scripted model
+that has lived through a shift."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from handover_helpers import FAULTS, Opened, demo_plant, new_site, run_shift, site_settings
+
+from agent.compose import open_agent
+from agent.llm.scripted import ScriptedModel
+from plant.server import DemoPlantServer
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_site_env() -> Iterator[None]:
+    # The developer's own PLANTAGENT_* variables must not leak into these tests.
+    saved = {k: v for k, v in os.environ.items() if k.upper().startswith("PLANTAGENT_")}
+    for name in saved:
+        del os.environ[name]
+    yield
+    os.environ.update(saved)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def plant() -> AsyncIterator[DemoPlantServer]:
+    """The demo plant with a jammed conveyor and a clogging filter in its history."""
+    async with demo_plant(FAULTS) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh demo-key site for the module."""
+    return new_site(tmp_path_factory.mktemp("handover") / "site")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def lived(plant: DemoPlantServer, home: Path) -> AsyncIterator[Opened]:
+    """An agent session (scripted model) after a shift of activity."""
+    settings = site_settings(home, plant.endpoint)
+    model = ScriptedModel()
+    async with open_agent(settings, endpoint=plant.endpoint, model=model,
+                          plant_name="the demo plant") as session:
+        shift = await run_shift(session, settings, model)
+        yield Opened(session, model, settings, shift)
