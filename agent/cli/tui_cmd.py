@@ -17,14 +17,14 @@ def register(sub: Any) -> None:
     tui.add_argument("--endpoint", default=None, help="OPC UA endpoint URL (default: settings)")
     tui.add_argument("--no-triage", action="store_true",
                      help="do not run the triage watcher in the background")
-    tui.add_argument("--triage-interval", type=float, default=30.0,
-                     help="seconds between triage passes (default 30)")
+    tui.add_argument("--triage-interval", type=float, default=None,
+                     help="seconds between triage passes (default: [triage] interval_s, 30)")
     tui.set_defaults(handler=_tui)
 
 
 async def run_tui(
     settings: Settings, *, endpoint: str | None, plant_name: str = "the plant",
-    triage: bool = True, triage_interval_s: float = 30.0,
+    triage: bool = True, triage_interval_s: float | None = None,
 ) -> int:
     """Open the agent service and run the app until the user quits."""
     from agent.service import open_service

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,3 +36,12 @@ def number(facts: list[Fact]) -> list[HandoverEvidence]:
                          brief=f.brief)
         for i, f in enumerate(facts, 1)
     ]
+
+
+def plain(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits, never in scientific notation: the
+    grounding check would read "1.98e+03" as the two numbers 1.98 and 03."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{decimals}f}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from agent.handover.evidence import MAX_PER_KIND, Fact, clock_time
+from agent.handover.evidence import MAX_PER_KIND, Fact, clock_time, plain
 from agent.settings import OpcUaSettings
 from agent.triage.features import analyse, time_to_limit
 from agent.triage.gather import gather
@@ -122,7 +122,8 @@ async def limit_facts(
         limit = r.high if r.out_of_limits == "high" else r.low
         side = "above its high" if r.out_of_limits == "high" else "below its low"
         outside.append(Fact("out_of_limits", (
-            f"{r.tag} is {r.value:.4g}{_unit(r.unit)}, {side} limit {limit:g}{_unit(r.unit)}"),
+            f"{r.tag} is {plain(r.value, 4)}{_unit(r.unit)}, {side} limit "
+            f"{limit:g}{_unit(r.unit)}"),
             {"tag": r.tag, "value": round(float(r.value), 4), "unit": r.unit,
              "side": r.out_of_limits, "limit": limit},
         ))
@@ -144,14 +145,14 @@ async def limit_facts(
         minutes = max(1, round(seconds / 60))
         per_hour = features.slope_per_s * 3600
         verb = "rising" if per_hour > 0 else "falling"
-        text = (f"{t.name} {verb} {abs(per_hour):.3g}{_unit(t.unit)} per hour, now "
-                f"{features.last:.4g}{_unit(t.unit)}; reaches its {side.lower()} limit "
+        text = (f"{t.name} {verb} {plain(abs(per_hour), 3)}{_unit(t.unit)} per hour, now "
+                f"{plain(features.last, 4)}{_unit(t.unit)}; reaches its {side.lower()} limit "
                 f"{limit:g}{_unit(t.unit)} in about {minutes} min")
         heading.append((seconds, Fact("trend", text, {
             "tag": t.name, "now": round(features.last, 4), "unit": t.unit,
             "direction": verb, "per_hour": round(abs(per_hour), 4), "limit": limit,
             "side": side.lower(), "minutes": minutes,
-        }, brief=(f"{t.name} {verb}, now {features.last:.4g}{_unit(t.unit)}, reaches its "
+        }, brief=(f"{t.name} {verb}, now {plain(features.last, 4)}{_unit(t.unit)}, reaches its "
                   f"{side.lower()} limit in about {minutes} min"))))
     heading.sort(key=lambda pair: pair[0])
     gaps = [Fact("gap", f"could not check: {gap}", {"what": gap}) for gap in got.gaps[:3]]

@@ -147,14 +147,15 @@ async def open_service(
     plant_name: str = "the plant",
     triage: bool = True,
     triage_model: bool = False,
-    triage_interval_s: float = 30.0,
+    triage_interval_s: float | None = None,
 ) -> AsyncIterator[AgentService]:
     """Open the agent session, the reports store and (with ``triage``) the triage
     watcher in the background; close everything on exit, the watcher first.
 
     ``model`` is used as it is (tests pass a ScriptedModel); otherwise the configured
     local model is loaded. ``triage_model`` lets the triage watcher write its reports
-    with that model too (it then competes with questions for it).
+    with that model too (it then competes with questions for it). The watcher's
+    interval is ``triage_interval_s`` or the site's ``[triage] interval_s``.
     """
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(open_agent(
@@ -167,7 +168,8 @@ async def open_service(
         if triage:
             triage_service = await build_triage(settings, session, use_model=triage_model)
             reports = triage_service.store  # one store (and lock) on the reports database
-            runner = TriageRunner(triage_service, interval_s=triage_interval_s)
+            runner = TriageRunner(triage_service,
+                                  interval_s=triage_interval_s or settings.triage.interval_s)
         else:
             reports = await asyncio.to_thread(
                 lambda: ReportStore(session.site.database(REPORTS_DATABASE))

@@ -33,6 +33,8 @@ async def test_handover_of_the_shift_with_citations(service: AgentService) -> No
         assert report.until - report.since == timedelta(hours=12)
         assert report.lines and all(line.citations for line in report.lines)
         assert report.model == "template"
+        # The template writes only what its facts hold (no 1.98e+03-style numbers).
+        assert report.grounded, report.unsupported
         text = pane.query_one("#handover-text", Markdown).source or ""
         # The cooler's active alarms are an open item, cited with their evidence ids.
         open_items = text.split("## Open items", 1)[1].split("##", 1)[0]
@@ -42,6 +44,5 @@ async def test_handover_of_the_shift_with_citations(service: AgentService) -> No
         assert "## Evidence" in text
         outcome = str(pane.query_one("#handover-outcome", Label).content)
         assert f"{len(report.lines)} lines" in outcome
-        verdict = "grounded" if report.grounded else f"{len(report.unsupported)} unsupported"
-        assert verdict in outcome
+        assert "grounded" in outcome
         assert not pane.has_class("-running")
