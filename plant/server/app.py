@@ -285,9 +285,14 @@ class DemoPlantServer:
         first = self.ticks == 0
         for name, node_id in self._space.tags.items():
             dv = data_value(values[name], when)
-            if first or name not in SETPOINT_TAGS:
+            if name in SETPOINT_TAGS and not first:
                 # Setpoint nodes belong to the clients after start: never overwrite a write.
-                await write(node_id, dv)
+                # An unchanged setpoint is confirmed with a fresh timestamp, as a PLC scan
+                # would, so clients do not take a constant setpoint for a stale value.
+                held = self._server.read_attribute_value(node_id).Value
+                if held is None or held.Value != values[name]:
+                    continue  # a client's write not yet taken: the next cycle takes it
+            await write(node_id, dv)
             if save:
                 self._history.append(node_id, dv)
         if save:
