@@ -39,7 +39,8 @@ class PlantAgentApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
-        *(Binding(key, f"show_tab('{tab}')", title, show=False) for tab, title, key in TABS),
+        *(Binding(key, f"show_tab('{tab}')", title, show=False, priority=True)
+          for tab, title, key in TABS),
         Binding("ctrl+q", "quit", "Quit"),
     ]
     CSS = """
@@ -51,6 +52,7 @@ class PlantAgentApp(App[None]):
         super().__init__()
         self.service = service
         self.initial_tab = initial_tab
+        self._start_pending = False
 
     def compose(self) -> ComposeResult:
         """Status bar, the tabs with their panes, key hints."""
@@ -72,11 +74,18 @@ class PlantAgentApp(App[None]):
 
     def on_mount(self) -> None:
         """Start on the initial tab with the keyboard in it: a pane that focuses one of its
-        widgets while mounting also switches the tabs to itself."""
-        self.call_after_refresh(self.action_show_tab, self.initial_tab)
+        widgets while mounting also switches the tabs to itself. A tab the user picks
+        before that first refresh wins."""
+        self._start_pending = True
+        self.call_after_refresh(self._show_initial_tab)
+
+    def _show_initial_tab(self) -> None:
+        if self._start_pending:
+            self.action_show_tab(self.initial_tab)
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to ``tab`` and put the keyboard in it."""
+        self._start_pending = False
         tabs = self.query_one("#tabs", TabbedContent)
         tabs.active = tab
         self.call_after_refresh(self._focus_pane, tab)

@@ -43,7 +43,7 @@ class AlarmsPane(Widget):
     """Active alarms over the triage reports; Enter reads the highlighted report."""
 
     DEFAULT_CSS = """
-    AlarmsPane { layout: vertical; }
+    AlarmsPane { layout: vertical; height: 1fr; }
     AlarmsPane .heading { text-style: bold; width: 100%; background: $panel; padding: 0 1; }
     AlarmsPane #alarms { height: 1fr; min-height: 3; }
     AlarmsPane #reports { height: 1fr; min-height: 3; }

@@ -33,7 +33,7 @@ class ApprovalsPane(Widget):
     """Open requests on top, the highlighted one in full below."""
 
     DEFAULT_CSS = """
-    ApprovalsPane { layout: vertical; }
+    ApprovalsPane { layout: vertical; height: 1fr; }
     ApprovalsPane #requests { height: 7; }
     ApprovalsPane #detail { height: 1fr; border-top: solid $panel; }
     ApprovalsPane #detail Markdown { margin: 0 1; }

@@ -60,7 +60,7 @@ class AuditPane(Widget):
     """The records of one page, the filter inputs, the page line and the verify line."""
 
     DEFAULT_CSS = """
-    AuditPane { layout: vertical; }
+    AuditPane { layout: vertical; height: 1fr; }
     AuditPane #filters { height: 1; }
     AuditPane #filters Input { width: 1fr; margin-right: 1; }
     AuditPane #records { height: 1fr; }

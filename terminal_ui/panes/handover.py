@@ -38,7 +38,7 @@ class HandoverPane(Widget):
     """Window and writer on top, progress while it runs, the handover below."""
 
     DEFAULT_CSS = """
-    HandoverPane { layout: vertical; }
+    HandoverPane { layout: vertical; height: 1fr; }
     HandoverPane .handover-line { width: 100%; padding: 0 1; }
     HandoverPane #handover-settings { background: $panel; }
     HandoverPane #handover-progress { display: none; padding: 0 1; }

@@ -5,7 +5,14 @@ resized very small."""
 from __future__ import annotations
 
 import pytest
-from tui_helpers import final, screen_text, scripted_service, site_settings, wait_for
+from tui_helpers import (
+    final,
+    focus_settled,
+    screen_text,
+    scripted_service,
+    site_settings,
+    wait_for,
+)
 
 from agent.llm.scripted import ScriptedModel
 from agent.settings import Settings, SimSettings
@@ -90,3 +97,31 @@ async def test_renders_at_80x24_and_when_resized_to_20x8(
             await pilot.resize_terminal(20, 8)
             await pilot.pause(0.2)
             assert screen_text(app).strip()
+
+
+#: Text each pane shows once it is on screen.
+PANE_TEXT = {
+    "f3": "47 tags",
+    "f4": "Triage reports",
+    "f5": "acting as tui-shift-lead",
+    "f6": "verify",
+    "f7": "last 8 h",
+}
+
+
+async def test_every_tab_fills_the_screen_of_the_real_app_with_its_pane(
+    settings: Settings, plant: DemoPlantServer
+) -> None:
+    # The panes live in the app's TabPanes: a pane that sizes itself to its content
+    # there shows nothing at all (the test apps of the panes hid that once).
+    async with scripted_service(settings, plant.endpoint, ScriptedModel([])) as service:
+        app = PlantAgentApp(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await focus_settled(app, pilot)
+            for key, shown in PANE_TEXT.items():  # the first key right after start counts
+                await pilot.press(key)
+                await wait_for(lambda s=shown: s in screen_text(app), pilot,  # type: ignore[misc]
+                               what=f"the pane of {key}")
+                tabs = app.query_one("#tabs")
+                pane = tabs.query("TabPane").filter(f"#{tabs.active}").first().children[0]  # type: ignore[attr-defined]
+                assert pane.size.height >= 18, (key, pane.size)
