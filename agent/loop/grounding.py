@@ -108,6 +108,24 @@ def _mentions(text: str, names: Iterable[str]) -> list[str]:
     return found
 
 
+_MARKER = re.compile(r"\[unverified: [^\]]*\]")
+
+
+def _mark_once(text: str, claim: str) -> str:
+    """Mark the first occurrence of ``claim`` outside the markers already in ``text``."""
+    pattern = re.compile(r"(?<![\w.])" + re.escape(claim) + r"(?![\w])")
+    parts = _MARKER.split(text)
+    markers = _MARKER.findall(text)
+    for i, part in enumerate(parts):
+        if pattern.search(part):
+            parts[i] = pattern.sub(f"[unverified: {claim}]", part, count=1)
+            break
+    out = parts[0]
+    for marker, part in zip(markers, parts[1:], strict=True):
+        out += marker + part
+    return out
+
+
 def check_grounding(
     answer: str,
     cited: Sequence[Evidence],
@@ -159,8 +177,10 @@ def check_grounding(
             )
 
     marked = answer
-    for claim in {c.text: c for c in claims if not c.supported}.values():
-        pattern = r"(?<![\w.])" + re.escape(claim.text) + r"(?![\w])"
-        marked = re.sub(pattern, f"[unverified: {claim.text}]", marked, count=1)
+    # Longest first, and never inside a marker already placed: the equipment "M-101" of
+    # an unsupported tag "M-101.Speed" must not be marked a second time within it.
+    for claim in sorted({c.text: c for c in claims if not c.supported}.values(),
+                        key=lambda c: -len(c.text)):
+        marked = _mark_once(marked, claim.text)
     grounded = all(c.supported for c in claims)
     return GroundingReport(grounded=grounded, claims=claims, marked_answer=marked)

@@ -6,7 +6,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from agent.loop import prefetch
-from agent.loop.evidence import EvidenceLog
+from agent.loop.evidence import Evidence, EvidenceLog
 from agent.loop.grounding import check_grounding
 from agent.loop.runner import model_view
 from agent.loop.step_schema import MAX_GRAMMAR_STRING_BOUND, step_schema
@@ -158,3 +158,11 @@ def test_step_schema_keeps_long_string_bounds_out_of_the_grammar() -> None:
     assert MAX_GRAMMAR_STRING_BOUND < 500
     final = schema["oneOf"][1]["properties"]
     assert final["citations"]["items"]["enum"] == ["E1"]
+
+
+def test_an_unsupported_tag_is_marked_once_not_again_for_its_equipment() -> None:
+    cited = [Evidence("E1", "read_tags", {}, {"value": 1.0}, "P-101.FlowRate 1.0 m3/h")]
+    report = check_grounding("M-101.Speed and M-101 at 41.2.", cited,
+                             tag_names=["M-101.Speed"], equipment_names=["M-101"])
+    assert report.marked_answer == (
+        "[unverified: M-101.Speed] and [unverified: M-101] at [unverified: 41.2].")
