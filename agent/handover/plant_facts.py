@@ -49,7 +49,9 @@ async def active_alarm_facts(
             {"equipment": owner, "active": len(group), "severity": group[0].severity,
              "since": clock_time(times[0]) if times else None,
              "conditions": [condition_name(a) for a in group],
-             "messages": [a.message for a in group[:5]]},
+             "messages": [a.message for a in group[:5]],
+             # The "and N more" of the text, so the grounding check finds its number.
+             "not_listed": max(0, len(group) - 3)},
             brief=f"{len(group)} alarm(s) active on {owner}{since}",
         ))
     return facts, {condition_name(a) for a in alarms}
