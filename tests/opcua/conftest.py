@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
@@ -16,19 +15,8 @@ from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _no_site_env() -> Iterator[None]:
-    # The developer's own PLANTAGENT_* variables must not leak into these tests; module
-    # scope, so the module-scoped settings below are built without them too.
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.upper().startswith("PLANTAGENT_"):
-                mp.delenv(name)
-        yield
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def plant(_no_site_env: None) -> AsyncIterator[PlantHandle]:
+async def plant() -> AsyncIterator[PlantHandle]:
     """One test server shared by a module's tests."""
     server = await start_plant()
     yield server

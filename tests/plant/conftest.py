@@ -3,23 +3,13 @@ fast-forwarded, and a real asyncua client connected to it."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 
-import pytest
 import pytest_asyncio
 from asyncua import Client
 from plant_testing import sim_settings_for_tests
 
 from plant.server import NAMESPACE_URI, DemoPlantServer
-
-
-@pytest.fixture(autouse=True)
-def _no_site_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The developer's own PLANTAGENT_* variables must not leak into these tests.
-    for name in list(os.environ):
-        if name.upper().startswith("PLANTAGENT_"):
-            monkeypatch.delenv(name)
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,14 +13,6 @@ from agent.approvals.store import DATABASE_NAME, ApprovalStore
 from agent.audit.log import AuditLog
 from agent.audit.site import open_audit_log
 from agent.vault import KdfParams, Site, init_site, open_site
-
-
-@pytest.fixture(autouse=True)
-def _no_site_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The developer's own PLANTAGENT_* variables must not leak into these tests.
-    for name in list(os.environ):
-        if name.upper().startswith("PLANTAGENT_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture

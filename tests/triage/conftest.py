@@ -3,21 +3,12 @@ scheduled into their pre-filled history), a real encrypted site with a cheap KDF
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from agent.vault import KdfParams, init_site
-
-
-@pytest.fixture(autouse=True)
-def _no_site_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The developer's own PLANTAGENT_* variables must not leak into these tests.
-    for name in list(os.environ):
-        if name.upper().startswith("PLANTAGENT_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ the real one)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,18 +16,8 @@ from agent.vault import KdfParams, init_site
 from plant.server import DemoPlantServer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _no_site_env() -> Iterator[None]:
-    # The developer's own PLANTAGENT_* variables must not leak into these tests.
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.upper().startswith("PLANTAGENT_"):
-                mp.delenv(name)
-        yield
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def plant(_no_site_env: None) -> AsyncIterator[DemoPlantServer]:
+async def plant() -> AsyncIterator[DemoPlantServer]:
     """The demo plant shared by a module's tests, fast-forwarded, with history."""
     async with DemoPlantServer(SimSettings(port=0, speed=60.0, history_hours=0.5)) as server:
         yield server

@@ -4,7 +4,6 @@ it, with a scripted model."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,14 +19,6 @@ from plant.server import DemoPlantServer
 #: Cooling lost on the product cooler 500 simulated seconds before the plant starts:
 #: alarms are active and the triage watcher reports it on its first pass.
 COOLING_LOSS = [("cooling_loss", "HX-101", 500.0)]
-
-
-@pytest.fixture(autouse=True)
-def _no_site_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The developer's own PLANTAGENT_* variables must not leak into these tests.
-    for name in list(os.environ):
-        if name.upper().startswith("PLANTAGENT_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ fast-forwarded, and real encrypted sites in temporary directories (cheap scrypt)
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,14 +14,6 @@ from twin_helpers import FAST_KDF, PASSPHRASE
 from agent.settings import SimSettings
 from agent.vault import Site, init_site, open_site
 from plant.server import DemoPlantServer
-
-
-@pytest.fixture(autouse=True)
-def _no_site_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The developer's own PLANTAGENT_* variables must not leak into these tests.
-    for name in list(os.environ):
-        if name.upper().startswith("PLANTAGENT_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture
