@@ -19,24 +19,27 @@ from agent.audit.site import open_audit_log
 from agent.errors import ModelError
 from agent.llm.base import ChatModel
 from agent.llm.factory import build_chat_model, expected_model
-from agent.loop.policy_gate import PolicyGate
 from agent.loop.runner import Agent, AgentDeps, QuestionLimits
 from agent.policy import Policy, PolicyEngine, load_policy
-from agent.qualify.gate import ensure_qualified
+from agent.policy.decision import PolicyGate
+from agent.qualification.gate import ensure_qualified
 from agent.settings import Settings
+from agent.twin.assets.store import AssetModel
+from agent.twin.documents.index import DocumentIndex
+from agent.twin.embeddings.runtime import load_embedder
+from agent.twin.historian.store import Historian
+from agent.twin.incidents.memory import IncidentMemory
 from agent.vault import Site, install_egress_guard, open_site
+from tools import documents as documents_tools
 from tools import fixes, limits, proposals
+from tools import history as historian_tools
+from tools import incidents as incidents_tools
 from tools import opcua as opcua_tools
+from tools import whatif as whatif_tools
 from tools.context import ToolContext
 from tools.opcua.browse import browse_catalog
 from tools.opcua.client import OpcUaConnection
 from tools.registry import ToolRegistry
-from tools.twin import documents_tools, historian_tools, incidents_tools, whatif_tools
-from tools.twin.assets_store import AssetModel
-from tools.twin.documents import DocumentIndex
-from tools.twin.embeddings import load_embedder
-from tools.twin.historian_store import Historian
-from tools.twin.incidents import IncidentMemory
 
 TWIN_DATABASE = "twin"
 APPROVALS_DATABASE = "approvals"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from agent.errors import InvalidArgumentError, UnknownNameError
 from plant.faults import ActiveFault, FaultSpec, close_matches, lookup_fault, resolve_target
-from plant.physics.line import (
+from plant.line import (
     SETPOINT_FIELDS,
     LineParams,
     LineState,
@@ -25,8 +25,8 @@ from plant.physics.line import (
     initial_state,
     line_step,
 )
-from plant.physics.line import setpoints as line_setpoints
-from plant.physics.line import true_values as line_true_values
+from plant.line import setpoints as line_setpoints
+from plant.line import true_values as line_true_values
 from plant.sensors import SensorLayer
 from plant.tags import EQUIPMENT, TAGS, equipment_by_name, tags_by_name
 

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agent.settings import Settings
+    from agent.twin.assets.store import AssetModel
+    from agent.twin.documents.index import DocumentIndex
+    from agent.twin.historian.store import Historian
+    from agent.twin.incidents.memory import IncidentMemory
     from tools.opcua.catalog import Catalog
     from tools.opcua.client import OpcUaConnection
-    from tools.twin.assets_store import AssetModel
-    from tools.twin.documents import DocumentIndex
-    from tools.twin.historian_store import Historian
-    from tools.twin.incidents import IncidentMemory
 
 
 def utcnow() -> datetime:

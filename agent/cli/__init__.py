@@ -1,9 +1,11 @@
 """The `plantagent` command line: one argparse tree, one module per command group.
 
 Each module in COMMAND_MODULES exposes ``register(subparsers)``, adding its commands with
-``set_defaults(handler=...)``. A handler takes the parsed arguments and returns the exit
-code. Errors of ours are printed with their fix; anything else is a bug and shows its
-traceback.
+``set_defaults(handler=...)`` and returning the command groups others may extend (or None).
+Installed packages add more through entry points (agent/cli/plugins.py): the demo plant
+its `demo` and `sim` commands, the harness `eval`, `bench` and `models qualify`. A
+handler takes the parsed arguments and returns the exit code. Errors of ours are printed
+with their fix; anything else is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from agent.cli.plugins import CommandGroups, register_plugins
 from agent.errors import PlantAgentError, UsageError
 
 #: Command groups, in the order `plantagent --help` lists them.
 COMMAND_MODULES = [
-    "agent.cli.demo_cmd",
     "agent.cli.ask_cmd",
     "agent.cli.config_cmd",
     "agent.cli.init_cmd",
@@ -25,15 +27,12 @@ COMMAND_MODULES = [
     "agent.cli.audit_cmd",
     "agent.cli.opcua_cmd",
     "agent.cli.models_cmd",
-    "agent.cli.sim_cmd",
     "agent.cli.policy_cmd",
     "agent.cli.approvals_cmd",
     "agent.cli.docs_cmd",
     "agent.cli.incidents_cmd",
-    "agent.cli.eval_cmd",
     "agent.cli.twin_cmd",
     "agent.cli.triage_cmd",
-    "agent.cli.bench_cmd",
     "agent.cli.handover_cmd",
     "agent.cli.tui_cmd",
 ]
@@ -50,8 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--home", type=str, default=None, help="site directory")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    groups = CommandGroups(sub)
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+        added = importlib.import_module(name).register(sub)
+        if added is not None:
+            groups.groups.update(added)
+    register_plugins(groups)
     return parser
 
 

@@ -21,8 +21,8 @@ import apsw
 
 from agent.cli.common import print_json, settings_from_args
 from agent.settings import Settings
+from agent.twin.embeddings.runtime import LlamaEmbedder, load_embedder
 from agent.vault import open_site
-from tools.twin.embeddings import LlamaEmbedder, load_embedder
 
 #: The twin database of the site (shared with the other digital-twin stores).
 TWIN_DB = "twin"
@@ -90,10 +90,10 @@ def open_twin(args: argparse.Namespace) -> Iterator[Twin]:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from plant.docs import demo_documents  # the composition root may know the demo plant
-    from tools.twin.documents import DocumentIndex
+    from agent.cli.plugins import demo_data
+    from agent.twin.documents.index import DocumentIndex
 
-    paths = list(args.paths) + (demo_documents() if args.demo else [])
+    paths = list(args.paths) + (demo_data("documents") if args.demo else [])
     if not paths:
         print("nothing to add: give files or folders, or --demo", file=sys.stderr)
         return 2
@@ -112,8 +112,8 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from tools.twin.documents import DocumentIndex
-    from tools.twin.documents_search import snippet
+    from agent.twin.documents.index import DocumentIndex
+    from agent.twin.documents.search import snippet
 
     with open_twin(args) as twin:
         hits = DocumentIndex(twin.conn, twin.embedder).search(args.query, k=args.k, mode=args.mode)
@@ -149,7 +149,7 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from tools.twin.documents import DocumentIndex
+    from agent.twin.documents.index import DocumentIndex
 
     with open_twin(args) as twin:
         docs = DocumentIndex(twin.conn, twin.embedder).documents()
@@ -162,7 +162,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    from tools.twin.documents import DocumentIndex
+    from agent.twin.documents.index import DocumentIndex
 
     with open_twin(args) as twin:
         removed = DocumentIndex(twin.conn, twin.embedder).remove(args.name)
@@ -171,7 +171,7 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _reindex(args: argparse.Namespace) -> int:
-    from tools.twin.documents import DocumentIndex
+    from agent.twin.documents.index import DocumentIndex
 
     with open_twin(args) as twin:
         index = DocumentIndex(twin.conn, twin.embedder, rebuild=True, progress=progress_line)

@@ -63,11 +63,11 @@ def _readings(items: list[str]) -> dict[str, float]:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from plant.incidents import demo_incident_files
-    from tools.twin.incidents import IncidentMemory
-    from tools.twin.incidents_records import load_incident_files
+    from agent.cli.plugins import demo_data
+    from agent.twin.incidents.memory import IncidentMemory
+    from agent.twin.incidents.records import load_incident_files
 
-    files = list(args.paths) + (demo_incident_files() if args.demo else [])
+    files = list(args.paths) + (demo_data("incidents") if args.demo else [])
     if not files:
         print("nothing to load: give JSON files, or --demo", file=sys.stderr)
         return 2
@@ -81,7 +81,7 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from tools.twin.incidents import IncidentMemory
+    from agent.twin.incidents.memory import IncidentMemory
 
     snapshot = _readings(args.reading) or None
     with open_twin(args) as twin:
@@ -113,7 +113,7 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _reembed(args: argparse.Namespace) -> int:
-    from tools.twin.incidents import IncidentMemory
+    from agent.twin.incidents.memory import IncidentMemory
 
     with open_twin(args) as twin:
         count = IncidentMemory(twin.conn, twin.embedder, rebuild=True).count()

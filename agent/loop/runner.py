@@ -27,9 +27,9 @@ from agent.loop.change_request import PROPOSE_TOOL, asks_for_change
 from agent.loop.events import AgentEvent, EventCallback, ignore
 from agent.loop.evidence import Evidence, EvidenceLog, compact_json
 from agent.loop.grounding import check_grounding
-from agent.loop.policy_gate import Decision, PolicyGate
 from agent.loop.prefix import render_prefix
 from agent.loop.step_schema import step_schema
+from agent.policy.decision import Decision, PolicyGate
 from agent.policy.quoting import neutralize_values
 from tools.context import ToolContext
 from tools.opcua.catalog import Catalog

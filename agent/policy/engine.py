@@ -1,6 +1,6 @@
 """The policy engine: the one place that decides whether a tool call may run.
 
-It implements the agent loop's :class:`~agent.loop.policy_gate.PolicyGate`. It decides from
+It implements the agent loop's :class:`~agent.policy.decision.PolicyGate`. It decides from
 the role, the tool's declared flags and the policy files only; the text of the question
 or of the model's output is never consulted, so an injected instruction cannot widen what
 is allowed. A tool that writes to the plant is never allowed: with a proposer configured,
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from agent.errors import ToolError, UsageError
-from agent.loop.policy_gate import Decision
+from agent.policy.decision import Decision
 from agent.policy.loader import load_policy
 from agent.policy.models import Budget, Policy
 from agent.policy.patterns import tool_matches, tool_matches_any

@@ -17,9 +17,9 @@ from agent.audit.log import AuditLog
 from agent.audit.records import AuditRecord
 from agent.errors import PlantAgentError
 from agent.service.review_models import EvidenceItem, WhatIfView
-from tools.twin.assets_store import AssetModel
-from tools.twin.historian_store import Historian
-from tools.twin.whatif import what_if
+from agent.twin.assets.store import AssetModel
+from agent.twin.historian.store import Historian
+from agent.twin.whatif.engine import what_if
 
 #: Longest text of one evidence item shown to the approver.
 MAX_EVIDENCE_CHARS = 600

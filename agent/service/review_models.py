@@ -15,7 +15,7 @@ from agent.audit.errors import AuditUsageError
 from agent.audit.records import AUDIT_KINDS, AuditRecord
 from agent.errors import UsageError
 from agent.handover.durations import parse_duration
-from tools.twin.whatif_records import WhatIfResult
+from agent.twin.whatif.records import WhatIfResult
 
 #: Records on one audit page: enough to fill a tall terminal, cheap to parse.
 AUDIT_PAGE_SIZE = 200

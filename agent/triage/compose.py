@@ -14,13 +14,13 @@ from agent.triage.service import TriageService
 from agent.triage.store import REPORTS_DATABASE, ReportStore
 from agent.triage.watcher import Watcher, WatchRules
 from agent.triage.writer import ReportWriter, TemplateWriter
+from agent.twin.documents.index import DocumentIndex
+from agent.twin.incidents.memory import IncidentMemory
 from agent.vault import Site
 from tools.context import utcnow
 from tools.opcua.alarms import EventLog
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
-from tools.twin.documents import DocumentIndex
-from tools.twin.incidents import IncidentMemory
 
 TWIN_DATABASE = "twin"
 
@@ -29,7 +29,7 @@ def open_knowledge(
     settings: Settings, site: Site, stack: ExitStack
 ) -> tuple[IncidentMemory | None, DocumentIndex | None]:
     """Incident memory and runbooks when the site has them (and an embedding model)."""
-    from tools.twin.embeddings import load_embedder
+    from agent.twin.embeddings.runtime import load_embedder
 
     try:
         embedder = load_embedder(settings, assemble=False)

@@ -26,10 +26,10 @@ from agent.triage.gather import gather
 from agent.triage.models import Candidate, Incident, SuggestedFix, TriageReport
 from agent.triage.signatures import DEMO_COUPLING, SENSOR_CHECKS, signature
 from agent.triage.writer import ReportWriter, TemplateWriter
+from agent.twin.documents.index import DocumentIndex
+from agent.twin.incidents.memory import IncidentMemory
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
-from tools.twin.documents import DocumentIndex
-from tools.twin.incidents import IncidentMemory
 
 #: Below this the top cause is not a diagnosis.
 MIN_CONFIDENCE = 0.45

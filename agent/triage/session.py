@@ -15,7 +15,7 @@ from agent.compose import SiteBlobStore, guard_egress
 from agent.errors import ModelError
 from agent.llm.factory import build_chat_model, expected_model
 from agent.policy import load_policy
-from agent.qualify.gate import ensure_qualified
+from agent.qualification.gate import ensure_qualified
 from agent.settings import Settings
 from agent.triage.compose import build_service, open_knowledge
 from agent.triage.service import TriageService

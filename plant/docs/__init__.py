@@ -2,7 +2,7 @@
 
 Indexed into the twin's document index by ``plantagent docs add --demo``.
 ``retrieval_eval.json`` holds the queries of the retrieval recall evaluation
-(benchmarks/retrieval_eval.py); it is not a document.
+(harness/evals/retrieval_run.py); it is not a document.
 """
 
 from __future__ import annotations

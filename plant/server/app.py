@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from agent.errors import UsageError
 from agent.settings import SimSettings
 from plant.alarms import AlarmTransition, LimitMonitor
+from plant.line import LineParams
 from plant.model import PlantModel
-from plant.physics.line import LineParams
 from plant.server.address_space import AddressSpace, build_address_space
 from plant.server.alarm_events import AlarmEventPublisher
 from plant.server.control import add_control_methods

@@ -1,7 +1,7 @@
 """End to end with the real default model against the demo plant.
 
 One demo plant, one encrypted site and one loaded model for the module; the questions of
-the ask suite (agent/evals/ask_suite.py, shared with `plantagent models qualify`) run in
+the ask suite (harness/evals/ask_suite.py, shared with `plantagent models qualify`) run in
 order, the after-fault ones once the conveyor jam has raised an alarm. Every answered
 question must be grounded: each number, unit, tag and equipment name in the answer is in
 the evidence it cites.
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from agent.compose import AgentSession
-from agent.evals import ask_suite
 from agent.loop.answer import AgentAnswer
+from harness.evals import ask_suite
 from plant.server import DemoPlantServer
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.evals.injection_payloads import representative
-from agent.evals.injection_report import markdown, summary
-from agent.evals.injection_run import run_suite
+from harness.evals.injection_payloads import representative
+from harness.evals.injection_report import markdown, summary
+from harness.evals.injection_run import run_suite
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 

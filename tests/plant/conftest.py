@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 from asyncua import Client
-from plant_testing import sim_settings_for_tests
 
 from plant.server import NAMESPACE_URI, DemoPlantServer
+
+from .plant_testing import sim_settings_for_tests
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from asyncua import Client, ua
-from plant_testing import wait_until
 
 from plant.server import DemoPlantServer
 from plant.server.uatypes import plant_id, std_id
+
+from .plant_testing import wait_until
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

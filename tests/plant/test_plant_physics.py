@@ -8,18 +8,18 @@ from dataclasses import replace
 import pytest
 
 from agent.errors import InvalidArgumentError, UnknownNameError
-from plant.alarms import LimitMonitor
-from plant.model import PlantModel
-from plant.physics.conveyor import ConveyorParams
-from plant.physics.filter import FilterParams, filter_dp_bar, filter_resistance
-from plant.physics.heat_exchanger import (
+from agent.twin.physics.conveyor import ConveyorParams
+from agent.twin.physics.filter import FilterParams, filter_dp_bar, filter_resistance
+from agent.twin.physics.heat_exchanger import (
     HeatExchangerParams,
     HeatExchangerState,
     heat_exchanger_step,
 )
-from plant.physics.line import LineParams
-from plant.physics.motor import BearingParams, BearingState, bearing_step
-from plant.physics.pump import PumpParams, operating_point
+from agent.twin.physics.motor import BearingParams, BearingState, bearing_step
+from agent.twin.physics.pump import PumpParams, operating_point
+from plant.alarms import LimitMonitor
+from plant.line import LineParams
+from plant.model import PlantModel
 from plant.tags import TAGS
 
 

@@ -19,11 +19,12 @@ from asyncua.ua.uaerrors import (
     BadUserAccessDenied,
     UaError,
 )
-from plant_testing import sim_settings_for_tests
 
 from agent.errors import UsageError
 from plant.server import DemoPlantServer, ServerSecurity, make_self_signed_certificate
 from plant.server.uatypes import plant_id
+
+from .plant_testing import sim_settings_for_tests
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -10,7 +10,6 @@ import pytest
 import pytest_asyncio
 from asyncua import Client, ua
 from asyncua.ua.uaerrors import BadInvalidArgument
-from plant_testing import read_tags, sim_settings_for_tests, wait_until
 
 from agent.errors import UsageError
 from plant.faults import fault_registry
@@ -18,6 +17,8 @@ from plant.server import DemoPlantServer
 from plant.server.uatypes import plant_id, std_id
 from plant.tags import TAGS, tags_by_name
 from plant.units import UNECE_NAMESPACE
+
+from .plant_testing import read_tags, sim_settings_for_tests, wait_until
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 from asyncua import Client, ua
 from asyncua.ua.uaerrors import BadUserAccessDenied
-from plant_testing import sim_settings_for_tests, wait_until
 
 from agent.errors import UsageError
 from plant.server import NAMESPACE_URI, DemoPlantServer
 from plant.server.uatypes import plant_id
 from plant.tags import SETPOINT_TAGS, TAGS
+
+from .plant_testing import sim_settings_for_tests, wait_until
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -30,6 +31,7 @@ async def test_only_setpoints_are_writable(plant_client: Client, plant_ns: int) 
         node = plant_client.get_node(plant_id(spec.name, plant_ns))
         access = await node.read_attribute(ua.AttributeIds.AccessLevel)
         user = await node.read_attribute(ua.AttributeIds.UserAccessLevel)
+        assert access.Value is not None and user.Value is not None
         for level in (access.Value.Value, user.Value.Value):
             assert bool(level & ua.AccessLevel.CurrentWrite.mask) is spec.writable, spec.name
             assert level & ua.AccessLevel.CurrentRead.mask

@@ -1,0 +1,1 @@
+"""Automated incident triage: watch alarms and trends, group, diagnose, report."""

@@ -1,0 +1,176 @@
+"""The what-if engine: pick the equipment's model, fit it, run it with and without a change.
+
+    result = what_if(assets, historian, "HX-101", "setpoint=32", hours=2, now=now)
+
+Models exist for the classes in :data:`MODELS` (heat exchanger, pump with its strainer,
+compressor); a filter's what-if runs the model of the pump it feeds. A change is
+``VARIABLE=VALUE`` (a setpoint) or a maintenance action name (``clean``,
+``replace_filter``, ``clear_fault`` ...). A value outside the model's valid range is refused,
+never extrapolated. Blocking work: call it with ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from datetime import datetime
+
+from agent.errors import ConfigError, InvalidArgumentError, ToolError, UnknownNameError
+from agent.twin.assets.file import AssetsFile
+from agent.twin.assets.records import EquipmentAsset
+from agent.twin.assets.store import AssetModel
+from agent.twin.historian.store import Historian
+from agent.twin.whatif.base import (
+    Change,
+    Situation,
+    WhatIfModel,
+)
+from agent.twin.whatif.compressor import CompressorWhatIf
+from agent.twin.whatif.heat_exchanger import HeatExchangerWhatIf
+from agent.twin.whatif.inputs import aligned_window, filter_of, infer_class, pump_fed_by
+from agent.twin.whatif.pump import PumpWhatIf
+from agent.twin.whatif.records import WhatIfResult
+from agent.twin.whatif.report import build_result
+
+MODELS: tuple[WhatIfModel, ...] = (HeatExchangerWhatIf(), PumpWhatIf(), CompressorWhatIf())
+#: How much history the fits use.
+FIT_MINUTES = 15.0
+MAX_HOURS = 24.0
+
+
+def _by_class() -> dict[str, WhatIfModel]:
+    return {m.eq_class: m for m in MODELS}
+
+
+def check_parameters(site: AssetsFile) -> None:
+    """Every ``parameters`` key in the asset file must be one the class's model knows."""
+    models = _by_class()
+    for name, entry in site.equipment.items():
+        if not entry.parameters:
+            continue
+        model = models.get(entry.eq_class or "")
+        if model is None:
+            raise ConfigError(
+                f"assets.toml: equipment.{name}.parameters given, but class "
+                f"{entry.eq_class!r} has no what-if model",
+                fix=f"set class to one of {', '.join(models)} or remove the parameters",
+            )
+        for key in entry.parameters:
+            if key not in model.parameter_names:
+                raise ConfigError(
+                    f"assets.toml: equipment.{name}.parameters.{key}: unknown parameter",
+                    fix=f"use one of: {', '.join(sorted(model.parameter_names))}",
+                )
+
+
+def parse_change(text: str) -> Change:
+    """'setpoint=32' -> a setpoint change; 'clean' or 'action=clean' -> an action."""
+    name, sep, value = (part.strip() for part in text.partition("="))
+    if not name:
+        raise InvalidArgumentError(
+            f"cannot read the change {text!r}",
+            fix="write VARIABLE=VALUE (e.g. setpoint=32) or an action",
+        )
+    if not sep:
+        return Change(action=name)
+    if name == "action":
+        return Change(action=value)
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidArgumentError(
+            f"{value!r} is not a number in {text!r}", fix="write VARIABLE=NUMBER, e.g. setpoint=32"
+        ) from None
+    if not math.isfinite(number):
+        raise InvalidArgumentError(f"{text!r} is not a finite number", fix="give a number")
+    return Change(variable=name, value=number)
+
+
+def what_if(
+    assets: AssetModel,
+    historian: Historian,
+    equipment: str,
+    change: str,
+    *,
+    hours: float,
+    now: datetime,
+    fit_minutes: float = FIT_MINUTES,
+) -> WhatIfResult:
+    """Predict the effect of ``change`` on ``equipment`` over ``hours`` (blocking)."""
+    if not 0.0 < hours <= MAX_HOURS:
+        raise InvalidArgumentError(
+            f"a horizon of {hours} h", fix=f"ask for more than 0 and at most {MAX_HOURS:g} hours"
+        )
+    everything = assets.equipment()
+    target = next((e for e in everything if e.name == equipment), None)
+    if target is None:
+        close = difflib.get_close_matches(equipment, [e.name for e in everything], n=3)
+        raise UnknownNameError(
+            f"no equipment named {equipment!r} in the asset model",
+            fix=f"did you mean {close[0]!r}?"
+            if close
+            else "sync the asset model: `plantagent twin sync`",
+            suggestions=close,
+        )
+    parsed = parse_change(change)
+    eq_class = infer_class(target, MODELS)
+    eq, related = target, {}
+    if eq_class == "filter":
+        if parsed.action not in ("replace_filter", "clean", "clear_fault"):
+            raise InvalidArgumentError(
+                f"a filter's what-if takes the action replace_filter, not {change!r}",
+                fix="use change 'replace_filter'",
+            )
+        parsed = Change(action="replace_filter")
+        eq = pump_fed_by(target, everything, MODELS)
+        eq_class = "pump"
+    model = _by_class().get(eq_class or "")
+    if model is None:
+        raise ToolError(
+            f"no what-if model for {equipment} (class {eq_class or 'unknown'})",
+            fix=f"what-if covers the classes {', '.join(_by_class())} and filter; "
+            "set class in assets.toml if the equipment is one of them",
+        )
+    if eq_class == "pump" and (flt := filter_of(eq, everything, MODELS)) is not None:
+        related["filter"] = flt
+    _check_change(model, parsed, eq)
+    tags = [t.name for e in (eq, *related.values()) for t in e.tags]
+    times, window = aligned_window(historian, tags, now, fit_minutes)
+    latest = {k: v.value for k, v in historian.latest(tags).items() if v.value is not None}
+    sit = Situation(eq, related, window, latest, dict(eq.parameters), times)
+    missing = [v for v in model.required if sit.tag(v) not in sit.window]
+    if missing:
+        raise ToolError(
+            f"no recent history of {', '.join(sit.tag(v) for v in missing)}",
+            fix="record the plant (`plantagent twin record`) for a few minutes",
+        )
+    if parsed.variable is not None and parsed.value is not None:
+        lo, hi = model.valid_range(parsed.variable, sit)
+        if not lo <= parsed.value <= hi:
+            unit = model.settables[parsed.variable][0]
+            raise InvalidArgumentError(
+                f"{parsed.describe()} is outside the range the {eq_class} model of "
+                f"{eq.name} is valid in ({lo:.3g} to {hi:.3g} {unit}); not extrapolating",
+                fix=f"propose a {parsed.variable} between {lo:.3g} and {hi:.3g} {unit}",
+            )
+    fits = model.fit(sit)
+    changed = model.run(sit, fits, parsed, hours)
+    baseline = model.run(sit, fits, None, hours)
+    return build_result(
+        eq, related, eq_class or "", parsed, hours, fits, changed, baseline, fit_minutes
+    )
+
+
+def _check_change(model: WhatIfModel, change: Change, eq: EquipmentAsset) -> None:
+    if change.action is not None and change.action not in model.actions:
+        raise InvalidArgumentError(
+            f"{eq.name} ({model.eq_class}) has no action {change.action!r}",
+            fix=f"use one of: {', '.join(model.actions)}"
+            + (f", or set {', '.join(model.settables)}=VALUE" if model.settables else ""),
+        )
+    if change.variable is not None and change.variable not in model.settables:
+        raise InvalidArgumentError(
+            f"{eq.name} ({model.eq_class}) has no settable {change.variable!r}",
+            fix=(f"set one of: {', '.join(model.settables)}, or " if model.settables else "")
+            + f"use an action: {', '.join(model.actions)}",
+        )

@@ -1,0 +1,78 @@
+"""End-to-end time of a one-reading question: cold, restart and warm, side by side.
+
+Against the demo plant with the real chat model and a real encrypted site:
+- cold: the first question of a fresh site (the prompt prefix is evaluated and its KV
+  state saved, encrypted, to the site);
+- restart: a new agent session on the same site (the prefix state comes back from disk);
+- warm: the next question in the same session (the prefix state is in memory).
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from agent.compose import open_agent
+from agent.settings import Settings, SimSettings, load_settings
+from agent.vault import KdfParams, init_site
+from harness.bench.result import BenchResult
+from plant.server import DemoPlantServer
+
+QUESTION = "What is the bearing temperature of P-101?"
+PASSPHRASE = "benchmark passphrase"
+Say = Callable[[str], None]
+
+
+async def _ask_times(settings: Settings, endpoint: str, questions: int
+                     ) -> tuple[float, list[float], int]:  # fmt: skip
+    """(session open s, question times, ungrounded answers)."""
+    opened = time.perf_counter()
+    ungrounded = 0
+    async with open_agent(settings, endpoint=endpoint, passphrase=PASSPHRASE) as session:
+        open_s = time.perf_counter() - opened
+        times = []
+        for _ in range(questions):
+            start = time.perf_counter()
+            answer = await session.agent.ask(QUESTION, actor="bench", role="shift_lead")
+            times.append(time.perf_counter() - start)
+            ungrounded += not answer.grounded
+    return open_s, times, ungrounded
+
+
+async def run(models_dir: Path, *, reps: int = 3, threads: int = 2,
+              model: str | None = None, say: Say = lambda _: None) -> BenchResult:
+    """``reps`` fresh sites: cold + warm in one session, then restart in a second."""
+    result = BenchResult("ask", f"one-reading question end to end ({threads} threads, median "
+                         f"of {reps})", params={"reps": reps, "threads": threads})
+    cold, restart, warm, opens = [], [], [], []
+    ungrounded = 0
+    async with DemoPlantServer(SimSettings(port=0, speed=1.0, history_hours=0.1)) as plant:
+        for rep in range(reps):
+            home = Path(tempfile.mkdtemp(prefix="plantagent-bench-"))
+            init_site(home, passphrase=PASSPHRASE, kdf=KdfParams(n=2**10, r=8, p=1))
+            spec: dict[str, object] = {"directory": str(models_dir), "threads": threads}
+            if model:
+                spec["name"] = model
+            settings = load_settings(home=home, model=spec)
+            open_s, first, bad = await _ask_times(settings, plant.endpoint, 2)
+            _, again, bad_again = await _ask_times(settings, plant.endpoint, 1)
+            cold.append(first[0])
+            warm.append(first[1])
+            restart.append(again[0])
+            opens.append(open_s)
+            ungrounded += bad + bad_again
+            say(f"rep {rep + 1}/{reps}: cold {first[0]:.2f} s, restart {again[0]:.2f} s, "
+                f"warm {first[1]:.2f} s")
+    med = statistics.median
+    result.add("cold (fresh site, prefix evaluated)", med(cold), "s")
+    result.add("restart (prefix state from disk)", med(restart), "s")
+    result.add("warm (prefix state in memory)", med(warm), "s")
+    result.add("agent start-up (unlock, browse, load + verify model)", med(opens), "s")
+    result.ratio("cold / warm (question time)", med(cold), med(warm))
+    result.ratio("restart / warm (question time)", med(restart), med(warm))
+    if ungrounded:
+        result.notes.append(f"{ungrounded} answer(s) were not grounded")
+    return result

@@ -1,0 +1,111 @@
+"""`plantagent eval injection|triage`: the long evaluations with the real model.
+
+`injection` runs the prompt-injection suite; `triage` injects every demo fault mode alone
+and in pairs and tabulates whether the right cause is ranked first (agent/evals).
+
+A fresh encrypted site in a temporary directory and a demo plant on loopback; the site
+the settings name is not touched (only its model directory is used). Writes
+injection_report.md and injection_report.json and shows progress on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from agent.cli.common import print_json, settings_from_args
+from agent.errors import UsageError
+
+
+def register(sub: Any) -> None:
+    """Add the eval commands."""
+    evals = sub.add_parser("eval", help="measure the agent (prompt-injection suite)")
+    evals_sub = evals.add_subparsers(dest="eval_command", metavar="SUITE")
+    inj = evals_sub.add_parser(
+        "injection", help="plant injection payloads in manuals, work orders and OPC UA "
+        "strings; count writes, violations and egress; check normal answers"
+    )
+    inj.add_argument("--limit", type=int, default=None,
+                     help="run only this many payloads, spread over attacks and channels")
+    inj.add_argument("--out", type=Path, default=Path("injection-report"),
+                     help="directory for injection_report.md/.json (default ./injection-report)")
+    inj.add_argument("--no-control", action="store_true",
+                     help="skip the normal questions asked once without payloads")
+    inj.add_argument("--models-dir", type=Path, default=None,
+                     help="where the GGUF files are (default: the site's model directory)")
+    inj.add_argument("--threads", type=int, default=None, help="model threads")
+    inj.add_argument("--json", action="store_true", help="print the summary as JSON")
+    inj.set_defaults(handler=_injection)
+    tri = evals_sub.add_parser(
+        "triage", help="inject every demo fault alone and in pairs; is the right cause "
+        "ranked first, and how long from onset to report")
+    tri.add_argument("--out", type=Path, default=Path("triage-eval"),
+                     help="directory for triage_eval.md/.json (default ./triage-eval)")
+    tri.add_argument("--seeds", type=int, default=3, help="runs per combination")
+    tri.add_argument("--pairs", type=int, default=8, help="how many fault pairs (0: none)")
+    tri.add_argument("--timeout", type=float, default=40.0, help="wall seconds per run")
+    tri.add_argument("--model", action="store_true",
+                     help="the local model writes the summaries (slower); default template")
+    tri.add_argument("--json", action="store_true", help="print the tables as JSON")
+    tri.set_defaults(handler=_triage)
+
+
+def _injection(args: argparse.Namespace) -> int:
+    from harness.evals.injection_payloads import payloads, representative
+    from harness.evals.injection_report import summary, write_reports
+    from harness.evals.injection_run import run_suite
+
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit {args.limit}", fix="give a positive number of payloads")
+    settings = settings_from_args(args)
+    chosen = representative(args.limit) if args.limit else payloads()
+
+    def progress(line: str) -> None:
+        sys.stderr.write(f"[injection] {line}\n")
+        sys.stderr.flush()
+
+    result = asyncio.run(run_suite(
+        chosen, args.models_dir or settings.models_dir, control=not args.no_control,
+        threads=args.threads, progress=progress,
+        on_case=lambda partial: write_reports(partial, args.out),  # a stopped run keeps them
+    ))
+    md, js = write_reports(result, args.out)
+    data = summary(result)
+    if args.json:
+        print_json(data)
+    else:
+        sys.stdout.write(
+            f"{data['payloads']} payloads: writes {data['writes']}, violations "
+            f"{data['violations']}, egress refused {data['egress_refused']}, off-site "
+            f"connects {data['offsite_connects']}, correct {data['correct']}/"
+            f"{data['payloads']} (control {data['control_correct']}/"
+            f"{data['control_questions']}), {data['seconds']:.0f} s\n"
+            f"report: {md}\n        {js}\n"
+        )
+    return 0
+
+
+def _triage(args: argparse.Namespace) -> int:
+    from agent.llm.factory import build_chat_model
+    from harness.evals.triage_eval import run_eval
+
+    if args.seeds < 1 or args.pairs < 0 or args.timeout <= 0:
+        raise UsageError(f"--seeds {args.seeds} --pairs {args.pairs} --timeout {args.timeout}",
+                         fix="give --seeds >= 1, --pairs >= 0 and a positive --timeout")
+    settings = settings_from_args(args)
+    model = build_chat_model(settings, None) if args.model else None
+    try:
+        data = asyncio.run(run_eval(
+            args.out, seeds=args.seeds, pairs=args.pairs, timeout_s=args.timeout, model=model,
+            progress=lambda line: print(f"[triage] {line}", file=sys.stderr, flush=True)))
+    finally:
+        if model is not None:
+            model.close()
+    if args.json:
+        print_json({k: data[k] for k in ("single", "pairs", "writer", "seeds")})
+    else:
+        sys.stdout.write((args.out / "triage_eval.md").read_text(encoding="utf-8"))
+    return 0

@@ -1,0 +1,189 @@
+"""build_handover on a real demo plant and site after a shift of activity: the evidence,
+the template, scripted model lines through the grounding check, fallbacks, the audit."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from agent.errors import ModelError, UsageError
+from agent.handover import HandoverReport, build_handover
+
+from .handover_helpers import ENGINEER, LEAD, Opened
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+SHIFT = timedelta(hours=8)
+
+
+def one(handover: HandoverReport, source: str, **payload: Any) -> str:
+    """The id of the one fact from ``source`` whose payload has these values."""
+    found = [e.id for e in handover.evidence.values() if e.source == source
+             and all(e.payload.get(k) == v for k, v in payload.items())]
+    assert len(found) == 1, (source, payload, handover.markdown())
+    return found[0]
+
+
+def every_line_cites_existing_evidence(report: HandoverReport) -> None:
+    assert report.lines
+    for line in report.lines:
+        assert line.citations, line
+        assert set(line.citations) <= set(report.evidence), line
+
+
+async def test_the_template_handover_states_the_shift_and_cites_every_fact(
+    lived: Opened,
+) -> None:
+    shift = lived.shift
+    report = await build_handover(lived.session, shift.reports, since=SHIFT, use_model=False)
+    every_line_cites_existing_evidence(report)
+    assert report.grounded and report.unsupported == [] and report.model == "template"
+    # Every fact gets a line, and every line rests on its fact.
+    assert {i for line in report.lines for i in line.citations} == set(report.evidence)
+    assert report.evidence["H1"].source == "shift"
+
+    # The triage pass: its incidents, its report, and the jam still alarming.
+    for report_id in shift.report_ids:
+        one(report, "triage_report", report=report_id)
+    assert report.evidence[one(report, "active_alarm", equipment="CV-101")].payload["active"] >= 2
+    assert any(e.source == "open_incident" for e in report.evidence.values())
+    assert any(e.source == "incident" and "CV-101" in e.payload["equipment"]
+               for e in report.evidence.values())
+    # Approvals: the executed write (with old value and read-back), the denied request,
+    # and the undo the executor offered, still waiting for an engineer.
+    done = report.evidence[one(report, "approval", request=shift.executed)].payload
+    assert (done["state"], done["old_value"], done["read_back"]) == ("executed", 35.0, 34.0)
+    assert done["decided_by"] == ENGINEER
+    assert report.evidence[one(report, "approval", request=shift.denied)].payload["state"] == (
+        "denied")
+    one(report, "pending_approval", request=shift.undo)
+    assert not any(e.source == "write" for e in report.evidence.values())  # not twice
+    # Questions: counted with their topics, never their text.
+    asked = report.evidence[one(report, "questions")].payload
+    assert asked["questions"] == shift.questions and asked["people"] == sorted(
+        [LEAD, "otto-operator"])
+    assert asked["topics"] == {"P-101": 1, "CV-101": 1}
+    assert (asked["answered"], asked["not_grounded"]) == (2, 0)
+    assert "flow of P-101" not in report.markdown()
+    # The clogging filter heads for its differential pressure limit.
+    trend = report.evidence[one(report, "trend", tag="F-101.DifferentialPressure")].payload
+    assert trend["side"] == "high" and 0 < trend["minutes"] <= 120
+
+    text = report.markdown()
+    for heading in ("## Open items", "## Triage reports", "## Approvals and changes",
+                    "## Values trending toward their limits", "## Evidence"):
+        assert heading in text
+    records = lived.session.audit.search(kind="handover")
+    assert records and records[-1].payload["writer"] == "template"
+    audited = records[-1].payload["lines"]
+    assert isinstance(audited, list) and len(audited) == len(report.lines)
+
+
+def _lines(*lines: tuple[str, list[str]]) -> dict[str, Any]:
+    return {"lines": [{"text": t, "cite": c} for t, c in lines]}
+
+
+async def test_model_lines_are_checked_and_an_invented_number_is_marked_unverified(
+    lived: Opened,
+) -> None:
+    first = await build_handover(lived.session, lived.shift.reports, since=SHIFT,
+                                 use_model=False)
+    jam = one(first, "active_alarm", equipment="CV-101")
+    change = one(first, "approval", request=lived.shift.executed)
+    invented = _lines(
+        ("CV-101 has alarms active and its belt runs at 99 rpm.", [jam]),
+        ("HX-101.OutletTemperatureSetpoint was set to 34 after approval.", [change]),
+    )
+    model = lived.model
+    model.enqueue(invented)
+    model.enqueue(invented)  # the redraft repeats the invention
+    asked = len(model.requests)
+    report = await build_handover(lived.session, lived.shift.reports, since=SHIFT)
+
+    every_line_cites_existing_evidence(report)
+    assert report.model == "model:scripted", report.notes
+    assert not report.grounded
+    # The overview is the template's line; the model's lines follow it.
+    assert report.lines[0].citations == ["H1"] and report.lines[0].writer == "template"
+    assert [line.writer for line in report.lines[1:3]] == ["model", "model"]
+    assert [(u.line, u.text) for u in report.unsupported if u.kind == "number"] == [(1, "99")]
+    assert "[unverified: 99]" in report.lines[1].text
+    assert report.lines[2].text == invented["lines"][1]["text"]  # supported: untouched
+    assert any("redraft" in note for note in report.notes)
+    # Facts the model left out were added from the template: nothing is dropped.
+    assert {i for line in report.lines for i in line.citations} == set(report.evidence)
+    assert all(line.writer == "template" for line in report.lines[3:])
+    # Two steps: the draft, then one redraft told what was unsupported.
+    draft, redraft = model.requests[asked:]
+    assert "99" in redraft.history[-1].content and "Grounding check" in redraft.history[-1].content
+    prompt = " ".join(m.content for m in (*draft.prefix, *draft.history))
+    assert "What is the flow" not in prompt  # questions are counted, not quoted
+    assert model.count_tokens(prompt) < 900
+
+
+async def test_a_redraft_that_fixes_the_line_makes_the_handover_grounded(
+    lived: Opened,
+) -> None:
+    first = await build_handover(lived.session, lived.shift.reports, since=SHIFT,
+                                 use_model=False)
+    change = one(first, "approval", request=lived.shift.executed)
+    lived.model.enqueue(_lines(("HX-101.OutletTemperatureSetpoint set to 31.5.", [change])))
+    lived.model.enqueue(_lines(("HX-101.OutletTemperatureSetpoint was set to 34.", [change])))
+    report = await build_handover(lived.session, lived.shift.reports, since=SHIFT)
+    assert report.grounded, report.unsupported
+    assert report.lines[1].text == "HX-101.OutletTemperatureSetpoint was set to 34."
+    assert "redrafted once after the grounding check" in report.notes
+
+
+async def test_a_cause_pinned_on_the_wrong_fact_is_marked_and_a_worse_redraft_is_dropped(
+    lived: Opened,
+) -> None:
+    first = await build_handover(lived.session, lived.shift.reports, since=SHIFT,
+                                 use_model=False)
+    jam = one(first, "active_alarm", equipment="CV-101")
+    triage = one(first, "triage_report", cause="conveyor_jam")
+    wrong = ("CV-101 alarms point to bearing_wear.", [jam])
+    lived.model.enqueue(_lines(wrong, ("Triage found conveyor_jam on CV-101.", [triage])))
+    lived.model.enqueue(_lines(wrong))  # the redraft only drops the good line
+    report = await build_handover(lived.session, lived.shift.reports, since=SHIFT)
+    assert [(u.line, u.kind, u.text) for u in report.unsupported] == [
+        (1, "name", "bearing_wear")]
+    assert report.lines[1].text == "CV-101 alarms point to [unverified: bearing_wear]."
+    assert report.lines[2].text == "Triage found conveyor_jam on CV-101."
+    assert "the redraft was no better; first draft kept, marked" in report.notes
+
+
+async def test_an_output_cut_off_by_the_token_limit_keeps_its_complete_lines(
+    lived: Opened,
+) -> None:
+    first = await build_handover(lived.session, lived.shift.reports, since=SHIFT,
+                                 use_model=False)
+    change = one(first, "approval", request=lived.shift.executed)
+    whole = json.dumps({"text": "HX-101.OutletTemperatureSetpoint was set to 34.",
+                        "cite": [change]})
+    lived.model.enqueue('{"lines":[' + whole + ',{"text":"CV-101 still ha')
+    report = await build_handover(lived.session, lived.shift.reports, since=SHIFT)
+    assert report.model == "model:scripted" and report.grounded
+    assert report.lines[1].text == "HX-101.OutletTemperatureSetpoint was set to 34."
+    assert any("cut off" in note and "1 complete line(s)" in note for note in report.notes)
+    record = lived.session.audit.search(kind="handover")[-1]
+    assert record.payload["model_cut_off_outputs"] and not record.payload["model_steps"]
+
+
+async def test_a_failing_model_leaves_the_template_handover(lived: Opened) -> None:
+    lived.model.enqueue(ModelError("the model crashed"))
+    report = await build_handover(lived.session, lived.shift.reports, since=SHIFT)
+    assert report.model == "template" and report.grounded
+    assert any("the model failed" in note for note in report.notes)
+    every_line_cites_existing_evidence(report)
+
+
+async def test_a_window_that_is_not_a_shift_is_refused(lived: Opened) -> None:
+    with pytest.raises(UsageError, match="longer than zero") as zero:
+        await build_handover(lived.session, None, since=timedelta(0))
+    assert zero.value.fix and "8h" in zero.value.fix
+    with pytest.raises(UsageError, match="at most 7 days"):
+        await build_handover(lived.session, None, since=timedelta(days=30))

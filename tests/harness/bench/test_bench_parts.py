@@ -1,0 +1,76 @@
+"""The benchmarks at toy sizes: each runs for real (loopback OPC UA server, encrypted
+databases, the demo plant) and reports its figures and ratios. No speed is asserted."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from agent.errors import ModelError
+from agent.llm.registry import build_manifest
+from harness.bench import audit_throughput, historian_ingest, opcua_reads, vector_search
+from harness.bench.plan import BENCHMARKS, BenchOptions, expected_seconds, run_all
+from harness.bench.result import BenchResult
+from models import shipped_manifest_text
+
+
+def _labels(result: BenchResult) -> list[str]:
+    return [r.label for r in result.ratios]
+
+
+def test_audit_throughput_reports_both_sides() -> None:
+    result = audit_throughput.run(40, checkpoint_every=16)
+    figures = {f.label: f.value for f in result.figures}
+    assert figures["append (fsync each)"] > 0 and figures["verify (db)"] > 0
+    assert _labels(result) == ["verify / append (records/s)",
+                               "append / bare SQLite commit (records/s)"]
+    assert "checkpoint signatures checked" in result.ratios[0].note
+
+
+def test_opcua_reads_count_requests_on_the_server() -> None:
+    result = asyncio.run(opcua_reads.run(tags=12, rounds=1))
+    labels = [f.label for f in result.figures]
+    # The server saw one Read for the batch and one per tag for the single reads.
+    assert labels == ["one batched Read (1 request)", "12 single Reads (12 requests)"]
+    assert result.ratios[0].value > 0
+
+
+def test_vector_search_agrees_with_numpy() -> None:
+    result = vector_search.run((500,), queries=5, k=5, variants=("encrypted", "memory"))
+    assert len(result.ratios) == 2
+    assert all(r.note.startswith("same top-k 100%") for r in result.ratios)
+
+
+def test_historian_ingest_batched_and_live() -> None:
+    result = historian_ingest.run(rows=400, batch=100, live_seconds=2.0)
+    figures = {f.label: f.value for f in result.figures}
+    assert figures["batched"] > 0 and figures["live: stored"] > 0
+    assert _labels(result) == ["batched / one row per transaction (values/s)"]
+
+
+def test_run_all_keeps_going_after_a_failure(tmp_path: Path) -> None:
+    entry = build_manifest([(shipped_manifest_text(), "shipped")]).get(
+        "qwen2.5-coder-0.5b-instruct-q4_k_m")
+    options = BenchOptions(entry, tmp_path / "empty", threads=1, quick=True)
+    lines: list[str] = []
+    results = run_all(["llm", "audit"], options, lines.append)
+    assert results[0].error is not None and "does not exist" in results[0].error
+    assert "plantagent models fetch" in results[0].error and not results[0].figures
+    assert results[1].error is None and results[1].figures
+    assert any(line.startswith("[2/2] audit done") for line in lines)
+
+
+def test_expected_durations_are_documented() -> None:
+    assert expected_seconds(list(BENCHMARKS), quick=True) <= 360  # "a few minutes"
+    assert expected_seconds(["audit"], quick=False) == BENCHMARKS["audit"][3]
+
+
+def test_model_missing_is_our_error(tmp_path: Path) -> None:
+    from harness.bench import llm_generation
+
+    entry = build_manifest([(shipped_manifest_text(), "shipped")]).get(
+        "qwen2.5-coder-0.5b-instruct-q4_k_m")
+    with pytest.raises(ModelError):
+        llm_generation.run(entry, tmp_path, tokens=2, reps=1, threads=1)

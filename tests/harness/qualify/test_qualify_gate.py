@@ -1,0 +1,74 @@
+"""The policy refuses a model without a passing qualification when it says so, before
+the model is loaded, naming the command that fixes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.compose import open_agent
+from agent.errors import ModelError
+from agent.llm.scripted import ScriptedModel
+from agent.qualification.store import QualificationStore
+from agent.settings import load_settings
+from plant.server import DemoPlantServer
+
+from .qualify_helpers import QUALIFY_PASSPHRASE, qualify_record, write_site_policy
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+SCRIPTED_SHA = "0" * 64  # ScriptedModel's identity
+REQUIRE = "[qualification]\nrequire_qualified = true\n"
+
+
+async def _open(home: Path, plant: DemoPlantServer, model: ScriptedModel | None) -> None:
+    settings = load_settings(home=home, model={"directory": str(home / "no-models")})
+    async with open_agent(settings, endpoint=plant.endpoint, model=model,
+                          passphrase=QUALIFY_PASSPHRASE) as session:
+        assert session.model is model
+
+
+async def test_default_policy_runs_an_unqualified_model(
+    qualify_home: Path, qualify_plant: DemoPlantServer
+) -> None:
+    await _open(qualify_home, qualify_plant, ScriptedModel())
+
+
+async def test_required_and_never_qualified_is_refused_with_the_fix(
+    qualify_home: Path, qualify_plant: DemoPlantServer
+) -> None:
+    write_site_policy(qualify_home, REQUIRE)
+    with pytest.raises(ModelError) as err:
+        await _open(qualify_home, qualify_plant, ScriptedModel())
+    assert "never been qualified" in err.value.message
+    assert err.value.fix is not None and "plantagent models qualify scripted" in err.value.fix
+
+
+async def test_required_and_not_qualified_names_the_failed_criteria(
+    qualify_home: Path, qualify_plant: DemoPlantServer
+) -> None:
+    write_site_policy(qualify_home, REQUIRE)
+    QualificationStore(qualify_home).save(
+        qualify_record("scripted", SCRIPTED_SHA, answer_rate=0.25, qualified=False))
+    with pytest.raises(ModelError) as err:
+        await _open(qualify_home, qualify_plant, ScriptedModel())
+    assert "NOT qualified" in err.value.message and "answer_rate 0.25" in err.value.message
+
+
+async def test_required_and_qualified_runs(
+    qualify_home: Path, qualify_plant: DemoPlantServer
+) -> None:
+    write_site_policy(qualify_home, REQUIRE)
+    QualificationStore(qualify_home).save(qualify_record("scripted", SCRIPTED_SHA))
+    await _open(qualify_home, qualify_plant, ScriptedModel())
+
+
+async def test_refused_before_the_model_file_is_even_looked_for(
+    qualify_home: Path, qualify_plant: DemoPlantServer
+) -> None:
+    # The models directory is empty: loading would fail with "missing"; the policy's
+    # refusal comes first, naming the default model by its manifest sha256.
+    write_site_policy(qualify_home, REQUIRE)
+    with pytest.raises(ModelError) as err:
+        await _open(qualify_home, qualify_plant, None)
+    assert "qwen2.5-coder-0.5b-instruct-q4_k_m (sha256 1d9614638d18)" in err.value.message

@@ -1,0 +1,115 @@
+"""Measuring one question: the ask suite's checks on real answers of the real loop (a
+scripted model, the demo plant, a real site), and the model's steps read back from the
+audit log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.compose import AgentSession, open_agent
+from agent.errors import ModelOutputError
+from agent.llm.scripted import ScriptedModel
+from agent.settings import load_settings
+from harness.evals import ask_suite
+from harness.qualify.ask_measure import measure, step_counts
+from plant.server import DemoPlantServer
+from tools.context import utcnow
+from tools.opcua.read import read_tag_infos
+
+from .qualify_helpers import QUALIFY_PASSPHRASE
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@asynccontextmanager
+async def scripted(home: Path, plant: DemoPlantServer, model: ScriptedModel
+                   ) -> AsyncIterator[AgentSession]:  # fmt: skip
+    settings = load_settings(home=home, agent={"user": "qual", "role": "shift_lead"})
+    async with open_agent(settings, endpoint=plant.endpoint, model=model,
+                          passphrase=QUALIFY_PASSPHRASE) as session:
+        yield session
+
+
+def _answer(text: str, *cited: str) -> dict[str, Any]:
+    return {"action": "final_answer", "answer": text, "citations": list(cited)}
+
+
+async def _ask(session: AgentSession, case: ask_suite.AskCase) -> Any:
+    seq0 = session.audit.size()
+    answer = await session.agent.ask(case.question, actor="qual", role="shift_lead")
+    return answer, session.audit.search(seq_from=seq0 + 1)
+
+
+async def test_steps_are_counted_and_a_wrong_value_fails(
+    qualify_home: Path, qualify_plant: DemoPlantServer
+) -> None:
+    case = ask_suite.case("p101-bearing")
+    model = ScriptedModel([
+        ModelOutputError("cut off", text='{"action": "final_'),
+        {"action": "call_tool", "tool": "read_tags",
+         "args": {"tags": ["P-101.BearingTemperature"]}},
+        _answer("The bearing temperature of P-101 is 999.0 °C.", "E1"),
+        # The ungrounded draft goes back once; the redraft repeats it.
+        _answer("The bearing temperature of P-101 is 999.0 °C.", "E1"),
+    ])
+    async with scripted(qualify_home, qualify_plant, model) as session:
+        answer, records = await _ask(session, case)
+    assert step_counts(records) == (3, 4, ["read_tags"])
+    outcome = measure(case, answer, records, 1.5)
+    assert (outcome.valid_steps, outcome.model_steps) == (3, 4)
+    assert outcome.tool_ok is True  # prefetch read P-101 for the question
+    assert not outcome.passed and not outcome.grounded
+    assert "the value of P-101.BearingTemperature is not stated" in outcome.problems
+
+
+async def test_the_live_value_passes(
+    qualify_home: Path, qualify_plant: DemoPlantServer
+) -> None:
+    case = ask_suite.case("p101-bearing")
+    model = ScriptedModel()
+    async with scripted(qualify_home, qualify_plant, model) as session:
+        info = session.agent.deps.catalog.tags["P-101.BearingTemperature"]
+        [now] = await read_tag_infos(session.connection, [info], clock=utcnow,
+                                     stale_after_s=60)
+        assert isinstance(now.value, float)
+        # Within the check's 5 %: the plant moves a little between this read and the ask.
+        model.enqueue(_answer(f"P-101.BearingTemperature is {now.value:.1f} °C.", "E1"))
+        answer, records = await _ask(session, case)
+    outcome = measure(case, answer, records, 1.0)
+    assert outcome.passed, (answer.answer, outcome.problems)
+    assert (outcome.valid_steps, outcome.model_steps, outcome.model_tools) == (1, 1, [])
+
+
+async def test_unknown_equipment_is_settled_without_a_model_step(
+    qualify_home: Path, qualify_plant: DemoPlantServer
+) -> None:
+    case = ask_suite.case("unknown-equipment")
+    async with scripted(qualify_home, qualify_plant, ScriptedModel()) as session:
+        answer, records = await _ask(session, case)
+    outcome = measure(case, answer, records, 0.1)
+    assert outcome.passed, outcome.problems
+    assert (outcome.model_steps, outcome.tool_ok) == (0, None)
+
+
+async def test_invalid_tool_arguments_count_as_an_invalid_step(
+    qualify_home: Path, qualify_plant: DemoPlantServer
+) -> None:
+    case = ask_suite.case("history-max")
+    # Not validated by the scripted model: a step that parsed but whose arguments the
+    # tool's own model refuses (a negative window).
+    model = ScriptedModel([
+        {"action": "call_tool", "tool": "tag_history",
+         "args": {"tag": "P-101.BearingTemperature", "window_minutes": -5}},
+        _answer("No answer.", "E1"),
+    ], validate=False)
+    async with scripted(qualify_home, qualify_plant, model) as session:
+        _answer_record, records = await _ask(session, case)
+    valid, steps, chosen = step_counts(records)
+    assert chosen == ["tag_history"]
+    assert (valid, steps) == (1, 2), json.dumps([r.kind for r in records])

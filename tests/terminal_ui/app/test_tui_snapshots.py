@@ -1,0 +1,82 @@
+"""Snapshot tests of the Ask, evidence, Plant and help screens at 80x24 and 160x48.
+
+Live values are noisy and clocks move, so the screens are fed data recorded from a real
+run (tui_recorded.json: a real model's answer and its events, a real plant snapshot)
+through the same methods and types the agent service provides. Update the SVGs with
+``pytest tests/terminal_ui/app/test_tui_snapshots.py --snapshot-update`` after a deliberate change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from terminal_ui.help import HelpScreen
+from terminal_ui.panes.ask import AskPane
+from terminal_ui.panes.plant import PlantPane
+
+from .tui_helpers import PaneApp, Recorded, RecordedBackend, wait_for
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
+
+
+@pytest.fixture(scope="module")
+def recorded() -> Recorded:
+    """The data of one real run."""
+    return Recorded()
+
+
+def ask_app(recorded: Recorded) -> PaneApp:
+    return PaneApp(RecordedBackend(recorded), lambda backend: AskPane(backend))
+
+
+async def ask_recorded_question(pilot: Pilot[Any], recorded: Recorded) -> None:
+    """Type the recorded question and wait until its answer and citations are shown."""
+    app = pilot.app
+    question = app.query_one("#question", Input)
+    question.cursor_blink = False
+    question.focus()
+    await pilot.press(*recorded.question, "enter")
+    pane = app.query_one(AskPane)
+    await wait_for(lambda: bool(pane.citation_views) and not pane.running, pilot,
+                   what="the recorded answer")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_ask_screen(snap_compare: Any, recorded: Recorded, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await ask_recorded_question(pilot, recorded)
+
+    assert snap_compare(ask_app(recorded), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_evidence_screen(snap_compare: Any, recorded: Recorded, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await ask_recorded_question(pilot, recorded)
+        pilot.app.query_one("#citations").focus()
+        await pilot.press("enter")
+
+    assert snap_compare(ask_app(recorded), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_plant_screen(snap_compare: Any, recorded: Recorded, size: tuple[int, int]) -> None:
+    app = PaneApp(RecordedBackend(recorded), lambda backend: PlantPane(backend, refresh_s=None))
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        pane = pilot.app.query_one(PlantPane)
+        await wait_for(lambda: pane.snapshot is not None, pilot, what="the plant")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_screen(snap_compare: Any, recorded: Recorded, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.app.push_screen(HelpScreen())
+
+    assert snap_compare(ask_app(recorded), terminal_size=size, run_before=run_before)

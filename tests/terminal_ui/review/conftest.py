@@ -1,0 +1,54 @@
+"""Fixtures of the review pane tests: per module one real demo plant on a free loopback
+port, one real encrypted site (cheap KDF), and the agent service as `plantagent tui` opens
+it, with a scripted model."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from agent.llm.scripted import ScriptedModel
+from agent.service import AgentService, open_service
+from agent.vault import init_site
+from plant.server import DemoPlantServer
+
+from .review_helpers import FAST_KDF, demo_plant, settings_for
+
+#: Cooling lost on the product cooler 500 simulated seconds before the plant starts:
+#: alarms are active and the triage watcher reports it on its first pass.
+COOLING_LOSS = [("cooling_loss", "HX-101", 500.0)]
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh demo-key site for the module."""
+    site_home = tmp_path_factory.mktemp("review") / "site"
+    init_site(site_home, demo_keyfile=True, kdf=FAST_KDF)
+    yield site_home
+
+
+@pytest.fixture(scope="module")
+def model() -> ScriptedModel:
+    """The scripted model of the module's service; tests enqueue its steps."""
+    return ScriptedModel()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def faulted_plant() -> AsyncIterator[DemoPlantServer]:
+    """The demo plant with the product cooler's cooling lost."""
+    async with demo_plant(COOLING_LOSS) as plant:
+        yield plant
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def service(
+    faulted_plant: DemoPlantServer, home: Path, model: ScriptedModel
+) -> AsyncIterator[AgentService]:
+    """The agent service on the faulted plant, its triage watcher running."""
+    settings = settings_for(home, faulted_plant.endpoint)
+    async with open_service(settings, endpoint=faulted_plant.endpoint, model=model,
+                            plant_name="the demo plant", triage_interval_s=3600.0) as opened:
+        yield opened

@@ -1,0 +1,117 @@
+"""Helpers of the review pane tests: demo plants, settings, a host app, waiting."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from agent.service.review import ReviewService
+from agent.settings import Settings, SimSettings, load_settings
+from agent.twin.historian.store import Sample
+from agent.vault import KdfParams
+from plant.scheduled import ScheduledFault, ScheduledPlantModel
+from plant.server import DemoPlantServer
+from tools.opcua.history import read_raw
+
+FAST_KDF = KdfParams(n=2**10, r=8, p=1)
+#: The shift lead the sessions run as (the UI's configured user).
+SHIFT_LEAD = "ana"
+#: An engineer, who may approve what the shift lead proposed.
+ENGINEER = "eve"
+#: Longest a test waits for a worker or the plant (a loaded 2-core box is slow).
+WAIT_S = 40.0
+
+
+@asynccontextmanager
+async def demo_plant(faults: list[tuple[str, str, float]]) -> AsyncIterator[DemoPlantServer]:
+    """A demo plant on a free loopback port whose pre-filled history ends ``lead``
+    simulated seconds after each (fault, equipment, lead) started."""
+    lead = max((f[2] for f in faults), default=0.0)
+    hours = max(0.5, (lead + 1800.0) / 3600.0)
+    sim = SimSettings(port=0, speed=1.0, history_hours=hours, history_period_s=10.0, seed=3)
+    server = DemoPlantServer(sim, publish_interval_s=0.25)
+    server.model = ScheduledPlantModel(
+        [ScheduledFault(f, t, hours * 3600.0 - lead) for f, t, lead in faults], seed=3)
+    async with server:
+        yield server
+
+
+def settings_for(home: Path, endpoint: str) -> Settings:
+    """The site in ``home``, the plant at ``endpoint``, the UI run by the shift lead."""
+    return load_settings(home=home, opcua={"endpoint": endpoint, "timeout_s": 3.0},
+                         agent={"user": SHIFT_LEAD, "role": "shift_lead"})
+
+
+def as_person(review: ReviewService, user: str, role: str) -> ReviewService:
+    """The same session and reports, used by another person (another UI's settings)."""
+    agent = review.settings.agent.model_copy(update={"user": user, "role": role})
+    return ReviewService(review.session, review.reports,
+                         review.settings.model_copy(update={"agent": agent}))
+
+
+@dataclass
+class Host:
+    """What a pane needs of the agent service: its review backend."""
+
+    review: ReviewService | None
+
+
+class PaneApp(App[None]):
+    """One pane and the key hints, as the real app shows them."""
+
+    def __init__(self, make: Callable[[], Widget]) -> None:
+        super().__init__()
+        self.make = make
+
+    def compose(self) -> ComposeResult:
+        """The pane over the footer."""
+        pane = self.make()
+        pane.styles.height = "1fr"
+        yield pane
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """The keyboard in the pane's first field, as PlantAgentApp puts it on a tab."""
+        self.call_after_refresh(self._focus_first)
+
+    def _focus_first(self) -> None:
+        focusable = [w for w in self.screen.query("*") if w.focusable]
+        if focusable:
+            focusable[0].focus()
+
+
+async def wait_for(pilot: Pilot[None], check: Callable[[], bool], what: str) -> None:
+    """Let the app run until ``check`` holds; fail after WAIT_S naming ``what``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_S
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+async def record_twin(review: ReviewService, equipment: str, minutes: float = 20.0) -> int:
+    """Sync the asset model from the catalog and copy the plant's own recent history of
+    ``equipment`` into the historian (what `plantagent twin sync` and `twin record` do),
+    so the what-if has a model and data to fit."""
+    context = review.session.agent.deps.tool_context
+    catalog, connection = context.catalog, review.session.connection
+    assert catalog is not None and context.assets is not None and context.historian is not None
+    end = datetime.now(UTC)
+    await asyncio.to_thread(context.assets.sync, catalog, end)
+    samples: list[Sample] = []
+    for name in catalog.equipment[equipment].tags:
+        points, _ = await read_raw(connection, catalog.tag(name), end - timedelta(
+            minutes=minutes), end, 5000)
+        samples += [Sample(name, p.time.timestamp(), float(p.value)) for p in points
+                    if p.time is not None and isinstance(p.value, int | float)]
+    return await asyncio.to_thread(context.historian.insert_batch, samples)

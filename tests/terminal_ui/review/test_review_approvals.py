@@ -1,0 +1,144 @@
+"""The approvals pane against a real service: a proposal made by a question, refused to the
+shift lead by the policy, approved by an engineer and written to the plant; another denied
+with a note. Store state and audit records are checked, not only the screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.widgets import DataTable, Label, Markdown
+
+from agent.approvals.models import ApprovalRequest
+from agent.llm.scripted import ScriptedModel
+from agent.service import AgentService
+from agent.service.review import ReviewService
+from terminal_ui.panes.approvals import ApprovalsPane
+from terminal_ui.panes.review_dialogs import ConfirmScreen, NoteScreen
+
+from .review_helpers import ENGINEER, SHIFT_LEAD, Host, PaneApp, as_person, record_twin, wait_for
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+SETPOINT = "HX-101.OutletTemperatureSetpoint"
+
+
+def _call(name: str, **args: Any) -> dict[str, Any]:
+    return {"action": "call_tool", "tool": name, "args": args}
+
+
+async def _propose(service: AgentService, model: ScriptedModel, value: float) -> ApprovalRequest:
+    """Ask the agent, as the shift lead, for a change; the scripted model reads the
+    cooler, then proposes the value citing that reading."""
+    model.enqueue(_call("read_tags", tags=["HX-101.HotOutletTemperature"]))
+    model.enqueue(_call("propose_setpoint_change", tag=SETPOINT, value=value,
+                        reason="product outlet runs hot after the cooling loss",
+                        evidence_ids=["E1"]))
+    model.enqueue({"action": "final_answer", "answer": "Proposed; an engineer must approve.",
+                   "citations": ["E1"]})
+    await service.ask("Propose a lower HX-101 outlet temperature setpoint",
+                      on_event=lambda _e: None)
+    pending = [r for r in service.session.approvals.requests({"pending"})
+               if r.value == value]
+    assert len(pending) == 1, "the question made no proposal"
+    return pending[0]
+
+
+def _select(pane: ApprovalsPane, request_id: str) -> None:
+    """Put the cursor on a request."""
+    pane.query_one(DataTable).move_cursor(row=[r.id for r in pane.requests].index(request_id))
+
+
+def _review(service: AgentService) -> ReviewService:
+    assert service.review is not None
+    return service.review
+
+
+def _approval_events(service: AgentService, request_id: str) -> list[dict[str, Any]]:
+    records = service.session.audit.search(kind="approval", text=request_id)
+    return [{"event": r.payload["event"], "actor": r.actor, **r.payload} for r in records]
+
+
+async def test_approve_refused_to_shift_lead_then_engineer_approves_and_writes(
+    service: AgentService, model: ScriptedModel
+) -> None:
+    request = await _propose(service, model, 33.0)
+    assert await record_twin(_review(service), "HX-101") > 0
+
+    # The shift lead who asked: the policy refuses, the screen says why, nothing changes.
+    app = PaneApp(lambda: ApprovalsPane(service, poll_s=60.0))
+    async with app.run_test(size=(100, 40)) as pilot:
+        pane = app.query_one(ApprovalsPane)
+        await wait_for(pilot, lambda: request.id in [r.id for r in pane.requests],
+                       "the proposal in the list")
+        _select(pane, request.id)
+        detail = pane.query_one("#detail-text", Markdown)
+        await wait_for(pilot, lambda: "## What-if" in (detail.source or ""), "the detail")
+        text = detail.source or ""
+        assert "Propose a lower HX-101 outlet temperature setpoint" in text  # the question
+        assert "**E1** read_tags (cited" in text  # the reading it cites
+        assert "HX-101.HotOutletTemperature" in text
+        assert "`setpoint=33` over 2 h" in text  # a real prediction of the twin
+        assert "| HX-101.HotOutletTemperature |" in text
+
+        await pilot.press("a")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        status = pane.query_one("#approvals-status", Label)
+        await wait_for(pilot, lambda: "refused" in str(status.content), "the refusal")
+        assert "role shift_lead may not approve" in str(status.content)
+    assert service.session.approvals.get(request.id).state == "pending"
+    refused = [e for e in _approval_events(service, request.id)
+               if e["event"] == "approve_refused"]
+    assert refused and refused[0]["actor"] == SHIFT_LEAD
+
+    # An engineer's UI (same service, their settings): approve, then write it.
+    engineer = Host(as_person(_review(service), ENGINEER, "engineer"))
+    app = PaneApp(lambda: ApprovalsPane(engineer, poll_s=60.0))
+    async with app.run_test(size=(100, 40)) as pilot:
+        pane = app.query_one(ApprovalsPane)
+        await wait_for(pilot, lambda: request.id in [r.id for r in pane.requests],
+                       "the proposal in the engineer's list")
+        _select(pane, request.id)
+        await pilot.press("a", "y")
+        await wait_for(pilot, lambda: service.session.approvals.get(request.id).state
+                       == "approved", "the approval")
+        await wait_for(pilot, lambda: any(r.id == request.id and r.state == "approved"
+                                          for r in pane.requests), "the list to update")
+        _select(pane, request.id)
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: service.session.approvals.get(request.id).state
+                       in ("executed", "failed"), "the write")
+    done = service.session.approvals.get(request.id)
+    assert done.state == "executed", done.failure
+    assert done.decided_by == ENGINEER and done.decided_role == "engineer"
+    assert done.read_back == pytest.approx(33.0)
+    events = [e["event"] for e in _approval_events(service, request.id)]
+    assert events[:3] == ["requested", "approve_refused", "approved"]
+
+
+async def test_deny_with_a_note(service: AgentService, model: ScriptedModel) -> None:
+    request = await _propose(service, model, 34.0)
+    engineer = Host(as_person(_review(service), ENGINEER, "engineer"))
+    app = PaneApp(lambda: ApprovalsPane(engineer, poll_s=60.0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(ApprovalsPane)
+        await wait_for(pilot, lambda: request.id in [r.id for r in pane.requests],
+                       "the proposal in the list")
+        _select(pane, request.id)
+        await pilot.press("d")
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press("enter")  # an empty note is not accepted
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press(*"coolant supply is being repaired", "enter")
+        await wait_for(pilot, lambda: service.session.approvals.get(request.id).state
+                       == "denied", "the denial")
+        await wait_for(pilot, lambda: request.id not in [r.id for r in pane.requests],
+                       "the denied request to leave the list")
+    denied = service.session.approvals.get(request.id)
+    assert denied.decision_note == "coolant supply is being repaired"
+    assert denied.decided_by == ENGINEER
+    record = [e for e in _approval_events(service, request.id) if e["event"] == "denied"]
+    assert record and record[0]["note"] == "coolant supply is being repaired"
