@@ -10,12 +10,13 @@ Nothing reads the environment at import time: call :func:`load_settings`.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.errors import ConfigError
@@ -24,12 +25,23 @@ CONFIG_FILE_NAME = "plantagent.toml"
 
 
 def default_home() -> Path:
-    """The site directory when PLANTAGENT_HOME is not set: the user's data directory."""
+    """~/.local/share/plantagent (or $XDG_DATA_HOME/plantagent) when PLANTAGENT_HOME is unset."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "plantagent"
 
 
-class OpcUaSettings(BaseModel):
+def _os_user() -> str:
+    """The account running the command ($USER), else "operator"."""
+    return os.environ.get("USER", "operator")
+
+
+class Section(BaseModel):
+    """A section of the settings: an unknown key is an error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpcUaSettings(Section):
     """How the agent reaches the plant's OPC UA server."""
 
     endpoint: str = Field(
@@ -69,7 +81,7 @@ class OpcUaSettings(BaseModel):
     )
 
 
-class SimSettings(BaseModel):
+class SimSettings(Section):
     """The embedded demo plant."""
 
     host: str = Field("127.0.0.1", description="Address the simulator listens on (loopback).")
@@ -87,7 +99,7 @@ class SimSettings(BaseModel):
     )
 
 
-class ModelSettings(BaseModel):
+class ModelSettings(Section):
     """The local language model."""
 
     name: str = Field(
@@ -107,19 +119,19 @@ class ModelSettings(BaseModel):
     )
 
 
-class AgentSettings(BaseModel):
+class AgentSettings(Section):
     """Limits of the agent loop."""
 
     max_steps: int = Field(8, ge=1, le=64, description="Most model steps for one question.")
     time_budget_s: float = Field(300.0, gt=0, description="Wall-clock budget of one question.")
     user: str = Field(
-        default_factory=lambda: os.environ.get("USER", "operator"),
+        default_factory=_os_user,
         description="Who is asking, as recorded in the audit log.",
     )
     role: str = Field("shift_lead", description="The asker's role, as the policy names it.")
 
 
-class NetworkSettings(BaseModel):
+class NetworkSettings(Section):
     """Where the process may connect besides loopback."""
 
     allowlist: list[str] = Field(
@@ -128,7 +140,7 @@ class NetworkSettings(BaseModel):
     )
 
 
-class TriageSettings(BaseModel):
+class TriageSettings(Section):
     """Thresholds of automated triage (ISA-18.2 defaults for floods)."""
 
     flood_count: int = Field(10, ge=2, description="Alarms within flood_window_s that make "
@@ -249,12 +261,35 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     try:
         return Settings(**data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(_problem(err) for err in exc.errors())
         where = f"{path} or the PLANTAGENT_* environment" if path.exists() else "PLANTAGENT_*"
         raise ConfigError(
             f"invalid configuration ({problems})",
             fix=f"correct these fields in {where}; `plantagent config show` prints what is in use",
         ) from None
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The valid keys at the place ``loc`` points into (its last part is the bad key)."""
+    model: type[BaseModel] = Settings
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _problem(err: Any) -> str:
+    """One validation problem in words; an unknown key names the closest valid one."""
+    loc = tuple(err["loc"])
+    where = ".".join(str(p) for p in loc) or "(top)"
+    if err["type"] == "extra_forbidden" and loc:
+        known = _known_keys(loc)
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.5)
+        parent = ".".join(str(p) for p in loc[:-1])
+        hint = f"did you mean {(parent + '.') if parent else ''}{close[0]}?" if close else (
+            f"valid keys here: {', '.join(known)}" if known else "remove it")
+        return f"{where}: unknown key ({hint})"
+    return f"{where}: {err['msg']}"

@@ -1,11 +1,15 @@
-"""`plantagent config show`: the settings in use, secrets masked."""
+"""`plantagent config show|reference`: the settings in use (secrets masked), and the
+reference of every setting generated from the code."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
 from agent.cli.common import print_json, settings_from_args
+from agent.errors import UsageError
 from agent.settings import config_path
 
 
@@ -15,6 +19,10 @@ def register(sub: Any) -> None:
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION")
     show = config_sub.add_parser("show", help="print the settings in use as JSON")
     show.set_defaults(handler=_show)
+    ref = config_sub.add_parser("reference", help="print the reference of every setting "
+                                "(Markdown, generated from the code)")
+    ref.add_argument("--out", type=Path, default=None, help="write it to this file")
+    ref.set_defaults(handler=_reference)
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -22,4 +30,19 @@ def _show(args: argparse.Namespace) -> int:
     data = settings.model_dump(mode="json")
     data["config_file"] = str(config_path(settings.home))
     print_json(data)
+    return 0
+
+
+def _reference(args: argparse.Namespace) -> int:
+    from agent.settings_reference import render_reference
+
+    text = render_reference()
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    if not args.out.parent.is_dir():
+        raise UsageError(f"the directory {args.out.parent} does not exist",
+                         fix="create it first, or give another --out path")
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
     return 0
