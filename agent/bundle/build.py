@@ -77,7 +77,6 @@ def build_bundle(request: BuildRequest, step: StepHook | None = None) -> BuildRe
     timer = _Timer(step)
     timer.start("unlocking the release key")
     keys = load_private(request.key_file, request.passphrase)
-    fingerprint = public_file(keys, "release").fingerprint
     request.out.mkdir(parents=True, exist_ok=True)
     work = request.out / f".plantagent-bundle-build-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
@@ -89,7 +88,9 @@ def build_bundle(request: BuildRequest, step: StepHook | None = None) -> BuildRe
         names = request.models or default_models(shipped_manifest())
         models = collect_models(names, work / layout.MODELS, model_dir=request.model_dir)
         timer.start("writing the installer, manifest, SBOM and signature")
-        result = _seal(work, keys, fingerprint, wheels, models)
+        plantagent = next(w for w in wheels if w.key == "plantagent")
+        result = seal_bundle(work, keys, version=plantagent.version, wheels=wheels,
+                             models=models)
         final = request.out / _bundle_name(result)
         if final.exists():
             raise UsageError(f"{final} already exists",
@@ -133,15 +134,17 @@ def _copy_installer(root: Path) -> None:
     install_sh.chmod(0o755)
 
 
-def _seal(root: Path, keys: SigningKeys, fingerprint: str, wheels: list[WheelInfo],
-          models: list[ModelFile]) -> BundleManifest:
+def seal_bundle(root: Path, keys: SigningKeys, *, version: str, wheels: list[WheelInfo],
+                models: list[ModelFile]) -> BundleManifest:
+    """Complete a directory holding ``wheels/`` and ``models/`` into a signed bundle:
+    the installer, README, manifest, SBOM, SHA256SUMS and its two signatures."""
+    fingerprint = public_file(keys, "release").fingerprint
     _copy_installer(root)
-    plantagent = next(w for w in wheels if w.key == "plantagent")
     target = build_target(wheels)
     readme = resources.files("agent.bundle.templates").joinpath("README.txt")
     (root / layout.README).write_text(
         readme.read_text(encoding="utf-8").format(
-            version=plantagent.version, fingerprint=fingerprint,
+            version=version, fingerprint=fingerprint,
             target=f"Python {target.python} on {target.platform}"),
         encoding="utf-8")
     hashes = {p.relative_to(root).as_posix(): sha256_file(p)
@@ -149,7 +152,7 @@ def _seal(root: Path, keys: SigningKeys, fingerprint: str, wheels: list[WheelInf
     has_chat = any(m.entry.role == "chat" and m.entry.name == shipped_manifest().default_chat
                    for m in models)
     manifest = BundleManifest(
-        version=plantagent.version,
+        version=version,
         extras=list(EXTRAS),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         release_key=fingerprint,
@@ -161,7 +164,7 @@ def _seal(root: Path, keys: SigningKeys, fingerprint: str, wheels: list[WheelInf
                               size=m.entry.size, role=m.entry.role, licence=m.entry.licence)
                 for m in models],
         smoke_test=SMOKE_TEST if has_chat else None,
-        builder=Builder(plantagent=plantagent.version, python=python_version(), pip=pip_version(),
+        builder=Builder(plantagent=version, python=python_version(), pip=pip_version(),
                         glibc=glibc_version()),
     )
     (root / layout.MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n",
@@ -170,7 +173,7 @@ def _seal(root: Path, keys: SigningKeys, fingerprint: str, wheels: list[WheelInf
     others = {rel: sha for rel, sha in hashes.items()
               if not rel.startswith((f"{layout.WHEELS}/", f"{layout.MODELS}/"))}
     (root / layout.SBOM).write_text(
-        build_sbom(version=plantagent.version, wheels=wheels, hashes=hashes, models=models,
+        build_sbom(version=version, wheels=wheels, hashes=hashes, models=models,
                    files=others, root=root, extras=EXTRAS),
         encoding="utf-8")
     hashes[layout.SBOM] = sha256_file(root / layout.SBOM)

@@ -38,7 +38,7 @@ def _sha256(value: str) -> Any:
 
 
 def _licenses(text: str | None) -> list[Any]:
-    from cyclonedx.factory.license import LicenseFactory
+    from cyclonedx.contrib.license.factories import LicenseFactory
 
     return [LicenseFactory().make_from_string(text)] if text else []
 
@@ -126,6 +126,8 @@ def build_sbom(
         deps = {requirement_name(r) for r in wheel.requires if _applies(r, wanted)}
         bom.register_dependency(by_key[wheel.key],
                                 [by_key[d] for d in sorted(d for d in deps if d in by_key)])
-    if "plantagent" in by_key:
-        bom.register_dependency(bundle, [by_key["plantagent"]])
+    # The bundle carries plantagent (whose dependencies are the rest), or, without it,
+    # every wheel directly.
+    top = [by_key["plantagent"]] if "plantagent" in by_key else list(by_key.values())
+    bom.register_dependency(bundle, top)
     return str(JsonV1Dot6(bom).output_as_string(indent=2)) + "\n"
