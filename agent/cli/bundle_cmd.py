@@ -81,6 +81,11 @@ def register(sub: Any) -> dict[str, Any]:
     return {"bundle": cmds}
 
 
+def _progress() -> ProgressBar | None:
+    """A progress bar when a person watches (not when the installer reads our output)."""
+    return ProgressBar() if sys.stderr.isatty() else None
+
+
 def _trust_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trust", type=Path, action="append", default=[], metavar="KEY.pub",
                         help="a release public key to trust (default: the site's pinned keys)")
@@ -149,7 +154,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    verified = verify_directory(args.bundle, _keys(args), progress=ProgressBar())
+    verified = verify_directory(args.bundle, _keys(args), progress=_progress())
     result = {"bundle": str(args.bundle), "version": verified.version,
               "target": verified.manifest["target"], "digest": verified.digest,
               "release_key": verified.key.fingerprint, "files": len(verified.sums)}
@@ -165,7 +170,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _install(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    verify_directory(args.bundle, _keys(args), check_target=True, progress=ProgressBar())
+    verify_directory(args.bundle, _keys(args), check_target=True,
+                     progress=_progress())
     print(f"verified {args.bundle} with this plantagent; running its installer",
           file=sys.stderr)
     python = getattr(sys, "_base_executable", None) or sys.executable
@@ -184,7 +190,7 @@ def _install(args: argparse.Namespace) -> int:
 def _post_install(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.step == "models":
-        report = install_models(settings, args.bundle, progress=ProgressBar())
+        report = install_models(settings, args.bundle, progress=_progress())
     else:
         report = upgrade_site(settings, args.bundle, event=args.event,
                               previous_version=args.previous_version,

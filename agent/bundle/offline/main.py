@@ -157,16 +157,20 @@ class Installer:
                 print(json.dumps({"version": verified.version, "digest": verified.digest,
                                   "key": verified.key.fingerprint}))
                 return 0
+            # Refusals that need no lock come first, so they leave nothing behind.
+            self.event(verified, self.prefix.installed())
+            passphrase = self.passphrase_env()
+            venv = self.prefix.version_dir(verified.version, verified.digest)
+            self.check_space(verified, venv)
             with self.prefix.lock():
-                return self.install(verified, work)
+                return self.install(verified, work, passphrase)
 
-    def install(self, bundle: Verified, work: Path) -> int:
-        """Steps 2 to 7 (see the module doc)."""
+    def install(self, bundle: Verified, work: Path, passphrase: dict[str, str]) -> int:
+        """Steps 3 to 7 (see the module doc), holding the prefix's lock."""
         installed = self.prefix.installed()
         event = self.event(bundle, installed)
-        env = clean_env(**self.passphrase_env())
+        env = clean_env(**passphrase)
         venv = self.prefix.version_dir(bundle.version, bundle.digest)
-        self.check_space(bundle, venv)
         if bundle.key.fingerprint in self.trust_files:
             pin_key(self.home, self.trust_files[bundle.key.fingerprint], bundle.key)
         self.venv(bundle, venv, work)

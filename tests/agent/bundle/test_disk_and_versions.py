@@ -4,6 +4,7 @@ happens anyway (a model copy), on a real small file system; versions order as PE
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import subprocess
 import sys
@@ -88,7 +89,7 @@ except UsageError as exc:
 def test_versions_order_as_releases_do() -> None:
     ordered = ["0.9", "1.0.dev1", "1.0a1", "1.0b2", "1.0rc1", "1.0", "1.0.post1", "1.0.1",
                "1.2", "1.10"]
-    for older, newer in zip(ordered, ordered[1:], strict=False):
+    for older, newer in itertools.pairwise(ordered):
         assert compare(older, newer) == -1, (older, newer)
         assert compare(newer, older) == 1
     assert compare("1.0", "1.0.0") == 0

@@ -79,7 +79,7 @@ def test_an_older_version_is_refused_on_a_newer_site_unless_forced(tmp_path: Pat
     home = new_site(tmp_path / "site")
     settings = load_settings(home=home)
     record_upgrade(settings, event("2.0.0", DIGEST_2, kind="install"))
-    with pytest.raises(UsageError, match="records plantagent 2.0.0, newer than 1.9.0") as err:
+    with pytest.raises(UsageError, match=r"records plantagent 2\.0\.0, newer than 1\.9\.0") as err:
         record_upgrade(settings, event("1.9.0", DIGEST_1, kind="downgrade"))
     assert err.value.fix and "--force" in err.value.fix
     forced = record_upgrade(settings, event("1.9.0", DIGEST_1, kind="downgrade", force=True))
