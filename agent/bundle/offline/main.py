@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -40,9 +41,12 @@ PASSPHRASE_ENV = "PLANTAGENT_PASSPHRASE"
 SMOKE_SETTINGS = ("PLANTAGENT_MODEL__THREADS",)
 
 
+_START = time.monotonic()
+
+
 def say(text: str) -> None:
-    """A progress line for the person installing."""
-    print(f"install: {text}", file=sys.stderr, flush=True)
+    """A progress line for the person installing, with the seconds since the start."""
+    print(f"install [{time.monotonic() - _START:5.1f} s]: {text}", file=sys.stderr, flush=True)
 
 
 def default_prefix() -> Path:

@@ -17,6 +17,12 @@ from agent.errors import UsageError, VaultError
 
 from .bundle_helpers import PASSPHRASE, mini_bundle, release_key, replace_file
 
+#: SECURITY.md's "nothing was added" check, word for word.
+NO_EXTRA_FILES_SH = r"""
+find . -type f ! -name SHA256SUMS ! -name 'SHA256SUMS.*.sig' | sed 's|^\./||' | sort \
+    | diff - <(cut -c67- SHA256SUMS | sort) && echo "no extra files"
+"""
+
 #: SECURITY.md's fingerprint procedure, word for word.
 FINGERPRINT_SH = r"""
 { printf 'plantagent-keys\0'
@@ -77,6 +83,14 @@ def test_a_bundle_checks_out_with_sha256sum_and_openssl(tmp_path: Path) -> None:
     sums = subprocess.run(["sha256sum", "--quiet", "-c", layout.SUMS], cwd=bundle,
                           capture_output=True, text=True)
     assert sums.returncode == 0, sums.stdout + sums.stderr
+    extra = subprocess.run(["bash", "-c", NO_EXTRA_FILES_SH], cwd=bundle, capture_output=True,
+                           text=True)
+    assert extra.stdout.strip() == "no extra files", extra.stdout + extra.stderr
+    (bundle / "planted.txt").write_text("x")
+    extra = subprocess.run(["bash", "-c", NO_EXTRA_FILES_SH], cwd=bundle, capture_output=True,
+                           text=True)
+    assert extra.returncode != 0 and "planted.txt" in extra.stdout
+    (bundle / "planted.txt").unlink()
 
     def openssl(pem: str, sig: str, *extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
