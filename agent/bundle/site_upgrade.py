@@ -120,7 +120,11 @@ def _check_not_older(recorded: list[dict[str, Any]], event: InstallEvent) -> Non
     if not recorded or event.force:
         return
     last = str(recorded[-1].get("to_version"))
-    if compare(event.version, last) < 0:
+    try:
+        older = compare(event.version, last) < 0
+    except ValueError:
+        older = False  # a record this version cannot order says nothing against it
+    if older:
         raise UsageError(
             f"this site's audit log records plantagent {last}, newer than {event.version}: "
             "its stores may already be migrated past what this version understands",

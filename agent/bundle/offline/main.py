@@ -205,7 +205,14 @@ class Installer:
         """install, upgrade, reinstall or downgrade; an older bundle needs --force."""
         if installed is None:
             return "install"
-        order = compare(bundle.version, installed.version)
+        try:
+            order = compare(bundle.version, installed.version)
+        except ValueError as exc:
+            raise InstallError(
+                f"cannot order the versions {bundle.version!r} and {installed.version!r} "
+                f"({exc})",
+                fix=f"check {self.prefix.root / 'installed.json'}; nothing was installed",
+            ) from None
         if order > 0:
             return "upgrade"
         if order == 0:
