@@ -39,6 +39,7 @@ COMMAND_MODULES = [
     "agent.cli.triage_cmd",
     "agent.cli.handover_cmd",
     "agent.cli.tui_cmd",
+    "agent.cli.bundle_cmd",
 ]
 
 

@@ -120,6 +120,12 @@ class SigningKeys:
             MLDSA65PrivateKey.from_seed_bytes(seeds[32:64]),
         )
 
+    def sign(self, message: bytes, *, context: bytes) -> HybridSignature:
+        """Sign ``message`` with both keys; ``context`` is the ML-DSA context of the use."""
+        return HybridSignature(
+            ed25519=self.ed25519.sign(message), mldsa65=self.mldsa65.sign(message, context)
+        )
+
     def record(self, sealing_key: bytes, site_id: str) -> SigningRecord:
         """The manifest record: seeds sealed under ``sealing_key``, public keys in clear."""
         return SigningRecord(
@@ -161,10 +167,7 @@ class Signer:
 
     def sign(self, message: bytes) -> HybridSignature:
         """Sign ``message`` with Ed25519 and ML-DSA-65."""
-        return HybridSignature(
-            ed25519=self._keys.ed25519.sign(message),
-            mldsa65=self._keys.mldsa65.sign(message, MLDSA_CONTEXT),
-        )
+        return self._keys.sign(message, context=MLDSA_CONTEXT)
 
     def public_bundle(self) -> PublicBundle:
         """The exportable public keys with their fingerprints."""
@@ -196,22 +199,37 @@ def verify(bundle: PublicBundle, message: bytes, signature: HybridSignature) -> 
 
     Uses only the raw keys of the bundle (the PEM copies are for other tools).
     """
-    failed: list[str] = []
     try:
-        ed = Ed25519PublicKey.from_public_bytes(crypto.b64d(bundle.ed25519))
-        ml = MLDSA65PublicKey.from_public_bytes(crypto.b64d(bundle.mldsa65))
+        ed_raw, ml_raw = crypto.b64d(bundle.ed25519), crypto.b64d(bundle.mldsa65)
     except ValueError:
         raise IntegrityError("the public key bundle holds malformed keys") from None
-    try:
-        ed.verify(signature.ed25519, message)
-    except InvalidSignature:
-        failed.append("Ed25519")
-    try:
-        ml.verify(signature.mldsa65, message, MLDSA_CONTEXT)
-    except InvalidSignature:
-        failed.append("ML-DSA-65")
+    failed = verify_raw(ed_raw, ml_raw, message, signature, context=MLDSA_CONTEXT)
     if failed:
         raise IntegrityError(
             f"signature check failed ({' and '.join(failed)} did not verify): the signed "
             "data or the signature was altered, or it was signed by another site's keys"
         )
+
+
+def verify_raw(
+    ed_raw: bytes, ml_raw: bytes, message: bytes, signature: HybridSignature, *, context: bytes
+) -> list[str]:
+    """The schemes whose signature over ``message`` does NOT verify under the raw public
+    keys (empty: both verify). ``context`` is the ML-DSA context string of the use (the
+    audit log's, a release key's), so a signature made for one use is void for another.
+    IntegrityError when a key is malformed."""
+    try:
+        ed = Ed25519PublicKey.from_public_bytes(ed_raw)
+        ml = MLDSA65PublicKey.from_public_bytes(ml_raw)
+    except ValueError:
+        raise IntegrityError("the public key bundle holds malformed keys") from None
+    failed: list[str] = []
+    try:
+        ed.verify(signature.ed25519, message)
+    except InvalidSignature:
+        failed.append("Ed25519")
+    try:
+        ml.verify(signature.mldsa65, message, context)
+    except InvalidSignature:
+        failed.append("ML-DSA-65")
+    return failed

@@ -43,6 +43,12 @@ _MIGRATIONS = [
 ]
 
 
+def migrate(conn: apsw.Connection) -> int:
+    """Bring the incident tables up to date without an embedding model (an upgrade runs
+    this on every site); returns how many steps ran."""
+    return apply_migrations(conn, "incidents", _MIGRATIONS)
+
+
 @dataclass(frozen=True)
 class IncidentMatch:
     """A past incident and how close it is to the query (scores in [-1, 1])."""
