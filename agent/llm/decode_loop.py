@@ -1,14 +1,13 @@
 """The token loop of one step: choose, stream, evaluate, until end-of-text or the limit.
 
-Kept apart from the runtime so the loop reads in one screen. It stops as soon as the JSON
-value is closed and the grammar would accept end-of-text, which saves the forward pass
-of the end-of-text token on every step.
+Kept apart from the runtime so the loop reads in one screen. It stops as soon as the
+constrained value is complete (nothing but end-of-text may follow), which saves the
+forward pass of the end-of-text token on every step.
 """
 
 from __future__ import annotations
 
 import codecs
-import json
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -35,7 +34,7 @@ def decode(
     *,
     on_token: TokenCallback | None,
     max_tokens: int,
-    stop_when_json_complete: bool,
+    stop_when_complete: bool,
 ) -> Decoded:
     """Generate up to ``max_tokens`` after the prompt already evaluated in ``llm``."""
     import llama_cpp
@@ -43,7 +42,6 @@ def decode(
     ctx = llm._ctx.ctx
     vocab = llm._model.vocab
     n_vocab = int(llm.n_vocab())
-    eos = int(llm.token_eos())
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     pieces: list[str] = []
     first_at: float | None = None
@@ -64,7 +62,7 @@ def decode(
             pieces.append(piece)
             if on_token is not None:
                 on_token(piece)
-        if stop_when_json_complete and _json_complete(pieces, sampler, eos):
+        if stop_when_complete and piece and sampler.done(pieces):
             finish = "stop"
             break
         llm.eval([token])
@@ -73,14 +71,3 @@ def decode(
         pieces.append(tail)
     return Decoded("".join(pieces), n_gen, finish, first_at)
 
-
-def _json_complete(pieces: list[str], sampler: ConstrainedSampler, eos: int) -> bool:
-    if not pieces or not pieces[-1].rstrip().endswith(("}", "]")):
-        return False
-    if not sampler.allows(eos):
-        return False
-    try:
-        json.loads("".join(pieces))
-    except json.JSONDecodeError:
-        return False
-    return True
