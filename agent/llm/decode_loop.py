@@ -26,6 +26,10 @@ class Decoded:
     tokens: int
     finish: Literal["stop", "length"]
     first_token_at: float | None
+    #: Seconds in the sampler (choice, constraint checks and masks) and in forward passes:
+    #: the benchmark's split of where a constrained step's time goes.
+    sampling_s: float = 0.0
+    forward_s: float = 0.0
 
 
 def decode(
@@ -47,11 +51,14 @@ def decode(
     first_at: float | None = None
     n_gen = 0
     finish: Literal["stop", "length"] = "length"
+    sampling_s = forward_s = 0.0
+    clock = time.perf_counter
     for _ in range(max_tokens):
+        started = clock()
         logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, -1), shape=(n_vocab,))
         token = sampler.choose(logits)
         if first_at is None:
-            first_at = time.perf_counter()
+            first_at = clock()
         if llama_cpp.llama_vocab_is_eog(vocab, token):
             finish = "stop"
             break
@@ -62,12 +69,16 @@ def decode(
             pieces.append(piece)
             if on_token is not None:
                 on_token(piece)
-        if stop_when_complete and piece and sampler.done(pieces):
+        complete = stop_when_complete and bool(piece) and sampler.done(pieces)
+        evaluated = clock()
+        sampling_s += evaluated - started
+        if complete:
             finish = "stop"
             break
         llm.eval([token])
+        forward_s += clock() - evaluated
     tail = decoder.decode(b"", final=True)
     if tail:
         pieces.append(tail)
-    return Decoded("".join(pieces), n_gen, finish, first_at)
+    return Decoded("".join(pieces), n_gen, finish, first_at, sampling_s, forward_s)
 

@@ -113,6 +113,8 @@ class LlamaChatModel:
         self._matchers = MatcherCache(self._guidance_vocab)
         #: How the grammar checks of the last step went (for benchmarks and diagnostics).
         self.last_sampler_stats = SamplerStats()
+        #: The last step's token loop: sampling and forward-pass seconds (benchmarks).
+        self.last_decode: Decoded | None = None
         self._info = ModelInfo(entry.name, entry.sha256, n_ctx, "llama_cpp")
 
     @property
@@ -199,6 +201,7 @@ class LlamaChatModel:
                                                      store=self.blob_store, name=name)  # fmt: skip
             prompt_done = time.perf_counter()
             decoded = self._generate(constrained, on_token, max_tokens)
+            self.last_decode = decoded
         except RuntimeError as exc:  # llama_decode failures surface as RuntimeError
             self._llm.n_tokens = 0  # the KV state is unknown now: start clean next time
             raise ModelError(
