@@ -11,6 +11,7 @@ recorded in ``twin_meta``; a different model needs ``plantagent docs reindex``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -123,6 +124,11 @@ class ChunkRow:
     text: str
 
 
+def embedding_text(title: str, section: str, text: str) -> str:
+    """What a chunk's vector is computed from: the heading path gives it its context."""
+    return f"{title}\n{section}\n{text}"
+
+
 def fts_query(text: str) -> str | None:
     """An FTS5 query matching any meaningful word of ``text`` (None if it has none).
 
@@ -179,6 +185,20 @@ class DocumentStore:
             "INSERT INTO doc_vec(rowid, embedding) VALUES (?, ?)",
             (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()),
         )
+
+    def vectors_by_text(self, doc_id: int) -> dict[str, np.ndarray]:
+        """The stored vector of each chunk of a document, keyed by the sha256 of the text
+        it was embedded from (title, section and text, as the index builds it)."""
+        sql = (
+            "SELECT d.title, c.section, c.text, v.embedding FROM doc_chunks c "
+            "JOIN doc_documents d ON d.id = c.document_id JOIN doc_vec v ON v.rowid = c.id "
+            "WHERE c.document_id = ?"
+        )
+        out: dict[str, np.ndarray] = {}
+        for title, section, text, blob in self.conn.execute(sql, (doc_id,)):
+            key = hashlib.sha256(embedding_text(title, section, text).encode()).hexdigest()
+            out[key] = np.frombuffer(blob, dtype=np.float32).copy()
+        return out
 
     def document_by_source(self, source: str) -> DocumentRow | None:
         """The document indexed from ``source``, if any."""
