@@ -22,6 +22,7 @@ import numpy as np
 
 from agent.errors import UsageError
 from agent.twin.documents.chunking import Chunk
+from agent.twin.vector_index import VectorIndex
 from agent.vault.migrations import apply_migrations, meta_get, meta_set
 
 _MIGRATIONS = [
@@ -146,9 +147,19 @@ class DocumentStore:
     def __init__(self, conn: apsw.Connection) -> None:
         self.conn = conn
         apply_migrations(conn, "documents", _MIGRATIONS)
+        self._vectors: VectorIndex | None = None
+
+    def _data_version(self) -> int:
+        # Changes when another connection (another process) commits to the database.
+        return int(next(iter(self.conn.execute("PRAGMA data_version")))[0])
+
+    def _vector_rows(self) -> list[tuple[int, bytes]]:
+        return [(int(r), bytes(v)) for r, v in
+                self.conn.execute("SELECT rowid, embedding FROM doc_vec")]  # fmt: skip
 
     def ensure_vectors(self, model: str, dim: int) -> None:
         """Create the vector table for ``model`` or check it matches the existing one."""
+        self._vectors = VectorIndex(self._vector_rows, dim, self._data_version)
         stored = meta_get(self.conn, "documents.embedding_model")
         if stored is None:
             with self.conn:
@@ -164,8 +175,13 @@ class DocumentStore:
                 fix="run `plantagent docs reindex` to rebuild it with the current model",
             )
 
+    def _invalidate(self) -> None:
+        if self._vectors is not None:
+            self._vectors.invalidate()
+
     def drop_vectors(self) -> None:
         """Forget the vector table and its model (before re-embedding every chunk)."""
+        self._invalidate()
         with self.conn:
             self.conn.execute("DROP TABLE IF EXISTS doc_vec")
             self.conn.execute("DELETE FROM twin_meta WHERE key = 'documents.embedding_model'")
@@ -181,6 +197,7 @@ class DocumentStore:
 
     def put_vector(self, chunk_id: int, vector: np.ndarray) -> None:
         """Store the vector of one chunk."""
+        self._invalidate()
         self.conn.execute(
             "INSERT INTO doc_vec(rowid, embedding) VALUES (?, ?)",
             (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()),
@@ -264,6 +281,7 @@ class DocumentStore:
         return True
 
     def _delete_chunks(self, doc_id: int) -> None:
+        self._invalidate()
         ids = [
             r[0]
             for r in self.conn.execute("SELECT id FROM doc_chunks WHERE document_id = ?", (doc_id,))
@@ -282,15 +300,13 @@ class DocumentStore:
         return [int(r[0]) for r in self.conn.execute(sql, (match, limit))]
 
     def search_vectors(self, vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
-        """(chunk id, cosine similarity) of the nearest chunks, best first."""
-        if meta_get(self.conn, "documents.embedding_model") is None:
+        """(chunk id, cosine similarity) of the nearest chunks, best first.
+
+        Exact search in memory (:class:`VectorIndex`): the vectors are decrypted from
+        ``doc_vec`` once per process and again only after a write."""
+        if self._vectors is None or meta_get(self.conn, "documents.embedding_model") is None:
             return []
-        sql = (
-            "SELECT rowid, distance FROM doc_vec WHERE embedding MATCH ? AND k = ? "
-            "ORDER BY distance"
-        )
-        blob = np.asarray(vector, dtype=np.float32).tobytes()
-        return [(int(r), 1.0 - float(d)) for r, d in self.conn.execute(sql, (blob, limit))]
+        return self._vectors.search(vector, limit)
 
     def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
         """The chunks with these ids, keyed by id."""
