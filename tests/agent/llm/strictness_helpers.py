@@ -106,7 +106,7 @@ def _objects(schema: Schema, root: Schema) -> st.SearchStrategy[dict[str, Any]]:
     required = set(schema.get("required", []))
     fields = {
         name: st.tuples(st.booleans() if name not in required else st.just(True),
-                        values(sub, root))  # fmt: skip
+                        values(sub, root))
         for name, sub in props.items()
     }
     extra = schema.get("additionalProperties", True)

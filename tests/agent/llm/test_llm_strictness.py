@@ -131,8 +131,7 @@ def test_large_plant_step_schema_with_the_real_vocabulary(default_model_path: Pa
 
     tags = [f"{u}-{i:03d}.{v}" for u in ("P", "HX", "T", "C") for i in range(100)
             for v in ("Flow", "FlowRate", "Pressure", "Temperature", "Level")]  # fmt: skip
-    schema = json.loads(json.dumps(SCHEMAS["step"]).replace('"enum": ["P-101.FlowRate"',
-                                                            '"enum": ["P-101.FlowRate"'))
+    schema = json.loads(json.dumps(SCHEMAS["step"]))
     schema["$defs"]["Args"]["properties"]["tags"]["items"] = {"enum": tags}
     assert len(tags) == 2000
     llm = llama_cpp.Llama(str(default_model_path), vocab_only=True, verbose=False)
@@ -150,8 +149,8 @@ def test_large_plant_step_schema_with_the_real_vocabulary(default_model_path: Pa
         good = ('{"action": "call_tool", "tool": "read_tags", "args": {"tags": '
                 '["HX-042.Flow", "T-099.FlowRate"], "window_h": 2}}')
         assert accepts(good) and schema_accepts(schema, good)
-        for bad in (good.replace("HX-042.Flow", "HX-042.Flo"),
-                    good.replace("T-099", "T-100"), good.replace('"window_h": 2', '"window_h": 49')):
+        for bad in (good.replace("HX-042.Flow", "HX-042.Flo"), good.replace("T-099", "T-100"),
+                    good.replace('"window_h": 2', '"window_h": 49')):
             assert not accepts(bad) and not schema_accepts(schema, bad)
     finally:
         llm.close()
