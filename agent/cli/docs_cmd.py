@@ -20,6 +20,7 @@ from typing import Any
 import apsw
 
 from agent.cli.common import print_json, settings_from_args
+from agent.cli.progress import progress_bar
 from agent.settings import Settings
 from agent.twin.embeddings.runtime import LlamaEmbedder, load_embedder
 from agent.vault import open_site
@@ -97,9 +98,9 @@ def _add(args: argparse.Namespace) -> int:
     if not paths:
         print("nothing to add: give files or folders, or --demo", file=sys.stderr)
         return 2
-    with open_twin(args) as twin:
+    with open_twin(args) as twin, progress_bar("indexing") as update:
         index = DocumentIndex(twin.conn, twin.embedder)
-        results = index.add_paths(paths, progress=progress_line)
+        results = index.add_paths(paths, progress=update)
     if args.json:
         print_json([r.__dict__ for r in results])
     else:
@@ -174,7 +175,8 @@ def _reindex(args: argparse.Namespace) -> int:
     from agent.twin.documents.index import DocumentIndex
 
     with open_twin(args) as twin:
-        index = DocumentIndex(twin.conn, twin.embedder, rebuild=True, progress=progress_line)
+        with progress_bar("re-embedding") as update:
+            index = DocumentIndex(twin.conn, twin.embedder, rebuild=True, progress=update)
         print(f"re-embedded {sum(d.chunk_count for d in index.documents())} chunks")
     return 0
 

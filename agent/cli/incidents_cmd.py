@@ -15,6 +15,7 @@ from typing import Any
 
 from agent.cli.common import print_json
 from agent.cli.docs_cmd import open_twin
+from agent.cli.progress import progress_bar
 from agent.errors import UsageError
 
 
@@ -72,9 +73,9 @@ def _load(args: argparse.Namespace) -> int:
         print("nothing to load: give JSON files, or --demo", file=sys.stderr)
         return 2
     records = load_incident_files(files)
-    with open_twin(args) as twin:
+    with open_twin(args) as twin, progress_bar("embedding work orders") as update:
         memory = IncidentMemory(twin.conn, twin.embedder)
-        counts = memory.load(records)
+        counts = memory.load(records, progress=update)
         total = memory.count()
     print(", ".join(f"{n} {what}" for what, n in counts.items()) + f"; {total} stored")
     return 0

@@ -3,9 +3,10 @@
 One step: render prefix and history with the model's own chat template, fit the history
 into the window (:mod:`agent.llm.budget`), reuse as much already-evaluated KV state as
 possible (the tokens still in the context from the previous step, else the prefix state
-from the blob store), evaluate the rest, then generate greedily under the step grammar
-with the sample-then-check sampler (:mod:`agent.llm.sampler`), streaming text to
-``on_token``, and validate the result (:mod:`agent.llm.schema_check`).
+from the blob store), evaluate the rest, then generate greedily under the step schema
+(llguidance, :mod:`agent.llm.guidance`) with the sample-then-check sampler
+(:mod:`agent.llm.sampler`), streaming text to ``on_token``, and validate the result
+(:mod:`agent.llm.schema_check`).
 
 The file is verified against the manifest before llama.cpp opens it.
 """
@@ -33,8 +34,11 @@ from agent.llm.base import (
 )
 from agent.llm.budget import fit_history
 from agent.llm.chat_template import ChatTemplate, template_for
+from agent.llm.constraint import Decoder, TokenConstraint
 from agent.llm.decode_loop import Decoded, decode
+from agent.llm.gbnf_constraint import GbnfConstraint
 from agent.llm.grammar import schema_to_gbnf
+from agent.llm.guidance import GuidanceTokenizer, MatcherCache
 from agent.llm.llama_loader import open_llama
 from agent.llm.registry import ModelEntry
 from agent.llm.sampler import ConstrainedSampler, SamplerMode, SamplerStats
@@ -65,6 +69,7 @@ class LlamaChatModel:
         temperature: float = 0.0,
         seed: int = 0,
         sampler_mode: SamplerMode = "fast",
+        decoder: Decoder = "llguidance",
         n_batch: int = 512,
         extra_buffers: bool = False,
     ) -> None:
@@ -82,6 +87,8 @@ class LlamaChatModel:
         self.temperature = temperature
         self.seed = seed
         self.sampler_mode: SamplerMode = sampler_mode
+        #: The constraint engine (the benchmark switches it; see agent/llm/constraint.py).
+        self.decoder: Decoder = decoder
         self._lock = threading.Lock()
         self._closed = False
         self._n_ctx = n_ctx
@@ -100,8 +107,14 @@ class LlamaChatModel:
             self._llm.close()  # refused: do not keep 500 MB mapped until GC
             raise
         self._grammars: dict[str, str] = {}
+        # Read the vocabulary for llguidance now, on a thread: it overlaps loading and the
+        # first prompt evaluation instead of delaying the first constrained token.
+        self._guidance_vocab = GuidanceTokenizer(self._vocab)
+        self._matchers = MatcherCache(self._guidance_vocab)
         #: How the grammar checks of the last step went (for benchmarks and diagnostics).
         self.last_sampler_stats = SamplerStats()
+        #: The last step's token loop: sampling and forward-pass seconds (benchmarks).
+        self.last_decode: Decoded | None = None
         self._info = ModelInfo(entry.name, entry.sha256, n_ctx, "llama_cpp")
 
     @property
@@ -127,6 +140,7 @@ class LlamaChatModel:
         """Free llama.cpp's model and context. Idempotent."""
         if not self._closed:
             self._closed = True
+            self._guidance_vocab.wait()  # it reads the vocabulary about to be freed
             self._llm.close()
 
     # -- one step ------------------------------------------------------------------
@@ -171,7 +185,7 @@ class LlamaChatModel:
     ) -> StepResult:
         started = time.perf_counter()
         use_grammar = schema is not None and self.sampler_mode != "none"
-        grammar = self._grammar(schema) if use_grammar and schema is not None else None
+        constrained = schema if use_grammar else None
         # No prefix: nothing to reuse across questions (templates may then add their own
         # default system prompt, which is part of the rest).
         prefix_text = self.template.render(prefix, add_generation_prompt=False) if prefix else ""
@@ -186,7 +200,8 @@ class LlamaChatModel:
             evaluated = prefix_state.evaluate_prompt(self._llm, prefix_tokens, prompt,
                                                      store=self.blob_store, name=name)  # fmt: skip
             prompt_done = time.perf_counter()
-            decoded = self._generate(grammar, on_token, max_tokens)
+            decoded = self._generate(constrained, on_token, max_tokens)
+            self.last_decode = decoded
         except RuntimeError as exc:  # llama_decode failures surface as RuntimeError
             self._llm.n_tokens = 0  # the KV state is unknown now: start clean next time
             raise ModelError(
@@ -250,18 +265,23 @@ class LlamaChatModel:
         )
 
     def _generate(
-        self, grammar: str | None, on_token: TokenCallback | None, max_tokens: int
+        self, schema: JsonSchema | None, on_token: TokenCallback | None, max_tokens: int
     ) -> Decoded:
-        sampler = ConstrainedSampler(
-            self._vocab, self._n_vocab, grammar, mode=self.sampler_mode,
-            temperature=self.temperature, seed=self.seed,
-        )  # fmt: skip
+        constraint = self._constraint(schema) if schema is not None else None
+        sampler = ConstrainedSampler(constraint, mode=self.sampler_mode,
+                                     temperature=self.temperature, seed=self.seed)  # fmt: skip
         try:
             return decode(self._llm, sampler, on_token=on_token, max_tokens=max_tokens,
-                          stop_when_json_complete=grammar is not None)  # fmt: skip
+                          stop_when_complete=constraint is not None)  # fmt: skip
         finally:
             sampler.close()
             self.last_sampler_stats = sampler.stats
+
+    def _constraint(self, schema: JsonSchema) -> TokenConstraint:
+        if self.decoder == "llguidance":
+            return self._matchers.constraint(schema)
+        return GbnfConstraint(self._vocab, self._n_vocab, self._grammar(schema),
+                              int(self._llm.token_eos()))  # fmt: skip
 
     # -- helpers -------------------------------------------------------------------
 

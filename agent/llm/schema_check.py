@@ -53,10 +53,20 @@ def validate(schema: JsonSchema, value: Any, root: JsonSchema | None = None) -> 
     return errors
 
 
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity; JSON has no such numbers.
+    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
+
+
+def parse_json(text: str) -> Any:
+    """Strict JSON: as ``json.loads`` but NaN, Infinity and -Infinity are refused."""
+    return json.loads(text, parse_constant=_no_constant)
+
+
 def parse_and_validate(schema: JsonSchema, text: str) -> Any:
     """Parse JSON ``text`` and validate it; ModelOutputError names the problems."""
     try:
-        value = json.loads(text)
+        value = parse_json(text)
     except json.JSONDecodeError as exc:
         raise ModelOutputError(
             f"the model's output is not valid JSON ({exc.msg} at position {exc.pos})",

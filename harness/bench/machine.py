@@ -43,7 +43,7 @@ def describe_machine(model: str = "", model_sha256: str = "") -> dict[str, str]:
         "cpu": _cpu_model(),
         "cores": str(os.cpu_count() or 0),
         "memory": _memory_gib(),
-        "load_1min": f"{load:.2f}",
+        "load_1min_start": f"{load:.2f}",
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "llama_cpp_python": _version("llama_cpp_python"),

@@ -4,6 +4,7 @@ that runs them one after the other (a failing one is reported, the rest still ru
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,13 @@ def _vector(o: BenchOptions, say: Say) -> BenchResult:
     return vector_search.run(sizes, queries=20 if o.quick else 50, say=say)
 
 
+def _indexing(o: BenchOptions, say: Say) -> BenchResult:
+    from harness.bench import indexing
+
+    return indexing.run(o.models_dir, orders=300 if o.quick else 3388, threads=o.threads,
+                        say=say)
+
+
 def _audit(o: BenchOptions, say: Say) -> BenchResult:
     from harness.bench import audit_throughput
 
@@ -77,15 +85,20 @@ def _triage(o: BenchOptions, say: Say) -> BenchResult:
 #: name -> (what it compares, runner, seconds quick / full, as measured on 2 idle cores
 #: with 1 model thread; with other jobs on the cores it takes two to three times longer).
 BENCHMARKS: dict[str, tuple[str, Callable[[BenchOptions, Say], BenchResult], int, int]] = {
-    "llm": ("runtime vs plain llama-cpp-python; sample-then-check vs LlamaGrammar vs free; "
-            "first token warm vs cold", _llm, 40, 100),
+    "llm": ("constrained (llguidance, GBNF) vs free generation on the same prompt and schema; "
+            "first token warm vs cold", _llm, 60, 150),
     "opcua": ("batched vs single OPC UA reads", _opcua, 5, 10),
-    "vector": ("sqlite-vec vs NumPy brute force", _vector, 5, 60),
+    "vector": ("in-memory index and sqlite-vec vs NumPy brute force", _vector, 5, 60),
+    "indexing": ("indexing work orders and manuals vs raw embedding", _indexing, 20, 90),
     "audit": ("audit append vs verify throughput", _audit, 5, 5),
     "historian": ("historian ingest, batched vs row by row; live recording", _historian, 10, 25),
     "ask": ("end-to-end question: cold / restart / warm", _ask, 35, 90),
     "triage": ("triage: fault onset to report", _triage, 25, 120),
 }
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else 0.0
 
 
 def _prefixed(say: Say, name: str) -> Say:
@@ -104,11 +117,13 @@ def run_all(names: list[str], options: BenchOptions, say: Say,
         expected = quick_s if options.quick else full_s
         say(f"[{i}/{len(names)}] {name}: {what} (about {expected} s)")
         started = time.monotonic()
+        load_start = _load()
         try:
             result = runner(options, _prefixed(say, name))
         except PlantAgentError as exc:
             result = BenchResult(name, what, error=str(exc))
         result.seconds = round(time.monotonic() - started, 1)
+        result.load_start, result.load_end = load_start, _load()
         say(f"[{i}/{len(names)}] {name} done in {result.seconds:.0f} s")
         results.append(result)
         if on_result is not None:

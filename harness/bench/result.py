@@ -35,6 +35,10 @@ class BenchResult:
     params: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: The machine's 1-minute load average when the benchmark started and ended: other
+    #: jobs on the cores move absolute figures (ratios measured side by side much less).
+    load_start: float = 0.0
+    load_end: float = 0.0
     #: Set instead of figures when the benchmark could not run (e.g. no model file).
     error: str | None = None
 
@@ -49,6 +53,8 @@ class BenchResult:
     def lines(self) -> list[str]:
         """The result as plain text lines (what the scripts print)."""
         out = [f"{self.title}"]
+        if self.load_start or self.load_end:
+            out.append(f"  (load {self.load_start:.2f} at start, {self.load_end:.2f} at end)")
         if self.error:
             return [*out, f"  not run: {self.error}"]
         width = max((len(f.label) for f in self.figures), default=0)

@@ -9,6 +9,7 @@ four other jobs on the cores, --quick took about 5 minutes.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -68,6 +69,7 @@ def _bench(args: argparse.Namespace) -> int:
     started = time.monotonic()
     results = run_all(names, options, _say)
     seconds = time.monotonic() - started
+    machine["load_1min_end"] = f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "0"
     if args.json:
         print_json(as_json(results, machine, quick=args.quick, seconds=seconds))
     else:

@@ -11,24 +11,25 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import apsw
+import numpy as np
 
 from agent.errors import UsageError
 from agent.twin.documents.chunking import Chunk, chunk_markdown, chunk_pages, chunk_plain
 from agent.twin.documents.pdf import DocumentError, IngestLimits, pdf_pages
 from agent.twin.documents.search import SearchHit, SearchMode, search
-from agent.twin.documents.store import DocumentRow, DocumentStore
+from agent.twin.documents.store import DocumentRow, DocumentStore, embedding_text
 from agent.twin.embeddings.runtime import Embedder
 
 __all__ = ["AddResult", "DocumentError", "DocumentIndex", "IngestLimits", "SearchHit"]
 
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".pdf": "pdf"}
 
-#: progress(done_files, total_files, label)
+#: progress(done, total, label): chunks embedded of the chunks to embed
 IndexProgress = Callable[[int, int, str], None]
 
 
@@ -40,6 +41,8 @@ class AddResult:
     status: Literal["added", "updated", "unchanged", "skipped"]
     chunks: int = 0
     error: str | None = None
+    #: Chunks of a changed file whose text was unchanged: their vectors were kept.
+    reused: int = 0
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -78,7 +81,7 @@ class DocumentIndex:
         chunks = self.store.all_chunks()
         self.store.drop_vectors()
         self.store.ensure_vectors(self.embedder.model_name, self.embedder.dim)
-        step = 32
+        step = 256  # enough texts for every embedding context to be busy
         for start in range(0, len(chunks), step):
             batch = chunks[start : start + step]
             texts = [_embedding_text(c.title, Chunk(c.section, 0, 0, c.text)) for c in batch]
@@ -92,20 +95,45 @@ class DocumentIndex:
     def add_paths(
         self, paths: Iterable[Path], *, progress: IndexProgress | None = None
     ) -> list[AddResult]:
-        """Index every file (folders are walked); one bad file never stops the others."""
+        """Index every file (folders are walked); one bad file never stops the others.
+
+        Files are read and chunked first, then every chunk that changed is embedded in one
+        batched call (``progress(chunks done, chunks to embed, label)``), then each file is
+        stored. An unchanged file (same sha256) is skipped; in a changed file, a chunk
+        whose text is unchanged keeps its vector."""
         files = expand_paths(paths)
-        results: list[AddResult] = []
-        for index, path in enumerate(files, start=1):
-            if progress is not None:
-                progress(index, len(files), path.name)  # "file i of n", as it starts
+        results: dict[int, AddResult] = {}
+        pending: list[tuple[int, _Pending]] = []
+        for position, path in enumerate(files):
             try:
-                results.append(self.add_file(path))
+                prepared = self._prepare(path)
             except DocumentError as exc:
-                results.append(AddResult(str(path), "skipped", error=str(exc)))
-        return results
+                results[position] = AddResult(str(path), "skipped", error=str(exc))
+                continue
+            if isinstance(prepared, AddResult):
+                results[position] = prepared
+            else:
+                pending.append((position, prepared))
+        self._embed_pending([p for _, p in pending], progress)
+        for position, item in pending:
+            self.store.replace_document(
+                source=item.source, name=item.path.name, title=item.title, kind=item.kind,
+                sha256=item.digest, chunks=item.chunks, vectors=item.vectors,
+            )  # fmt: skip
+            results[position] = AddResult(str(item.path),
+                                          "updated" if item.replaces else "added",
+                                          len(item.chunks), reused=item.reused)  # fmt: skip
+        return [results[i] for i in range(len(files))]
 
     def add_file(self, path: Path) -> AddResult:
         """Index one file; DocumentError if it cannot be read or is not supported."""
+        [result] = self.add_paths([path])
+        if result.error is not None:
+            raise DocumentError(result.error, fix="see the message")
+        return result
+
+    def _prepare(self, path: Path) -> _Pending | AddResult:
+        """Read and chunk one file, or say it is unchanged."""
         kind = SUFFIXES.get(path.suffix.lower())
         if kind is None:
             raise DocumentError(
@@ -130,17 +158,27 @@ class DocumentIndex:
                 f"{path.name} has no text to index; it was skipped", fix="check the file"
             )
         texts = [_embedding_text(title, c) for c in chunks]
-        vectors = self.embedder.embed(texts)
-        self.store.replace_document(
-            source=source,
-            name=path.name,
-            title=title,
-            kind=kind,
-            sha256=digest,
-            chunks=chunks,
-            vectors=vectors,
-        )
-        return AddResult(str(path), "updated" if old else "added", len(chunks))
+        known = self.store.vectors_by_text(old.id) if old is not None else {}
+        return _Pending(path, source, kind, title, digest, chunks, texts, known,
+                        replaces=old is not None)  # fmt: skip
+
+    def _embed_pending(self, pending: list[_Pending], progress: IndexProgress | None) -> None:
+        """Embed, in one batched call, every chunk text no stored vector covers."""
+        todo = sorted({t for p in pending for t in p.texts if _text_key(t) not in p.known})
+        report = None
+        if progress is not None:
+            report = lambda done, total: progress(done, total, "chunks embedded")  # noqa: E731
+        fresh = dict(zip(todo, self.embedder.embed(todo, report), strict=True)) if todo else {}
+        for item in pending:
+            rows = []
+            for text in item.texts:
+                stored = item.known.get(_text_key(text))
+                if stored is not None and text not in fresh:
+                    item.reused += 1
+                    rows.append(stored)
+                else:
+                    rows.append(fresh[text])
+            item.vectors = np.stack(rows).astype(np.float32)
 
     def _read(self, path: Path) -> bytes:
         size = path.stat().st_size
@@ -194,6 +232,27 @@ class DocumentIndex:
         return search(self.store, self.embedder, query, k=k, mode=mode)
 
 
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class _Pending:
+    """A changed file, chunked, waiting for its vectors."""
+
+    path: Path
+    source: str
+    kind: str
+    title: str
+    digest: str
+    chunks: list[Chunk]
+    texts: list[str]
+    known: dict[str, np.ndarray]  # sha256 of an embedding text -> its stored vector
+    replaces: bool
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    reused: int = 0
+
+
 def _embedding_text(title: str, chunk: Chunk) -> str:
     # The heading path gives a chunk its context ("Troubleshooting > Bearing wear").
-    return f"{title}\n{chunk.section}\n{chunk.text}"
+    return embedding_text(title, chunk.section, chunk.text)

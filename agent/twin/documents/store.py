@@ -11,6 +11,7 @@ recorded in ``twin_meta``; a different model needs ``plantagent docs reindex``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import numpy as np
 
 from agent.errors import UsageError
 from agent.twin.documents.chunking import Chunk
+from agent.twin.vector_index import VectorIndex
 from agent.vault.migrations import apply_migrations, meta_get, meta_set
 
 _MIGRATIONS = [
@@ -123,6 +125,11 @@ class ChunkRow:
     text: str
 
 
+def embedding_text(title: str, section: str, text: str) -> str:
+    """What a chunk's vector is computed from: the heading path gives it its context."""
+    return f"{title}\n{section}\n{text}"
+
+
 def fts_query(text: str) -> str | None:
     """An FTS5 query matching any meaningful word of ``text`` (None if it has none).
 
@@ -140,9 +147,19 @@ class DocumentStore:
     def __init__(self, conn: apsw.Connection) -> None:
         self.conn = conn
         apply_migrations(conn, "documents", _MIGRATIONS)
+        self._vectors: VectorIndex | None = None
+
+    def _data_version(self) -> int:
+        # Changes when another connection (another process) commits to the database.
+        return int(next(iter(self.conn.execute("PRAGMA data_version")))[0])
+
+    def _vector_rows(self) -> list[tuple[int, bytes]]:
+        return [(int(r), bytes(v)) for r, v in
+                self.conn.execute("SELECT rowid, embedding FROM doc_vec")]  # fmt: skip
 
     def ensure_vectors(self, model: str, dim: int) -> None:
         """Create the vector table for ``model`` or check it matches the existing one."""
+        self._vectors = VectorIndex(self._vector_rows, dim, self._data_version)
         stored = meta_get(self.conn, "documents.embedding_model")
         if stored is None:
             with self.conn:
@@ -158,8 +175,13 @@ class DocumentStore:
                 fix="run `plantagent docs reindex` to rebuild it with the current model",
             )
 
+    def _invalidate(self) -> None:
+        if self._vectors is not None:
+            self._vectors.invalidate()
+
     def drop_vectors(self) -> None:
         """Forget the vector table and its model (before re-embedding every chunk)."""
+        self._invalidate()
         with self.conn:
             self.conn.execute("DROP TABLE IF EXISTS doc_vec")
             self.conn.execute("DELETE FROM twin_meta WHERE key = 'documents.embedding_model'")
@@ -175,10 +197,25 @@ class DocumentStore:
 
     def put_vector(self, chunk_id: int, vector: np.ndarray) -> None:
         """Store the vector of one chunk."""
+        self._invalidate()
         self.conn.execute(
             "INSERT INTO doc_vec(rowid, embedding) VALUES (?, ?)",
             (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()),
         )
+
+    def vectors_by_text(self, doc_id: int) -> dict[str, np.ndarray]:
+        """The stored vector of each chunk of a document, keyed by the sha256 of the text
+        it was embedded from (title, section and text, as the index builds it)."""
+        sql = (
+            "SELECT d.title, c.section, c.text, v.embedding FROM doc_chunks c "
+            "JOIN doc_documents d ON d.id = c.document_id JOIN doc_vec v ON v.rowid = c.id "
+            "WHERE c.document_id = ?"
+        )
+        out: dict[str, np.ndarray] = {}
+        for title, section, text, blob in self.conn.execute(sql, (doc_id,)):
+            key = hashlib.sha256(embedding_text(title, section, text).encode()).hexdigest()
+            out[key] = np.frombuffer(blob, dtype=np.float32).copy()
+        return out
 
     def document_by_source(self, source: str) -> DocumentRow | None:
         """The document indexed from ``source``, if any."""
@@ -244,6 +281,7 @@ class DocumentStore:
         return True
 
     def _delete_chunks(self, doc_id: int) -> None:
+        self._invalidate()
         ids = [
             r[0]
             for r in self.conn.execute("SELECT id FROM doc_chunks WHERE document_id = ?", (doc_id,))
@@ -262,15 +300,13 @@ class DocumentStore:
         return [int(r[0]) for r in self.conn.execute(sql, (match, limit))]
 
     def search_vectors(self, vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
-        """(chunk id, cosine similarity) of the nearest chunks, best first."""
-        if meta_get(self.conn, "documents.embedding_model") is None:
+        """(chunk id, cosine similarity) of the nearest chunks, best first.
+
+        Exact search in memory (:class:`VectorIndex`): the vectors are decrypted from
+        ``doc_vec`` once per process and again only after a write."""
+        if self._vectors is None or meta_get(self.conn, "documents.embedding_model") is None:
             return []
-        sql = (
-            "SELECT rowid, distance FROM doc_vec WHERE embedding MATCH ? AND k = ? "
-            "ORDER BY distance"
-        )
-        blob = np.asarray(vector, dtype=np.float32).tobytes()
-        return [(int(r), 1.0 - float(d)) for r, d in self.conn.execute(sql, (blob, limit))]
+        return self._vectors.search(vector, limit)
 
     def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
         """The chunks with these ids, keyed by id."""

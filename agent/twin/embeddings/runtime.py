@@ -8,8 +8,10 @@ Calls are blocking (CPU-bound): async callers run them with ``asyncio.to_thread`
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,13 +27,19 @@ from agent.twin.embeddings.assemble import (
     ensure_embedding_model,
 )
 
-#: Texts per llama.cpp call.
-_BATCH = 16
 #: Tokens embedded per text: all-MiniLM-L6-v2 was trained on at most 256 (its
 #: sentence-transformers max_seq_length), so longer input would only add noise and time.
 MAX_TOKENS = 256
+#: Short texts are packed into one forward pass up to this many tokens. llama.cpp runs
+#: attention over the whole micro-batch (other sequences masked), so packing long texts
+#: wastes work: one text of ~120 tokens alone took 27 texts per CPU-second, packed into
+#: 512-token micro-batches 16 (measured on this machine).
+PACK_TOKENS = 128
 #: Single texts (queries) remembered with their vectors.
 _QUERY_CACHE = 256
+
+#: progress(texts embedded, texts in the call)
+EmbedProgress = Callable[[int, int], None]
 
 
 class Embedder(Protocol):
@@ -47,13 +55,20 @@ class Embedder(Protocol):
         """Name of the model (stored next to vectors so a model change is noticed)."""
         ...
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """A (len(texts), dim) float32 array of L2-normalised vectors."""
+    def embed(self, texts: Sequence[str], progress: EmbedProgress | None = None) -> np.ndarray:
+        """A (len(texts), dim) float32 array of L2-normalised vectors; ``progress`` is
+        called as batches finish."""
         ...
 
 
 class LlamaEmbedder:
-    """An embedding GGUF loaded in process with llama-cpp-python."""
+    """An embedding GGUF loaded in process with llama-cpp-python.
+
+    ``threads`` contexts of one thread each embed different texts at the same time (the
+    model's weights are read-only): two llama.cpp threads in one context wait for each
+    other at every layer, and on a shared two-core machine that wait is what made
+    indexing slow (4 work orders a second). ``embed`` is thread-safe.
+    """
 
     def __init__(
         self, entry: ModelEntry, path: Path, *, threads: int = 2, max_tokens: int = MAX_TOKENS
@@ -66,27 +81,35 @@ class LlamaEmbedder:
                 fix="pip install 'plantagent[llm]'",
             ) from None
         self._entry = entry
-        self._lock = threading.Lock()  # a llama context is not safe across threads
-        n_ctx = min(max_tokens, entry.context_length)
+        self._max_tokens = min(max_tokens, entry.context_length)
+        self._workers: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._contexts: list[Any] = []
         try:
-            self._llm: Any = Llama(
-                model_path=str(path),
-                embedding=True,
-                n_ctx=n_ctx,
-                n_batch=n_ctx * _BATCH,
-                n_ubatch=n_ctx,
-                n_seq_max=_BATCH,
-                n_threads=threads,
-                verbose=False,
-            )
+            for _ in range(max(1, threads)):
+                llm = Llama(
+                    model_path=str(path),
+                    embedding=True,
+                    n_ctx=self._max_tokens,
+                    n_batch=self._max_tokens,
+                    n_ubatch=self._max_tokens,
+                    n_seq_max=PACK_TOKENS // 8,
+                    n_threads=1,
+                    n_threads_batch=1,
+                    verbose=False,
+                )
+                self._contexts.append(llm)
+                self._workers.put(llm)
         except (ValueError, RuntimeError) as exc:
+            self.close()
             raise ModelError(
                 f"llama.cpp could not load the embedding model {path} ({exc})",
                 fix=f"delete it and run `plantagent docs model` to assemble {entry.name} again",
             ) from None
-        self._dim = int(self._llm.n_embd())
+        self._dim = int(self._contexts[0].n_embd())
+        self._pool = ThreadPoolExecutor(len(self._contexts), thread_name_prefix="embed")
         # Queries repeat (the same question, an evaluation run): keep the last few.
         self._query_cache: dict[str, np.ndarray] = {}
+        self._cache_lock = threading.Lock()
 
     @property
     def dim(self) -> int:
@@ -98,30 +121,89 @@ class LlamaEmbedder:
         """The manifest name of the model."""
         return self._entry.name
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts`` (each truncated to the model's context) into unit vectors."""
-        if len(texts) == 1 and texts[0] in self._query_cache:
-            return self._query_cache[texts[0]][None, :].copy()
-        out = self._embed(texts)
+    @property
+    def threads(self) -> int:
+        """Texts embedded at the same time (one llama.cpp context each)."""
+        return len(self._contexts)
+
+    def embed(self, texts: Sequence[str], progress: EmbedProgress | None = None) -> np.ndarray:
+        """Embed ``texts`` (each cut at the model's 256 tokens) into unit vectors."""
         if len(texts) == 1:
-            if len(self._query_cache) >= _QUERY_CACHE:
-                self._query_cache.pop(next(iter(self._query_cache)))
-            self._query_cache[texts[0]] = out[0].copy()
+            with self._cache_lock:
+                hit = self._query_cache.get(texts[0])
+            if hit is not None:
+                return hit[None, :].copy()
+        out = self._embed(texts, progress)
+        if len(texts) == 1:
+            with self._cache_lock:
+                if len(self._query_cache) >= _QUERY_CACHE:
+                    self._query_cache.pop(next(iter(self._query_cache)))
+                self._query_cache[texts[0]] = out[0].copy()
         return out
 
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+    def _embed(self, texts: Sequence[str], progress: EmbedProgress | None) -> np.ndarray:
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
-        with self._lock:
-            for start in range(0, len(texts), _BATCH):
-                batch = [t if t.strip() else "(empty)" for t in texts[start : start + _BATCH]]
-                vectors = self._llm.embed(batch, truncate=True)
-                out[start : start + len(batch)] = np.asarray(vectors, dtype=np.float32)
+        if not texts:
+            return out
+        tokenizer = self._contexts[0]
+        tokens = [tokenizer.tokenize((t if t.strip() else "(empty)").encode("utf-8"))
+                  [: self._max_tokens] for t in texts]  # fmt: skip
+        packs = _packs([len(t) for t in tokens])
+        done = 0
+        futures = [self._pool.submit(self._run_pack, [tokens[i] for i in pack]) for pack in packs]
+        for pack, future in zip(packs, futures, strict=True):
+            out[pack] = future.result()
+            done += len(pack)
+            if progress is not None:
+                progress(done, len(texts))
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 
+    def _run_pack(self, pack: list[list[int]]) -> np.ndarray:
+        """One forward pass over a few sequences, on whichever context is free."""
+        import llama_cpp
+
+        llm = self._workers.get()
+        try:
+            llm._ctx.kv_cache_clear()  # a causal embedding model keeps state per sequence
+            llm._batch.reset()
+            for seq, tokens in enumerate(pack):
+                llm._batch.add_sequence(tokens, seq, True)
+            llm._ctx.decode(llm._batch)
+            return np.stack([
+                np.ctypeslib.as_array(llama_cpp.llama_get_embeddings_seq(llm._ctx.ctx, seq),
+                                      shape=(self._dim,)).copy()
+                for seq in range(len(pack))
+            ])  # fmt: skip
+        finally:
+            self._workers.put(llm)
+
     def close(self) -> None:
         """Free the model's memory."""
-        self._llm.close()
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=True)
+        for llm in self._contexts:
+            llm.close()
+        self._contexts = []
+
+
+def _packs(lengths: list[int]) -> list[list[int]]:
+    """Indexes of texts grouped so each group fits one pass of PACK_TOKENS (a longer text
+    goes alone), in order."""
+    packs: list[list[int]] = []
+    current: list[int] = []
+    used = 0
+    limit = PACK_TOKENS // 8  # n_seq_max of the contexts
+    for i, n in enumerate(lengths):
+        if current and (used + n > PACK_TOKENS or len(current) >= limit):
+            packs.append(current)
+            current, used = [], 0
+        current.append(i)
+        used += n
+    if current:
+        packs.append(current)
+    return packs
 
 
 def load_embedder(

@@ -17,7 +17,7 @@ import apsw
 import numpy as np
 
 from agent.errors import UsageError
-from agent.twin.embeddings.runtime import Embedder
+from agent.twin.embeddings.runtime import Embedder, EmbedProgress
 from agent.twin.incidents.records import IncidentRecord, describe_snapshot, deviation
 from agent.vault.migrations import apply_migrations, meta_get, meta_set
 
@@ -84,25 +84,26 @@ class IncidentMemory:
                 fix="run `plantagent incidents reembed` to rebuild it",
             )
 
-    def load(self, records: list[IncidentRecord], *, reembed: bool = False) -> dict[str, int]:
-        """Store records (replacing ones with the same id); return counts by outcome."""
+    def load(self, records: list[IncidentRecord], *, reembed: bool = False,
+             progress: EmbedProgress | None = None) -> dict[str, int]:  # fmt: skip
+        """Store records (replacing ones with the same id); return counts by outcome.
+
+        Only new and changed records (by the sha256 of their JSON) are embedded, all in
+        one batched call (``progress(done, total)`` as batches finish)."""
         counts = {"added": 0, "updated": 0, "unchanged": 0}
+        stored = {str(i): str(h) for i, h in
+                  self.conn.execute("SELECT id, record_sha256 FROM incidents")}  # fmt: skip
         todo: list[tuple[IncidentRecord, str, str]] = []
-        for record in records:
+        for record in {r.id: r for r in records}.values():  # the last of a repeated id wins
             text = record.model_dump_json()
             digest = hashlib.sha256(text.encode()).hexdigest()
-            old = [
-                r[0]
-                for r in self.conn.execute(
-                    "SELECT record_sha256 FROM incidents WHERE id = ?", (record.id,)
-                )
-            ]
-            if old and old[0] == digest and not reembed:
+            old = stored.get(record.id)
+            if old == digest and not reembed:
                 counts["unchanged"] += 1
                 continue
-            counts["updated" if old else "added"] += 1
+            counts["updated" if old is not None else "added"] += 1
             todo.append((record, text, digest))
-        vectors = self.embedder.embed([r.similarity_text() for r, _, _ in todo])
+        vectors = self.embedder.embed([r.similarity_text() for r, _, _ in todo], progress)
         with self.conn:
             for (record, text, digest), vector in zip(todo, vectors, strict=True):
                 self._delete(record.id)

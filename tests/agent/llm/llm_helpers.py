@@ -66,6 +66,7 @@ def step_schema(tags: list[str], evidence: list[str]) -> dict[str, object]:
                     "window_h": {"type": "integer", "minimum": 1, "maximum": 48},
                 },
                 "required": ["tags", "window_h"],
+                "additionalProperties": False,
             },
             "CallReadTags": {
                 "type": "object",
@@ -75,6 +76,7 @@ def step_schema(tags: list[str], evidence: list[str]) -> dict[str, object]:
                     "args": {"$ref": "#/$defs/ReadTagsArgs"},
                 },
                 "required": ["action", "tool", "args"],
+                "additionalProperties": False,
             },
             "FinalAnswer": {
                 "type": "object",
@@ -84,6 +86,7 @@ def step_schema(tags: list[str], evidence: list[str]) -> dict[str, object]:
                     "citations": {"type": "array", "items": {"enum": evidence}},
                 },
                 "required": ["action", "answer", "citations"],
+                "additionalProperties": False,
             },
         },
     }

@@ -30,8 +30,9 @@ SYSTEM = (
     '"citations": ["E1"]}.\nTags: ' + ", ".join(TAGS) + "."
 )
 PREFIX = [ChatMessage("system", SYSTEM)]
+# additionalProperties: false, or the schema (and so the decoder) lets the model add keys.
 YES_NO = {"type": "object", "properties": {"answer": {"enum": ["yes", "no"]}},
-          "required": ["answer"]}  # fmt: skip
+          "required": ["answer"], "additionalProperties": False}  # fmt: skip
 
 
 def open_model(manifest: ModelManifest, path: Path, cache: VerificationCache, **kw: object

@@ -39,8 +39,22 @@ def test_opcua_reads_count_requests_on_the_server() -> None:
 
 def test_vector_search_agrees_with_numpy() -> None:
     result = vector_search.run((500,), queries=5, k=5, variants=("encrypted", "memory"))
-    assert len(result.ratios) == 2
+    assert [r.label.split(",")[0] for r in result.ratios] == [
+        "sqlite-vec (encrypted) / NumPy", "in-memory index / NumPy", "sqlite-vec (memory) / NumPy"]
     assert all(r.note.startswith("same top-k 100%") for r in result.ratios)
+
+
+def test_indexing_compares_with_raw_embedding() -> None:
+    from harness.bench import indexing
+    from tests.support.fixtures import shared_model_dir
+
+    result = indexing.run(shared_model_dir(), orders=30, threads=2)
+    figures = {f.label: f.value for f in result.figures}
+    assert figures["work orders: raw embedding"] > 0 and figures["manuals: raw embedding"] > 0
+    assert [r.label for r in result.ratios] == [
+        "work orders: loading / raw embedding (records/s)",
+        "manuals: indexing / raw embedding (chunks/s)"]
+    assert result.ratios[0].note == "30 added; reload embedded 0"
 
 
 def test_historian_ingest_batched_and_live() -> None:

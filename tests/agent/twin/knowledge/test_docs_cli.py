@@ -39,7 +39,7 @@ def test_docs_add_and_search(
     out, err = capsys.readouterr()
     assert code == 1  # one file was skipped
     assert "added     " in out and "valve_manual.md (1 chunks)" in out
-    assert "[1/3] valve_manual.md" in err  # progress on stderr
+    assert "indexing: 2/2 chunks embedded" in err  # progress on stderr (plain when piped)
     assert "scan.pdf is not a readable PDF" in err
 
     code = main(["--home", str(site_home), "docs", "search", "gland nut", "--json", "-k", "2"])

@@ -30,6 +30,19 @@ def test_vectors_match_sentence_transformers_reference(embedder: LlamaEmbedder) 
     assert sims[1, 2] == pytest.approx(0.1411, abs=0.005)
 
 
+def test_batches_give_the_vectors_of_single_texts(embedder: LlamaEmbedder) -> None:
+    # Short texts are packed into one forward pass, long ones go alone, packs run on
+    # several contexts at once: none of it may change a vector.
+    texts = [f"Pump P-{100 + i} vibration {i} mm/s, bearing noise" for i in range(20)]
+    texts += ["Lubricate the drive-end bearing. " * 40, "", "Tank T-101 level low"]
+    seen: list[tuple[int, int]] = []
+    batch = embedder.embed(texts, progress=lambda done, total: seen.append((done, total)))
+    single = np.stack([embedder.embed([t])[0] for t in texts])
+    np.testing.assert_allclose(batch, single, atol=2e-4)
+    assert seen[-1] == (len(texts), len(texts)) and len(seen) > 1
+    assert embedder.embed([]).shape == (0, 384)
+
+
 def test_manifest_pins_the_assembled_file(twin_settings: Settings, embedder: LlamaEmbedder) -> None:
     entry = embedding_entry(twin_settings)
     assert entry.role == "embedding" and entry.name == embedder.model_name

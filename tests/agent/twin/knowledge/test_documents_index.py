@@ -6,8 +6,10 @@ from pathlib import Path
 
 from agent.twin.documents.index import DocumentIndex
 from agent.twin.documents.pdf import IngestLimits
+from agent.twin.embeddings.runtime import LlamaEmbedder
 
 from .pdfmaker import make_pdf
+from .twin_docs_helpers import CountingEmbedder, new_db
 
 MANUAL = """\
 # Gearbox G-7 Manual
@@ -135,3 +137,31 @@ def test_changed_document_replaces_its_chunks(index: DocumentIndex, tmp_path: Pa
     assert index.remove("runbook.md") == 1
     assert index.documents() == []
     assert index.search("magenta valve", k=5) == []
+
+
+def test_reindexing_embeds_only_what_changed(tmp_path: Path, embedder: LlamaEmbedder) -> None:
+    counting = CountingEmbedder(embedder)
+    conn, _ = new_db(tmp_path / "twin.db")
+    index = DocumentIndex(conn, counting)
+    manual, other = tmp_path / "gearbox.md", tmp_path / "runbook.md"
+    manual.write_text(MANUAL, encoding="utf-8")
+    other.write_text("# Runbook\n\n## Step\n\nOpen the cobalt valve first.\n", encoding="utf-8")
+    first = index.add_paths([tmp_path])
+    assert [r.status for r in first] == ["added", "added"]
+    assert len(counting.texts) == sum(r.chunks for r in first)
+    before = index.search("quasar-flux bearing", k=1, mode="vector")[0]
+    embedded = len(counting.texts)  # with the query
+
+    assert [r.status for r in index.add_paths([tmp_path])] == ["unchanged", "unchanged"]
+    assert len(counting.texts) == embedded  # nothing embedded again
+
+    manual.write_text(MANUAL.replace("CLP 220", "CLP 320"), encoding="utf-8")
+    [changed, same] = index.add_paths([tmp_path])
+    assert (changed.status, same.status) == ("updated", "unchanged")
+    new_texts = counting.texts[embedded:]
+    assert len(new_texts) == 1 and "CLP 320" in new_texts[0]  # only the edited section
+    assert changed.reused == changed.chunks - 1
+    after = index.search("quasar-flux bearing", k=1, mode="vector")[0]
+    assert after.chunk.text == before.chunk.text and after.similarity == before.similarity
+    assert index.search("CLP 320", k=1, mode="fts")[0].chunk.section.startswith("1 Lubrication")
+    conn.close()

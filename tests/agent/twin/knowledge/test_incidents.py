@@ -24,7 +24,7 @@ from tools.context import ToolContext
 from tools.incidents import FindSimilarIncidentsArgs, FindSimilarIncidentsResult
 from tools.registry import ToolRegistry
 
-from .twin_docs_helpers import new_db
+from .twin_docs_helpers import CountingEmbedder, new_db
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,26 @@ def memory(
     counts = mem.load(load_incident_files(demo_incident_files()))
     assert counts == {"added": len(demo_incident_files()), "updated": 0, "unchanged": 0}
     yield mem
+    conn.close()
+
+
+def test_reloading_embeds_only_new_and_changed_records(
+    tmp_path: Path, embedder: LlamaEmbedder
+) -> None:
+    counting = CountingEmbedder(embedder)
+    conn, _ = new_db(tmp_path / "twin.db")
+    mem = IncidentMemory(conn, counting)
+    records = load_incident_files(demo_incident_files())
+    mem.load(records[:10])
+    assert len(counting.texts) == 10
+    changed = records[3].model_copy(update={"symptoms": records[3].symptoms + " Oil mist seen."})
+    seen: list[tuple[int, int]] = []
+    counts = mem.load([*records[:3], changed, *records[4:]],
+                      progress=lambda d, t: seen.append((d, t)))
+    assert counts == {"added": len(records) - 10, "updated": 1, "unchanged": 9}
+    assert len(counting.texts) == 10 + len(records) - 9 and "Oil mist" in counting.texts[10]
+    assert seen[-1] == (len(records) - 9, len(records) - 9)
+    assert mem.get(changed.id) == changed and mem.count() == len(records)
     conn.close()
 
 
