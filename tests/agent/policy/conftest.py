@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from agent.approvals.service import ApprovalService
-from agent.approvals.store import DATABASE_NAME, ApprovalStore
+from agent.approvals.store import ApprovalStore
 from agent.audit.log import AuditLog
 from agent.audit.site import open_audit_log
 from agent.vault import KdfParams, Site, init_site, open_site
+from agent.vault.layout import APPROVALS_DATABASE
 
 from .policy_helpers import Clock, make_policy
 
@@ -42,5 +43,5 @@ def clock() -> Clock:
 @pytest.fixture
 def service(site: Site, audit: AuditLog, clock: Clock) -> ApprovalService:
     """The approval service over the site's encrypted approvals database."""
-    store = ApprovalStore.open(lambda: site.database(DATABASE_NAME, synchronous_full=True))
+    store = ApprovalStore.open(lambda: site.database(APPROVALS_DATABASE, synchronous_full=True))
     return ApprovalService(store, make_policy(), audit, clock=clock)

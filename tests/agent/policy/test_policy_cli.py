@@ -12,10 +12,11 @@ from typing import Any, TypeVar
 import pytest
 
 from agent.approvals.service import ApprovalService
-from agent.approvals.store import DATABASE_NAME, ApprovalStore
+from agent.approvals.store import ApprovalStore
 from agent.audit.site import open_audit_log
 from agent.cli import main
 from agent.vault import KdfParams, init_site, open_site
+from agent.vault.layout import APPROVALS_DATABASE
 
 from .policy_helpers import SITE_POLICY, UaPlant, make_catalog, make_policy, start_test_plant
 
@@ -56,7 +57,7 @@ def home(tmp_path: Path) -> Path:
 def _propose(home: Path, *values: float) -> list[str]:
     with open_site(home) as site:
         audit = open_audit_log(site, export_dir=None)
-        store = ApprovalStore.open(lambda: site.database(DATABASE_NAME))
+        store = ApprovalStore.open(lambda: site.database(APPROVALS_DATABASE))
         service = ApprovalService(store, make_policy(), audit)
         ids = [service.propose_for_tag(actor="ann", role="shift_lead", catalog=make_catalog(),
                                        tag="T-101.LevelSetpoint", value=v, reason="low").id

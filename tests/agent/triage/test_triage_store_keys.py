@@ -29,26 +29,26 @@ def _report(incident: Incident, cause: str, rid: str) -> TriageReport:
                         evidence=[])
 
 
-def test_a_reraised_alarm_after_restart_is_known_with_its_cause(home: Path) -> None:
-    with open_site(load_settings(home=home)) as site:
+def test_a_reraised_alarm_after_restart_is_known_with_its_cause(site_home: Path) -> None:
+    with open_site(load_settings(home=site_home)) as site:
         ReportStore(site.database(REPORTS_DATABASE)).save(
             _report(_incident(T0), "conveyor_jam", "TR-1"))
     # Restart: the event log has lost the first activation; it re-raises 20 min later,
     # in the next hour, under a new incident key.
     later = _incident(T0 + timedelta(minutes=20))
-    with open_site(load_settings(home=home)) as site:
+    with open_site(load_settings(home=site_home)) as site:
         store = ReportStore(site.database(REPORTS_DATABASE))
         unseen, tops = store.known(later)
     assert unseen  # new activation: the playbook looks again ...
     assert tops == {"conveyor_jam@CV-101"}  # ... and the same story is not reported twice
     far = _incident(T0 + timedelta(hours=3))
-    with open_site(load_settings(home=home)) as site:
+    with open_site(load_settings(home=site_home)) as site:
         assert ReportStore(site.database(REPORTS_DATABASE)).known(far)[1] == set()
 
 
-def test_two_causes_of_one_incident_are_both_remembered(home: Path) -> None:
+def test_two_causes_of_one_incident_are_both_remembered(site_home: Path) -> None:
     inc = _incident(T0)
-    with open_site(load_settings(home=home)) as site:
+    with open_site(load_settings(home=site_home)) as site:
         store = ReportStore(site.database(REPORTS_DATABASE))
         store.save(_report(inc, "conveyor_jam", "TR-1"))
         store.save(_report(inc.model_copy(update={"key": inc.key + "/b"}), "bearing_wear",

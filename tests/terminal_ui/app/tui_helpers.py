@@ -23,12 +23,15 @@ from agent.llm.base import ChatMessage, JsonSchema, StepResult, TokenCallback
 from agent.llm.scripted import ScriptedModel
 from agent.loop.answer import AgentAnswer
 from agent.loop.events import AgentEvent
+from agent.runtime import SiteRuntime
 from agent.service import AgentService, open_service
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
 from agent.settings import Settings, load_settings
 from terminal_ui.status import StatusBar
+from tests.support.sites import PASSPHRASE
 
-PASSPHRASE = "tui passphrase for tests"
+__all__ = ["PASSPHRASE"]
+
 SHIFT_LEAD = "tui-shift-lead"
 FIXTURE = Path(__file__).with_name("tui_recorded.json")
 
@@ -97,10 +100,12 @@ class HoldingModel(ScriptedModel):
 @asynccontextmanager
 async def scripted_service(settings: Settings, endpoint: str, model: ScriptedModel,
                            **options: Any) -> AsyncIterator[AgentService]:
-    """The agent service over the test site and plant with ``model``."""
+    """The agent service over the test site and plant with ``model`` (entering through
+    the site runtime, as `plantagent tui` builds it)."""
     options.setdefault("triage", False)
-    async with open_service(settings, endpoint=endpoint, model=model, passphrase=PASSPHRASE,
-                            plant_name="the demo plant", **options) as service:
+    async with SiteRuntime(settings, endpoint=endpoint, model=model, passphrase=PASSPHRASE,
+                           plant_name="the demo plant") as runtime, \
+            open_service(runtime, **options) as service:
         yield service
 
 

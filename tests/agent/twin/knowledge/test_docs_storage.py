@@ -12,6 +12,7 @@ from agent.twin.embeddings.runtime import LlamaEmbedder
 from agent.twin.incidents.memory import IncidentMemory
 from agent.twin.incidents.records import IncidentRecord
 from agent.vault import KdfParams, init_site, open_site
+from agent.vault.layout import TWIN_DATABASE
 
 MARKER = "ZEBRAFISH-7731-marker"
 
@@ -35,12 +36,12 @@ def test_documents_and_incidents_are_encrypted_at_rest(
         }
     )
     with open_site(home) as site:
-        conn = site.database("twin")
+        conn = site.database(TWIN_DATABASE)
         index = DocumentIndex(conn, embedder)
         assert index.add_paths([doc])[0].status == "added"
         IncidentMemory(conn, embedder).load([record])
         assert MARKER in index.search(MARKER, k=1)[0].chunk.text
-        db_path = site.database_path("twin")
+        db_path = site.database_path(TWIN_DATABASE)
     files = [p for p in db_path.parent.iterdir() if p.is_file()]
     assert db_path in files
     for path in files:
@@ -49,7 +50,7 @@ def test_documents_and_incidents_are_encrypted_at_rest(
         assert b"SQLite format 3" not in raw[:16], path
     # Reopened with the site's key, everything is still there.
     with open_site(home) as site:
-        index = DocumentIndex(site.database("twin"), embedder)
+        index = DocumentIndex(site.database(TWIN_DATABASE), embedder)
         assert MARKER in index.search("bypass code word", k=1)[0].chunk.text
 
 
