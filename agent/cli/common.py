@@ -47,6 +47,14 @@ def open_runtime(settings: Settings, **parts: Any) -> SiteRuntime:
     return SiteRuntime(settings, **parts)
 
 
+def guard_egress(settings: Settings) -> None:
+    """Install the site's egress guard for a command that unlocks nothing (the model
+    files' commands): whatever it loads in this process stays on site. A child process
+    (pip, assembling a model from its wheels) is its own and not covered."""
+    with open_runtime(settings) as runtime:
+        _ = runtime.guard
+
+
 def nested(section: str, **values: Any) -> dict[str, Any]:
     """An override for one settings section, skipping values left unset (None)."""
     kept = {k: v for k, v in values.items() if v is not None}

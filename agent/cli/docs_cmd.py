@@ -17,7 +17,7 @@ from typing import Any
 
 import apsw
 
-from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.cli.common import guard_egress, open_runtime, print_json, settings_from_args
 from agent.runtime import SiteRuntime
 from agent.twin.embeddings.runtime import Embedder, load_embedder
 
@@ -173,6 +173,7 @@ def _reindex(args: argparse.Namespace) -> int:
 
 def _model(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    guard_egress(settings)
     embedder = load_embedder(settings, wheels_dir=args.wheels, progress=progress_line)
     print(f"{embedder.model_name}: ready ({embedder.dim} dimensions) in {settings.models_dir}")
     embedder.close()

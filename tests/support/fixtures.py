@@ -25,6 +25,7 @@ from agent.runtime import SiteRuntime
 from models import shipped_manifest_text
 from plant.server import DemoPlantServer
 
+from .models import shared_model_dir
 from .plants import demo_plant
 from .runtimes import scripted_runtime
 from .sites import new_site
@@ -75,12 +76,6 @@ async def site_runtime(
     test's ``scripted_model``: every part opened on demand, closed after the test."""
     async with scripted_runtime(site_home, live_plant.endpoint, scripted_model) as runtime:
         yield runtime
-
-
-def shared_model_dir() -> Path:
-    """Where real-model tests find (or assemble) the model files."""
-    env = os.environ.get("PLANTAGENT_TEST_MODEL_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "plantagent-test" / "models"
 
 
 @pytest.fixture(scope="session")
