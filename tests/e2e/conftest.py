@@ -26,18 +26,18 @@ async def plant() -> AsyncIterator[DemoPlantServer]:
 
 
 @pytest.fixture(scope="module")
-def site_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def e2e_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh passphrase site (cheap scrypt cost for tests)."""
     return new_site(tmp_path_factory.mktemp("e2e-site"), passphrase=PASSPHRASE)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def runtime(
-    plant: DemoPlantServer, site_home: Path, default_model_path: Path
+    plant: DemoPlantServer, e2e_home: Path, default_model_path: Path
 ) -> AsyncIterator[SiteRuntime]:
     """The site runtime as `plantagent ask` builds it, on the site and plant above, its
     agent built (the real model loaded)."""
-    settings = site_settings(site_home, user=SHIFT_LEAD,
+    settings = site_settings(e2e_home, user=SHIFT_LEAD,
                              model={"directory": str(default_model_path.parent)})
     async with SiteRuntime(settings, endpoint=plant.endpoint, passphrase=PASSPHRASE,
                            plant_name="the demo plant") as opened:

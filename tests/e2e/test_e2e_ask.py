@@ -51,14 +51,14 @@ async def test_alarm_and_limits_after_a_fault(
 
 
 async def test_canary_never_reaches_disk_in_plaintext(
-    runtime: SiteRuntime, site_home: Path
+    runtime: SiteRuntime, e2e_home: Path
 ) -> None:
     started = time.time()
     ticket = ask_suite.case("ticket-level")
     answer = await ask(runtime, ticket.question)
     assert answer.outcome == "answered"
     runtime.audit.checkpoint()
-    hits = await asyncio.to_thread(files_containing, site_home, ask_suite.CANARY.encode())
+    hits = await asyncio.to_thread(files_containing, e2e_home, ask_suite.CANARY.encode())
     assert hits == []
     # The audit log did record it, encrypted.
     recorded = runtime.audit.search(kind="question", text=ask_suite.CANARY)

@@ -1,5 +1,6 @@
-"""The fixtures plugin every test directory gets: settings isolation, a cheap-KDF site, a
-demo plant, a site runtime over both, the real models.
+"""The fixtures plugin every test directory gets: settings isolation, cheap-KDF sites
+(``home`` with a passphrase, ``site`` it unlocked, ``site_home`` with a demo key file), a
+demo plant (``live_plant``), a site runtime over both (``site_runtime``), the real models.
 
 Real-model tests (``@pytest.mark.model``) share one verified copy of each model file in
 ``$PLANTAGENT_TEST_MODEL_DIR`` if set, else ``~/.cache/plantagent-test/models``. A missing
@@ -22,13 +23,14 @@ from agent.llm.registry import ModelEntry, ModelManifest, build_manifest
 from agent.llm.scripted import ScriptedModel
 from agent.llm.verify import VerificationCache
 from agent.runtime import SiteRuntime
+from agent.vault import Site, open_site
 from models import shipped_manifest_text
 from plant.server import DemoPlantServer
 
 from .models import shared_model_dir
 from .plants import demo_plant
 from .runtimes import scripted_runtime
-from .sites import new_site
+from .sites import PASSPHRASE, new_site
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 SMALL_MODEL = "smollm2-135m-instruct-q4_1"
@@ -48,9 +50,22 @@ def _no_site_env() -> Iterator[None]:
 
 
 @pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A fresh passphrase site (cheap KDF, ``sites.PASSPHRASE``) in tmp_path/site."""
+    return new_site(tmp_path / "site", passphrase=PASSPHRASE)
+
+
+@pytest.fixture
+def site(home: Path) -> Iterator[Site]:
+    """The fresh passphrase site, unlocked (the vault's own object, no runtime)."""
+    with open_site(home, passphrase=PASSPHRASE) as opened:
+        yield opened
+
+
+@pytest.fixture
 def site_home(tmp_path: Path) -> Path:
-    """A fresh demo-key site (cheap KDF) in tmp_path/site."""
-    return new_site(tmp_path / "site")
+    """A fresh demo-key-file site (no passphrase to give) in tmp_path/demo-site."""
+    return new_site(tmp_path / "demo-site")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

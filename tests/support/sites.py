@@ -24,14 +24,17 @@ def new_site(home: Path, *, passphrase: str | None = None) -> Path:
     return home
 
 
-def site_settings(home: Path, endpoint: str | None = None, *, user: str | None = None,
-                  role: str = "shift_lead", **overrides: Any) -> Settings:
-    """Settings of the test site at ``home``: the plant at ``endpoint`` (short timeouts),
-    questions asked and approvals decided as ``user`` in ``role``; ``overrides`` as
-    load_settings takes them (a section given here replaces the one above)."""
+def site_settings(home: Path, endpoint: str | None = None, *, timeout_s: float = 3.0,
+                  user: str | None = None, role: str = "shift_lead",
+                  **overrides: Any) -> Settings:
+    """Settings of the test site at ``home``: the plant at ``endpoint`` (requests time out
+    after ``timeout_s``), questions asked and approvals decided as ``user`` in ``role``;
+    ``overrides`` as load_settings takes them (an ``opcua`` section adds to the one
+    above, any other replaces it)."""
     values: dict[str, Any] = {"home": home}
     if endpoint is not None:
-        values["opcua"] = {"endpoint": endpoint, "timeout_s": 3.0}
+        values["opcua"] = {"endpoint": endpoint, "timeout_s": timeout_s,
+                           **overrides.pop("opcua", {})}
     if user is not None:
         values["agent"] = {"user": user, "role": role}
     values.update(overrides)

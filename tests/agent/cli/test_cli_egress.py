@@ -72,7 +72,7 @@ def _leaves(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> It
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def egress_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A demo-key site whose policy and settings each allowlist one network; its models
     directory holds the embedding model only (so `ask` stops at the missing chat model)."""
     site = new_site(tmp_path_factory.mktemp("egress") / "site")
@@ -96,14 +96,14 @@ def test_every_command_group_is_checked_or_says_why_not() -> None:
 @pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("group", list(GROUPS))
 async def test_the_command_installs_the_sites_guard(
-    group: str, home: Path, live_plant: DemoPlantServer, capsys: pytest.CaptureFixture[str]
+    group: str, egress_home: Path, live_plant: DemoPlantServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     if group in ("docs", "incidents") and not (shared_model_dir() / EMBEDDER).is_file():
         pytest.skip("the embedding model is not in the shared test model directory")
     install_egress_guard(SENTINEL)
     template, expected = GROUPS[group]
     argv = [a.format(ep=live_plant.endpoint) for a in template]
-    code = await asyncio.to_thread(main, ["--home", str(home), *argv])
+    code = await asyncio.to_thread(main, ["--home", str(egress_home), *argv])
     out, err = capsys.readouterr()
     guard = installed_guard()
     assert guard is not None

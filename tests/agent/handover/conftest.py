@@ -26,15 +26,15 @@ async def plant() -> AsyncIterator[DemoPlantServer]:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def shift_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh demo-key site for the module."""
     return new_site(tmp_path_factory.mktemp("handover") / "site")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def lived(plant: DemoPlantServer, home: Path) -> AsyncIterator[Opened]:
+async def lived(plant: DemoPlantServer, shift_home: Path) -> AsyncIterator[Opened]:
     """The site runtime (scripted model) after a shift of activity."""
-    settings = site_settings(home, plant.endpoint)
+    settings = site_settings(shift_home, plant.endpoint)
     model = ScriptedModel()
     async with SiteRuntime(settings, endpoint=plant.endpoint, model=model,
                            plant_name="the demo plant") as runtime:

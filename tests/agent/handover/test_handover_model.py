@@ -24,11 +24,11 @@ pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def real(
-    plant: DemoPlantServer, home: Path, default_model_path: Path
+    plant: DemoPlantServer, shift_home: Path, default_model_path: Path
 ) -> AsyncIterator[tuple[ShiftSources, Work]]:
     """What a handover reads, with the real default model (one thread: the box is
     shared), after a shift of triage and approvals."""
-    settings = site_settings(home, plant.endpoint, model={
+    settings = site_settings(shift_home, plant.endpoint, model={
         "directory": str(default_model_path.parent), "threads": 1})
     async with SiteRuntime(settings, endpoint=plant.endpoint,
                            plant_name="the demo plant") as runtime:

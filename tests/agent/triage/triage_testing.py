@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.runtime import SiteRuntime
-from agent.settings import Settings, load_settings
+from agent.settings import Settings
 from agent.triage.service import TriageService
 from agent.triage.watcher import WatchRules
 from agent.triage.writer import ReportWriter
 from tests.support.plants import faulted_plant
+from tests.support.sites import site_settings
 from tools.opcua.catalog import Catalog
 
 __all__ = ["WAIT_S", "Opened", "faulted_plant", "open_service", "settings_for", "wait_until"]
@@ -25,7 +26,7 @@ WAIT_S = 40.0
 
 def settings_for(home: Path, endpoint: str) -> Settings:
     """Settings of a test site talking to ``endpoint`` with short timeouts."""
-    return load_settings(home=home, opcua={"endpoint": endpoint, "timeout_s": 3.0})
+    return site_settings(home, endpoint)
 
 
 @dataclass

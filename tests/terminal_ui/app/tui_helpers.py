@@ -26,9 +26,10 @@ from agent.loop.events import AgentEvent
 from agent.runtime import SiteRuntime
 from agent.service import AgentService, open_service
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
-from agent.settings import Settings, load_settings
+from agent.settings import Settings
 from terminal_ui.status import StatusBar
 from tests.support.sites import PASSPHRASE
+from tests.support.sites import site_settings as shared_settings
 
 __all__ = ["PASSPHRASE"]
 
@@ -38,8 +39,8 @@ FIXTURE = Path(__file__).with_name("tui_recorded.json")
 
 def site_settings(home: Path, **overrides: Any) -> Settings:
     """Settings of a test site: the shift lead asks, the model runs on one thread."""
-    return load_settings(home=home, agent={"user": SHIFT_LEAD, "role": "shift_lead"},
-                         model={"threads": 1, **overrides.pop("model", {})}, **overrides)
+    model = {"threads": 1, **overrides.pop("model", {})}
+    return shared_settings(home, user=SHIFT_LEAD, model=model, **overrides)
 
 
 def final(text: str, *cites: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ COOLING_LOSS = [("cooling_loss", "HX-101", 500.0)]
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def review_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh demo-key site for the module."""
     yield new_site(tmp_path_factory.mktemp("review") / "site")
 
@@ -44,10 +44,10 @@ async def faulted_plant() -> AsyncIterator[DemoPlantServer]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def service(
-    faulted_plant: DemoPlantServer, home: Path, model: ScriptedModel
+    faulted_plant: DemoPlantServer, review_home: Path, model: ScriptedModel
 ) -> AsyncIterator[AgentService]:
     """The agent service on the faulted plant, its triage watcher running."""
-    settings = settings_for(home, faulted_plant.endpoint)
+    settings = settings_for(review_home, faulted_plant.endpoint)
     async with SiteRuntime(settings, endpoint=faulted_plant.endpoint, model=model,
                            plant_name="the demo plant") as runtime, \
             open_service(runtime, triage_interval_s=3600.0) as opened:

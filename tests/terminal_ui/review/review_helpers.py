@@ -15,9 +15,10 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from agent.service.review import ReviewService
-from agent.settings import Settings, load_settings
+from agent.settings import Settings
 from agent.twin.historian.store import Sample
 from tests.support.plants import faulted_plant
+from tests.support.sites import site_settings
 from tools.opcua.history import read_raw
 
 #: The shift lead the sessions run as (the UI's configured user).
@@ -36,8 +37,7 @@ def demo_plant(faults: list[tuple[str, str, float]]) -> Any:
 
 def settings_for(home: Path, endpoint: str) -> Settings:
     """The site in ``home``, the plant at ``endpoint``, the UI run by the shift lead."""
-    return load_settings(home=home, opcua={"endpoint": endpoint, "timeout_s": 3.0},
-                         agent={"user": SHIFT_LEAD, "role": "shift_lead"})
+    return site_settings(home, endpoint, user=SHIFT_LEAD)
 
 
 def as_person(review: ReviewService, user: str, role: str) -> ReviewService:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import ConfigError
+from agent.runtime import SiteRuntime
 from agent.twin.assets.file import load_assets_file
 from agent.twin.assets.store import AssetModel
 from agent.twin.whatif.engine import check_parameters
@@ -15,9 +16,7 @@ from agent.vault import Site
 from agent.vault.layout import TWIN_DATABASE
 from plant.server import DemoPlantServer
 from tools.context import utcnow
-from tools.opcua.browse import browse_catalog
 from tools.opcua.catalog import Catalog
-from tools.opcua.client import OpcUaConnection
 
 from .layout_server import LayoutServer
 from .twin_helpers import make_settings
@@ -26,8 +25,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 
 async def _browse(home: Path, endpoint: str) -> Catalog:
-    async with OpcUaConnection.from_settings(make_settings(home, endpoint)) as conn:
-        return await browse_catalog(conn)
+    async with SiteRuntime(make_settings(home, endpoint)) as runtime:
+        return await runtime.catalog()
 
 
 async def test_sync_demo_plant_stores_hierarchy_units_limits(
