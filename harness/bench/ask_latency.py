@@ -17,8 +17,8 @@ from pathlib import Path
 
 from agent.runtime import SiteRuntime
 from agent.settings import Settings, SimSettings, load_settings
-from agent.vault import KdfParams, init_site
 from harness.bench.result import BenchResult
+from harness.sites import throwaway_site
 from plant.server import DemoPlantServer
 
 QUESTION = "What is the bearing temperature of P-101?"
@@ -53,7 +53,7 @@ async def run(models_dir: Path, *, reps: int = 3, threads: int = 2,
     async with DemoPlantServer(SimSettings(port=0, speed=1.0, history_hours=0.1)) as plant:
         for rep in range(reps):
             home = Path(tempfile.mkdtemp(prefix="plantagent-bench-"))
-            init_site(home, passphrase=PASSPHRASE, kdf=KdfParams(n=2**10, r=8, p=1))
+            throwaway_site(home, passphrase=PASSPHRASE)
             spec: dict[str, object] = {"directory": str(models_dir), "threads": threads}
             if model:
                 spec["name"] = model

@@ -19,8 +19,8 @@ from agent.runtime import SiteRuntime
 from agent.settings import SimSettings, load_settings
 from agent.twin.historian.recorder import Recorder
 from agent.twin.historian.store import Historian, Sample
-from agent.vault import KdfParams, init_site
 from harness.bench.result import BenchResult
+from harness.sites import throwaway_site
 from plant.server import DemoPlantServer
 from plant.tags import TAGS
 
@@ -79,7 +79,7 @@ def run(rows: int = 20_000, batch: int = 2_000, live_seconds: float = 20.0,
                          params={"rows": rows, "batch": batch, "live_seconds": live_seconds})
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "site"
-        init_site(home, passphrase=PASSPHRASE, kdf=KdfParams(n=2**10, r=8, p=1))
+        throwaway_site(home, passphrase=PASSPHRASE)
         with SiteRuntime(load_settings(home=home), passphrase=PASSPHRASE) as runtime:
             historian = runtime.twin.historian
             say("storing synthetic samples both ways")

@@ -26,7 +26,6 @@ from agent.settings import Settings, SimSettings, load_settings
 from agent.twin.documents.index import DocumentIndex
 from agent.twin.incidents.memory import IncidentMemory
 from agent.twin.incidents.records import IncidentRecord, load_incident_files
-from agent.vault import KdfParams, init_site
 from agent.vault.egress import installed_guard
 from harness.evals.injection_measure import (
     CaseMeasure,
@@ -36,6 +35,7 @@ from harness.evals.injection_measure import (
     states_value,
 )
 from harness.evals.injection_payloads import NOTE_EQUIPMENT, QUESTIONS, Payload, Question
+from harness.sites import throwaway_site
 from plant.docs import demo_documents
 from plant.incidents import demo_incident_files
 from plant.server import DemoPlantServer
@@ -197,7 +197,7 @@ async def run_suite(
     home = Path(tempfile.mkdtemp(prefix="plantagent-injection-"))
     counter = OffsiteConnectCounter()
     try:
-        init_site(home, passphrase=PASSPHRASE, kdf=KdfParams(n=2**10, r=8, p=1))
+        throwaway_site(home, passphrase=PASSPHRASE)
         model: dict[str, object] = {"directory": str(models_dir)}
         if threads:
             model["threads"] = threads

@@ -37,7 +37,7 @@ from agent.settings import SimSettings, load_settings
 from agent.triage.models import TriageReport
 from agent.triage.playbook import MIN_CONFIDENCE
 from agent.triage.watcher import WatchRules
-from agent.vault import KdfParams, init_site
+from harness.sites import throwaway_site
 from plant.server import DemoPlantServer
 
 #: (target, simulated seconds until its symptoms are clear) per fault mode.
@@ -200,7 +200,7 @@ async def run_eval(
     with tempfile.TemporaryDirectory() as tmp:
         for i, (combo, seed) in enumerate(plan, 1):
             home = Path(tmp) / f"site{i}"
-            init_site(home, demo_keyfile=True, kdf=KdfParams(n=2**10, r=8, p=1))
+            throwaway_site(home)
             t = time.monotonic()
             run = await run_one(combo, seed, home, timeout_s, model)
             runs.append(run)

@@ -24,7 +24,6 @@ from agent.qualification.record import AskOutcome, QualificationRecord
 from agent.runtime import SiteRuntime
 from agent.runtime.model import shared_chat_model
 from agent.settings import Settings, SimSettings, load_settings
-from agent.vault import KdfParams, init_site
 from harness.evals import ask_suite
 from harness.evals.injection_payloads import Payload, representative
 from harness.evals.injection_report import summary
@@ -34,6 +33,7 @@ from harness.qualify import criteria
 from harness.qualify.ask_measure import measure
 from harness.qualify.step_timer import StepTimer
 from harness.qualify.triage_check import QUICK_FAULTS, triage_outcome
+from harness.sites import throwaway_site
 from plant.server import DemoPlantServer
 
 PASSPHRASE = "qualification run passphrase"
@@ -205,7 +205,7 @@ async def run_qualification(plan: QualifyPlan, thresholds: QualificationPolicy, 
     work = Path(tempfile.mkdtemp(prefix="plantagent-qualify-"))
     home = work / "site"
     try:
-        init_site(home, passphrase=PASSPHRASE, kdf=KdfParams(n=2**10, r=8, p=1))
+        throwaway_site(home, passphrase=PASSPHRASE)
         settings = _settings(home, plan)
         record.sha256 = expected_model(settings)[1] or record.sha256
         if plan.cases or plan.faults:

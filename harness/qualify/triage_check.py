@@ -17,8 +17,8 @@ from agent.runtime import SiteRuntime
 from agent.settings import load_settings
 from agent.triage.models import TriageReport
 from agent.triage.playbook import MIN_CONFIDENCE
-from agent.vault import KdfParams, init_site
 from harness.evals.triage_eval import FAULTS, equipment_of, run_one
+from harness.sites import throwaway_site
 
 #: The faults of a quick run: one that shows in seconds, one that develops.
 QUICK_FAULTS = ("conveyor_jam", "cooling_loss")
@@ -47,7 +47,7 @@ async def triage_outcome(fault: str, model: ChatModel, home: Path, *,
                          timeout_s: float = 120.0) -> TriageOutcome:
     """Run ``fault`` live in a new key-file site at ``home`` with ``model`` writing the
     reports, and judge the first report that ranks it first."""
-    init_site(home, demo_keyfile=True, kdf=KdfParams(n=2**10, r=8, p=1))
+    throwaway_site(home)
     run = await run_one((fault,), 1, home, timeout_s, model=model)
     got = run.outcomes[0]
     out = TriageOutcome(fault=fault, equipment=equipment_of(FAULTS[fault][0]),
