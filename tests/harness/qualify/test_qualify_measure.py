@@ -32,6 +32,7 @@ async def scripted(home: Path, plant: DemoPlantServer, model: ScriptedModel
     settings = load_settings(home=home, agent={"user": "qual", "role": "shift_lead"})
     async with SiteRuntime(settings, endpoint=plant.endpoint, model=model,
                            passphrase=PASSPHRASE) as runtime:
+        await runtime.agent()  # built before the test reads the plant, as `ask` does
         yield runtime
 
 
