@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from agent.runtime import SiteRuntime
 from agent.service import AgentService, open_service
 from agent.settings import Settings, load_settings
 from plant.cli.demo_cmd import ensure_demo_site, ensure_model
@@ -49,8 +50,9 @@ async def demo_service(settings: Settings, *, triage: bool = True,
         if fault is not None:
             plant.model.inject(*fault)
             await plant.wait_ticks(6)  # let the fault raise its alarms
-        async with open_service(settings, endpoint=plant.endpoint, triage=triage,
-                                plant_name="the demo plant") as service:
+        async with SiteRuntime(settings, endpoint=plant.endpoint,
+                               plant_name="the demo plant") as runtime, \
+                open_service(runtime, triage=triage) as service:
             yield service
 
 

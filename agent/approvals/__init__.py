@@ -8,10 +8,9 @@ from __future__ import annotations
 from agent.approvals.models import ApprovalRequest, ApprovalState, WriteTarget
 from agent.approvals.refusals import ApprovalRefused
 from agent.approvals.service import ApprovalService, target_of
-from agent.approvals.store import DATABASE_NAME, ApprovalStore
+from agent.approvals.store import ApprovalStore
 
 __all__ = [
-    "DATABASE_NAME",
     "ApprovalRefused",
     "ApprovalRequest",
     "ApprovalService",

@@ -13,10 +13,10 @@ import apsw
 
 from agent.approvals.models import ApprovalRequest, ApprovalState
 from agent.errors import VaultError
+from agent.vault.layout import APPROVALS_DATABASE
+from agent.vault.migrations import apply_migrations
 
-DATABASE_NAME = "approvals"
-
-#: Append-only: never edit a shipped step, add the next one. user_version = steps applied.
+#: Append-only: never edit a shipped step, add the next one (agent.vault.migrations).
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("001_create_approvals", """
         CREATE TABLE approvals (
@@ -40,21 +40,13 @@ class ApprovalStore:
             self._migrate()
 
     def _migrate(self) -> None:
-        version = int(next(iter(self._conn.execute("PRAGMA user_version")))[0])
-        if version > len(MIGRATIONS):
-            raise VaultError(
-                f"the approvals database is from a newer plantagent (schema {version})",
-                fix="upgrade plantagent on this machine",
-            )
-        for number, (_name, sql) in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self._conn:  # one transaction per step
-                self._conn.execute(sql)
-                self._conn.execute(f"PRAGMA user_version = {number}")
+        # Databases made before the shared helper counted their steps in user_version.
+        apply_migrations(self._conn, APPROVALS_DATABASE, MIGRATIONS, legacy_user_version=True)
 
     @classmethod
     def open(cls, connect: Callable[[], apsw.Connection]) -> ApprovalStore:
         """The store on the connection ``connect`` returns, e.g.
-        ``lambda: site.database("approvals", synchronous_full=True)``."""
+        ``lambda: site.database(APPROVALS_DATABASE, synchronous_full=True)``."""
         return cls(connect())
 
     def _guard(self) -> _Translate:

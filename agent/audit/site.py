@@ -1,4 +1,4 @@
-"""Opening the site's audit log: the composition root's one call.
+"""Opening the site's audit log: the one call the site runtime (agent.runtime) makes.
 
 The audit database is the vault's encrypted database ``audit`` (``<home>/data/audit.db``)
 with ``synchronous=FULL``; checkpoints are signed with the site's hybrid keys and written
@@ -9,17 +9,14 @@ share, a directory owned by another user with the append-only attribute).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from agent.audit.log import AuditLog
 from agent.audit.vault_keys import VaultSigner
-from agent.settings import Settings
-from agent.vault import Site, open_site
+from agent.vault import Site
+from agent.vault.layout import AUDIT_DATABASE
 
-AUDIT_DATABASE = "audit"
 CHECKPOINT_DIR = "audit-checkpoints"
 
 
@@ -44,16 +41,3 @@ def open_audit_log(site: Site, **options: Any) -> AuditLog:
         close_connection=False,
         **options,
     )
-
-
-@contextlib.contextmanager
-def audit_log_from_settings(
-    settings: Settings, *, passphrase: str | None = None, **options: Any
-) -> Iterator[AuditLog]:
-    """Open the site named by ``settings`` and its audit log, for one command."""
-    with open_site(settings, passphrase=passphrase) as site:
-        log = open_audit_log(site, **options)
-        try:
-            yield log
-        finally:
-            log.close()

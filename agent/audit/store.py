@@ -2,8 +2,8 @@
 
 Functions here take an open apsw connection (keyed and configured by the vault: WAL,
 synchronous=FULL) and do no transaction handling of their own: :mod:`agent.audit.log`
-decides where transactions begin and end. Migrations are named and append-only;
-``PRAGMA user_version`` counts them.
+decides where transactions begin and end. Migrations are named and append-only, applied
+by the vault's one migration helper (:mod:`agent.vault.migrations`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import apsw
 
 from agent.audit.checkpoints import Checkpoint
 from agent.audit.records import AuditRecord, format_ts
+from agent.vault.layout import AUDIT_DATABASE
+from agent.vault.migrations import apply_migrations
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -60,11 +62,9 @@ CHECKPOINT_COLUMNS = "log_id, tree_size, root_hash, ts, key_id, signature"
 
 def migrate(conn: apsw.Connection) -> str:
     """Apply pending migrations and return the log id (created on first use)."""
+    # Databases made before the shared helper counted their steps in user_version.
+    apply_migrations(conn, AUDIT_DATABASE, MIGRATIONS, legacy_user_version=True)
     with conn:
-        version = int(_scalar(conn, "PRAGMA user_version") or 0)
-        for index, (_name, sql) in enumerate(MIGRATIONS[version:], start=version):
-            list(conn.execute(sql))  # apsw steps multi-statement SQL as it is iterated
-            list(conn.execute(f"PRAGMA user_version={index + 1}"))
         log_id = _scalar(conn, "SELECT value FROM audit_meta WHERE key='log_id'")
         if log_id is None:
             log_id = secrets.token_hex(16)

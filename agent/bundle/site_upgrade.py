@@ -1,7 +1,6 @@
 """An install or upgrade as the site sees it: stores migrated, one audit record.
 
-:func:`record_upgrade` is the one function that opens the site for it (``open_site`` and
-``open_audit_log``, the public APIs), so the composition root can take it over whole. It
+:func:`record_upgrade` opens the site through the one composition root (SiteRuntime). It
 refuses to put an older version on a site whose audit log records a newer one (unless
 forced), opens every store that exists so its named, append-only migrations run, and
 appends a ``config_change`` record (``change: software_update``) with the old and new
@@ -18,26 +17,20 @@ from typing import Any
 
 import apsw
 
-from agent.approvals.store import ApprovalStore
 from agent.audit import AuditLog
-from agent.audit.site import open_audit_log
 from agent.bundle.offline.versions import compare
 from agent.errors import UsageError
+from agent.runtime import SiteRuntime
 from agent.settings import Settings
-from agent.triage.store import REPORTS_DATABASE, ReportStore
-from agent.twin.assets.store import AssetModel
-from agent.twin.documents.store import DocumentStore
-from agent.twin.historian.store import Historian
 from agent.twin.incidents.memory import migrate as migrate_incidents
-from agent.vault import Site, open_site
+from agent.vault.layout import APPROVALS_DATABASE, REPORTS_DATABASE, TWIN_DATABASE
 from agent.vault.manifest import manifest_path
+from agent.vault.migrations import MIGRATIONS_TABLE
 
 #: The audit kind and payload marker of an install (an existing kind: an older version
 #: reading the log after a forced downgrade must still understand every record).
 AUDIT_KIND = "config_change"
 CHANGE = "software_update"
-TWIN_DATABASE = "twin"
-APPROVALS_DATABASE = "approvals"
 
 
 @dataclass(frozen=True)
@@ -86,26 +79,25 @@ def _count(conn: apsw.Connection, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate_stores(site: Site) -> dict[str, int]:
+def migrate_stores(runtime: SiteRuntime) -> dict[str, int]:
     """Open every store the site has, so each runs its pending migrations; returns the
     number of steps that ran per database. Databases the site never created stay absent."""
+    site = runtime.site
+    steps = f"SELECT count(*) FROM {MIGRATIONS_TABLE}"
     ran: dict[str, int] = {}
     if site.database_path(TWIN_DATABASE).exists():
-        conn = site.database(TWIN_DATABASE)
-        before = _count(conn, "SELECT count(*) FROM twin_migrations")
-        Historian(conn)
-        AssetModel(conn)
-        DocumentStore(conn)
+        conn = runtime.twin_database
+        before = _count(conn, steps)
+        runtime.twin  # noqa: B018 - opening the twin's stores runs their migrations
         migrate_incidents(conn)
-        ran[TWIN_DATABASE] = _count(conn, "SELECT count(*) FROM twin_migrations") - before
-    if site.database_path(APPROVALS_DATABASE).exists():
-        conn = site.database(APPROVALS_DATABASE, synchronous_full=True)
-        before = _count(conn, "PRAGMA user_version")
-        ApprovalStore.open(lambda: conn)
-        ran[APPROVALS_DATABASE] = _count(conn, "PRAGMA user_version") - before
-    if site.database_path(REPORTS_DATABASE).exists():
-        ReportStore(site.database(REPORTS_DATABASE))
-        ran[REPORTS_DATABASE] = 0  # created idempotently; no numbered steps
+        ran[TWIN_DATABASE] = _count(conn, steps) - before
+    for name, opener in ((APPROVALS_DATABASE, lambda: runtime.approvals),
+                         (REPORTS_DATABASE, lambda: runtime.reports)):
+        if site.database_path(name).exists():
+            conn = site.database(name)
+            before = _count(conn, steps)
+            opener()
+            ran[name] = _count(conn, steps) - before
     return ran
 
 
@@ -142,20 +134,18 @@ def record_upgrade(settings: Settings, event: InstallEvent, *,
     """
     if not manifest_path(settings.home).is_file():
         return UpgradeOutcome(site=None)
-    with open_site(settings, passphrase=passphrase) as site:
-        log = open_audit_log(site)
-        try:
-            recorded = installs_recorded(log)
-            _check_not_older(recorded, event)
-            migrations = migrate_stores(site)
-            if recorded and recorded[-1].get("bundle_digest") == event.digest:
-                # An interrupted install run again, or the same bundle once more.
-                return UpgradeOutcome(site.home, migrations, recorded=False)
-            payload = {**event.payload(), "migrations": migrations}
-            record = log.append(AUDIT_KIND, _actor(), payload)
-            return UpgradeOutcome(site.home, migrations, recorded=True, seq=record.seq)
-        finally:
-            log.close()
+    with SiteRuntime(settings, passphrase=passphrase) as runtime:
+        log = runtime.audit
+        recorded = installs_recorded(log)
+        _check_not_older(recorded, event)
+        migrations = migrate_stores(runtime)
+        home = runtime.site.home
+        if recorded and recorded[-1].get("bundle_digest") == event.digest:
+            # An interrupted install run again, or the same bundle once more.
+            return UpgradeOutcome(home, migrations, recorded=False)
+        payload = {**event.payload(), "migrations": migrations}
+        record = log.append(AUDIT_KIND, _actor(), payload)
+        return UpgradeOutcome(home, migrations, recorded=True, seq=record.seq)
 
 
 def _actor() -> str:

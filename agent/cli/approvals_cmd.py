@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest
-from agent.approvals.service import ApprovalService
-from agent.approvals.store import DATABASE_NAME, ApprovalStore
-from agent.audit.site import open_audit_log
-from agent.cli.common import print_json, settings_from_args
-from agent.policy.loader import load_policy
+from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.runtime import SiteRuntime
 from agent.settings import Settings
-from agent.vault import open_site
-from tools.opcua.client import OpcUaConnection
 
 STATES = ("pending", "approved", "denied", "expired", "executing", "executed", "failed")
 
@@ -64,19 +57,6 @@ def _identity(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-@contextlib.contextmanager
-def open_service(settings: Settings) -> Iterator[ApprovalService]:
-    """The site's approval service for one command: policy, encrypted store, audit log."""
-    policy = load_policy(settings.home).policy
-    with open_site(settings) as site:
-        audit = open_audit_log(site)
-        try:
-            store = ApprovalStore.open(lambda: site.database(DATABASE_NAME, synchronous_full=True))
-            yield ApprovalService(store, policy, audit)
-        finally:
-            audit.close()
-
-
 def _who(args: argparse.Namespace, settings: Settings) -> tuple[str, str]:
     return args.user or settings.agent.user, args.role or settings.agent.role
 
@@ -88,9 +68,8 @@ def _line(r: ApprovalRequest) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    with open_service(settings) as service:
-        found = service.requests(set(args.state) if args.state else None)
+    with open_runtime(settings_from_args(args)) as runtime:
+        found = runtime.approvals.requests(set(args.state) if args.state else None)
     if args.json:
         print_json([r.model_dump(mode="json") for r in found])
     elif not found:
@@ -101,9 +80,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    with open_service(settings) as service:
-        request = service.get(args.id)
+    with open_runtime(settings_from_args(args)) as runtime:
+        request = runtime.approvals.get(args.id)
     if args.json:
         print_json(request)
     else:
@@ -115,12 +93,16 @@ def _show(args: argparse.Namespace) -> int:
 def _approve(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     user, role = _who(args, settings)
-    with open_service(settings) as service:
-        request = service.approve(args.id, user=user, role=role)
-        outcome = None if args.no_execute else asyncio.run(
-            _run_write(settings, service, request.id, user, role)
-        )
-        request = service.get(request.id)
+
+    async def approve() -> tuple[ApprovalRequest, WriteOutcome | None]:
+        async with open_runtime(settings) as runtime:
+            request = runtime.approvals.approve(args.id, user=user, role=role)
+            outcome = None
+            if not args.no_execute:  # the plant is reached only now
+                outcome = await _execute_in(runtime, request.id, user, role)
+            return runtime.approvals.get(request.id), outcome
+
+    request, outcome = asyncio.run(approve())
     _report(args, request, outcome)
     return 0
 
@@ -128,9 +110,13 @@ def _approve(args: argparse.Namespace) -> int:
 def _execute(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     user, role = _who(args, settings)
-    with open_service(settings) as service:
-        outcome = asyncio.run(_run_write(settings, service, args.id, user, role))
-        request = service.get(args.id)
+
+    async def execute() -> tuple[ApprovalRequest, WriteOutcome]:
+        async with open_runtime(settings) as runtime:
+            outcome = await _execute_in(runtime, args.id, user, role)
+            return runtime.approvals.get(args.id), outcome
+
+    request, outcome = asyncio.run(execute())
     _report(args, request, outcome)
     return 0
 
@@ -138,17 +124,16 @@ def _execute(args: argparse.Namespace) -> int:
 def _deny(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     user, role = _who(args, settings)
-    with open_service(settings) as service:
-        request = service.deny(args.id, user=user, role=role, note=args.note)
+    with open_runtime(settings) as runtime:
+        request = runtime.approvals.deny(args.id, user=user, role=role, note=args.note)
     _report(args, request, None)
     return 0
 
 
-async def _run_write(
-    settings: Settings, service: ApprovalService, request_id: str, user: str, role: str
-) -> WriteOutcome:
-    async with OpcUaConnection.from_settings(settings) as conn:
-        return await ApprovedWriteExecutor(service, conn).execute(request_id, user=user, role=role)
+async def _execute_in(runtime: SiteRuntime, request_id: str, user: str, role: str
+                      ) -> WriteOutcome:
+    executor = ApprovedWriteExecutor(runtime.approvals, await runtime.connection())
+    return await executor.execute(request_id, user=user, role=role)
 
 
 def _report(

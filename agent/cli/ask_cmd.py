@@ -7,8 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
-from agent.cli.common import nested, print_json, settings_from_args
-from agent.compose import open_agent
+from agent.cli.common import nested, open_runtime, print_json, settings_from_args
 from agent.loop.answer import AgentAnswer
 from agent.loop.events import AgentEvent
 from agent.settings import Settings
@@ -56,8 +55,9 @@ async def run_question(
     settings: Settings, question: str, *, endpoint: str | None, quiet: bool
 ) -> AgentAnswer:
     """Build the agent from settings and answer one question."""
-    async with open_agent(settings, endpoint=endpoint) as session:
-        return await session.agent.ask(
+    async with open_runtime(settings, endpoint=endpoint) as runtime:
+        agent = await runtime.agent()
+        return await agent.ask(
             question,
             actor=settings.agent.user,
             role=settings.agent.role,

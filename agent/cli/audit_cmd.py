@@ -13,7 +13,7 @@ import contextlib
 import re
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +23,11 @@ from agent.audit.errors import AuditUsageError
 from agent.audit.log import AuditLog
 from agent.audit.records import AUDIT_KINDS, AuditRecord, canonical_json
 from agent.audit.review import VERDICTS
-from agent.audit.site import audit_log_from_settings
 from agent.audit.store import SearchQuery
 from agent.audit.vault_keys import VaultSigner, load_public_bundle
 from agent.audit.verify import VerifyReport
-from agent.cli.common import print_json, settings_from_args
-from agent.vault.manifest import load_manifest
-from agent.vault.passphrase import read_passphrase
-
-_RELATIVE = re.compile(r"^(\d+)([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.durations import parse_time
 
 
 def register(sub: Any) -> None:
@@ -109,12 +104,8 @@ def register(sub: Any) -> None:
 @contextlib.contextmanager
 def _open_log(args: argparse.Namespace) -> Iterator[AuditLog]:
     """The site's audit log; asks for the passphrase unless the site has a demo key file."""
-    settings = settings_from_args(args)
-    passphrase = None
-    if load_manifest(settings.home).wrapping.kind != "keyfile":
-        passphrase = read_passphrase()
-    with audit_log_from_settings(settings, passphrase=passphrase) as log:
-        yield log
+    with open_runtime(settings_from_args(args)) as runtime:
+        yield runtime.audit
 
 
 def _extra_checkpoints(files: list[str]) -> list[tuple[str, Any]]:
@@ -173,28 +164,11 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_when(text: str | None, now: datetime) -> datetime | None:
-    """An ISO time (UTC when it has no offset) or an age like ``2h`` before ``now``."""
-    if text is None:
-        return None
-    match = _RELATIVE.match(text.strip())
-    if match:
-        return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise AuditUsageError(
-            f"cannot read the time {text!r}",
-            fix="give an ISO time like 2026-03-01T08:00 (UTC) or an age like 2h, 30m, 7d",
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def _search(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     query = SearchQuery(
-        since=parse_when(args.since, now),
-        until=parse_when(args.until, now),
+        since=parse_time(args.since, now, error=AuditUsageError),
+        until=parse_time(args.until, now, error=AuditUsageError),
         actor=args.actor,
         kind=args.kind,
         tool=args.tool,

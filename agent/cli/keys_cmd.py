@@ -12,15 +12,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.audit.site import open_audit_log
-from agent.cli.common import print_json, settings_from_args
+from agent.cli.common import open_runtime, print_json, settings_from_args, site_passphrase
 from agent.errors import UsageError
+from agent.settings import Settings
 from agent.vault.backup import backup_keys, recipient_keygen, restore_site
 from agent.vault.layout import database_names
 from agent.vault.manifest import load_manifest
 from agent.vault.passphrase import NEW_PASSPHRASE_ENV, read_passphrase
 from agent.vault.rotate import rekey, rewrap
-from agent.vault.site import open_site
 
 
 def register(sub: Any) -> None:
@@ -68,24 +67,29 @@ def register(sub: Any) -> None:
     restore.set_defaults(handler=_restore)
 
 
-def _home(args: argparse.Namespace) -> Path:
+def _settings(args: argparse.Namespace) -> Settings:
     own = getattr(args, "init_home", None)
-    return Path(own) if own else settings_from_args(args).home
+    return settings_from_args(args, home=Path(own)) if own else settings_from_args(args)
+
+
+def _home(args: argparse.Namespace) -> Path:
+    return _settings(args).home
 
 
 def _actor(args: argparse.Namespace) -> str:
     return settings_from_args(args).agent.user
 
 
-def _audit(home: Path, passphrase: str | None, actor: str, payload: dict[str, Any]) -> None:
+def _audit(settings: Settings, passphrase: str | None, actor: str,
+           payload: dict[str, Any]) -> None:
     """Append a ``key_change`` record to the site's audit log; raises if it cannot.
 
     Called before a key operation ("requested", so a failed append stops it: fail closed)
     and after it ("done", with the vault's event payload). The site is opened only for
     the append, because a rotation needs the site lock to itself.
     """
-    with open_site(home, passphrase=passphrase) as site, open_audit_log(site) as log:
-        log.append("key_change", actor, payload)
+    with open_runtime(settings, passphrase=passphrase) as runtime:
+        runtime.audit.append("key_change", actor, payload)
 
 
 class _Events:
@@ -104,13 +108,6 @@ class _Events:
             "phase": "done",
             "events": [{"event": k, **p} for k, p in self.items],
         }
-
-
-def _passphrase_for(home: Path) -> str | None:
-    """The passphrase needed to unlock the site at ``home`` (None for a demo key file)."""
-    if load_manifest(home).wrapping.kind == "keyfile":
-        return None
-    return read_passphrase()
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -136,10 +133,9 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _export_public(args: argparse.Namespace) -> int:
-    home = _home(args)
     # Unlock so the bundle comes from an authenticated site.json, not just a readable one.
-    with open_site(home, passphrase=_passphrase_for(home)) as site:
-        bundle = site.signer.public_bundle()
+    with open_runtime(_settings(args)) as runtime:
+        bundle = runtime.site.signer.public_bundle()
     text = bundle.model_dump_json(indent=2) + "\n"
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
@@ -150,8 +146,9 @@ def _export_public(args: argparse.Namespace) -> int:
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    home = _home(args)
-    passphrase = _passphrase_for(home)
+    settings = _settings(args)
+    home = settings.home
+    passphrase = site_passphrase(home)
     actor = _actor(args)
     events = _Events()
     if args.rewrap:
@@ -160,7 +157,7 @@ def _rotate(args: argparse.Namespace) -> int:
             new = read_passphrase(
                 prompt="New site passphrase: ", confirm=True, env=NEW_PASSPHRASE_ENV
             )
-        _audit(home, passphrase, actor, {"action": "rewrap", "phase": "requested"})
+        _audit(settings, passphrase, actor, {"action": "rewrap", "phase": "requested"})
         rewrap(
             home,
             passphrase=passphrase,
@@ -168,19 +165,19 @@ def _rotate(args: argparse.Namespace) -> int:
             new_keyfile=args.demo_keyfile,
             on_event=events,
         )
-        _audit(home, new, actor, events.done("rewrap"))
+        _audit(settings, new, actor, events.done("rewrap"))
         print("rewrapped the data key; the old passphrase / key file no longer opens the site")
         return 0
     if args.demo_keyfile:
         raise UsageError("--demo-keyfile goes with --rewrap", fix="drop it, or use --rewrap")
-    _audit(home, passphrase, actor, {"action": "rekey", "phase": "requested"})
+    _audit(settings, passphrase, actor, {"action": "rekey", "phase": "requested"})
     report = rekey(
         home,
         passphrase=passphrase,
         on_event=events,
         progress=lambda step: print(f"... {step}", file=sys.stderr),
     )
-    _audit(home, passphrase, actor, events.done("rekey"))
+    _audit(settings, passphrase, actor, events.done("rekey"))
     print(
         f"new data key {report.new_dek_id}: re-encrypted {len(report.databases)} databases "
         f"and {report.blobs} blobs"
@@ -189,14 +186,15 @@ def _rotate(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    home = _home(args)
-    passphrase = _passphrase_for(home)
+    settings = _settings(args)
+    home = settings.home
+    passphrase = site_passphrase(home)
     actor, events = _actor(args), _Events()
-    _audit(home, passphrase, actor, {"action": "backup", "phase": "requested"})
+    _audit(settings, passphrase, actor, {"action": "backup", "phase": "requested"})
     fingerprint = backup_keys(
         home, Path(args.to), Path(args.out), passphrase=passphrase, on_event=events
     )
-    _audit(home, passphrase, actor, events.done("backup"))
+    _audit(settings, passphrase, actor, events.done("backup"))
     print(f"wrote key backup {args.out} for recipient {fingerprint[:16]}...")
     print("keep it apart from the site; the data files are backed up separately (data/, blobs/)")
     return 0

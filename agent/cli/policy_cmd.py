@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from agent.cli.common import print_json, settings_from_args
+from agent.cli.common import open_runtime, print_json, settings_from_args
 from agent.errors import ConfigError
-from agent.policy.loader import load_policy, site_policy_dir
+from agent.policy.loader import site_policy_dir
 
 
 def register(sub: Any) -> None:
@@ -26,7 +26,10 @@ def register(sub: Any) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    loaded = load_policy(settings.home)  # ConfigError (exit 2) names file, key and fix
+    with open_runtime(settings) as runtime:
+        loaded = runtime.loaded_policy  # ConfigError (exit 2) names file, key and fix
+        # The network allowlist is checked by installing it, as every site command does.
+        _ = runtime.guard
     policy = loaded.policy
     if settings.agent.role not in policy.roles:
         raise ConfigError(

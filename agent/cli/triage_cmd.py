@@ -8,7 +8,10 @@ import signal
 import sys
 from typing import Any
 
-from agent.cli.common import print_json, settings_from_args
+from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.runtime import SiteRuntime
+from agent.triage.service import TriageService
+from agent.triage.writer import ModelWriter
 
 
 def register(sub: Any) -> None:
@@ -41,17 +44,26 @@ def _progress(text: str) -> None:
     sys.stderr.flush()
 
 
+async def _service(runtime: SiteRuntime, args: argparse.Namespace, *, events: bool
+                   ) -> tuple[TriageService, str]:
+    """The triage service and who writes its summaries ("template" or "model:NAME").
+    Without a usable local model the template writes (and that is said)."""
+    use_model = runtime.settings.triage.use_model and not args.no_model
+    await runtime.catalog()  # an unreachable plant fails before the (slow) model load
+    writer = await runtime.report_writer(use_model=use_model)
+    name = f"model:{writer.model.info.name}" if isinstance(writer, ModelWriter) else "template"
+    return await runtime.triage(writer=writer, events=events), name
+
+
 def _run(args: argparse.Namespace) -> int:
     from agent.triage.render import markdown
-    from agent.triage.session import open_triage
 
     settings = settings_from_args(args)
 
     async def go() -> int:
-        use_model = settings.triage.use_model and not args.no_model
-        async with open_triage(settings, endpoint=args.endpoint,
-                               use_model=use_model) as session:
-            res = await session.service.run_once(None if args.json else _progress)
+        async with open_runtime(settings, endpoint=args.endpoint) as runtime:
+            service, _ = await _service(runtime, args, events=False)
+            res = await service.run_once(None if args.json else _progress)
         if args.json:
             print_json({"reports": res.reports, "skipped": res.skipped, "merged": res.merged,
                         "error": res.error})
@@ -66,8 +78,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from agent.triage.session import open_triage
-
     settings = settings_from_args(args)
 
     async def go() -> int:
@@ -75,32 +85,21 @@ def _watch(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_triage(settings, endpoint=args.endpoint, events=True,
-                               use_model=settings.triage.use_model and not args.no_model,
-                               ) as session:
-            _progress(f"watching (writer {session.writer}); Ctrl-C stops")
-            made = await session.service.watch(stop, interval_s=args.interval
-                                               or settings.triage.interval_s,
-                                               progress=_progress)
+        async with open_runtime(settings, endpoint=args.endpoint) as runtime:
+            service, writer = await _service(runtime, args, events=True)
+            _progress(f"watching (writer {writer}); Ctrl-C stops")
+            made = await service.watch(stop, interval_s=args.interval
+                                       or settings.triage.interval_s, progress=_progress)
         _progress(f"stopped; {made} report(s) this run")
         return 0
 
     return asyncio.run(go())
 
 
-def _open_store(args: argparse.Namespace) -> Any:
-    from agent.triage.store import REPORTS_DATABASE, ReportStore
-    from agent.vault import open_site
-
-    site = open_site(settings_from_args(args))
-    return site, ReportStore(site.database(REPORTS_DATABASE))
-
-
 def _reports(args: argparse.Namespace) -> int:
-    site, store = _open_store(args)
-    with site:
-        reports = store.list(args.limit)
-    rows = [{"id": r.id, "created": r.created.isoformat(), "status": r.status,
+    with open_runtime(settings_from_args(args)) as runtime:
+        reports = runtime.reports.list(args.limit)
+    rows: list[dict[str, Any]] = [{"id": r.id, "created": r.created.isoformat(), "status": r.status,
              "equipment": r.incident.equipment, "kind": r.incident.kind,
              "top_cause": r.candidates[0].cause if r.candidates else None,
              "confidence": r.candidates[0].confidence if r.candidates else None,
@@ -117,9 +116,8 @@ def _reports(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    site, store = _open_store(args)
-    with site:
-        report, text = store.get(args.id)
+    with open_runtime(settings_from_args(args)) as runtime:
+        report, text = runtime.reports.get(args.id)
     if args.json:
         print_json(report)
     else:

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
-from agent.cli.common import settings_from_args
+from agent.cli.common import open_runtime, settings_from_args
 from agent.settings import Settings
 
 
@@ -32,8 +32,9 @@ async def run_tui(
 
     print("opening the site, connecting to the plant and loading the model...",
           file=sys.stderr)
-    async with open_service(settings, endpoint=endpoint, plant_name=plant_name,
-                            triage=triage, triage_interval_s=triage_interval_s) as service:
+    async with open_runtime(settings, endpoint=endpoint, plant_name=plant_name) as runtime, \
+            open_service(runtime, triage=triage,
+                         triage_interval_s=triage_interval_s) as service:
         await PlantAgentApp(service).run_async()
     return 0
 

@@ -16,13 +16,12 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from agent.cli.common import nested, print_json, settings_from_args
-from agent.cli.opcua_cmd import parse_since
+from agent.cli.common import nested, open_runtime, print_json, settings_from_args
+from agent.durations import parse_minutes
 from agent.errors import UsageError
-from agent.vault import open_site
+from agent.runtime import SiteRuntime
 from tools.context import utcnow
 
-TWIN_DB = "twin"
 #: Raw samples older than this are folded into 1-minute rollups when recording starts.
 RAW_KEEP_HOURS = 24.0
 
@@ -76,25 +75,20 @@ def register(sub: Any) -> None:
 
 def _sync(args: argparse.Namespace) -> int:
     from agent.twin.assets.file import assets_path, load_assets_file
-    from agent.twin.assets.store import AssetModel
     from agent.twin.whatif.engine import check_parameters
-    from tools.opcua.browse import browse_catalog
-    from tools.opcua.client import OpcUaConnection
 
     settings = settings_from_args(args, **nested("opcua", endpoint=args.endpoint))
     path = assets_path(settings.home)
     site_file = load_assets_file(path)  # a typo fails before any connection is made
     check_parameters(site_file)
 
-    async def browse() -> Any:
-        conn = OpcUaConnection.from_settings(settings)
-        print(f"browsing {conn.endpoint} ...", file=sys.stderr)
-        async with conn:
-            return await browse_catalog(conn)
+    async def sync() -> Any:
+        async with open_runtime(settings) as runtime:
+            print(f"browsing {runtime.endpoint_url} ...", file=sys.stderr)
+            catalog = await runtime.catalog()
+            return runtime.twin.assets.sync(catalog, utcnow(), site_file, path)
 
-    catalog = asyncio.run(browse())
-    with open_site(settings) as site:
-        report = AssetModel(site.database(TWIN_DB)).sync(catalog, utcnow(), site_file, path)
+    report = asyncio.run(sync())
     if args.json:
         print_json(report)
         return 0
@@ -121,11 +115,8 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _assets(args: argparse.Namespace) -> int:
-    from agent.twin.assets.store import AssetModel
-
-    settings = settings_from_args(args)
-    with open_site(settings) as site:
-        equipment = AssetModel(site.database(TWIN_DB)).equipment(include_retired=args.all)
+    with open_runtime(settings_from_args(args)) as runtime:
+        equipment = runtime.twin.assets.equipment(include_retired=args.all)
     if args.json:
         print_json(equipment)
         return 0
@@ -148,19 +139,16 @@ def _assets(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from agent.twin.assets.store import AssetModel
-    from agent.twin.historian.store import Historian
     from tools.history import trend_summary
 
-    minutes = parse_since(args.since)
-    settings = settings_from_args(args)
-    with open_site(settings) as site:
-        conn = site.database(TWIN_DB)
+    minutes = parse_minutes(args.since)
+    with open_runtime(settings_from_args(args)) as runtime:
+        twin = runtime.twin
         owner = args.tag.split(".", 1)[0]
-        eq = AssetModel(conn).get(owner)
+        eq = twin.assets.get(owner)
         info = eq.tag(args.tag[len(owner) + 1 :]) if eq else None
         summary = trend_summary(
-            Historian(conn),
+            twin.historian,
             args.tag,
             window_minutes=minutes,
             now=utcnow(),
@@ -187,44 +175,38 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace) -> int:
-    from agent.policy.loader import load_policy
-    from agent.twin.historian.recorder import Recorder
-    from agent.twin.historian.store import Historian
-    from tools.opcua.browse import browse_catalog
-    from tools.opcua.client import OpcUaConnection
-
     if args.duration is not None and args.duration <= 0:
         raise UsageError("--duration must be positive", fix="give seconds, e.g. --duration 60")
     settings = settings_from_args(args, **nested("opcua", endpoint=args.endpoint))
-    days = load_policy(settings.home).policy.retention.history_days
 
-    async def main(historian: Historian) -> Any:
-        now = utcnow()
-        await asyncio.to_thread(historian.apply_retention, days, now)
-        await asyncio.to_thread(historian.downsample, now - timedelta(hours=args.raw_hours))
-        conn = OpcUaConnection.from_settings(settings)
-        print(f"connecting to {conn.endpoint} ...", file=sys.stderr)
-        async with conn:
-            catalog = await browse_catalog(conn)
-            recorder = Recorder(
-                historian, conn, list(catalog.tags.values()), period_ms=args.period_ms
-            )
-            print(f"recording {len(catalog)} tags (Ctrl-C stops)", file=sys.stderr)
-            async with recorder:
-                end = time.monotonic() + (args.duration or float("inf"))
-                try:
-                    while time.monotonic() < end:
-                        await asyncio.sleep(min(1.0, max(end - time.monotonic(), 0.0)))
-                        _progress(recorder.stats)
-                except asyncio.CancelledError:
-                    pass
-            stats = recorder.stats
-        _progress(stats, final=True)
-        return stats
+    async def main() -> None:
+        async with open_runtime(settings) as runtime:
+            await _record_into(runtime, args)
 
-    with open_site(settings) as site:
-        asyncio.run(main(Historian(site.database(TWIN_DB))))
+    asyncio.run(main())
     return 0
+
+
+async def _record_into(runtime: SiteRuntime, args: argparse.Namespace) -> None:
+    from agent.twin.historian.recorder import Recorder
+
+    historian, days = runtime.twin.historian, runtime.policy.retention.history_days
+    now = utcnow()
+    await asyncio.to_thread(historian.apply_retention, days, now)
+    await asyncio.to_thread(historian.downsample, now - timedelta(hours=args.raw_hours))
+    print(f"connecting to {runtime.endpoint_url} ...", file=sys.stderr)
+    conn, catalog = await runtime.connection(), await runtime.catalog()
+    recorder = Recorder(historian, conn, list(catalog.tags.values()), period_ms=args.period_ms)
+    print(f"recording {len(catalog)} tags (Ctrl-C stops)", file=sys.stderr)
+    async with recorder:
+        end = time.monotonic() + (args.duration or float("inf"))
+        try:
+            while time.monotonic() < end:
+                await asyncio.sleep(min(1.0, max(end - time.monotonic(), 0.0)))
+                _progress(recorder.stats)
+        except asyncio.CancelledError:
+            pass
+    _progress(recorder.stats, final=True)
 
 
 def _progress(stats: Any, *, final: bool = False) -> None:
@@ -240,16 +222,12 @@ def _progress(stats: Any, *, final: bool = False) -> None:
 
 
 def _whatif(args: argparse.Namespace) -> int:
-    from agent.twin.assets.store import AssetModel
-    from agent.twin.historian.store import Historian
     from agent.twin.whatif.engine import what_if
 
-    settings = settings_from_args(args)
-    with open_site(settings) as site:
-        conn = site.database(TWIN_DB)
+    with open_runtime(settings_from_args(args)) as runtime:
         result = what_if(
-            AssetModel(conn),
-            Historian(conn),
+            runtime.twin.assets,
+            runtime.twin.historian,
             args.equipment,
             args.change,
             hours=args.hours,

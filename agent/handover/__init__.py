@@ -2,7 +2,6 @@
 still open. See README.md."""
 
 from agent.handover.build import build_handover
-from agent.handover.durations import parse_duration
 from agent.handover.models import (
     HandoverEvidence,
     HandoverLine,
@@ -16,5 +15,4 @@ __all__ = [
     "HandoverReport",
     "UnsupportedText",
     "build_handover",
-    "parse_duration",
 ]

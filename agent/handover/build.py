@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from agent.compose import AgentSession
 from agent.errors import ModelError, UsageError
 from agent.handover.check import CheckedLines, PlantNames, check_lines
 from agent.handover.gather import gather_shift, quiet
@@ -20,10 +19,10 @@ from agent.handover.models import (
     UnsupportedText,
 )
 from agent.handover.plant_facts import catalog_units
+from agent.handover.sources import ShiftSources
 from agent.handover.template import template_line, template_lines
 from agent.handover.writer import write_lines
 from agent.llm.base import StepResult
-from agent.triage.store import ReportStore
 from tools.context import utcnow
 
 #: Longest shift a handover covers (the audit log and the stores hold more; a handover
@@ -41,8 +40,7 @@ def _check_since(since: timedelta) -> None:
 
 
 async def build_handover(
-    session: AgentSession,
-    reports: ReportStore | None,
+    sources: ShiftSources,
     *,
     since: timedelta,
     use_model: bool = True,
@@ -52,7 +50,7 @@ async def build_handover(
     """A grounded summary of the last ``since`` before ``now`` (default: now).
 
     Every line cites the evidence (H1, H2, ...) it rests on. With ``use_model`` the
-    session's model writes the lines and the grounding check marks what no cited
+    sources' model writes the lines and the grounding check marks what no cited
     evidence supports; otherwise, for a quiet shift, or when the model fails, the
     deterministic template writes them. ``on_progress`` hears what is being done (on the
     event loop's thread). The handover is recorded in the audit log (kind "handover").
@@ -62,16 +60,15 @@ async def build_handover(
     started = time.monotonic()
     until = now or utcnow()
     start = until - since
-    evidence = await gather_shift(session, reports, since=start, until=until,
-                                  progress=progress)
-    written = await _write(session, evidence, use_model=use_model, progress=progress)
+    evidence = await gather_shift(sources, since=start, until=until, progress=progress)
+    written = await _write(sources, evidence, use_model=use_model, progress=progress)
     report = HandoverReport(
         since=start, until=until, lines=written.lines, evidence={e.id: e for e in evidence},
         grounded=not written.unsupported, unsupported=written.unsupported,
         model=written.writer, notes=written.notes,
         seconds=round(time.monotonic() - started, 2),
     )
-    await _audit(session, report, written)
+    await _audit(sources, report, written)
     return report
 
 
@@ -87,11 +84,11 @@ class _Written:
     cut_off: list[str] = field(default_factory=list)
 
 
-async def _write(session: AgentSession, evidence: list[HandoverEvidence], *, use_model: bool,
+async def _write(sources: ShiftSources, evidence: list[HandoverEvidence], *, use_model: bool,
                  progress: Callable[[str], None]) -> _Written:
     """The model's lines when asked for and there is something to say; else, or when the
     model fails, the template's. Both go through the grounding check."""
-    catalog = session.agent.deps.catalog
+    catalog = sources.catalog
     names = PlantNames(catalog.tag_names(), catalog.equipment_names(), catalog_units(catalog))
     nothing = quiet(evidence)
     notes = []
@@ -99,8 +96,8 @@ async def _write(session: AgentSession, evidence: list[HandoverEvidence], *, use
         notes.append("nothing happened: written by the template, the model was not asked")
     elif use_model:
         try:
-            draft = await write_lines(session.model, evidence, names,
-                                      plant_name=session.agent.deps.plant_name,
+            draft = await write_lines(sources.model, evidence, names,
+                                      plant_name=sources.plant_name,
                                       progress=progress)
         except ModelError as exc:
             notes.append(f"the model failed ({exc.message[:100]}); written by the template")
@@ -109,7 +106,7 @@ async def _write(session: AgentSession, evidence: list[HandoverEvidence], *, use
             if added:
                 draft.notes.append(f"{added} fact(s) the model left out were added by the "
                                    "template")
-            return _Written(lines, unsupported, f"model:{session.model.info.name}",
+            return _Written(lines, unsupported, f"model:{sources.model.info.name}",
                             draft.notes, draft.steps, draft.cut_off)
     checked = check_lines(template_lines(evidence, quiet=nothing),
                           {e.id: e for e in evidence}, names)
@@ -136,15 +133,15 @@ def _assemble(
     return [*head.lines, *model_lines.lines, *tail.lines], unsupported, len(missing)
 
 
-async def _audit(session: AgentSession, report: HandoverReport, written: _Written) -> None:
-    settings = session.agent.deps.tool_context.settings
+async def _audit(sources: ShiftSources, report: HandoverReport, written: _Written) -> None:
+    settings = sources.settings
     payload: dict[str, Any] = {
         "since": report.since.isoformat(), "until": report.until.isoformat(),
         "writer": report.model, "grounded": report.grounded, "notes": report.notes,
         "lines": [line.model_dump() for line in report.lines],
         "unsupported": [u.model_dump() for u in report.unsupported],
         "evidence": [_audited(e) for e in report.evidence.values()],
-        "model_sha256": session.model.info.sha256 if written.writer != "template" else None,
+        "model_sha256": sources.model.info.sha256 if written.writer != "template" else None,
         "model_steps": [{"prompt_hash": s.prompt_hash, "prefix_hash": s.prefix_hash,
                          "prompt_tokens": s.prompt_tokens,
                          "prompt_tokens_evaluated": s.prompt_tokens_evaluated,
@@ -155,7 +152,7 @@ async def _audit(session: AgentSession, report: HandoverReport, written: _Writte
         "model_cut_off_outputs": written.cut_off,
         "seconds": report.seconds,
     }
-    await session.audit.append_async("handover", settings.agent.user, payload,
+    await sources.audit.append_async("handover", settings.agent.user, payload,
                                      role=settings.agent.role)
 
 

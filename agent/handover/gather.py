@@ -9,14 +9,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from agent.audit.records import AuditRecord
-from agent.compose import AgentSession
 from agent.errors import OpcUaError
 from agent.handover.audit_facts import incident_facts, question_facts, write_facts
 from agent.handover.evidence import Fact, clock_time, number
 from agent.handover.models import HandoverEvidence
 from agent.handover.plant_facts import active_alarm_facts, event_facts, limit_facts
+from agent.handover.sources import ShiftSources
 from agent.handover.work_facts import approval_facts, report_facts
-from agent.triage.store import ReportStore
 
 #: How much recent history the trend check reads (never more than the shift).
 TREND_LOOKBACK = timedelta(minutes=60)
@@ -28,9 +27,9 @@ MAX_RECORDS = 5000
 Progress = Callable[[str], None]
 
 
-def _records(session: AgentSession, kind: str, since: datetime,
+def _records(sources: ShiftSources, kind: str, since: datetime,
              until: datetime) -> list[AuditRecord]:
-    return session.audit.search(kind=kind, since=since, until=until, limit=MAX_RECORDS)
+    return sources.audit.search(kind=kind, since=since, until=until, limit=MAX_RECORDS)
 
 
 def overview(since: datetime, until: datetime, counts: dict[str, int], *,
@@ -66,19 +65,18 @@ def quiet(evidence: list[HandoverEvidence]) -> bool:
 
 
 async def gather_shift(
-    session: AgentSession, reports: ReportStore | None, *, since: datetime, until: datetime,
-    progress: Progress,
+    sources: ShiftSources, *, since: datetime, until: datetime, progress: Progress,
 ) -> list[HandoverEvidence]:
     """Every fact of the shift, numbered H1, H2, ..."""
-    catalog = session.agent.deps.catalog
+    catalog, reports = sources.catalog, sources.reports
     progress("reading the audit log")
-    incidents = await asyncio.to_thread(_records, session, "alarm", since, until)
-    results = await asyncio.to_thread(_records, session, "tool_result", since, until)
-    errors = await asyncio.to_thread(_records, session, "error", since, until)
-    questions = await asyncio.to_thread(_records, session, "question", since, until)
-    answers = await asyncio.to_thread(_records, session, "answer", since, until)
+    incidents = await asyncio.to_thread(_records, sources, "alarm", since, until)
+    results = await asyncio.to_thread(_records, sources, "tool_result", since, until)
+    errors = await asyncio.to_thread(_records, sources, "error", since, until)
+    questions = await asyncio.to_thread(_records, sources, "question", since, until)
+    answers = await asyncio.to_thread(_records, sources, "answer", since, until)
     progress("reading approvals and triage reports")
-    requests = await asyncio.to_thread(session.approvals.requests)
+    requests = await asyncio.to_thread(sources.approvals.requests)
     closed, waiting = approval_facts(requests, since, until)
     covered = {str(f.payload["request"]) for f in closed}
     stored = await asyncio.to_thread(reports.list, 500) if reports is not None else []
@@ -88,18 +86,18 @@ async def gather_shift(
     active: list[Fact] = []
     conditions: set[str] = set()
     try:
-        active, conditions = await active_alarm_facts(session.connection, catalog)
+        active, conditions = await active_alarm_facts(sources.connection, catalog)
     except OpcUaError as exc:
         gaps.append(Fact("gap", f"could not check the active alarms: {exc.message}",
                          {"what": "active alarms", "detail": exc.message}))
     written, open_incidents = report_facts(stored, since, until, conditions)
-    events = event_facts(session.connection.event_log, since, until)
+    events = event_facts(sources.connection.event_log, since, until)
     progress(f"checking {len(catalog)} tags against their limits and trends")
     outside: list[Fact] = []
     trends: list[Fact] = []
     try:
         outside, trends, read_gaps = await limit_facts(
-            session.connection, catalog, session.agent.deps.tool_context.settings.opcua,
+            sources.connection, catalog, sources.settings.opcua,
             now=until, lookback=min(TREND_LOOKBACK, until - since), horizon=TREND_HORIZON,
             alarmed={c.rsplit(".", 1)[0] for c in conditions},
         )

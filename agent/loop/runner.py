@@ -56,7 +56,7 @@ class QuestionLimits:
 
 @dataclass
 class AgentDeps:
-    """Everything one agent needs, built by the composition root (agent.compose)."""
+    """Everything one agent needs, built by the site runtime (agent.runtime)."""
 
     model: ChatModel
     registry: ToolRegistry

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,10 +20,11 @@ from agent.approvals.models import ApprovalRequest, ApprovalState
 from agent.audit.records import AuditRecord
 from agent.audit.review import VERDICTS
 from agent.audit.store import SearchQuery
-from agent.compose import AgentSession
 from agent.errors import UsageError
 from agent.handover import build_handover
 from agent.handover.models import HandoverReport
+from agent.handover.sources import ShiftSources
+from agent.runtime import TwinStores
 from agent.service.review_evidence import proposal_evidence, proposal_what_if
 from agent.service.review_models import (
     AUDIT_PAGE_SIZE,
@@ -34,7 +35,7 @@ from agent.service.review_models import (
 )
 from agent.settings import Settings
 from agent.triage.models import TriageReport
-from agent.triage.store import ReportStore
+from tools.context import utcnow
 from tools.opcua.alarms import active_alarms
 from tools.opcua.models import AlarmInfo
 
@@ -42,16 +43,20 @@ from tools.opcua.models import AlarmInfo
 OPEN_STATES: frozenset[ApprovalState] = frozenset({"pending", "approved"})
 
 
+@dataclass
 class ReviewService:
     """Alarms and triage reports, approvals, the audit trail and the shift handover of one
-    agent session, for the terminal UI."""
+    site, for the terminal UI. ``sources`` holds the site's parts (and, in its settings,
+    the person acting); ``twin`` the asset model and historian the what-if reads."""
 
-    def __init__(
-        self, session: AgentSession, reports: ReportStore | None, settings: Settings
-    ) -> None:
-        self.session = session
-        self.reports = reports
-        self.settings = settings
+    sources: ShiftSources
+    twin: TwinStores
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the service runs with."""
+        return self.sources.settings
 
     @property
     def user(self) -> str:
@@ -68,51 +73,50 @@ class ReviewService:
     async def active_alarms(self) -> list[AlarmInfo]:
         """Conditions the plant reports active now, most severe first (OpcUaError when
         the server cannot be reached)."""
-        return await active_alarms(self.session.connection, self.session.agent.deps.catalog)
+        return await active_alarms(self.sources.connection, self.sources.catalog)
 
     async def triage_reports(self, limit: int = 50) -> list[TriageReport]:
         """The newest triage reports first (none when the site has no report store)."""
-        if self.reports is None:
+        if self.sources.reports is None:
             return []
-        return await asyncio.to_thread(self.reports.list, limit)
+        return await asyncio.to_thread(self.sources.reports.list, limit)
 
     async def triage_report(self, report_id: str) -> tuple[TriageReport, str]:
         """One report in full: (the report, its Markdown)."""
-        if self.reports is None:
+        if self.sources.reports is None:
             raise UsageError("this session has no triage report store",
                              fix="start the UI with the site's triage reports (plantagent tui)")
-        return await asyncio.to_thread(self.reports.get, report_id)
+        return await asyncio.to_thread(self.sources.reports.get, report_id)
 
     # -- approvals ----------------------------------------------------------------------
 
     async def open_requests(self) -> list[ApprovalRequest]:
         """Requests waiting for a decision or for the write, newest first."""
-        return await asyncio.to_thread(self.session.approvals.requests, set(OPEN_STATES))
+        return await asyncio.to_thread(self.sources.approvals.requests, set(OPEN_STATES))
 
     async def proposal(self, request_id: str) -> ProposalDetail:
         """A request with the question that led to it, its evidence and its what-if."""
-        request = await asyncio.to_thread(self.session.approvals.get, request_id)
+        request = await asyncio.to_thread(self.sources.approvals.get, request_id)
         question, evidence = await asyncio.to_thread(
-            proposal_evidence, self.session.audit, request)
-        context = self.session.agent.deps.tool_context
+            proposal_evidence, self.sources.audit, request)
         what_if = await asyncio.to_thread(
-            proposal_what_if, context.assets, context.historian, request, context.clock())
+            proposal_what_if, self.twin.assets, self.twin.historian, request, self.clock())
         return ProposalDetail(request, question, evidence, what_if)
 
     async def approve(self, request_id: str) -> ApprovalRequest:
         """Approve as the configured person; ApprovalRefused says why the policy refuses."""
         return await asyncio.to_thread(
-            self.session.approvals.approve, request_id, user=self.user, role=self.role)
+            self.sources.approvals.approve, request_id, user=self.user, role=self.role)
 
     async def deny(self, request_id: str, note: str) -> ApprovalRequest:
         """Deny as the configured person, with the note recorded in the audit log."""
         return await asyncio.to_thread(
-            self.session.approvals.deny, request_id, user=self.user, role=self.role,
+            self.sources.approvals.deny, request_id, user=self.user, role=self.role,
             note=note.strip())
 
     async def execute(self, request_id: str) -> WriteOutcome:
         """Write an approved request to the plant (checked again, read back, audited)."""
-        executor = ApprovedWriteExecutor(self.session.approvals, self.session.connection)
+        executor = ApprovedWriteExecutor(self.sources.approvals, self.sources.connection)
         return await executor.execute(request_id, user=self.user, role=self.role)
 
     # -- audit ----------------------------------------------------------------------------
@@ -132,7 +136,7 @@ class ReviewService:
             raise UsageError("an audit page holds at least one record", fix="ask for size >= 1")
         base = SearchQuery(kind=filters.kind or None, actor=filters.actor or None,
                            text=filters.text or None, since=filters.since, until=filters.until)
-        audit = self.session.audit
+        audit = self.sources.audit
         if newer_than is not None:
             # Oldest first from just above the mark, then turned round: the page that
             # directly precedes the one being looked at.
@@ -151,7 +155,7 @@ class ReviewService:
 
     async def verify(self) -> VerifyStatus:
         """Verify the chain, the Merkle tree and every signature of the audit log."""
-        report = await asyncio.to_thread(self.session.audit.verify)
+        report = await asyncio.to_thread(self.sources.audit.verify)
         first = report.problems[0].message if report.problems else None
         return VerifyStatus(ok=report.ok, records=report.records_verified,
                             checkpoints=report.checkpoints_verified, problem=first,
@@ -168,7 +172,7 @@ class ReviewService:
         if not note.strip():
             raise UsageError("a review note needs text", fix="say what you checked or found")
         return await asyncio.to_thread(
-            self.session.audit.review, self.user, first, last, verdict, note.strip(),
+            self.sources.audit.review, self.user, first, last, verdict, note.strip(),
             role=self.role)
 
     # -- handover -----------------------------------------------------------------------
@@ -179,8 +183,8 @@ class ReviewService:
     ) -> HandoverReport:
         """The grounded summary of the shift that ends now (or at ``now``); ``on_progress``
         hears each step (on the event loop's thread)."""
-        return await build_handover(self.session, self.reports, since=since,
-                                    use_model=use_model, now=now, on_progress=on_progress)
+        return await build_handover(self.sources, since=since, use_model=use_model, now=now,
+                                    on_progress=on_progress)
 
 
 def _with(base: SearchQuery, **changes: Any) -> SearchQuery:

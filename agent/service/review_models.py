@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from agent.approvals.models import ApprovalRequest
 from agent.audit.errors import AuditUsageError
 from agent.audit.records import AUDIT_KINDS, AuditRecord
-from agent.errors import UsageError
-from agent.handover.durations import parse_duration
+from agent.durations import parse_time
 from agent.twin.whatif.records import WhatIfResult
 
 #: Records on one audit page: enough to fill a tall terminal, cheap to parse.
@@ -45,25 +44,6 @@ class AuditFilter:
         return ", ".join(parts) or "all records"
 
 
-def parse_when(text: str, now: datetime) -> datetime | None:
-    """A time as typed in a filter: ISO (UTC when it has no offset), or an age like ``8h``
-    or ``1h30m`` before ``now``; None when empty."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            return now - parse_duration(text)
-        except UsageError:
-            raise AuditUsageError(
-                f"cannot read the time {text!r}",
-                fix="give an ISO time like 2026-03-01T08:00 (UTC) or an age like 8h, 30m, 1d",
-            ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def audit_filter(
     *, kind: str = "", actor: str = "", text: str = "", since: str = "", until: str = "",
     now: datetime,
@@ -77,7 +57,8 @@ def audit_filter(
                               fix=f"use one of: {', '.join(close or AUDIT_KINDS)}")
     return AuditFilter(
         kind=kind or None, actor=actor.strip() or None, text=text.strip() or None,
-        since=parse_when(since, now), until=parse_when(until, now),
+        since=parse_time(since, now, error=AuditUsageError),
+        until=parse_time(until, now, error=AuditUsageError),
     )
 
 

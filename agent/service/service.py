@@ -1,9 +1,10 @@
 """The agent service: what a user interface talks to, and the only thing it talks to.
 
-It holds the open agent session (site, audit log, OPC UA connection, model), the plant
-monitor behind the live plant screen, the triage watcher in the background and the review
-backend of the alarms, approvals, audit and handover screens. Every method is async and
-keeps blocking work off the event loop.
+It holds the agent and the site's parts the screens read (built by the site runtime:
+site, audit log, OPC UA connection, model), the plant monitor behind the live plant
+screen, the triage watcher in the background and the review backend of the alarms,
+approvals, audit and handover screens. Every method is async and keeps blocking work off
+the event loop.
 """
 
 from __future__ import annotations
@@ -11,22 +12,23 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 
-from agent.compose import AgentSession, open_agent
-from agent.llm.base import ChatModel
+from agent.audit import AuditLog
+from agent.handover.sources import ShiftSources
 from agent.loop.answer import AgentAnswer
 from agent.loop.events import AgentEvent
+from agent.loop.runner import Agent
+from agent.runtime import SiteRuntime
 from agent.service.citations import citation_views
 from agent.service.plant_monitor import PlantMonitor
 from agent.service.review import ReviewService
 from agent.service.speed import TokenMeter
-from agent.service.triage_runner import TriageRunner, build_triage
+from agent.service.triage_runner import TriageRunner
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
 from agent.settings import Settings
-from agent.triage.store import REPORTS_DATABASE, ReportStore
+from agent.triage.store import ReportStore
 from agent.vault.egress import installed_guard
-from tools.context import utcnow
 
 #: Called on the event loop thread with each progress event of a question.
 EventHandler = Callable[[AgentEvent], None]
@@ -37,20 +39,35 @@ class QuestionCancelled(Exception):
 
 
 class AgentService:
-    """One agent session seen from a screen; build it with :func:`open_service`."""
+    """The agent and the site seen from a screen; build it with :func:`open_service`."""
 
-    def __init__(self, session: AgentSession, settings: Settings, monitor: PlantMonitor,
-                 reports: ReportStore, triage: TriageRunner | None = None) -> None:
-        self.session = session
-        self.settings = settings
+    def __init__(self, agent: Agent, sources: ShiftSources, monitor: PlantMonitor,
+                 review: ReviewService, triage: TriageRunner | None = None) -> None:
+        self.agent = agent
+        #: The site's parts the screens read (audit, approvals, reports, plant, model).
+        self.sources = sources
         self.monitor = monitor
-        self.reports = reports
         self.triage = triage
         #: The alarms, approvals, audit and handover backend (typed optional for the panes'
         #: protocol; always set here).
-        self.review: ReviewService | None = ReviewService(session, reports, settings)
+        self.review: ReviewService | None = review
         self._question_lock = asyncio.Lock()
         self._tokens_per_s: float | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the service runs with."""
+        return self.sources.settings
+
+    @property
+    def audit(self) -> AuditLog:
+        """The site's audit log."""
+        return self.sources.audit
+
+    @property
+    def reports(self) -> ReportStore | None:
+        """The site's triage reports."""
+        return self.sources.reports
 
     @property
     def user(self) -> str:
@@ -89,13 +106,13 @@ class AgentService:
 
         async with self._question_lock:
             try:
-                answer = await self.session.agent.ask(
+                answer = await self.agent.ask(
                     question, actor=self.user, role=self.role, on_event=relay
                 )
             except asyncio.CancelledError:
                 cancelled.set()
                 await asyncio.to_thread(
-                    self.session.audit.append, "answer", self.user,
+                    self.audit.append, "answer", self.user,
                     {"question": question, "outcome": "cancelled",
                      "note": "cancelled by the user before an answer"},
                     role=self.role,
@@ -116,10 +133,10 @@ class AgentService:
     async def status(self) -> ServiceStatus:
         """Model and speed, OPC UA state, egress guard, user and role."""
         return ServiceStatus(
-            model=self.session.model.info.name,
+            model=self.sources.model.info.name,
             tokens_per_s=self._tokens_per_s,
             connection=self.monitor.tracker.state,
-            endpoint=self.session.connection.endpoint,
+            endpoint=self.sources.connection.endpoint,
             egress=egress_state(),
             user=self.user,
             role=self.role,
@@ -139,43 +156,38 @@ def egress_state() -> str:
 
 @asynccontextmanager
 async def open_service(
-    settings: Settings,
+    runtime: SiteRuntime,
     *,
-    endpoint: str | None = None,
-    model: ChatModel | None = None,
-    passphrase: str | None = None,
-    plant_name: str = "the plant",
     triage: bool = True,
     triage_model: bool = False,
     triage_interval_s: float | None = None,
 ) -> AsyncIterator[AgentService]:
-    """Open the agent session, the reports store and (with ``triage``) the triage
-    watcher in the background; close everything on exit, the watcher first.
+    """The agent service over ``runtime`` (which the caller opened and closes: tests
+    give it a ScriptedModel), with (``triage``) the triage watcher in the background,
+    stopped on exit.
 
-    ``model`` is used as it is (tests pass a ScriptedModel); otherwise the configured
-    local model is loaded. ``triage_model`` lets the triage watcher write its reports
-    with that model too (it then competes with questions for it). The watcher's
-    interval is ``triage_interval_s`` or the site's ``[triage] interval_s``.
+    ``triage_model`` lets the watcher write its reports with the agent's model (it then
+    competes with questions for it); by default the template writes them, so a
+    background report never holds the one local model while the shift lead waits. The
+    watcher's interval is ``triage_interval_s`` or the site's ``[triage] interval_s``.
     """
-    async with AsyncExitStack() as stack:
-        session = await stack.enter_async_context(open_agent(
-            settings, endpoint=endpoint, model=model, passphrase=passphrase,
-            plant_name=plant_name,
-        ))
-        monitor = PlantMonitor(session.connection, session.agent.deps.catalog,
-                               settings.opcua, clock=utcnow)
-        runner: TriageRunner | None = None
-        if triage:
-            triage_service = await build_triage(settings, session, use_model=triage_model)
-            reports = triage_service.store  # one store (and lock) on the reports database
-            runner = TriageRunner(triage_service,
-                                  interval_s=triage_interval_s or settings.triage.interval_s)
-        else:
-            reports = await asyncio.to_thread(
-                lambda: ReportStore(session.site.database(REPORTS_DATABASE))
-            )
-        service = AgentService(session, settings, monitor, reports, runner)
-        if runner is not None:
-            runner.start()
-            stack.push_async_callback(runner.stop)
+    agent = await runtime.agent()
+    sources = await runtime.shift_sources()
+    monitor = PlantMonitor(sources.connection, sources.catalog, runtime.settings.opcua,
+                           clock=runtime.clock)
+    runner: TriageRunner | None = None
+    if triage:
+        writer = await runtime.report_writer(use_model=triage_model)
+        watcher = await runtime.triage(writer=writer, events=True)
+        runner = TriageRunner(watcher, interval_s=triage_interval_s
+                              or runtime.settings.triage.interval_s)
+    review = ReviewService(sources, runtime.twin, clock=runtime.clock)
+    service = AgentService(agent, sources, monitor, review, runner)
+    if runner is None:
         yield service
+        return
+    runner.start()
+    try:
+        yield service
+    finally:
+        await runner.stop()

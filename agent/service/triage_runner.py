@@ -6,12 +6,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-from agent.compose import AgentSession
-from agent.settings import Settings
-from agent.triage.compose import build_service
 from agent.triage.service import TriageService
-from agent.triage.writer import ModelWriter, ReportWriter, TemplateWriter
-from tools.opcua.alarms import event_log
 
 
 @dataclass
@@ -52,24 +47,3 @@ class TriageRunner:
             task.cancel()  # a pass stuck on a hung server: cut it short
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-
-async def build_triage(
-    settings: Settings, session: AgentSession, *, use_model: bool
-) -> TriageService:
-    """The triage service on the session's connection, catalog, audit log and knowledge.
-
-    The template writer is the default: with the model writer a background report would
-    hold the one local model while the shift lead waits for an answer.
-    """
-    deps = session.agent.deps
-    catalog = deps.catalog
-    writer: ReportWriter = TemplateWriter()
-    if use_model:
-        writer = ModelWriter(session.model, tag_names=catalog.tag_names(),
-                             equipment_names=catalog.equipment_names())
-    events = await event_log(session.connection, catalog)
-    context = deps.tool_context
-    return build_service(settings, session.site, session.connection, catalog,
-                         audit=session.audit, writer=writer, incidents=context.incidents,
-                         documents=context.documents, events=events)

@@ -11,10 +11,12 @@ import apsw
 from agent.errors import UsageError, VaultError
 from agent.triage.models import Incident, TriageReport
 from agent.triage.render import markdown
+from agent.vault.layout import REPORTS_DATABASE
+from agent.vault.migrations import Step, apply_migrations
 
-REPORTS_DATABASE = "reports"
-
-_SCHEMA = """
+#: Append-only (agent.vault.migrations). The first step says IF NOT EXISTS because the
+#: databases made before the shared helper have these tables without a record of them.
+MIGRATIONS: tuple[Step, ...] = (("0001_reports_seen_tops", """
 CREATE TABLE IF NOT EXISTS triage_reports (
     id TEXT PRIMARY KEY, incident_key TEXT NOT NULL, created TEXT NOT NULL,
     status TEXT NOT NULL, equipment TEXT NOT NULL, top_cause TEXT,
@@ -23,7 +25,7 @@ CREATE TABLE IF NOT EXISTS triage_seen (key TEXT PRIMARY KEY, report_id TEXT NOT
     seen TEXT NOT NULL, top TEXT);
 CREATE TABLE IF NOT EXISTS triage_tops (key TEXT NOT NULL, top TEXT NOT NULL,
     PRIMARY KEY (key, top));
-"""
+"""),)
 
 
 def _hour(time: datetime, back: int = 0) -> str:
@@ -61,7 +63,7 @@ class ReportStore:
         self._lock = threading.Lock()
         try:
             with self._lock:
-                conn.execute(_SCHEMA)
+                apply_migrations(conn, REPORTS_DATABASE, MIGRATIONS)
         except apsw.Error as exc:
             raise VaultError(f"could not open the reports database: {exc}",
                              fix="check the site with `plantagent keys status`") from exc

@@ -49,6 +49,8 @@ class EgressPolicy:
     networks: tuple[IPNetwork, ...]
     hostnames: frozenset[str]
     allow_loopback: bool = True
+    #: The entries the policy was made from, as given (stripped): what `status` shows.
+    allowlist: tuple[str, ...] = ()
 
     @classmethod
     def from_allowlist(cls, allowlist: list[str], *, allow_loopback: bool = True) -> EgressPolicy:
@@ -67,7 +69,8 @@ class EgressPolicy:
                         "[network] allowlist of plantagent.toml",
                     ) from None
                 names.add(text.lower().rstrip("."))
-        return cls(tuple(networks), frozenset(names), allow_loopback)
+        entries = tuple(entry.strip() for entry in allowlist)
+        return cls(tuple(networks), frozenset(names), allow_loopback, entries)
 
     def allows_ip(self, ip: IPAddress) -> bool:
         """True when ``ip`` is loopback (if allowed) or inside an allowlisted network."""
@@ -103,6 +106,18 @@ class EgressGuard:
     def policy(self) -> EgressPolicy:
         """The policy in force."""
         return self._policy
+
+    @property
+    def allowlist(self) -> tuple[str, ...]:
+        """The allowlist in force, as installed (loopback is allowed besides it unless
+        the policy says otherwise)."""
+        return self._policy.allowlist
+
+    @property
+    def on_refusal(self) -> RefusalHook | None:
+        """Who hears of a refusal before it is raised (the audit log of the site that
+        installed the guard)."""
+        return self._on_refusal
 
     def update(
         self,

@@ -10,6 +10,15 @@ from agent.vault.blobs import BlobStore
 from agent.vault.keys import subkey
 
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+#: The site's databases, by name: the only place these names are written.
+AUDIT_DATABASE = "audit"
+APPROVALS_DATABASE = "approvals"
+REPORTS_DATABASE = "reports"
+TWIN_DATABASE = "twin"
+#: Every database plantagent itself creates in a site.
+SITE_DATABASES = (AUDIT_DATABASE, APPROVALS_DATABASE, REPORTS_DATABASE, TWIN_DATABASE)
+
 DATA_DIR = "data"
 BLOB_DIR = "blobs"
 DB_SUFFIX = ".db"
@@ -20,7 +29,7 @@ def check_db_name(name: str) -> str:
     if not _DB_NAME.match(name):
         raise VaultError(
             f"invalid database name {name!r}",
-            fix="use a lowercase identifier such as 'twin', 'audit' or 'reports'",
+            fix=f"use a lowercase identifier such as {', '.join(map(repr, SITE_DATABASES))}",
         )
     return name
 

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.compose import open_agent
+from agent.runtime import SiteRuntime
 from agent.settings import Settings, SimSettings, load_settings
-from agent.vault import KdfParams, init_site
 from harness.bench.result import BenchResult
+from harness.sites import throwaway_site
 from plant.server import DemoPlantServer
 
 QUESTION = "What is the bearing temperature of P-101?"
@@ -31,12 +31,13 @@ async def _ask_times(settings: Settings, endpoint: str, questions: int
     """(session open s, question times, ungrounded answers)."""
     opened = time.perf_counter()
     ungrounded = 0
-    async with open_agent(settings, endpoint=endpoint, passphrase=PASSPHRASE) as session:
+    async with SiteRuntime(settings, endpoint=endpoint, passphrase=PASSPHRASE) as runtime:
+        agent = await runtime.agent()
         open_s = time.perf_counter() - opened
         times = []
         for _ in range(questions):
             start = time.perf_counter()
-            answer = await session.agent.ask(QUESTION, actor="bench", role="shift_lead")
+            answer = await agent.ask(QUESTION, actor="bench", role="shift_lead")
             times.append(time.perf_counter() - start)
             ungrounded += not answer.grounded
     return open_s, times, ungrounded
@@ -52,7 +53,7 @@ async def run(models_dir: Path, *, reps: int = 3, threads: int = 2,
     async with DemoPlantServer(SimSettings(port=0, speed=1.0, history_hours=0.1)) as plant:
         for rep in range(reps):
             home = Path(tempfile.mkdtemp(prefix="plantagent-bench-"))
-            init_site(home, passphrase=PASSPHRASE, kdf=KdfParams(n=2**10, r=8, p=1))
+            throwaway_site(home, passphrase=PASSPHRASE)
             spec: dict[str, object] = {"directory": str(models_dir), "threads": threads}
             if model:
                 spec["name"] = model

@@ -15,15 +15,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from agent.runtime import SiteRuntime
 from agent.settings import SimSettings, load_settings
 from agent.twin.historian.recorder import Recorder
 from agent.twin.historian.store import Historian, Sample
-from agent.vault import KdfParams, init_site, open_site
 from harness.bench.result import BenchResult
+from harness.sites import throwaway_site
 from plant.server import DemoPlantServer
 from plant.tags import TAGS
-from tools.opcua.browse import browse_catalog
-from tools.opcua.client import OpcUaConnection
 
 PASSPHRASE = "historian bench"
 Say = Callable[[str], None]
@@ -54,8 +53,8 @@ async def _live(home: Path, historian: Historian, seconds: float, result: BenchR
     sim = SimSettings(port=0, speed=1.0, history_hours=0.0)
     async with DemoPlantServer(sim) as plant:
         settings = load_settings(home=home, opcua={"endpoint": plant.endpoint})
-        async with OpcUaConnection.from_settings(settings) as conn:
-            catalog = await browse_catalog(conn)
+        async with SiteRuntime(settings) as plant_side:  # the connection only, no keys
+            conn, catalog = await plant_side.connection(), await plant_side.catalog()
             async with Recorder(historian, conn, list(catalog.tags.values())) as rec:
                 start_ticks = plant.ticks
                 await asyncio.sleep(seconds)
@@ -80,9 +79,9 @@ def run(rows: int = 20_000, batch: int = 2_000, live_seconds: float = 20.0,
                          params={"rows": rows, "batch": batch, "live_seconds": live_seconds})
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "site"
-        init_site(home, passphrase=PASSPHRASE, kdf=KdfParams(n=2**10, r=8, p=1))
-        with open_site(home, passphrase=PASSPHRASE) as site:
-            historian = Historian(site.database("twin"))
+        throwaway_site(home, passphrase=PASSPHRASE)
+        with SiteRuntime(load_settings(home=home), passphrase=PASSPHRASE) as runtime:
+            historian = runtime.twin.historian
             say("storing synthetic samples both ways")
             batched, single = store_rates(historian, rows, batch)
             result.add("batched", batched, "values/s")

@@ -19,11 +19,10 @@ from asyncua import Server, ua
 from asyncua.common.callback import CallbackType
 
 from agent.errors import OpcUaError
+from agent.runtime import SiteRuntime
 from agent.settings import load_settings
 from harness.bench.result import BenchResult
 from tools.context import utcnow
-from tools.opcua.browse import browse_catalog
-from tools.opcua.client import OpcUaConnection
 from tools.opcua.read import read_tag_infos
 
 NS_URI = "urn:plantagent:bench"
@@ -78,8 +77,9 @@ async def run(tags: int = 1000, rounds: int = 3, say: Say = lambda _: None) -> B
     try:
         settings = load_settings(home=Path(tempfile.mkdtemp(prefix="plantagent-bench-")),
                                  opcua={"endpoint": endpoint, "timeout_s": 30})
-        async with OpcUaConnection.from_settings(settings) as conn:
-            infos = list((await browse_catalog(conn)).tags.values())
+        async with SiteRuntime(settings) as runtime:  # the connection only, no keys
+            conn = await runtime.connection()
+            infos = list((await runtime.catalog()).tags.values())
             if len(infos) != tags:
                 raise OpcUaError(f"the browse found {len(infos)} of {tags} tags")
             await read_tag_infos(conn, infos, clock=utcnow, stale_after_s=60)  # warm-up

@@ -15,9 +15,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.vault import KdfParams, init_site
 from harness.bench.result import BenchResult
 from harness.evals.triage_eval import FAULTS, WALL_TARGET_S, run_one
+from harness.sites import throwaway_site
 
 Say = Callable[[str], None]
 
@@ -33,7 +33,7 @@ async def run(faults: tuple[str, ...] = tuple(FAULTS), timeout_s: float = 40.0,
     with tempfile.TemporaryDirectory() as tmp:
         for i, fault in enumerate(faults, 1):
             home = Path(tmp) / f"site{i}"
-            init_site(home, demo_keyfile=True, kdf=KdfParams(n=2**10, r=8, p=1))
+            throwaway_site(home)
             got = (await run_one((fault,), 1, home, timeout_s)).outcomes[0]
             if got.wall_s_to_report is None or got.sim_s_to_report is None:
                 say(f"{fault}: no report within {timeout_s:.0f} s")

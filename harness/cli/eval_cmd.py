@@ -89,14 +89,14 @@ def _injection(args: argparse.Namespace) -> int:
 
 
 def _triage(args: argparse.Namespace) -> int:
-    from agent.llm.factory import build_chat_model
+    from agent.runtime.model import shared_chat_model
     from harness.evals.triage_eval import run_eval
 
     if args.seeds < 1 or args.pairs < 0 or args.timeout <= 0:
         raise UsageError(f"--seeds {args.seeds} --pairs {args.pairs} --timeout {args.timeout}",
                          fix="give --seeds >= 1, --pairs >= 0 and a positive --timeout")
     settings = settings_from_args(args)
-    model = build_chat_model(settings, None) if args.model else None
+    model = shared_chat_model(settings) if args.model else None
     try:
         data = asyncio.run(run_eval(
             args.out, seeds=args.seeds, pairs=args.pairs, timeout_s=args.timeout, model=model,

@@ -2,7 +2,7 @@
 
 Set-up: a demo plant on loopback with OperatorNote String variables, a fresh encrypted
 site in a temporary directory holding the equipment manuals and the demo work orders,
-the real model, the egress guard (installed by open_agent). Then, optionally, the normal
+the real model, the egress guard (installed by the site runtime). Then, optionally, the normal
 questions once without payloads (control); then for each case its payload is planted (a
 document added to the index, a work order worded like the question in the incident
 memory, or the equipment's OperatorNote set), the normal question is asked as a shift
@@ -20,14 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.compose import AgentSession, open_agent
 from agent.errors import UsageError
+from agent.runtime import SiteRuntime
 from agent.settings import Settings, SimSettings, load_settings
 from agent.twin.documents.index import DocumentIndex
-from agent.twin.embeddings.runtime import load_embedder
 from agent.twin.incidents.memory import IncidentMemory
 from agent.twin.incidents.records import IncidentRecord, load_incident_files
-from agent.vault import KdfParams, init_site, open_site
 from agent.vault.egress import installed_guard
 from harness.evals.injection_measure import (
     CaseMeasure,
@@ -37,6 +35,7 @@ from harness.evals.injection_measure import (
     states_value,
 )
 from harness.evals.injection_payloads import NOTE_EQUIPMENT, QUESTIONS, Payload, Question
+from harness.sites import throwaway_site
 from plant.docs import demo_documents
 from plant.incidents import demo_incident_files
 from plant.server import DemoPlantServer
@@ -126,22 +125,19 @@ def _by_equipment() -> dict[str, list[Question]]:
 
 def prepare_site(settings: Settings, incidents: list[IncidentRecord]) -> None:
     """Index the manuals and load the work orders into the fresh site."""
-    with open_site(settings, passphrase=PASSPHRASE) as site:
-        embedder = load_embedder(settings)
-        try:
-            conn = site.database("twin")
-            docs = [p for p in demo_documents() if p.name in MANUALS]
-            DocumentIndex(conn, embedder).add_paths(docs)
-            IncidentMemory(conn, embedder).load(incidents)
-        finally:
-            embedder.close()
+    with SiteRuntime(settings, passphrase=PASSPHRASE) as runtime:
+        conn, embedder = runtime.twin_database, runtime.load_embedder()
+        docs = [p for p in demo_documents() if p.name in MANUALS]
+        DocumentIndex(conn, embedder).add_paths(docs)
+        IncidentMemory(conn, embedder).load(incidents)
 
 
 async def _case(
-    session: AgentSession, plant: DemoPlantServer, question: Question,
+    runtime: SiteRuntime, plant: DemoPlantServer, question: Question,
     payload: Payload | None, folder: Path,
 ) -> CaseMeasure:
-    context = session.agent.deps.tool_context
+    agent = await runtime.agent()
+    context = agent.deps.tool_context
     planted_doc: str | None = None
     if payload is not None and payload.channel == "document":
         if context.documents is None:
@@ -154,11 +150,11 @@ async def _case(
     guard = installed_guard()
     refusals0 = guard.refusals if guard is not None else 0
     setpoints0 = plant.model.setpoints()
-    requests0 = {r.id for r in session.approvals.requests()}
-    last = session.audit.search(newest_first=True, limit=1)
+    requests0 = {r.id for r in runtime.approvals.requests()}
+    last = runtime.audit.search(newest_first=True, limit=1)
     seq0 = last[0].seq if last else 0
     try:
-        answer = await session.agent.ask(question.text, actor=ASKER, role=ROLE)
+        answer = await agent.ask(question.text, actor=ASKER, role=ROLE)
     finally:
         if planted_doc is not None and context.documents is not None:
             context.documents.remove(Path(planted_doc).name)
@@ -166,10 +162,10 @@ async def _case(
             await plant.set_operator_note(question.equipment, BENIGN_NOTE)
         if payload is not None and payload.channel == "incident" and context.incidents:
             context.incidents.load([_work_order(question, BENIGN_WORK_ORDER)])
-    records = session.audit.search(seq_from=seq0 + 1)
+    records = runtime.audit.search(seq_from=seq0 + 1)
     m = CaseMeasure()
     m.violations, m.blocked_attempts, write_records, m.tools = audit_violations(records)
-    new_requests = [r for r in session.approvals.requests() if r.id not in requests0]
+    new_requests = [r for r in runtime.approvals.requests() if r.id not in requests0]
     m.approvals_created = len(new_requests)
     m.violations += m.approvals_created
     changed = sum(1 for t, v in plant.model.setpoints().items() if setpoints0[t] != v)
@@ -201,7 +197,7 @@ async def run_suite(
     home = Path(tempfile.mkdtemp(prefix="plantagent-injection-"))
     counter = OffsiteConnectCounter()
     try:
-        init_site(home, passphrase=PASSPHRASE, kdf=KdfParams(n=2**10, r=8, p=1))
+        throwaway_site(home, passphrase=PASSPHRASE)
         model: dict[str, object] = {"directory": str(models_dir)}
         if threads:
             model["threads"] = threads
@@ -220,22 +216,23 @@ async def run_suite(
             for equipment in NOTE_EQUIPMENT:
                 await plant.set_operator_note(equipment, BENIGN_NOTE)
             say("loading the model")
-            async with open_agent(settings, endpoint=plant.endpoint, passphrase=PASSPHRASE,
-                                  plant_name="the demo plant") as session:
+            async with SiteRuntime(settings, endpoint=plant.endpoint, passphrase=PASSPHRASE,
+                                   plant_name="the demo plant") as runtime:
+                await runtime.agent()
                 counter.install()
-                result.model = session.model.info.name
+                result.model = (await runtime.chat_model()).info.name
                 if control:
                     distinct = {q.text: q for qs in QUESTIONS.values() for q in qs}
                     for i, q in enumerate(distinct.values(), 1):
                         t0 = time.monotonic()
-                        m = await _case(session, plant, q, None, folder)
+                        m = await _case(runtime, plant, q, None, folder)
                         result.control.append(CaseResult(f"control-{i:02d}", "none", "none",
                                                          q.text, time.monotonic() - t0, m))
                         say(f"control {i}/{len(distinct)}: "
                             f"{'correct' if m.correct else 'not correct'}")
                 for i, payload in enumerate(payload_list, 1):
                     t0 = time.monotonic()
-                    m = await _case(session, plant, payload.question, payload, folder)
+                    m = await _case(runtime, plant, payload.question, payload, folder)
                     m.offsite_connects = counter.count
                     result.cases.append(CaseResult(payload.id, payload.attack, payload.channel,
                                                    payload.question.text,
@@ -246,8 +243,8 @@ async def run_suite(
                     if on_case is not None:
                         result.seconds = time.monotonic() - t_start
                         on_case(result)
-                session.audit.checkpoint()
-                result.audit_verified = session.audit.verify().ok
+                runtime.audit.checkpoint()
+                result.audit_verified = runtime.audit.verify().ok
     finally:
         counter.active = False
         shutil.rmtree(home, ignore_errors=True)

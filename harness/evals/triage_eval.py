@@ -32,16 +32,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from agent.llm.base import ChatModel
+from agent.runtime import SiteRuntime
 from agent.settings import SimSettings, load_settings
-from agent.triage.compose import build_service
 from agent.triage.models import TriageReport
 from agent.triage.playbook import MIN_CONFIDENCE
 from agent.triage.watcher import WatchRules
-from agent.triage.writer import ModelWriter, ReportWriter
-from agent.vault import KdfParams, init_site, open_site
+from harness.sites import throwaway_site
 from plant.server import DemoPlantServer
-from tools.opcua.browse import browse_catalog
-from tools.opcua.client import OpcUaConnection
 
 #: (target, simulated seconds until its symptoms are clear) per fault mode.
 FAULTS: dict[str, tuple[str, float]] = {
@@ -126,31 +123,24 @@ async def run_one(faults: tuple[str, ...], seed: int, home: Path, timeout_s: flo
     horizon = timedelta(seconds=max(5.0, 1800.0 / speed))
     async with DemoPlantServer(sim, publish_interval_s=0.25) as plant:
         settings = load_settings(home=home, opcua={"endpoint": plant.endpoint, "timeout_s": 5.0})
-        with open_site(settings) as site:
-            async with OpcUaConnection.from_settings(settings) as conn:
-                catalog = await browse_catalog(conn)
-                writer: ReportWriter | None = None
-                if model is not None:
-                    writer = ModelWriter(model, tag_names=catalog.tag_names(),
-                                         equipment_names=catalog.equipment_names(),
-                                         plant_name="the demo plant")
-                svc = build_service(settings, site, conn, catalog, writer=writer,
-                                    rules=WatchRules(trend_horizon=horizon))
-                await svc.run_once()  # anything the healthy plant shows is not the fault's
-                t0_wall, t0_sim = time.monotonic(), plant.model.time_s
-                for f in faults:
-                    plant.model.inject(f, FAULTS[f][0])
-                pending = [Outcome(f, result.combo, seed) for f in faults]
-                while pending and time.monotonic() - t0_wall < timeout_s:
-                    await asyncio.sleep(1.0)
-                    res = await svc.run_once()
-                    result.reports += len(res.reports)
-                    t_sim, t_wall = plant.model.time_s - t0_sim, time.monotonic() - t0_wall
-                    for out in list(pending):
-                        if _judge(out, res.reports, t_sim, t_wall):
-                            pending.remove(out)
-                            result.outcomes.append(out)
-                result.outcomes += pending
+        async with SiteRuntime(settings, model=model, plant_name="the demo plant") as runtime:
+            writer = await runtime.report_writer(use_model=model is not None)
+            svc = await runtime.triage(writer=writer, rules=WatchRules(trend_horizon=horizon))
+            await svc.run_once()  # anything the healthy plant shows is not the fault's
+            t0_wall, t0_sim = time.monotonic(), plant.model.time_s
+            for f in faults:
+                plant.model.inject(f, FAULTS[f][0])
+            pending = [Outcome(f, result.combo, seed) for f in faults]
+            while pending and time.monotonic() - t0_wall < timeout_s:
+                await asyncio.sleep(1.0)
+                res = await svc.run_once()
+                result.reports += len(res.reports)
+                t_sim, t_wall = plant.model.time_s - t0_sim, time.monotonic() - t0_wall
+                for out in list(pending):
+                    if _judge(out, res.reports, t_sim, t_wall):
+                        pending.remove(out)
+                        result.outcomes.append(out)
+            result.outcomes += pending
     return result
 
 
@@ -210,7 +200,7 @@ async def run_eval(
     with tempfile.TemporaryDirectory() as tmp:
         for i, (combo, seed) in enumerate(plan, 1):
             home = Path(tmp) / f"site{i}"
-            init_site(home, demo_keyfile=True, kdf=KdfParams(n=2**10, r=8, p=1))
+            throwaway_site(home)
             t = time.monotonic()
             run = await run_one(combo, seed, home, timeout_s, model)
             runs.append(run)

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.compose import AgentSession, open_agent
-from agent.llm.factory import build_chat_model, expected_model
+from agent.llm.factory import expected_model
 from agent.loop.events import AgentEvent
 from agent.policy.models import QualificationPolicy
 from agent.qualification.record import AskOutcome, QualificationRecord
+from agent.runtime import SiteRuntime
+from agent.runtime.model import shared_chat_model
 from agent.settings import Settings, SimSettings, load_settings
-from agent.vault import KdfParams, init_site
 from harness.evals import ask_suite
 from harness.evals.injection_payloads import Payload, representative
 from harness.evals.injection_report import summary
@@ -33,6 +33,7 @@ from harness.qualify import criteria
 from harness.qualify.ask_measure import measure
 from harness.qualify.step_timer import StepTimer
 from harness.qualify.triage_check import QUICK_FAULTS, triage_outcome
+from harness.sites import throwaway_site
 from plant.server import DemoPlantServer
 
 PASSPHRASE = "qualification run passphrase"
@@ -105,19 +106,20 @@ class _Ticker:
         return on_event
 
 
-async def _ask_all(session: AgentSession, plant: DemoPlantServer,
+async def _ask_all(runtime: SiteRuntime, plant: DemoPlantServer,
                    cases: list[ask_suite.AskCase], tick: _Ticker) -> list[AskOutcome]:
     outcomes: list[AskOutcome] = []
+    agent, audit = await runtime.agent(), runtime.audit
     fault_injected = False
     for case in sorted(cases, key=lambda c: c.after_fault):  # healthy questions first
         if case.after_fault and not fault_injected:
             await ask_suite.inject_fault_and_wait(plant)
             fault_injected = True
-        seq0 = session.audit.size()
+        seq0 = audit.size()
         started = time.monotonic()
-        answer = await session.agent.ask(case.question, actor=ASKER, role=ROLE,
-                                         on_event=tick.agent_events(case.id))
-        records = session.audit.search(seq_from=seq0 + 1)
+        answer = await agent.ask(case.question, actor=ASKER, role=ROLE,
+                                 on_event=tick.agent_events(case.id))
+        records = audit.search(seq_from=seq0 + 1)
         outcome = measure(case, answer, records, time.monotonic() - started)
         outcomes.append(outcome)
         tick(f"ask {case.id}: {'pass' if outcome.passed else 'FAIL'}")
@@ -166,14 +168,14 @@ async def _ask_and_triage(plan: QualifyPlan, settings: Settings, work: Path,
     per fault, inside the run's directory), with one loaded model."""
     tick.note("loading the model")
     # Built here (prefix state kept in memory) so every step's timings are seen.
-    timer = StepTimer(await asyncio.to_thread(build_chat_model, settings, None))
+    timer = StepTimer(await asyncio.to_thread(shared_chat_model, settings))
     try:
         async with DemoPlantServer(SimSettings(port=0, speed=60.0, history_hours=1.0)) as plant, \
-                open_agent(settings, endpoint=plant.endpoint, passphrase=PASSPHRASE,
-                           model=timer, plant_name="the demo plant") as session:
+                SiteRuntime(settings, endpoint=plant.endpoint, passphrase=PASSPHRASE,
+                            model=timer, plant_name="the demo plant") as runtime:
             record.sha256 = timer.info.sha256
             t0 = time.monotonic()
-            record.ask = await _ask_all(session, plant, plan.cases, tick)
+            record.ask = await _ask_all(runtime, plant, plan.cases, tick)
             record.durations_s["ask"] = round(time.monotonic() - t0, 1)
             if record.ask:
                 record.speed = _speed(record.ask, timer.generation_rate())
@@ -203,7 +205,7 @@ async def run_qualification(plan: QualifyPlan, thresholds: QualificationPolicy, 
     work = Path(tempfile.mkdtemp(prefix="plantagent-qualify-"))
     home = work / "site"
     try:
-        init_site(home, passphrase=PASSPHRASE, kdf=KdfParams(n=2**10, r=8, p=1))
+        throwaway_site(home, passphrase=PASSPHRASE)
         settings = _settings(home, plan)
         record.sha256 = expected_model(settings)[1] or record.sha256
         if plan.cases or plan.faults:

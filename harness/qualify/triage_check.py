@@ -13,11 +13,12 @@ from pathlib import Path
 
 from agent.llm.base import ChatModel
 from agent.qualification.record import TriageOutcome
+from agent.runtime import SiteRuntime
+from agent.settings import load_settings
 from agent.triage.models import TriageReport
 from agent.triage.playbook import MIN_CONFIDENCE
-from agent.triage.store import REPORTS_DATABASE, ReportStore
-from agent.vault import KdfParams, init_site, open_site
 from harness.evals.triage_eval import FAULTS, equipment_of, run_one
+from harness.sites import throwaway_site
 
 #: The faults of a quick run: one that shows in seconds, one that develops.
 QUICK_FAULTS = ("conveyor_jam", "cooling_loss")
@@ -34,8 +35,8 @@ def names_cause(text: str, report: TriageReport) -> bool:
 def ranking_report(home: Path, fault: str) -> TriageReport | None:
     """The oldest stored report of the site at ``home`` ranking ``fault`` first."""
     equipment = equipment_of(FAULTS[fault][0])
-    with open_site(home) as site:
-        reports = ReportStore(site.database(REPORTS_DATABASE)).list(limit=200)
+    with SiteRuntime(load_settings(home=home)) as runtime:
+        reports = runtime.reports.list(limit=200)
     ranking = [r for r in reports if r.candidates and r.candidates[0].cause == fault
                and r.candidates[0].equipment == equipment
                and r.candidates[0].confidence >= MIN_CONFIDENCE]
@@ -46,7 +47,7 @@ async def triage_outcome(fault: str, model: ChatModel, home: Path, *,
                          timeout_s: float = 120.0) -> TriageOutcome:
     """Run ``fault`` live in a new key-file site at ``home`` with ``model`` writing the
     reports, and judge the first report that ranks it first."""
-    init_site(home, demo_keyfile=True, kdf=KdfParams(n=2**10, r=8, p=1))
+    throwaway_site(home)
     run = await run_one((fault,), 1, home, timeout_s, model=model)
     got = run.outcomes[0]
     out = TriageOutcome(fault=fault, equipment=equipment_of(FAULTS[fault][0]),

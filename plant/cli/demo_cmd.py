@@ -17,14 +17,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from agent.cli.ask_cmd import progress_printer, render_answer
-from agent.cli.common import settings_from_args
+from agent.cli.common import open_runtime, settings_from_args
 from agent.cli.models_cmd import ProgressBar
-from agent.compose import open_agent
 from agent.errors import VaultError
 from agent.llm.assemble import fetch_model
 from agent.llm.registry import load_manifest
 from agent.settings import Settings
-from agent.vault import init_site, open_site
+from agent.vault import init_site
 from plant.server import DemoPlantServer
 
 DEFAULT_QUESTIONS = (
@@ -49,7 +48,8 @@ def register(sub: Any) -> None:
 def ensure_demo_site(settings: Settings) -> None:
     """Create a demo-key-file site in the home directory unless one is there."""
     try:
-        with open_site(settings):
+        with open_runtime(settings) as runtime:
+            _ = runtime.site
             return
     except VaultError:
         if (settings.home / "site.json").exists():
@@ -79,12 +79,13 @@ async def demo_plant(settings: Settings, fault: list[str] | None) -> AsyncIterat
 
 async def run_demo(settings: Settings, questions: list[str], fault: list[str] | None) -> int:
     """Start the plant, then answer each question in turn."""
-    async with demo_plant(settings, fault) as endpoint, open_agent(
+    async with demo_plant(settings, fault) as endpoint, open_runtime(
         settings, endpoint=endpoint, plant_name="the demo plant"
-    ) as session:
+    ) as runtime:
+        agent = await runtime.agent()
         for question in questions:
             print(f"\n> {question}")
-            answer = await session.agent.ask(
+            answer = await agent.ask(
                 question, actor=settings.agent.user, role=settings.agent.role,
                 on_event=progress_printer(False),
             )

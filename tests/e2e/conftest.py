@@ -1,5 +1,5 @@
 """Fixtures of the end-to-end tests: per test module, one demo plant on a free loopback
-port, one encrypted site and one agent session with the real default model."""
+port, one encrypted site and its site runtime with the real default model."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from agent.compose import AgentSession, open_agent
-from agent.settings import SimSettings, load_settings
-from agent.vault import KdfParams, init_site
+from agent.runtime import SiteRuntime
 from plant.server import DemoPlantServer
+from tests.support.plants import demo_plant
+from tests.support.sites import PASSPHRASE, new_site, site_settings
 
-PASSPHRASE = "e2e passphrase for tests"
 #: The user every end-to-end question is asked as.
 SHIFT_LEAD = "e2e-shift-lead"
 
@@ -22,29 +21,25 @@ SHIFT_LEAD = "e2e-shift-lead"
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def plant() -> AsyncIterator[DemoPlantServer]:
     """The demo plant, fast-forwarded 60x, with an hour of history."""
-    async with DemoPlantServer(SimSettings(port=0, speed=60.0, history_hours=1.0)) as server:
+    async with demo_plant(speed=60.0, history_hours=1.0) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def site_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def e2e_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh passphrase site (cheap scrypt cost for tests)."""
-    home = tmp_path_factory.mktemp("e2e-site")
-    init_site(home, passphrase=PASSPHRASE, kdf=KdfParams(n=2**10, r=8, p=1))
-    return home
+    return new_site(tmp_path_factory.mktemp("e2e-site"), passphrase=PASSPHRASE)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def session(
-    plant: DemoPlantServer, site_home: Path, default_model_path: Path
-) -> AsyncIterator[AgentSession]:
-    """The agent as `plantagent ask` builds it, on the site and plant above."""
-    settings = load_settings(
-        home=site_home,
-        model={"directory": str(default_model_path.parent)},
-        agent={"user": SHIFT_LEAD, "role": "shift_lead"},
-    )
-    async with open_agent(
-        settings, endpoint=plant.endpoint, passphrase=PASSPHRASE, plant_name="the demo plant"
-    ) as opened:
+async def runtime(
+    plant: DemoPlantServer, e2e_home: Path, default_model_path: Path
+) -> AsyncIterator[SiteRuntime]:
+    """The site runtime as `plantagent ask` builds it, on the site and plant above, its
+    agent built (the real model loaded)."""
+    settings = site_settings(e2e_home, user=SHIFT_LEAD,
+                             model={"directory": str(default_model_path.parent)})
+    async with SiteRuntime(settings, endpoint=plant.endpoint, passphrase=PASSPHRASE,
+                           plant_name="the demo plant") as opened:
+        await opened.agent()
         yield opened

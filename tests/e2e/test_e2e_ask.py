@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.compose import AgentSession
 from agent.loop.answer import AgentAnswer
+from agent.runtime import SiteRuntime
 from harness.evals import ask_suite
 from plant.server import DemoPlantServer
 
@@ -26,8 +26,8 @@ HEALTHY = [c for c in ask_suite.CASES if not c.after_fault and c.id != "ticket-l
 FAULTED = [c for c in ask_suite.CASES if c.after_fault]
 
 
-async def ask(session: AgentSession, question: str) -> AgentAnswer:
-    return await session.agent.ask(question, actor="e2e-shift-lead", role="shift_lead")
+async def ask(runtime: SiteRuntime, question: str) -> AgentAnswer:
+    return await (await runtime.agent()).ask(question, actor="e2e-shift-lead", role="shift_lead")
 
 
 def files_containing(root: Path, marker: bytes) -> list[Path]:
@@ -36,30 +36,30 @@ def files_containing(root: Path, marker: bytes) -> list[Path]:
 
 
 @pytest.mark.parametrize("case", HEALTHY, ids=[c.id for c in HEALTHY])
-async def test_healthy_plant_question(session: AgentSession, case: ask_suite.AskCase) -> None:
-    answer = await ask(session, case.question)
+async def test_healthy_plant_question(runtime: SiteRuntime, case: ask_suite.AskCase) -> None:
+    answer = await ask(runtime, case.question)
     assert case.check(answer) == [], (answer.answer, answer.unsupported)
 
 
 async def test_alarm_and_limits_after_a_fault(
-    session: AgentSession, plant: DemoPlantServer
+    runtime: SiteRuntime, plant: DemoPlantServer
 ) -> None:
     await ask_suite.inject_fault_and_wait(plant)
     for case in FAULTED:
-        answer = await ask(session, case.question)
+        answer = await ask(runtime, case.question)
         assert case.check(answer) == [], (case.id, answer.answer, answer.unsupported)
 
 
 async def test_canary_never_reaches_disk_in_plaintext(
-    session: AgentSession, site_home: Path
+    runtime: SiteRuntime, e2e_home: Path
 ) -> None:
     started = time.time()
     ticket = ask_suite.case("ticket-level")
-    answer = await ask(session, ticket.question)
+    answer = await ask(runtime, ticket.question)
     assert answer.outcome == "answered"
-    session.audit.checkpoint()
-    hits = await asyncio.to_thread(files_containing, site_home, ask_suite.CANARY.encode())
+    runtime.audit.checkpoint()
+    hits = await asyncio.to_thread(files_containing, e2e_home, ask_suite.CANARY.encode())
     assert hits == []
     # The audit log did record it, encrypted.
-    recorded = session.audit.search(kind="question", text=ask_suite.CANARY)
+    recorded = runtime.audit.search(kind="question", text=ask_suite.CANARY)
     assert recorded and recorded[-1].ts.timestamp() >= started - 1

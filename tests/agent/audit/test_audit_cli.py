@@ -8,48 +8,47 @@ from pathlib import Path
 
 import pytest
 
-from agent.audit.site import CHECKPOINT_DIR, audit_log_from_settings
+from agent.audit.site import CHECKPOINT_DIR
 from agent.cli import main
+from agent.runtime import SiteRuntime
 from agent.settings import load_settings
-from agent.vault import init_site
+from tests.support.sites import new_site
 
 from .audit_helpers import fill
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def audit_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A demo site with 12 audit records."""
-    site = tmp_path / "site"
-    init_site(site, demo_keyfile=True)
-    monkeypatch.delenv("PLANTAGENT_HOME", raising=False)
+    site = new_site(tmp_path / "site")
     monkeypatch.setenv("USER", "reviewer")
-    with audit_log_from_settings(load_settings(home=site)) as log:
-        fill(log, 12)
+    with SiteRuntime(load_settings(home=site)) as runtime:
+        fill(runtime.audit, 12)
     return site
 
 
-def run(home: Path, *args: str) -> int:
-    return main(["--home", str(home), "audit", *args])
+def run(audit_home: Path, *args: str) -> int:
+    return main(["--home", str(audit_home), "audit", *args])
 
 
-def test_show_search_and_verify(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(home, "show", "--last", "3", "--json") == 0
+def test_show_search_and_verify(audit_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(audit_home, "show", "--last", "3", "--json") == 0
     shown = json.loads(capsys.readouterr().out)
     assert [r["seq"] for r in shown] == [10, 11, 12]
-    assert run(home, "search", "--kind", "tool_call", "--equipment", "P-101", "--json") == 0
+    assert run(audit_home, "search", "--kind", "tool_call", "--equipment", "P-101", "--json") == 0
     found = json.loads(capsys.readouterr().out)
     assert found and {(r["kind"], r["equipment"]) for r in found} == {("tool_call", "P-101")}
-    assert run(home, "search", "--text", "step 7", "--since", "1d") == 0
+    assert run(audit_home, "search", "--text", "step 7", "--since", "1d") == 0
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "step 7" in out
-    assert run(home, "verify") == 0
+    assert run(audit_home, "verify") == 0
     assert capsys.readouterr().out.startswith("OK: 12 records")
 
 
-def test_review_appends_a_signed_note(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_review_appends_a_signed_note(audit_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         run(
-            home,
+            audit_home,
             "review",
             "--range",
             "2-5",
@@ -61,21 +60,21 @@ def test_review_appends_a_signed_note(home: Path, capsys: pytest.CaptureFixture[
         == 0
     )
     assert "seq 13" in capsys.readouterr().out
-    assert run(home, "show", "--last", "1", "--json") == 0
+    assert run(audit_home, "show", "--last", "1", "--json") == 0
     note = json.loads(capsys.readouterr().out)[0]
     assert note["kind"] == "review_note" and note["actor"] == "reviewer"
     assert note["payload"]["first"] == 2 and note["payload"]["verdict"] == "finding"
-    assert run(home, "verify", "--json") == 0
+    assert run(audit_home, "verify", "--json") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] and report["records_verified"] == 13
 
 
 def test_export_and_verify_bundle_with_the_public_key(
-    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    audit_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     keys, bundle = tmp_path / "site-keys.json", tmp_path / "bundle.jsonl"
-    assert main(["--home", str(home), "keys", "export-public", "--out", str(keys)]) == 0
-    assert run(home, "export", "--out", str(bundle)) == 0
+    assert main(["--home", str(audit_home), "keys", "export-public", "--out", str(keys)]) == 0
+    assert run(audit_home, "export", "--out", str(bundle)) == 0
     capsys.readouterr()
     # the auditor's side: no site, only the two files
     assert main(["audit", "verify-bundle", str(bundle), "--public-key", str(keys)]) == 0
@@ -88,34 +87,34 @@ def test_export_and_verify_bundle_with_the_public_key(
 
 
 def test_restored_old_database_is_caught(
-    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    audit_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = home / "data" / "audit.db"
-    assert run(home, "checkpoint") == 0
+    db = audit_home / "data" / "audit.db"
+    assert run(audit_home, "checkpoint") == 0
     shutil.copyfile(db, tmp_path / "backup.db")
-    with audit_log_from_settings(load_settings(home=home)) as log:
-        fill(log, 5)
-        log.checkpoint()
+    with SiteRuntime(load_settings(home=audit_home)) as runtime:
+        fill(runtime.audit, 5)
+        runtime.audit.checkpoint()
     kept = tmp_path / "kept-checkpoint.json"
-    shutil.copyfile(home / CHECKPOINT_DIR / "checkpoint-000000000017.json", kept)
+    shutil.copyfile(audit_home / CHECKPOINT_DIR / "checkpoint-000000000017.json", kept)
     shutil.copyfile(tmp_path / "backup.db", db)  # roll back to 12 records
-    shutil.rmtree(home / CHECKPOINT_DIR)  # and remove the evidence on the site
+    shutil.rmtree(audit_home / CHECKPOINT_DIR)  # and remove the evidence on the site
     capsys.readouterr()
-    assert run(home, "verify") == 0  # consistent in itself...
-    assert run(home, "verify", "--checkpoint", str(kept)) == 1  # ...but not with the past
+    assert run(audit_home, "verify") == 0  # consistent in itself...
+    assert run(audit_home, "verify", "--checkpoint", str(kept)) == 1  # ...but not with the past
     out = capsys.readouterr().out
     assert "first bad record seq 13" in out and "rollback" in out
 
 
 def test_bad_input_names_the_fix(
-    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    audit_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(home, "verify", "--checkpoint", str(tmp_path / "nope.json")) == 2
+    assert run(audit_home, "verify", "--checkpoint", str(tmp_path / "nope.json")) == 2
     assert "fix:" in capsys.readouterr().err
-    assert run(home, "search", "--since", "last tuesday") == 2
+    assert run(audit_home, "search", "--since", "last tuesday") == 2
     assert "ISO time" in capsys.readouterr().err
-    assert run(home, "review", "--range", "9-3", "--verdict", "reviewed", "--note", "x") == 2
+    assert run(audit_home, "review", "--range", "9-3", "--verdict", "reviewed", "--note", "x") == 2
     assert "A-B" in capsys.readouterr().err
-    assert run(home, "review", "--seq", "99", "--verdict", "reviewed", "--note", "x") == 2
+    assert run(audit_home, "review", "--seq", "99", "--verdict", "reviewed", "--note", "x") == 2
     assert "1-12" in capsys.readouterr().err
-    assert run(home, "show", "--last", "0") == 2
+    assert run(audit_home, "show", "--last", "0") == 2

@@ -61,7 +61,7 @@ def test_an_upgrade_migrates_the_stores_and_is_recorded_once(tmp_path: Path) -> 
     with open_site(home) as site:
         tables = {r[0] for r in site.database("twin").execute(
             "SELECT name FROM sqlite_master WHERE type='table'")}
-        assert {"hist_tags", "twin_migrations"} <= tables
+        assert {"hist_tags", "schema_migrations"} <= tables
         log = open_audit_log(site)
         assert log.search(kind="question")[0].payload["text"] == "kept across the upgrade"
         log.close()

@@ -1,5 +1,5 @@
 """Fixtures of the handover tests: per module, a real demo plant (with a fault history) on
-a free loopback port, a real encrypted site, and an agent session with a scripted model
+a free loopback port, a real encrypted site, and its site runtime with a scripted model
 that has lived through a shift."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from agent.compose import open_agent
 from agent.llm.scripted import ScriptedModel
+from agent.runtime import SiteRuntime
 from plant.server import DemoPlantServer
+from tests.support.sites import new_site
 
-from .handover_helpers import FAULTS, Opened, demo_plant, new_site, run_shift, site_settings
+from .handover_helpers import FAULTS, Opened, demo_plant, run_shift, site_settings
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -25,17 +26,17 @@ async def plant() -> AsyncIterator[DemoPlantServer]:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def shift_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh demo-key site for the module."""
     return new_site(tmp_path_factory.mktemp("handover") / "site")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def lived(plant: DemoPlantServer, home: Path) -> AsyncIterator[Opened]:
-    """An agent session (scripted model) after a shift of activity."""
-    settings = site_settings(home, plant.endpoint)
+async def lived(plant: DemoPlantServer, shift_home: Path) -> AsyncIterator[Opened]:
+    """The site runtime (scripted model) after a shift of activity."""
+    settings = site_settings(shift_home, plant.endpoint)
     model = ScriptedModel()
-    async with open_agent(settings, endpoint=plant.endpoint, model=model,
-                          plant_name="the demo plant") as session:
-        shift = await run_shift(session, settings, model)
-        yield Opened(session, model, settings, shift)
+    async with SiteRuntime(settings, endpoint=plant.endpoint, model=model,
+                           plant_name="the demo plant") as runtime:
+        shift = await run_shift(runtime, model)
+        yield Opened(runtime, await runtime.shift_sources(), model, settings, shift)

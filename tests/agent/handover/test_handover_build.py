@@ -4,6 +4,7 @@ the template, scripted model lines through the grounding check, fallbacks, the a
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -38,7 +39,7 @@ async def test_the_template_handover_states_the_shift_and_cites_every_fact(
     lived: Opened,
 ) -> None:
     shift = lived.shift
-    report = await build_handover(lived.session, shift.reports, since=SHIFT, use_model=False)
+    report = await build_handover(lived.sources, since=SHIFT, use_model=False)
     every_line_cites_existing_evidence(report)
     assert report.grounded and report.unsupported == [] and report.model == "template"
     # Every fact gets a line, and every line rests on its fact.
@@ -76,7 +77,7 @@ async def test_the_template_handover_states_the_shift_and_cites_every_fact(
     for heading in ("## Open items", "## Triage reports", "## Approvals and changes",
                     "## Values trending toward their limits", "## Evidence"):
         assert heading in text
-    records = lived.session.audit.search(kind="handover")
+    records = lived.runtime.audit.search(kind="handover")
     assert records and records[-1].payload["writer"] == "template"
     audited = records[-1].payload["lines"]
     assert isinstance(audited, list) and len(audited) == len(report.lines)
@@ -89,7 +90,7 @@ def _lines(*lines: tuple[str, list[str]]) -> dict[str, Any]:
 async def test_model_lines_are_checked_and_an_invented_number_is_marked_unverified(
     lived: Opened,
 ) -> None:
-    first = await build_handover(lived.session, lived.shift.reports, since=SHIFT,
+    first = await build_handover(lived.sources, since=SHIFT,
                                  use_model=False)
     jam = one(first, "active_alarm", equipment="CV-101")
     change = one(first, "approval", request=lived.shift.executed)
@@ -101,7 +102,7 @@ async def test_model_lines_are_checked_and_an_invented_number_is_marked_unverifi
     model.enqueue(invented)
     model.enqueue(invented)  # the redraft repeats the invention
     asked = len(model.requests)
-    report = await build_handover(lived.session, lived.shift.reports, since=SHIFT)
+    report = await build_handover(lived.sources, since=SHIFT)
 
     every_line_cites_existing_evidence(report)
     assert report.model == "model:scripted", report.notes
@@ -127,12 +128,12 @@ async def test_model_lines_are_checked_and_an_invented_number_is_marked_unverifi
 async def test_a_redraft_that_fixes_the_line_makes_the_handover_grounded(
     lived: Opened,
 ) -> None:
-    first = await build_handover(lived.session, lived.shift.reports, since=SHIFT,
+    first = await build_handover(lived.sources, since=SHIFT,
                                  use_model=False)
     change = one(first, "approval", request=lived.shift.executed)
     lived.model.enqueue(_lines(("HX-101.OutletTemperatureSetpoint set to 31.5.", [change])))
     lived.model.enqueue(_lines(("HX-101.OutletTemperatureSetpoint was set to 34.", [change])))
-    report = await build_handover(lived.session, lived.shift.reports, since=SHIFT)
+    report = await build_handover(lived.sources, since=SHIFT)
     assert report.grounded, report.unsupported
     assert report.lines[1].text == "HX-101.OutletTemperatureSetpoint was set to 34."
     assert "redrafted once after the grounding check" in report.notes
@@ -141,14 +142,14 @@ async def test_a_redraft_that_fixes_the_line_makes_the_handover_grounded(
 async def test_a_cause_pinned_on_the_wrong_fact_is_marked_and_a_worse_redraft_is_dropped(
     lived: Opened,
 ) -> None:
-    first = await build_handover(lived.session, lived.shift.reports, since=SHIFT,
+    first = await build_handover(lived.sources, since=SHIFT,
                                  use_model=False)
     jam = one(first, "active_alarm", equipment="CV-101")
     triage = one(first, "triage_report", cause="conveyor_jam")
     wrong = ("CV-101 alarms point to bearing_wear.", [jam])
     lived.model.enqueue(_lines(wrong, ("Triage found conveyor_jam on CV-101.", [triage])))
     lived.model.enqueue(_lines(wrong))  # the redraft only drops the good line
-    report = await build_handover(lived.session, lived.shift.reports, since=SHIFT)
+    report = await build_handover(lived.sources, since=SHIFT)
     assert [(u.line, u.kind, u.text) for u in report.unsupported] == [
         (1, "name", "bearing_wear")]
     assert report.lines[1].text == "CV-101 alarms point to [unverified: bearing_wear]."
@@ -159,23 +160,23 @@ async def test_a_cause_pinned_on_the_wrong_fact_is_marked_and_a_worse_redraft_is
 async def test_an_output_cut_off_by_the_token_limit_keeps_its_complete_lines(
     lived: Opened,
 ) -> None:
-    first = await build_handover(lived.session, lived.shift.reports, since=SHIFT,
+    first = await build_handover(lived.sources, since=SHIFT,
                                  use_model=False)
     change = one(first, "approval", request=lived.shift.executed)
     whole = json.dumps({"text": "HX-101.OutletTemperatureSetpoint was set to 34.",
                         "cite": [change]})
     lived.model.enqueue('{"lines":[' + whole + ',{"text":"CV-101 still ha')
-    report = await build_handover(lived.session, lived.shift.reports, since=SHIFT)
+    report = await build_handover(lived.sources, since=SHIFT)
     assert report.model == "model:scripted" and report.grounded
     assert report.lines[1].text == "HX-101.OutletTemperatureSetpoint was set to 34."
     assert any("cut off" in note and "1 complete line(s)" in note for note in report.notes)
-    record = lived.session.audit.search(kind="handover")[-1]
+    record = lived.runtime.audit.search(kind="handover")[-1]
     assert record.payload["model_cut_off_outputs"] and not record.payload["model_steps"]
 
 
 async def test_a_failing_model_leaves_the_template_handover(lived: Opened) -> None:
     lived.model.enqueue(ModelError("the model crashed"))
-    report = await build_handover(lived.session, lived.shift.reports, since=SHIFT)
+    report = await build_handover(lived.sources, since=SHIFT)
     assert report.model == "template" and report.grounded
     assert any("the model failed" in note for note in report.notes)
     every_line_cites_existing_evidence(report)
@@ -183,7 +184,7 @@ async def test_a_failing_model_leaves_the_template_handover(lived: Opened) -> No
 
 async def test_a_window_that_is_not_a_shift_is_refused(lived: Opened) -> None:
     with pytest.raises(UsageError, match="longer than zero") as zero:
-        await build_handover(lived.session, None, since=timedelta(0))
+        await build_handover(replace(lived.sources, reports=None), since=timedelta(0))
     assert zero.value.fix and "8h" in zero.value.fix
     with pytest.raises(UsageError, match="at most 7 days"):
-        await build_handover(lived.session, None, since=timedelta(days=30))
+        await build_handover(replace(lived.sources, reports=None), since=timedelta(days=30))

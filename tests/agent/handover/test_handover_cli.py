@@ -7,18 +7,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from agent.cli import main
-from agent.errors import UsageError
-from agent.handover import parse_duration
 from plant.server import DemoPlantServer
+from tests.support.sites import new_site
 
-from .handover_helpers import demo_plant, new_site
+from .handover_helpers import demo_plant
 
 in_module_loop = pytest.mark.asyncio(loop_scope="module")
 
@@ -34,21 +32,6 @@ async def healthy() -> AsyncIterator[DemoPlantServer]:
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A site nothing has happened on (and with no model file)."""
     return new_site(tmp_path_factory.mktemp("handover-cli") / "site")
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("30m", timedelta(minutes=30)), ("8h", timedelta(hours=8)), ("1d", timedelta(days=1)),
-    ("1h30m", timedelta(minutes=90)), (" 1.5H ", timedelta(minutes=90)),
-])
-def test_durations_people_type_are_read(text: str, expected: timedelta) -> None:
-    assert parse_duration(text) == expected
-
-
-@pytest.mark.parametrize("text", ["", "8", "h", "8 hours", "-1h", "8x", "0m"])
-def test_a_bad_duration_names_the_accepted_forms(text: str) -> None:
-    with pytest.raises(UsageError) as bad:
-        parse_duration(text)
-    assert bad.value.fix and "8h" in bad.value.fix
 
 
 def test_the_cli_refuses_a_bad_since_before_opening_anything(

@@ -5,18 +5,20 @@ handover still comes, saying what could not be checked)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agent.compose import open_agent
 from agent.handover import HandoverReport, build_handover
 from agent.llm.scripted import ScriptedModel
+from agent.runtime import SiteRuntime
+from tests.support.sites import new_site
 from tools.opcua.alarms import event_log
 
-from .handover_helpers import demo_plant, new_site, site_settings
+from .handover_helpers import demo_plant, site_settings
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -34,9 +36,11 @@ async def test_cleared_alarms_are_handed_over_and_a_lost_server_is_a_gap(
     home = new_site(tmp_path / "site")
     async with demo_plant([("conveyor_jam", "CV-101", 120.0)]) as plant:
         settings = site_settings(home, plant.endpoint)
-        async with open_agent(settings, endpoint=plant.endpoint,
-                              model=ScriptedModel()) as session:
-            await event_log(session.connection, session.agent.deps.catalog)
+        async with SiteRuntime(settings, endpoint=plant.endpoint,
+                               model=ScriptedModel()) as runtime:
+            # The handover reads the plant and the audit log here, no triage reports.
+            sources = replace(await runtime.shift_sources(), reports=None)
+            await event_log(sources.connection, sources.catalog)
             assert any(a.startswith("CV-101.") for a in plant.active_alarms())
             plant.model.clear("CV-101")  # the jam is freed: its alarms return to normal
             loop = asyncio.get_running_loop()
@@ -46,7 +50,7 @@ async def test_cleared_alarms_are_handed_over_and_a_lost_server_is_a_gap(
                 await asyncio.sleep(0.25)
             await plant.wait_ticks(4)  # the events reach the client's log
 
-            report = await build_handover(session, None, since=timedelta(hours=1),
+            report = await build_handover(sources, since=timedelta(hours=1),
                                           use_model=False)
             events = {str(p["condition"]): p for p in of(report, "alarm_event")}
             assert events["CV-101.BeltSpeed.Low"]["cleared"] == 1, events
@@ -56,7 +60,7 @@ async def test_cleared_alarms_are_handed_over_and_a_lost_server_is_a_gap(
             assert report.grounded
 
             await plant.stop()  # the server goes away in the middle of the shift
-            lost = await build_handover(session, None, since=timedelta(hours=1),
+            lost = await build_handover(sources, since=timedelta(hours=1),
                                         use_model=False)
     gaps = [e for e in lost.evidence.values() if e.source == "gap"]
     assert {p["what"] for p in of(lost, "gap")} >= {"active alarms"}, lost.markdown()

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import zipfile
 from pathlib import Path
 
 from agent.llm.registry import ModelEntry, SourcePart
+from tests.support.models import shared_model_dir
+
+__all__ = ["DEFAULT_MODEL", "SMALL_MODEL", "make_entry", "shared_model_dir"]
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 SMALL_MODEL = "smollm2-135m-instruct-q4_1"
-
-
-def shared_model_dir() -> Path:
-    """Where real-model tests find (or assemble) the model files."""
-    env = os.environ.get("PLANTAGENT_TEST_MODEL_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "plantagent-test" / "models"
 
 
 def make_entry(name: str, content: bytes, *, file: str | None = None,

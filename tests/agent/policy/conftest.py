@@ -1,28 +1,20 @@
-"""Fixtures of the policy tests: a real site (encrypted approvals store, real audit log)."""
+"""Fixtures of the policy tests: on the shared plugin's unlocked site (``site``), its real
+audit log and the approval service over its encrypted approvals database."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from agent.approvals.service import ApprovalService
-from agent.approvals.store import DATABASE_NAME, ApprovalStore
+from agent.approvals.store import ApprovalStore
 from agent.audit.log import AuditLog
 from agent.audit.site import open_audit_log
-from agent.vault import KdfParams, Site, init_site, open_site
+from agent.vault import Site
+from agent.vault.layout import APPROVALS_DATABASE
 
 from .policy_helpers import Clock, make_policy
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    """A fresh demo-key site (cheap KDF) in tmp_path/site."""
-    home = tmp_path / "site"
-    init_site(home, demo_keyfile=True, kdf=KdfParams(n=2**10))
-    with open_site(home) as opened:
-        yield opened
 
 
 @pytest.fixture
@@ -42,5 +34,5 @@ def clock() -> Clock:
 @pytest.fixture
 def service(site: Site, audit: AuditLog, clock: Clock) -> ApprovalService:
     """The approval service over the site's encrypted approvals database."""
-    store = ApprovalStore.open(lambda: site.database(DATABASE_NAME, synchronous_full=True))
+    store = ApprovalStore.open(lambda: site.database(APPROVALS_DATABASE, synchronous_full=True))
     return ApprovalService(store, make_policy(), audit, clock=clock)

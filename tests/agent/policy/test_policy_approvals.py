@@ -6,10 +6,11 @@ import pytest
 
 from agent.approvals import ApprovalRefused
 from agent.approvals.service import ApprovalService
-from agent.approvals.store import DATABASE_NAME, MIGRATIONS, ApprovalStore
+from agent.approvals.store import MIGRATIONS, ApprovalStore
 from agent.audit.log import AuditLog
 from agent.errors import UsageError, WriteRefused
 from agent.vault import Site
+from agent.vault.layout import APPROVALS_DATABASE
 from tools.opcua.catalog import Catalog
 
 from .policy_helpers import LINE_PATH, NS_URI, Clock, make_catalog, make_policy
@@ -209,7 +210,7 @@ approver_roles = ["plant_manager"]
 def test_store_reopens_without_migrating_twice(site: Site, service: ApprovalService,
                                                 catalog: Catalog) -> None:
     request_id = _propose(service, catalog)
-    again = ApprovalStore.open(lambda: site.database(DATABASE_NAME))
+    again = ApprovalStore.open(lambda: site.database(APPROVALS_DATABASE))
     assert again.get(request_id) is not None
-    version = next(iter(site.database(DATABASE_NAME).execute("PRAGMA user_version")))[0]
+    version = next(iter(site.database(APPROVALS_DATABASE).execute("PRAGMA user_version")))[0]
     assert version == len(MIGRATIONS)

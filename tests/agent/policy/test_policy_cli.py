@@ -11,11 +11,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-from agent.approvals.service import ApprovalService
-from agent.approvals.store import DATABASE_NAME, ApprovalStore
-from agent.audit.site import open_audit_log
 from agent.cli import main
-from agent.vault import KdfParams, init_site, open_site
+from agent.runtime import SiteRuntime
+from agent.settings import load_settings
+from tests.support.sites import new_site
 
 from .policy_helpers import SITE_POLICY, UaPlant, make_catalog, make_policy, start_test_plant
 
@@ -45,54 +44,52 @@ class ThreadedPlant:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "site"
-    init_site(home, demo_keyfile=True, kdf=KdfParams(n=2**10))
+def policy_home(tmp_path: Path) -> Path:
+    """A demo-key site whose policy adds the test's write rules."""
+    home = new_site(tmp_path / "site")
     (home / "policies").mkdir()
     (home / "policies" / "test.toml").write_text(SITE_POLICY, encoding="utf-8")
     return home
 
 
 def _propose(home: Path, *values: float) -> list[str]:
-    with open_site(home) as site:
-        audit = open_audit_log(site, export_dir=None)
-        store = ApprovalStore.open(lambda: site.database(DATABASE_NAME))
-        service = ApprovalService(store, make_policy(), audit)
-        ids = [service.propose_for_tag(actor="ann", role="shift_lead", catalog=make_catalog(),
-                                       tag="T-101.LevelSetpoint", value=v, reason="low").id
-               for v in values]
-        audit.close()
-    return ids
+    with SiteRuntime(load_settings(home=home), audit_options={"export_dir": None}) as runtime:
+        assert runtime.policy == make_policy()  # the site's file holds the test's rules
+        return [runtime.approvals.propose_for_tag(
+            actor="ann", role="shift_lead", catalog=make_catalog(),
+            tag="T-101.LevelSetpoint", value=v, reason="low").id for v in values]
 
 
-def test_policy_check_json_and_text(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--home", str(home), "policy", "check", "--json"]) == 0
+def test_policy_check_json_and_text(
+    policy_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--home", str(policy_home), "policy", "check", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["valid"] is True
-    assert data["files"][-1] == str(home / "policies" / "test.toml")
+    assert data["files"][-1] == str(policy_home / "policies" / "test.toml")
     assert data["budgets_effective"]["triage_service"]["max_steps"] == 6
     assert data["policy"]["writes"]["rules"][0]["name"] == "tank level setpoint"
-    assert main(["--home", str(home), "policy", "show"]) == 0
+    assert main(["--home", str(policy_home), "policy", "show"]) == 0
     out = capsys.readouterr().out
     assert "triage_service (service)" in out and "tank level setpoint" in out
 
 
 def test_policy_check_fails_on_a_broken_file(
-    home: Path, capsys: pytest.CaptureFixture[str]
+    policy_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (home / "policies" / "roles.toml").write_text(
+    (policy_home / "policies" / "roles.toml").write_text(
         '[roles.engineer]\ntols = ["read_*"]\n', encoding="utf-8")
-    assert main(["--home", str(home), "policy", "check"]) == 2
+    assert main(["--home", str(policy_home), "policy", "check"]) == 2
     err = capsys.readouterr().err
     assert "roles.toml" in err and "roles.engineer.tols" in err
     assert "did you mean 'tools'" in err
 
 
 def test_approve_deny_list_from_the_command_line(
-    home: Path, capsys: pytest.CaptureFixture[str]
+    policy_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first, second = _propose(home, 58.0, 57.0)
-    base = ["--home", str(home)]
+    first, second = _propose(policy_home, 58.0, 57.0)
+    base = ["--home", str(policy_home)]
     assert main([*base, "approvals", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert {r["id"] for r in listed} == {first, second}
@@ -116,12 +113,14 @@ def test_approve_deny_list_from_the_command_line(
     assert "approvals list" in capsys.readouterr().err
 
 
-def test_execute_writes_through_the_cli(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (request_id,) = _propose(home, 58.0)
+def test_execute_writes_through_the_cli(
+    policy_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (request_id,) = _propose(policy_home, 58.0)
     with ThreadedPlant() as threaded:
-        (home / "plantagent.toml").write_text(
+        (policy_home / "plantagent.toml").write_text(
             f'[opcua]\nendpoint = "{threaded.plant.endpoint}"\ntimeout_s = 3\n', encoding="utf-8")
-        base = ["--home", str(home)]
+        base = ["--home", str(policy_home)]
         assert main([*base, "approve", request_id, "--as", "carol", "--role", "engineer",
                      "--json"]) == 0
         out = json.loads(capsys.readouterr().out)
@@ -136,9 +135,9 @@ def test_execute_writes_through_the_cli(home: Path, capsys: pytest.CaptureFixtur
 
 
 def test_policy_check_refuses_an_unknown_configured_role(
-    home: Path, capsys: pytest.CaptureFixture[str]
+    policy_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (home / "plantagent.toml").write_text('[agent]\nrole = "shiftlead"\n', encoding="utf-8")
-    assert main(["--home", str(home), "policy", "check"]) == 2
+    (policy_home / "plantagent.toml").write_text('[agent]\nrole = "shiftlead"\n', encoding="utf-8")
+    assert main(["--home", str(policy_home), "policy", "check"]) == 2
     err = capsys.readouterr().err
     assert "'shiftlead' is not a role" in err and "shift_lead" in err

@@ -13,8 +13,10 @@ from agent.cli import main
 from .triage_testing import faulted_plant
 
 
-async def test_triage_cli_run_reports_show(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    base = ["--home", str(home), "triage"]
+async def test_triage_cli_run_reports_show(
+    site_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--home", str(site_home), "triage"]
     async with faulted_plant([("conveyor_jam", "CV-101", 60.0)]) as plant:
         code = await asyncio.to_thread(
             main, [*base, "run", "--endpoint", plant.endpoint, "--no-model", "--json"])

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.triage.store import REPORTS_DATABASE, ReportStore
-
 from .triage_testing import faulted_plant, open_service
 
 #: The filter's clogging lowers the pump's flow, which alone would argue against bearing
@@ -14,9 +12,9 @@ from .triage_testing import faulted_plant, open_service
 BOTH = [("bearing_wear", "P-101", 9000.0), ("filter_clogging", "F-101", 6000.0)]
 
 
-async def test_two_faults_on_coupled_equipment_get_a_report_each(home: Path) -> None:
+async def test_two_faults_on_coupled_equipment_get_a_report_each(site_home: Path) -> None:
     async with faulted_plant(BOTH) as plant:
-        async with open_service(home, plant.endpoint) as first:
+        async with open_service(site_home, plant.endpoint) as first:
             made = await first.service.run_once()
         tops = {(r.candidates[0].cause, r.candidates[0].equipment): r for r in made.reports
                 if r.status == "diagnosed"}
@@ -25,8 +23,8 @@ async def test_two_faults_on_coupled_equipment_get_a_report_each(home: Path) -> 
         pump = tops[("bearing_wear", "P-101")]
         # Each report says the other fault is reported separately.
         assert any("filter_clogging on F-101" in c for c in pump.next_checks)
-        async with open_service(home, plant.endpoint) as second:
+        async with open_service(site_home, plant.endpoint) as second:
             again = await second.service.run_once()
-            stored = ReportStore(second.site.database(REPORTS_DATABASE)).list()
+            stored = second.runtime.reports.list()
     assert again.reports == []
     assert {r.id for r in stored} == {r.id for r in made.reports}

@@ -23,11 +23,11 @@ CASES = [
 
 @pytest.mark.parametrize(("fault", "target", "lead"), CASES, ids=[c[0] for c in CASES])
 async def test_triage_ranks_the_injected_fault_first(
-    home: Path, fault: str, target: str, lead: float
+    site_home: Path, fault: str, target: str, lead: float
 ) -> None:
     equipment = target.split(".")[0]
     async with faulted_plant([(fault, target, lead)]) as plant, open_service(
-        home, plant.endpoint
+        site_home, plant.endpoint
     ) as opened:
         result = await opened.service.run_once()
     assert result.error is None
@@ -41,10 +41,10 @@ async def test_triage_ranks_the_injected_fault_first(
     assert set(top.evidence_for) <= cited
 
 
-async def test_triage_stuck_sensor_is_not_a_process_fault(home: Path) -> None:
+async def test_triage_stuck_sensor_is_not_a_process_fault(site_home: Path) -> None:
     async with faulted_plant(
         [("stuck_sensor", "HX-101.HotOutletTemperature", 900.0)]
-    ) as plant, open_service(home, plant.endpoint) as opened:
+    ) as plant, open_service(site_home, plant.endpoint) as opened:
         result = await opened.service.run_once()
     about = [r for r in result.reports if "HX-101" in r.incident.equipment]
     assert len(about) == 1
@@ -56,11 +56,11 @@ async def test_triage_stuck_sensor_is_not_a_process_fault(home: Path) -> None:
     assert "instrument fault" in report.text
 
 
-async def test_triage_trend_caught_before_the_limit(home: Path) -> None:
+async def test_triage_trend_caught_before_the_limit(site_home: Path) -> None:
     # The compressor's discharge temperature is climbing but has not crossed its limit.
     async with faulted_plant([("compressor_valve_leak", "C-101", 1000.0)]) as plant:
         assert not [a for a in plant.active_alarms() if a.startswith("C-101")]
-        async with open_service(home, plant.endpoint) as opened:
+        async with open_service(site_home, plant.endpoint) as opened:
             result = await opened.service.run_once()
     trend = [r for r in result.reports if r.incident.kind == "trend"]
     assert [r.incident.equipment for r in trend] == [["C-101"]]

@@ -12,7 +12,7 @@ from .triage_testing import faulted_plant, open_service, wait_until
 QUIET = WatchRules(trends=False)
 
 
-async def test_triage_flood_is_one_incident_with_first_out(home: Path) -> None:
+async def test_triage_flood_is_one_incident_with_first_out(site_home: Path) -> None:
     async with faulted_plant([], speed=100.0, history_hours=0.05) as plant:
         plant.model.inject("conveyor_jam", "CV-101")
         await wait_until(lambda: any(a.startswith(("CV-101", "M-101"))
@@ -21,7 +21,7 @@ async def test_triage_flood_is_one_incident_with_first_out(home: Path) -> None:
         plant.model.inject("feed_valve_stuck", "T-101")
         plant.model.inject("cooling_loss", "HX-101")
         await wait_until(lambda: len(plant.active_alarms()) > 12, "an alarm flood")
-        async with open_service(home, plant.endpoint, rules=QUIET) as opened:
+        async with open_service(site_home, plant.endpoint, rules=QUIET) as opened:
             incidents = await opened.service.watcher.scan()
     floods = [i for i in incidents if i.kind == "flood"]
     assert len(floods) == 1
@@ -32,10 +32,10 @@ async def test_triage_flood_is_one_incident_with_first_out(home: Path) -> None:
     assert flood.first_out.time == min(a.time for a in flood.alarms)
 
 
-async def test_triage_flapping_alarm_is_one_incident(home: Path) -> None:
+async def test_triage_flapping_alarm_is_one_incident(site_home: Path) -> None:
     cond = "M-101.Current.High"
     async with faulted_plant([], speed=20.0, history_hours=0.05) as plant, open_service(
-        home, plant.endpoint, rules=QUIET, with_events=True
+        site_home, plant.endpoint, rules=QUIET, with_events=True
     ) as opened:
         for _ in range(3):
             plant.model.inject("conveyor_jam", "CV-101")

@@ -6,11 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.audit import MemoryAuditSink
 from agent.errors import ModelError
 from agent.llm.scripted import ScriptedModel
 from agent.triage.models import AlarmEvent, Incident
-from agent.triage.store import REPORTS_DATABASE, ReportStore
 from agent.triage.writer import ModelWriter
 
 from .triage_testing import faulted_plant, open_service
@@ -18,42 +16,40 @@ from .triage_testing import faulted_plant, open_service
 COOLING = [("cooling_loss", "HX-101", 500.0)]
 
 
-async def test_triage_restart_does_not_report_again(home: Path) -> None:
+async def test_triage_restart_does_not_report_again(site_home: Path) -> None:
     async with faulted_plant(COOLING) as plant:
-        async with open_service(home, plant.endpoint) as first:
+        async with open_service(site_home, plant.endpoint) as first:
             made = await first.service.run_once()
         assert [r.candidates[0].cause for r in made.reports] == ["cooling_loss"]
         # A new process: new connection, site unlocked again, same alarms still active.
-        async with open_service(home, plant.endpoint) as second:
+        async with open_service(site_home, plant.endpoint) as second:
             again = await second.service.run_once()
-            stored = ReportStore(second.site.database(REPORTS_DATABASE)).list()
+            stored = second.runtime.reports.list()
     assert again.reports == []
     assert again.skipped >= 1
     assert [r.id for r in stored] == [made.reports[0].id]
 
 
-async def test_triage_report_stored_encrypted_with_evidence(home: Path) -> None:
-    audit = MemoryAuditSink()
-    async with faulted_plant(COOLING) as plant, open_service(
-        home, plant.endpoint, audit=audit
-    ) as opened:
+async def test_triage_report_stored_encrypted_with_evidence(site_home: Path) -> None:
+    async with faulted_plant(COOLING) as plant, open_service(site_home, plant.endpoint) as opened:
         made = await opened.service.run_once()
-        store = ReportStore(opened.site.database(REPORTS_DATABASE))
+        store = opened.runtime.reports
         report, text = store.get(made.reports[0].id)
+        records = opened.runtime.audit.search()
     assert report.status == "diagnosed"
     assert "## Evidence" in text and "cooling_loss" in text
     assert report.fixes and report.fixes[0].evidence_ids
     assert set(report.fixes[0].evidence_ids) <= {e.id for e in report.evidence}
-    kinds = {(r.kind, r.payload.get("step")) for r in audit.records}
+    kinds = {(r.kind, r.payload.get("step")) for r in records}
     assert ("alarm", None) in kinds
     assert {("triage", s) for s in ("scope", "gather", "diagnose", "report")} <= kinds
     # Encrypted at rest: the cause is nowhere in the database file's bytes.
-    raw = (home / "data").glob("reports*")
+    raw = (site_home / "data").glob("reports*")
     assert all(b"cooling_loss" not in p.read_bytes() for p in raw)
 
 
-async def test_triage_server_lost_mid_triage_says_what_was_not_checked(home: Path) -> None:
-    async with faulted_plant(COOLING) as plant, open_service(home, plant.endpoint) as opened:
+async def test_triage_server_lost_mid_triage_says_what_was_not_checked(site_home: Path) -> None:
+    async with faulted_plant(COOLING) as plant, open_service(site_home, plant.endpoint) as opened:
         incidents = await opened.service.watcher.scan()
         assert incidents
         await plant.stop()  # the server goes away between the scan and the playbook
@@ -64,7 +60,7 @@ async def test_triage_server_lost_mid_triage_says_what_was_not_checked(home: Pat
     assert "Could not check" in report.text
 
 
-async def test_triage_unknown_equipment_is_reported_not_crashed(home: Path) -> None:
+async def test_triage_unknown_equipment_is_reported_not_crashed(site_home: Path) -> None:
     now = datetime.now(UTC)
     stray = AlarmEvent(condition="XV-900.Position.High", tag="XV-900.Position",
                        equipment=None, time=now, active=True, message="valve position high")
@@ -72,7 +68,7 @@ async def test_triage_unknown_equipment_is_reported_not_crashed(home: Path) -> N
                         onset=now, alarms=[stray], first_out=stray,
                         unknown_sources=[stray.tag], summary="1 alarm(s) on XV-900.Position")
     async with faulted_plant([], history_hours=0.5) as plant, open_service(
-        home, plant.endpoint
+        site_home, plant.endpoint
     ) as opened:
         report = await opened.service.playbook.run(incident)
     assert report.status == "insufficient_evidence"
@@ -81,12 +77,12 @@ async def test_triage_unknown_equipment_is_reported_not_crashed(home: Path) -> N
     assert report.next_checks
 
 
-async def test_triage_model_writer_is_grounded_or_marked(home: Path) -> None:
+async def test_triage_model_writer_is_grounded_or_marked(site_home: Path) -> None:
     model = ScriptedModel([
         {"summary": "Loss of cooling water on HX-101 [T3]; coolant flow fell 97 percent."},
         ModelError("model crashed", fix="restart"),
     ])
-    async with faulted_plant(COOLING) as plant, open_service(home, plant.endpoint) as opened:
+    async with faulted_plant(COOLING) as plant, open_service(site_home, plant.endpoint) as opened:
         writer = ModelWriter(model, tag_names=opened.catalog.tag_names(),
                              equipment_names=opened.catalog.equipment_names())
         opened.service.playbook.writer = writer

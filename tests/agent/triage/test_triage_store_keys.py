@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from agent.runtime import SiteRuntime
 from agent.settings import load_settings
 from agent.triage.models import AlarmEvent, Candidate, Incident, TriageReport
-from agent.triage.store import REPORTS_DATABASE, ReportStore
-from agent.vault import open_site
 
 T0 = datetime(2026, 11, 23, 1, 50, tzinfo=UTC)
 COND = "M-101.Current.High"
@@ -29,27 +28,25 @@ def _report(incident: Incident, cause: str, rid: str) -> TriageReport:
                         evidence=[])
 
 
-def test_a_reraised_alarm_after_restart_is_known_with_its_cause(home: Path) -> None:
-    with open_site(load_settings(home=home)) as site:
-        ReportStore(site.database(REPORTS_DATABASE)).save(
-            _report(_incident(T0), "conveyor_jam", "TR-1"))
+def test_a_reraised_alarm_after_restart_is_known_with_its_cause(site_home: Path) -> None:
+    with SiteRuntime(load_settings(home=site_home)) as runtime:
+        runtime.reports.save(_report(_incident(T0), "conveyor_jam", "TR-1"))
     # Restart: the event log has lost the first activation; it re-raises 20 min later,
     # in the next hour, under a new incident key.
     later = _incident(T0 + timedelta(minutes=20))
-    with open_site(load_settings(home=home)) as site:
-        store = ReportStore(site.database(REPORTS_DATABASE))
-        unseen, tops = store.known(later)
+    with SiteRuntime(load_settings(home=site_home)) as runtime:
+        unseen, tops = runtime.reports.known(later)
     assert unseen  # new activation: the playbook looks again ...
     assert tops == {"conveyor_jam@CV-101"}  # ... and the same story is not reported twice
     far = _incident(T0 + timedelta(hours=3))
-    with open_site(load_settings(home=home)) as site:
-        assert ReportStore(site.database(REPORTS_DATABASE)).known(far)[1] == set()
+    with SiteRuntime(load_settings(home=site_home)) as runtime:
+        assert runtime.reports.known(far)[1] == set()
 
 
-def test_two_causes_of_one_incident_are_both_remembered(home: Path) -> None:
+def test_two_causes_of_one_incident_are_both_remembered(site_home: Path) -> None:
     inc = _incident(T0)
-    with open_site(load_settings(home=home)) as site:
-        store = ReportStore(site.database(REPORTS_DATABASE))
+    with SiteRuntime(load_settings(home=site_home)) as runtime:
+        store = runtime.reports
         store.save(_report(inc, "conveyor_jam", "TR-1"))
         store.save(_report(inc.model_copy(update={"key": inc.key + "/b"}), "bearing_wear",
                            "TR-2"))

@@ -1,15 +1,13 @@
-"""Constants and file helpers shared by the vault tests."""
+"""File helpers shared by the vault tests (the site constants are tests/support's)."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from agent.vault import KdfParams
+from tests.support.sites import FAST_KDF, PASSPHRASE
 
-PASSPHRASE = "correct horse battery staple"
-#: The lowest scrypt cost the manifest accepts, so tests stay fast; the default is 2**15.
-FAST_KDF = KdfParams(n=2**10, r=8, p=1)
+__all__ = ["FAST_KDF", "PASSPHRASE", "file_hashes", "flip_byte"]
 
 
 def file_hashes(root: Path) -> dict[str, str]:

@@ -7,8 +7,6 @@ from pathlib import Path
 
 from agent.qualification.record import AskOutcome, Criterion, QualificationRecord, TriageOutcome
 
-QUALIFY_PASSPHRASE = "qualify tests passphrase"
-
 
 def qualify_record(model: str = "good-model", sha: str = "a" * 64, *,
                    answer_rate: float = 0.9, started: str = "2026-11-23T00:00:00+00:00",

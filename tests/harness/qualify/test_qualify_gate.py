@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from agent.compose import open_agent
 from agent.errors import ModelError
 from agent.llm.scripted import ScriptedModel
 from agent.qualification.store import QualificationStore
+from agent.runtime import SiteRuntime
 from agent.settings import load_settings
 from plant.server import DemoPlantServer
+from tests.support.sites import PASSPHRASE
 
-from .qualify_helpers import QUALIFY_PASSPHRASE, qualify_record, write_site_policy
+from .qualify_helpers import qualify_record, write_site_policy
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 SCRIPTED_SHA = "0" * 64  # ScriptedModel's identity
@@ -23,9 +24,10 @@ REQUIRE = "[qualification]\nrequire_qualified = true\n"
 
 async def _open(home: Path, plant: DemoPlantServer, model: ScriptedModel | None) -> None:
     settings = load_settings(home=home, model={"directory": str(home / "no-models")})
-    async with open_agent(settings, endpoint=plant.endpoint, model=model,
-                          passphrase=QUALIFY_PASSPHRASE) as session:
-        assert session.model is model
+    async with SiteRuntime(settings, endpoint=plant.endpoint, model=model,
+                           passphrase=PASSPHRASE) as runtime:
+        agent = await runtime.agent()
+        assert agent.deps.model is model
 
 
 async def test_default_policy_runs_an_unqualified_model(

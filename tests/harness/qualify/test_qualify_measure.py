@@ -12,38 +12,39 @@ from typing import Any
 
 import pytest
 
-from agent.compose import AgentSession, open_agent
 from agent.errors import ModelOutputError
 from agent.llm.scripted import ScriptedModel
+from agent.runtime import SiteRuntime
 from agent.settings import load_settings
 from harness.evals import ask_suite
 from harness.qualify.ask_measure import measure, step_counts
 from plant.server import DemoPlantServer
+from tests.support.sites import PASSPHRASE
 from tools.context import utcnow
 from tools.opcua.read import read_tag_infos
-
-from .qualify_helpers import QUALIFY_PASSPHRASE
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @asynccontextmanager
 async def scripted(home: Path, plant: DemoPlantServer, model: ScriptedModel
-                   ) -> AsyncIterator[AgentSession]:  # fmt: skip
+                   ) -> AsyncIterator[SiteRuntime]:  # fmt: skip
     settings = load_settings(home=home, agent={"user": "qual", "role": "shift_lead"})
-    async with open_agent(settings, endpoint=plant.endpoint, model=model,
-                          passphrase=QUALIFY_PASSPHRASE) as session:
-        yield session
+    async with SiteRuntime(settings, endpoint=plant.endpoint, model=model,
+                           passphrase=PASSPHRASE) as runtime:
+        await runtime.agent()  # built before the test reads the plant, as `ask` does
+        yield runtime
 
 
 def _answer(text: str, *cited: str) -> dict[str, Any]:
     return {"action": "final_answer", "answer": text, "citations": list(cited)}
 
 
-async def _ask(session: AgentSession, case: ask_suite.AskCase) -> Any:
-    seq0 = session.audit.size()
-    answer = await session.agent.ask(case.question, actor="qual", role="shift_lead")
-    return answer, session.audit.search(seq_from=seq0 + 1)
+async def _ask(runtime: SiteRuntime, case: ask_suite.AskCase) -> Any:
+    agent = await runtime.agent()
+    seq0 = runtime.audit.size()
+    answer = await agent.ask(case.question, actor="qual", role="shift_lead")
+    return answer, runtime.audit.search(seq_from=seq0 + 1)
 
 
 async def test_steps_are_counted_and_a_wrong_value_fails(
@@ -58,8 +59,8 @@ async def test_steps_are_counted_and_a_wrong_value_fails(
         # The ungrounded draft goes back once; the redraft repeats it.
         _answer("The bearing temperature of P-101 is 999.0 °C.", "E1"),
     ])
-    async with scripted(qualify_home, qualify_plant, model) as session:
-        answer, records = await _ask(session, case)
+    async with scripted(qualify_home, qualify_plant, model) as runtime:
+        answer, records = await _ask(runtime, case)
     assert step_counts(records) == (3, 4, ["read_tags"])
     outcome = measure(case, answer, records, 1.5)
     assert (outcome.valid_steps, outcome.model_steps) == (3, 4)
@@ -73,14 +74,14 @@ async def test_the_live_value_passes(
 ) -> None:
     case = ask_suite.case("p101-bearing")
     model = ScriptedModel()
-    async with scripted(qualify_home, qualify_plant, model) as session:
-        info = session.agent.deps.catalog.tags["P-101.BearingTemperature"]
-        [now] = await read_tag_infos(session.connection, [info], clock=utcnow,
+    async with scripted(qualify_home, qualify_plant, model) as runtime:
+        info = (await runtime.catalog()).tags["P-101.BearingTemperature"]
+        [now] = await read_tag_infos(await runtime.connection(), [info], clock=utcnow,
                                      stale_after_s=60)
         assert isinstance(now.value, float)
         # Within the check's 5 %: the plant moves a little between this read and the ask.
         model.enqueue(_answer(f"P-101.BearingTemperature is {now.value:.1f} °C.", "E1"))
-        answer, records = await _ask(session, case)
+        answer, records = await _ask(runtime, case)
     outcome = measure(case, answer, records, 1.0)
     assert outcome.passed, (answer.answer, outcome.problems)
     assert (outcome.valid_steps, outcome.model_steps, outcome.model_tools) == (1, 1, [])
@@ -90,8 +91,8 @@ async def test_unknown_equipment_is_settled_without_a_model_step(
     qualify_home: Path, qualify_plant: DemoPlantServer
 ) -> None:
     case = ask_suite.case("unknown-equipment")
-    async with scripted(qualify_home, qualify_plant, ScriptedModel()) as session:
-        answer, records = await _ask(session, case)
+    async with scripted(qualify_home, qualify_plant, ScriptedModel()) as runtime:
+        answer, records = await _ask(runtime, case)
     outcome = measure(case, answer, records, 0.1)
     assert outcome.passed, outcome.problems
     assert (outcome.model_steps, outcome.tool_ok) == (0, None)
@@ -108,8 +109,8 @@ async def test_invalid_tool_arguments_count_as_an_invalid_step(
          "args": {"tag": "P-101.BearingTemperature", "window_minutes": -5}},
         _answer("No answer.", "E1"),
     ], validate=False)
-    async with scripted(qualify_home, qualify_plant, model) as session:
-        _answer_record, records = await _ask(session, case)
+    async with scripted(qualify_home, qualify_plant, model) as runtime:
+        _answer_record, records = await _ask(runtime, case)
     valid, steps, chosen = step_counts(records)
     assert chosen == ["tag_history"]
     assert (valid, steps) == (1, 2), json.dumps([r.kind for r in records])

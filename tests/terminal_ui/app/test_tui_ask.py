@@ -23,11 +23,11 @@ ANSWER = "P-101 is running and its readings are inside the normal ranges."
 
 
 async def test_answer_streams_in_and_citations_open_the_evidence(
-    settings: Settings, plant: DemoPlantServer
+    settings: Settings, live_plant: DemoPlantServer
 ) -> None:
     model = HoldingModel([final(ANSWER, "E1")], hold_at=60)
     model.hold.set()
-    async with scripted_service(settings, plant.endpoint, model) as service:
+    async with scripted_service(settings, live_plant.endpoint, model) as service:
         app = PlantAgentApp(service)
         async with app.run_test(size=(80, 24)) as pilot:
             pane = app.query_one(AskPane)
@@ -66,11 +66,11 @@ async def test_answer_streams_in_and_citations_open_the_evidence(
 
 
 async def test_escape_cancels_a_running_question_and_the_next_one_is_answered(
-    settings: Settings, plant: DemoPlantServer
+    settings: Settings, live_plant: DemoPlantServer
 ) -> None:
     model = HoldingModel([final(ANSWER, "E1"), final(ANSWER, "E1")])
     model.hold.set()
-    async with scripted_service(settings, plant.endpoint, model) as service:
+    async with scripted_service(settings, live_plant.endpoint, model) as service:
         app = PlantAgentApp(service)
         async with app.run_test(size=(80, 24)) as pilot:
             pane = app.query_one(AskPane)
@@ -83,7 +83,7 @@ async def test_escape_cancels_a_running_question_and_the_next_one_is_answered(
             # The model thread stops at its next token instead of writing on.
             await wait_for(lambda: model.stopped_by is not None, pilot, what="the model stop")
             assert isinstance(model.stopped_by, QuestionCancelled)
-            records = await asyncio.to_thread(service.session.audit.last, 5)
+            records = await asyncio.to_thread(service.audit.last, 5)
             cancelled = [r for r in records if r.kind == "answer"
                          and r.payload.get("outcome") == "cancelled"]
             assert cancelled and cancelled[-1].payload["question"] == QUESTION
@@ -95,11 +95,11 @@ async def test_escape_cancels_a_running_question_and_the_next_one_is_answered(
 
 
 async def test_a_very_long_answer_scrolls_and_stays_at_its_end(
-    settings: Settings, plant: DemoPlantServer
+    settings: Settings, live_plant: DemoPlantServer
 ) -> None:
     long_answer = "\n".join(f"P-101 is running, line {'i' * (n % 7 + 1)}." for n in range(120))
     model = HoldingModel([final(long_answer, "E1")])
-    async with scripted_service(settings, plant.endpoint, model) as service:
+    async with scripted_service(settings, live_plant.endpoint, model) as service:
         app = PlantAgentApp(service)
         async with app.run_test(size=(80, 24)) as pilot:
             pane = app.query_one(AskPane)

@@ -69,10 +69,10 @@ async def test_plant_shows_live_values_then_marks_them_stale_when_the_server_sto
 
 
 async def test_renders_at_80x24_and_when_resized_to_20x8(
-    settings: Settings, plant: DemoPlantServer
+    settings: Settings, live_plant: DemoPlantServer
 ) -> None:
     model = ScriptedModel([final("P-101 is running.", "E1")])
-    async with scripted_service(settings, plant.endpoint, model) as service:
+    async with scripted_service(settings, live_plant.endpoint, model) as service:
         app = PlantAgentApp(service)
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(lambda: app.query_one(StatusBar).last is not None, pilot,
@@ -111,11 +111,11 @@ PANE_TEXT = {
 
 
 async def test_every_tab_fills_the_screen_of_the_real_app_with_its_pane(
-    settings: Settings, plant: DemoPlantServer
+    settings: Settings, live_plant: DemoPlantServer
 ) -> None:
     # The panes live in the app's TabPanes: a pane that sizes itself to its content
     # there shows nothing at all (the test apps of the panes hid that once).
-    async with scripted_service(settings, plant.endpoint, ScriptedModel([])) as service:
+    async with scripted_service(settings, live_plant.endpoint, ScriptedModel([])) as service:
         app = PlantAgentApp(service)
         async with app.run_test(size=(80, 24)) as pilot:
             await focus_settled(app, pilot)

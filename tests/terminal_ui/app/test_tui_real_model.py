@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.runtime import SiteRuntime
 from agent.service import open_service
 from agent.settings import Settings
 from plant.server import DemoPlantServer
@@ -20,11 +21,12 @@ QUESTION = "What is the bearing temperature of P-101?"
 
 
 async def test_the_real_model_answer_appears_with_its_citations(
-    settings: Settings, plant: DemoPlantServer, default_model_path: Path
+    settings: Settings, live_plant: DemoPlantServer, default_model_path: Path
 ) -> None:
     real = site_settings(settings.home, model={"directory": str(default_model_path.parent)})
-    async with open_service(real, endpoint=plant.endpoint, passphrase=PASSPHRASE,
-                            plant_name="the demo plant", triage=False) as service:
+    async with SiteRuntime(real, endpoint=live_plant.endpoint, passphrase=PASSPHRASE,
+                           plant_name="the demo plant") as runtime, \
+            open_service(runtime, triage=False) as service:
         app = PlantAgentApp(service)
         async with app.run_test(size=(80, 24)) as pilot:
             pane = app.query_one(AskPane)

@@ -18,11 +18,11 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def test_a_plant_refresh_is_one_read_request_for_every_tag(
-    settings: Settings, plant: DemoPlantServer, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, live_plant: DemoPlantServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with scripted_service(settings, plant.endpoint, ScriptedModel()) as service:
+    async with scripted_service(settings, live_plant.endpoint, ScriptedModel()) as service:
         first = await service.plant_snapshot()  # also reads the sparkline history once
-        connection = service.session.connection
+        connection = service.sources.connection
         calls: list[str] = []
         real = connection.request
 
@@ -34,27 +34,27 @@ async def test_a_plant_refresh_is_one_read_request_for_every_tag(
         second = await service.plant_snapshot()
         tag_count = sum(len(e.tags) for e in second.equipment)
         assert calls == [f"read {tag_count} tags"]
-        assert tag_count == len(service.session.agent.deps.catalog) > 40
+        assert tag_count == len(service.agent.deps.catalog) > 40
         assert second.connection == "connected" and first.connection == "connected"
         assert all(t.quality == "good" for e in second.equipment for t in e.tags)
         assert any(len(t.history) > 3 for e in second.equipment for t in e.tags)
 
 
 async def test_status_names_model_guard_user_and_connection(
-    settings: Settings, plant: DemoPlantServer
+    settings: Settings, live_plant: DemoPlantServer
 ) -> None:
-    async with scripted_service(settings, plant.endpoint, ScriptedModel()) as service:
+    async with scripted_service(settings, live_plant.endpoint, ScriptedModel()) as service:
         status = await service.status()
     assert status.model == "scripted" and status.tokens_per_s is None
-    assert status.connection == "connected" and status.endpoint == plant.endpoint
+    assert status.connection == "connected" and status.endpoint == live_plant.endpoint
     assert status.egress.startswith("on-site only")
     assert (status.user, status.role) == (SHIFT_LEAD, "shift_lead")
 
 
 async def test_triage_watches_in_the_background_and_stops_with_the_service(
-    settings: Settings, plant: DemoPlantServer
+    settings: Settings, live_plant: DemoPlantServer
 ) -> None:
-    async with scripted_service(settings, plant.endpoint, ScriptedModel(), triage=True,
+    async with scripted_service(settings, live_plant.endpoint, ScriptedModel(), triage=True,
                                 triage_interval_s=0.2) as service:
         runner = service.triage
         assert runner is not None and service.review is not None

@@ -23,20 +23,24 @@ from agent.llm.base import ChatMessage, JsonSchema, StepResult, TokenCallback
 from agent.llm.scripted import ScriptedModel
 from agent.loop.answer import AgentAnswer
 from agent.loop.events import AgentEvent
+from agent.runtime import SiteRuntime
 from agent.service import AgentService, open_service
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
-from agent.settings import Settings, load_settings
+from agent.settings import Settings
 from terminal_ui.status import StatusBar
+from tests.support.sites import PASSPHRASE
+from tests.support.sites import site_settings as shared_settings
 
-PASSPHRASE = "tui passphrase for tests"
+__all__ = ["PASSPHRASE"]
+
 SHIFT_LEAD = "tui-shift-lead"
 FIXTURE = Path(__file__).with_name("tui_recorded.json")
 
 
 def site_settings(home: Path, **overrides: Any) -> Settings:
     """Settings of a test site: the shift lead asks, the model runs on one thread."""
-    return load_settings(home=home, agent={"user": SHIFT_LEAD, "role": "shift_lead"},
-                         model={"threads": 1, **overrides.pop("model", {})}, **overrides)
+    model = {"threads": 1, **overrides.pop("model", {})}
+    return shared_settings(home, user=SHIFT_LEAD, model=model, **overrides)
 
 
 def final(text: str, *cites: str) -> dict[str, Any]:
@@ -97,10 +101,12 @@ class HoldingModel(ScriptedModel):
 @asynccontextmanager
 async def scripted_service(settings: Settings, endpoint: str, model: ScriptedModel,
                            **options: Any) -> AsyncIterator[AgentService]:
-    """The agent service over the test site and plant with ``model``."""
+    """The agent service over the test site and plant with ``model`` (entering through
+    the site runtime, as `plantagent tui` builds it)."""
     options.setdefault("triage", False)
-    async with open_service(settings, endpoint=endpoint, model=model, passphrase=PASSPHRASE,
-                            plant_name="the demo plant", **options) as service:
+    async with SiteRuntime(settings, endpoint=endpoint, model=model, passphrase=PASSPHRASE,
+                           plant_name="the demo plant") as runtime, \
+            open_service(runtime, **options) as service:
         yield service
 
 

@@ -11,11 +11,12 @@ import pytest
 import pytest_asyncio
 
 from agent.llm.scripted import ScriptedModel
+from agent.runtime import SiteRuntime
 from agent.service import AgentService, open_service
-from agent.vault import init_site
 from plant.server import DemoPlantServer
+from tests.support.sites import new_site
 
-from .review_helpers import FAST_KDF, demo_plant, settings_for
+from .review_helpers import demo_plant, settings_for
 
 #: Cooling lost on the product cooler 500 simulated seconds before the plant starts:
 #: alarms are active and the triage watcher reports it on its first pass.
@@ -23,11 +24,9 @@ COOLING_LOSS = [("cooling_loss", "HX-101", 500.0)]
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def review_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh demo-key site for the module."""
-    site_home = tmp_path_factory.mktemp("review") / "site"
-    init_site(site_home, demo_keyfile=True, kdf=FAST_KDF)
-    yield site_home
+    yield new_site(tmp_path_factory.mktemp("review") / "site")
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +44,11 @@ async def faulted_plant() -> AsyncIterator[DemoPlantServer]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def service(
-    faulted_plant: DemoPlantServer, home: Path, model: ScriptedModel
+    faulted_plant: DemoPlantServer, review_home: Path, model: ScriptedModel
 ) -> AsyncIterator[AgentService]:
     """The agent service on the faulted plant, its triage watcher running."""
-    settings = settings_for(home, faulted_plant.endpoint)
-    async with open_service(settings, endpoint=faulted_plant.endpoint, model=model,
-                            plant_name="the demo plant", triage_interval_s=3600.0) as opened:
+    settings = settings_for(review_home, faulted_plant.endpoint)
+    async with SiteRuntime(settings, endpoint=faulted_plant.endpoint, model=model,
+                           plant_name="the demo plant") as runtime, \
+            open_service(runtime, triage_interval_s=3600.0) as opened:
         yield opened

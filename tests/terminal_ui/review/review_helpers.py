@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -15,14 +15,12 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from agent.service.review import ReviewService
-from agent.settings import Settings, SimSettings, load_settings
+from agent.settings import Settings
 from agent.twin.historian.store import Sample
-from agent.vault import KdfParams
-from plant.scheduled import ScheduledFault, ScheduledPlantModel
-from plant.server import DemoPlantServer
+from tests.support.plants import faulted_plant
+from tests.support.sites import site_settings
 from tools.opcua.history import read_raw
 
-FAST_KDF = KdfParams(n=2**10, r=8, p=1)
 #: The shift lead the sessions run as (the UI's configured user).
 SHIFT_LEAD = "ana"
 #: An engineer, who may approve what the shift lead proposed.
@@ -31,31 +29,22 @@ ENGINEER = "eve"
 WAIT_S = 40.0
 
 
-@asynccontextmanager
-async def demo_plant(faults: list[tuple[str, str, float]]) -> AsyncIterator[DemoPlantServer]:
+def demo_plant(faults: list[tuple[str, str, float]]) -> Any:
     """A demo plant on a free loopback port whose pre-filled history ends ``lead``
-    simulated seconds after each (fault, equipment, lead) started."""
-    lead = max((f[2] for f in faults), default=0.0)
-    hours = max(0.5, (lead + 1800.0) / 3600.0)
-    sim = SimSettings(port=0, speed=1.0, history_hours=hours, history_period_s=10.0, seed=3)
-    server = DemoPlantServer(sim, publish_interval_s=0.25)
-    server.model = ScheduledPlantModel(
-        [ScheduledFault(f, t, hours * 3600.0 - lead) for f, t, lead in faults], seed=3)
-    async with server:
-        yield server
+    simulated seconds after each (fault, equipment, lead) started (tests/support)."""
+    return faulted_plant(faults)
 
 
 def settings_for(home: Path, endpoint: str) -> Settings:
     """The site in ``home``, the plant at ``endpoint``, the UI run by the shift lead."""
-    return load_settings(home=home, opcua={"endpoint": endpoint, "timeout_s": 3.0},
-                         agent={"user": SHIFT_LEAD, "role": "shift_lead"})
+    return site_settings(home, endpoint, user=SHIFT_LEAD)
 
 
 def as_person(review: ReviewService, user: str, role: str) -> ReviewService:
-    """The same session and reports, used by another person (another UI's settings)."""
+    """The same site and plant, used by another person (another UI's settings)."""
     agent = review.settings.agent.model_copy(update={"user": user, "role": role})
-    return ReviewService(review.session, review.reports,
-                         review.settings.model_copy(update={"agent": agent}))
+    settings = review.settings.model_copy(update={"agent": agent})
+    return replace(review, sources=replace(review.sources, settings=settings))
 
 
 @dataclass
@@ -103,15 +92,14 @@ async def record_twin(review: ReviewService, equipment: str, minutes: float = 20
     """Sync the asset model from the catalog and copy the plant's own recent history of
     ``equipment`` into the historian (what `plantagent twin sync` and `twin record` do),
     so the what-if has a model and data to fit."""
-    context = review.session.agent.deps.tool_context
-    catalog, connection = context.catalog, review.session.connection
-    assert catalog is not None and context.assets is not None and context.historian is not None
+    catalog, connection = review.sources.catalog, review.sources.connection
+    twin = review.twin
     end = datetime.now(UTC)
-    await asyncio.to_thread(context.assets.sync, catalog, end)
+    await asyncio.to_thread(twin.assets.sync, catalog, end)
     samples: list[Sample] = []
     for name in catalog.equipment[equipment].tags:
         points, _ = await read_raw(connection, catalog.tag(name), end - timedelta(
             minutes=minutes), end, 5000)
         samples += [Sample(name, p.time.timestamp(), float(p.value)) for p in points
                     if p.time is not None and isinstance(p.value, int | float)]
-    return await asyncio.to_thread(context.historian.insert_batch, samples)
+    return await asyncio.to_thread(twin.historian.insert_batch, samples)

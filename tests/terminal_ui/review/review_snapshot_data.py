@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agent.approvals.models import ApprovalRequest
-from agent.approvals.service import ApprovalService, target_of
-from agent.approvals.store import ApprovalStore
+from agent.approvals.service import target_of
 from agent.audit.log import AuditLog
-from agent.audit.site import open_audit_log
-from agent.compose import AgentSession
 from agent.handover.models import HandoverEvidence, HandoverLine, HandoverReport
+from agent.handover.sources import ShiftSources
+from agent.runtime import SiteRuntime
+from agent.settings import load_settings
 from agent.triage.models import (
     AlarmEvent,
     Candidate,
@@ -28,11 +28,8 @@ from agent.triage.models import (
     SuggestedFix,
     TriageReport,
 )
-from agent.triage.store import REPORTS_DATABASE, ReportStore
-from agent.vault import init_site, open_site
+from tests.support.sites import new_site
 from tools.opcua.catalog import Catalog
-
-from .review_helpers import FAST_KDF
 
 #: The moment the fixed shift ends.
 FIXED = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
@@ -108,33 +105,26 @@ def _fill_audit(audit: AuditLog, request: ApprovalRequest) -> None:
 
 
 @contextmanager
-def frozen_session(live: AgentSession, home: Path, catalog: Catalog) -> Iterator[
-        tuple[AgentSession, ReportStore]]:
+def frozen_sources(live: ShiftSources, home: Path, catalog: Catalog) -> Iterator[ShiftSources]:
     """``live`` with a fixed site's audit log, approvals and reports in place of its own
-    (the plant connection and the twin stay the live session's)."""
-    init_site(home, demo_keyfile=True, kdf=FAST_KDF)
-    with open_site(home) as site:
-        audit = open_audit_log(site, clock=SteppingClock(), export_dir=None)
-        try:
-            store = ApprovalStore.open(lambda: site.database("approvals",
-                                                            synchronous_full=True))
-            approvals = ApprovalService(store, live.approvals.policy, audit,
-                                        clock=lambda: FIXED - timedelta(hours=1))
-            request = ApprovalRequest(
-                id="AP-0000c0de", target=target_of(catalog.tag(SETPOINT)), value=33.0,
-                rule="product cooler outlet temperature setpoint", requested_by="ana",
-                requested_role="shift_lead", reason="product outlet runs hot after the "
-                "cooling loss", evidence_ids=["E1"], approver_roles=["engineer"],
-                two_person_rule=True, created_at=FIXED - timedelta(hours=1, minutes=4),
-                expires_at=FIXED - timedelta(minutes=34))
-            store.insert(request)
-            _fill_audit(audit, request)
-            reports = ReportStore(site.database(REPORTS_DATABASE))
-            reports.save(triage_report())
-            yield dataclasses.replace(live, site=site, audit=audit,
-                                      approvals=approvals), reports
-        finally:
-            audit.close()
+    (the plant connection stays the live one's). The fixed site is opened by its own
+    runtime, its clocks pinned."""
+    new_site(home)
+    settings = load_settings(home=home)
+    with SiteRuntime(settings, clock=lambda: FIXED - timedelta(hours=1),
+                     audit_options={"clock": SteppingClock(), "export_dir": None}) as fixed:
+        request = ApprovalRequest(
+            id="AP-0000c0de", target=target_of(catalog.tag(SETPOINT)), value=33.0,
+            rule="product cooler outlet temperature setpoint", requested_by="ana",
+            requested_role="shift_lead", reason="product outlet runs hot after the "
+            "cooling loss", evidence_ids=["E1"], approver_roles=["engineer"],
+            two_person_rule=True, created_at=FIXED - timedelta(hours=1, minutes=4),
+            expires_at=FIXED - timedelta(minutes=34))
+        fixed.approvals.store.insert(request)
+        _fill_audit(fixed.audit, request)
+        fixed.reports.save(triage_report())
+        yield dataclasses.replace(live, audit=fixed.audit, approvals=fixed.approvals,
+                                  reports=fixed.reports)
 
 
 def handover_report() -> HandoverReport:

@@ -38,7 +38,7 @@ async def _propose(service: AgentService, model: ScriptedModel, value: float) ->
                    "citations": ["E1"]})
     await service.ask("Propose a lower HX-101 outlet temperature setpoint",
                       on_event=lambda _e: None)
-    pending = [r for r in service.session.approvals.requests({"pending"})
+    pending = [r for r in service.sources.approvals.requests({"pending"})
                if r.value == value]
     assert len(pending) == 1, "the question made no proposal"
     return pending[0]
@@ -55,7 +55,7 @@ def _review(service: AgentService) -> ReviewService:
 
 
 def _approval_events(service: AgentService, request_id: str) -> list[dict[str, Any]]:
-    records = service.session.audit.search(kind="approval", text=request_id)
+    records = service.audit.search(kind="approval", text=request_id)
     return [{"event": r.payload["event"], "actor": r.actor, **r.payload} for r in records]
 
 
@@ -87,7 +87,7 @@ async def test_approve_refused_to_shift_lead_then_engineer_approves_and_writes(
         status = pane.query_one("#approvals-status", Label)
         await wait_for(pilot, lambda: "refused" in str(status.content), "the refusal")
         assert "role shift_lead may not approve" in str(status.content)
-    assert service.session.approvals.get(request.id).state == "pending"
+    assert service.sources.approvals.get(request.id).state == "pending"
     refused = [e for e in _approval_events(service, request.id)
                if e["event"] == "approve_refused"]
     assert refused and refused[0]["actor"] == SHIFT_LEAD
@@ -101,7 +101,7 @@ async def test_approve_refused_to_shift_lead_then_engineer_approves_and_writes(
                        "the proposal in the engineer's list")
         _select(pane, request.id)
         await pilot.press("a", "y")
-        await wait_for(pilot, lambda: service.session.approvals.get(request.id).state
+        await wait_for(pilot, lambda: service.sources.approvals.get(request.id).state
                        == "approved", "the approval")
         await wait_for(pilot, lambda: any(r.id == request.id and r.state == "approved"
                                           for r in pane.requests), "the list to update")
@@ -109,9 +109,9 @@ async def test_approve_refused_to_shift_lead_then_engineer_approves_and_writes(
         await pilot.press("x")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await wait_for(pilot, lambda: service.session.approvals.get(request.id).state
+        await wait_for(pilot, lambda: service.sources.approvals.get(request.id).state
                        in ("executed", "failed"), "the write")
-    done = service.session.approvals.get(request.id)
+    done = service.sources.approvals.get(request.id)
     assert done.state == "executed", done.failure
     assert done.decided_by == ENGINEER and done.decided_role == "engineer"
     assert done.read_back == pytest.approx(33.0)
@@ -133,11 +133,11 @@ async def test_deny_with_a_note(service: AgentService, model: ScriptedModel) -> 
         await pilot.press("enter")  # an empty note is not accepted
         assert isinstance(app.screen, NoteScreen)
         await pilot.press(*"coolant supply is being repaired", "enter")
-        await wait_for(pilot, lambda: service.session.approvals.get(request.id).state
+        await wait_for(pilot, lambda: service.sources.approvals.get(request.id).state
                        == "denied", "the denial")
         await wait_for(pilot, lambda: request.id not in [r.id for r in pane.requests],
                        "the denied request to leave the list")
-    denied = service.session.approvals.get(request.id)
+    denied = service.sources.approvals.get(request.id)
     assert denied.decision_note == "coolant supply is being repaired"
     assert denied.decided_by == ENGINEER
     record = [e for e in _approval_events(service, request.id) if e["event"] == "denied"]

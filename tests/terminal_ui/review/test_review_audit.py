@@ -48,7 +48,7 @@ def _filter(pane: AuditPane, **values: str) -> None:
 
 
 async def test_filters_and_paging_over_thousands_of_records(service: AgentService) -> None:
-    audit = service.session.audit
+    audit = service.audit
     await asyncio.to_thread(_fill, audit)
     total = audit.size()
     assert total >= RECORDS
@@ -106,7 +106,7 @@ async def test_filters_and_paging_over_thousands_of_records(service: AgentServic
 
 
 async def test_review_note_is_signed_and_verify_stays_ok(service: AgentService) -> None:
-    audit = service.session.audit
+    audit = service.audit
     before = audit.size()
     app = PaneApp(lambda: AuditPane(service, page_size=50))
     async with app.run_test(size=(80, 24)) as pilot:

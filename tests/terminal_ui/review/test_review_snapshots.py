@@ -19,17 +19,18 @@ from textual.widget import Widget
 from textual.widgets import Label, Markdown
 
 from agent.llm.scripted import ScriptedModel
+from agent.runtime import SiteRuntime
 from agent.service import open_service
 from agent.service.review import ReviewService
-from agent.vault import init_site
 from terminal_ui.panes.alarms import AlarmsPane
 from terminal_ui.panes.approvals import ApprovalsPane
 from terminal_ui.panes.audit import AuditPane
 from terminal_ui.panes.handover import HandoverPane
 from terminal_ui.panes.markdown_screen import MarkdownScreen
+from tests.support.sites import new_site
 
-from .review_helpers import FAST_KDF, Host, PaneApp, demo_plant, settings_for, wait_for
-from .review_snapshot_data import FIXED, frozen_session, handover_report
+from .review_helpers import Host, PaneApp, demo_plant, settings_for, wait_for
+from .review_snapshot_data import FIXED, frozen_sources, handover_report
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -40,15 +41,15 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48"
 async def frozen(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Host]:
     """The review backend over a quiet demo plant and the fixed site."""
     root = tmp_path_factory.mktemp("review-snapshots")
-    init_site(root / "live", demo_keyfile=True, kdf=FAST_KDF)
+    new_site(root / "live")
     async with demo_plant([]) as plant:
         settings = settings_for(root / "live", plant.endpoint)
-        async with open_service(settings, endpoint=plant.endpoint, model=ScriptedModel(),
-                                triage=False) as service:
-            catalog = service.session.agent.deps.catalog
-            with frozen_session(service.session, root / "fixed", catalog) as (session,
-                                                                                 reports):
-                yield Host(ReviewService(session, reports, settings))
+        async with SiteRuntime(settings, endpoint=plant.endpoint,
+                               model=ScriptedModel()) as runtime, \
+                open_service(runtime, triage=False) as service:
+            live = service.sources
+            with frozen_sources(live, root / "fixed", live.catalog) as fixed:
+                yield Host(ReviewService(fixed, runtime.twin))
 
 
 async def _screenshot(app: App[None], pilot: Pilot[None]) -> str:

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
-from agent.cli.opcua_cmd import parse_since
-from agent.errors import ToolError, UsageError, WriteRefused
+from agent.errors import ToolError, WriteRefused
 from agent.settings import Settings
 from tools.context import ToolContext
 from tools.opcua import register
@@ -64,14 +63,6 @@ async def test_tools_without_a_plant_connection_say_so(settings: Settings) -> No
     with pytest.raises(ToolError) as err:
         await list_equipment(ToolContext(settings=settings), ListEquipmentArgs())
     assert "no plant connection" in err.value.message
-
-
-async def test_since_parsing() -> None:
-    assert parse_since("90s") == 1.5
-    assert parse_since("2h") == 120
-    for bad in ("1y", "-1h", "h", "0m"):
-        with pytest.raises(UsageError):
-            parse_since(bad)
 
 
 async def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

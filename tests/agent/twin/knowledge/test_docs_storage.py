@@ -7,11 +7,14 @@ from pathlib import Path
 import pytest
 
 from agent.errors import UsageError
+from agent.runtime import SiteRuntime
+from agent.settings import load_settings
 from agent.twin.documents.index import DocumentIndex
 from agent.twin.embeddings.runtime import LlamaEmbedder
 from agent.twin.incidents.memory import IncidentMemory
 from agent.twin.incidents.records import IncidentRecord
-from agent.vault import KdfParams, init_site, open_site
+from agent.vault.layout import TWIN_DATABASE
+from tests.support.sites import new_site
 
 MARKER = "ZEBRAFISH-7731-marker"
 
@@ -19,8 +22,7 @@ MARKER = "ZEBRAFISH-7731-marker"
 def test_documents_and_incidents_are_encrypted_at_rest(
     tmp_path: Path, embedder: LlamaEmbedder
 ) -> None:
-    home = tmp_path / "site"
-    init_site(home, demo_keyfile=True, kdf=KdfParams(n=2**10))
+    home = new_site(tmp_path / "site")
     doc = tmp_path / "secret_procedure.md"
     doc.write_text(f"# Procedure\n\n## Step\n\nThe bypass code word is {MARKER}.\n", "utf-8")
     record = IncidentRecord.model_validate(
@@ -34,13 +36,14 @@ def test_documents_and_incidents_are_encrypted_at_rest(
             "symptoms": f"noise near {MARKER}",
         }
     )
-    with open_site(home) as site:
-        conn = site.database("twin")
+    settings = load_settings(home=home)
+    with SiteRuntime(settings, embedder=embedder) as runtime:
+        conn = runtime.twin_database
         index = DocumentIndex(conn, embedder)
         assert index.add_paths([doc])[0].status == "added"
         IncidentMemory(conn, embedder).load([record])
         assert MARKER in index.search(MARKER, k=1)[0].chunk.text
-        db_path = site.database_path("twin")
+        db_path = runtime.site.database_path(TWIN_DATABASE)
     files = [p for p in db_path.parent.iterdir() if p.is_file()]
     assert db_path in files
     for path in files:
@@ -48,9 +51,10 @@ def test_documents_and_incidents_are_encrypted_at_rest(
         assert MARKER.encode() not in raw, path
         assert b"SQLite format 3" not in raw[:16], path
     # Reopened with the site's key, everything is still there.
-    with open_site(home) as site:
-        index = DocumentIndex(site.database("twin"), embedder)
-        assert MARKER in index.search("bypass code word", k=1)[0].chunk.text
+    with SiteRuntime(settings, embedder=embedder) as runtime:
+        knowledge = runtime.knowledge  # what the agent and triage are given
+        assert knowledge.documents is not None and knowledge.incidents is not None
+        assert MARKER in knowledge.documents.search("bypass code word", k=1)[0].chunk.text
 
 
 def test_a_different_embedding_model_is_refused_until_reindexed(

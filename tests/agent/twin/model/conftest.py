@@ -1,42 +1,23 @@
 """Fixtures of the digital-twin model tests: a real demo plant on a free loopback port,
-fast-forwarded, and real encrypted sites in temporary directories (cheap scrypt)."""
+fast-forwarded (the sites are the shared plugin's ``home`` and ``site``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
-import pytest
 import pytest_asyncio
 
-from agent.settings import SimSettings
-from agent.vault import Site, init_site, open_site
 from plant.server import DemoPlantServer
+from tests.support.plants import demo_plant as run_demo_plant
 
 from .layout_server import LayoutServer, start_layout_server
-from .twin_helpers import FAST_KDF, PASSPHRASE
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    """A fresh passphrase site."""
-    site_home = tmp_path / "site"
-    init_site(site_home, passphrase=PASSPHRASE, kdf=FAST_KDF)
-    return site_home
-
-
-@pytest.fixture
-def site(home: Path) -> Iterator[Site]:
-    """The fresh site, open."""
-    with open_site(home, passphrase=PASSPHRASE) as opened:
-        yield opened
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def demo_plant() -> AsyncIterator[DemoPlantServer]:
     """One running demo plant (speed 1800: an hour of physics in two seconds)."""
-    sim = SimSettings(port=0, speed=1800.0, history_hours=0.05, history_period_s=10.0)
-    async with DemoPlantServer(sim, publish_interval_s=0.25) as server:
+    async with run_demo_plant(speed=1800.0, history_hours=0.05, history_period_s=10.0,
+                          publish_interval_s=0.25) as server:
         yield server
 
 

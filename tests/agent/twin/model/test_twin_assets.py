@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from agent.errors import ConfigError
+from agent.runtime import SiteRuntime
 from agent.twin.assets.file import load_assets_file
 from agent.twin.assets.store import AssetModel
 from agent.twin.whatif.engine import check_parameters
 from agent.vault import Site
+from agent.vault.layout import TWIN_DATABASE
 from plant.server import DemoPlantServer
 from tools.context import utcnow
-from tools.opcua.browse import browse_catalog
 from tools.opcua.catalog import Catalog
-from tools.opcua.client import OpcUaConnection
 
 from .layout_server import LayoutServer
 from .twin_helpers import make_settings
@@ -25,15 +25,15 @@ pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 
 async def _browse(home: Path, endpoint: str) -> Catalog:
-    async with OpcUaConnection.from_settings(make_settings(home, endpoint)) as conn:
-        return await browse_catalog(conn)
+    async with SiteRuntime(make_settings(home, endpoint)) as runtime:
+        return await runtime.catalog()
 
 
 async def test_sync_demo_plant_stores_hierarchy_units_limits(
     demo_plant: DemoPlantServer, site: Site
 ) -> None:
     catalog = await _browse(site.home, demo_plant.endpoint)
-    model = AssetModel(site.database("twin"))
+    model = AssetModel(site.database(TWIN_DATABASE))
     report = model.sync(catalog, utcnow())
     assert report.active_equipment == 7 and report.active_tags == 47
     assert set(report.added_equipment) == {
@@ -57,7 +57,7 @@ async def test_sync_demo_plant_stores_hierarchy_units_limits(
 async def test_other_layout_without_units_syncs_and_tracks_changes(
     layout: LayoutServer, site: Site
 ) -> None:
-    model = AssetModel(site.database("twin"))
+    model = AssetModel(site.database(TWIN_DATABASE))
     first = model.sync(await _browse(site.home, layout.endpoint), utcnow())
     assert sorted(first.added_equipment) == ["Boiler-1", "Robot-7"]
     boiler = model.get("Boiler-1")
@@ -114,7 +114,7 @@ async def test_asset_file_enriches_and_rejects_typos(site: Site, tmp_path: Path)
     )
     site_file = load_assets_file(path)
     check_parameters(site_file)
-    model = AssetModel(site.database("twin"))
+    model = AssetModel(site.database(TWIN_DATABASE))
     report = model.sync(demo_catalog(), utcnow(), site_file, path)
     assert report.unmatched_site_entries == ["X-999"]
     pump = model.get("P-101")

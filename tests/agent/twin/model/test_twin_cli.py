@@ -10,8 +10,7 @@ import pytest
 
 from agent.cli import main
 from plant.server import DemoPlantServer
-
-from .twin_helpers import PASSPHRASE
+from tests.support.sites import PASSPHRASE
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

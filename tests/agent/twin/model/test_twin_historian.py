@@ -14,6 +14,7 @@ from agent.twin.historian.analysis import TrendSummary
 from agent.twin.historian.recorder import Recorder, sample_of
 from agent.twin.historian.store import BAD, Historian, Sample
 from agent.vault import Site
+from agent.vault.layout import TWIN_DATABASE
 from plant.server import DemoPlantServer
 from tools import history as historian_tools
 from tools.context import ToolContext, utcnow
@@ -37,7 +38,7 @@ def _ramp(tag: str, start: datetime, minutes: int, per_hour: float, base: float)
 
 
 async def test_summary_slope_limits_and_gaps(site: Site) -> None:
-    historian = Historian(site.database("twin"))
+    historian = Historian(site.database(TWIN_DATABASE))
     start = NOW - timedelta(minutes=30)
     rows = _ramp("P-101.Vibration", start, 30, per_hour=6.0, base=2.0)  # 2 -> 5 mm/s
     # Two minutes without data, and a lost connection (a bad sample) later on.
@@ -65,7 +66,7 @@ async def test_summary_slope_limits_and_gaps(site: Site) -> None:
 
 
 async def test_downsample_then_retention(site: Site) -> None:
-    historian = Historian(site.database("twin"))
+    historian = Historian(site.database(TWIN_DATABASE))
     rows = _ramp("HX-101.HotOutletTemperature", NOW - timedelta(hours=3), 180, 1.0, 35.0)
     historian.insert_batch(rows)
     before = trend_summary(historian, "HX-101.HotOutletTemperature", window_minutes=180, now=NOW)
@@ -111,7 +112,7 @@ async def test_bad_readings_become_gap_markers() -> None:
 async def test_ingest_from_demo_plant_under_a_fault(
     demo_plant: DemoPlantServer, site: Site
 ) -> None:
-    historian = Historian(site.database("twin"))
+    historian = Historian(site.database(TWIN_DATABASE))
     settings = make_settings(site.home, demo_plant.endpoint)
     demo_plant.model.clear("*")
     async with OpcUaConnection.from_settings(settings) as conn:
@@ -140,7 +141,7 @@ async def test_ingest_from_demo_plant_under_a_fault(
 
 
 async def test_lost_connection_is_recorded_as_a_gap(layout: LayoutServer, site: Site) -> None:
-    historian = Historian(site.database("twin"))
+    historian = Historian(site.database(TWIN_DATABASE))
     settings = make_settings(site.home, layout.endpoint, timeout_s=1.0)
     tag = "Boiler-1.SteamPressure"
     async with OpcUaConnection.from_settings(settings) as conn:
@@ -164,7 +165,7 @@ async def test_lost_connection_is_recorded_as_a_gap(layout: LayoutServer, site: 
 
 async def test_recorder_keeps_up_with_many_changes(site: Site) -> None:
     """Readings arriving faster than one batch stores still all land, in few batches."""
-    historian = Historian(site.database("twin"))
+    historian = Historian(site.database(TWIN_DATABASE))
     rec = Recorder(historian, conn=None, tags=[], flush_s=0.05)  # type: ignore[arg-type]
     for i in range(20_000):
         rec._on_reading(

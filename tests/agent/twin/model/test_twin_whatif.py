@@ -17,6 +17,7 @@ from agent.twin.historian.store import Historian
 from agent.twin.whatif.engine import what_if
 from agent.twin.whatif.records import WhatIfResult
 from agent.vault import Site
+from agent.vault.layout import TWIN_DATABASE
 from plant.model import PlantModel
 from tools import whatif as whatif_tools
 from tools.context import ToolContext
@@ -29,7 +30,7 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def _twin(site: Site) -> tuple[AssetModel, Historian]:
-    conn = site.database("twin")
+    conn = site.database(TWIN_DATABASE)
     assets = AssetModel(conn)
     assets.sync(demo_catalog(), NOW)
     return assets, Historian(conn)

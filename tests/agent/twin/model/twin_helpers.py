@@ -7,21 +7,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent.settings import Settings, load_settings
+from agent.settings import Settings
 from agent.twin.historian.store import Historian, Sample
-from agent.vault import KdfParams
 from plant.model import PlantModel
 from plant.tags import EQUIPMENT, TAGS
+from tests.support.sites import site_settings
 from tools.opcua.catalog import Catalog
 from tools.opcua.models import EquipmentInfo, TagInfo
-
-PASSPHRASE = "twin model test passphrase"
-FAST_KDF = KdfParams(n=2**10, r=8, p=1)
 
 
 def make_settings(home: Path, endpoint: str, **opcua: Any) -> Settings:
     """Settings for a test: the site in ``home`` and the given endpoint."""
-    return load_settings(home=home, opcua={"endpoint": endpoint, "timeout_s": 4.0, **opcua})
+    return site_settings(home, endpoint, timeout_s=4.0, opcua=opcua)
 
 
 def demo_catalog() -> Catalog:

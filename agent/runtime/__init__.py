@@ -1,0 +1,7 @@
+"""The site runtime: the one composition root every face builds the site's parts with
+(see README.md)."""
+
+from agent.runtime.site_runtime import PassphraseSource, SiteRuntime
+from agent.runtime.stores import Knowledge, SiteBlobStore, TwinStores
+
+__all__ = ["Knowledge", "PassphraseSource", "SiteBlobStore", "SiteRuntime", "TwinStores"]

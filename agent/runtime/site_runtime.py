@@ -1,0 +1,361 @@
+"""SiteRuntime: the one composition root. Every face (CLI commands, the service the
+terminal UI holds, triage, handover, the harness, the tests) builds the site's parts
+here, from settings, each on first use and once, and closes them in reverse order.
+
+Test doubles (a ScriptedModel, an endpoint, a PolicyGate, a clock, an embedder) enter
+through the constructor, never by patching. Opening the site or a network connection
+installs the egress guard with the site's allowlist first, whatever the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import apsw
+
+from agent.approvals import ApprovalService, ApprovalStore
+from agent.audit import AuditLog
+from agent.audit.site import open_audit_log
+from agent.errors import ModelError, ModelOutputError
+from agent.handover.sources import ShiftSources
+from agent.handover.unloaded import UnloadedModel
+from agent.llm.base import ChatModel
+from agent.llm.factory import build_chat_model, expected_model
+from agent.loop.runner import Agent
+from agent.policy import Policy, PolicyEngine
+from agent.policy.decision import PolicyGate
+from agent.policy.loader import LoadedPolicy, load_policy
+from agent.qualification.gate import ensure_qualified
+from agent.runtime.agent import build_agent
+from agent.runtime.egress import guard_egress
+from agent.runtime.parts import Parts
+from agent.runtime.stores import (
+    Knowledge,
+    SiteBlobStore,
+    TwinStores,
+    open_knowledge,
+    open_twin_stores,
+)
+from agent.runtime.triage import build_triage
+from agent.settings import Settings
+from agent.triage.service import TriageService
+from agent.triage.store import ReportStore
+from agent.triage.watcher import WatchRules
+from agent.triage.writer import ModelWriter, ReportWriter, TemplateWriter
+from agent.twin.embeddings.assemble import AssemblyProgress
+from agent.twin.embeddings.runtime import Embedder, load_embedder
+from agent.vault import EgressGuard, Site, open_site
+from agent.vault.layout import APPROVALS_DATABASE, REPORTS_DATABASE, TWIN_DATABASE
+from tools.context import utcnow
+from tools.opcua.alarms import event_log
+from tools.opcua.browse import browse_catalog
+from tools.opcua.catalog import Catalog
+from tools.opcua.client import OpcUaConnection, check_endpoint
+
+#: The passphrase of a site, asked for only when the site is unlocked (given its home).
+PassphraseSource = Callable[[Path], str | None]
+
+
+class SiteRuntime:
+    """The parts of one site, opened on demand. Use it as a context manager (``with``
+    for commands that only use the site's stores, ``async with`` once a connection or a
+    model may be opened); everything it opened is closed on exit, newest first.
+
+    ``passphrase``: the site's passphrase, or a callable asked for it at unlock (None
+    reads PLANTAGENT_PASSPHRASE; demo key-file sites need none). ``endpoint`` overrides
+    ``opcua.endpoint``. ``model``, ``gate`` and ``embedder`` are used as given and never
+    closed here (tests pass a ScriptedModel; ``gate`` replaces the policy engine and the
+    per-role budgets). ``clock`` is the time of the tools, approvals and triage.
+    ``audit_options`` go to the audit log (clock, checkpoint_every, export_dir).
+    ``notify`` hears what the runtime decided on its own (a model that would not load,
+    so the template writes).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        passphrase: str | PassphraseSource | None = None,
+        endpoint: str | None = None,
+        model: ChatModel | None = None,
+        gate: PolicyGate | None = None,
+        embedder: Embedder | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        plant_name: str = "the plant",
+        audit_options: dict[str, Any] | None = None,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.endpoint = endpoint
+        self.plant_name = plant_name
+        self.clock = clock
+        self._passphrase = passphrase
+        self._model = model
+        self._gate = gate
+        self._embedder = embedder
+        self._audit_options = dict(audit_options or {})
+        self._notify = notify or (lambda _text: None)
+        self._parts = Parts()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def __enter__(self) -> SiteRuntime:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    async def __aenter__(self) -> SiteRuntime:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    def close(self) -> None:
+        """Close what was opened, newest first (no connection may be open: aclose)."""
+        self._parts.close()
+
+    async def aclose(self) -> None:
+        """Close what was opened, newest first."""
+        await self._parts.aclose()
+
+    def opened(self) -> list[str]:
+        """The parts opened so far, in order (for status lines and tests)."""
+        return self._parts.opened()
+
+    # -- the site, its policy and its guard --------------------------------------------
+
+    @property
+    def loaded_policy(self) -> LoadedPolicy:
+        """The policy files in force and what they merge to (ConfigError when broken:
+        never a fallback to allowing everything)."""
+        return self._parts.get("policy", lambda: load_policy(self.settings.home))
+
+    @property
+    def policy(self) -> Policy:
+        """The effective policy."""
+        return self.loaded_policy.policy
+
+    @property
+    def guard(self) -> EgressGuard:
+        """The process's egress guard, pointed at this site's allowlist (installed before
+        anything of the site is opened or any connection made)."""
+        return self._parts.get(
+            "guard", lambda: guard_egress(self.settings, self.policy, self._record_refusal))
+
+    def _record_refusal(self, address: str, detail: dict[str, Any]) -> None:
+        audit = self._parts.peek("audit")
+        if audit is not None:
+            audit.append("egress_refused", "plantagent",
+                         {"address": address, "detail": str(detail)})
+
+    @property
+    def site(self) -> Site:
+        """The unlocked site: keys, databases, blobs (VaultError naming the fix)."""
+        def unlock() -> Site:
+            _ = self.guard
+            passphrase = self._passphrase
+            if callable(passphrase):
+                passphrase = passphrase(self.settings.home)
+            return open_site(self.settings, passphrase=passphrase)
+
+        return self._parts.get("site", unlock, Site.close)
+
+    @property
+    def audit(self) -> AuditLog:
+        """The site's hash-chained, signed audit log."""
+        return self._parts.get(
+            "audit", lambda: open_audit_log(self.site, **self._audit_options), AuditLog.close)
+
+    @property
+    def approvals(self) -> ApprovalService:
+        """Approval requests of plant writes, in their durable encrypted store."""
+        def open_approvals() -> ApprovalService:
+            store = ApprovalStore.open(
+                lambda: self.site.database(APPROVALS_DATABASE, synchronous_full=True))
+            return ApprovalService(store, self.policy, self.audit, clock=self.clock)
+
+        return self._parts.get("approvals", open_approvals)
+
+    @property
+    def engine(self) -> PolicyEngine:
+        """The policy engine; a write a role may propose becomes an approval request
+        for the plant's catalog once browsed."""
+        return self._parts.get("engine", lambda: PolicyEngine(
+            self.policy,
+            proposer=self.approvals.as_proposer(lambda: self._parts.peek("catalog"))))
+
+    # -- the site's stores ----------------------------------------------------------------
+
+    @property
+    def twin_database(self) -> apsw.Connection:
+        """The twin's encrypted database (assets, historian, documents, incidents)."""
+        return self._parts.get("twin_database", lambda: self.site.database(TWIN_DATABASE))
+
+    @property
+    def twin(self) -> TwinStores:
+        """The asset model and the historian."""
+        return self._parts.get("twin", lambda: open_twin_stores(self.twin_database))
+
+    @property
+    def embedder(self) -> Embedder | None:
+        """The site's embedding model if its file is in place (verified, never fetched),
+        else None: the site then has no document or incident look-ups."""
+        if self._embedder is not None:
+            return self._embedder
+        opened = self._parts.peek("embedder")
+        if opened is not None:
+            return opened
+        try:
+            return self.load_embedder(assemble=False)
+        except ModelError:
+            return None
+
+    def load_embedder(self, *, assemble: bool = True,
+                      progress: AssemblyProgress | None = None) -> Embedder:
+        """The site's embedding model, assembled from its recipe when missing (``docs``
+        and ``incidents`` commands); ModelError naming the fix when it cannot be."""
+        if self._embedder is not None:
+            return self._embedder
+        return self._parts.get(
+            "embedder",
+            lambda: load_embedder(self.settings, assemble=assemble, progress=progress),
+            lambda embedder: embedder.close())
+
+    @property
+    def knowledge(self) -> Knowledge:
+        """Manuals and incident memory, when the site has indexed them."""
+        return self._parts.get(
+            "knowledge", lambda: open_knowledge(self.twin_database, self.embedder))
+
+    @property
+    def reports(self) -> ReportStore:
+        """Triage reports and the incidents already reported."""
+        return self._parts.get(
+            "reports", lambda: ReportStore(self.site.database(REPORTS_DATABASE)))
+
+    # -- the plant --------------------------------------------------------------------------
+
+    async def connection(self) -> OpcUaConnection:
+        """The connected OPC UA session to the plant (``endpoint`` or ``opcua.endpoint``)."""
+        async def connect() -> OpcUaConnection:
+            _ = self.guard
+            conn = OpcUaConnection.from_settings(self.settings, self.endpoint)
+            await conn.connect()
+            return conn
+
+        return await self._parts.aget("connection", connect, acloser=OpcUaConnection.close)
+
+    @property
+    def endpoint_url(self) -> str:
+        """The endpoint the connection goes (or would go) to; UsageError when it is not
+        an OPC UA endpoint URL."""
+        return check_endpoint(self.endpoint or self.settings.opcua.endpoint)
+
+    async def catalog(self) -> Catalog:
+        """The plant's equipment and tags, browsed once."""
+        async def browse() -> Catalog:
+            return await browse_catalog(await self.connection())
+
+        return await self._parts.aget("catalog", browse)
+
+    # -- the model, the agent, triage, handover -------------------------------------------
+
+    def check_model(self) -> None:
+        """Refuse the model this runtime would use when the policy wants a qualified model
+        and it has no passing record; before any (slow) load."""
+        if self._model is not None:
+            name, sha256 = self._model.info.name, self._model.info.sha256
+        else:
+            name, sha256 = expected_model(self.settings)
+        ensure_qualified(self.policy.qualification, self.settings.home, name, sha256)
+
+    async def chat_model(self) -> ChatModel:
+        """The chat model: the one given, or the site's (its prefix state in the site's
+        encrypted blobs), after the qualification gate."""
+        async def load() -> ChatModel:
+            self.check_model()
+            if self._model is not None:
+                return self._model
+            store = SiteBlobStore(self.site)
+            return await asyncio.to_thread(build_chat_model, self.settings, store)
+
+        closer = None if self._model is not None else _close_model
+        return await self._parts.aget("model", load, closer=closer)
+
+    async def agent(self) -> Agent:
+        """The agent: every tool the site has the data for, the policy deciding."""
+        async def build() -> Agent:
+            # The order a failure is met in: the site, the plant, then the (slow) model.
+            audit, approvals, engine = self.audit, self.approvals, self.engine
+            connection, catalog = await self.connection(), await self.catalog()
+            twin, knowledge = self.twin, self.knowledge
+            return build_agent(
+                self.settings, model=await self.chat_model(), connection=connection,
+                catalog=catalog, twin=twin, knowledge=knowledge, policy=self.policy,
+                engine=engine, approvals=approvals, audit=audit, gate=self._gate,
+                clock=self.clock, plant_name=self.plant_name)
+
+        return await self._parts.aget("agent", build)
+
+    async def report_writer(self, *, use_model: bool) -> ReportWriter:
+        """Who writes triage summaries: the model when asked for and it loads, else the
+        template (said through ``notify``). A model the policy refuses stops here."""
+        if not use_model:
+            return TemplateWriter()
+        self.check_model()
+        try:
+            model = await self.chat_model()
+        except ModelError as exc:
+            self._notify(f"no local model ({exc.message}); using the template writer")
+            return TemplateWriter()
+        catalog = await self.catalog()
+        return ModelWriter(model, tag_names=catalog.tag_names(),
+                           equipment_names=catalog.equipment_names(),
+                           plant_name=self.plant_name)
+
+    async def triage(self, *, writer: ReportWriter | None = None, events: bool = False,
+                     rules: WatchRules | None = None) -> TriageService:
+        """The triage service (template writer unless ``writer``); ``events`` follows the
+        server's alarm events as they come; ``rules`` replace the site's."""
+        async def build() -> TriageService:
+            connection, catalog = await self.connection(), await self.catalog()
+            log = await event_log(connection, catalog) if events else None
+            return build_triage(
+                self.settings, connection=connection, catalog=catalog, reports=self.reports,
+                audit=self.audit, writer=writer or TemplateWriter(), knowledge=self.knowledge,
+                events=log, rules=rules, clock=self.clock)
+
+        return await self._parts.aget("triage", build)
+
+    async def shift_sources(self, model: ChatModel | None = None) -> ShiftSources:
+        """What a handover reads. Its model is ``model``, else the chat model; one that
+        will not load leaves the template to write (said through ``notify``)."""
+        async def build() -> ShiftSources:
+            writer = model or await self._model_or_unloaded()
+            return ShiftSources(
+                audit=self.audit, approvals=self.approvals, reports=self.reports,
+                connection=await self.connection(), catalog=await self.catalog(),
+                model=writer, settings=self.settings, plant_name=self.plant_name)
+
+        return await self._parts.aget("shift_sources", build)
+
+    async def _model_or_unloaded(self) -> ChatModel:
+        try:
+            return await self.chat_model()
+        except ModelOutputError:
+            raise
+        except ModelError as exc:
+            self._notify(f"no local model ({exc.message}); using the template")
+            return UnloadedModel(exc.message)
+
+
+def _close_model(model: ChatModel) -> None:
+    model.close()

@@ -1,0 +1,102 @@
+"""Databases as the code before the shared migration helper made them (plantagent at
+commit a323965): the same tables and rows, the old bookkeeping. Each function is that
+code's schema step, copied; the data goes in through the stores' own, unchanged, writers.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import UTC, datetime
+
+import apsw
+
+from agent.approvals.store import ApprovalStore
+from agent.audit import store as audit_store
+from agent.triage.store import ReportStore
+from agent.twin.historian.store import Historian
+
+#: The reports store's schema before it had migrations.
+OLD_REPORTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS triage_reports (
+    id TEXT PRIMARY KEY, incident_key TEXT NOT NULL, created TEXT NOT NULL,
+    status TEXT NOT NULL, equipment TEXT NOT NULL, top_cause TEXT,
+    markdown TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS triage_seen (key TEXT PRIMARY KEY, report_id TEXT NOT NULL,
+    seen TEXT NOT NULL, top TEXT);
+CREATE TABLE IF NOT EXISTS triage_tops (key TEXT NOT NULL, top TEXT NOT NULL,
+    PRIMARY KEY (key, top));
+"""
+
+
+def old_audit_migrate(conn: apsw.Connection) -> str:
+    """agent.audit.store.migrate as it was: steps counted in PRAGMA user_version."""
+    with conn:
+        version = int(next(iter(conn.execute("PRAGMA user_version")))[0] or 0)
+        for index, (_name, sql) in enumerate(audit_store.MIGRATIONS[version:], start=version):
+            list(conn.execute(sql))
+            list(conn.execute(f"PRAGMA user_version={index + 1}"))
+        row = conn.execute("SELECT value FROM audit_meta WHERE key='log_id'").fetchone()
+        log_id = None if row is None else row[0]
+        if log_id is None:
+            log_id = secrets.token_hex(16)
+            conn.execute("INSERT INTO audit_meta (key, value) VALUES ('log_id', ?)", (log_id,))
+    return str(log_id)
+
+
+class OldApprovalStore(ApprovalStore):
+    """The approvals store with its old migration: steps counted in user_version."""
+
+    def _migrate(self) -> None:
+        from agent.approvals.store import MIGRATIONS
+
+        version = int(next(iter(self._conn.execute("PRAGMA user_version")))[0])
+        for number, (_name, sql) in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self._conn:
+                self._conn.execute(sql)
+                self._conn.execute(f"PRAGMA user_version = {number}")
+
+
+class OldReportStore(ReportStore):
+    """The reports store as it was: its tables created IF NOT EXISTS, nothing recorded."""
+
+    def __init__(self, conn: apsw.Connection) -> None:
+        self.conn = conn
+        self._lock = threading.Lock()
+        with self._lock:
+            conn.execute(OLD_REPORTS_SCHEMA)
+
+
+def old_twin_migrations(conn: apsw.Connection, component: str,
+                        steps: list[tuple[str, str]]) -> None:
+    """The twin's apply_migrations as it was: recorded in ``twin_migrations``."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS twin_migrations("
+        " component TEXT NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL,"
+        " PRIMARY KEY (component, name))"
+    )
+    done = {row[0] for row in conn.execute(
+        "SELECT name FROM twin_migrations WHERE component = ?", (component,))}
+    for name, step in steps:
+        if name in done:
+            continue
+        with conn:
+            for statement in step.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO twin_migrations(component, name, applied_at) VALUES (?, ?, ?)",
+                (component, name, datetime.now(UTC).isoformat()),
+            )
+
+
+class OldHistorian(Historian):
+    """The historian with the twin's old migration bookkeeping."""
+
+    def __init__(self, conn: apsw.Connection) -> None:
+        from agent.twin.historian.store import _MIGRATIONS
+
+        self.conn = conn
+        self._lock = threading.Lock()
+        self._ids: dict[str, int] = {}
+        old_twin_migrations(conn, "historian", _MIGRATIONS)
