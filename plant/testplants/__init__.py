@@ -11,7 +11,7 @@ from __future__ import annotations
 from plant.kit.spec import PlantDef
 
 
-def test_plants() -> dict[str, PlantDef]:
+def all_test_plants() -> dict[str, PlantDef]:
     """Every test plant keyed by name (imported on demand)."""
     from plant.testplants import chillerplant, kuehlwasser, waterworks
 

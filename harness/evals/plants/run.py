@@ -25,7 +25,7 @@ from harness.evals.plants.product import ASKER, ROLE, open_product_agent
 from harness.evals.plants.report import PlantResult, write
 from harness.evals.plants.suite import SUITES, load_suite
 from plant.kit.server import KitPlantServer
-from plant.testplants import test_plants
+from plant.testplants import all_test_plants
 
 DEMO = "demo"
 PLANTS = (*SUITES, DEMO)
@@ -74,7 +74,7 @@ async def run_plant(name: str, plan: PlantsPlan, work: Path,
             result.faults = await demo.demo_triage(work, plan.faults, plan.triage_timeout_s,
                                                    progress)
         return result
-    plant, suite = test_plants()[name], load_suite(name)
+    plant, suite = all_test_plants()[name], load_suite(name)
     result = PlantResult(name, plant.title)
     chosen = questions.select(suite, plan.questions) if plan.questions != 0 else []
     if chosen:
