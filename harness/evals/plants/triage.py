@@ -86,10 +86,13 @@ async def run_fault(plant: PlantDef, suite: Suite, case: TriageCase, home: Path,
     sim = SimSettings(port=0, speed=speed, history_hours=0.05, history_period_s=0.5, seed=seed)
     out = TriageResult(case.fault, case.target, case.equipment)
     async with KitPlantServer(plant, sim, publish_interval_s=0.25) as server:
-        # Trend horizons in wall time: 30 simulated minutes at this fast-forward.
+        # The watcher's time rules are in wall time; the plant runs fast, so they are
+        # scaled to the simulated times a real site has (30 min trend horizon, 2 min
+        # settling of a thin incident), as the demo's evaluation scales the horizon.
         settings = load_settings(home=home,
                                  opcua={"endpoint": server.endpoint, "timeout_s": 5.0},
-                                 triage={"trend_horizon_s": max(5.0, 1800.0 / speed)})
+                                 triage={"trend_horizon_s": max(5.0, 1800.0 / speed),
+                                         "settle_s": max(1.0, 120.0 / speed)})
         async with open_product_triage(settings, server.endpoint) as triage:
             await triage.run_once()
             server.model.inject(case.fault, case.target)
