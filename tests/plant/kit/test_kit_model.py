@@ -57,3 +57,11 @@ def test_a_stuck_transmitter_stops_moving_while_the_process_goes_on() -> None:
     assert model.values()["CH-1.chilled_water_supply_temperature"] == frozen
     assert model.values()["CH-1.chilled_water_return_temperature"] != model.values()[
         "CH-1.chilled_water_return_temperature"]  # noise keeps the others moving
+
+
+def test_sim_names_the_plants_it_can_serve(capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.cli import main
+
+    assert main(["sim", "--plant", "brewery"]) == 2
+    err = capsys.readouterr().err
+    assert "brewery" in err and "waterworks" in err
