@@ -64,6 +64,30 @@ def read_nodes(answer: AgentAnswer, tag_nodes: dict[str, str]) -> set[str]:
     return {tag_nodes[n] for n in names if n in tag_nodes}
 
 
+def _history_names(value: Any) -> Iterator[str]:
+    """Tags a result holds history of: a record naming a tag with aggregates over a
+    window (min/max/mean) or stored samples."""
+    if isinstance(value, dict):
+        if isinstance(value.get("tag"), str) and any(k in value for k in
+                                                     ("min", "max", "mean", "points")):
+            yield value["tag"]
+        summary = value.get("summary")
+        if isinstance(summary, dict) and isinstance(summary.get("tag"), str) and \
+                value.get("points"):
+            yield summary["tag"]
+        for v in value.values():
+            yield from _history_names(v)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _history_names(item)
+
+
+def history_nodes(answer: AgentAnswer, tag_nodes: dict[str, str]) -> set[str]:
+    """Node ids of the tags whose history the answer's successful tool calls returned."""
+    names = {n for step in answer.steps if step.ok for n in _history_names(step.result)}
+    return {tag_nodes[n] for n in names if n in tag_nodes}
+
+
 def _sensor_names(plant: PlantDef, suite: Suite, key: str) -> list[str]:
     tag = plant.tag(key)
     base = tag.browse_name.removesuffix(".PV").removesuffix("/PV")
@@ -85,6 +109,17 @@ def judge(question: Question, answer: AgentAnswer, *, suite: Suite, server: KitP
     missing = [k for k in question.read if kit_node(plant, k) not in got]
     if missing:
         problems.append(f"not read: {', '.join(missing)}")
+    if question.history:
+        past = history_nodes(answer, tag_nodes)
+        no_history = [k for k in question.read if kit_node(plant, k) not in past]
+        if no_history:
+            problems.append(f"history not read: {', '.join(no_history)}")
+    if question.state is not None:
+        opposite = "inside" if question.state == "outside" else "outside"
+        if not text.says_limit_state(said, question.state):
+            problems.append(f"does not say the value is {question.state} its limits")
+        elif text.says_limit_state(said, opposite):
+            problems.append(f"also says the value is {opposite} its limits")
     for fact in question.facts:
         span = resolve(fact.ref, server, t0, t1).widen(fact.tol)
         if not text.states_number(said, span.low, span.high):
@@ -105,7 +140,7 @@ def judge(question: Question, answer: AgentAnswer, *, suite: Suite, server: KitP
         truth = direction(plant.tag(key), server, t0, float(minutes))
         if not text.says_direction(said, truth):
             problems.append(f"does not say the trend is {truth}")
-        opposite = {"up": "down", "down": "up"}.get(truth)
-        if opposite is not None and text.says_direction(said, opposite):
-            problems.append(f"also says {opposite}")
+        against = {"up": "down", "down": "up"}.get(truth)
+        if against is not None and text.says_direction(said, against):
+            problems.append(f"also says {against}")
     return problems

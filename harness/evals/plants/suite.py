@@ -53,6 +53,12 @@ class Question(_Model):
     sensors: list[str] = Field(default_factory=list)
     #: "KEY:MINUTES": the answer must say the direction history shows over the window.
     trend: str | None = None
+    #: The tags of ``read`` must have been read from history (a history summary or
+    #: samples of them), not only their current value.
+    history: bool = False
+    #: For limit questions: the answer must say the value is "outside" (or "inside") its
+    #: limits, and must not say the opposite.
+    state: Literal["outside", "inside"] | None = None
     #: A scenario (fault) to be in force when the question is asked.
     scenario: str | None = None
 

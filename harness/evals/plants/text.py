@@ -105,3 +105,25 @@ TREND_WORDS: dict[str, tuple[str, ...]] = {
 def says_direction(text: str, direction: str) -> bool:
     """Whether ``text`` uses a word of ``direction``."""
     return mentions(text, TREND_WORDS[direction])
+
+
+#: How an answer says a value is beyond its limits, or inside them (English, German).
+LIMIT_WORDS: dict[str, tuple[str, ...]] = {
+    "outside": ("outside", "above", "exceed", "exceeds", "exceeded", "exceeding", "over the",
+                "beyond", "too high", "too low", "below", "out of range", "out of its",
+                "violat", "breach", "not within", "überschritten", "unterschritten",
+                "außerhalb", "ausserhalb", "oberhalb", "unterhalb", "über dem", "über der",
+                "unter dem", "unter der", "zu hoch", "zu niedrig", "nicht innerhalb"),
+    "inside": ("inside", "innerhalb", "im normalbereich", "in range", "within its",
+               "within the"),
+}
+
+
+def says_limit_state(text: str, state: str) -> bool:
+    """Whether ``text`` says the value is ``state`` ("outside"/"inside") its limits.
+    Prefix match: "exceed" covers "exceeds"; a negated "not within" counts as outside."""
+    folded = fold(text)
+    words = [fold(w) for w in LIMIT_WORDS[state]]
+    if state == "inside":
+        folded = folded.replace("not within", "").replace("nicht innerhalb", "")
+    return any(re.search(rf"(?<![a-z0-9]){re.escape(w)}", folded) for w in words)

@@ -3,8 +3,8 @@
 A question takes a while to answer and the plant keeps moving, so a fact is a range: a
 live value is any value the tag was published with while the question was being
 answered; a history aggregate is computed for the window ending at the start and at the
-end of the question. A trend is the direction history shows over the window (steady
-when the change is within three noise widths or 2 % of the range).
+end of the question. A trend is where the value is now against where it was at the start of
+the window (steady when the change is within three noise widths or 2 % of the range).
 """
 
 from __future__ import annotations
@@ -86,12 +86,13 @@ def resolve(ref: str, plant: KitPlantServer, t0: datetime, t1: datetime) -> Span
 
 
 def direction(tag: TagDef, plant: KitPlantServer, when: datetime, minutes: float) -> str:
-    """"up", "down" or "steady": how ``tag`` moved over the window ending ``when``."""
+    """"up", "down" or "steady": where ``tag`` is at ``when`` (its last three stored
+    points) against where it was at the start of the window (its first fifth)."""
     values = _window(plant.history(tag.key), when, minutes)
     if len(values) < 5:
         return "steady"
     fifth = max(1, len(values) // 5)
-    change = fmean(values[-fifth:]) - fmean(values[:fifth])
+    change = fmean(values[-3:]) - fmean(values[:fifth])
     if abs(change) <= max(3.0 * tag.noise, 0.02 * tag.span):
         return "steady"
     return "up" if change > 0 else "down"

@@ -68,3 +68,30 @@ def test_units_and_trend_words() -> None:
     assert text.says_direction("The pressure is rising.", "up")
     assert text.says_direction("Der Differenzdruck steigt.", "up")
     assert not text.says_direction("The pressure is rising.", "down")
+
+
+def test_limit_wording_either_way() -> None:
+    assert text.says_limit_state("580 mbar is above its high limit of 500 mbar", "outside")
+    assert text.says_limit_state("Grenzwert 500 mbar überschritten", "outside")
+    assert not text.says_limit_state("580 mbar, inside its normal range 0-500", "outside")
+    assert text.says_limit_state("580 mbar, inside its normal range 0-500", "inside")
+    assert not text.says_limit_state("it is not within its limits", "inside")
+
+
+def test_history_is_told_from_a_current_reading() -> None:
+    from agent.loop.answer import AgentAnswer, StepRecord
+    from harness.evals.plants.check import history_nodes, read_nodes
+
+    steps = [
+        StepRecord(evidence_id="E1", tool="any_read", args={}, ok=True,
+                   result={"readings": [{"tag": "a", "value": 1.0}]}),
+        StepRecord(evidence_id="E2", tool="any_history", args={}, ok=True,
+                   result={"summary": {"tag": "b", "min": 1.0, "max": 2.0}, "points": []}),
+        StepRecord(evidence_id=None, tool="refused", args={}, ok=False,
+                   result={"summary": {"tag": "c", "max": 2.0}}),
+    ]
+    answer = AgentAnswer(question="q", answer="", outcome="answered", steps=steps,
+                         grounded=True, model="m", model_sha256="0" * 64)
+    nodes = {"a": "nsu=u;s=A", "b": "nsu=u;s=B", "c": "nsu=u;s=C"}
+    assert read_nodes(answer, nodes) == {"nsu=u;s=A", "nsu=u;s=B"}
+    assert history_nodes(answer, nodes) == {"nsu=u;s=B"}
