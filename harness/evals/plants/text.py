@@ -86,16 +86,16 @@ def states_unit(text: str, unit: str) -> bool:
     return re.search(pattern, text, flags=re.IGNORECASE) is not None
 
 
-#: Words that say which way a value moves, per direction (English and German).
+#: Words that say which way a value moves, per direction (English and German); not
+#: "higher"/"lower", which answers use for limits as often as for movement.
 TREND_WORDS: dict[str, tuple[str, ...]] = {
     "up": ("rising", "rose", "risen", "increasing", "increased", "climbing", "climbed",
-           "going up", "gone up", "went up", "upward", "trending up", "higher", "grown",
-           "growing", "steigt", "steigend", "gestiegen", "zunehmend", "angestiegen",
-           "nimmt zu", "höher"),
+           "going up", "gone up", "went up", "upward", "trending up", "grown", "growing",
+           "steigt", "steigend", "gestiegen", "zunehmend", "angestiegen", "nimmt zu"),
     "down": ("falling", "fell", "fallen", "decreasing", "decreased", "dropping", "dropped",
-             "going down", "gone down", "went down", "downward", "trending down", "lower",
-             "declining", "sinkt", "sinkend", "gesunken", "fallend", "abnehmend",
-             "nimmt ab", "niedriger"),
+             "going down", "gone down", "went down", "downward", "trending down",
+             "declining", "sinkt", "sinkend", "gesunken", "fällt", "fallend", "abnehmend",
+             "nimmt ab"),
     "steady": ("steady", "stable", "flat", "constant", "unchanged", "level", "no trend",
                "no significant change", "stabil", "konstant", "gleichbleibend",
                "unverändert"),
