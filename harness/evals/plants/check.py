@@ -88,11 +88,15 @@ def history_nodes(answer: AgentAnswer, tag_nodes: dict[str, str]) -> set[str]:
     return {tag_nodes[n] for n in names if n in tag_nodes}
 
 
-def _sensor_names(plant: PlantDef, suite: Suite, key: str) -> list[str]:
+def _tag_name(plant: PlantDef, key: str) -> list[str]:
+    """The tag's own name (loop tag without .PV), when no other tag has its name."""
     tag = plant.tag(key)
-    base = tag.browse_name.removesuffix(".PV").removesuffix("/PV")
     unique = sum(1 for t in plant.tags if t.browse_name == tag.browse_name) == 1
-    return [*([base] if unique else []), *suite.quantities.get(tag.quantity, [])]
+    return [tag.browse_name.removesuffix(".PV").removesuffix("/PV")] if unique else []
+
+
+def _sensor_names(plant: PlantDef, suite: Suite, key: str) -> list[str]:
+    return [*_tag_name(plant, key), *suite.quantities.get(plant.tag(key).quantity, [])]
 
 
 def judge(question: Question, answer: AgentAnswer, *, suite: Suite, server: KitPlantServer,
@@ -135,6 +139,10 @@ def judge(question: Question, answer: AgentAnswer, *, suite: Suite, server: KitP
     for key in question.sensors:
         if not text.mentions(said, _sensor_names(plant, suite, key)):
             problems.append(f"does not name the sensor {key}")
+    for key in question.identify:
+        names = [*_tag_name(plant, key), *suite.equipment[plant.tag(key).equipment].aliases]
+        if not text.mentions(said, names):
+            problems.append(f"does not identify {key} (by its tag or its equipment)")
     if question.trend is not None:
         key, _, minutes = question.trend.partition(":")
         truth = direction(plant.tag(key), server, t0, float(minutes))

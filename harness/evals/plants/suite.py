@@ -51,6 +51,9 @@ class Question(_Model):
     forbid: list[str] = Field(default_factory=list)
     #: Tag keys of sensors the answer must name (by tag name or what they measure).
     sensors: list[str] = Field(default_factory=list)
+    #: Tag keys the answer must identify, by the tag's own name (where it is unique in
+    #: the plant) or by its equipment's name: an alarm is named either way.
+    identify: list[str] = Field(default_factory=list)
     #: "KEY:MINUTES": the answer must say the direction history shows over the window.
     trend: str | None = None
     #: The tags of ``read`` must have been read from history (a history summary or

@@ -21,7 +21,7 @@ def test_suite_matches_its_plant(name: str) -> None:
     assert set(suite.equipment) == {e.id for e in plant.equipment}
     assert len(suite.question) >= 12 and {q.kind for q in suite.question} == KINDS
     for q in suite.question:
-        refs = [*q.read, *q.sensors, *(f.ref.split(":")[1] for f in q.facts)]
+        refs = [*q.read, *q.sensors, *q.identify, *(f.ref.split(":")[1] for f in q.facts)]
         if q.trend:
             refs.append(q.trend.split(":")[0])
         assert set(refs) <= keys, q.id
