@@ -55,7 +55,9 @@ async def develop(server: KitPlantServer, scenario: Scenario, timeout_s: float =
             await server.wait_ticks(1)
     finally:
         server.speed = speed
-    await server.wait_ticks(2)
+    # History holds the fault's state before anything is asked about it (a trend is
+    # judged from the last stored points).
+    await server.wait_history(3)
 
 
 async def ask_suite(suite: Suite, server: KitPlantServer, agent: ProductAgent,

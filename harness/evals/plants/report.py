@@ -89,7 +89,8 @@ def markdown(results: list[PlantResult], header: str) -> str:
             lines += ["", "| fault | on | ranked first | top cause (equipment) | wall s |",
                       "|---|---|---|---|---|"]
             for f in r.faults:
-                top = (f"{f.top_cause} ({f.top_equipment})" if f.top_cause else
+                where = f" ({f.top_equipment})" if f.top_equipment else ""
+                top = (f"{f.top_cause}{where}" if f.top_cause else
                        f"{f.reports} report(s), no cause ranked" if f.reports else "no report")
                 lines.append(f"| {f.fault} | {f.target} | {'yes' if f.ranked_first else 'no'}"
                              f" | {top} | {f.wall_s_to_report or '-'} |")

@@ -114,6 +114,13 @@ class KitPlantServer:
                 out.append((dv.SourceTimestamp, float(value)))
         return out
 
+    async def wait_history(self, count: int = 1) -> None:
+        """Wait until ``count`` more points have been stored in history."""
+        for _ in range(count):
+            last = self._last_history
+            while self._last_history == last:
+                await self.wait_ticks(1)
+
     async def wait_ticks(self, count: int = 1) -> None:
         """Wait until ``count`` more publish cycles have run."""
         target = self.ticks + count
