@@ -1,7 +1,9 @@
-"""`plantagent eval injection|triage`: the long evaluations with the real model.
+"""`plantagent eval injection|triage|plants`: the long evaluations with the real model.
 
 `injection` runs the prompt-injection suite; `triage` injects every demo fault mode alone
-and in pairs and tabulates whether the right cause is ranked first (agent/evals).
+and in pairs and tabulates whether the right cause is ranked first (agent/evals); `plants`
+runs the question suites and triage on the test plants and the demo plant
+(harness/evals/plants).
 
 A fresh encrypted site in a temporary directory and a demo plant on loopback; the site
 the settings name is not touched (only its model directory is used). Writes
@@ -51,6 +53,31 @@ def register(sub: Any) -> None:
                      help="the local model writes the summaries (slower); default template")
     tri.add_argument("--json", action="store_true", help="print the tables as JSON")
     tri.set_defaults(handler=_triage)
+    _add_plants(evals_sub)
+
+
+def _add_plants(evals_sub: Any) -> None:
+    from harness.evals.plants.run import PLANTS
+
+    pl = evals_sub.add_parser(
+        "plants", help="the question suite and the triage evaluation on every test plant "
+        "(gateway, ISA-95 German, BMS chiller plant) and the demo plant; a table per plant "
+        "(all plants, default model, 1 thread: about an hour)")
+    pl.add_argument("--plant", action="append", choices=list(PLANTS), default=None,
+                    help="only this plant (repeat for several; default: all)")
+    pl.add_argument("--out", type=Path, default=Path("plants-eval"),
+                    help="directory for plants.md/.json (default ./plants-eval)")
+    pl.add_argument("--questions", type=int, default=None,
+                    help="ask only this many questions per plant, one of each kind first "
+                    "(0: none)")
+    pl.add_argument("--faults", type=int, default=None,
+                    help="inject only this many faults per plant (0: no triage)")
+    pl.add_argument("--models-dir", type=Path, default=None,
+                    help="where the GGUF files are (default: the site's model directory)")
+    pl.add_argument("--threads", type=int, default=None,
+                    help="model threads (default: model.threads)")
+    pl.add_argument("--json", action="store_true", help="print the summaries as JSON")
+    pl.set_defaults(handler=_plants)
 
 
 def _injection(args: argparse.Namespace) -> int:
@@ -86,6 +113,39 @@ def _injection(args: argparse.Namespace) -> int:
             f"report: {md}\n        {js}\n"
         )
     return 0
+
+
+def _plants(args: argparse.Namespace) -> int:
+    import logging
+    import time
+
+    from harness.evals.plants.run import PLANTS, PlantsPlan, run_plants
+
+    for name in ("questions", "faults"):
+        if (getattr(args, name) or 0) < 0:
+            raise UsageError(f"--{name} {getattr(args, name)}", fix=f"give --{name} 0 or more")
+    threads = args.threads if args.threads is not None else 1
+    if threads < 1:
+        raise UsageError(f"--threads {threads}", fix="give 1 or more threads")
+    settings = settings_from_args(args)
+    logging.getLogger("asyncua").setLevel(logging.ERROR)  # session-timeout notices
+    plan = PlantsPlan(plants=tuple(args.plant or PLANTS), questions=args.questions,
+                      faults=args.faults, model_name=settings.model.name,
+                      models_dir=args.models_dir or settings.models_dir, threads=threads)
+    started = time.monotonic()
+    header = (f"Model {settings.model.name}, {threads} thread(s); plants: "
+              f"{', '.join(plan.plants)}.")
+    results = asyncio.run(run_plants(
+        plan, args.out, header=header,
+        progress=lambda line: print(f"[plants] {line}", file=sys.stderr, flush=True)))
+    summaries = [r.summary() for r in results]
+    if args.json:
+        print_json({"plants": summaries, "seconds": round(time.monotonic() - started, 1)})
+    else:
+        sys.stdout.write((args.out / "plants.md").read_text(encoding="utf-8"))
+        sys.stdout.write(f"\ntotal {time.monotonic() - started:.0f} s; "
+                         f"report: {args.out / 'plants.md'}, {args.out / 'plants.json'}\n")
+    return 1 if any(r.error for r in results) else 0
 
 
 def _triage(args: argparse.Namespace) -> int:

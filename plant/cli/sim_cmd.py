@@ -24,6 +24,9 @@ def register(sub: Any) -> None:
     sim.add_argument(
         "--history-hours", type=float, default=None, help="hours of history to pre-fill"
     )
+    sim.add_argument("--plant", default="demo",
+                     help="which plant: demo (default) or a test plant (waterworks, "
+                     "kuehlwasser, chillerplant)")
     sim.set_defaults(handler=_run)
     actions = sim.add_subparsers(dest="sim_command", metavar="ACTION")
 
@@ -52,9 +55,23 @@ def _sim_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from contextlib import AbstractAsyncContextManager
+
+    from agent.errors import UsageError
+    from plant.kit.server import KitPlantServer
     from plant.server import DemoPlantServer
+    from plant.testplants import all_test_plants
 
     settings = settings_from_args(args, **_sim_overrides(args))
+    plants = all_test_plants()
+    if args.plant != "demo" and args.plant not in plants:
+        raise UsageError(f"no plant {args.plant!r}",
+                         fix=f"use demo or one of: {', '.join(plants)}")
+
+    def server() -> AbstractAsyncContextManager[DemoPlantServer | KitPlantServer]:
+        if args.plant == "demo":
+            return DemoPlantServer(settings.sim)
+        return KitPlantServer(plants[args.plant], settings.sim)
 
     async def serve() -> None:
         stop = asyncio.Event()
@@ -63,18 +80,18 @@ def _run(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         sim = settings.sim
         print(
-            f"demo plant: pre-filling {sim.history_hours:g} h of history "
+            f"{args.plant} plant: pre-filling {sim.history_hours:g} h of history "
             f"(one point per {sim.history_period_s:g} s)...",
             file=sys.stderr,
             flush=True,
         )
-        async with DemoPlantServer(sim) as plant:
+        async with server() as plant:
             print(f"endpoint: {plant.endpoint}", flush=True)
             print(
                 f"speed x{sim.speed:g}, seed {sim.seed}; Ctrl-C stops", file=sys.stderr, flush=True
             )
             await stop.wait()
-        print("demo plant stopped", file=sys.stderr)
+        print(f"{args.plant} plant stopped", file=sys.stderr)
 
     asyncio.run(serve())
     return 0

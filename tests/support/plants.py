@@ -1,5 +1,5 @@
-"""Demo plants for tests: a real DemoPlantServer on a free loopback port, healthy or with
-faults scheduled into its pre-filled history."""
+"""Plants for tests: a real DemoPlantServer (healthy, or with faults scheduled into its
+pre-filled history) or a test plant of the kit, on a free loopback port."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from agent.settings import SimSettings
+from plant.kit.server import KitPlantServer
 from plant.scheduled import ScheduledFault, ScheduledPlantModel
 from plant.server import DemoPlantServer
+from plant.testplants import all_test_plants
 
 
 @asynccontextmanager
@@ -41,4 +43,12 @@ async def faulted_plant(
         [ScheduledFault(f, t, hours * 3600.0 - lead) for f, t, lead in faults], seed=seed
     )
     async with server:
+        yield server
+
+
+@asynccontextmanager
+async def kit_plant(name: str, **sim: Any) -> AsyncIterator[KitPlantServer]:
+    """A running test plant (waterworks, kuehlwasser, chillerplant) on a free port."""
+    settings = SimSettings(**{"port": 0, **sim})
+    async with KitPlantServer(all_test_plants()[name], settings) as server:
         yield server
