@@ -19,17 +19,18 @@ def _why_chosen(r: Recommendation, v: Verdict) -> str:
     rank = ("the largest approved chat model that" if not others or all(
         (o.parameters or 0) <= (v.parameters or 0) for o in others)
         else "the largest qualified approved chat model that")  # fmt: skip
+    run = ", or its qualification run where that was slower" if v.observed else ""
     return (
         f"Recommended: {v.name} with {v.threads} thread{'s' * ((v.threads or 1) > 1)}. It is "
         f"{rank} fits this machine (about {gib(v.memory_need)} of the "
         f"{gib(m.memory_available)} free now, {gib(m.memory_total)} in all, {m.cores} cores) "
-        f"and answers well within the budget: at the speed measured here (prompt "
-        f"{v.speed.prompt_tps:.0f} tokens/s, generation {v.speed.gen_tps:.1f} tokens/s) a "
-        f"typical question ({cost.typical.prompt_tokens:.0f} prompt tokens, "
-        f"{cost.typical.gen_tokens:.0f} generated) takes about {v.typical_s:.0f} s and a "
-        f"demanding one ({cost.demanding.prompt_tokens:.0f}, "
-        f"{cost.demanding.gen_tokens:.0f}) about {v.demanding_s:.0f} s, against "
-        f"{needs.budget_s:.0f} s per question."
+        f"and answers well within the budget: a typical question "
+        f"({cost.typical.prompt_tokens:.0f} prompt tokens, {cost.typical.gen_tokens:.0f} "
+        f"generated) takes about {v.typical_s:.0f} s and a demanding one "
+        f"({cost.demanding.prompt_tokens:.0f}, {cost.demanding.gen_tokens:.0f}) about "
+        f"{v.demanding_s:.0f} s, against {needs.budget_s:.0f} s per question (from the "
+        f"speed measured here: prompt {v.speed.prompt_tps:.0f} tokens/s, generation "
+        f"{v.speed.gen_tps:.1f} tokens/s{run})."
     )
 
 

@@ -14,7 +14,7 @@ from agent.policy import load_policy
 from agent.qualification.record import QualificationRecord
 from agent.qualification.store import QualificationStore
 from agent.recommend.cost import site_profile
-from agent.recommend.decide import ModelFacts, Needs, QualState
+from agent.recommend.decide import ModelFacts, Needs, Observed, QualState
 from agent.recommend.machine import MachineFacts, read_machine
 from agent.recommend.memory import kv_bytes_per_token, memory_need
 from agent.recommend.speed import SpeedCache, SpeedFigures, measure_speed
@@ -45,6 +45,17 @@ def needs_of(settings: Settings) -> Needs:
                  settings.agent.time_budget_s)  # fmt: skip
     return Needs(budget_s=budget, cost=site_profile(settings.home),
                  require_qualified=policy.qualification.require_qualified)  # fmt: skip
+
+
+def observed_times(record: QualificationRecord | None) -> Observed | None:
+    """Question times of a qualification run (questions the model took part in)."""
+    if record is None:
+        return None
+    seconds = [a.seconds for a in record.ask if a.model_steps > 0]
+    if not seconds:
+        return None
+    return Observed(mean_s=sum(seconds) / len(seconds), max_s=max(seconds),
+                    threads=record.threads)  # fmt: skip
 
 
 def qualification_state(record: QualificationRecord | None) -> tuple[QualState, str]:
@@ -114,7 +125,8 @@ def gather(settings: Settings, *, measure: bool = False,
             speeds = cache.get(entry.sha256, machine.machine_id)
         n_ctx = min(n_ctx_site, entry.context_length)
         measured = max(speeds, key=lambda s: s.memory_bytes) if speeds else None
-        state, detail = qualification_state(store.for_sha(entry.sha256))
+        record = store.for_sha(entry.sha256)
+        state, detail = qualification_state(record)
         models.append(ModelFacts(
             name=entry.name, file_size=entry.size, present=present, file_problem=problem,
             memory_need=memory_need(entry.size, kv_bytes_per_token(header) if header else 0,
@@ -124,5 +136,6 @@ def gather(settings: Settings, *, measure: bool = False,
             parameters=header.parameters if header else None,
             speeds=tuple(s for s in speeds if s.threads in wanted),
             qualification=state, qualification_detail=detail,
+            observed=observed_times(record),
         ))  # fmt: skip
     return SiteFacts(models, machine, needs_of(settings), settings.model.name)

@@ -228,3 +228,15 @@ def test_the_real_first_wheel_holds_what_the_manifest_says(
     assert header.context_length == entry.context_length
     assert header.chat_template is not None
     assert header.data_offset + header.data_size == entry.size
+
+
+def test_a_site_chooses_the_15b_model_in_its_settings(tmp_path: Path) -> None:
+    from agent.llm.factory import expected_model
+    from agent.settings import load_settings
+
+    (tmp_path / "plantagent.toml").write_text(f'[model]\nname = "{MODEL_15B}"\nthreads = 2\n',
+                                              encoding="utf-8")  # fmt: skip
+    settings = load_settings(home=tmp_path)
+    name, sha256 = expected_model(settings)
+    assert name == MODEL_15B
+    assert sha256 == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from agent.recommend.cost import SHIPPED, CostProfile, QuestionCost
-from agent.recommend.decide import GIB, ModelFacts, Needs, recommend
+from agent.recommend.decide import GIB, ModelFacts, Needs, Observed, recommend
 from agent.recommend.explain import as_data, explain, table
 from agent.recommend.machine import MachineFacts
 from agent.recommend.speed import SpeedFigures
@@ -138,3 +138,22 @@ def test_thread_counts_beyond_the_cores_and_busy_measurements() -> None:
 def test_the_shipped_cost_profile_is_sane() -> None:
     assert SHIPPED.demanding.prompt_tokens >= SHIPPED.typical.prompt_tokens > 0
     assert SHIPPED.demanding.gen_tokens >= SHIPPED.typical.gen_tokens > 0
+
+
+def test_the_qualification_runs_own_question_times_count_when_they_were_slower() -> None:
+    # Its run took 37 s at most with 1 thread; at 2 threads, generation measured 14/8 faster.
+    seen = Observed(mean_s=14, max_s=37, threads=1)
+    r = recommend(fleet(observed=seen), MACHINE, NEEDS, current=SMALL)
+    assert r.chosen is not None and r.chosen.name == LARGE and r.chosen.threads == 2
+    assert r.chosen.demanding_s is not None and abs(r.chosen.demanding_s - 37 * 8 / 14) < 0.01
+    # A typical question: the prediction (600/110 + 60/14 s) is slower than the run's mean.
+    assert r.chosen.typical_s is not None and abs(r.chosen.typical_s - 9.74) < 0.01
+    assert "its qualification run here took 14 s a question on average and 37 s at most" \
+        in " ".join(r.chosen.notes)
+    assert "or its qualification run where that was slower" in explain(r)[0]
+    # A run whose slowest question used more than half the budget: not recommended.
+    slow = Observed(mean_s=60, max_s=280, threads=1)
+    r = recommend(fleet(observed=slow), MACHINE, NEEDS, current=SMALL)
+    assert r.chosen is not None and r.chosen.name == SMALL
+    [why] = next(v for v in r.verdicts if v.name == LARGE).blockers
+    assert "a demanding question would take about 160 s" in why  # 280 * 8 / 14
