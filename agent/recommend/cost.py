@@ -38,13 +38,15 @@ class CostProfile:
     source: str
 
 
-#: Shipped figures: the 6 questions of `plantagent models qualify --quick` with the default
-#: model on the demo plant (2026-12-04; see agent/recommend/README.md).
+#: Shipped figures: the 10 questions the model took part in of a full `plantagent models
+#: qualify` of the default model on the demo plant (2026-12-04, 1 thread; prompt tokens
+#: 64 to 1,460 (the first question evaluates the cold system prompt), generated 25 to 95),
+#: by :func:`profile_from`, rounded.
 SHIPPED = CostProfile(
-    typical=QuestionCost(prompt_tokens=1100, gen_tokens=90),
-    demanding=QuestionCost(prompt_tokens=2300, gen_tokens=200),
-    questions=6,
-    source="shipped figures (default model, quick qualification, demo plant)",
+    typical=QuestionCost(prompt_tokens=180, gen_tokens=50),
+    demanding=QuestionCost(prompt_tokens=840, gen_tokens=60),
+    questions=10,
+    source="shipped figures (the default model's full qualification run on the demo plant)",
 )
 
 
