@@ -4,6 +4,7 @@ plain JSON: speeds and sizes, no plant data)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -116,6 +117,9 @@ def _figures(m: _Stored) -> SpeedFigures:
 def measure_speed(name: str, path: Path, threads: list[int], *,
                   timeout_s: float = PROBE_TIMEOUT_S) -> list[SpeedFigures]:  # fmt: skip
     """Measure the VERIFIED file ``path`` at each thread count in a child process."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise ModelError("llama-cpp-python is not installed, so no model can be measured",
+                         fix="install the llm extra: pip install 'plantagent[llm]'")  # fmt: skip
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     cmd = [sys.executable, "-m", "agent.recommend.probe", str(path),
            "--threads", ",".join(str(t) for t in threads),
