@@ -23,11 +23,19 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from agent.errors import UsageError
 from agent.settings import SimSettings
-from plant.alarms import AlarmTransition, LimitMonitor
+from plant.alarms import AlarmTransition, Limit, LimitMonitor, severity_of
 from plant.line import LineParams
 from plant.model import PlantModel
 from plant.server.address_space import AddressSpace, build_address_space
 from plant.server.alarm_events import AlarmEventPublisher
+from plant.server.alarm_metrics import AlarmMetrics, AlarmMetricsNodes
+from plant.server.condition_methods import bind_condition_methods
+from plant.server.condition_nodes import (
+    ConditionNodes,
+    build_condition_nodes,
+    write_unshelve_time,
+)
+from plant.server.conditions import Condition, ConditionBook
 from plant.server.control import add_control_methods
 from plant.server.history import RollingHistory, data_value, prefill_points
 from plant.server.security import (
@@ -37,12 +45,14 @@ from plant.server.security import (
     ServerSecurity,
 )
 from plant.server.uatypes import std_id, ua_time
-from plant.tags import SETPOINT_TAGS, tags_by_name
+from plant.tags import SETPOINT_TAGS, TAGS, tags_by_name
 from plant.units import UNITS
 
 ENDPOINT_PATH = "/plantagent/"
 #: Most physics steps per publish; beyond it steps get longer (the models stay stable).
 MAX_STEPS_PER_PUBLISH = 400
+#: The server's MaxTimeShelved: no shelve lasts longer, whatever a client asks.
+DEFAULT_MAX_TIME_SHELVED = timedelta(hours=8)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +68,7 @@ class DemoPlantServer:
         params: LineParams | None = None,
         publish_interval_s: float = 0.5,
         operator_notes: tuple[str, ...] = (),
+        max_time_shelved: timedelta = DEFAULT_MAX_TIME_SHELVED,
     ) -> None:
         self.sim = sim or SimSettings()
         self.security = security or ServerSecurity()
@@ -66,6 +77,13 @@ class DemoPlantServer:
         self.operator_notes = operator_notes
         self.model = PlantModel(params, seed=self.sim.seed)
         self._monitor = LimitMonitor(unit_symbols={k: u.symbol for k, u in UNITS.items()})
+        #: The Part 9 state of every alarm condition (acknowledged, shelved, ...).
+        self.conditions = ConditionBook(
+            _conditions(), max_time_shelved=max_time_shelved, clock=lambda: datetime.now(UTC)
+        )
+        self.alarm_metrics = AlarmMetrics(start=datetime.now(UTC))
+        self._condition_nodes: ConditionNodes | None = None
+        self._metrics_nodes: AlarmMetricsNodes | None = None
         self._server: Server | None = None
         self._space: AddressSpace | None = None
         self._history: RollingHistory | None = None
@@ -99,6 +117,21 @@ class DemoPlantServer:
     def active_alarms(self) -> list[str]:
         """Active conditions as "<tag>.<High|Low>"."""
         return [f"{tag}.{limit}" for tag, limit in self._monitor.active()]
+
+    def condition_node_id(self, condition: str) -> ua.NodeId:
+        """The ConditionId of "<tag>.<High|Low>" (its ShelvingState is a child of it)."""
+        assert self._condition_nodes is not None, "server not started"
+        return self._condition_nodes.condition[condition]
+
+    async def force_alarm(self, condition: str, *, active: bool) -> None:
+        """Raise or clear one condition as if its value had crossed the limit (tests and
+        the scripted alarm day use it; the physics is not touched)."""
+        c = self.conditions[condition]
+        spec = tags_by_name()[c.tag]
+        value = c.limit_value + (spec.span if c.limit == "High" else -spec.span) * (
+            0.05 if active else -0.05)
+        t = AlarmTransition(c.tag, c.limit, active, value, c.limit_value, c.unit, c.severity)
+        await self._alarm_transitions([t], datetime.now(UTC))
 
     async def set_operator_note(self, equipment: str, text: str) -> None:
         """Put free text into an equipment's OperatorNote (as an HMI would)."""
@@ -169,13 +202,27 @@ class DemoPlantServer:
         await add_control_methods(server, self._space.simulation, self.model, self._on_change)
         for source in [std_id(ua.ObjectIds.Server), *self._space.equipment.values()]:
             await self._history.new_historized_event(source, [], retention)
+        limit_ms = self.conditions.max_time_shelved.total_seconds() * 1000.0
+        self._condition_nodes = await build_condition_nodes(
+            server, self._space.namespace_index, list(self.conditions.conditions.values()),
+            self._space.tags, when=now, max_time_shelved_ms=limit_ms,
+        )
         self._alarms = AlarmEventPublisher(
             server,
             self._space.namespace_index,
             self._space.tags,
             self._space.equipment,
+            self.conditions,
+            self._condition_nodes,
             history=self._history,
         )
+        await bind_condition_methods(
+            server, self.conditions, self._condition_nodes.targets(), self._method_changed
+        )
+        self.alarm_metrics = AlarmMetrics(start=now)
+        self._metrics_nodes = AlarmMetricsNodes(server, self._space.namespace_index,
+                                                self.alarm_metrics)
+        await self._metrics_nodes.build()
         try:
             await server.start()
         except OSError as exc:
@@ -298,10 +345,61 @@ class DemoPlantServer:
         if save:
             self._last_history = when
         transitions: list[AlarmTransition] = self._monitor.update(values)
-        if transitions:
-            await self._alarms.publish(transitions, when)
+        await self._alarm_transitions(transitions, when)
+        await self._shelving_tick(when)
         self.ticks += 1
         self._tick.set()
+
+    async def _alarm_transitions(self, transitions: list[AlarmTransition],
+                                 when: datetime) -> None:
+        assert self._alarms is not None and self._metrics_nodes is not None
+        if not transitions:
+            return
+        changed = []
+        for t in transitions:
+            before = self.conditions[t.condition].active_time
+            c = self.conditions.apply(t, when)
+            if t.active:
+                self.alarm_metrics.activated(when)
+            elif before is not None:
+                self.alarm_metrics.returned(when - before)
+            changed.append(c)
+        await self._alarms.send(changed, when)
+        await self._metrics_nodes.write(when)
+
+    async def _shelving_tick(self, when: datetime) -> None:
+        """Auto-unshelve what ran out; count the UnshelveTime of the rest down."""
+        assert self._alarms is not None and self._condition_nodes is not None
+        assert self._server is not None
+        expired = self.conditions.expire_shelves(when)
+        if expired:
+            await self._alarms.send(expired, when)
+        for c in self.conditions.shelved():
+            await write_unshelve_time(self._server, self._condition_nodes, c, when)
+
+    async def _method_changed(self, c: Condition) -> None:
+        """A client's Acknowledge, Confirm, AddComment or shelving call changed ``c``."""
+        assert self._alarms is not None and self._metrics_nodes is not None
+        now = datetime.now(UTC)
+        if c.last_change == "Acknowledged" and c.active_time is not None and c.active:
+            self.alarm_metrics.acknowledged(now - c.active_time)
+        await self._alarms.send([c], now)
+        await self._metrics_nodes.write(now)
+
+
+def _conditions() -> list[Condition]:
+    """A High and a Low condition for every tag, at the ends of its EURange."""
+    symbols = {k: u.symbol for k, u in UNITS.items()}
+    out = []
+    for spec in TAGS:
+        limits: tuple[tuple[Limit, float], ...] = (("High", spec.high), ("Low", spec.low))
+        for limit, value in limits:
+            out.append(Condition(
+                name=f"{spec.name}.{limit}", tag=spec.name, limit=limit,
+                severity=severity_of(spec, limit), limit_value=value,
+                unit=symbols.get(spec.unit, spec.unit),
+            ))
+    return out
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
