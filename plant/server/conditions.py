@@ -11,7 +11,8 @@ Rules kept from Part 9:
 - a new activation starts an episode: AckedState and ConfirmedState go False; only the
   EventIds sent in the current episode can be acknowledged, confirmed or commented, an
   older or unknown one is BadEventIdUnknown;
-- Retain is True while the condition is active, unacknowledged or unconfirmed;
+- Retain is True while the condition is active, unacknowledged or unconfirmed (and,
+  the demo's choice, while shelved: the shelved alarms stay in view);
 - acknowledging twice is BadConditionBranchAlreadyAcked (another client was quicker),
   confirming twice BadConditionBranchAlreadyConfirmed, confirming before the
   acknowledgement BadInvalidState;
@@ -44,8 +45,8 @@ Good = ua.StatusCodes.Good
 
 
 def new_event_id() -> bytes:
-    """A fresh, unique EventId (16 random bytes as 32 hex characters, readable in logs)."""
-    return uuid.uuid4().hex.encode()
+    """A fresh, unique EventId (16 random bytes)."""
+    return uuid.uuid4().bytes
 
 
 @dataclass
@@ -78,8 +79,10 @@ class Condition:
 
     @property
     def retain(self) -> bool:
-        """Part 9: the condition is of interest while active, unacked or unconfirmed."""
-        return self.active or not self.acked or not self.confirmed
+        """Part 9: the condition is of interest while active, unacked or unconfirmed; a
+        shelved one too (ISA-18.2 wants the shelved alarms in view, so ConditionRefresh
+        must still list a shelved alarm that is quiet)."""
+        return self.active or not self.acked or not self.confirmed or self.shelved
 
     @property
     def shelved(self) -> bool:

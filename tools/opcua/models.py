@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 Quality = Literal["good", "uncertain", "bad"]
 LimitSide = Literal["low", "high"]
+ShelvingName = Literal["Unshelved", "TimedShelved", "OneShotShelved"]
 
 
 class TagInfo(BaseModel):
@@ -105,3 +106,39 @@ class AlarmInfo(BaseModel):
     time: datetime | None = None
     condition_id: str | None = Field(None, description="Expanded node id of the condition.")
     event_type: str | None = Field(None, description="Browse name of the event type.")
+    transition_time: datetime | None = Field(
+        None, description="When ActiveState last changed (raised or cleared).")
+    acked: bool | None = Field(None, description="AckedState; None when not acknowledgeable.")
+    shelved: bool | None = Field(None, description="True while an operator shelved it.")
+
+
+class ConditionState(BaseModel):
+    """One alarm condition's OPC UA Part 9 state as the server reports it (the alarm
+    actions read it before and after every call)."""
+
+    condition_id: str = Field(description="Expanded node id of the condition (ConditionId).")
+    name: str = Field(description="Readable name, e.g. 'P-101.Vibration.High'.")
+    source: str = Field(description="Tag or object the condition watches (SourceName).")
+    condition_name: str | None = Field(None, description="ConditionName, e.g. 'HighLimit'.")
+    severity: int = 0
+    message: str = ""
+    time: datetime | None = Field(None, description="Time of the newest event.")
+    event_id: str | None = Field(None, description="EventId of the newest event, hex.")
+    retain: bool | None = None
+    enabled: bool | None = None
+    active: bool | None = None
+    active_since: datetime | None = Field(None, description="ActiveState/TransitionTime.")
+    acked: bool | None = Field(None, description="AckedState; None: not acknowledgeable.")
+    confirmed: bool | None = Field(None, description="ConfirmedState; None: no confirm.")
+    shelving: ShelvingName | None = Field(None, description="None: the server has no shelving.")
+    unshelve_in_s: float | None = Field(None, description="Seconds until a shelve ends.")
+    suppressed_or_shelved: bool | None = None
+    suppressed: bool | None = Field(None, description="SuppressedState (by the server).")
+    max_time_shelved_s: float | None = Field(
+        None, description="The server's MaxTimeShelved in seconds; None when it sets none.")
+    comment: str | None = None
+
+    @property
+    def shelved(self) -> bool:
+        """True in either shelved state."""
+        return self.shelving in ("TimedShelved", "OneShotShelved")
