@@ -6,6 +6,8 @@
   TranslateBrowsePaths and one Read), or, for a server that does not expose its
   conditions in the address space, from a ConditionRefresh. The alarm actions read every
   result back this way; nothing is taken from what the call answered alone.
+- :func:`event_history`: the condition events a server keeps (HistoryRead on the Server
+  object), for the alarm report.
 - :func:`resolve_condition`: the condition a person means: its ConditionId, its name as
   listed, its source when that has one condition, or a condition of a tag found the way
   Part 9 says (HasCondition from the source), for one that is quiet right now.
@@ -15,15 +17,17 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from asyncua import Client, ua
+from asyncua.common.events import Event
 
 from agent.errors import InvalidArgumentError, OpcUaError, UnknownNameError
 from tools.opcua.alarms import refresh_events
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
-from tools.opcua.event_fields import condition_from_event, condition_from_fields
+from tools.opcua.event_fields import condition_from_event, condition_from_fields, event_filter
 from tools.opcua.models import ConditionState
 from tools.opcua.nodeids import local, standard
 
@@ -198,3 +202,53 @@ async def _quiet_condition(
                 condition_id.endswith(f";s={text}")):
             return condition_id
     return None
+
+
+async def event_history(
+    conn: OpcUaConnection, catalog: Catalog | None, start: datetime, end: datetime,
+    *, page: int = 2000, max_events: int = 200_000,
+) -> tuple[list[ConditionState], bool]:
+    """The condition events the server keeps as event history of its Server object in
+    [start, end], oldest first, and whether the history could be read at all (False: the
+    server keeps none, or refuses HistoryRead on events).
+
+    Read in pages of ``page`` events, each starting at the time of the last one (so no
+    server continuation points are needed); duplicates at page edges are dropped by
+    EventId.
+    """
+    evfilter = event_filter()
+    server = standard(ua.ObjectIds.Server)
+    out: dict[tuple[str, str | None, datetime | None], ConditionState] = {}
+    cursor = start
+
+    async def read_page(client: Client) -> list[Any]:
+        details = ua.ReadEventDetails()
+        details.StartTime = cursor
+        details.EndTime = end
+        details.NumValuesPerNode = page
+        details.Filter = evfilter
+        result = await client.get_node(server).history_read_events(details)
+        if not result.StatusCode.is_good():
+            raise ua.UaStatusCodeError(result.StatusCode.value)
+        history = result.HistoryData
+        events = getattr(history, "Events", None) or []
+        return [Event.from_event_fields(evfilter.SelectClauses, e.EventFields) for e in events]
+
+    while len(out) < max_events:
+        try:
+            batch = await conn.request("read the event history", read_page)
+        except OpcUaError:
+            if not out and cursor == start:
+                return [], False
+            raise
+        for event in batch:
+            state = condition_from_event(event, conn, catalog)
+            if state is not None and state.time is not None:
+                out[(state.condition_id, state.event_id, state.time)] = state
+        if len(batch) < page:
+            break
+        last = max((s.time for s in out.values() if s.time is not None), default=end)
+        if last <= cursor:
+            break  # a page of events all at one instant: nothing later to ask for
+        cursor = last
+    return sorted(out.values(), key=lambda s: (s.time or start, s.name)), True
