@@ -54,6 +54,19 @@ class AlarmRow:
             return "cleared"
         return "acknowledged"
 
+    @property
+    def left(self) -> str:
+        """Time left of a shelve ('12m05s', '1h30m', 'one-shot'); '' when not shelved."""
+        s = self.state
+        if s.shelving == "OneShotShelved":
+            return "one-shot"
+        if s.shelving != "TimedShelved" or s.unshelve_in_s is None:
+            return ""
+        minutes, seconds = divmod(int(s.unshelve_in_s), 60)
+        if minutes >= 60:
+            return f"{minutes // 60}h{minutes % 60:02d}m"
+        return f"{minutes}m{seconds:02d}s"
+
 
 class AlarmDesk:
     """Alarm work for one site and plant connection."""

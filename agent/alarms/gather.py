@@ -5,7 +5,7 @@ Server trouble never ends a report: what could not be read is named in its notes
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from agent.alarms.report import ReportInputs
 from agent.alarms.store import AlarmStore
@@ -35,6 +35,11 @@ async def gather_inputs(
         inputs.server_events, inputs.server_history = await event_history(
             conn, catalog, since, until)
         inputs.server_until = now
+        # An event older than the window shows the server's history reaches back past
+        # its start; without one, it covers the window from its first event on.
+        older, _ = await event_history(conn, None, since - timedelta(days=3650), since,
+                                       page=1, max_events=1)
+        inputs.server_first = older[0].time if older else None
         if not inputs.server_history:
             inputs.problems.append("the server keeps no event history (or refused to "
                                    "read it)")

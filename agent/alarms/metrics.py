@@ -219,7 +219,8 @@ def position_loads(activations: Sequence[Episode], covered: Sequence[Span], sinc
         out.append(PositionLoad(
             position=name, activations=len(times), covered_minutes=minutes,
             intervals=len(starts),
-            average_per_10min=None if minutes <= 0 else len(times) / minutes * 10.0,
+            # Less than one interval of history says nothing about a rate per interval.
+            average_per_10min=None if minutes < 10.0 else len(times) / minutes * 10.0,
             max_per_10min=max(counts, default=0),
             intervals_over_manageable=sum(1 for c in counts if c > rules.manageable_rate),
             flood_intervals=sum(1 for c in counts if c > rules.flood_count),

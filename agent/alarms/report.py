@@ -21,6 +21,7 @@ from agent.alarms.metrics import (
     chattering,
     fleeting,
     gaps,
+    inside,
     merge_spans,
     position_loads,
     priority_split,
@@ -53,6 +54,7 @@ class ReportInputs:
     server_events: list[ConditionState] = field(default_factory=list)
     server_history: bool = False  # the server answered the event HistoryRead
     server_until: datetime | None = None  # the server's history reaches up to here (now)
+    server_first: datetime | None = None  # its oldest event, when older than the window
     retained: list[ConditionState] = field(default_factory=list)
     retained_read: bool = False
     server_metrics: list[ServerAlarmMetrics] = field(default_factory=list)
@@ -98,8 +100,9 @@ class _Book:
 
 def _coverage(inputs: ReportInputs, since: datetime, until: datetime) -> list[Span]:
     spans = [(max(a, since), min(b, until)) for a, b in inputs.journal_spans]
-    if inputs.server_history and inputs.server_events:
-        first = min(e.time for e in inputs.server_events if e.time is not None)
+    if inputs.server_history and (inputs.server_events or inputs.server_first):
+        first = inputs.server_first or min(
+            e.time for e in inputs.server_events if e.time is not None)
         end = min(until, inputs.server_until or until)
         spans.append((max(since, first), end))
     return merge_spans(spans)
@@ -116,7 +119,7 @@ def _hidden(episodes: list[Episode], until: datetime,
         rows.append(HiddenRow(
             condition=ep.name, kind=ep.kind or "suppressed", start=ep.start, end=ep.end,
             minutes=round(ep.duration(until).total_seconds() / 60.0, 1),
-            ongoing=ep.end is None, start_at_least=ep.before_window,
+            ongoing=ep.end is None, start_at_least=ep.before_window and req is None,
             reason=req.reason if req else None, requested_by=req.requested_by if req else None,
             approved_by=req.decided_by if req else None))
     return rows
@@ -158,7 +161,7 @@ def build_report(inputs: ReportInputs, *, since: datetime, until: datetime, rule
     holes = gaps(covered, since, until)
     covered_h = sum(_hours(b - a) for a, b in covered)
     line = analyse(inputs, since, until)
-    acts = line.activations
+    acts = [a for a in line.activations if inside(a.start, covered)]
     report = AlarmReport(since=since, until=until, generated=generated,
                          window_hours=_hours(until - since), covered_hours=round(covered_h, 2),
                          gaps=[GapRow(start=a, end=b, hours=_hours(b - a)) for a, b in holes],
@@ -191,9 +194,10 @@ def build_report(inputs: ReportInputs, *, since: datetime, until: datetime, rule
             key=f"rate:{load.position}", label=f"Alarm rate, position {load.position}",
             value=None if load.average_per_10min is None else round(load.average_per_10min, 3),
             unit="per 10 min", assessment=verdict, evidence=cites,
-            basis=f"{load.activations} activations in {load.covered_minutes:g} covered "
-            f"minutes; ISA-18.2: about {rules.acceptable_rate:g} very likely acceptable, "
-            f"{rules.manageable_rate:g} maximum manageable"))
+            basis=f"{load.activations} activations in {load.covered_minutes:.1f} covered "
+            f"minutes (at least 10 needed for a rate); ISA-18.2: about "
+            f"{rules.acceptable_rate:g} very likely acceptable, {rules.manageable_rate:g} "
+            "maximum manageable"))
         report.figures.append(Figure(
             key=f"max_rate:{load.position}", label=f"Most in 10 min, position {load.position}",
             value=load.max_per_10min, unit="alarms", evidence=cites,
@@ -280,9 +284,11 @@ def build_report(inputs: ReportInputs, *, since: datetime, until: datetime, rule
             f"the history has {len(holes)} gap(s) totalling "
             f"{sum(g.hours for g in report.gaps):g} h: figures cover "
             f"{covered_h:g} of {report.window_hours:g} h only")
-    if inputs.server_history and inputs.server_events:
-        report.notes.append("the server's event history is taken as complete from its "
-                            "first event on")
+    if inputs.server_history and (inputs.server_events or inputs.server_first):
+        first = inputs.server_first or min(
+            e.time for e in inputs.server_events if e.time is not None)
+        report.notes.append(f"the server's event history is taken as complete from its "
+                            f"oldest event on ({first:%Y-%m-%d %H:%M} UTC)")
     if not inputs.journal_kept:
         report.notes.append("this site keeps no alarm journal yet; only the server's "
                             "history was used")

@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "agent.cli.incidents_cmd",
     "agent.cli.twin_cmd",
     "agent.cli.triage_cmd",
+    "agent.cli.alarms_cmd",
     "agent.cli.handover_cmd",
     "agent.cli.tui_cmd",
 ]

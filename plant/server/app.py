@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -123,15 +124,33 @@ class DemoPlantServer:
         assert self._condition_nodes is not None, "server not started"
         return self._condition_nodes.condition[condition]
 
-    async def force_alarm(self, condition: str, *, active: bool) -> None:
-        """Raise or clear one condition as if its value had crossed the limit (tests and
-        the scripted alarm day use it; the physics is not touched)."""
+    async def force_alarm(self, condition: str, *, active: bool,
+                          when: datetime | None = None) -> None:
+        """Raise or clear one condition as if its value had crossed the limit at ``when``
+        (now by default). Tests and scripted alarm days use it; the physics is untouched."""
         c = self.conditions[condition]
         spec = tags_by_name()[c.tag]
         value = c.limit_value + (spec.span if c.limit == "High" else -spec.span) * (
             0.05 if active else -0.05)
         t = AlarmTransition(c.tag, c.limit, active, value, c.limit_value, c.unit, c.severity)
-        await self._alarm_transitions([t], datetime.now(UTC))
+        await self._alarm_transitions([t], when or datetime.now(UTC))
+
+    async def act_as_of(
+        self, when: datetime, condition: str, act: Callable[[ConditionBook], int]
+    ) -> int:
+        """Run a Part 9 method on ``condition`` as if at ``when`` (scripted alarm days:
+        ``act_as_of(t, name, lambda book: book.timed_shelve(name, 60_000))``); its event
+        is sent stamped ``when``. Returns the method's status code."""
+        assert self._alarms is not None, "server not started"
+        clock = self.conditions.clock
+        self.conditions.clock = lambda: when
+        try:
+            code = act(self.conditions)
+        finally:
+            self.conditions.clock = clock
+        if code == ua.StatusCodes.Good:
+            await self._alarms.send([self.conditions[condition]], when)
+        return code
 
     async def set_operator_note(self, equipment: str, text: str) -> None:
         """Put free text into an equipment's OperatorNote (as an HMI would)."""
@@ -371,9 +390,9 @@ class DemoPlantServer:
         """Auto-unshelve what ran out; count the UnshelveTime of the rest down."""
         assert self._alarms is not None and self._condition_nodes is not None
         assert self._server is not None
-        expired = self.conditions.expire_shelves(when)
-        if expired:
-            await self._alarms.send(expired, when)
+        for c in self.conditions.expire_shelves(when):
+            # Stamped when the shelve ran out, not when this cycle noticed it.
+            await self._alarms.send([c], c.shelving_time or when)
         for c in self.conditions.shelved():
             await write_unshelve_time(self._server, self._condition_nodes, c, when)
 

@@ -147,12 +147,13 @@ class ConditionBook:
         return c
 
     def expire_shelves(self, now: datetime) -> list[Condition]:
-        """Conditions whose shelve time ran out, now unshelved (the caller sends events)."""
+        """Conditions whose shelve time ran out by ``now``, unshelved as of the moment it
+        ran out (``shelving_time``); the caller sends their events."""
         done = []
         for c in self.conditions.values():
             if c.shelved and c.unshelve_at is not None and c.unshelve_at <= now:
                 kind = "timed" if c.shelving == "TimedShelved" else "one-shot"
-                self._unshelve(c, now)
+                self._unshelve(c, c.unshelve_at)
                 c.last_change = f"Unshelved automatically: the {kind} shelve's time ran out"
                 done.append(c)
         return done

@@ -96,13 +96,23 @@ def _summary(action: str, state: ConditionState, comment: str, minutes: float | 
     return f"{state.name} unshelved"
 
 
-def _already(action: str, state: ConditionState) -> str:
-    what = {"acknowledge": "already acknowledged", "confirm": "already confirmed",
-            "one_shot_shelve": "already shelved until it returns to normal",
-            "unshelve": "not shelved", "timed_shelve": "already shelved",
-            "comment": "unchanged"}[action]
-    return f"{state.name} was {what} (another client or operator was quicker); " \
-           "nothing was changed"
+_ALREADY_WHAT = {"acknowledge": "acknowledged", "confirm": "confirmed",
+                 "one_shot_shelve": "shelved until it returns to normal",
+                 "unshelve": "unshelved", "timed_shelve": "shelved", "comment": "commented"}
+
+
+def _already(action: str, state: ConditionState, *, race: bool) -> str:
+    """'already so' in words: a race (another client was quicker a moment ago) or a state
+    that needed nothing (already so when it was read)."""
+    what = _ALREADY_WHAT[action]
+    if race:
+        return (f"{state.name} was {what} by another client a moment ago; nothing was "
+                "changed")
+    if action == "acknowledge" and state.active is False and not state.retain:
+        return f"{state.name} is not raised: nothing to acknowledge"
+    if action == "unshelve":
+        return f"{state.name} is not shelved: nothing to unshelve"
+    return f"{state.name} is already {what}; nothing was changed"
 
 
 def _precheck(action: str, state: ConditionState, minutes: float | None) -> str | None:
@@ -168,7 +178,10 @@ async def perform(
             read_back=read_back, state=state)
 
     if _precheck(action, before, minutes) == "already":
-        return result("already_done", before, _already(action, before))
+        # The person saw another state (its EventId) than the one read now: someone
+        # else acted in between.
+        race = event_id is not None and event_id != before.event_id
+        return result("already_done", before, _already(action, before, race=race))
     if action in ("acknowledge", "confirm", "comment"):
         if acted_on is None:
             raise AlarmActionError(
@@ -199,7 +212,7 @@ async def perform(
             f"{before.name} (it answered {status})",
             fix="act on the alarm at the operator station; plantagent changed nothing")
     if status in _ALREADY and achieved:
-        return result("already_done", after, _already(action, after))
+        return result("already_done", after, _already(action, after, race=True))
     raise AlarmActionError(
         f"the server refused {method} on {before.name}: {MEANINGS.get(status, status)} "
         f"({status})",
