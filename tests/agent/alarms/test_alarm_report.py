@@ -131,7 +131,8 @@ async def test_a_scripted_day_matches_the_figures_worked_out_by_hand(
     ids = {e.id for e in report.evidence}
     assert all(f.evidence and set(f.evidence) <= ids for f in report.figures)
     assert report.figure("rate:pumping").assessment == "very likely acceptable"
-    assert report.server_metrics and report.server_metrics[0].values["AlarmCount"] >= 22
+    count = report.server_metrics[0].values["AlarmCount"] if report.server_metrics else None
+    assert isinstance(count, int) and count >= 22  # the day and the stale one, as counted
     assert "Top bad actors" in markdown(report)
 
 

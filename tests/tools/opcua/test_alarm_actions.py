@@ -19,6 +19,7 @@ from tools.opcua.browse import browse_catalog
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
 from tools.opcua.conditions import condition_states, read_condition
+from tools.opcua.nodeids import standard
 
 from .opcua_helpers import make_settings
 from .uatestserver import PlantHandle
@@ -55,7 +56,7 @@ async def test_acknowledge_reads_back_and_a_second_client_was_quicker(
     async with Client(demo.endpoint) as other:
         node = other.get_node(demo.condition_node_id(ALARM))
         await node.call_method(
-            ua.NodeId(ua.ObjectIds.AcknowledgeableConditionType_Acknowledge),
+            standard(ua.ObjectIds.AcknowledgeableConditionType_Acknowledge),
             ua.Variant(bytes.fromhex(shown or ""), ua.VariantType.ByteString),
             ua.LocalizedText("on it"))
     late = await perform(conn, catalog, "acknowledge", ALARM, event_id=shown, comment="me too")
