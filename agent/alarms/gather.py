@@ -50,5 +50,8 @@ async def gather_inputs(
         inputs.retained_read = True
     except OpcUaError as exc:
         inputs.problems.append(f"could not read the conditions retained now: {exc.message}")
-    inputs.server_metrics = await read_alarm_metrics(conn, now=now)
+    try:
+        inputs.server_metrics = await read_alarm_metrics(conn, now=now)
+    except OpcUaError as exc:
+        inputs.problems.append(f"could not read the server's AlarmMetrics: {exc.message}")
     return inputs

@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 ConnectionState = Literal["connected", "reconnecting", "down"]
 LimitState = Literal["ok", "high", "low"]
 TagQuality = Literal["good", "uncertain", "stale", "bad"]
+#: NAMUR NE 107 status of a value (tools/opcua/statuses.py says how it is found).
+NE107 = Literal["failure", "function_check", "out_of_specification", "maintenance_required",
+                "ok"]
 EvidenceKind = Literal["reading", "history", "document", "other"]
 
 
@@ -35,6 +38,7 @@ class TagView(_Frozen):
     limit: LimitState = "ok"
     quality: TagQuality = "good"
     status: str = Field("Good", description="OPC UA status code name.")
+    ne107: NE107 = Field("ok", description="NE 107 status (status code, age, flat line).")
     timestamp: datetime | None = Field(None, description="Source timestamp of the value.")
     history: tuple[float, ...] = Field(
         (), description="Recent values, oldest first, for a sparkline."

@@ -14,6 +14,9 @@ from pydantic import BaseModel, Field
 Quality = Literal["good", "uncertain", "bad"]
 LimitSide = Literal["low", "high"]
 ShelvingName = Literal["Unshelved", "TimedShelved", "OneShotShelved"]
+#: NAMUR NE 107 status of a reading: what a device diagnosis would say about the value.
+NE107 = Literal["failure", "function_check", "out_of_specification", "maintenance_required",
+                "ok"]
 
 
 class TagInfo(BaseModel):
@@ -59,6 +62,9 @@ class Reading(BaseModel):
     out_of_limits: LimitSide | None = Field(
         None, description="'low' or 'high' when the value is outside the normal range."
     )
+    ne107: NE107 = Field(
+        "ok", description="NE 107 status: failure or function_check values are not to be "
+        "used as evidence; out_of_specification or maintenance_required ones with care.")
 
 
 class HistoryPoint(BaseModel):
