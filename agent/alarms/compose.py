@@ -3,7 +3,9 @@
 - :func:`desk_for_session`: the desk over an open agent session (the service and the
   terminal UI);
 - :func:`open_alarm_desk`: a desk of its own for one command, without loading the model:
-  site, audit log, policy, plant connection and catalog only.
+  site, audit log, policy, plant connection and catalog only;
+- :func:`start_journal`: the site's alarm journal over a session's event log (the
+  service runs it while it is open).
 
 The alarm tools live in their own registry: they are the desk's, never offered to the
 model (the model proposes; people act on alarms, and triage only suggests a shelve).
@@ -17,16 +19,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from agent.alarms.desk import AlarmDesk
+from agent.alarms.journal import AlarmJournal
 from agent.alarms.shelving import ShelveService
 from agent.alarms.store import DATABASE_NAME, AlarmStore
 from agent.audit.log import AuditLog
 from agent.audit.site import open_audit_log
 from agent.compose import AgentSession, guard_egress
+from agent.errors import OpcUaError
 from agent.policy import PolicyEngine, load_policy
 from agent.settings import Settings
 from agent.vault import Site, open_site
 from tools.context import ToolContext, utcnow
 from tools.opcua import alarm_actions
+from tools.opcua.alarms import event_log
 from tools.opcua.browse import browse_catalog
 from tools.opcua.client import OpcUaConnection
 from tools.registry import ToolRegistry
@@ -72,6 +77,21 @@ def desk_for_session(session: AgentSession) -> AlarmDesk:
     """The desk over an open agent session."""
     return build_desk(store=open_store(session.site), engine=session.engine,
                       audit=session.audit, context=session.agent.deps.tool_context)
+
+
+async def start_journal(session: AgentSession) -> AlarmJournal | None:
+    """The site's alarm journal recording from the session's event log (None when the
+    settings turn it off or the server cannot be subscribed to now)."""
+    settings = session.agent.deps.tool_context.settings
+    if not settings.alarms.journal:
+        return None
+    try:
+        log = await event_log(session.connection, session.agent.deps.catalog)
+    except OpcUaError:
+        return None
+    journal = AlarmJournal(open_store(session.site), log, endpoint=session.connection.endpoint)
+    await journal.start()
+    return journal
 
 
 @asynccontextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -43,8 +43,8 @@ class AlarmRow:
     rank: int  # 0 = the lowest priority
 
     @property
-    def status(self) -> str:
-        """unacknowledged / acknowledged / shelved / returned (retained, not active)."""
+    def status(self) -> Literal["unacknowledged", "acknowledged", "shelved", "cleared"]:
+        """unacknowledged / acknowledged / shelved / cleared (retained, not active)."""
         s = self.state
         if s.shelved:
             return "shelved"

@@ -15,6 +15,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from agent.alarms.compose import desk_for_session
+from agent.alarms.desk import AlarmDesk, AlarmRow
+from agent.alarms.requests import ShelveRequest
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest, ApprovalState
 from agent.audit.records import AuditRecord
@@ -32,9 +35,11 @@ from agent.service.review_models import (
     ProposalDetail,
     VerifyStatus,
 )
+from agent.service.views import AlarmView
 from agent.settings import Settings
 from agent.triage.models import TriageReport
 from agent.triage.store import ReportStore
+from tools.opcua.alarm_actions import AlarmActionResult
 from tools.opcua.alarms import active_alarms
 from tools.opcua.models import AlarmInfo
 
@@ -52,6 +57,7 @@ class ReviewService:
         self.session = session
         self.reports = reports
         self.settings = settings
+        self._desk: AlarmDesk | None = None
 
     @property
     def user(self) -> str:
@@ -82,6 +88,57 @@ class ReviewService:
             raise UsageError("this session has no triage report store",
                              fix="start the UI with the site's triage reports (plantagent tui)")
         return await asyncio.to_thread(self.reports.get, report_id)
+
+    # -- alarm work (the alarm desk: gate, audit, read back) ---------------------------
+
+    @property
+    def desk(self) -> AlarmDesk:
+        """The alarm desk of the session, built on first use."""
+        if self._desk is None:
+            self._desk = desk_for_session(self.session)
+        return self._desk
+
+    async def alarm_board(self) -> list[AlarmView]:
+        """Every alarm the server holds (active, unacknowledged, shelved), most urgent
+        first, as read now (OpcUaError when the server cannot be reached)."""
+        return [alarm_view(row) for row in await self.desk.board()]
+
+    async def alarm_actions(self) -> set[str]:
+        """The alarm actions the configured role may take or ask for (the policy's)."""
+        return self.desk.allowed(self.role)
+
+    async def acknowledge_alarm(self, condition_id: str, *, event_id: str | None,
+                                comment: str = "") -> AlarmActionResult:
+        """Acknowledge as the configured person (PolicyDenied when the role may not)."""
+        return await self.desk.acknowledge(actor=self.user, role=self.role,
+                                           condition=condition_id, event_id=event_id,
+                                           comment=comment)
+
+    async def confirm_alarm(self, condition_id: str, *, event_id: str | None,
+                            comment: str = "") -> AlarmActionResult:
+        """Confirm an acknowledged alarm as the configured person."""
+        return await self.desk.confirm(actor=self.user, role=self.role,
+                                       condition=condition_id, event_id=event_id,
+                                       comment=comment)
+
+    async def comment_alarm(self, condition_id: str, comment: str, *,
+                            event_id: str | None) -> AlarmActionResult:
+        """Add a comment as the configured person."""
+        return await self.desk.comment(actor=self.user, role=self.role,
+                                       condition=condition_id, comment=comment,
+                                       event_id=event_id)
+
+    async def shelve_alarm(self, condition_id: str, *, minutes: float | None,
+                           reason: str) -> ShelveRequest:
+        """Ask for a shelve (timed, or one-shot with ``minutes`` None): a request that
+        waits for an approver unless the policy asks for none."""
+        return await self.desk.shelve(actor=self.user, role=self.role,
+                                      condition=condition_id, minutes=minutes, reason=reason)
+
+    async def unshelve_alarm(self, condition_id: str, reason: str) -> ShelveRequest:
+        """Ask for an unshelve."""
+        return await self.desk.unshelve(actor=self.user, role=self.role,
+                                        condition=condition_id, reason=reason)
 
     # -- approvals ----------------------------------------------------------------------
 
@@ -181,6 +238,17 @@ class ReviewService:
         hears each step (on the event loop's thread)."""
         return await build_handover(self.session, self.reports, since=since,
                                     use_model=use_model, now=now, on_progress=on_progress)
+
+
+def alarm_view(row: AlarmRow) -> AlarmView:
+    """The screen's record of one alarm of the board."""
+    s = row.state
+    return AlarmView(
+        condition_id=s.condition_id, name=s.name, source=s.source, priority=row.priority,
+        rank=row.rank, severity=s.severity, status=row.status,
+        active=s.active, acked=s.acked, shelving=s.shelving, unshelve_in_s=s.unshelve_in_s,
+        left=row.left, since=s.active_since or s.time, message=s.message, comment=s.comment,
+        event_id=s.event_id)
 
 
 def _with(base: SearchQuery, **changes: Any) -> SearchQuery:

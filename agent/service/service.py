@@ -13,6 +13,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
+from agent.alarms.compose import start_journal
 from agent.compose import AgentSession, open_agent
 from agent.llm.base import ChatModel
 from agent.loop.answer import AgentAnswer
@@ -175,6 +176,9 @@ async def open_service(
                 lambda: ReportStore(session.site.database(REPORTS_DATABASE))
             )
         service = AgentService(session, settings, monitor, reports, runner)
+        journal = await start_journal(session)
+        if journal is not None:
+            stack.push_async_callback(journal.close)
         if runner is not None:
             runner.start()
             stack.push_async_callback(runner.stop)

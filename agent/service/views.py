@@ -81,6 +81,30 @@ class ServiceStatus(_Frozen):
     triage: str | None = Field(None, description="Last word of the triage watcher, if running.")
 
 
+AlarmStatus = Literal["unacknowledged", "acknowledged", "shelved", "cleared"]
+
+
+class AlarmView(_Frozen):
+    """One alarm condition as the alarms screen shows it (read back from the server)."""
+
+    condition_id: str = Field(description="Expanded node id of the condition.")
+    name: str = Field(description="e.g. 'P-101.Vibration.High'.")
+    source: str
+    priority: str = Field(description="The site's priority name (policy alarms.priorities).")
+    rank: int = Field(description="0 = the lowest priority, rising.")
+    severity: int
+    status: AlarmStatus
+    active: bool | None = None
+    acked: bool | None = None
+    shelving: str | None = Field(None, description="Unshelved / TimedShelved / OneShotShelved.")
+    unshelve_in_s: float | None = Field(None, description="Seconds until a shelve ends.")
+    left: str = Field("", description="A shelve's time left as people read it ('12m05s').")
+    since: datetime | None = Field(None, description="When it was raised (or cleared).")
+    message: str = ""
+    comment: str | None = None
+    event_id: str | None = Field(None, description="EventId of the state shown (hex).")
+
+
 class CitationView(_Frozen):
     """One piece of evidence an answer cites, ready to show."""
 

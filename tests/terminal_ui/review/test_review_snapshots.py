@@ -29,7 +29,7 @@ from terminal_ui.panes.handover import HandoverPane
 from terminal_ui.panes.markdown_screen import MarkdownScreen
 
 from .review_helpers import FAST_KDF, Host, PaneApp, demo_plant, settings_for, wait_for
-from .review_snapshot_data import FIXED, frozen_session, handover_report
+from .review_snapshot_data import FIXED, FixedBoard, frozen_session, handover_report
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -65,7 +65,10 @@ def _svg(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 @pytest.mark.parametrize("size", SIZES)
 async def test_alarms_pane(frozen: Host, snapshot: SnapshotAssertion,
                            size: tuple[int, int]) -> None:
-    app = PaneApp(lambda: AlarmsPane(frozen, poll_s=3600.0))
+    review = frozen.review
+    assert review is not None
+    board = Host(FixedBoard(review.session, review.reports, review.settings))
+    app = PaneApp(lambda: AlarmsPane(board, poll_s=3600.0))
     async with app.run_test(size=size) as pilot:
         pane = app.query_one(AlarmsPane)
         status = pane.query_one("#alarms-status", Label)
