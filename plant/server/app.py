@@ -24,19 +24,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from agent.errors import UsageError
 from agent.settings import SimSettings
-from plant.alarms import AlarmTransition, Limit, LimitMonitor, severity_of
+from plant.alarms import AlarmTransition, LimitMonitor
 from plant.line import LineParams
 from plant.model import PlantModel
 from plant.server.address_space import AddressSpace, build_address_space
-from plant.server.alarm_events import AlarmEventPublisher
-from plant.server.alarm_metrics import AlarmMetrics, AlarmMetricsNodes
-from plant.server.condition_methods import bind_condition_methods
-from plant.server.condition_nodes import (
-    ConditionNodes,
-    build_condition_nodes,
-    write_unshelve_time,
-)
-from plant.server.conditions import Condition, ConditionBook
+from plant.server.alarm_metrics import AlarmMetrics
+from plant.server.conditions import ConditionBook
 from plant.server.control import add_control_methods
 from plant.server.history import RollingHistory, data_value, prefill_points
 from plant.server.security import (
@@ -45,8 +38,9 @@ from plant.server.security import (
     PasswordUserManager,
     ServerSecurity,
 )
+from plant.server.server_alarms import ServerAlarms
 from plant.server.uatypes import std_id, ua_time
-from plant.tags import SETPOINT_TAGS, TAGS, tags_by_name
+from plant.tags import SETPOINT_TAGS, tags_by_name
 from plant.units import UNITS
 
 ENDPOINT_PATH = "/plantagent/"
@@ -78,17 +72,11 @@ class DemoPlantServer:
         self.operator_notes = operator_notes
         self.model = PlantModel(params, seed=self.sim.seed)
         self._monitor = LimitMonitor(unit_symbols={k: u.symbol for k, u in UNITS.items()})
-        #: The Part 9 state of every alarm condition (acknowledged, shelved, ...).
-        self.conditions = ConditionBook(
-            _conditions(), max_time_shelved=max_time_shelved, clock=lambda: datetime.now(UTC)
-        )
-        self.alarm_metrics = AlarmMetrics(start=datetime.now(UTC))
-        self._condition_nodes: ConditionNodes | None = None
-        self._metrics_nodes: AlarmMetricsNodes | None = None
+        #: The alarm conditions (OPC UA Part 9), their nodes, events and AlarmMetrics.
+        self.alarms = ServerAlarms(max_time_shelved)
         self._server: Server | None = None
         self._space: AddressSpace | None = None
         self._history: RollingHistory | None = None
-        self._alarms: AlarmEventPublisher | None = None
         self._task: asyncio.Task[None] | None = None
         self._endpoint = ""
         self._last_history: datetime | None = None
@@ -119,21 +107,25 @@ class DemoPlantServer:
         """Active conditions as "<tag>.<High|Low>"."""
         return [f"{tag}.{limit}" for tag, limit in self._monitor.active()]
 
+    @property
+    def conditions(self) -> ConditionBook:
+        """The Part 9 state of every alarm condition (acknowledged, shelved, ...)."""
+        return self.alarms.book
+
+    @property
+    def alarm_metrics(self) -> AlarmMetrics:
+        """The figures the AlarmMetrics object shows."""
+        return self.alarms.metrics
+
     def condition_node_id(self, condition: str) -> ua.NodeId:
         """The ConditionId of "<tag>.<High|Low>" (its ShelvingState is a child of it)."""
-        assert self._condition_nodes is not None, "server not started"
-        return self._condition_nodes.condition[condition]
+        return self.alarms.node_id(condition)
 
     async def force_alarm(self, condition: str, *, active: bool,
                           when: datetime | None = None) -> None:
         """Raise or clear one condition as if its value had crossed the limit at ``when``
         (now by default). Tests and scripted alarm days use it; the physics is untouched."""
-        c = self.conditions[condition]
-        spec = tags_by_name()[c.tag]
-        value = c.limit_value + (spec.span if c.limit == "High" else -spec.span) * (
-            0.05 if active else -0.05)
-        t = AlarmTransition(c.tag, c.limit, active, value, c.limit_value, c.unit, c.severity)
-        await self._alarm_transitions([t], when or datetime.now(UTC))
+        await self.alarms.force(condition, active=active, when=when or datetime.now(UTC))
 
     async def act_as_of(
         self, when: datetime, condition: str, act: Callable[[ConditionBook], int]
@@ -141,16 +133,7 @@ class DemoPlantServer:
         """Run a Part 9 method on ``condition`` as if at ``when`` (scripted alarm days:
         ``act_as_of(t, name, lambda book: book.timed_shelve(name, 60_000))``); its event
         is sent stamped ``when``. Returns the method's status code."""
-        assert self._alarms is not None, "server not started"
-        clock = self.conditions.clock
-        self.conditions.clock = lambda: when
-        try:
-            code = act(self.conditions)
-        finally:
-            self.conditions.clock = clock
-        if code == ua.StatusCodes.Good:
-            await self._alarms.send([self.conditions[condition]], when)
-        return code
+        return await self.alarms.act_as_of(when, condition, act)
 
     async def set_operator_note(self, equipment: str, text: str) -> None:
         """Put free text into an equipment's OperatorNote (as an HMI would)."""
@@ -221,27 +204,8 @@ class DemoPlantServer:
         await add_control_methods(server, self._space.simulation, self.model, self._on_change)
         for source in [std_id(ua.ObjectIds.Server), *self._space.equipment.values()]:
             await self._history.new_historized_event(source, [], retention)
-        limit_ms = self.conditions.max_time_shelved.total_seconds() * 1000.0
-        self._condition_nodes = await build_condition_nodes(
-            server, self._space.namespace_index, list(self.conditions.conditions.values()),
-            self._space.tags, when=now, max_time_shelved_ms=limit_ms,
-        )
-        self._alarms = AlarmEventPublisher(
-            server,
-            self._space.namespace_index,
-            self._space.tags,
-            self._space.equipment,
-            self.conditions,
-            self._condition_nodes,
-            history=self._history,
-        )
-        await bind_condition_methods(
-            server, self.conditions, self._condition_nodes.targets(), self._method_changed
-        )
-        self.alarm_metrics = AlarmMetrics(start=now)
-        self._metrics_nodes = AlarmMetricsNodes(server, self._space.namespace_index,
-                                                self.alarm_metrics)
-        await self._metrics_nodes.build()
+        await self.alarms.start(server, self._space.namespace_index, self._space.tags,
+                                self._space.equipment, self._history, now)
         try:
             await server.start()
         except OSError as exc:
@@ -343,7 +307,7 @@ class DemoPlantServer:
 
     async def _publish(self, values: dict[str, float], when: datetime) -> None:
         assert self._server is not None and self._space is not None
-        assert self._history is not None and self._alarms is not None
+        assert self._history is not None
         write = self._server.write_attribute_value
         save = self._last_history is None or (
             (when - self._last_history).total_seconds() >= self.sim.history_period_s
@@ -362,63 +326,18 @@ class DemoPlantServer:
             if save:
                 self._history.append(node_id, dv)
         if save:
-            self._last_history = when
+            # On a fixed grid, one point per period on average: stepping from the tick's
+            # own time would drift (a tick comes up to a publish interval late, more on a
+            # loaded machine) and the window would hold fewer points than it should.
+            period = timedelta(seconds=self.sim.history_period_s)
+            last = self._last_history
+            self._last_history = when if last is None or when - last >= 2 * period else (
+                last + period)
         transitions: list[AlarmTransition] = self._monitor.update(values)
-        await self._alarm_transitions(transitions, when)
-        await self._shelving_tick(when)
+        await self.alarms.transitions(transitions, when)
+        await self.alarms.tick(when)
         self.ticks += 1
         self._tick.set()
-
-    async def _alarm_transitions(self, transitions: list[AlarmTransition],
-                                 when: datetime) -> None:
-        assert self._alarms is not None and self._metrics_nodes is not None
-        if not transitions:
-            return
-        changed = []
-        for t in transitions:
-            before = self.conditions[t.condition].active_time
-            c = self.conditions.apply(t, when)
-            if t.active:
-                self.alarm_metrics.activated(when)
-            elif before is not None:
-                self.alarm_metrics.returned(when - before)
-            changed.append(c)
-        await self._alarms.send(changed, when)
-        await self._metrics_nodes.write(when)
-
-    async def _shelving_tick(self, when: datetime) -> None:
-        """Auto-unshelve what ran out; count the UnshelveTime of the rest down."""
-        assert self._alarms is not None and self._condition_nodes is not None
-        assert self._server is not None
-        for c in self.conditions.expire_shelves(when):
-            # Stamped when the shelve ran out, not when this cycle noticed it.
-            await self._alarms.send([c], c.shelving_time or when)
-        for c in self.conditions.shelved():
-            await write_unshelve_time(self._server, self._condition_nodes, c, when)
-
-    async def _method_changed(self, c: Condition) -> None:
-        """A client's Acknowledge, Confirm, AddComment or shelving call changed ``c``."""
-        assert self._alarms is not None and self._metrics_nodes is not None
-        now = datetime.now(UTC)
-        if c.last_change == "Acknowledged" and c.active_time is not None and c.active:
-            self.alarm_metrics.acknowledged(now - c.active_time)
-        await self._alarms.send([c], now)
-        await self._metrics_nodes.write(now)
-
-
-def _conditions() -> list[Condition]:
-    """A High and a Low condition for every tag, at the ends of its EURange."""
-    symbols = {k: u.symbol for k, u in UNITS.items()}
-    out = []
-    for spec in TAGS:
-        limits: tuple[tuple[Limit, float], ...] = (("High", spec.high), ("Low", spec.low))
-        for limit, value in limits:
-            out.append(Condition(
-                name=f"{spec.name}.{limit}", tag=spec.name, limit=limit,
-                severity=severity_of(spec, limit), limit_value=value,
-                unit=symbols.get(spec.unit, spec.unit),
-            ))
-    return out
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from agent.alarms.compose import AlarmSession
-from agent.alarms.shelving import ShelveRefused
+from agent.alarms.shelve_rules import ShelveRefused
 from agent.errors import PolicyDenied
 from plant.server import DemoPlantServer
 from tools.opcua.conditions import read_condition
