@@ -78,6 +78,16 @@ class WriteRefused(ToolError):
     """A write to the plant that the policy gate did not allow."""
 
 
+class AlarmActionError(ToolError):
+    """An alarm action the server refused, or whose result did not read back as asked:
+    nothing is reported as done."""
+
+
+class AlarmMethodsUnsupported(AlarmActionError):
+    """The OPC UA server does not implement the Part 9 method asked for (Acknowledge,
+    Confirm, AddComment, the shelving methods) on that condition."""
+
+
 class ModelError(UsageError):
     """A model file missing, unlisted, truncated or tampered with, or unusable."""
 

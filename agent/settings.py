@@ -162,6 +162,29 @@ class TriageSettings(Section):
                             "(checked); off: the deterministic template writes them.")
 
 
+class AlarmSettings(BaseModel):
+    """Alarm performance figures (ISA-18.2 / IEC 62682) and the alarm journal."""
+
+    positions: dict[str, list[str]] = Field(
+        default_factory=lambda: {"console": ["*"]},
+        description="Operator positions: name -> patterns of alarm sources (tag or "
+        "equipment names, '*' wildcards); an alarm counts for the first that matches.")
+    acceptable_rate: float = Field(1.0, gt=0, description="Alarms per operator position "
+                                   "per 10 minutes ISA-18.2 calls very likely acceptable.")
+    manageable_rate: float = Field(2.0, gt=0, description="Alarms per operator position "
+                                   "per 10 minutes ISA-18.2 calls the maximum manageable.")
+    flood_count: int = Field(10, ge=1, description="More than this many alarms in 10 "
+                             "minutes at one position is a flood.")
+    chatter_count: int = Field(3, ge=2, description="Activations of one alarm within "
+                               "chatter_window_s that make it chattering.")
+    chatter_window_s: float = Field(60.0, gt=0, description="Window of the chatter rule.")
+    fleeting_s: float = Field(1.0, gt=0, description="An alarm back to normal within this "
+                              "many seconds of its activation is fleeting.")
+    stale_hours: float = Field(24.0, gt=0, description="An alarm active longer is stale.")
+    journal: bool = Field(True, description="Record every alarm event heard into the "
+                          "site's alarm journal (the report's own history).")
+
+
 class Settings(BaseSettings):
     """Everything plantagent can be configured with."""
 
@@ -179,6 +202,7 @@ class Settings(BaseSettings):
     agent: AgentSettings = Field(default_factory=AgentSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
 
     @classmethod
     def settings_customise_sources(

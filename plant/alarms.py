@@ -19,6 +19,20 @@ Limit = Literal["High", "Low"]
 DEADBAND_FRACTION = 0.02
 #: OPC UA severities (1..1000) of the two conditions.
 SEVERITY: dict[Limit, int] = {"High": 700, "Low": 600}
+#: High limits that protect the machine itself (a bearing or winding burning out):
+#: the demo's most urgent alarms, the ones a site's policy may forbid shelving.
+URGENT_HIGH_VARIABLES = frozenset(
+    {"BearingTemperature", "MotorWindingTemperature", "WindingTemperature",
+     "DischargeTemperature"}
+)
+URGENT_SEVERITY = 900
+
+
+def severity_of(spec: TagSpec, limit: Limit) -> int:
+    """The OPC UA severity of one condition of the demo plant."""
+    if limit == "High" and spec.variable in URGENT_HIGH_VARIABLES:
+        return URGENT_SEVERITY
+    return SEVERITY[limit]
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,6 @@ class LimitMonitor:
                 value,
                 spec.high if limit == "High" else spec.low,
                 self._symbols.get(spec.unit, spec.unit),
-                SEVERITY[limit],
+                severity_of(spec, limit),
             )
         ]

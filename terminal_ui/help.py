@@ -27,13 +27,22 @@ reading, its recent history and the document passage.
 ## Plant
 The equipment tree with live values, units and normal ranges. Red: outside its limits;
 yellow: uncertain quality; dim STALE: not refreshed (the server is away or the value is
-old); BAD: no value. Arrow keys move, **Enter** or Space opens and closes an equipment,
-**r** refreshes now.
+old); BAD: no value. Each value starts with its NAMUR NE 107 symbol: **F** Failure,
+**C** Function check, **S** Out of specification, **M** Maintenance required, a tick for
+OK. Arrow keys move, **Enter** or Space opens and closes an equipment, **r** refreshes now.
 
-## Alarms, Approvals, Audit, Handover
-Active alarms and triage reports; pending proposals to approve or deny (the policy
-decides which role may); the audit trail with filters, its verification status and
-review notes; the shift handover summary. Each screen lists its keys at the bottom.
+## Alarms
+The alarms the plant holds, by the site's priority (colour), state (UNACK, acked,
+shelved with its time left, cleared) and since when, over the triage reports. **s**
+sorts, **f** filters; **a** acknowledges (with an optional comment), **C** confirms,
+**c** comments, **h** asks to shelve (minutes, or empty for until it returns to normal,
+and a reason: the policy decides and an approver may be needed), **u** asks to
+unshelve. Only the actions your role may take are offered. **o** or Enter opens a report.
+
+## Approvals, Audit, Handover
+Pending proposals to approve or deny (the policy decides which role may); the audit
+trail with filters, its verification status and review notes; the shift handover
+summary. Each screen lists its keys at the bottom.
 """
 
 

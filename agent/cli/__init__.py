@@ -37,6 +37,7 @@ COMMAND_MODULES = [
     "agent.cli.incidents_cmd",
     "agent.cli.twin_cmd",
     "agent.cli.triage_cmd",
+    "agent.cli.alarms_cmd",
     "agent.cli.handover_cmd",
     "agent.cli.tui_cmd",
     "agent.cli.bundle_cmd",

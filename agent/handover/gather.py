@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from agent.audit.records import AuditRecord
 from agent.errors import OpcUaError
+from agent.handover.alarm_facts import alarm_performance_facts
 from agent.handover.audit_facts import incident_facts, question_facts, write_facts
 from agent.handover.evidence import Fact, clock_time, number
 from agent.handover.models import HandoverEvidence
@@ -106,6 +107,13 @@ async def gather_shift(
         gaps.append(Fact("gap", f"could not check limits and trends: {exc.message}",
                          {"what": "limits and trends", "detail": exc.message}))
 
+    progress("measuring the shift's alarm load")
+    load: list[Fact] = []
+    try:
+        load = await alarm_performance_facts(sources, since=since, until=until)
+    except OpcUaError as exc:
+        gaps.append(Fact("gap", f"could not measure the alarm load: {exc.message}",
+                         {"what": "alarm load", "detail": exc.message}))
     incident = incident_facts(incidents)
     writes = write_facts([*results, *errors], covered)
     asked = question_facts(questions, answers, catalog.equipment_names())
@@ -119,5 +127,5 @@ async def gather_shift(
     # Most important first: the model's prompt holds what fits, in this order.
     head = overview(since, until, counts, all_checked=not gaps)
     facts = [head, *active, *waiting, *open_incidents, *written, *closed, *writes, *outside,
-             *trends, *incident, *events, *asked, *gaps]
+             *trends, *load, *incident, *events, *asked, *gaps]
     return number(facts)

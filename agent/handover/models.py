@@ -34,6 +34,7 @@ EvidenceSource = Literal[
     "approval",  # an approval request made or decided in the window
     "write",  # a write to the plant (audit record)
     "questions",  # the questions asked, counted, with their topics
+    "alarm_performance",  # the shift's alarm figures (ISA-18.2), from agent/alarms
     "active_alarm",  # a condition still active now
     "pending_approval",  # a request still waiting for a person
     "open_incident",  # a reported incident whose alarm is still active
@@ -47,6 +48,7 @@ SOURCE_SECTION: dict[str, Section] = {
     "shift": "overview",
     "incident": "alarms",
     "alarm_event": "alarms",
+    "alarm_performance": "alarms",
     "triage_report": "triage",
     "approval": "changes",
     "write": "changes",

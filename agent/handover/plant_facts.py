@@ -19,6 +19,7 @@ from agent.triage.watcher import condition_name
 from tools.opcua.alarms import EventLog, active_alarms
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
+from tools.opcua.event_fields import state_time
 from tools.opcua.models import AlarmInfo
 
 # "<tag> <value> <unit> above high limit <limit> <unit>" (the demo plant's alarm message).
@@ -39,7 +40,7 @@ async def active_alarm_facts(
         by_equipment.setdefault(owner, []).append(alarm)
     facts = []
     for owner, group in list(by_equipment.items())[:MAX_PER_KIND]:
-        times = sorted(a.time for a in group if a.time is not None)
+        times = sorted(t for a in group if (t := state_time(a)) is not None)
         since = f" since {clock_time(times[0])}" if times else ""
         parts = [f"{condition_name(a)} ({_alarm_value(a)})" for a in group[:3]]
         more = f" and {len(group) - 3} more" if len(group) > 3 else ""
@@ -73,11 +74,19 @@ def event_facts(log: EventLog | None, since: datetime, until: datetime) -> list[
         return []
     raised: dict[str, list[AlarmInfo]] = {}
     cleared: dict[str, int] = {}
+    seen: set[tuple[str, bool, object]] = set()
     for event in reversed(log.recent(since, 5000)):  # oldest first
         if event.time is None or event.time > until or not event.source:
             continue
         name = condition_name(event)
-        if event.active is False or event.retain is False:
+        is_active = not (event.active is False or event.retain is False)
+        # One raise (or clear) however many events follow it (acknowledged, commented,
+        # shelved): keyed by when the alarm changed, not by when the event came.
+        key = (name, is_active, state_time(event))
+        if key in seen:
+            continue
+        seen.add(key)
+        if not is_active:
             cleared[name] = cleared.get(name, 0) + 1
         else:
             raised.setdefault(name, []).append(event)

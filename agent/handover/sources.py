@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agent.alarms.store import AlarmStore
 from agent.approvals import ApprovalService
 from agent.audit import AuditLog
 from agent.llm.base import ChatModel
+from agent.policy.models import AlarmsPolicy
 from agent.settings import Settings
 from agent.triage.store import ReportStore
 from tools.opcua.catalog import Catalog
@@ -28,3 +30,7 @@ class ShiftSources:
     model: ChatModel
     settings: Settings
     plant_name: str = "the plant"
+    #: The site's alarm journal and shelve requests, and the policy's alarm rules: the
+    #: shift's alarm load (None: that fact is left out).
+    alarm_store: AlarmStore | None = None
+    alarms_policy: AlarmsPolicy | None = None

@@ -12,6 +12,7 @@ from agent.handover.models import HandoverEvidence, HandoverLine
 _LEADS: dict[str, str] = {
     "incident": "Incident",
     "alarm_event": "Alarm",
+    "alarm_performance": "Alarm load",
     "triage_report": "Triage",
     "approval": "Approval",
     "write": "Write",

@@ -239,6 +239,7 @@ def cross_check(policy: Policy, origin: dict[Loc, str]) -> list[Problem]:
     approver_lists: list[tuple[Loc, list[str]]] = [
         (("writes", "approver_roles"), policy.writes.approver_roles),
         (("fixes", "approver_roles"), policy.fixes.approver_roles),
+        (("alarms", "shelving", "approver_roles"), policy.alarms.shelving.approver_roles),
     ]
     for i, rule in enumerate(policy.writes.rules):
         if rule.approver_roles is not None:

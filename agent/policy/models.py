@@ -117,6 +117,78 @@ class FixesPolicy(_Strict):
     approver_roles: list[str] = Field(min_length=1)
 
 
+class AlarmPriority(_Strict):
+    """One alarm priority: the alarms whose OPC UA severity is at least ``min_severity``
+    (up to the next priority's)."""
+
+    name: str = Field(min_length=1, description="Shown in lists, reports and the UI.")
+    min_severity: int = Field(ge=1, le=1000, description="Lowest severity of this priority.")
+
+
+class ShelvingPolicy(_Strict):
+    """Who may shelve an alarm, for how long, with whose approval."""
+
+    max_minutes: float = Field(480.0, gt=0, le=7 * 24 * 60, description=(
+        "Longest shelve the site allows; a server's MaxTimeShelved may be shorter."))
+    allow_highest_priority: bool = Field(
+        False, description="False: alarms of the highest priority are never shelved.")
+    approval: bool = Field(True, description="A shelve needs an approver's decision.")
+    unshelve_approval: bool = Field(
+        False, description="An unshelve needs an approver's decision too.")
+    approver_roles: list[str] = Field(
+        default_factory=lambda: ["engineer"], min_length=1,
+        description="Roles that may approve a shelve request.")
+    two_person_rule: bool = Field(
+        True, description="The person who asked may not approve their own request.")
+    request_expiry_minutes: float = Field(
+        30.0, gt=0, le=7 * 24 * 60, description="Minutes a shelve request stays valid.")
+
+
+def _default_priorities() -> list[AlarmPriority]:
+    return [AlarmPriority(name="low", min_severity=1),
+            AlarmPriority(name="medium", min_severity=400),
+            AlarmPriority(name="high", min_severity=700),
+            AlarmPriority(name="urgent", min_severity=900)]
+
+
+class AlarmsPolicy(_Strict):
+    """Alarm priorities (from OPC UA severity) and the shelving rules."""
+
+    priorities: list[AlarmPriority] = Field(
+        default_factory=_default_priorities, min_length=1,
+        description="Lowest first; the last is the highest priority.")
+    shelving: ShelvingPolicy = Field(default_factory=ShelvingPolicy)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AlarmsPolicy:
+        floors = [p.min_severity for p in self.priorities]
+        if floors != sorted(set(floors)):
+            raise ValueError("priorities must go from the lowest min_severity up, each "
+                             "with its own min_severity")
+        names = [p.name for p in self.priorities]
+        if len(set(names)) != len(names):
+            raise ValueError("two priorities share a name; give each its own")
+        return self
+
+    def priority_of(self, severity: int) -> str:
+        """The priority of an alarm with this severity (below every floor: the lowest)."""
+        found = self.priorities[0].name
+        for p in self.priorities:
+            if severity >= p.min_severity:
+                found = p.name
+        return found
+
+    @property
+    def highest(self) -> str:
+        """The name of the highest priority."""
+        return self.priorities[-1].name
+
+    def rank(self, name: str) -> int:
+        """0 for the lowest priority, rising; -1 for a name the policy does not know."""
+        names = [p.name for p in self.priorities]
+        return names.index(name) if name in names else -1
+
+
 class QualificationPolicy(_Strict):
     """What a model must score in `plantagent models qualify` to be qualified here."""
 
@@ -152,6 +224,7 @@ class Policy(_Strict):
     writes: WritesPolicy
     fixes: FixesPolicy
     qualification: QualificationPolicy = Field(default_factory=QualificationPolicy)
+    alarms: AlarmsPolicy = Field(default_factory=AlarmsPolicy)
 
     def budget(self, role: str) -> Budget:
         """The budget of ``role``: its overrides over the default."""

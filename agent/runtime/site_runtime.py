@@ -18,10 +18,13 @@ from typing import Any
 
 import apsw
 
+from agent.alarms.desk import AlarmDesk
+from agent.alarms.journal import AlarmJournal
+from agent.alarms.store import AlarmStore
 from agent.approvals import ApprovalService, ApprovalStore
 from agent.audit import AuditLog
 from agent.audit.site import open_audit_log
-from agent.errors import ModelError, ModelOutputError
+from agent.errors import ModelError, ModelOutputError, OpcUaError
 from agent.handover.sources import ShiftSources
 from agent.handover.unloaded import UnloadedModel
 from agent.llm.base import ChatModel
@@ -32,6 +35,8 @@ from agent.policy.decision import PolicyGate
 from agent.policy.loader import LoadedPolicy, load_policy
 from agent.qualification.gate import ensure_qualified
 from agent.runtime.agent import build_agent
+from agent.runtime.alarms import build_desk
+from agent.runtime.alarms import open_store as open_alarm_store
 from agent.runtime.egress import guard_egress
 from agent.runtime.parts import Parts
 from agent.runtime.stores import (
@@ -51,7 +56,7 @@ from agent.twin.embeddings.assemble import AssemblyProgress
 from agent.twin.embeddings.runtime import Embedder, load_embedder
 from agent.vault import EgressGuard, Site, open_site
 from agent.vault.layout import APPROVALS_DATABASE, REPORTS_DATABASE, TWIN_DATABASE
-from tools.context import utcnow
+from tools.context import ToolContext, utcnow
 from tools.opcua.alarms import event_log
 from tools.opcua.browse import browse_catalog
 from tools.opcua.catalog import Catalog
@@ -236,6 +241,11 @@ class SiteRuntime:
             "knowledge", lambda: open_knowledge(self.twin_database, self.embedder))
 
     @property
+    def alarm_store(self) -> AlarmStore:
+        """Alarm shelve requests and the site's alarm journal."""
+        return self._parts.get("alarm_store", lambda: open_alarm_store(self.site))
+
+    @property
     def reports(self) -> ReportStore:
         """Triage reports and the incidents already reported."""
         return self._parts.get(
@@ -305,6 +315,41 @@ class SiteRuntime:
 
         return await self._parts.aget("agent", build)
 
+    async def alarm_desk(self, *, browse: bool = True) -> AlarmDesk:
+        """Where people act on alarms: the policy's gate, the audit log, the server read
+        back (``browse``: with the catalog, to name tags; no model is loaded)."""
+        async def build() -> AlarmDesk:
+            connection = await self.connection()
+            catalog = await self.catalog() if browse else None
+            context = ToolContext(settings=self.settings, opcua=connection, catalog=catalog,
+                                  clock=self.clock)
+            return build_desk(store=self.alarm_store, engine=self.engine, audit=self.audit,
+                              context=context, clock=self.clock)
+
+        return await self._parts.aget(f"alarm_desk:{browse}", build)
+
+    async def alarm_journal(self) -> AlarmJournal | None:
+        """The site's alarm journal recording the server's alarm events while it is open
+        (None when the settings turn it off or the server cannot be subscribed to now)."""
+        if not self.settings.alarms.journal:
+            return None
+
+        async def start() -> AlarmJournal | None:
+            connection, catalog = await self.connection(), await self.catalog()
+            try:
+                log = await event_log(connection, catalog)
+            except OpcUaError:
+                return None
+            journal = AlarmJournal(self.alarm_store, log, endpoint=connection.endpoint)
+            await journal.start()
+            return journal
+
+        async def stop(journal: AlarmJournal | None) -> None:
+            if journal is not None:
+                await journal.close()
+
+        return await self._parts.aget("alarm_journal", start, acloser=stop)
+
     async def report_writer(self, *, use_model: bool) -> ReportWriter:
         """Who writes triage summaries: the model when asked for and it loads, else the
         template (said through ``notify``). A model the policy refuses stops here."""
@@ -343,7 +388,8 @@ class SiteRuntime:
             return ShiftSources(
                 audit=self.audit, approvals=self.approvals, reports=self.reports,
                 connection=await self.connection(), catalog=await self.catalog(),
-                model=writer, settings=self.settings, plant_name=self.plant_name)
+                model=writer, settings=self.settings, plant_name=self.plant_name,
+                alarm_store=self.alarm_store, alarms_policy=self.policy.alarms)
 
         return await self._parts.aget("shift_sources", build)
 

@@ -28,6 +28,7 @@ from tools.opcua.client import OpcUaConnection
 from tools.opcua.history import tag_history
 from tools.opcua.models import Reading, TagInfo
 from tools.opcua.read import read_tag_infos
+from tools.opcua.statuses import is_flat, ne107
 
 #: Consecutive failed refreshes after which the server counts as down, not reconnecting.
 DOWN_AFTER_FAILURES = 3
@@ -184,11 +185,13 @@ class PlantMonitor:
         if reading is None:
             return TagView(name=tag.name, variable=variable, value=None, unit=tag.unit,
                            low=tag.eu_low, high=tag.eu_high, quality="stale",
-                           status="NotReadYet", history=series)
+                           status="NotReadYet", ne107="function_check", history=series)
         return TagView(
             name=tag.name, variable=variable, value=reading.value, unit=tag.unit,
             low=tag.eu_low, high=tag.eu_high, limit=reading.out_of_limits or "ok",
             quality=quality_of(reading, fresh=fresh), status=reading.status,
+            ne107=ne107(reading.status, reading.quality, stale=reading.stale or not fresh,
+                        flat=is_flat(series)),
             timestamp=reading.source_timestamp, history=series,
         )
 

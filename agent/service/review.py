@@ -10,11 +10,13 @@ not this class, decides whether that role may approve — a refusal comes back a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from agent.alarms.desk import AlarmDesk, AlarmRow
+from agent.alarms.requests import ShelveRequest
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest, ApprovalState
 from agent.audit.records import AuditRecord
@@ -33,9 +35,11 @@ from agent.service.review_models import (
     ProposalDetail,
     VerifyStatus,
 )
+from agent.service.views import AlarmView
 from agent.settings import Settings
 from agent.triage.models import TriageReport
 from tools.context import utcnow
+from tools.opcua.alarm_actions import AlarmActionResult
 from tools.opcua.alarms import active_alarms
 from tools.opcua.models import AlarmInfo
 
@@ -52,6 +56,8 @@ class ReviewService:
     sources: ShiftSources
     twin: TwinStores
     clock: Callable[[], datetime] = field(default=utcnow)
+    #: Opens the alarm desk on first use (the runtime's ``alarm_desk``).
+    alarm_desk: Callable[[], Awaitable[AlarmDesk]] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -87,6 +93,57 @@ class ReviewService:
             raise UsageError("this session has no triage report store",
                              fix="start the UI with the site's triage reports (plantagent tui)")
         return await asyncio.to_thread(self.sources.reports.get, report_id)
+
+    # -- alarm work (the alarm desk: gate, audit, read back) ---------------------------
+
+    async def desk(self) -> AlarmDesk:
+        """The alarm desk of the site, opened on first use."""
+        if self.alarm_desk is None:
+            raise UsageError("this session has no alarm desk",
+                             fix="start the UI over the site (plantagent tui)")
+        return await self.alarm_desk()
+
+    async def alarm_board(self) -> list[AlarmView]:
+        """Every alarm the server holds (active, unacknowledged, shelved), most urgent
+        first, as read now (OpcUaError when the server cannot be reached)."""
+        return [alarm_view(row) for row in await (await self.desk()).board()]
+
+    async def alarm_actions(self) -> set[str]:
+        """The alarm actions the configured role may take or ask for (the policy's)."""
+        return (await self.desk()).allowed(self.role)
+
+    async def acknowledge_alarm(self, condition_id: str, *, event_id: str | None,
+                                comment: str = "") -> AlarmActionResult:
+        """Acknowledge as the configured person (PolicyDenied when the role may not)."""
+        return await (await self.desk()).acknowledge(actor=self.user, role=self.role,
+                                           condition=condition_id, event_id=event_id,
+                                           comment=comment)
+
+    async def confirm_alarm(self, condition_id: str, *, event_id: str | None,
+                            comment: str = "") -> AlarmActionResult:
+        """Confirm an acknowledged alarm as the configured person."""
+        return await (await self.desk()).confirm(actor=self.user, role=self.role,
+                                       condition=condition_id, event_id=event_id,
+                                       comment=comment)
+
+    async def comment_alarm(self, condition_id: str, comment: str, *,
+                            event_id: str | None) -> AlarmActionResult:
+        """Add a comment as the configured person."""
+        return await (await self.desk()).comment(actor=self.user, role=self.role,
+                                       condition=condition_id, comment=comment,
+                                       event_id=event_id)
+
+    async def shelve_alarm(self, condition_id: str, *, minutes: float | None,
+                           reason: str) -> ShelveRequest:
+        """Ask for a shelve (timed, or one-shot with ``minutes`` None): a request that
+        waits for an approver unless the policy asks for none."""
+        return await (await self.desk()).shelve(actor=self.user, role=self.role,
+                                      condition=condition_id, minutes=minutes, reason=reason)
+
+    async def unshelve_alarm(self, condition_id: str, reason: str) -> ShelveRequest:
+        """Ask for an unshelve."""
+        return await (await self.desk()).unshelve(actor=self.user, role=self.role,
+                                        condition=condition_id, reason=reason)
 
     # -- approvals ----------------------------------------------------------------------
 
@@ -185,6 +242,17 @@ class ReviewService:
         hears each step (on the event loop's thread)."""
         return await build_handover(self.sources, since=since, use_model=use_model, now=now,
                                     on_progress=on_progress)
+
+
+def alarm_view(row: AlarmRow) -> AlarmView:
+    """The screen's record of one alarm of the board."""
+    s = row.state
+    return AlarmView(
+        condition_id=s.condition_id, name=s.name, source=s.source, priority=row.priority,
+        rank=row.rank, severity=s.severity, status=row.status,
+        active=s.active, acked=s.acked, shelving=s.shelving, unshelve_in_s=s.unshelve_in_s,
+        left=row.left, since=s.active_since or s.time, message=s.message, comment=s.comment,
+        event_id=s.event_id)
 
 
 def _with(base: SearchQuery, **changes: Any) -> SearchQuery:

@@ -181,8 +181,10 @@ async def open_service(
         watcher = await runtime.triage(writer=writer, events=True)
         runner = TriageRunner(watcher, interval_s=triage_interval_s
                               or runtime.settings.triage.interval_s)
-    review = ReviewService(sources, runtime.twin, clock=runtime.clock)
+    review = ReviewService(sources, runtime.twin, clock=runtime.clock,
+                           alarm_desk=runtime.alarm_desk)
     service = AgentService(agent, sources, monitor, review, runner)
+    await runtime.alarm_journal()  # records the server's alarm events while the site is open
     if runner is None:
         yield service
         return

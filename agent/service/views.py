@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 ConnectionState = Literal["connected", "reconnecting", "down"]
 LimitState = Literal["ok", "high", "low"]
 TagQuality = Literal["good", "uncertain", "stale", "bad"]
+#: NAMUR NE 107 status of a value (tools/opcua/statuses.py says how it is found).
+NE107 = Literal["failure", "function_check", "out_of_specification", "maintenance_required",
+                "ok"]
 EvidenceKind = Literal["reading", "history", "document", "other"]
 
 
@@ -35,6 +38,7 @@ class TagView(_Frozen):
     limit: LimitState = "ok"
     quality: TagQuality = "good"
     status: str = Field("Good", description="OPC UA status code name.")
+    ne107: NE107 = Field("ok", description="NE 107 status (status code, age, flat line).")
     timestamp: datetime | None = Field(None, description="Source timestamp of the value.")
     history: tuple[float, ...] = Field(
         (), description="Recent values, oldest first, for a sparkline."
@@ -75,6 +79,30 @@ class ServiceStatus(_Frozen):
     user: str
     role: str
     triage: str | None = Field(None, description="Last word of the triage watcher, if running.")
+
+
+AlarmStatus = Literal["unacknowledged", "acknowledged", "shelved", "cleared"]
+
+
+class AlarmView(_Frozen):
+    """One alarm condition as the alarms screen shows it (read back from the server)."""
+
+    condition_id: str = Field(description="Expanded node id of the condition.")
+    name: str = Field(description="e.g. 'P-101.Vibration.High'.")
+    source: str
+    priority: str = Field(description="The site's priority name (policy alarms.priorities).")
+    rank: int = Field(description="0 = the lowest priority, rising.")
+    severity: int
+    status: AlarmStatus
+    active: bool | None = None
+    acked: bool | None = None
+    shelving: str | None = Field(None, description="Unshelved / TimedShelved / OneShotShelved.")
+    unshelve_in_s: float | None = Field(None, description="Seconds until a shelve ends.")
+    left: str = Field("", description="A shelve's time left as people read it ('12m05s').")
+    since: datetime | None = Field(None, description="When it was raised (or cleared).")
+    message: str = ""
+    comment: str | None = None
+    event_id: str | None = Field(None, description="EventId of the state shown (hex).")
 
 
 class CitationView(_Frozen):

@@ -77,6 +77,17 @@ class SuggestedFix(BaseModel):
     source: str | None = None
 
 
+class SuggestedShelve(BaseModel):
+    """A timed shelve triage suggests for a chattering alarm with a known cause. Triage
+    never shelves: a person asks for it (a request, checked against the policy)."""
+
+    condition: str
+    minutes: float
+    reason: str
+    evidence_ids: list[str]
+    command: str = Field(description="The command a person would run to ask for it.")
+
+
 class TriageReport(BaseModel):
     """What a triage found: stored as JSON, shown as Markdown."""
 
@@ -90,6 +101,7 @@ class TriageReport(BaseModel):
     not_checked: list[str] = Field(default_factory=list)
     next_checks: list[str] = Field(default_factory=list)
     fixes: list[SuggestedFix] = Field(default_factory=list)
+    shelves: list[SuggestedShelve] = Field(default_factory=list)
     text: str = ""
     writer: str = "template"
     grounded: bool = True

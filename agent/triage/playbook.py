@@ -23,13 +23,20 @@ from agent.triage.diagnose import PlantView, concurrent_causes, diagnose
 from agent.triage.evidence import EvidenceBook
 from agent.triage.features import TagFeatures, analyse
 from agent.triage.gather import gather
-from agent.triage.models import Candidate, Incident, SuggestedFix, TriageReport
+from agent.triage.models import (
+    Candidate,
+    Incident,
+    SuggestedFix,
+    SuggestedShelve,
+    TriageReport,
+)
 from agent.triage.signatures import DEMO_COUPLING, SENSOR_CHECKS, signature
 from agent.triage.writer import ReportWriter, TemplateWriter
 from agent.twin.documents.index import DocumentIndex
 from agent.twin.incidents.memory import IncidentMemory
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
+from tools.opcua.statuses import NOT_EVIDENCE
 
 #: Below this the top cause is not a diagnosis.
 MIN_CONFIDENCE = 0.45
@@ -83,9 +90,9 @@ class Playbook:
         if incident.first_out is not None and incident.kind == "flood":
             book.add("alarm", f"first-out alarm {incident.first_out.condition}",
                      {"condition": incident.first_out.condition})
-        for c in incident.flapping:
-            book.add("alarm", f"{c} is flapping (raised and cleared repeatedly)",
-                     {"condition": c, "flapping": True})
+        flap_ids = {c: book.add("alarm", f"{c} is flapping (raised and cleared repeatedly)",
+                                {"condition": c, "flapping": True})
+                    for c in incident.flapping}
         equipment, unknown = self.relevant(incident)
         for name in unknown:
             not_checked.append(f"{name}: not in the plant's catalog/twin, no tags to check")
@@ -99,12 +106,13 @@ class Playbook:
             got = await gather(self.conn, tags, start=now - self.lookback, end=now,
                                settings=self.opcua, clock=self.clock)
             not_checked += got.gaps
-            out = [r for r in got.readings if r.out_of_limits]
-            if got.readings:
-                book.add("snapshot", f"snapshot of {len(got.readings)} tags of "
+            usable = [r for r in got.readings if r.ne107 not in NOT_EVIDENCE]
+            out = [r for r in usable if r.out_of_limits]
+            if usable:
+                book.add("snapshot", f"snapshot of {len(usable)} tags of "
                          f"{', '.join(equipment)}; outside normal range: "
                          + (", ".join(f"{r.tag}={r.value}" for r in out) or "none"),
-                         {r.tag: r.value for r in got.readings if r.quality == "good"})
+                         {r.tag: r.value for r in usable if r.quality == "good"})
             for t in tags:
                 f = analyse(t.name, got.series.get(t.name, []), t.eu_low, t.eu_high, None)
                 if f is not None:
@@ -131,6 +139,7 @@ class Playbook:
             part = incident if n == 0 or lead is None else split_incident(incident, lead)
             report = await self._report(part, ranked, book, causal, not_checked, now,
                                         also=[c for c in leads if c is not lead])
+            report.shelves = suggested_shelves(report, flap_ids)
             if write:
                 await self.write(report)
             reports.append(report)
@@ -204,6 +213,31 @@ class Playbook:
         else:
             not_checked.append("runbooks: no documents indexed on this site")
         return source
+
+
+#: The length of a suggested shelve: long enough to work on the cause, short enough that
+#: the alarm is back in view within the shift.
+SUGGESTED_SHELVE_MINUTES = 60.0
+
+
+def suggested_shelves(report: TriageReport, flap_ids: Mapping[str, str]) -> list[SuggestedShelve]:
+    """A timed shelve for each chattering (flapping) alarm of a diagnosed report: the
+    cause is known, so the alarm only repeats what the report says. Suggested, never done:
+    a person asks for it and the policy decides."""
+    top = report.candidates[0] if report.candidates else None
+    if report.status != "diagnosed" or top is None:
+        return []
+    out = []
+    for condition in report.incident.flapping:
+        cause = f"{top.cause} on {top.tag or top.equipment}"
+        reason = (f"chattering alarm with a known cause ({cause}, confidence "
+                  f"{top.confidence:.2f}, triage {report.id})")
+        out.append(SuggestedShelve(
+            condition=condition, minutes=SUGGESTED_SHELVE_MINUTES, reason=reason,
+            evidence_ids=[i for i in [flap_ids.get(condition), *top.evidence_for[:3]] if i],
+            command=f"plantagent alarms shelve {condition} --for "
+            f"{SUGGESTED_SHELVE_MINUTES:g}m --reason \"{reason}\""))
+    return out
 
 
 def split_incident(incident: Incident, lead: Candidate) -> Incident:

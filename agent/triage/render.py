@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agent.triage.models import TriageReport
+from agent.triage.shelved import SHELVED_WORSE
 
 
 def markdown(report: TriageReport) -> str:
@@ -20,6 +21,8 @@ def markdown(report: TriageReport) -> str:
         out.append(f"- first-out alarm: {inc.first_out.condition}")
     if inc.flapping:
         out.append(f"- flapping: {', '.join(inc.flapping)}")
+    if inc.key.startswith(SHELVED_WORSE):
+        out.append("- raised again: a shelved alarm whose condition worsened")
     out += ["", "## Report", "", report.text or "(no text)", "",
             f"_written by {report.writer}; grounded: {report.grounded}_"]
     if report.unverified:
@@ -39,6 +42,11 @@ def markdown(report: TriageReport) -> str:
         for f in report.fixes:
             out.append(f"- {f.equipment}: {f.action} (risk {f.risk}; evidence "
                        f"{', '.join(f.evidence_ids)}; source {f.source or 'signature table'})")
+    if report.shelves:
+        out += ["", "## Suggested shelve (nothing was shelved; a person asks for it)", ""]
+        for sh in report.shelves:
+            out.append(f"- {sh.condition} for {sh.minutes:g} min: {sh.reason} (evidence "
+                       f"{', '.join(sh.evidence_ids)}): `{sh.command}`")
     if report.not_checked:
         out += ["", "## Could not check", ""] + [f"- {g}" for g in report.not_checked]
     if report.next_checks:

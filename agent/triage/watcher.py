@@ -18,9 +18,11 @@ from agent.triage.features import analyse, time_to_limit
 from agent.triage.gather import gather
 from agent.triage.grouping import GroupingRules, group_alarms
 from agent.triage.models import AlarmEvent, Incident
+from agent.triage.shelved import worsened_shelved
 from tools.opcua.alarms import EventLog, active_alarms
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
+from tools.opcua.event_fields import state_time
 from tools.opcua.models import AlarmInfo
 
 
@@ -70,8 +72,11 @@ def to_event(alarm: AlarmInfo, catalog: Catalog, now: datetime) -> AlarmEvent:
     if not known and tag in set(catalog.equipment_names()):
         equipment = tag
     return AlarmEvent(
+        # When it was raised (or cleared): an acknowledgement is an event too, and must
+        # not look like one more activation.
         condition=condition_name(alarm), tag=tag, equipment=equipment,
-        time=alarm.time or now, active=alarm.active is not False and alarm.retain is not False,
+        time=state_time(alarm) or now,
+        active=alarm.active is not False and alarm.retain is not False,
         severity=alarm.severity, message=alarm.message,
     )
 
@@ -88,14 +93,18 @@ class Watcher:
         self.clock = clock
         self.rules = rules or WatchRules()
         self.events = events
+        #: Shelved alarms active at the last scan (raised again only when they worsen).
+        self.shelved: list[AlarmInfo] = []
 
     async def alarms(self) -> list[AlarmEvent]:
-        """Active conditions plus the recent transitions of the event log."""
+        """Active conditions plus the recent transitions of the event log; shelved ones
+        are kept aside in ``self.shelved`` (a person chose not to see them)."""
         now = self.clock()
         infos = await active_alarms(self.conn, self.catalog, settle_s=2.0)
+        self.shelved = [a for a in infos if a.shelved]
         if self.events is not None:
             infos += self.events.recent(now - self.rules.event_window, 1000)
-        return [to_event(a, self.catalog, now) for a in infos if a.source]
+        return [to_event(a, self.catalog, now) for a in infos if a.source and not a.shelved]
 
     async def rule_hits(self, alarmed: set[str]) -> list[Incident]:
         """Trend-to-limit and frozen-tag incidents on tags without an alarm."""
@@ -144,6 +153,8 @@ class Watcher:
         """Incidents now: grouped alarms first, then rule hits on quiet equipment."""
         events = await self.alarms()
         incidents = group_alarms(events, self.rules.grouping)
+        incidents += await worsened_shelved(self.conn, self.catalog, self.shelved, self.opcua,
+                                            threshold=self.rules.deviation, now=self.clock())
         if self.rules.trends:
             alarmed = {e for i in incidents for e in i.equipment}
             incidents += await self.rule_hits(alarmed)

@@ -1,10 +1,11 @@
-"""Turns limit transitions into OPC UA ExclusiveLevelAlarm condition events.
+"""Sends the demo plant's alarm conditions as OPC UA ExclusiveLevelAlarm events.
 
-Every (tag, limit) condition has a stable ConditionId (NodeId "P-101.Vibration.High" in
-the plant namespace). Activation sends the event with Retain=True, so asyncua's server
-keeps it and replays it on ConditionRefresh; return to normal sends the same condition
-with Retain=False, which removes it. Acknowledgement is not modelled: a condition that
-returns to normal is reported acknowledged.
+Every change of a condition (activation, return to normal, acknowledgement,
+confirmation, comment, shelve, unshelve, the end of a shelve) is one event with a fresh
+EventId, carrying the whole Part 9 state (see ``condition_nodes.state_values``); the same
+state is written into the condition's nodes. Retain follows Part 9 (active, unacked or
+unconfirmed), so asyncua's server keeps the newest retained event per ConditionId and
+replays it on ConditionRefresh, and drops it once Retain goes False.
 
 Each event goes first to its equipment object and last to the Server object; the last
 one is what asyncua keeps for ConditionRefresh, so a refresh reaches Server-node
@@ -15,7 +16,6 @@ with ReadEventDetails on the Server or an equipment object).
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,8 @@ from asyncua import Server, ua
 from asyncua.common.event_objects import ExclusiveLevelAlarm
 from asyncua.common.events import Event
 
-from plant.alarms import AlarmTransition
+from plant.server.condition_nodes import VARIANT_TYPES, ConditionNodes, state_values, write_state
+from plant.server.conditions import Condition, ConditionBook, new_event_id
 from plant.server.history import RollingHistory
 from plant.server.uatypes import plant_id, status, std_id
 
@@ -34,7 +35,7 @@ def condition_id(namespace_index: int, condition: str) -> ua.NodeId:
 
 
 class AlarmEventPublisher:
-    """Sends condition events for limit transitions."""
+    """Sends one event per condition change, keeps the nodes and the history in step."""
 
     def __init__(
         self,
@@ -42,6 +43,8 @@ class AlarmEventPublisher:
         namespace_index: int,
         tag_nodes: dict[str, ua.NodeId],
         equipment_nodes: dict[str, ua.NodeId],
+        book: ConditionBook,
+        nodes: ConditionNodes,
         history: RollingHistory | None = None,
     ) -> None:
         self._server = server
@@ -49,52 +52,56 @@ class AlarmEventPublisher:
         self._tags = tag_nodes
         self._equipment = equipment_nodes
         self._history = history
+        self.book = book
+        self.nodes = nodes
 
-    def _event(self, t: AlarmTransition, when: datetime, emitter: ua.NodeId) -> Event:
+    def _event(self, values: dict[str, Any], c: Condition, emitter: ua.NodeId) -> Event:
         ev = ExclusiveLevelAlarm()
-        ev.add_property("NodeId", condition_id(self._ns, t.condition), ua.VariantType.NodeId)
+        ev.add_property("NodeId", condition_id(self._ns, c.name), ua.VariantType.NodeId)
         ev.emitting_node = emitter
-        source = self._tags[t.tag]
+        when = values["Time"]
         offset = time.localtime(when.timestamp()).tm_gmtoff // 60
-        fields: dict[str, Any] = {
-            "EventId": uuid.uuid4().hex.encode(),
-            "SourceNode": source,
-            "SourceName": t.tag,
-            "Time": when,
-            "ReceiveTime": when,
-            "LocalTime": ua.TimeZoneDataType(Offset=offset, DaylightSavingInOffset=False),
-            "Message": ua.LocalizedText(t.message()),
-            "Severity": t.severity,
-            "LastSeverity": t.severity,
-            "ConditionClassId": std_id(ua.ObjectIds.ProcessConditionClassType),
-            "ConditionClassName": ua.LocalizedText("Process"),
-            "ConditionName": f"{t.limit}Limit",
-            "BranchId": ua.NodeId(),
-            "Retain": t.active,
-            "Quality": status(ua.StatusCodes.Good),
-            "EnabledState": ua.LocalizedText("Enabled"),
-            "EnabledState/Id": True,
-            "ActiveState": ua.LocalizedText("Active" if t.active else "Inactive"),
-            "ActiveState/Id": t.active,
-            "AckedState": ua.LocalizedText("Unacknowledged" if t.active else "Acknowledged"),
-            "AckedState/Id": not t.active,
-            "InputNode": source,
-            "HighLimit" if t.limit == "High" else "LowLimit": t.limit_value,
+        extra: dict[str, tuple[Any, ua.VariantType]] = {
+            "ReceiveTime": (when, ua.VariantType.DateTime),
+            "LocalTime": (ua.TimeZoneDataType(Offset=offset, DaylightSavingInOffset=False),
+                          ua.VariantType.ExtensionObject),
+            "LastSeverity": (c.severity, ua.VariantType.UInt16),
+            "ConditionClassId": (std_id(ua.ObjectIds.ProcessConditionClassType),
+                                 ua.VariantType.NodeId),
+            "ConditionClassName": (ua.LocalizedText("Process"), ua.VariantType.LocalizedText),
+            "BranchId": (ua.NodeId(), ua.VariantType.NodeId),
+            "Quality": (status(ua.StatusCodes.Good), ua.VariantType.StatusCode),
+            "Comment/SourceTimestamp": (c.comment_time, ua.VariantType.DateTime),
+            "AckedState/TransitionTime": (c.acked_time, ua.VariantType.DateTime),
+            "ConfirmedState/TransitionTime": (c.confirmed_time, ua.VariantType.DateTime),
+            "ShelvingState/LastTransition": (
+                ua.LocalizedText(c.last_change) if c.last_change else None,
+                ua.VariantType.LocalizedText),
         }
-        # Event fields are dynamic attributes named after browse paths ("ActiveState/Id").
-        for name, value in fields.items():
-            setattr(ev, name, value)
+        # Event fields are attributes named after browse paths ("ActiveState/Id"); each is
+        # given its variant type, since asyncua's own table names some by data type node.
+        for path, value in values.items():
+            ev.add_property(path, value, VARIANT_TYPES.get(path, ua.VariantType.Variant))
+        for path, (value, vtype) in extra.items():
+            ev.add_property(path, value, vtype)
         return ev
 
-    async def publish(self, transitions: list[AlarmTransition], when: datetime) -> None:
-        """Send one condition event per transition."""
+    async def send(self, conditions: list[Condition], when: datetime) -> None:
+        """One event per condition (state as it is now), nodes written, history kept."""
         subscriptions = self._server.iserver.subscription_service
         server_node = std_id(ua.ObjectIds.Server)
-        for t in transitions:
-            equipment = self._equipment[t.tag.split(".", 1)[0]]
+        limit_ms = self.book.max_time_shelved.total_seconds() * 1000.0
+        for c in conditions:
+            event_id = new_event_id()
+            c.remember(event_id)
+            source = self._tags[c.tag]
+            values = state_values(c, event_id=event_id, when=when, source=source,
+                                  max_time_shelved_ms=limit_ms)
+            await write_state(self._server, self.nodes, values, c.name, when)
+            equipment = self._equipment[c.tag.split(".", 1)[0]]
             # Fresh event objects: asyncua stores the retained one by reference.
             for emitter in (equipment, server_node):
-                event = self._event(t, when, emitter)
+                event = self._event(values, c, emitter)
                 await subscriptions.trigger_event(event)
                 if self._history is not None:
                     await self._history.save_event(event)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -27,7 +28,8 @@ from plant.alarms import AlarmTransition, LimitMonitor
 from plant.line import LineParams
 from plant.model import PlantModel
 from plant.server.address_space import AddressSpace, build_address_space
-from plant.server.alarm_events import AlarmEventPublisher
+from plant.server.alarm_metrics import AlarmMetrics
+from plant.server.conditions import ConditionBook
 from plant.server.control import add_control_methods
 from plant.server.history import RollingHistory, data_value, prefill_points
 from plant.server.security import (
@@ -36,6 +38,7 @@ from plant.server.security import (
     PasswordUserManager,
     ServerSecurity,
 )
+from plant.server.server_alarms import ServerAlarms
 from plant.server.uatypes import std_id, ua_time
 from plant.tags import SETPOINT_TAGS, tags_by_name
 from plant.units import UNITS
@@ -43,6 +46,8 @@ from plant.units import UNITS
 ENDPOINT_PATH = "/plantagent/"
 #: Most physics steps per publish; beyond it steps get longer (the models stay stable).
 MAX_STEPS_PER_PUBLISH = 400
+#: The server's MaxTimeShelved: no shelve lasts longer, whatever a client asks.
+DEFAULT_MAX_TIME_SHELVED = timedelta(hours=8)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,7 @@ class DemoPlantServer:
         params: LineParams | None = None,
         publish_interval_s: float = 0.5,
         operator_notes: tuple[str, ...] = (),
+        max_time_shelved: timedelta = DEFAULT_MAX_TIME_SHELVED,
     ) -> None:
         self.sim = sim or SimSettings()
         self.security = security or ServerSecurity()
@@ -66,10 +72,11 @@ class DemoPlantServer:
         self.operator_notes = operator_notes
         self.model = PlantModel(params, seed=self.sim.seed)
         self._monitor = LimitMonitor(unit_symbols={k: u.symbol for k, u in UNITS.items()})
+        #: The alarm conditions (OPC UA Part 9), their nodes, events and AlarmMetrics.
+        self.alarms = ServerAlarms(max_time_shelved)
         self._server: Server | None = None
         self._space: AddressSpace | None = None
         self._history: RollingHistory | None = None
-        self._alarms: AlarmEventPublisher | None = None
         self._task: asyncio.Task[None] | None = None
         self._endpoint = ""
         self._last_history: datetime | None = None
@@ -99,6 +106,34 @@ class DemoPlantServer:
     def active_alarms(self) -> list[str]:
         """Active conditions as "<tag>.<High|Low>"."""
         return [f"{tag}.{limit}" for tag, limit in self._monitor.active()]
+
+    @property
+    def conditions(self) -> ConditionBook:
+        """The Part 9 state of every alarm condition (acknowledged, shelved, ...)."""
+        return self.alarms.book
+
+    @property
+    def alarm_metrics(self) -> AlarmMetrics:
+        """The figures the AlarmMetrics object shows."""
+        return self.alarms.metrics
+
+    def condition_node_id(self, condition: str) -> ua.NodeId:
+        """The ConditionId of "<tag>.<High|Low>" (its ShelvingState is a child of it)."""
+        return self.alarms.node_id(condition)
+
+    async def force_alarm(self, condition: str, *, active: bool,
+                          when: datetime | None = None) -> None:
+        """Raise or clear one condition as if its value had crossed the limit at ``when``
+        (now by default). Tests and scripted alarm days use it; the physics is untouched."""
+        await self.alarms.force(condition, active=active, when=when or datetime.now(UTC))
+
+    async def act_as_of(
+        self, when: datetime, condition: str, act: Callable[[ConditionBook], int]
+    ) -> int:
+        """Run a Part 9 method on ``condition`` as if at ``when`` (scripted alarm days:
+        ``act_as_of(t, name, lambda book: book.timed_shelve(name, 60_000))``); its event
+        is sent stamped ``when``. Returns the method's status code."""
+        return await self.alarms.act_as_of(when, condition, act)
 
     async def set_operator_note(self, equipment: str, text: str) -> None:
         """Put free text into an equipment's OperatorNote (as an HMI would)."""
@@ -169,13 +204,8 @@ class DemoPlantServer:
         await add_control_methods(server, self._space.simulation, self.model, self._on_change)
         for source in [std_id(ua.ObjectIds.Server), *self._space.equipment.values()]:
             await self._history.new_historized_event(source, [], retention)
-        self._alarms = AlarmEventPublisher(
-            server,
-            self._space.namespace_index,
-            self._space.tags,
-            self._space.equipment,
-            history=self._history,
-        )
+        await self.alarms.start(server, self._space.namespace_index, self._space.tags,
+                                self._space.equipment, self._history, now)
         try:
             await server.start()
         except OSError as exc:
@@ -277,7 +307,7 @@ class DemoPlantServer:
 
     async def _publish(self, values: dict[str, float], when: datetime) -> None:
         assert self._server is not None and self._space is not None
-        assert self._history is not None and self._alarms is not None
+        assert self._history is not None
         write = self._server.write_attribute_value
         save = self._last_history is None or (
             (when - self._last_history).total_seconds() >= self.sim.history_period_s
@@ -296,10 +326,16 @@ class DemoPlantServer:
             if save:
                 self._history.append(node_id, dv)
         if save:
-            self._last_history = when
+            # On a fixed grid, one point per period on average: stepping from the tick's
+            # own time would drift (a tick comes up to a publish interval late, more on a
+            # loaded machine) and the window would hold fewer points than it should.
+            period = timedelta(seconds=self.sim.history_period_s)
+            last = self._last_history
+            self._last_history = when if last is None or when - last >= 2 * period else (
+                last + period)
         transitions: list[AlarmTransition] = self._monitor.update(values)
-        if transitions:
-            await self._alarms.publish(transitions, when)
+        await self.alarms.transitions(transitions, when)
+        await self.alarms.tick(when)
         self.ticks += 1
         self._tick.set()
 

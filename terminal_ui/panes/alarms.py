@@ -1,7 +1,12 @@
-"""The alarms pane: the plant's active alarms and the triage reports as they arrive.
+"""The alarms pane: the alarms the plant holds, acted on, over the triage reports.
 
-A worker polls both every few seconds; a report that was not there before is announced.
-Enter on a report opens it in full (Markdown, scrollable).
+A worker polls the alarm board and the reports every few seconds; a report that was not
+there before is announced. The alarm table shows the site's priority (its colour), the
+state (unacknowledged, acknowledged, shelved with the time left), since when, and sorts
+(`s`) and filters (`f`). The actions are offered only when the person's role may take
+them: `a` acknowledge, `C` confirm, `c` comment, `h` ask to shelve, `u` ask to unshelve;
+each goes through the service (the policy gate, the audit log) and what the server reads
+back afterwards is what the pane says. Enter on a report opens it in full.
 """
 
 from __future__ import annotations
@@ -9,25 +14,28 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widget import Widget
 from textual.widgets import DataTable, Label
 
 from agent.errors import PlantAgentError
+from agent.service.views import AlarmView
 from agent.triage.models import TriageReport
+from terminal_ui.panes.alarm_acting import AlarmActing
+from terminal_ui.panes.alarm_rows import (
+    ALARM_COLUMNS,
+    FILTERS,
+    SORTS,
+    alarm_cells,
+    arrange,
+    counts_line,
+)
 from terminal_ui.panes.markdown_screen import MarkdownScreen
 from terminal_ui.panes.review_backend import ReviewHost, review_of
 from terminal_ui.panes.review_columns import add_columns
-from tools.opcua.models import AlarmInfo
 
-ALARM_COLUMNS = (("Sev", 4), ("Source", 28), ("Since", 8), ("Message", 72))
 REPORT_COLUMNS = (("Created", 11), ("Report", 18), ("Equipment", 10), ("Status", 13),
                   ("Top cause", 40))
-
-
-def alarm_row(alarm: AlarmInfo) -> tuple[str, str, str, str]:
-    """Severity, source, since (UTC) and message of one alarm."""
-    since = f"{alarm.time:%H:%M:%S}" if alarm.time else "?"
-    return str(alarm.severity), alarm.source, since, alarm.message
+#: Bindings that act on an alarm (each the name of the action the policy must allow).
+_NEEDS = frozenset({"acknowledge", "confirm", "comment", "shelve", "unshelve"})
 
 
 def report_row(report: TriageReport) -> tuple[str, str, str, str, str]:
@@ -39,17 +47,25 @@ def report_row(report: TriageReport) -> tuple[str, str, str, str, str]:
             status, cause)
 
 
-class AlarmsPane(Widget):
-    """Active alarms over the triage reports; Enter reads the highlighted report."""
+class AlarmsPane(AlarmActing):
+    """The alarm board and its actions over the triage reports."""
 
     DEFAULT_CSS = """
     AlarmsPane { layout: vertical; height: 1fr; }
     AlarmsPane .heading { text-style: bold; width: 100%; background: $panel; padding: 0 1; }
-    AlarmsPane #alarms { height: 1fr; min-height: 3; }
+    AlarmsPane #alarm-counts { width: 100%; color: $text-muted; padding: 0 1; }
+    AlarmsPane #alarms { height: 2fr; min-height: 3; }
     AlarmsPane #reports { height: 1fr; min-height: 3; }
     AlarmsPane #alarms-status { width: 100%; color: $text-muted; padding: 0 1; }
     """
     BINDINGS = [
+        Binding("a", "acknowledge", "Ack"),
+        Binding("C", "confirm", "Confirm"),
+        Binding("c", "comment", "Comment"),
+        Binding("h", "shelve", "Shelve"),
+        Binding("u", "unshelve", "Unshelve"),
+        Binding("s", "sort", "Sort"),
+        Binding("f", "filter", "Filter"),
         Binding("o", "open_report", "Open report"),
         Binding("r", "refresh_now", "Refresh"),
         Binding("tab", "switch_table", "Alarms/Reports", show=False),
@@ -62,23 +78,44 @@ class AlarmsPane(Widget):
         self.poll_s = poll_s
         self.report_limit = report_limit
         self.report_ids: list[str] = []
-        self.alarms: list[AlarmInfo] = []
+        self.alarms: list[AlarmView] = []  # everything the board holds
+        self.shown: list[AlarmView] = []  # the rows, sorted and filtered
+        self.sort = SORTS[0]
+        self.filter_by = FILTERS[0]
+        self.allowed: set[str] = set()  # the actions the role may take (the policy's)
         self.loaded = False  # one poll done: later new reports are announced
 
     def compose(self) -> ComposeResult:
-        """Two headed tables and a status line."""
-        yield Label("Active alarms", classes="heading")
+        """Alarms with their counts, the reports, and a status line."""
+        yield Label("Alarms", classes="heading", id="alarms-heading")
+        yield Label("", id="alarm-counts")
         yield DataTable(id="alarms", cursor_type="row", zebra_stripes=True)
         yield Label("Triage reports (Enter or o opens)", classes="heading")
         yield DataTable(id="reports", cursor_type="row", zebra_stripes=True)
         yield Label("loading…", id="alarms-status")
 
     def on_mount(self) -> None:
-        """Columns, the first poll and the timer of the next ones."""
+        """Columns, what the role may do, the first poll and the timer of the next."""
         add_columns(self.query_one("#alarms", DataTable), ALARM_COLUMNS)
         add_columns(self.query_one("#reports", DataTable), REPORT_COLUMNS)
+        self.load_allowed()
         self.poll()
         self.set_interval(self.poll_s, self.poll)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer an alarm action only to a role the policy lets take it."""
+        return action not in _NEEDS or action in self.allowed
+
+    @work(exclusive=True, group="alarms-allowed")
+    async def load_allowed(self) -> None:
+        """Ask the service what the configured role may do with alarms."""
+        try:
+            self.allowed = await review_of(self.service).alarm_actions()
+        except PlantAgentError as exc:
+            self.notify(str(exc), title="Alarm actions unavailable", severity="error")
+        self.refresh_bindings()
+
+    # -- polling ------------------------------------------------------------------------
 
     def action_refresh_now(self) -> None:
         """Poll now."""
@@ -92,11 +129,11 @@ class AlarmsPane(Widget):
 
     @work(exclusive=True, group="alarms-poll")
     async def poll(self) -> None:
-        """Fetch the active alarms and the reports; a failure shows in the status line."""
+        """Fetch the alarm board and the reports; a failure shows in the status line."""
         review = review_of(self.service)
         problems: list[str] = []
         try:
-            self.show_alarms(await review.active_alarms())
+            self.show_alarms(await review.alarm_board())
         except PlantAgentError as exc:
             problems.append(f"alarms unavailable: {exc.message}")
         try:
@@ -104,19 +141,31 @@ class AlarmsPane(Widget):
         except PlantAgentError as exc:
             problems.append(f"reports unavailable: {exc.message}")
         status = "; ".join(problems) or (
-            f"{len(self.alarms)} active alarm(s), {len(self.report_ids)} report(s); "
+            f"{len(self.alarms)} alarm(s), {len(self.report_ids)} report(s); "
             f"refreshed every {self.poll_s:g} s")
         self.query_one("#alarms-status", Label).update(status)
 
-    def show_alarms(self, alarms: list[AlarmInfo]) -> None:
-        """Replace the alarm rows."""
+    def show_alarms(self, alarms: list[AlarmView]) -> None:
+        """Replace the alarm rows (sorted, filtered), keeping the cursor on its alarm."""
         self.alarms = alarms
         table = self.query_one("#alarms", DataTable)
+        current = self.highlighted_alarm()
+        self.shown = arrange(alarms, sort=self.sort, filter_by=self.filter_by)
+        top = max((a.rank for a in alarms), default=0)
         table.clear()
-        for alarm in alarms:
-            table.add_row(*alarm_row(alarm))
-        if not alarms:
-            table.add_row("", "no active alarms", "", "")
+        for alarm in self.shown:
+            table.add_row(*alarm_cells(alarm, top), key=alarm.condition_id)
+        if not self.shown:
+            table.add_row("", "", "no alarms" if not alarms else "none match the filter",
+                          "", "")
+        keys = [a.condition_id for a in self.shown]
+        if current is not None and current.condition_id in keys:
+            table.move_cursor(row=keys.index(current.condition_id))
+        priorities = list(dict.fromkeys(a.priority for a in sorted(alarms,
+                                                                   key=lambda a: -a.rank)))
+        self.query_one("#alarm-counts", Label).update(
+            f"{counts_line(alarms, priorities)} · sort: {self.sort} · filter: "
+            f"{self.filter_by}")
 
     def show_reports(self, reports: list[TriageReport]) -> None:
         """Replace the report rows, keeping the cursor on the same report; announce new
@@ -136,6 +185,25 @@ class AlarmsPane(Widget):
             table.add_row(*report_row(report), key=report.id)
         if current in self.report_ids:
             table.move_cursor(row=self.report_ids.index(current))
+
+    def action_sort(self) -> None:
+        """Next sort order."""
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.show_alarms(self.alarms)
+
+    def action_filter(self) -> None:
+        """Next filter."""
+        self.filter_by = FILTERS[(FILTERS.index(self.filter_by) + 1) % len(FILTERS)]
+        self.show_alarms(self.alarms)
+
+    # -- acting on an alarm -------------------------------------------------------------
+
+    def highlighted_alarm(self) -> AlarmView | None:
+        """The alarm under the cursor, if any."""
+        row = self.query_one("#alarms", DataTable).cursor_row
+        return self.shown[row] if 0 <= row < len(self.shown) else None
+
+    # -- reports --------------------------------------------------------------------------
 
     def highlighted_report(self) -> str | None:
         """Id of the report under the cursor, if any."""

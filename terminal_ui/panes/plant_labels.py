@@ -12,6 +12,15 @@ SPARK_WIDTH = 10
 VARIABLE_CHARS = 22
 _FLAG = {"stale": ("STALE", "dim italic"), "bad": ("BAD", "bold magenta"),
          "uncertain": ("UNCERTAIN", "yellow")}
+#: NAMUR NE 107 symbols: Failure, Function check, Out of specification, Maintenance
+#: required, OK; in the colours NE 107 gives them (red, orange, yellow, blue, green).
+NE107_SYMBOL: dict[str, tuple[str, str]] = {
+    "failure": ("F", "bold white on red"),
+    "function_check": ("C", "bold black on dark_orange"),
+    "out_of_specification": ("S", "bold black on yellow"),
+    "maintenance_required": ("M", "bold white on blue"),
+    "ok": ("✓", "green"),
+}
 
 
 def format_value(value: object) -> str:
@@ -24,7 +33,8 @@ def format_value(value: object) -> str:
 
 
 def tag_label(tag: TagView) -> Text:
-    """'FlowRate   42.37 m³/h  20..60  ▃▄▅▆  HIGH' with limit and quality colours."""
+    """'✓ FlowRate   42.37 m³/h  20..60  ▃▄▅▆  HIGH' with the NE 107 symbol first, limit
+    and quality colours."""
     value_style = "bold red" if tag.limit != "ok" else ""
     if tag.quality == "stale":
         value_style = "dim"
@@ -33,6 +43,9 @@ def tag_label(tag: TagView) -> Text:
     limits = f"{format_value(tag.low)}..{format_value(tag.high)}" \
         if tag.low is not None and tag.high is not None else ""
     text = Text(no_wrap=True, overflow="ellipsis")
+    symbol, symbol_style = NE107_SYMBOL[tag.ne107]
+    text.append(symbol, style=symbol_style)
+    text.append(" ")
     text.append(f"{tag.variable[:VARIABLE_CHARS]:<{VARIABLE_CHARS}} ")
     text.append(f"{format_value(tag.value):>8}", style=value_style)
     text.append(f" {(tag.unit or '')[:6]:<6} ")

@@ -98,12 +98,30 @@ async def test_alarm_event_on_limit_crossing_and_condition_refresh(
 
         await sim.call_method(ua.QualifiedName("ClearFault", plant_ns), "CV-101")
 
-        async def cleared() -> bool:
+        async def returned() -> bool:
+            return any(getattr(e, "ActiveState/Id") is False for e in collector.alarms(TAG))
+
+        assert await wait_until(returned, timeout_s=20.0)
+        back = next(e for e in collector.alarms(TAG) if getattr(e, "ActiveState/Id") is False)
+        # Part 9: back to normal but not yet acknowledged, so still retained.
+        assert back.Retain is True and back.NodeId == event.NodeId
+        assert getattr(back, "AckedState/Id") is False
+        replayed = await refresh(plant_client, collector, sub.subscription_id)
+        mine = [e for e in replayed if e.SourceName == TAG]
+        assert len(mine) == 1 and getattr(mine[0], "ActiveState/Id") is False
+
+        condition = plant_client.get_node(event.NodeId)
+        comment = ua.LocalizedText("jam cleared on the line")
+        await condition.call_method(std_id(ua.ObjectIds.AcknowledgeableConditionType_Acknowledge),
+                                    ua.Variant(back.EventId, ua.VariantType.ByteString), comment)
+        latest = demo_plant.conditions[f"{TAG}.High"].last_event_id
+        await condition.call_method(std_id(ua.ObjectIds.AcknowledgeableConditionType_Confirm),
+                                    ua.Variant(latest, ua.VariantType.ByteString), comment)
+
+        async def released() -> bool:
             return any(e.Retain is False for e in collector.alarms(TAG))
 
-        assert await wait_until(cleared, timeout_s=20.0)
-        back = next(e for e in collector.alarms(TAG) if e.Retain is False)
-        assert getattr(back, "ActiveState/Id") is False and back.NodeId == event.NodeId
+        assert await wait_until(released, timeout_s=20.0)
         await asyncio.sleep(0.2)
         replayed = await refresh(plant_client, collector, sub.subscription_id)
         assert [e for e in replayed if e.SourceName == TAG] == []

@@ -4,6 +4,7 @@ Active alarms come from a short-lived event subscription on the Server object fo
 ConditionRefresh (ConditionType method i=3875): the server replays every retained
 condition between a RefreshStart and a RefreshEnd event. Recent events come from an
 :class:`EventLog` that stays subscribed to the Server object and survives reconnects.
+The fields selected and their conversion into our records are in ``event_fields.py``.
 """
 
 from __future__ import annotations
@@ -21,74 +22,20 @@ from asyncua.common.subscription import Subscription
 from tools.context import utcnow
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
-from tools.opcua.models import AlarmInfo
+from tools.opcua.event_fields import (
+    REFRESH_END,
+    REFRESH_START,
+    SERVER,
+    alarm_from_event,
+    condition_from_event,
+    event_filter,
+)
+from tools.opcua.models import AlarmInfo, ConditionState
 from tools.opcua.nodeids import standard
-from tools.opcua.read import scalar, utc
 from tools.opcua.subscription import Resubscribing
 
-_REFRESH_START = standard(ua.ObjectIds.RefreshStartEventType)
-_REFRESH_END = standard(ua.ObjectIds.RefreshEndEventType)
-_SERVER = standard(ua.ObjectIds.Server)
-
-# (type the field is defined on, browse path); an empty path selects the NodeId attribute,
-# which for a condition is its ConditionId.
-_FIELDS: list[tuple[int, list[str]]] = [
-    (ua.ObjectIds.BaseEventType, ["EventType"]),
-    (ua.ObjectIds.BaseEventType, ["SourceNode"]),
-    (ua.ObjectIds.BaseEventType, ["SourceName"]),
-    (ua.ObjectIds.BaseEventType, ["Time"]),
-    (ua.ObjectIds.BaseEventType, ["Message"]),
-    (ua.ObjectIds.BaseEventType, ["Severity"]),
-    (ua.ObjectIds.ConditionType, ["Retain"]),
-    (ua.ObjectIds.ConditionType, []),
-    (ua.ObjectIds.AlarmConditionType, ["ActiveState", "Id"]),
-]
-
-
-def event_filter() -> ua.EventFilter:
-    """Select the fields we report, with no where clause: the Refresh events must pass."""
-    evfilter = ua.EventFilter()
-    for type_id, path in _FIELDS:
-        op = ua.SimpleAttributeOperand()
-        op.TypeDefinitionId = standard(type_id)
-        op.BrowsePath = [ua.QualifiedName(p, 0) for p in path]
-        op.AttributeId = ua.AttributeIds.Value if path else ua.AttributeIds.NodeId
-        evfilter.SelectClauses.append(op)
-    return evfilter
-
-
-def _type_name(node_id: Any) -> str | None:
-    if not isinstance(node_id, ua.NodeId):
-        return None
-    if node_id.NamespaceIndex == 0 and isinstance(node_id.Identifier, int):
-        return ua.ObjectIdNames.get(node_id.Identifier, node_id.to_string())
-    return node_id.to_string()
-
-
-def alarm_from_event(
-    event: Any, conn: OpcUaConnection, catalog: Catalog | None = None
-) -> AlarmInfo:
-    """Our AlarmInfo of an asyncua event object (fields named by browse path)."""
-    source_node = getattr(event, "SourceNode", None)
-    source = getattr(event, "SourceName", None) or ""
-    if catalog is not None and isinstance(source_node, ua.NodeId) and source_node.NamespaceIndex:
-        tag = catalog.tag_by_node_id(conn.expanded(source_node))
-        source = tag.name if tag is not None else source
-    condition = getattr(event, "NodeId", None)
-    message = scalar(getattr(event, "Message", None))
-    active = getattr(event, "ActiveState/Id", None)
-    retain = getattr(event, "Retain", None)
-    severity = getattr(event, "Severity", None)
-    return AlarmInfo(
-        source=str(source),
-        severity=int(severity) if isinstance(severity, int) else 0,
-        message=str(message or ""),
-        active=bool(active) if active is not None else None,
-        retain=bool(retain) if retain is not None else None,
-        time=utc(getattr(event, "Time", None)),
-        condition_id=conn.expanded(condition) if isinstance(condition, ua.NodeId) else None,
-        event_type=_type_name(getattr(event, "EventType", None)),
-    )
+#: Called with every condition event the log receives (the alarm journal listens).
+ConditionListener = Callable[[ConditionState], None]
 
 
 class _RefreshCollector:
@@ -101,18 +48,16 @@ class _RefreshCollector:
 
     def event_notification(self, event: Any) -> None:
         etype = getattr(event, "EventType", None)
-        if etype == _REFRESH_START:
+        if etype == REFRESH_START:
             self.started = True
-        elif etype == _REFRESH_END:
+        elif etype == REFRESH_END:
             self.done.set()
         else:
             self.events.append(event)
 
 
-async def active_alarms(
-    conn: OpcUaConnection, catalog: Catalog | None = None, *, settle_s: float = 2.0
-) -> list[AlarmInfo]:
-    """Conditions the server retains and reports active, most severe first.
+async def refresh_events(conn: OpcUaConnection, *, settle_s: float = 2.0) -> list[Any]:
+    """The events of one ConditionRefresh: every condition the server retains.
 
     ``settle_s`` bounds the wait for RefreshEnd on servers that never send it.
     """
@@ -121,7 +66,7 @@ async def active_alarms(
     async def run(client: Client) -> None:
         sub: Subscription = await client.create_subscription(100, collector)
         try:
-            await sub.subscribe_events(_SERVER, evfilter=event_filter())
+            await sub.subscribe_events(SERVER, evfilter=event_filter())
             await client.get_node(ua.ObjectIds.ConditionType).call_method(
                 standard(ua.ObjectIds.ConditionType_ConditionRefresh),
                 ua.Variant(sub.subscription_id, ua.VariantType.UInt32),
@@ -133,8 +78,18 @@ async def active_alarms(
             await sub.delete()
 
     await conn.request("active alarms", run, limit_s=conn.timeout_s + settle_s)
+    return collector.events
+
+
+async def active_alarms(
+    conn: OpcUaConnection, catalog: Catalog | None = None, *, settle_s: float = 2.0
+) -> list[AlarmInfo]:
+    """Conditions the server retains and reports active, most severe first.
+
+    ``settle_s`` bounds the wait for RefreshEnd on servers that never send it.
+    """
     latest: dict[str, AlarmInfo] = {}
-    for event in collector.events:
+    for event in await refresh_events(conn, settle_s=settle_s):
         alarm = alarm_from_event(event, conn, catalog)
         key = alarm.condition_id or f"{alarm.source}|{alarm.event_type}"
         latest[key] = alarm
@@ -158,18 +113,27 @@ class EventLog(Resubscribing):
         self.clock = clock
         self.started_at = clock()
         self._events: collections.deque[AlarmInfo] = collections.deque(maxlen=size)
+        #: Hear every condition event with its full Part 9 state (the alarm journal).
+        self.listeners: list[ConditionListener] = []
 
     async def _add_items(self, client: Client, sub: Subscription) -> None:
-        await sub.subscribe_events(_SERVER, evfilter=event_filter())
+        await sub.subscribe_events(SERVER, evfilter=event_filter())
 
     def event_notification(self, event: Any) -> None:
         """asyncua hook: keep the event (Refresh markers are not events of the plant)."""
-        if getattr(event, "EventType", None) in (_REFRESH_START, _REFRESH_END):
+        if getattr(event, "EventType", None) in (REFRESH_START, REFRESH_END):
             return
         alarm = alarm_from_event(event, self.conn, self.catalog)
         if alarm.time is None:
             alarm.time = self.clock()
         self._events.append(alarm)
+        if self.listeners:
+            state = condition_from_event(event, self.conn, self.catalog)
+            if state is not None:
+                if state.time is None:
+                    state.time = alarm.time
+                for listener in self.listeners:
+                    listener(state)
 
     def recent(self, since: datetime, limit: int) -> list[AlarmInfo]:
         """Events with a time at or after ``since``, newest first, at most ``limit``."""

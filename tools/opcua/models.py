@@ -13,6 +13,10 @@ from pydantic import BaseModel, Field
 
 Quality = Literal["good", "uncertain", "bad"]
 LimitSide = Literal["low", "high"]
+ShelvingName = Literal["Unshelved", "TimedShelved", "OneShotShelved"]
+#: NAMUR NE 107 status of a reading: what a device diagnosis would say about the value.
+NE107 = Literal["failure", "function_check", "out_of_specification", "maintenance_required",
+                "ok"]
 
 
 class TagInfo(BaseModel):
@@ -58,6 +62,9 @@ class Reading(BaseModel):
     out_of_limits: LimitSide | None = Field(
         None, description="'low' or 'high' when the value is outside the normal range."
     )
+    ne107: NE107 = Field(
+        "ok", description="NE 107 status: failure or function_check values are not to be "
+        "used as evidence; out_of_specification or maintenance_required ones with care.")
 
 
 class HistoryPoint(BaseModel):
@@ -105,3 +112,39 @@ class AlarmInfo(BaseModel):
     time: datetime | None = None
     condition_id: str | None = Field(None, description="Expanded node id of the condition.")
     event_type: str | None = Field(None, description="Browse name of the event type.")
+    transition_time: datetime | None = Field(
+        None, description="When ActiveState last changed (raised or cleared).")
+    acked: bool | None = Field(None, description="AckedState; None when not acknowledgeable.")
+    shelved: bool | None = Field(None, description="True while an operator shelved it.")
+
+
+class ConditionState(BaseModel):
+    """One alarm condition's OPC UA Part 9 state as the server reports it (the alarm
+    actions read it before and after every call)."""
+
+    condition_id: str = Field(description="Expanded node id of the condition (ConditionId).")
+    name: str = Field(description="Readable name, e.g. 'P-101.Vibration.High'.")
+    source: str = Field(description="Tag or object the condition watches (SourceName).")
+    condition_name: str | None = Field(None, description="ConditionName, e.g. 'HighLimit'.")
+    severity: int = 0
+    message: str = ""
+    time: datetime | None = Field(None, description="Time of the newest event.")
+    event_id: str | None = Field(None, description="EventId of the newest event, hex.")
+    retain: bool | None = None
+    enabled: bool | None = None
+    active: bool | None = None
+    active_since: datetime | None = Field(None, description="ActiveState/TransitionTime.")
+    acked: bool | None = Field(None, description="AckedState; None: not acknowledgeable.")
+    confirmed: bool | None = Field(None, description="ConfirmedState; None: no confirm.")
+    shelving: ShelvingName | None = Field(None, description="None: the server has no shelving.")
+    unshelve_in_s: float | None = Field(None, description="Seconds until a shelve ends.")
+    suppressed_or_shelved: bool | None = None
+    suppressed: bool | None = Field(None, description="SuppressedState (by the server).")
+    max_time_shelved_s: float | None = Field(
+        None, description="The server's MaxTimeShelved in seconds; None when it sets none.")
+    comment: str | None = None
+
+    @property
+    def shelved(self) -> bool:
+        """True in either shelved state."""
+        return self.shelving in ("TimedShelved", "OneShotShelved")

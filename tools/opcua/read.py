@@ -17,6 +17,7 @@ from agent.errors import InvalidArgumentError, UnknownNameError
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
 from tools.opcua.models import LimitSide, Quality, Reading, TagInfo
+from tools.opcua.statuses import ne107
 
 Scalar = float | int | bool | str
 
@@ -77,6 +78,7 @@ def reading_from(tag: TagInfo, dv: ua.DataValue, *, now: datetime, stale_after_s
     value = None if quality == "bad" or dv.Value is None else scalar(dv.Value.Value)
     source_ts = utc(dv.SourceTimestamp)
     stale = source_ts is None or (now - source_ts).total_seconds() > stale_after_s
+    status = status_name(dv.StatusCode)
     return Reading(
         tag=tag.name,
         value=value,
@@ -86,9 +88,10 @@ def reading_from(tag: TagInfo, dv: ua.DataValue, *, now: datetime, stale_after_s
         source_timestamp=source_ts,
         server_timestamp=utc(dv.ServerTimestamp),
         quality=quality,
-        status=status_name(dv.StatusCode),
+        status=status,
         stale=stale,
         out_of_limits=None if quality == "bad" else limit_side(value, tag.eu_low, tag.eu_high),
+        ne107=ne107(status, quality, stale=stale),
     )
 
 

@@ -62,6 +62,13 @@ class Resubscribing:
     async def _add_items(self, client: Client, sub: Subscription) -> None:
         raise NotImplementedError
 
+    @property
+    def live(self) -> bool:
+        """True while the subscription sits on the current, healthy session: what it
+        delivers is complete (a recorder counts only such time as covered)."""
+        return (not self._closed and self._sub is not None
+                and self._generation == self.conn.generation and self.conn.connected)
+
     def _on_lost(self) -> None:
         """Called once when the session under the subscription is gone."""
 

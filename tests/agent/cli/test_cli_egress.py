@@ -45,6 +45,7 @@ GROUPS: dict[str, tuple[list[str], int]] = {
     "twin": (["twin", "sync", "--endpoint", "{ep}", "--json"], 0),
     "triage": (["triage", "run", "--no-model", "--endpoint", "{ep}", "--json"], 0),
     "handover": (["handover", "--no-model", "--endpoint", "{ep}", "--json"], 0),
+    "alarms": (["alarms", "list", "--endpoint", "{ep}", "--json"], 0),
     "tui": (["tui", "--endpoint", "opc.tcp://127.0.0.1:9/nothing/"], 1),
 }
 #: Groups that open no site and reach nothing, or that run for minutes with throw-away

@@ -121,7 +121,9 @@ def test_unused_patterns_are_reported(engine: PolicyEngine) -> None:
     names = ["list_equipment", "describe_equipment", "read_tags", "tag_history",
              "active_alarms", "recent_events", "propose_setpoint_change", "propose_fix"]
     unused = engine.unused_patterns(names)
-    assert unused["shift_lead"] == ["check_limits", "search_*", "get_*", "find_*", "what_if*"]
+    assert unused["shift_lead"] == ["check_limits", "search_*", "get_*", "find_*", "what_if*",
+                                    "acknowledge_alarm", "confirm_alarm", "comment_alarm",
+                                    "shelve_alarm", "unshelve_alarm"]
     assert "read_*" not in unused["auditor"]
 
 

@@ -19,6 +19,8 @@ from agent.audit.log import AuditLog
 from agent.handover.models import HandoverEvidence, HandoverLine, HandoverReport
 from agent.handover.sources import ShiftSources
 from agent.runtime import SiteRuntime
+from agent.service.review import ReviewService
+from agent.service.views import AlarmView
 from agent.settings import load_settings
 from agent.triage.models import (
     AlarmEvent,
@@ -153,3 +155,46 @@ def handover_report() -> HandoverReport:
     ]
     return HandoverReport(since=FIXED - timedelta(hours=8), until=FIXED, lines=lines,
                           evidence=evidence, grounded=True, model="template", seconds=1.2)
+
+
+def fixed_alarms() -> list[AlarmView]:
+    """An alarm board of every state and priority, at pinned times (a shelve's time left
+    would count down otherwise)."""
+    def view(name: str, priority: str, rank: int, severity: int, status: str,
+             minutes_ago: int, message: str, **extra: object) -> AlarmView:
+        return AlarmView.model_validate({
+            "condition_id": f"nsu=urn:plantagent:demo-plant;s={name}", "name": name,
+            "source": name.rsplit(".", 1)[0], "priority": priority, "rank": rank,
+            "severity": severity, "status": status,
+            "since": FIXED - timedelta(minutes=minutes_ago), "message": message,
+            "event_id": f"{rank:02d}{minutes_ago:04d}", **extra})
+
+    return [
+        view("P-101.BearingTemperature.High", "urgent", 3, 900, "unacknowledged", 4,
+             "P-101.BearingTemperature 74.2 °C above high limit 72 °C", active=True,
+             acked=False),
+        view("HX-101.HotOutletTemperature.High", "high", 2, 700, "acknowledged", 41,
+             "HX-101.HotOutletTemperature 43.8 °C above high limit 40 °C", active=True,
+             acked=True, comment="cooling water valve checked"),
+        view("F-101.DifferentialPressure.High", "high", 2, 700, "unacknowledged", 95,
+             "F-101.DifferentialPressure back to normal (41 kPa), High limit cleared",
+             active=False, acked=False),
+        view("T-101.Level.Low", "medium", 1, 600, "shelved", 18,
+             "T-101.Level 33.9 % below low limit 35 %", active=True, acked=True,
+             shelving="TimedShelved", unshelve_in_s=725.0, left="12m05s"),
+        view("C-101.OilPressure.Low", "medium", 1, 600, "shelved", 130,
+             "C-101.OilPressure 2.18 bar below low limit 2.2 bar", active=True,
+             acked=True, shelving="OneShotShelved", left="one-shot"),
+    ]
+
+
+class FixedBoard(ReviewService):
+    """The review backend with the fixed alarm board (everything else real)."""
+
+    async def alarm_board(self) -> list[AlarmView]:
+        """The fixed board."""
+        return fixed_alarms()
+
+    async def alarm_actions(self) -> set[str]:
+        """A shift lead's actions."""
+        return {"acknowledge", "confirm", "comment", "shelve", "unshelve"}

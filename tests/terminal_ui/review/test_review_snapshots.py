@@ -30,7 +30,7 @@ from terminal_ui.panes.markdown_screen import MarkdownScreen
 from tests.support.sites import new_site
 
 from .review_helpers import Host, PaneApp, demo_plant, settings_for, wait_for
-from .review_snapshot_data import FIXED, frozen_sources, handover_report
+from .review_snapshot_data import FIXED, FixedBoard, frozen_sources, handover_report
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -66,7 +66,10 @@ def _svg(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 @pytest.mark.parametrize("size", SIZES)
 async def test_alarms_pane(frozen: Host, snapshot: SnapshotAssertion,
                            size: tuple[int, int]) -> None:
-    app = PaneApp(lambda: AlarmsPane(frozen, poll_s=3600.0))
+    review = frozen.review
+    assert review is not None
+    board = Host(FixedBoard(review.sources, review.twin, review.clock))
+    app = PaneApp(lambda: AlarmsPane(board, poll_s=3600.0))
     async with app.run_test(size=size) as pilot:
         pane = app.query_one(AlarmsPane)
         status = pane.query_one("#alarms-status", Label)

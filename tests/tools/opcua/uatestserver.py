@@ -122,8 +122,11 @@ class PlantHandle:
                 ),
             )
 
-    async def alarm(self, tag: str, limit: str, *, active: bool, severity: int = 700) -> str:
-        """Raise or clear the (tag, limit) condition; returns its condition node id string."""
+    async def alarm(self, tag: str, limit: str, *, active: bool, severity: int = 700,
+                    acked: bool | None = None) -> str:
+        """Raise or clear the (tag, limit) condition; returns its condition node id string.
+        ``acked`` sets AckedState/Id in the event (the server has no Acknowledge method:
+        its conditions are events only, not nodes)."""
         key = (tag, limit)
         gen = self._alarms.get(key)
         if gen is None:
@@ -138,6 +141,7 @@ class PlantHandle:
         gen.event.Severity = severity
         gen.event.Retain = active
         setattr(gen.event, "ActiveState/Id", active)
+        setattr(gen.event, "AckedState/Id", acked)
         text = f"{tag} {limit} limit {'exceeded' if active else 'back to normal'}"
         await gen.trigger(message=text)
         return str(gen.event.NodeId.to_string())

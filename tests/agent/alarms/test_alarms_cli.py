@@ -1,0 +1,69 @@
+"""`plantagent alarms ...` against the real demo plant and a real site: list, ack (and a
+second ack), shelve through a request approved by an engineer, refusals with their fix,
+the report with charts (matplotlib from the dev extra)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.cli import main
+from plant.server import DemoPlantServer
+
+in_module_loop = pytest.mark.asyncio(loop_scope="module")
+
+
+def _cli(home: Path, plant: DemoPlantServer, *args: str) -> list[str]:
+    return ["--home", str(home), "alarms", *args, "--endpoint", plant.endpoint]
+
+
+@in_module_loop
+async def test_list_ack_shelve_and_report(
+    plant: DemoPlantServer, home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "HX-101.CoolantFlow.Low"
+    await plant.force_alarm(name, active=True)
+    assert await asyncio.to_thread(main, _cli(home, plant, "list", "--json")) == 0
+    rows = json.loads(capsys.readouterr().out)
+    row = next(r for r in rows if r["name"] == name)
+    assert (row["priority"], row["status"]) == ("medium", "unacknowledged")
+
+    assert await asyncio.to_thread(main, _cli(home, plant, "ack", name, "--comment",
+                                              "valve stuck, fitter called")) == 0
+    out = capsys.readouterr().out
+    assert f"{name} acknowledged" in out and "acknowledged=True" in out
+    assert await asyncio.to_thread(main, _cli(home, plant, "ack", name)) == 0
+    assert "is already acknowledged" in capsys.readouterr().out
+
+    code = await asyncio.to_thread(main, _cli(home, plant, "shelve", name, "--for", "5m",
+                                              "--reason", "fitter on the valve", "--json"))
+    request = json.loads(capsys.readouterr().out)
+    assert code == 0 and request["state"] == "pending"
+    code = await asyncio.to_thread(main, _cli(home, plant, "approve", request["id"], "--as",
+                                              "eve", "--role", "engineer"))
+    assert code == 0 and "(executed)" in capsys.readouterr().out
+    assert plant.conditions[name].shelving == "TimedShelved"
+
+    code = await asyncio.to_thread(main, _cli(home, plant, "shelve", name, "--for", "2h",
+                                              "--reason", "longer"))
+    err = capsys.readouterr().err
+    assert code == 1 and "MaxTimeShelved" in err and "fix: shelve for at most 10 min" in err
+
+    out_dir = tmp_path / "report"
+    code = await asyncio.to_thread(main, _cli(home, plant, "report", "--since", "2h",
+                                              "--out", str(out_dir), "--json"))
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["shelved"][0]["condition"] == name
+    assert report["shelved"][0]["reason"] == "fitter on the valve"
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "alarm_rate.png", "bad_actors.png", "priority_split.png", "report.json", "report.md"]
+    await plant.force_alarm(name, active=False)
+
+
+def test_a_bad_duration_names_the_fix(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--home", str(home), "alarms", "shelve", "X.Y.High", "--for", "soon",
+                 "--reason", "r", "--endpoint", "opc.tcp://127.0.0.1:9/"])
+    assert code == 2 and "30m, 8h" in capsys.readouterr().err
