@@ -19,7 +19,7 @@ from agent.audit.site import open_audit_log
 from agent.errors import ModelError
 from agent.llm.base import ChatModel
 from agent.llm.factory import build_chat_model, expected_model
-from agent.loop.runner import Agent, AgentDeps, QuestionLimits
+from agent.pipeline.runner import Agent, AgentDeps, QuestionLimits
 from agent.policy import Policy, PolicyEngine, load_policy
 from agent.policy.decision import PolicyGate
 from agent.qualification.gate import ensure_qualified
@@ -31,7 +31,7 @@ from agent.twin.historian.store import Historian
 from agent.twin.incidents.memory import IncidentMemory
 from agent.vault import Site, install_egress_guard, open_site
 from tools import documents as documents_tools
-from tools import fixes, limits, proposals
+from tools import fixes, limits
 from tools import history as historian_tools
 from tools import incidents as incidents_tools
 from tools import opcua as opcua_tools
@@ -166,15 +166,12 @@ async def open_agent(
             historian=Historian(twin, lock=twin_lock),
             assets=AssetModel(twin, lock=twin_lock),
         )
-        engine = PolicyEngine(
-            loaded_policy, proposer=approvals.as_proposer(lambda: context.catalog)
-        )
+        engine = PolicyEngine(loaded_policy)
         registry = ToolRegistry()
         opcua_tools.register(registry)
         limits.register(registry)
         historian_tools.register(registry)
         whatif_tools.register(registry)
-        proposals.register(registry, approvals)
         fixes.register(registry, loaded_policy)
         _open_knowledge(settings, site, context, registry, stack)
         if model is None:
@@ -192,6 +189,7 @@ async def open_agent(
             tool_context=context,
             policy=policy or engine,
             audit=audit,
+            approvals=approvals,
             plant_name=plant_name,
             max_steps=settings.agent.max_steps,
             time_budget_s=settings.agent.time_budget_s,

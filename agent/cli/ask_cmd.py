@@ -9,8 +9,8 @@ from typing import Any
 
 from agent.cli.common import nested, print_json, settings_from_args
 from agent.compose import open_agent
-from agent.loop.answer import AgentAnswer
-from agent.loop.events import AgentEvent
+from agent.pipeline.answer import AgentAnswer
+from agent.pipeline.events import AgentEvent
 from agent.settings import Settings
 
 

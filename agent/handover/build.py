@@ -99,9 +99,11 @@ async def _write(session: AgentSession, evidence: list[HandoverEvidence], *, use
         notes.append("nothing happened: written by the template, the model was not asked")
     elif use_model:
         try:
+            settings = session.agent.deps.tool_context.settings
             draft = await write_lines(session.model, evidence, names,
                                       plant_name=session.agent.deps.plant_name,
-                                      progress=progress)
+                                      progress=progress, audit=session.audit,
+                                      actor=settings.agent.user, role=settings.agent.role)
         except ModelError as exc:
             notes.append(f"the model failed ({exc.message[:100]}); written by the template")
         else:

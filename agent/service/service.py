@@ -15,8 +15,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from agent.compose import AgentSession, open_agent
 from agent.llm.base import ChatModel
-from agent.loop.answer import AgentAnswer
-from agent.loop.events import AgentEvent
+from agent.pipeline.answer import AgentAnswer
+from agent.pipeline.events import AgentEvent
 from agent.service.citations import citation_views
 from agent.service.plant_monitor import PlantMonitor
 from agent.service.review import ReviewService

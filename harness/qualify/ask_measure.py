@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from agent.audit.records import AuditRecord
-from agent.loop.answer import AgentAnswer
+from agent.pipeline.answer import AgentAnswer
 from agent.qualification.record import AskOutcome
 from harness.evals.ask_suite import AskCase
 

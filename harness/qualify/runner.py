@@ -19,7 +19,7 @@ from pathlib import Path
 
 from agent.compose import AgentSession, open_agent
 from agent.llm.factory import build_chat_model, expected_model
-from agent.loop.events import AgentEvent
+from agent.pipeline.events import AgentEvent
 from agent.policy.models import QualificationPolicy
 from agent.qualification.record import AskOutcome, QualificationRecord
 from agent.settings import Settings, SimSettings, load_settings

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from agent.compose import AgentSession
-from agent.loop.answer import AgentAnswer
+from agent.pipeline.answer import AgentAnswer
 from harness.evals import ask_suite
 from plant.server import DemoPlantServer
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from agent.approvals.service import ApprovalService
 from agent.audit.log import AuditLog
 from agent.llm.scripted import ScriptedModel
-from agent.loop.runner import Agent, AgentDeps
+from agent.pipeline.runner import Agent, AgentDeps
 from agent.policy.engine import PolicyEngine
 from agent.settings import load_settings
 from tools import fixes, proposals

@@ -9,9 +9,9 @@ from typing import Any
 from agent.approvals.service import ApprovalService
 from agent.audit.log import AuditLog
 from agent.llm.scripted import ScriptedModel
-from agent.loop.change_request import asks_for_change, setpoint_request
-from agent.loop.prefetch import plan
-from agent.loop.runner import Agent, AgentDeps
+from agent.pipeline.change_request import asks_for_change, setpoint_request
+from agent.pipeline.prefetch import plan
+from agent.pipeline.runner import Agent, AgentDeps
 from agent.policy.engine import PolicyEngine
 from agent.settings import load_settings
 from tools import proposals

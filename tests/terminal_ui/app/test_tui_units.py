@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.cli import build_parser
-from agent.loop.answer import AgentAnswer, StepRecord
+from agent.pipeline.answer import AgentAnswer, StepRecord
 from agent.service.citations import citation_views
 from plant.cli.demo_cmd import wants_tui
 from terminal_ui.answer_stream import AnswerStream

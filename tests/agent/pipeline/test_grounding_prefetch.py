@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, Field
 
-from agent.loop import prefetch
-from agent.loop.evidence import Evidence, EvidenceLog
-from agent.loop.grounding import check_grounding
-from agent.loop.runner import model_view
-from agent.loop.step_schema import MAX_GRAMMAR_STRING_BOUND, step_schema
+from agent.pipeline import prefetch
+from agent.pipeline.evidence import Evidence, EvidenceLog
+from agent.pipeline.grounding import check_grounding
+from agent.pipeline.runner import model_view
+from agent.pipeline.step_schema import MAX_GRAMMAR_STRING_BOUND, step_schema
 from tools.context import ToolContext
 from tools.opcua.catalog import Catalog
 from tools.opcua.models import EquipmentInfo, TagInfo

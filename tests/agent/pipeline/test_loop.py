@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from agent.audit.sink import MemoryAuditSink
 from agent.errors import OpcUaUnavailable, UsageError
 from agent.llm.scripted import ScriptedModel
-from agent.loop.runner import Agent, AgentDeps
+from agent.pipeline.runner import Agent, AgentDeps
 from agent.policy.decision import ReadOnlyGate
 from agent.settings import load_settings
 from tools.context import ToolContext

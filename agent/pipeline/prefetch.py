@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.loop.change_request import PROPOSE_TOOL, setpoint_request
-from agent.loop.words import tag_words, words_of
+from agent.pipeline.words import tag_words, words_of
 from tools.opcua.catalog import Catalog
 
 #: Question words that stand for words in tag names.
@@ -145,9 +144,4 @@ def plan(question: str, catalog: Catalog, available: set[str]) -> list[PlannedCa
         if equipment:
             incident["equipment"] = equipment[0]
         calls.append(PlannedCall("find_similar_incidents", incident))
-    # An explicit "set <quantity> to <number>" becomes a proposal (never a write) after
-    # the reads, so it does not hang on a small model choosing the tool.
-    change = setpoint_request(question, catalog, equipment)
-    if change is not None:
-        calls.append(PlannedCall(PROPOSE_TOOL, change))
     return [c for c in calls if c.tool in available]
