@@ -3,7 +3,7 @@ against the whole shift), claim by claim (agent/pipeline/grounding).
 
 The facts of a handover item come from its source: a value outside its range is a
 reading with its limit, a trend a reading with its direction and the limit it heads for,
-an approval a requested value and the values read before and after the write; the rest
+an approval a requested value and the readings just before and after the write; the rest
 gives its numbers, times and names.
 """
 
@@ -64,9 +64,11 @@ def handover_facts(items: Sequence[HandoverEvidence]) -> FactBook:
             if value is not None:
                 book.add(Fact("request", item.id, tag=tag, value=value, unit=unit))
             for key in ("old_value", "read_back"):
+                # Read from the plant just before and after the write: readings of the tag.
                 past = _number(p.get(key))
                 if past is not None:
-                    book.add(Fact("stat", item.id, tag=tag, value=past, unit=unit, name=key))
+                    book.add(Fact("reading", item.id, tag=tag, value=past, unit=unit,
+                                  name=key))
         book.add_payload(item.id, p)
         book.add_payload(item.id, item.summary)
         book.add_text(f"{item.summary} {compact_json(p)}")

@@ -128,8 +128,10 @@ class HandoverReport(BaseModel):
                     + (" _(model)_" if line.writer == "model" else "") for line in lines]
             out.append("")
         verdict = "grounded" if self.grounded else "NOT fully grounded"
-        out.append(f"_written by {self.model}; {verdict}; {self.model_lines} of "
-                   f"{len(self.lines)} lines by the model, each marked (model)_")
+        out.append(f"_written by {self.model}; {verdict}_")
+        if self.model_lines:
+            out.append(f"_{self.model_lines} of {len(self.lines)} lines written by the model, "
+                       "each marked (model); the others are the template's_")
         out += [f"_{note}_" for note in self.notes]
         out += ["", "## Evidence", ""]
         out += [f"- {e.id} ({e.source}): {e.summary}" for e in self.evidence.values()]

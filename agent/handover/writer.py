@@ -231,10 +231,17 @@ async def write_lines(
         return json.dumps({"lines": [{"text": line.text, "cite": line.citations}
                                      for line in lines]}, ensure_ascii=False)
 
+    def better(first: list[HandoverLine], v1: Verdict, second: list[HandoverLine],
+               v2: Verdict) -> bool:
+        # Fewer unsupported claims, or as few and no fewer lines: a redraft that only
+        # drops good lines is not better.
+        return len(v2.problems) < len(v1.problems) or (
+            len(v2.problems) == len(v1.problems) and len(second) >= len(first))
+
     task: WritingTask[list[HandoverLine]] = WritingTask(
         schema=lines_schema([e.id for e in shown]), parse=parse, check=check,
         feedback=feedback, fallback=fallback, render=render_lines, salvage=salvaged,
-        max_tokens=MAX_TOKENS)
+        max_tokens=MAX_TOKENS, better=better)
     written = await GroundedWriter(calls).write(task, prefix, history, purpose="handover")
     if not written.value:
         failed = next((n for n in written.notes if n.startswith("the model failed")), None)

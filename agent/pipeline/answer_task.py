@@ -175,9 +175,12 @@ class AnswerTask:
         sources: list[str] = [c for c in draft.citations if self.run.evidence.get(c)]
         replaced = list(draft.replaced)
         kept = system = 0
+        subjects = checked.report.subjects
+        covered: set[str] = set()
         for index, sentence in enumerate(checked.report.sentences):
             if index not in bad and index not in checked.echoes:
                 out.append(sentence.text)
+                covered |= set(subjects[index]) if index < len(subjects) else set()
                 kept += 1
                 continue
             reasons = _reasons(bad.get(index, []))
@@ -185,10 +188,11 @@ class AnswerTask:
                 replaced.append(ReplacedText(text=sentence.text, reasons=[
                     "an instruction meant for the model"], by=""))
                 continue
-            tags = checked.report.subjects[index] if index < len(checked.report.subjects) \
-                else ()
+            tags = tuple(t for t in subjects[index] if t not in covered) \
+                if index < len(subjects) else ()
             lines = [(t, s) for t, s in facts_sentences(everything, tags)
                      if t not in out] if tags else []
+            covered |= set(tags)
             out += [t for t, _ in lines]
             sources += [s for _, s in lines]
             system += len(lines)

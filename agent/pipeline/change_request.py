@@ -46,7 +46,7 @@ _REQUEST_START = re.compile(rf"^\W*(?:{_COURTESY}[\s,]+)*(?:{_ALL_VERBS})(?![\w-
                             re.IGNORECASE)
 _GERMAN_END = re.compile(r"(?:setzen|stellen|ändern|erhöhen|senken|einstellen|verstellen)"
                          r"\W*$", re.IGNORECASE)
-_CLAUSE = re.compile(r"[.;!?]+\s*|,\s+(?:and|then|und|dann|et|puis|y|luego)\s+|"
+_CLAUSE = re.compile(r"[.;!?]+(?:\s+|$)|,\s+(?:and|then|und|dann|et|puis|y|luego)\s+|"
                      r"\s+(?:and then|and|then|und dann|und|et puis|et|y luego|y)\s+",
                      re.IGNORECASE)
 #: "... to 33", "... auf 33", "... à 33", "... a 33", "... en 33".

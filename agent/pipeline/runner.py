@@ -145,17 +145,21 @@ class Agent:
             return settled
         change: ChangeAnswer | None = None
         request = change_request(run.question, self.deps.catalog)
+        reads_for = run.question
         if request is not None:
             run.change = request
             change = await answer_change(run, request, on_event)
-            if other_part(run.question, request) is None:
+            rest = other_part(run.question, request)
+            if rest is None:
                 return self._system_answer(run, change.text, change.citations)
+            # The reads are for the rest of the question, about what the request named.
+            reads_for = f"{rest} ({' '.join(request.equipment)})"
         elif not prefetch.in_scope(run.question, self.deps.catalog):
             text = ("I cannot answer this from the plant data: the question is not about "
                     "the plant's equipment, tags, alarms or limits. Needed: a question about "
                     "the plant, or a tool that has this information.")
             return self._system_answer(run, text, [], outcome="cannot_answer")
-        await self._prefetch(run, on_event)
+        await self._prefetch(run, reads_for, on_event)
         answer = await self._model_answer(run, started, on_event,
                                           drop_change_talk=change is not None)
         if change is None:
@@ -197,10 +201,10 @@ class Agent:
         return self._system_answer(run, text, [evidence.id] if evidence else [],
                                    outcome="cannot_answer")
 
-    async def _prefetch(self, run: QuestionRun, on_event: EventCallback) -> None:
+    async def _prefetch(self, run: QuestionRun, question: str, on_event: EventCallback) -> None:
         """Read what the question obviously needs before the model's first step."""
         registry = self.deps.registry
-        for call in prefetch.plan(run.question, self.deps.catalog, set(registry.names())):
+        for call in prefetch.plan(question, self.deps.catalog, set(registry.names())):
             spec = registry.get(call.tool)
             await call_tool(run, spec, parse_args(spec, call.args), on_event)
 

@@ -54,6 +54,10 @@ class WritingTask(Generic[D]):
     #: What can be kept of an output the token limit cut off (None: nothing).
     salvage: Callable[[str], D | None] = lambda _text: None
     max_tokens: int = 400
+    #: Whether a failing redraft is a better base for the fallback than the failing
+    #: draft (default: it has no more problems).
+    better: Callable[[D, Verdict, D, Verdict], bool] = (
+        lambda _first, v1, _second, v2: len(v2.problems) <= len(v1.problems))
     feedback_role: Literal["user", "tool"] = "user"
     feedback_name: str | None = None
 
@@ -127,7 +131,10 @@ class GroundedWriter:
             if second.ok:
                 notes.append("redrafted once after the check")
                 return Written(redraft, second, "redrafted", notes, drafts)
-            draft, verdict = redraft, second
+            if task.better(draft, verdict, redraft, second):
+                draft, verdict = redraft, second
+            else:
+                notes.append("the redraft was no better; the draft is the base")
         notes.append("what the check could not support was replaced by the system's text")
         return Written(task.fallback(draft, verdict), verdict, "mixed", notes, drafts)
 

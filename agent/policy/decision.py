@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from agent.policy.writes import WriteTerms
-from tools.opcua.models import TagInfo
 from tools.registry import ToolSpec
+
+if TYPE_CHECKING:
+    from tools.opcua.models import TagInfo
 
 Language = Literal["en", "de", "fr", "es"]
 

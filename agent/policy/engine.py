@@ -27,11 +27,11 @@ from agent.policy.loader import load_policy
 from agent.policy.models import Budget, Policy
 from agent.policy.patterns import tool_matches, tool_matches_any
 from agent.policy.writes import allowed_interval, bounds_problem, write_terms
-from tools.opcua.models import TagInfo
 from tools.registry import ToolSpec
 
 if TYPE_CHECKING:
     from agent.settings import Settings
+    from tools.opcua.models import TagInfo
 
 #: Words that ask for the highest / lowest value instead of giving one.
 _UPWARD = frozenset({"max", "maximum", "highest", "top", "full", "up", "higher", "more",

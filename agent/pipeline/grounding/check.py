@@ -114,8 +114,9 @@ def _names(index: int, found: Sequence[Mention], book: FactBook, evidence_text: 
     out = []
     known = {n.lower() for n in (*names.tags, *names.equipment)}
     for m in found:
-        if m.kind == "tag" and m.tag:
-            ok = m.tag.lower() in book.names or m.tag.lower() in evidence_text
+        if m.kind in ("tag", "condition") and m.tag:
+            ok = m.tag.lower() in book.names or m.tag.lower() in evidence_text \
+                or m.text.lower() in evidence_text
             out.append(Claim("tag", m.tag, ok, "" if ok else "no cited evidence mentions it",
                              index, (m.tag,)))
         elif m.kind == "equipment" and m.equipment:
@@ -195,10 +196,12 @@ def _number_subject(clause: Clause, number: Number, subject: _Subject,
                     names: PlantNames) -> tuple[str, ...]:
     """The tags a number is about: the nearest tag named before it in the clause (or
     after it), else the clause's subject; narrowed to the tags of the number's unit."""
-    named = [m for m in clause.mentions if m.kind == "tag" and m.tag]
+    named = [m for m in clause.mentions if m.kind in ("tag", "condition") and m.tag]
     before = [m for m in named if m.end <= number.start]
     after = [m for m in named if m.start >= number.end]
     tags: tuple[str, ...]
+    if before and before[-1].kind == "condition":
+        return ()  # a value quoted with an alarm is the alarm's, not a current reading
     if before:
         tags = (before[-1].tag or "",)
     elif after:
@@ -269,8 +272,10 @@ def _check_number(index: int, number: Number, tags: tuple[str, ...], book: FactB
                                 f"{found.tag} is in {found.unit or 'no unit'}", index, tags))
         return claims
     if role == "limit":
+        # A limit of the tag talked about, or one a text states (a manual's limit); any
+        # limit of the evidence when it holds none of that tag's.
         limits = book.of_kind("limit", tags=subject) if subject else []
-        pool = limits or book.of_kind("limit") + book.of_kind("text")
+        pool = (limits or book.of_kind("limit")) + book.of_kind("text")
         ok = _match(number, pool) is not None
         claims = [Claim("limit", text, ok, "" if ok else
                         f"not a limit of {_shown(subject) if limits else 'the cited evidence'}",

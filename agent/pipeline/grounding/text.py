@@ -19,7 +19,7 @@ from agent.pipeline.prefetch import STOP_WORDS, SYNONYMS
 from agent.pipeline.words import tag_words, words_of
 
 Role = Literal["time", "duration", "limit", "request", "history", "value", "number"]
-MentionKind = Literal["tag", "equipment", "unknown", "record", "evidence", "time"]
+MentionKind = Literal["tag", "condition", "equipment", "unknown", "record", "evidence", "time"]
 
 #: Units recognised after a number even when the catalog does not list them.
 COMMON_UNITS = (
@@ -33,6 +33,8 @@ _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)?(?![\w])")
 _IDENT = re.compile(r"\b[A-Z]{1,4}[-_]\d{1,5}(?:\.[A-Za-z]\w*)?\b")
 _EVIDENCE = re.compile(r"\[?\b[EHT]\d+\b\]?")
 _RECORD = re.compile(r"\b[A-Z]{2,3}-(?:\d{8}-)?(?=[0-9a-f]*[a-f])[0-9a-f]{6,}\b")
+#: An alarm condition after its tag: 'M-101.Torque.High' names the alarm, not a reading.
+_CONDITION = re.compile(r"^\.(?:HighHigh|LowLow|High|Low|HiHi|LoLo|Hi|Lo|HH|LL|H|L)\b")
 _TIME = re.compile(
     r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d)?(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?)?\b"
     r"|\b\d{1,2}:\d\d(?::\d\d)?\b")
@@ -167,8 +169,10 @@ def mentions(text: str, names: PlantNames) -> list[Mention]:
             word = match.group().lower()
             tag = lowered_tags.get(word) or shorts.get(word)
             if tag:
-                add(Mention(match.start(), match.end(), "tag", match.group(), tag=tag,
-                            equipment=tag.split(".", 1)[0]))
+                condition = _CONDITION.match(text[match.end():])
+                end = match.end() + (condition.end() if condition else 0)
+                add(Mention(match.start(), end, "condition" if condition else "tag",
+                            text[match.start():end], tag=tag, equipment=tag.split(".", 1)[0]))
     by_compact = {re.sub(r"[\s_-]", "", e).lower(): e for e in names.equipment}
     for match in eq_re.finditer(text):
         name = by_compact.get(re.sub(r"[\s_-]", "", match.group()).lower())
@@ -188,10 +192,14 @@ def numbers(text: str, spans: Iterable[Mention], names: PlantNames) -> list[Numb
     out = []
     for match in _NUMBER.finditer(text):
         if any(s <= match.start() < e for s, e in taken):
-            continue
+            continue  # inside a name, a time or the unit of the number before ('1/min')
+        if re.match(r"/[^\W\d_]", text[match.end():]):
+            continue  # a unit of its own, '1/min'
         unit = units.match(text[match.end():])
         out.append(Number(match.start(), match.end(), match.group(),
                           unit.group(1) if unit else None))
+        if unit:
+            taken.append((match.end(), match.end() + unit.end()))
     return out
 
 
@@ -257,7 +265,8 @@ def _role(text: str, clause: Clause, number: Number) -> Role:
     after = text[number.end:]
     if re.match(rf"^\s?(?:{vocab.DURATION_UNITS})\b", after, re.IGNORECASE):
         return "duration"
-    if number.unit is None and vocab.RATE.match(after):
+    rest = after[len(after) - len(after.lstrip()) + len(number.unit):] if number.unit else after
+    if vocab.RATE.match(rest) or (number.unit is None and vocab.RATE_UNKNOWN_UNIT.match(after)):
         return "history"
     if number.pair is not None:
         return "limit"
@@ -271,6 +280,8 @@ def _role(text: str, clause: Clause, number: Number) -> Role:
     near = " ".join(before.split()[-3:])
     if vocab.PLAIN.search(near):
         return "number"
+    if number.unit is None and re.match(r"^\s+[^\W\d_]{2,}", after):
+        return "number"  # a count: "47 tags", "3 alarms"
     if number.unit is not None or vocab.COPULA.search(near):
         return "value"
     return "number"

@@ -52,9 +52,11 @@ DURATION_UNITS = (
     r"horas|s|sec|secs|second|seconds|sekunden|secondes|segundos|day|days|tag|tage|jour|"
     r"jours|día|días"
 )
-#: A rate: "2.3 °C/h", "1.2 bar per hour".
-RATE = re.compile(r"^\s?\S{0,8}?\s?(?:/\s?(?:h|min|s)\b|per (?:hour|minute)|pro stunde|"
-                  r"par heure|por hora)", re.IGNORECASE)
+#: A rate, after a number and its unit: "2.3 °C/h", "1.2 bar per hour".
+RATE = re.compile(r"^\s?(?:/\s?(?:h|min)\b|per (?:hour|minute)|pro stunde|par heure|"
+                  r"por hora)", re.IGNORECASE)
+#: A rate after a number whose unit the check does not know: "2.3 degF/h".
+RATE_UNKNOWN_UNIT = re.compile(r"^\s?\S{1,8}?/(?:h|min)\b", re.IGNORECASE)
 
 _NEG = r"(?:not|no|none|nothing|never|nicht|kein\w*|nichts|pas|aucun\w*|ni|ningún|ninguna|nada)"
 _ITS = (r"(?:\s+(?:its|the|their|his|her|sein\w*|ihr\w*|der|dem|den|des|sa|son|ses|la|le|"
