@@ -53,6 +53,7 @@ class QuestionRun:
         self.step_tokens = deps.max_step_tokens
         self.failed_requests: set[int] = set()
         self.stopped = False
+        self.notes: list[str] = []
         self.change: ChangeRequest | None = None
         self.calls = ModelCalls(deps.model, deps.audit, actor=actor, role=role)
 

@@ -133,7 +133,7 @@ class Agent:
             "answer": answer.answer, "outcome": answer.outcome, "citations": answer.citations,
             "grounded": answer.grounded, "written_by": answer.written_by,
             "unsupported": [u.model_dump() for u in answer.unsupported],
-            "replaced": [r.model_dump() for r in answer.replaced],
+            "replaced": [r.model_dump() for r in answer.replaced], "notes": run.notes,
         })
         on_event(AgentEvent("answer", answer.answer))
         return answer
@@ -274,16 +274,19 @@ class Agent:
         task = AnswerTask(run, drop_change_talk=drop_change_talk)
         writer = GroundedWriter(run.calls)
         first = task.from_step(step)
+        # The writer shows the model its own draft again before the feedback: the history
+        # ends before the step that wrote it.
+        history = run.history[:-1] if run.history and run.history[-1].role == "assistant" \
+            else run.history
         try:
-            written = await writer.write(task.task(run.step_tokens), self.prefix(), run.history,
+            written = await writer.write(task.task(run.step_tokens), self.prefix(), history,
                                          first=first)
         except ModelError:
             written = None
         self._sync_timings(run)
         draft: Draft = written.value if written is not None else task.fallback(first, None)
         outcome_by = written.outcome if written is not None else "mixed"
-        for note in written.notes if written is not None else []:
-            await run.record("answer", {"draft_note": note})
+        run.notes = written.notes if written is not None else ["the redraft failed"]
         if written is not None and len(written.drafts) > 1:
             await run.record("answer", {"draft": task.render(written.drafts[0]),
                                         "grounded": False, "redraft": True})

@@ -41,7 +41,8 @@ async def session(
     """The agent as `plantagent ask` builds it, on the site and plant above."""
     settings = load_settings(
         home=site_home,
-        model={"directory": str(default_model_path.parent)},
+        # One inference thread: the machine is shared, and runs compare alike.
+        model={"directory": str(default_model_path.parent), "threads": 1},
         agent={"user": SHIFT_LEAD, "role": "shift_lead"},
     )
     async with open_agent(
