@@ -42,7 +42,8 @@ def render_answer(answer: AgentAnswer) -> str:
     lines = [answer.answer, ""]
     if answer.outcome == "answered":
         verdict = "grounded" if answer.grounded else "NOT fully grounded"
-        lines.append(f"[{verdict}; {answer.timings.total_s:.1f} s; model {answer.model}]")
+        lines.append(f"[{verdict}; written by {answer.written_by}; "
+                     f"{answer.timings.total_s:.1f} s; model {answer.model}]")
         for claim in answer.unsupported:
             lines.append(f"  unverified {claim.kind}: {claim.text} ({claim.reason})")
     for step in answer.steps:

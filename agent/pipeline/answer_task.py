@@ -10,9 +10,11 @@ about the change are dropped: the system states the change from the policy decis
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.llm.base import ChatMessage
 from agent.pipeline.answer import ReplacedText
 from agent.pipeline.grounding import (
     Claim,
@@ -81,11 +83,16 @@ def echoes(sentence: str, instructions: list[str]) -> bool:
 class AnswerTask:
     """The writing task of one question's answer."""
 
-    def __init__(self, run: QuestionRun, *, drop_change_talk: bool = False) -> None:
+    def __init__(self, run: QuestionRun, *, prefix: Sequence[ChatMessage] = (),
+                 drop_change_talk: bool = False) -> None:
         self.run = run
         self.names: PlantNames = run.names()
         self.drop_change_talk = drop_change_talk
-        self.instructions: list[str] = []
+        # The rules of the system prompt are instructions too: an answer that repeats one
+        # is talking to the model, not the person (the prompt's example answer is not).
+        self.instructions: list[str] = [
+            line for message in prefix for line in message.content.splitlines()
+            if re.match(r"^\d+\.\s", line)]
         catalog = run.deps.catalog
         self.space = StepSpace(run.deps.registry,
                                {"tag": catalog.tag_names(), "equipment": catalog.equipment_names()},

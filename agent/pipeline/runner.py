@@ -271,7 +271,7 @@ class Agent:
 
     async def _write(self, run: QuestionRun, step: FinalAnswer, *,
                      drop_change_talk: bool) -> AgentAnswer:
-        task = AnswerTask(run, drop_change_talk=drop_change_talk)
+        task = AnswerTask(run, prefix=self.prefix(), drop_change_talk=drop_change_talk)
         writer = GroundedWriter(run.calls)
         first = task.from_step(step)
         # The writer shows the model its own draft again before the feedback: the history

@@ -3,6 +3,7 @@ and evidence, the grounded writer."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field
 
+from agent.audit.errors import AuditWriteError
 from agent.audit.sink import MemoryAuditSink
 from agent.errors import OpcUaUnavailable, UsageError
 from agent.llm.scripted import ScriptedModel
@@ -354,3 +356,37 @@ async def test_tool_error_goes_back_to_the_model_as_a_result(tmp_path: Path) -> 
     assert tool_msg.role == "tool" and "did not answer" in tool_msg.content
     # A failed result cannot be cited: with no evidence, a final answer can cite nothing.
     assert model.requests[1].schema["oneOf"][-2]["properties"]["citations"]["maxItems"] == 0
+
+
+class _Watching(MemoryAuditSink):
+    """Records which thread appended each record; refuses kinds listed in ``refuse``."""
+
+    def __init__(self, refuse: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.refuse = refuse
+        self.threads: list[str] = []
+
+    def append(self, kind: str, actor: str, payload: dict[str, Any], **extra: Any) -> Any:
+        self.threads.append(threading.current_thread().name)
+        if kind in self.refuse:
+            raise AuditWriteError(f"{kind} not writable (simulated)")
+        return super().append(kind, actor, payload, **extra)
+
+
+async def test_every_model_call_is_audited_off_the_event_loop(tmp_path: Path) -> None:
+    model = ScriptedModel([_final("P-101.FlowRate is 42.37 m³/h.", "E1")])
+    agent, _ = _agent(tmp_path, model)
+    audit = _Watching()
+    agent.deps.audit = audit
+    await agent.ask("What is the flow of P-101?", actor="ana", role="shift_lead")
+    (call,) = [r.payload for r in audit.records if r.kind == "model_call"]
+    assert call["purpose"] == "step" and call["model"] == "scripted" and call["output"]
+    assert threading.main_thread().name not in audit.threads
+
+
+async def test_a_model_call_that_cannot_be_audited_is_not_used(tmp_path: Path) -> None:
+    model = ScriptedModel([_final("P-101.FlowRate is 42.37 m³/h.", "E1")])
+    agent, _ = _agent(tmp_path, model)
+    agent.deps.audit = _Watching(refuse=("model_call",))
+    with pytest.raises(AuditWriteError):
+        await agent.ask("What is the flow of P-101?", actor="ana", role="shift_lead")
