@@ -31,9 +31,10 @@ EMPTY = "Press **g** to write the handover of the last shift."
 def outcome_line(report: HandoverReport) -> str:
     """Grounded or not, who wrote it (how many lines the model wrote), how long it took."""
     verdict = "grounded" if report.grounded else f"{len(report.unsupported)} unsupported claim(s)"
+    writer = report.model if report.model == "template" else (
+        f"{report.model} ({report.model_lines} of {len(report.lines)} lines; the rest template)")
     return (f"{len(report.lines)} lines, {len(report.evidence)} evidence items · {verdict} · "
-            f"written by {report.model} ({report.model_lines} lines by the model) in "
-            f"{report.seconds:.1f} s")
+            f"written by {writer} in {report.seconds:.1f} s")
 
 
 class HandoverPane(Widget):

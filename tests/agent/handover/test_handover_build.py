@@ -117,7 +117,7 @@ async def test_a_line_the_model_cannot_ground_is_replaced_by_the_templates_line(
     # for the fact it cited; the supported model line stays, marked as the model's.
     assert report.lines[0].citations == ["H1"] and report.lines[0].writer == "template"
     assert (report.lines[1].writer, report.lines[1].citations) == ("template", [jam])
-    assert report.lines[1].text.startswith("Still active:") and "99" not in report.markdown()
+    assert report.lines[1].text.startswith("Still active:") and "99 rpm" not in report.markdown()
     assert report.lines[2].writer == "model"
     assert report.lines[2].text == invented["lines"][1]["text"]
     assert report.model_lines == 1 and "(model)" in report.markdown()
