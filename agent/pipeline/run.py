@@ -54,6 +54,7 @@ class QuestionRun:
         self.failed_requests: set[int] = set()
         self.stopped = False
         self.notes: list[str] = []
+        self.asked_tags: list[str] = []
         self.change: ChangeRequest | None = None
         self.calls = ModelCalls(deps.model, deps.audit, actor=actor, role=role)
 

@@ -206,6 +206,9 @@ class Agent:
         registry = self.deps.registry
         for call in prefetch.plan(question, self.deps.catalog, set(registry.names())):
             spec = registry.get(call.tool)
+            if call.tool == "read_tags":
+                # The quantities the question names: the answer must state each.
+                run.asked_tags += [t for t in call.args["tags"] if t not in run.asked_tags]
             await call_tool(run, spec, parse_args(spec, call.args), on_event)
 
     async def _model_answer(self, run: QuestionRun, started: float, on_event: EventCallback,
@@ -293,6 +296,7 @@ class Agent:
         return self._final(run, draft, outcome_by)
 
     def _final(self, run: QuestionRun, draft: Draft, how: str) -> AgentAnswer:
+        draft = self._complete(run, draft)
         citations = [c for c in draft.citations if run.evidence.get(c)]
         report = check_claims(draft.text, facts_of(
             [e for e in run.evidence.usable() if e.id in citations]), run.names())
@@ -308,6 +312,31 @@ class Agent:
                                                         reason=c.reason)
                                        for c in report.unsupported],
                           written_by=by, replaced=list(draft.replaced))
+
+    @staticmethod
+    def _complete(run: QuestionRun, draft: Draft) -> Draft:
+        """The draft with the system's sentence for each quantity the question named and
+        the draft left out (a small model answers half of "the level of T-101 and its
+        operator note"): the person gets every value asked for, from its reading."""
+        if not run.asked_tags:
+            return draft
+        cited = facts_of([e for e in run.evidence.usable() if e.id in draft.citations])
+        stated = {t for c in check_claims(draft.text, cited, run.names()).claims
+                  if c.supported and c.kind in ("value", "history") for t in c.tags}
+        missing = [t for t in run.asked_tags if t not in stated]
+        if not missing:
+            return draft
+        lines = [(text, source) for text, source in facts_sentences(
+            facts_of(run.evidence.usable()), missing) if text not in draft.text]
+        readings = [(t, s) for t, s in lines if " is " in t]  # readings, not statistics
+        if not readings:
+            return draft
+        added = [ReplacedText(text="", reasons=["the question asked for it; the draft did "
+                                                "not state it"], by=t) for t, _ in readings]
+        return Draft(" ".join([draft.text, *(t for t, _ in readings)]).strip(),
+                     tuple(dict.fromkeys([*draft.citations, *(s for _, s in readings)])),
+                     (*draft.replaced, *added), draft.model_sentences,
+                     draft.system_sentences + len(readings))
 
     def _cannot_answer(self, run: QuestionRun, step: CannotAnswer) -> AgentAnswer:
         reason = step.reason.strip()

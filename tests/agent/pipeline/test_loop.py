@@ -390,3 +390,17 @@ async def test_a_model_call_that_cannot_be_audited_is_not_used(tmp_path: Path) -
     agent.deps.audit = _Watching(refuse=("model_call",))
     with pytest.raises(AuditWriteError):
         await agent.ask("What is the flow of P-101?", actor="ana", role="shift_lead")
+
+
+async def test_a_value_the_question_asked_for_and_the_draft_left_out_is_added(
+    tmp_path: Path,
+) -> None:
+    model = ScriptedModel([_final("P-101.FlowRate is 42.37 m³/h.", "E1")])
+    agent, _ = _agent(tmp_path, model)
+    answer = await agent.ask("What are the flow rate and the bearing temp of P-101?", actor="ana",
+                             role="shift_lead")
+    assert answer.answer == ("P-101.FlowRate is 42.37 m³/h. P-101.BearingTemp is 61.2 °C at "
+                             "12:03:04 UTC.")
+    assert answer.grounded and answer.written_by == "model+system"
+    assert [(r.text, r.by) for r in answer.replaced] == [
+        ("", "P-101.BearingTemp is 61.2 °C at 12:03:04 UTC.")]
