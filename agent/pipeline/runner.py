@@ -31,6 +31,7 @@ from agent.pipeline.changes import ChangeAnswer, answer_change
 from agent.pipeline.events import AgentEvent, EventCallback, ignore
 from agent.pipeline.evidence import CatalogLookup, compact_json
 from agent.pipeline.grounding import PlantNames, check_claims, facts_sentences
+from agent.pipeline.grounding.text import best_tags, clause_words
 from agent.pipeline.prefix import render_prefix
 from agent.pipeline.run import QuestionLimits, QuestionRun, facts_of, model_view, plant_names
 from agent.pipeline.steps import CannotAnswer, FinalAnswer, InvalidCall, Step, StepSpace, parse_args
@@ -207,8 +208,10 @@ class Agent:
         for call in prefetch.plan(question, self.deps.catalog, set(registry.names())):
             spec = registry.get(call.tool)
             if call.tool == "read_tags":
-                # The quantities the question names: the answer must state each.
-                run.asked_tags += [t for t in call.args["tags"] if t not in run.asked_tags]
+                # The quantities the question names (the level, not also its setpoint):
+                # the answer must state each.
+                named = best_tags(clause_words(question), call.args["tags"])
+                run.asked_tags += [t for t in named if t not in run.asked_tags]
             await call_tool(run, spec, parse_args(spec, call.args), on_event)
 
     async def _model_answer(self, run: QuestionRun, started: float, on_event: EventCallback,

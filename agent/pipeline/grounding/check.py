@@ -27,6 +27,7 @@ from typing import Literal
 
 from agent.pipeline.grounding import vocabulary as vocab
 from agent.pipeline.grounding.facts import Fact, FactBook
+from agent.pipeline.grounding.sentences import value_text
 from agent.pipeline.grounding.text import (
     Clause,
     Mention,
@@ -260,7 +261,7 @@ def _check_number(index: int, number: Number, tags: tuple[str, ...], book: FactB
                           index, tags)]
         found = _match(number, readings)
         if found is None:
-            current = ", ".join(f"{r.tag} reads {r.value:g}" for r in readings[:3]
+            current = ", ".join(f"{r.tag} reads {value_text(r.value)}" for r in readings[:3]
                                 if r.value is not None) or "no value"
             return [Claim("value", text, False, f"not a reading of {_shown(subject)} "
                           f"({current})", index, tags)]
