@@ -1,2 +1,3 @@
-"""The agent loop: one constrained step at a time, policy-gated tools, cited evidence,
-grounded answers."""
+"""The question pipeline: typed steps of the model, policy-gated tools whose typed results
+are the evidence, the change path decided by the policy, claim-level grounding, and the
+one grounded writer (answers, triage summaries, the shift handover). See README.md."""
