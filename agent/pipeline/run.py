@@ -55,6 +55,7 @@ class QuestionRun:
         self.stopped = False
         self.notes: list[str] = []
         self.asked_tags: list[str] = []
+        self.asked_limits = False
         self.change: ChangeRequest | None = None
         self.calls = ModelCalls(deps.model, deps.audit, actor=actor, role=role)
 

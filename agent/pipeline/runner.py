@@ -31,7 +31,6 @@ from agent.pipeline.changes import ChangeAnswer, answer_change
 from agent.pipeline.events import AgentEvent, EventCallback, ignore
 from agent.pipeline.evidence import CatalogLookup, compact_json
 from agent.pipeline.grounding import PlantNames, check_claims, facts_sentences
-from agent.pipeline.grounding.text import best_tags, clause_words
 from agent.pipeline.prefix import render_prefix
 from agent.pipeline.run import QuestionLimits, QuestionRun, facts_of, model_view, plant_names
 from agent.pipeline.steps import CannotAnswer, FinalAnswer, InvalidCall, Step, StepSpace, parse_args
@@ -50,6 +49,8 @@ __all__ = ["Agent", "AgentDeps", "QuestionLimits", "model_view"]
 MAX_QUESTION_CHARS = 2000
 #: The most tokens one step may take after retries of steps that were cut off.
 MAX_STEP_TOKENS = 1024
+#: The most values a limit check found outside that the system adds to an answer.
+MAX_ADDED = 8
 _IDENT = re.compile(r"\b[A-Za-z]{1,4}-\d{1,5}\b")
 Outcome = Literal["answered", "cannot_answer", "budget_exhausted"]
 
@@ -207,11 +208,10 @@ class Agent:
         registry = self.deps.registry
         for call in prefetch.plan(question, self.deps.catalog, set(registry.names())):
             spec = registry.get(call.tool)
-            if call.tool == "read_tags":
-                # The quantities the question names (the level, not also its setpoint):
-                # the answer must state each.
-                named = best_tags(clause_words(question), call.args["tags"])
-                run.asked_tags += [t for t in named if t not in run.asked_tags]
+            # The quantities the question names (the level, not also its setpoint): the
+            # answer must state each; so must it each value a limit check finds outside.
+            run.asked_tags += [t for t in call.asked if t not in run.asked_tags]
+            run.asked_limits = run.asked_limits or call.tool == "check_limits"
             await call_tool(run, spec, parse_args(spec, call.args), on_event)
 
     async def _model_answer(self, run: QuestionRun, started: float, on_event: EventCallback,
@@ -321,16 +321,20 @@ class Agent:
         """The draft with the system's sentence for each quantity the question named and
         the draft left out (a small model answers half of "the level of T-101 and its
         operator note"): the person gets every value asked for, from its reading."""
-        if not run.asked_tags:
+        everything = facts_of(run.evidence.usable())
+        asked = list(run.asked_tags)
+        if run.asked_limits:
+            asked += [t for scope in everything.scopes for t in scope.outside][:MAX_ADDED]
+        if not asked:
             return draft
         cited = facts_of([e for e in run.evidence.usable() if e.id in draft.citations])
         stated = {t for c in check_claims(draft.text, cited, run.names()).claims
                   if c.supported and c.kind in ("value", "history") for t in c.tags}
-        missing = [t for t in run.asked_tags if t not in stated]
+        missing = [t for t in dict.fromkeys(asked) if t not in stated]
         if not missing:
             return draft
-        lines = [(text, source) for text, source in facts_sentences(
-            facts_of(run.evidence.usable()), missing) if text not in draft.text]
+        lines = [(text, source) for text, source in facts_sentences(everything, missing)
+                 if text not in draft.text]
         readings = [(t, s) for t, s in lines if " is " in t]  # readings, not statistics
         if not readings:
             return draft

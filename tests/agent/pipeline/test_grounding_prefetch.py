@@ -173,3 +173,17 @@ def test_step_schema_keeps_long_string_bounds_out_of_the_grammar() -> None:
                         "args": {"tag": "A.B", "reason": "x" * 600, "code": "c"}})
     assert isinstance(step, InvalidCall) and step.tool == "note"
     assert "reason" in step.problems[0]
+
+
+def test_each_part_of_a_question_names_its_own_quantity() -> None:
+    catalog = Catalog()
+    tags = [TagInfo(name=f"T-101.{v}", equipment="T-101", browse_path=["T-101", v],
+                    node_id=f"T-101.{v}", namespace_uri="urn:t")
+            for v in ("Level", "LevelSetpoint", "OperatorNote", "Temperature")]
+    catalog.add(EquipmentInfo(name="T-101", browse_path=["T-101"], node_id="T-101"), tags)
+    (read,) = prefetch.plan("What is the level of T-101 and its operator note?", catalog,
+                            {"read_tags"})
+    assert set(read.args["tags"]) == {"T-101.Level", "T-101.OperatorNote"}
+    assert read.asked == ("T-101.Level", "T-101.OperatorNote")
+    (one,) = prefetch.plan("What is the level of T-101?", catalog, {"read_tags"})
+    assert one.asked == ("T-101.Level",)

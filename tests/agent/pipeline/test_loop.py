@@ -20,6 +20,7 @@ from agent.pipeline.runner import Agent, AgentDeps
 from agent.policy.decision import ReadOnlyGate
 from agent.settings import load_settings
 from tools.context import ToolContext
+from tools.limits import LimitCheck, OutOfRange
 from tools.opcua.catalog import Catalog
 from tools.opcua.models import EquipmentInfo, Reading, TagInfo
 from tools.opcua.toolset import Readings
@@ -404,3 +405,29 @@ async def test_a_value_the_question_asked_for_and_the_draft_left_out_is_added(
     assert answer.grounded and answer.written_by == "model+system"
     assert [(r.text, r.by) for r in answer.replaced] == [
         ("", "P-101.BearingTemp is 61.2 °C at 12:03:04 UTC.")]
+
+
+class LimitArgs(BaseModel):
+    pass
+
+
+@tool()
+async def check_limits(ctx: ToolContext, args: LimitArgs) -> LimitCheck:
+    """Tags outside their normal range."""
+    return LimitCheck(summary="2 outside", checked=2, untrusted=[], without_limits=0, outside=[
+        OutOfRange(tag="P-101.FlowRate", value=42.37, unit="m³/h", low=0, high=40.0,
+                   side="high"),
+        OutOfRange(tag="P-101.BearingTemp", value=61.2, unit="°C", low=0, high=60.0,
+                   side="high")])
+
+
+async def test_every_value_a_limit_check_finds_outside_is_stated(tmp_path: Path) -> None:
+    model = ScriptedModel([_final("P-101.FlowRate is 42.37 m³/h, above its high limit of 40 "
+                                  "m³/h.", "E1")])
+    agent, _ = _agent(tmp_path, model)
+    agent.deps.registry.register(check_limits)
+    answer = await agent.ask("Which equipment is outside its normal limits?", actor="ana",
+                             role="shift_lead")
+    assert answer.answer == ("P-101.FlowRate is 42.37 m³/h, above its high limit of 40 m³/h. "
+                             "P-101.BearingTemp is 61.2 °C, above its high limit of 60 °C.")
+    assert answer.grounded and answer.written_by == "model+system"
