@@ -62,9 +62,10 @@ def measure(case: AskCase, answer: AgentAnswer, records: list[AuditRecord],
     # The model is measured, not the system around it: an answer the system had to
     # write (the model's draft could not be grounded) does not pass, and one where the
     # system replaced a sentence of the draft is not counted as the model's grounded one.
-    if answer.outcome == "answered" and answer.written_by == "system" and answer.replaced:
+    rewritten = [r for r in answer.replaced if r.text]  # draft sentences, not additions
+    if answer.outcome == "answered" and answer.written_by == "system" and rewritten:
         problems = [*problems, "the model's draft could not be grounded; the system wrote it"]
-    model_grounded = answer.grounded and not answer.replaced
+    model_grounded = answer.grounded and not rewritten
     tool_ok = (any(s.ok and s.tool in case.tools for s in answer.steps)
                if case.tools else None)
     return AskOutcome(
