@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from agent.loop.answer import AgentAnswer
-from agent.loop.events import AgentEvent
+from agent.pipeline.answer import AgentAnswer
+from agent.pipeline.events import AgentEvent
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
 
 

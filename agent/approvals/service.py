@@ -26,6 +26,7 @@ from agent.approvals.refusals import ApprovalRefused, approval_problem, state_pr
 from agent.approvals.store import ApprovalStore
 from agent.audit.sink import AuditSink
 from agent.errors import UsageError, WriteRefused
+from agent.policy.decision import ChangeDecision
 from agent.policy.engine import PROPOSE_TOOL, PolicyEngine
 from agent.policy.models import Policy
 from agent.policy.writes import check_bounds, check_value, write_terms
@@ -112,30 +113,22 @@ class ApprovalService:
             reason=reason, evidence_ids=evidence_ids,
         )
 
-    def as_proposer(
-        self, catalog: Callable[[], Catalog | None]
-    ) -> Callable[[str, str, str, dict[str, Any]], str]:
-        """A WriteProposer for the policy engine: a write tool's ``{tag, value, reason}``
-        arguments become a pending request instead of a write."""
-
-        def propose(actor: str, role: str, tool: str, args: dict[str, Any]) -> str:
-            current = catalog()
-            if current is None:
-                raise WriteRefused("no plant catalog to find the node in")
-            tag = args.get("tag")
-            if not isinstance(tag, str):
-                raise WriteRefused("the write names no tag", fix="give the tag to change")
-            reason = args.get("reason")
-            request = self.propose_for_tag(
-                actor=actor, role=role, catalog=current, tag=tag, value=args.get("value"),
-                reason=reason if isinstance(reason, str) and reason.strip()
-                else f"proposed by the agent through {tool}",
-                evidence_ids=[str(e) for e in evidence] if isinstance(
-                    evidence := args.get("evidence_ids"), list) else [],
+    def propose_change(
+        self, decision: ChangeDecision, *, actor: str, role: str, reason: str,
+        evidence_ids: Sequence[str] = (),
+    ) -> ApprovalRequest:
+        """The one route to a proposal: a pending request for a change the policy engine
+        allowed (``PolicyEngine.decide_change``). WriteRefused when the decision did not
+        allow it; the request is checked again like any proposal."""
+        if not decision.allowed or decision.tag is None or decision.value is None:
+            raise WriteRefused(
+                f"the policy did not allow this change: {decision.reason}",
+                fix="propose only after an allowing decision",
             )
-            return request.id
-
-        return propose
+        return self.propose(
+            actor=actor, role=role, target=target_of(decision.tag), value=decision.value,
+            reason=reason, evidence_ids=evidence_ids,
+        )
 
     # -- deciding -----------------------------------------------------------------------
 

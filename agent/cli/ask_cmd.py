@@ -8,8 +8,8 @@ import sys
 from typing import Any
 
 from agent.cli.common import nested, open_runtime, print_json, settings_from_args
-from agent.loop.answer import AgentAnswer
-from agent.loop.events import AgentEvent
+from agent.pipeline.answer import AgentAnswer
+from agent.pipeline.events import AgentEvent
 from agent.settings import Settings
 
 
@@ -41,7 +41,8 @@ def render_answer(answer: AgentAnswer) -> str:
     lines = [answer.answer, ""]
     if answer.outcome == "answered":
         verdict = "grounded" if answer.grounded else "NOT fully grounded"
-        lines.append(f"[{verdict}; {answer.timings.total_s:.1f} s; model {answer.model}]")
+        lines.append(f"[{verdict}; written by {answer.written_by}; "
+                     f"{answer.timings.total_s:.1f} s; model {answer.model}]")
         for claim in answer.unsupported:
             lines.append(f"  unverified {claim.kind}: {claim.text} ({claim.reason})")
     for step in answer.steps:

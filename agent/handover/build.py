@@ -96,9 +96,11 @@ async def _write(sources: ShiftSources, evidence: list[HandoverEvidence], *, use
         notes.append("nothing happened: written by the template, the model was not asked")
     elif use_model:
         try:
+            settings = sources.settings
             draft = await write_lines(sources.model, evidence, names,
                                       plant_name=sources.plant_name,
-                                      progress=progress)
+                                      progress=progress, audit=sources.audit,
+                                      actor=settings.agent.user, role=settings.agent.role)
         except ModelError as exc:
             notes.append(f"the model failed ({exc.message[:100]}); written by the template")
         else:

@@ -111,6 +111,11 @@ class HandoverReport(BaseModel):
                              description="How it was written: fallbacks, redrafts.")
     seconds: float = Field(0.0, description="Time the handover took to build.")
 
+    @property
+    def model_lines(self) -> int:
+        """How many lines the model wrote (the rest are the template's)."""
+        return sum(1 for line in self.lines if line.writer == "model")
+
     def markdown(self) -> str:
         """The handover as a shift lead reads it: sections of cited lines, then the
         evidence each id stands for."""
@@ -121,10 +126,14 @@ class HandoverReport(BaseModel):
             if not lines:
                 continue
             out += [f"## {title}", ""]
-            out += [f"- {line.text} {_refs(line.citations)}".rstrip() for line in lines]
+            out += [f"- {line.text} {_refs(line.citations)}".rstrip()
+                    + (" _(model)_" if line.writer == "model" else "") for line in lines]
             out.append("")
         verdict = "grounded" if self.grounded else "NOT fully grounded"
         out.append(f"_written by {self.model}; {verdict}_")
+        if self.model_lines:
+            out.append(f"_{self.model_lines} of {len(self.lines)} lines written by the model, "
+                       "each marked (model); the others are the template's_")
         out += [f"_{note}_" for note in self.notes]
         out += ["", "## Evidence", ""]
         out += [f"- {e.id} ({e.source}): {e.summary}" for e in self.evidence.values()]

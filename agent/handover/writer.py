@@ -1,5 +1,7 @@
-"""The model writes the handover lines from the evidence only; the grounding check verifies
-each line against what it cites; one redraft; then what is still unsupported is marked.
+"""The model writes the handover lines from the evidence only, through the one grounded
+writer (agent/pipeline/writer.py): each line is checked against what it cites; one
+redraft; a line still unsupported is replaced by the template's line for the facts it
+cites (never shown marked). Every model call is recorded in the audit log.
 
 The prompt is kept short for a 0.5B model on two cores (about 65 tokens/s prompt, 20
 tokens/s generation): fixed instructions as the prefix (its evaluated state is kept), the
@@ -16,10 +18,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.errors import ModelError, ModelOutputError
+from pydantic import BaseModel, Field
+
+from agent.audit.sink import AuditSink
+from agent.errors import ModelOutputError
 from agent.handover.check import CheckedLines, PlantNames, check_lines
 from agent.handover.models import HandoverEvidence, HandoverLine
-from agent.llm.base import ChatMessage, ChatModel, StepResult, astep
+from agent.handover.template import template_line
+from agent.llm.base import ChatMessage, ChatModel, StepResult
+from agent.pipeline.model_calls import ModelCalls
+from agent.pipeline.writer import GroundedWriter, Verdict, WritingTask
 from agent.prompts import render
 
 #: Evidence tokens the prompt may hold (the instructions take about 170 more).
@@ -72,15 +80,26 @@ def prompt_line(item: HandoverEvidence) -> str:
     return f"[{item.id}] {item.brief or item.summary}"
 
 
+class LineDraft(BaseModel):
+    """One line as the model writes it."""
+
+    text: str
+    cite: list[str] = Field(default_factory=list)
+
+
+class LinesDraft(BaseModel):
+    """The model's output: lines, each citing evidence ids."""
+
+    lines: list[LineDraft] = Field(default_factory=list)
+
+
 def parse_lines(data: object, evidence: dict[str, HandoverEvidence]) -> list[HandoverLine]:
     """The model's lines, with ids written into the text moved into the citations."""
-    raw = data.get("lines", []) if isinstance(data, dict) else []
+    draft = LinesDraft.model_validate(data if isinstance(data, dict) else {})
     lines = []
-    for entry in raw if isinstance(raw, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        text = str(entry.get("text", ""))
-        cites = [str(c) for c in entry.get("cite", []) if str(c) in evidence]
+    for entry in draft.lines:
+        text = entry.text
+        cites = [c for c in entry.cite if c in evidence]
         label = _LABEL.match(text)
         if label is not None:
             if label.group(1) in evidence:
@@ -136,6 +155,25 @@ def _feedback(checked: CheckedLines, lines: Sequence[HandoverLine]) -> str:
             + ". Rewrite all lines with only what the cited evidence states.")
 
 
+def replace_unsupported(lines: Sequence[HandoverLine], checked: CheckedLines,
+                        evidence: dict[str, HandoverEvidence]) -> list[HandoverLine]:
+    """The lines, each unsupported one replaced by the template's lines for the facts it
+    cites (a fact already stated is not stated twice; a line citing nothing is dropped:
+    its facts are added by the template where no line covers them)."""
+    bad = checked.bad_lines()
+    out: list[HandoverLine] = []
+    stated: set[str] = set()
+    for index, line in enumerate(lines):
+        if index not in bad:
+            out.append(line)
+            continue
+        for cited in line.citations:
+            if cited in evidence and cited not in stated and evidence[cited].source != "shift":
+                out.append(template_line(evidence[cited]))
+                stated.add(cited)
+    return out
+
+
 async def write_lines(
     model: ChatModel,
     evidence: Sequence[HandoverEvidence],
@@ -143,10 +181,14 @@ async def write_lines(
     *,
     plant_name: str,
     progress: Callable[[str], None],
+    audit: AuditSink | None = None,
+    actor: str = "plantagent",
+    role: str | None = None,
 ) -> ModelDraft:
-    """Model lines, checked, redrafted once when unsupported, then marked. Raises
-    ModelError when the model cannot run or its output is unusable (the caller falls
-    back to the template)."""
+    """Model lines, checked, redrafted once when unsupported; lines still unsupported are
+    replaced by the template's. Raises ModelError when the model cannot run or writes
+    nothing usable (the caller falls back to the template). Every model call is recorded
+    in ``audit`` as ``actor`` in ``role``."""
     by_id = {e.id: e for e in evidence}
     # The overview (H1) is always the template's line; the model writes about the rest.
     shown = fit_evidence(model, [e for e in evidence if e.source != "shift"])
@@ -155,54 +197,60 @@ async def write_lines(
     history = [ChatMessage("user", render(
         "handover_evidence.md", since=str(overview["from"]), until=str(overview["to"]),
         evidence="\n".join(prompt_line(e) for e in shown)), pinned=True)]
-    schema = lines_schema([e.id for e in shown])
     progress(f"the model is writing from {len(shown)} facts")
-    draft = ModelDraft(CheckedLines([], []))
-    first_text, first_data = await _step(model, prefix, history, schema, draft)
-    lines = parse_lines(first_data, by_id)
-    if not lines:
-        raise ModelOutputError("the model wrote no usable lines", text=first_text)
-    draft.checked = check_lines(lines, by_id, names)
-    if draft.checked.grounded:
-        return draft
-    progress("redrafting: the grounding check found unsupported claims")
-    history += [ChatMessage("assistant", first_text),
-                ChatMessage("user", _feedback(draft.checked, lines))]
-    try:
-        _second_text, second_data = await _step(model, prefix, history, schema, draft)
-    except ModelError as exc:
-        draft.notes.append(f"redraft failed ({exc.message[:80]}); first draft kept, marked")
-        return draft
-    relines = parse_lines(second_data, by_id)
-    rechecked = check_lines(relines, by_id, names) if relines else None
-    # The redraft replaces the draft when it is better: fewer unsupported claims, or as
-    # few and no fewer lines (a redraft that only drops good lines is not better).
-    if rechecked is not None and (
-        len(rechecked.unsupported) < len(draft.checked.unsupported)
-        or (len(rechecked.unsupported) == len(draft.checked.unsupported)
-            and len(rechecked.lines) >= len(draft.checked.lines))
-    ):
-        draft.checked = rechecked
-        draft.notes.append("redrafted once after the grounding check")
-    else:
-        draft.notes.append("the redraft was no better; first draft kept, marked")
-    return draft
+    calls = ModelCalls(model, audit, actor=actor, role=role, purpose="handover")
+    cut: list[str] = []
 
+    def parse(data: object) -> list[HandoverLine]:
+        return parse_lines(data, by_id)
 
-async def _step(model: ChatModel, prefix: list[ChatMessage], history: list[ChatMessage],
-                schema: dict[str, Any], draft: ModelDraft) -> tuple[str, object]:
-    """(text, parsed data) of one step; an output cut off by the token limit keeps its
-    complete lines (a small model writes long lines, and a retry costs as much again)."""
-    try:
-        result = await astep(model, prefix, history, schema, max_tokens=MAX_TOKENS)
-    except ModelOutputError as exc:
-        kept = salvage(exc.text)
-        if not kept["lines"]:
-            raise
-        draft.cut_off.append(exc.text)
-        draft.notes.append(f"the model's output was cut off at {MAX_TOKENS} tokens; its "
-                           f"{len(kept['lines'])} complete line(s) were kept")
-        return exc.text, kept
-    draft.steps.append(result)
-    return result.text, result.data
+    def salvaged(text: str) -> list[HandoverLine] | None:
+        kept = parse_lines(salvage(text), by_id)
+        if kept:
+            cut.append(f"the model's output was cut off at {MAX_TOKENS} tokens; its "
+                       f"{len(kept)} complete line(s) were kept")
+        return kept or None
 
+    def check(lines: list[HandoverLine]) -> Verdict:
+        if not lines:
+            return Verdict(False, ["no usable lines"], CheckedLines([], []))
+        checked = check_lines(lines, by_id, names)
+        return Verdict(checked.grounded, [u.text for u in checked.unsupported], checked)
+
+    def feedback(lines: list[HandoverLine], verdict: Verdict) -> str:
+        progress("redrafting: the grounding check found unsupported claims")
+        assert isinstance(verdict.detail, CheckedLines)
+        return _feedback(verdict.detail, lines)
+
+    def fallback(lines: list[HandoverLine] | None, verdict: Verdict | None) -> list[HandoverLine]:
+        if lines is None or verdict is None or not isinstance(verdict.detail, CheckedLines):
+            return []
+        return replace_unsupported(lines, verdict.detail, by_id)
+
+    def render_lines(lines: list[HandoverLine]) -> str:
+        return json.dumps({"lines": [{"text": line.text, "cite": line.citations}
+                                     for line in lines]}, ensure_ascii=False)
+
+    def better(first: list[HandoverLine], v1: Verdict, second: list[HandoverLine],
+               v2: Verdict) -> bool:
+        # Fewer unsupported claims, or as few and no fewer lines: a redraft that only
+        # drops good lines is not better.
+        return len(v2.problems) < len(v1.problems) or (
+            len(v2.problems) == len(v1.problems) and len(second) >= len(first))
+
+    task: WritingTask[list[HandoverLine]] = WritingTask(
+        schema=lines_schema([e.id for e in shown]), parse=parse, check=check,
+        feedback=feedback, fallback=fallback, render=render_lines, salvage=salvaged,
+        max_tokens=MAX_TOKENS, better=better)
+    written = await GroundedWriter(calls).write(task, prefix, history, purpose="handover")
+    if not written.value:
+        failed = next((n for n in written.notes if n.startswith("the model failed")), None)
+        raise ModelOutputError(failed or "the model wrote no usable lines",
+                               text=calls.stats.cut_off[-1] if calls.stats.cut_off else "")
+    final = check_lines(written.value, by_id, names)
+    notes = [*cut, *(n for n in written.notes if "cut off" not in n)]
+    replaced = sum(1 for line in written.value if line.writer == "template")
+    if replaced:
+        notes.append(f"{replaced} line(s) the model could not ground were replaced by the "
+                     "template's")
+    return ModelDraft(final, notes, list(calls.stats.results), list(calls.stats.cut_off))

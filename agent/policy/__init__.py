@@ -5,7 +5,8 @@ See README.md in this directory.
 
 from __future__ import annotations
 
-from agent.policy.engine import PROPOSE_TOOL, PolicyEngine, QuestionGate, WriteProposer
+from agent.policy.decision import ChangeDecision, ChangeRequest, Decision, Refusal
+from agent.policy.engine import PROPOSE_TOOL, PolicyEngine, QuestionGate
 from agent.policy.loader import LoadedPolicy, load_policy, site_policy_dir
 from agent.policy.models import Budget, Policy
 from agent.policy.quoting import neutralize, neutralize_values, quote_untrusted
@@ -13,11 +14,14 @@ from agent.policy.quoting import neutralize, neutralize_values, quote_untrusted
 __all__ = [
     "PROPOSE_TOOL",
     "Budget",
+    "ChangeDecision",
+    "ChangeRequest",
+    "Decision",
     "LoadedPolicy",
     "Policy",
     "PolicyEngine",
     "QuestionGate",
-    "WriteProposer",
+    "Refusal",
     "load_policy",
     "neutralize",
     "neutralize_values",

@@ -1,50 +1,64 @@
-"""The policy engine: the one place that decides whether a tool call may run.
+"""The policy engine: the one place that decides whether a tool call may run, and
+whether a change of the plant may be proposed.
 
-It implements the agent loop's :class:`~agent.policy.decision.PolicyGate`. It decides from
-the role, the tool's declared flags and the policy files only; the text of the question
-or of the model's output is never consulted, so an injected instruction cannot widen what
-is allowed. A tool that writes to the plant is never allowed: with a proposer configured,
-the call becomes a pending approval request a person must approve.
+It implements the pipeline's :class:`~agent.policy.decision.PolicyGate`. It decides from
+the role, the tool's declared flags, the policy files and, for a change, the person's
+own change request (an explicit input, read from the person's question by the pipeline);
+tool results and model output are never consulted, so an injected instruction cannot
+widen what is allowed. Deciding has no side effect: a tool that writes to the plant is
+never allowed, and an allowed change is proposed by a separate, explicit step
+(``ApprovalService.propose_change``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from agent.errors import ToolError, UsageError
-from agent.policy.decision import Decision
+from agent.errors import UsageError, WriteRefused
+from agent.policy.decision import (
+    Alternative,
+    ChangeDecision,
+    ChangeRequest,
+    Decision,
+    Refusal,
+)
 from agent.policy.loader import load_policy
 from agent.policy.models import Budget, Policy
 from agent.policy.patterns import tool_matches, tool_matches_any
+from agent.policy.writes import allowed_interval, bounds_problem, write_terms
 from tools.registry import ToolSpec
 
 if TYPE_CHECKING:
     from agent.settings import Settings
+    from tools.opcua.models import TagInfo
 
-#: The tool that turns a write into an approval request; the role must be allowed it.
+#: Words that ask for the highest / lowest value instead of giving one.
+_UPWARD = frozenset({"max", "maximum", "highest", "top", "full", "up", "higher", "more",
+                     "raise", "increase", "maximal", "höchste", "höher", "mehr", "erhöhe",
+                     "erhöhen", "plus", "augmenter", "augmentez", "más", "mas", "alto",
+                     "sube", "subir", "aumenta", "aumentar"})
+_DOWNWARD = frozenset({"min", "minimum", "lowest", "bottom", "down", "lower", "less",
+                       "reduce", "decrease", "minimal", "niedrigste", "niedriger", "weniger",
+                       "senke", "senken", "moins", "baisser", "baissez", "menos", "bajo",
+                       "baja", "bajar", "reducir"})
+
+#: The permission a role needs to request plant changes (and the audit name of a
+#: proposal): a role whose tool patterns allow it may ask for changes.
 PROPOSE_TOOL = "propose_setpoint_change"
 
 
-#: Creates a pending approval request from a write tool's call: (actor, role, tool name,
-#: arguments) -> the new request's id; raises ToolError (e.g. WriteRefused) when it can not.
-WriteProposer = Callable[[str, str, str, dict[str, Any]], str]
-
-
 class PolicyEngine:
-    """Role-based tool permissions, budgets and the write-to-approval rule."""
+    """Role-based tool permissions, budgets and the rules of plant changes."""
 
-    def __init__(self, policy: Policy, *, proposer: WriteProposer | None = None) -> None:
+    def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.proposer = proposer
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, *, proposer: WriteProposer | None = None
-    ) -> PolicyEngine:
+    def from_settings(cls, settings: Settings) -> PolicyEngine:
         """The engine of the site: shipped policy with ``<home>/policies/*.toml`` merged
         over it. ConfigError (naming file, key and fix) when any file is broken."""
-        return cls(load_policy(settings.home).policy, proposer=proposer)
+        return cls(load_policy(settings.home).policy)
 
     def budget(self, role: str) -> Budget:
         """The budget of ``role`` (max_steps, max_tool_calls, seconds_per_question)."""
@@ -107,27 +121,110 @@ class PolicyEngine:
                 f"{spec.name} writes to the plant; role {role} may not even propose writes",
                 "write-not-proposable",
             )
-        if self.proposer is None:
-            return Decision(
-                False,
-                f"{spec.name} writes to the plant and is never run directly; "
-                f"use {PROPOSE_TOOL} to ask a person to approve the change",
-                "write-needs-approval",
-            )
-        try:
-            request_id = self.proposer(actor, role, spec.name, args)
-        except ToolError as exc:
-            return Decision(
-                False,
-                f"{spec.name} was not run and no approval request was made: {exc}",
-                "write-proposal-refused",
-            )
         return Decision(
             False,
-            f"{spec.name} was not run: writes need a human approval. Approval request "
-            f"{request_id} was created and waits for an approver",
+            f"{spec.name} writes to the plant and is never run directly; a change is "
+            "proposed only from a person's own request (e.g. 'Set T-101.LevelSetpoint "
+            "to 58') and written after a human approval",
             "write-needs-approval",
         )
+
+    def writable(self, tags: Sequence[TagInfo], *, prefer: Sequence[str] = ()
+                 ) -> list[Alternative]:
+        """The tags of ``tags`` a write rule allows, with their rule's range; those of
+        the equipment in ``prefer`` first."""
+        out = []
+        for tag in tags:
+            try:
+                terms = write_terms(self.policy, tag.namespace_uri, tag.browse_path)
+            except WriteRefused:
+                continue
+            out.append(Alternative(tag.name, terms.rule.min, terms.rule.max, tag.unit))
+        return sorted(out, key=lambda a: a.tag.split(".", 1)[0] not in prefer)
+
+    def proposer_roles(self) -> list[str]:
+        """Roles whose people may request plant changes."""
+        return [r for r, spec in sorted(self.policy.roles.items())
+                if spec.human and self.tool_allowed(r, PROPOSE_TOOL) is not None]
+
+    def decide_change(
+        self,
+        actor: str,
+        role: str,
+        requested: ChangeRequest | None,
+        target: TagInfo | None,
+        *,
+        current: float | None,
+        catalog_tags: Sequence[TagInfo] = (),
+    ) -> ChangeDecision:
+        """Whether ``actor`` in ``role`` may have ``target`` set as ``requested`` (the
+        person's own request; None when the person asked for no change). ``current`` is
+        the value just read; ``catalog_tags`` the plant's tags (a refusal names the
+        writable ones). Pure: nothing is proposed here."""
+        value = requested.value if requested is not None else None
+
+        def refuse(refusal: Refusal, rule: str, **extra: Any) -> ChangeDecision:
+            return ChangeDecision(False, refusal.detail, rule, requested, target, value,
+                                  current, refusal=refusal, **extra)
+
+        if role not in self.policy.roles:
+            return refuse(Refusal("unknown-role", f"role {role!r} is not defined in the "
+                                  "policy; nothing is allowed for it"), "unknown-role")
+        if self.tool_allowed(role, PROPOSE_TOOL) is None:
+            return refuse(Refusal("may-not-propose", f"role {role} may not request plant "
+                                  "changes", roles=tuple(self.proposer_roles())),
+                          "write-not-proposable")
+        if requested is None or (target is not None and requested.tag not in (None, target.name)):
+            return refuse(Refusal("not-requested", "the person's question did not ask for "
+                                  "this change"), "change-not-requested")
+        if target is None:
+            writable = self.writable(catalog_tags, prefer=requested.equipment)
+            if requested.candidates:
+                named = [a for a in writable if a.tag in requested.candidates]
+                return refuse(Refusal(
+                    "ambiguous-target", "the request names more than one setpoint: "
+                    + " or ".join(requested.candidates), alternatives=tuple(named or writable)),
+                    "change-target-ambiguous")
+            return refuse(Refusal("no-target", "the request names no setpoint this plant "
+                                  "has", alternatives=tuple(writable)), "change-target-unknown")
+        try:
+            terms = write_terms(self.policy, target.namespace_uri, target.browse_path)
+        except WriteRefused as exc:
+            return refuse(Refusal("not-writable", exc.message, alternatives=tuple(
+                self.writable(catalog_tags, prefer=(target.equipment,)))),
+                "write-not-allowlisted")
+        rule = terms.rule
+        window = allowed_interval(terms, current=current, eu_low=target.eu_low,
+                                  eu_high=target.eu_high)
+        common: dict[str, Any] = {"rule_name": rule.name, "low": rule.min, "high": rule.max,
+                                  "max_step": rule.max_step}
+        if value is None:
+            words = (requested.value_words or "").lower()
+            pick: float | None = None
+            if window is not None:
+                inside = current is not None and window[0] <= current <= window[1]
+                pick = window[1] if words in _UPWARD else window[0] if words in _DOWNWARD \
+                    else current if inside else window[0]
+            shown = f" ({requested.value_words!r} is not one)" if requested.value_words else ""
+            return refuse(Refusal("no-number", f"a change needs the exact value to write"
+                                  f"{shown}", suggestion=pick if window else None, **common),
+                          "change-needs-number", terms=terms)
+        if current is not None and abs(value - current) <= 1e-9:
+            return refuse(Refusal("no-change", f"{target.name} is already {current:g}",
+                                  **common), "change-no-op", terms=terms)
+        problem = bounds_problem(terms, value, current=current, eu_low=target.eu_low,
+                                 eu_high=target.eu_high)
+        if problem is not None:
+            if problem.kind == "outside-eu-range":
+                common.update(low=target.eu_low, high=target.eu_high)
+            return refuse(Refusal(problem.kind, problem.message, suggestion=problem.suggestion,
+                                  **common), f"write-rule:{rule.name}:{problem.kind}",
+                          terms=terms)
+        approvers = " or ".join(terms.approver_roles)
+        return ChangeDecision(
+            True, f"{actor} asked for it; within rule {rule.name!r}; it needs an approval by "
+            f"{approvers}", f"write-rule:{rule.name}", requested, target, value, current,
+            terms=terms)
 
     def unused_patterns(self, tool_names: list[str]) -> dict[str, list[str]]:
         """Per role, the ``tools`` patterns that match none of ``tool_names`` (a typo in a
@@ -172,3 +269,17 @@ class QuestionGate:
         if decision.allowed:
             self.calls += 1
         return decision
+
+    def decide_change(
+        self,
+        actor: str,
+        role: str,
+        requested: ChangeRequest | None,
+        target: TagInfo | None,
+        *,
+        current: float | None,
+        catalog_tags: Sequence[TagInfo] = (),
+    ) -> ChangeDecision:
+        """The engine's verdict on a change (a change does not spend the tool budget)."""
+        return self.engine.decide_change(actor, role, requested, target, current=current,
+                                         catalog_tags=catalog_tags)

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from agent.errors import WriteRefused
 from agent.policy.models import Policy, WriteRule
@@ -74,6 +75,75 @@ def check_value(value: object) -> float:
     return number
 
 
+@dataclass(frozen=True)
+class BoundsProblem:
+    """Why a value may not be written: which limit it breaks and the nearest value the
+    policy would allow now (None when nothing is allowed)."""
+
+    kind: Literal["out-of-bounds", "outside-eu-range", "step-too-large"]
+    message: str
+    fix: str
+    suggestion: float | None
+
+
+def allowed_interval(
+    terms: WriteTerms, *, current: float | None, eu_low: float | None, eu_high: float | None
+) -> tuple[float, float] | None:
+    """The values one write may set now: the rule's bounds, the node's EURange and one
+    step of ``current`` (when known); None when they do not overlap."""
+    low, high = terms.rule.min, terms.rule.max
+    if eu_low is not None:
+        low = max(low, eu_low)
+    if eu_high is not None:
+        high = min(high, eu_high)
+    if current is not None and math.isfinite(current):
+        low = max(low, current - terms.rule.max_step)
+        high = min(high, current + terms.rule.max_step)
+    return (low, high) if low <= high else None
+
+
+def bounds_problem(
+    terms: WriteTerms,
+    value: float,
+    *,
+    current: float | None,
+    eu_low: float | None,
+    eu_high: float | None,
+) -> BoundsProblem | None:
+    """The first bound ``value`` breaks (rule bounds, the node's EURange, one step of
+    ``current`` when known), or None when it may be written."""
+    rule = terms.rule
+    window = allowed_interval(terms, current=current, eu_low=eu_low, eu_high=eu_high)
+    nearest = min(max(value, window[0]), window[1]) if window is not None else None
+    if not rule.min <= value <= rule.max:
+        return BoundsProblem(
+            "out-of-bounds",
+            f"{value:g} is outside the bounds of rule {rule.name!r} "
+            f"({rule.min:g} to {rule.max:g})",
+            f"propose a value between {rule.min:g} and {rule.max:g}",
+            nearest,
+        )
+    if (eu_low is not None and value < eu_low) or (eu_high is not None and value > eu_high):
+        return BoundsProblem(
+            "outside-eu-range",
+            f"{value:g} is outside the node's own EURange ({eu_low:g} to {eu_high:g})"
+            if eu_low is not None and eu_high is not None
+            else f"{value:g} is outside the node's own EURange",
+            "propose a value inside the node's engineering range",
+            nearest,
+        )
+    if current is not None and abs(value - current) > rule.max_step:
+        toward = current + math.copysign(rule.max_step, value - current)
+        return BoundsProblem(
+            "step-too-large",
+            f"{value:g} is {abs(value - current):g} away from the current value {current:g}; "
+            f"rule {rule.name!r} allows at most {rule.max_step:g} per write",
+            f"change it in steps, e.g. first to {toward:g}",
+            nearest,
+        )
+    return None
+
+
 def check_bounds(
     terms: WriteTerms,
     value: float,
@@ -84,24 +154,6 @@ def check_bounds(
 ) -> None:
     """WriteRefused unless ``value`` is within the rule's bounds, the node's EURange and
     one step of ``current`` (skipped when the current value is not known yet)."""
-    rule = terms.rule
-    if not rule.min <= value <= rule.max:
-        raise WriteRefused(
-            f"{value:g} is outside the bounds of rule {rule.name!r} "
-            f"({rule.min:g} to {rule.max:g})",
-            fix=f"propose a value between {rule.min:g} and {rule.max:g}",
-        )
-    if (eu_low is not None and value < eu_low) or (eu_high is not None and value > eu_high):
-        raise WriteRefused(
-            f"{value:g} is outside the node's own EURange ({eu_low:g} to {eu_high:g})"
-            if eu_low is not None and eu_high is not None
-            else f"{value:g} is outside the node's own EURange",
-            fix="propose a value inside the node's engineering range",
-        )
-    if current is not None and abs(value - current) > rule.max_step:
-        toward = current + math.copysign(rule.max_step, value - current)
-        raise WriteRefused(
-            f"{value:g} is {abs(value - current):g} away from the current value {current:g}; "
-            f"rule {rule.name!r} allows at most {rule.max_step:g} per write",
-            fix=f"change it in steps, e.g. first to {toward:g}",
-        )
+    problem = bounds_problem(terms, value, current=current, eu_low=eu_low, eu_high=eu_high)
+    if problem is not None:
+        raise WriteRefused(problem.message, fix=problem.fix)

@@ -9,13 +9,13 @@ from datetime import datetime
 from agent.approvals import ApprovalService
 from agent.audit import AuditSink
 from agent.llm.base import ChatModel
-from agent.loop.runner import Agent, AgentDeps, QuestionLimits
+from agent.pipeline.runner import Agent, AgentDeps, QuestionLimits
 from agent.policy import Policy, PolicyEngine
 from agent.policy.decision import PolicyGate
 from agent.runtime.stores import Knowledge, TwinStores
 from agent.settings import Settings
 from tools import documents as documents_tools
-from tools import fixes, limits, proposals
+from tools import fixes, limits
 from tools import history as historian_tools
 from tools import incidents as incidents_tools
 from tools import opcua as opcua_tools
@@ -42,16 +42,15 @@ def policy_limits(engine: PolicyEngine, settings: Settings) -> Callable[[str], Q
     return for_role
 
 
-def tool_registry(policy: Policy, approvals: ApprovalService, knowledge: Knowledge
-                  ) -> ToolRegistry:
-    """Every tool the site has the data for: the plant's, the twin's, proposals and
-    fixes, and manuals and incidents when indexed."""
+def tool_registry(policy: Policy, knowledge: Knowledge) -> ToolRegistry:
+    """Every tool the site has the data for: the plant's, the twin's, fixes, and manuals
+    and incidents when indexed. No tool proposes a change: a change comes only from the
+    person's own words, decided by the policy (agent/pipeline)."""
     registry = ToolRegistry()
     opcua_tools.register(registry)
     limits.register(registry)
     historian_tools.register(registry)
     whatif_tools.register(registry)
-    proposals.register(registry, approvals)
     fixes.register(registry, policy)
     if knowledge.documents is not None:
         documents_tools.register(registry)
@@ -90,10 +89,11 @@ def build_agent(
     )
     deps = AgentDeps(
         model=model,
-        registry=tool_registry(policy, approvals, knowledge),
+        registry=tool_registry(policy, knowledge),
         tool_context=context,
         policy=gate or engine,
         audit=audit,
+        approvals=approvals,
         plant_name=plant_name,
         max_steps=settings.agent.max_steps,
         time_budget_s=settings.agent.time_budget_s,

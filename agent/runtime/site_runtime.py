@@ -29,7 +29,7 @@ from agent.handover.sources import ShiftSources
 from agent.handover.unloaded import UnloadedModel
 from agent.llm.base import ChatModel
 from agent.llm.factory import build_chat_model, expected_model
-from agent.loop.runner import Agent
+from agent.pipeline.runner import Agent
 from agent.policy import Policy, PolicyEngine
 from agent.policy.decision import PolicyGate
 from agent.policy.loader import LoadedPolicy, load_policy
@@ -191,11 +191,8 @@ class SiteRuntime:
 
     @property
     def engine(self) -> PolicyEngine:
-        """The policy engine; a write a role may propose becomes an approval request
-        for the plant's catalog once browsed."""
-        return self._parts.get("engine", lambda: PolicyEngine(
-            self.policy,
-            proposer=self.approvals.as_proposer(lambda: self._parts.peek("catalog"))))
+        """The policy engine: decides, without side effects, what each role may do."""
+        return self._parts.get("engine", lambda: PolicyEngine(self.policy))
 
     # -- the site's stores ----------------------------------------------------------------
 

@@ -16,9 +16,9 @@ from contextlib import asynccontextmanager
 
 from agent.audit import AuditLog
 from agent.handover.sources import ShiftSources
-from agent.loop.answer import AgentAnswer
-from agent.loop.events import AgentEvent
-from agent.loop.runner import Agent
+from agent.pipeline.answer import AgentAnswer
+from agent.pipeline.events import AgentEvent
+from agent.pipeline.runner import Agent
 from agent.runtime import SiteRuntime
 from agent.service.citations import citation_views
 from agent.service.plant_monitor import PlantMonitor

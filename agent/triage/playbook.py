@@ -168,7 +168,7 @@ class Playbook:
 
     async def write(self, report: TriageReport) -> None:
         """Write the report's text (model or template) and audit the finished report."""
-        written = await self.writer.write(report)
+        written = await self.writer.write(report, audit=self.audit)
         report.text, report.writer = written.text, written.writer
         report.grounded, report.unverified = written.grounded, list(written.unverified)
         top = report.candidates[0] if report.candidates else None

@@ -3,18 +3,20 @@
 A 0.5B model copies numbers faithfully but mixes up what they mean: it calls a stuck
 transmitter "a process fault" or names no equipment at all. The grounding check cannot see
 that, so these checks compare the summary with the deterministic diagnosis it summarises;
-a summary that contradicts it is replaced by the template text. Citations the model left
-out are attached by the system where one evidence item holds every fact of a sentence.
+a summary that contradicts it goes back to the model once, then the template's text is
+used. Citations the model left out are attached by the system where one evidence item
+holds every fact of a sentence. ``triage_facts`` gives the grounding check the facts of
+triage evidence by kind (a snapshot's readings, a history's last value and direction).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
-from agent.loop.evidence import Evidence
-from agent.loop.grounding import check_grounding
-from agent.triage.models import TriageReport
+from agent.pipeline.grounding import Fact, FactBook, PlantNames, check_claims
+from agent.triage.models import Evidence, TriageReport
 
 MAX_SENTENCES = 3
 _SENTENCE = re.compile(r".+?(?:[.!?](?:\s*\[[A-Z]+\d+\])*(?=\s|$)|$)", re.DOTALL)
@@ -39,16 +41,54 @@ def first_sentences(text: str, limit: int = MAX_SENTENCES) -> str:
     return " ".join(split_sentences(text)[:limit])
 
 
+def triage_facts(evidence: Sequence[Evidence], extra: dict[str, Any] | None = None
+                 ) -> FactBook:
+    """The facts of triage evidence, by kind: a snapshot holds readings, a history the
+    last value, its baseline and its direction; the rest gives numbers and times.
+    ``extra``: more data to count as plain numbers (the findings the model read)."""
+    book = FactBook()
+    for item in evidence:
+        _add(book, item)
+    if extra is not None:
+        book.add_payload("F", extra)
+    return book
+
+
+_DIRECTIONS = {"up": "up", "down": "down", "flat": "flat", "frozen": "flat"}
+
+
+def _add(book: FactBook, item: Evidence) -> None:
+    data = item.data
+    if item.kind == "snapshot":
+        for tag, value in data.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                book.add(Fact("reading", item.id, tag=tag, value=float(value)))
+    elif item.kind == "history" and isinstance(data.get("tag"), str):
+        tag = str(data["tag"])
+        last, base, recent = data.get("last"), data.get("baseline"), data.get("recent")
+        if isinstance(last, int | float):
+            book.add(Fact("reading", item.id, tag=tag, value=float(last), name="last"))
+        for name, value in (("baseline", base), ("recent", recent), ("last", last)):
+            if isinstance(value, int | float):
+                book.add(Fact("stat", item.id, tag=tag, value=float(value), name=name))
+        direction = _DIRECTIONS.get(str(data.get("direction")))
+        if direction is not None:
+            book.add(Fact("trend", item.id, tag=tag, value=0.0,
+                          direction=direction))  # type: ignore[arg-type]
+    book.add_payload(item.id, data)
+    book.add_payload(item.id, item.text)
+    book.add_text(item.text)
+
+
 def attach_citations(
-    text: str, evidence: Sequence[Evidence], *, tag_names: Sequence[str],
-    equipment_names: Sequence[str],
+    text: str, evidence: Sequence[Evidence], *, names: PlantNames,
 ) -> str:
     """Append ``[id]`` to each sentence that states facts but cites nothing, when one
     evidence item supports every fact of the sentence (at most two ids)."""
     out = []
     for sentence in split_sentences(text):
         if not _CITATION.search(sentence):
-            ids = _covering_ids(sentence, evidence, tag_names, equipment_names)
+            ids = _covering_ids(sentence, evidence, names)
             if ids:
                 body, end = (sentence[:-1], sentence[-1]) if sentence[-1] in ".!?" else (
                     sentence, "")
@@ -58,16 +98,14 @@ def attach_citations(
 
 
 def _covering_ids(
-    sentence: str, evidence: Sequence[Evidence], tag_names: Sequence[str],
-    equipment_names: Sequence[str], most: int = 3,
+    sentence: str, evidence: Sequence[Evidence], names: PlantNames, most: int = 3,
 ) -> list[str]:
     """The fewest evidence ids (greedy, at most ``most``) that together support every
     fact of ``sentence``; empty when they cannot."""
     support: dict[str, set[str]] = {}
     wanted: set[str] = set()
     for item in evidence:
-        check = check_grounding(sentence, [item], tag_names=tag_names,
-                                equipment_names=equipment_names)
+        check = check_claims(sentence, triage_facts([item]), names)
         wanted |= {c.kind + c.text for c in check.claims}
         support[item.id] = {c.kind + c.text for c in check.claims if c.supported}
     chosen: list[str] = []

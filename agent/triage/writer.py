@@ -1,9 +1,10 @@
 """Report writers: the text of a report from its evidence.
 
-``TemplateWriter`` is deterministic and always available. ``ModelWriter`` asks the local
-model for the text and puts it through the same grounding check as any answer; when the
-model fails or its text is not grounded, the unsupported parts are marked (or the
-template text is used), so triage never depends on the model.
+``TemplateWriter`` is deterministic and always available. ``ModelWriter`` has the local
+model write the summary through the one grounded writer (agent/pipeline/writer.py): the
+summary is checked against the diagnosis and, claim by claim, against the evidence; one
+redraft; then the template's text. A summary is never shown marked, and every model
+call is recorded in the audit log when the playbook has one.
 """
 
 from __future__ import annotations
@@ -14,13 +15,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from agent.errors import ModelError, ModelOutputError
-from agent.llm.base import ChatMessage, ChatModel, astep
-from agent.loop.evidence import Evidence as LoopEvidence
-from agent.loop.grounding import check_grounding
+from pydantic import BaseModel
+
+from agent.audit.sink import AuditSink
+from agent.llm.base import ChatMessage, ChatModel
+from agent.pipeline.grounding import PlantNames, check_claims
+from agent.pipeline.model_calls import ModelCalls
+from agent.pipeline.writer import GroundedWriter, Verdict, WritingTask
 from agent.prompts import render
 from agent.triage.models import TriageReport
-from agent.triage.summary_checks import attach_citations, consistency_problems, first_sentences
+from agent.triage.summary_checks import (
+    attach_citations,
+    consistency_problems,
+    first_sentences,
+    triage_facts,
+)
 
 _SCHEMA = {
     "type": "object",
@@ -48,15 +57,16 @@ class Written:
 class ReportWriter(Protocol):
     """Anything that turns a report's findings into text."""
 
-    async def write(self, report: TriageReport) -> Written:
-        """The text of ``report`` (its fields are filled, its text is empty)."""
+    async def write(self, report: TriageReport, *, audit: AuditSink | None = None) -> Written:
+        """The text of ``report`` (its fields are filled, its text is empty); model calls
+        are recorded in ``audit``."""
         ...
 
 
 class TemplateWriter:
     """Deterministic text: the top causes with their evidence ids."""
 
-    async def write(self, report: TriageReport) -> Written:
+    async def write(self, report: TriageReport, *, audit: AuditSink | None = None) -> Written:
         """Sentences built from the candidates, gaps and next checks."""
         inc = report.incident
         lines = [f"Incident: {inc.summary or inc.kind}."]
@@ -134,9 +144,15 @@ def salvage_summary(text: str) -> str | None:
     return None
 
 
+class Summary(BaseModel):
+    """The model's output: the summary text."""
+
+    summary: str
+
+
 class ModelWriter:
-    """The local model writes the summary; the grounding check verifies it; the template
-    backs it up."""
+    """The local model writes the summary; the grounded writer checks it (diagnosis and
+    evidence), sends it back once, and falls back to the template."""
 
     def __init__(
         self,
@@ -148,47 +164,66 @@ class ModelWriter:
         max_tokens: int = SUMMARY_TOKENS,
     ) -> None:
         self.model = model
-        self.tag_names = list(tag_names)
-        self.equipment_names = list(equipment_names)
+        self.names = PlantNames(tuple(tag_names), tuple(equipment_names))
         self.plant_name = plant_name
         self.max_tokens = max_tokens
         self.fallback = TemplateWriter()
 
-    async def write(self, report: TriageReport) -> Written:
-        """Model text when the model runs, marked where the evidence does not support it."""
+    async def write(self, report: TriageReport, *, audit: AuditSink | None = None) -> Written:
+        """The model's checked summary, or the template's text."""
         findings = findings_json(report)
+        template = (await self.fallback.write(report)).text
+        salvaged: list[str] = []
+
+        def parse(data: object) -> str:
+            text = first_sentences(Summary.model_validate(data).summary)
+            return attach_citations(text, report.evidence, names=self.names)
+
+        def salvage(text: str) -> str | None:
+            kept = salvage_summary(text)
+            if kept is None:
+                return None
+            salvaged.append(kept)
+            return attach_citations(first_sentences(kept), report.evidence, names=self.names)
+
+        def check(text: str) -> Verdict:
+            if not text.strip():
+                return Verdict(False, ["the summary is empty"])
+            problems = consistency_problems(text, report)
+            book = triage_facts(report.evidence, json.loads(findings))
+            grounding = check_claims(text, book, self.names)
+            problems += [f"{c.text}: {c.reason}" if c.reason else c.text
+                         for c in grounding.unsupported]
+            return Verdict(not problems, list(dict.fromkeys(problems)), grounding)
+
+        def feedback(text: str, verdict: Verdict) -> str:
+            return (f"Check: the summary is wrong: {'; '.join(verdict.problems[:5])}. Write "
+                    "it again from the findings only, beginning with the headline.")
+
+        task: WritingTask[str] = WritingTask(
+            schema=_SCHEMA, parse=parse, check=check, feedback=feedback,
+            fallback=lambda _text, _verdict: template,
+            render=lambda text: json.dumps({"summary": text}, ensure_ascii=False),
+            salvage=salvage, max_tokens=self.max_tokens)
         prompt = render("triage_report.md", plant_name=self.plant_name, findings=findings)
-        writer = f"model:{self.model.info.name}"
-        try:
-            result = await astep(
-                self.model, [ChatMessage("system", prompt)],
-                [ChatMessage("user", "Write the summary.")], _SCHEMA, max_tokens=self.max_tokens,
-            )
-            text = str(result.data.get("summary", "")) if isinstance(result.data, dict) else ""
-        except ModelOutputError as exc:
-            # Constrained output is only invalid when cut off: keep its whole sentences.
-            salvaged = salvage_summary(exc.text)
-            if salvaged is None:
-                fallback = await self.fallback.write(report)
-                return Written(fallback.text, f"template (model output cut off at "
-                                              f"{self.max_tokens} tokens)")
-            text, writer = salvaged, f"{writer} (cut to whole sentences)"
-        except ModelError as exc:
-            fallback = await self.fallback.write(report)
-            return Written(fallback.text, f"template (model failed: {exc.message[:80]})")
-        text = first_sentences(text)
-        if not text.strip():
-            return await self.fallback.write(report)
-        problems = consistency_problems(text, report)
-        if problems:
-            fallback = await self.fallback.write(report)
-            return Written(fallback.text, f"template (model summary {'; '.join(problems)})")
-        cited = [
-            LoopEvidence(e.id, e.kind, {}, e.data, e.text) for e in report.evidence
-        ] + [LoopEvidence("F", "findings", {}, json.loads(findings), findings)]
-        text = attach_citations(text, cited[:-1], tag_names=self.tag_names,
-                                equipment_names=self.equipment_names)
-        check = check_grounding(text, cited, tag_names=self.tag_names,
-                                equipment_names=self.equipment_names)
-        return Written(check.marked_answer or text, writer, check.grounded,
-                       tuple(c.text for c in check.unsupported))
+        calls = ModelCalls(self.model, audit, actor="triage", role="triage_service",
+                           purpose="triage_summary")
+        written = await GroundedWriter(calls).write(
+            task, [ChatMessage("system", prompt)], [ChatMessage("user", "Write the summary.")])
+        name = f"model:{self.model.info.name}"
+        if written.outcome in ("model", "redrafted"):
+            if salvaged and written.outcome == "model":
+                name += " (cut to whole sentences)"
+            elif written.outcome == "redrafted":
+                name += " (redrafted once)"
+            return Written(written.value, name)
+        if written.verdict is not None:
+            problems = "; ".join(written.verdict.problems[:3])
+            return Written(template, f"template (model summary {problems})")
+        if calls.stats.cut_off:
+            return Written(template, f"template (model output cut off at {self.max_tokens} "
+                                     "tokens)")
+        note = written.notes[0] if written.notes else "the model wrote nothing usable"
+        failed = re.match(r"the model failed \((.*)\);", note)
+        return Written(template, f"template (model failed: {failed.group(1)[:80]})"
+                       if failed else f"template ({note[:100]})")

@@ -2,7 +2,7 @@
 registry (every tool whose registration needs no live service) and the loop's step
 schema with the tag and equipment enums of 400 equipment and 2,000 tags.
 
-If the loop's schema builder moves (it is the pipeline's), only ``step_schema_for`` here
+If the pipeline's step space changes, only ``step_schema_for`` here
 changes.
 """
 
@@ -31,7 +31,7 @@ def large_plant(per_class: int = 80) -> tuple[list[str], list[str]]:
 
 def step_schema_for(equipment: list[str], tags: list[str], evidence: list[str]) -> dict[str, Any]:
     """The loop's step schema over the real tool registry and these enums."""
-    from agent.loop.step_schema import step_schema
+    from agent.pipeline.steps import StepSpace
     from agent.policy.loader import load_policy
     from tools import documents, fixes, history, incidents, limits, whatif
     from tools.opcua import toolset
@@ -41,7 +41,7 @@ def step_schema_for(equipment: list[str], tags: list[str], evidence: list[str]) 
     for module in (toolset, limits, history, whatif, documents, incidents):
         module.register(registry)
     fixes.register(registry, load_policy(None).policy)
-    return step_schema(registry, {"tag": tags, "equipment": equipment}, evidence)
+    return StepSpace(registry, {"tag": tags, "equipment": equipment}, evidence).schema
 
 
 _EQUIPMENT, _TAGS = large_plant()

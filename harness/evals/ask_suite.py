@@ -17,8 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent.errors import UsageError
-from agent.loop.answer import AgentAnswer
+from agent.pipeline.answer import AgentAnswer
 from plant.server import DemoPlantServer
+from tools.limits import LimitCheck
+from tools.opcua.models import Reading
+from tools.opcua.toolset import Alarms, Readings
 
 Check = Callable[[AgentAnswer], list[str]]
 
@@ -50,15 +53,14 @@ def numbers_in(text: str) -> list[float]:
     return [float(n) for n in _NUMBER.findall(text)]
 
 
-def cited_readings(answer: AgentAnswer, tag: str) -> list[dict[str, object]]:
+def cited_readings(answer: AgentAnswer, tag: str) -> list[Reading]:
     """The readings of ``tag`` in the steps the answer cites."""
     return [
         r
         for step in answer.steps
-        if step.evidence_id in answer.citations and step.tool in READ_TOOLS
-        and isinstance(step.result, dict)
-        for r in step.result.get("readings", [])
-        if isinstance(r, dict) and r.get("tag") == tag
+        if step.evidence_id in answer.citations and isinstance(step.result, Readings)
+        for r in step.result.readings
+        if r.tag == tag
     ]
 
 
@@ -80,8 +82,8 @@ def states_value(tag: str) -> Check:
         readings = cited_readings(answer, tag)
         if not readings:
             return [*problems, f"no cited reading of {tag}"]
-        value = readings[0].get("value")
-        if not isinstance(value, int | float):
+        value = readings[0].value
+        if isinstance(value, bool) or not isinstance(value, int | float):
             return [*problems, f"the reading of {tag} has no number"]
         if not any(abs(n - value) <= 0.05 * max(1.0, abs(value))
                    for n in numbers_in(answer.answer)):
@@ -93,8 +95,8 @@ def states_value(tag: str) -> Check:
 
 def _compares_vibration(answer: AgentAnswer) -> list[str]:
     problems = _grounded(answer)
-    read = {r.get("tag") for s in answer.steps if s.ok and s.tool == "read_tags"
-            and isinstance(s.result, dict) for r in s.result.get("readings", [])}
+    read = {r.tag for s in answer.steps if s.ok and s.tool == "read_tags"
+            and isinstance(s.result, Readings) for r in s.result.readings}
     missing = {"P-101.Vibration", "C-101.Vibration"} - read
     if missing:
         problems.append(f"not read: {', '.join(sorted(str(m) for m in missing))}")
@@ -103,9 +105,9 @@ def _compares_vibration(answer: AgentAnswer) -> list[str]:
     return problems
 
 
-def _limits_step(answer: AgentAnswer) -> dict[str, object] | None:
+def _limits_step(answer: AgentAnswer) -> LimitCheck | None:
     found = next((s for s in answer.steps if s.tool == "check_limits" and s.ok), None)
-    return found.result if found is not None and isinstance(found.result, dict) else None
+    return found.result if found is not None and isinstance(found.result, LimitCheck) else None
 
 
 def _nothing_outside(answer: AgentAnswer) -> list[str]:
@@ -113,7 +115,7 @@ def _nothing_outside(answer: AgentAnswer) -> list[str]:
     result = _limits_step(answer)
     if result is None:
         return [*problems, "limits were not checked"]
-    if result.get("outside"):
+    if result.outside:
         problems.append("the healthy plant had tags outside their limits")
     # Nothing is outside, so no equipment may be named as being outside.
     if _EQUIPMENT_NAME.search(answer.answer):
@@ -151,7 +153,7 @@ def _off_plant(answer: AgentAnswer) -> list[str]:
 def _names_jam_alarm(answer: AgentAnswer) -> list[str]:
     problems = _grounded(answer)
     found = next((s for s in answer.steps if s.tool == "active_alarms"), None)
-    if found is None or not isinstance(found.result, dict) or not found.result.get("alarms"):
+    if found is None or not isinstance(found.result, Alarms) or not found.result.alarms:
         problems.append("no active alarm was read")
     if not _JAM_EQUIPMENT.search(answer.answer):
         problems.append("does not name CV-101 or M-101")

@@ -24,8 +24,9 @@ from typing import Any
 
 from agent.approvals.executor import WRITE_TOOL
 from agent.audit.records import AuditRecord
-from agent.loop.answer import AgentAnswer
-from agent.loop.change_request import PROPOSE_TOOL
+from agent.pipeline.answer import AgentAnswer
+from agent.pipeline.change_request import PROPOSE_TOOL
+from tools.opcua.toolset import Readings
 
 _NUMBER = re.compile(r"(?<![\w.-])\d+(?:\.\d+)?(?![\w-])")
 
@@ -81,14 +82,14 @@ def states_value(answer: AgentAnswer, tag: str) -> bool:
     if answer.outcome != "answered" or not answer.grounded:
         return False
     values = [
-        r["value"] for step in answer.steps
-        if step.evidence_id in answer.citations and step.tool in ("read_tags", "read_equipment")
-        and isinstance(step.result, dict)
-        for r in step.result.get("readings", []) if r.get("tag") == tag
+        r.value for step in answer.steps
+        if step.evidence_id in answer.citations and isinstance(step.result, Readings)
+        for r in step.result.readings if r.tag == tag
     ]
     numbers = [float(n) for n in _NUMBER.findall(answer.answer)]
     return any(
-        isinstance(v, int | float) and abs(n - v) <= 0.05 * max(1.0, abs(v))
+        isinstance(v, int | float) and not isinstance(v, bool)
+        and abs(n - v) <= 0.05 * max(1.0, abs(v))
         for v in values for n in numbers
     )
 

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from agent.audit.records import AuditRecord
-from agent.loop.answer import AgentAnswer
+from agent.pipeline.answer import AgentAnswer
 from agent.qualification.record import AskOutcome
 from harness.evals.ask_suite import AskCase
 
@@ -59,11 +59,18 @@ def measure(case: AskCase, answer: AgentAnswer, records: list[AuditRecord],
     """The outcome of ``case`` from its answer and the audit records of the question."""
     valid, steps, chosen = step_counts(records)
     problems = case.check(answer)
+    # The model is measured, not the system around it: an answer the system had to
+    # write (the model's draft could not be grounded) does not pass, and one where the
+    # system replaced a sentence of the draft is not counted as the model's grounded one.
+    rewritten = [r for r in answer.replaced if r.text]  # draft sentences, not additions
+    if answer.outcome == "answered" and answer.written_by == "system" and rewritten:
+        problems = [*problems, "the model's draft could not be grounded; the system wrote it"]
+    model_grounded = answer.grounded and not rewritten
     tool_ok = (any(s.ok and s.tool in case.tools for s in answer.steps)
                if case.tools else None)
     return AskOutcome(
         id=case.id, question=case.question, passed=not problems, problems=problems,
-        outcome=answer.outcome, grounded=answer.grounded, valid_steps=valid,
+        outcome=answer.outcome, grounded=model_grounded, valid_steps=valid,
         model_steps=steps, tool_ok=tool_ok, model_tools=chosen, seconds=round(seconds, 2),
         first_token_s=answer.timings.first_token_s,
         completion_tokens=answer.timings.completion_tokens,

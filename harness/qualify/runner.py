@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.llm.factory import expected_model
-from agent.loop.events import AgentEvent
+from agent.pipeline.events import AgentEvent
 from agent.policy.models import QualificationPolicy
 from agent.qualification.record import AskOutcome, QualificationRecord
 from agent.runtime import SiteRuntime

@@ -15,8 +15,8 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from agent.errors import PlantAgentError
-from agent.loop.answer import AgentAnswer
-from agent.loop.events import AgentEvent
+from agent.pipeline.answer import AgentAnswer
+from agent.pipeline.events import AgentEvent
 from agent.service.views import CitationView
 from terminal_ui.answer_stream import AnswerStream
 from terminal_ui.backend import AskBackend

@@ -1,8 +1,9 @@
 """The shift handover pane: pick the window, generate in a worker with its progress shown,
 read the cited lines and the evidence each id stands for.
 
-The model writes the lines from the shift's evidence and the grounding check marks what no
-cited evidence supports; ``m`` switches to the deterministic template (no model).
+The model writes the lines from the shift's evidence; a line the grounding check cannot
+support after one redraft is replaced by the template's line for its facts, and the lines
+the model wrote are marked "(model)"; ``m`` switches to the deterministic template.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ EMPTY = "Press **g** to write the handover of the last shift."
 
 
 def outcome_line(report: HandoverReport) -> str:
-    """Grounded or not, who wrote it, how long it took."""
+    """Grounded or not, who wrote it (how many lines the model wrote), how long it took."""
     verdict = "grounded" if report.grounded else f"{len(report.unsupported)} unsupported claim(s)"
+    writer = report.model if report.model == "template" else (
+        f"{report.model} ({report.model_lines} of {len(report.lines)} lines; the rest template)")
     return (f"{len(report.lines)} lines, {len(report.evidence)} evidence items · {verdict} · "
-            f"written by {report.model} in {report.seconds:.1f} s")
+            f"written by {writer} in {report.seconds:.1f} s")
 
 
 class HandoverPane(Widget):

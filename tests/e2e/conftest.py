@@ -38,7 +38,10 @@ async def runtime(
     """The site runtime as `plantagent ask` builds it, on the site and plant above, its
     agent built (the real model loaded)."""
     settings = site_settings(e2e_home, user=SHIFT_LEAD,
-                             model={"directory": str(default_model_path.parent)})
+                             # One inference thread: the machine is shared, and runs
+                             # compare alike.
+                             model={"directory": str(default_model_path.parent),
+                                    "threads": 1})
     async with SiteRuntime(settings, endpoint=plant.endpoint, passphrase=PASSPHRASE,
                            plant_name="the demo plant") as opened:
         await opened.agent()

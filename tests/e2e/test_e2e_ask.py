@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.loop.answer import AgentAnswer
+from agent.pipeline.answer import AgentAnswer
 from agent.runtime import SiteRuntime
 from harness.evals import ask_suite
 from plant.server import DemoPlantServer

@@ -12,6 +12,7 @@ import pytest
 from asyncua import Client
 
 from agent.approvals.executor import WRITE_TOOL, ApprovedWriteExecutor
+from agent.approvals.models import ApprovalRequest
 from agent.approvals.refusals import ApprovalRefused
 from agent.runtime import SiteRuntime
 from plant.server import DemoPlantServer
@@ -44,7 +45,13 @@ async def test_a_requested_change_waits_for_an_engineer_then_is_written(
     pending = runtime.approvals.requests({"pending"})
     assert pending and all(r.target.tag == TAG and r.value == 33.0 for r in pending), pending
     assert {r.requested_by for r in pending} == {SHIFT_LEAD}
-    request_id = proposals[0].result["request_id"]
+    proposed = proposals[0].result
+    assert isinstance(proposed, ApprovalRequest)
+    request_id = proposed.id
+    # The answer is the system's, from the decision: nothing is claimed done.
+    assert answer.written_by == "system"
+    assert f"Approval request {request_id} was created" in answer.answer
+    assert "from 35 °C" in answer.answer and "to 33 °C" in answer.answer
 
     # Nothing is written before an approval, however long we wait.
     await plant.wait_ticks(3)

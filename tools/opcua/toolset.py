@@ -17,7 +17,6 @@ from tools.opcua import read as _read
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
 from tools.opcua.models import AlarmInfo, HistoryResult, Reading
-from tools.opcua.write import write_tag
 from tools.registry import ToolRegistry, tool
 from tools.types import EquipmentName, TagName
 
@@ -255,7 +254,6 @@ TOOLS = (
     tag_history,
     active_alarms,
     recent_events,
-    write_tag,
 )
 
 

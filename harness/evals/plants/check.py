@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from agent.loop.answer import AgentAnswer
+from pydantic import BaseModel
+
+from agent.pipeline.answer import AgentAnswer
 from harness.evals.plants import text
 from harness.evals.plants.suite import Question, Suite
 from harness.evals.plants.truth import direction, resolve
@@ -47,6 +49,8 @@ def kit_node(plant: PlantDef, key: str) -> str:
 
 def _tag_names(value: Any) -> Iterator[str]:
     """Every "tag" string inside a tool result (readings, summaries, limit hits)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
     if isinstance(value, dict):
         for k, v in value.items():
             if k == "tag" and isinstance(v, str):
@@ -67,6 +71,8 @@ def read_nodes(answer: AgentAnswer, tag_nodes: dict[str, str]) -> set[str]:
 def _history_names(value: Any) -> Iterator[str]:
     """Tags a result holds history of: a record naming a tag with aggregates over a
     window (min/max/mean) or stored samples."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
     if isinstance(value, dict):
         if isinstance(value.get("tag"), str) and any(k in value for k in
                                                      ("min", "max", "mean", "points")):

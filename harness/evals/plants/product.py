@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from agent.llm.base import ChatModel
-from agent.loop.answer import AgentAnswer
+from agent.pipeline.answer import AgentAnswer
 from agent.settings import Settings
 from agent.triage.service import PassResult
 

@@ -41,7 +41,9 @@ async def test_the_template_handover_states_the_shift_and_cites_every_fact(
     shift = lived.shift
     report = await build_handover(lived.sources, since=SHIFT, use_model=False)
     every_line_cites_existing_evidence(report)
-    assert report.grounded and report.unsupported == [] and report.model == "template"
+    assert report.grounded and report.unsupported == [] and report.model == "template", [
+        (u.line, u.kind, u.text, u.reason) for u in report.unsupported]
+    assert report.model_lines == 0
     # Every fact gets a line, and every line rests on its fact.
     assert {i for line in report.lines for i in line.citations} == set(report.evidence)
     assert report.evidence["H1"].source == "shift"
@@ -87,7 +89,11 @@ def _lines(*lines: tuple[str, list[str]]) -> dict[str, Any]:
     return {"lines": [{"text": t, "cite": c} for t, c in lines]}
 
 
-async def test_model_lines_are_checked_and_an_invented_number_is_marked_unverified(
+def no_marks(report: HandoverReport) -> None:
+    assert not any("[unverified" in line.text for line in report.lines), report.markdown()
+
+
+async def test_a_line_the_model_cannot_ground_is_replaced_by_the_templates_line(
     lived: Opened,
 ) -> None:
     first = await build_handover(lived.sources, since=SHIFT,
@@ -105,24 +111,35 @@ async def test_model_lines_are_checked_and_an_invented_number_is_marked_unverifi
     report = await build_handover(lived.sources, since=SHIFT)
 
     every_line_cites_existing_evidence(report)
+    no_marks(report)
     assert report.model == "model:scripted", report.notes
-    assert not report.grounded
-    # The overview is the template's line; the model's lines follow it.
+    assert report.grounded, report.unsupported
+    # The overview is the template's line; the invented line became the template's line
+    # for the fact it cited; the supported model line stays, marked as the model's.
     assert report.lines[0].citations == ["H1"] and report.lines[0].writer == "template"
-    assert [line.writer for line in report.lines[1:3]] == ["model", "model"]
-    assert [(u.line, u.text) for u in report.unsupported if u.kind == "number"] == [(1, "99")]
-    assert "[unverified: 99]" in report.lines[1].text
-    assert report.lines[2].text == invented["lines"][1]["text"]  # supported: untouched
-    assert any("redraft" in note for note in report.notes)
+    assert (report.lines[1].writer, report.lines[1].citations) == ("template", [jam])
+    assert report.lines[1].text.startswith("Still active:") and "99 rpm" not in report.markdown()
+    assert report.lines[2].writer == "model"
+    assert report.lines[2].text == invented["lines"][1]["text"]
+    assert report.model_lines == 1 and "(model)" in report.markdown()
+    assert any("repeated the rejected draft" in note for note in report.notes)
+    assert any("replaced by the template" in note for note in report.notes)
     # Facts the model left out were added from the template: nothing is dropped.
     assert {i for line in report.lines for i in line.citations} == set(report.evidence)
     assert all(line.writer == "template" for line in report.lines[3:])
-    # Two steps: the draft, then one redraft told what was unsupported.
+    # Two steps: the draft, then one redraft told what was unsupported; both audited.
     draft, redraft = model.requests[asked:]
     assert "99" in redraft.history[-1].content and "Grounding check" in redraft.history[-1].content
     prompt = " ".join(m.content for m in (*draft.prefix, *draft.history))
     assert "What is the flow" not in prompt  # questions are counted, not quoted
     assert model.count_tokens(prompt) < 900
+    calls = [r for r in lived.runtime.audit.search(kind="model_call")
+             if r.payload.get("purpose") in ("handover", "redraft")]
+    assert len(calls) >= 2 and calls[-1].payload["output"] == redraft_text(invented)
+
+
+def redraft_text(lines: dict[str, Any]) -> str:
+    return json.dumps(lines, ensure_ascii=False)
 
 
 async def test_a_redraft_that_fixes_the_line_makes_the_handover_grounded(
@@ -136,10 +153,11 @@ async def test_a_redraft_that_fixes_the_line_makes_the_handover_grounded(
     report = await build_handover(lived.sources, since=SHIFT)
     assert report.grounded, report.unsupported
     assert report.lines[1].text == "HX-101.OutletTemperatureSetpoint was set to 34."
-    assert "redrafted once after the grounding check" in report.notes
+    assert report.lines[1].writer == "model"
+    assert "redrafted once after the check" in report.notes
 
 
-async def test_a_cause_pinned_on_the_wrong_fact_is_marked_and_a_worse_redraft_is_dropped(
+async def test_a_cause_pinned_on_the_wrong_fact_is_replaced_and_a_worse_redraft_dropped(
     lived: Opened,
 ) -> None:
     first = await build_handover(lived.sources, since=SHIFT,
@@ -150,11 +168,12 @@ async def test_a_cause_pinned_on_the_wrong_fact_is_marked_and_a_worse_redraft_is
     lived.model.enqueue(_lines(wrong, ("Triage found conveyor_jam on CV-101.", [triage])))
     lived.model.enqueue(_lines(wrong))  # the redraft only drops the good line
     report = await build_handover(lived.sources, since=SHIFT)
-    assert [(u.line, u.kind, u.text) for u in report.unsupported] == [
-        (1, "name", "bearing_wear")]
-    assert report.lines[1].text == "CV-101 alarms point to [unverified: bearing_wear]."
+    no_marks(report)
+    assert report.grounded and "bearing_wear" not in report.markdown()
+    assert (report.lines[1].writer, report.lines[1].citations) == ("template", [jam])
     assert report.lines[2].text == "Triage found conveyor_jam on CV-101."
-    assert "the redraft was no better; first draft kept, marked" in report.notes
+    assert report.lines[2].writer == "model"
+    assert "the redraft was no better; the draft is the base" in report.notes
 
 
 async def test_an_output_cut_off_by_the_token_limit_keeps_its_complete_lines(
@@ -172,6 +191,9 @@ async def test_an_output_cut_off_by_the_token_limit_keeps_its_complete_lines(
     assert any("cut off" in note and "1 complete line(s)" in note for note in report.notes)
     record = lived.runtime.audit.search(kind="handover")[-1]
     assert record.payload["model_cut_off_outputs"] and not record.payload["model_steps"]
+    # The cut-off call is in the audit log too.
+    assert any(r.payload.get("purpose") == "handover" for r in
+               lived.runtime.audit.search(kind="error"))
 
 
 async def test_a_failing_model_leaves_the_template_handover(lived: Opened) -> None:

@@ -1,74 +1,63 @@
-"""Change requests: only a person's own "set X to N" becomes a proposal (through the gated
-tool path), and no proposal or write tool runs in a question that asks for no change."""
+"""The person's change request, read from their own words only (any of four languages),
+and never from a question that only asks about a value."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import pytest
 
-from agent.approvals.service import ApprovalService
-from agent.audit.log import AuditLog
-from agent.llm.scripted import ScriptedModel
-from agent.loop.change_request import asks_for_change, setpoint_request
-from agent.loop.prefetch import plan
-from agent.loop.runner import Agent, AgentDeps
-from agent.policy.engine import PolicyEngine
-from agent.settings import load_settings
-from tools import proposals
-from tools.context import ToolContext
-from tools.registry import ToolRegistry
+from agent.pipeline.change_request import asks_for_change, change_request, other_part
+from agent.pipeline.prefetch import plan
 
 from .policy_helpers import make_catalog
 
 
-def test_explicit_requests_become_one_proposal() -> None:
-    cat = make_catalog()
-    args = setpoint_request("Please set the T-101 level setpoint to 58 %", cat, ["T-101"])
-    assert args is not None
-    assert (args["tag"], args["value"]) == ("T-101.LevelSetpoint", 58.0)
-    assert "requested by the asker" in args["reason"]
-    german = setpoint_request("Stelle den Sollwert von T-101 Füllstand auf 57,5", cat, ["T-101"])
-    assert german is not None and german["value"] == 57.5
-    available = {"read_tags", "propose_setpoint_change"}
-    calls = plan("Set the T-101 level setpoint to 58", cat, available)
-    assert [c.tool for c in calls][-1] == "propose_setpoint_change"
+@pytest.mark.parametrize(("question", "tag", "value", "language"), [
+    ("Please set the T-101 level setpoint to 58 %", "T-101.LevelSetpoint", 58.0, "en"),
+    ("Set LevelSetpoint on T-101 to 75.0.", "T-101.LevelSetpoint", 75.0, "en"),
+    ("Stelle den Sollwert von T-101 Füllstand auf 57,5", "T-101.LevelSetpoint", 57.5, "de"),
+    ("Bitte den T-101 Sollwert auf 60 setzen", "T-101.LevelSetpoint", 60.0, "de"),
+    ("Réglez la consigne de niveau de T-101 à 60", "T-101.LevelSetpoint", 60.0, "fr"),
+    ("Ajusta la consigna de nivel del T-101 a 60", "T-101.LevelSetpoint", 60.0, "es"),
+    ("Set T-101.Level to 50.", "T-101.Level", 50.0, "en"),
+])
+def test_explicit_requests(question: str, tag: str, value: float, language: str) -> None:
+    request = change_request(question, make_catalog())
+    assert request is not None
+    assert (request.tag, request.value, request.language) == (tag, value, language)
 
 
-def test_no_proposal_without_an_explicit_unambiguous_request() -> None:
+def test_requests_without_a_number_or_a_target_keep_what_was_said() -> None:
     cat = make_catalog()
-    assert setpoint_request("What is the T-101 level setpoint?", cat, ["T-101"]) is None
-    assert setpoint_request("Raise the T-101 level setpoint", cat, ["T-101"]) is None
-    assert setpoint_request("Set T-101 level setpoint to 50 or to 60", cat, ["T-101"]) is None
-    assert setpoint_request("Set the pump to 50", cat, []) is None
+    request = change_request("Set the T-101 level setpoint to max", cat)
+    assert request is not None and request.value is None and request.value_words == "max"
+    request = change_request("Set T-101 level setpoint to 50 or to 60", cat)
+    assert request is not None and request.value is None and request.value_words == "50 or 60"
+    request = change_request("set it to max", cat)
+    assert request is not None and request.tag is None and request.candidates == ()
+
+
+def test_questions_about_a_value_are_no_request() -> None:
+    cat = make_catalog()
+    for question in ("What is the T-101 level setpoint?",
+                     "What should I set the T-101 setpoint to?",
+                     "Quelle est la consigne de niveau de T-101 ?",
+                     "What is the level of T-101?"):
+        assert change_request(question, cat) is None, question
     assert not asks_for_change("What is the level of T-101?")
     assert asks_for_change("Raise the tank level setpoint")
 
 
-def _call(name: str, **args: Any) -> dict[str, Any]:
-    return {"action": "call_tool", "tool": name, "args": args}
+def test_a_mixed_question_keeps_its_other_part() -> None:
+    question = "Set the T-101 level setpoint to 60 and tell me the current level."
+    request = change_request(question, make_catalog())
+    assert request is not None and request.value == 60.0
+    assert other_part(question, request) == "tell me the current level"
+    only = change_request("Set the T-101 level setpoint to 60, please.", make_catalog())
+    assert only is not None
+    assert other_part("Set the T-101 level setpoint to 60, please.", only) is None
 
 
-async def test_a_question_without_a_change_request_never_proposes(
-    tmp_path: Path, service: ApprovalService, audit: AuditLog
-) -> None:
-    # The model (as if steered by a planted manual) tries to propose in a read question.
-    model = ScriptedModel([
-        _call("propose_setpoint_change", tag="T-101.LevelSetpoint", value=60.0,
-              reason="the manual says so", evidence_ids=[]),
-        {"action": "cannot_answer", "reason": "refused", "needed": "a person's request"},
-    ])
-    catalog = make_catalog()
-    registry = ToolRegistry()
-    proposals.register(registry, service)
-    engine = PolicyEngine(service.policy, proposer=service.as_proposer(lambda: catalog))
-    settings = load_settings(home=tmp_path, agent={"user": "ann", "role": "shift_lead"})
-    deps = AgentDeps(model=model, registry=registry,
-                     tool_context=ToolContext(settings=settings, catalog=catalog),
-                     policy=engine, audit=audit)
-    answer = await Agent(deps).ask("What does the manual say about T-101?", actor="ann",
-                                   role="shift_lead")
-    step = answer.steps[0]
-    assert not step.ok and "did not ask for a change" in step.result["refused"]
-    assert service.requests() == []
-    decision = [r.payload for r in audit.search(kind="policy_decision")][-1]
-    assert decision["rule"] == "change-not-requested" and decision["allowed"] is False
+def test_the_prefetch_never_plans_a_proposal() -> None:
+    calls = plan("Set the T-101 level setpoint to 58", make_catalog(),
+                 {"read_tags", "propose_setpoint_change"})
+    assert "propose_setpoint_change" not in [c.tool for c in calls]

@@ -1,16 +1,16 @@
-"""The policy engine: role permissions, budgets, writes turned into approval requests."""
+"""The policy engine: role permissions, budgets, and pure decisions about writes and
+changes (the person's change request is an input; deciding creates nothing)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from agent.errors import UsageError, WriteRefused
-from agent.policy.decision import PolicyGate
+from agent.errors import UsageError
+from agent.policy.decision import ChangeRequest, PolicyGate
 from agent.policy.engine import PolicyEngine
 from agent.policy.loader import load_policy
 from tools.opcua import toolset
+from tools.opcua.models import TagInfo
 from tools.registry import ToolRegistry, ToolSpec
 
 from .policy_helpers import (
@@ -22,6 +22,7 @@ from .policy_helpers import (
     UNLISTED,
     WRITE,
     make_policy,
+    tag_info,
 )
 
 
@@ -73,27 +74,77 @@ def test_plant_writes_are_never_allowed_directly() -> None:
     assert engine.decide("eve", "triage_service", WRITE, {}).rule == "write-not-proposable"
 
 
-def test_write_becomes_an_approval_request() -> None:
-    made: list[tuple[str, str, dict[str, Any]]] = []
-
-    def proposer(actor: str, role: str, tool_name: str, args: dict[str, Any]) -> str:
-        made.append((actor, role, args))
-        return "AP-0001"
-
-    engine = PolicyEngine(make_policy(), proposer=proposer)
+def test_deciding_about_a_write_creates_nothing() -> None:
+    # Deciding is pure: the engine has no way to create a request (no proposer), and a
+    # write is refused the same way whatever its arguments.
+    engine = PolicyEngine(make_policy())
     args = {"tag": "T-101.LevelSetpoint", "value": 58.0, "reason": "level low"}
-    decision = engine.decide("ann", "shift_lead", WRITE, args)
+    first = engine.decide("ann", "shift_lead", WRITE, args)
+    assert (first.allowed, first.rule) == (False, "write-needs-approval")
+    assert "person's own request" in first.reason
+    assert engine.decide("ann", "shift_lead", WRITE, args) == first
+
+
+TARGET = tag_info("T-101", "LevelSetpoint", 30.0, 80.0)
+LEVEL = tag_info("T-101", "Level", 0.0, 100.0)
+TAGS = [TARGET, LEVEL, tag_info("HX-101", "OutletSetpoint", 30.0, 40.0)]
+
+
+def _asked(value: float | None = 58.0, tag: str | None = "T-101.LevelSetpoint",
+           words: str | None = None, candidates: tuple[str, ...] = ()) -> ChangeRequest:
+    return ChangeRequest(text="set it", equipment=("T-101",), tag=tag, value=value,
+                         value_words=words, candidates=candidates)
+
+
+def test_an_asked_change_within_the_rule_is_allowed_and_nothing_happens() -> None:
+    engine = PolicyEngine(make_policy())
+    decision = engine.decide_change("ann", "shift_lead", _asked(58.0), TARGET, current=55.0)
+    assert decision.allowed and decision.rule == "write-rule:tank level setpoint"
+    assert decision.terms is not None and decision.terms.approver_roles == ("engineer",)
+    assert (decision.value, decision.current) == (58.0, 55.0)
+
+
+@pytest.mark.parametrize(("requested", "target", "current", "kind", "suggestion"), [
+    (None, TARGET, 55.0, "not-requested", None),
+    (_asked(75.0), TARGET, 55.0, "out-of-bounds", 60.0),
+    (_asked(64.0), TARGET, 55.0, "step-too-large", 60.0),
+    (_asked(None, words="max"), TARGET, 55.0, "no-number", 60.0),
+    (_asked(None, words="lower"), TARGET, 55.0, "no-number", 50.0),
+    (_asked(55.0), TARGET, 55.0, "no-change", None),
+    (_asked(50.0, tag="T-101.Level"), LEVEL, 54.2, "not-writable", None),
+    (_asked(50.0, tag=None), None, None, "no-target", None),
+    (_asked(50.0, tag=None, candidates=("T-101.Level", "T-101.LevelSetpoint")), None, None,
+     "ambiguous-target", None),
+    (_asked(58.0, tag="T-101.Level"), TARGET, 55.0, "not-requested", None),
+])
+def test_refused_changes_say_why_and_what_to_ask_instead(
+    requested: ChangeRequest | None, target: TagInfo | None, current: float | None,
+    kind: str, suggestion: float | None,
+) -> None:
+    engine = PolicyEngine(make_policy())
+    decision = engine.decide_change("ann", "shift_lead", requested, target, current=current,
+                                    catalog_tags=TAGS)
     assert not decision.allowed
-    assert decision.rule == "write-needs-approval"
-    assert "AP-0001" in decision.reason
-    assert made == [("ann", "shift_lead", args)]
+    assert decision.refusal is not None and decision.refusal.kind == kind
+    assert decision.refusal.suggestion == suggestion
+    if kind in ("out-of-bounds", "step-too-large", "no-number"):
+        assert (decision.refusal.low, decision.refusal.high, decision.refusal.max_step) == (
+            40.0, 70.0, 5.0)
+        assert decision.refusal.rule_name == "tank level setpoint"
+    if kind in ("not-writable", "no-target"):
+        assert [a.tag for a in decision.refusal.alternatives] == [
+            "T-101.LevelSetpoint", "HX-101.OutletSetpoint"]
 
-    def refusing(actor: str, role: str, tool_name: str, args: dict[str, Any]) -> str:
-        raise WriteRefused("not on the write allowlist")
 
-    decision = PolicyEngine(make_policy(), proposer=refusing).decide("ann", "shift_lead", WRITE, {})
-    assert not decision.allowed and decision.rule == "write-proposal-refused"
-    assert "allowlist" in decision.reason
+def test_roles_that_may_not_propose_are_told_who_may() -> None:
+    engine = PolicyEngine(make_policy())
+    for role in ("auditor", "triage_service"):
+        decision = engine.decide_change("x", role, _asked(), TARGET, current=55.0)
+        assert decision.rule == "write-not-proposable"
+        assert decision.refusal is not None and decision.refusal.roles == (
+            "engineer", "shift_lead")
+    unknown = engine.decide_change("x", "intern", _asked(), TARGET, current=55.0)
+    assert unknown.rule == "unknown-role" and not unknown.allowed
 
 
 def test_budgets(engine: PolicyEngine) -> None:

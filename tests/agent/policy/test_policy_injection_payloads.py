@@ -3,7 +3,7 @@ and `plantagent eval injection`)."""
 
 from __future__ import annotations
 
-from agent.loop.change_request import asks_for_change
+from agent.pipeline.change_request import asks_for_change
 from harness.evals.injection_payloads import MARKER, payloads, representative
 
 

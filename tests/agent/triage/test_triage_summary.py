@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from agent.audit.sink import MemoryAuditSink
 from agent.errors import ModelOutputError
 from agent.llm.scripted import ScriptedModel
 from agent.triage.models import Candidate, Evidence, Incident, TriageReport
@@ -29,9 +30,11 @@ def _report(*, process_fault: bool = True, status: str = "diagnosed") -> TriageR
                               evidence_for=["T1", "T2"])],
         evidence=[
             Evidence(id="T1", kind="history", text="P-101.Vibration up from 1.6 mm/s to 2.8 "
-                     "mm/s", data={"tag": "P-101.Vibration", "last": 2.8, "baseline": 1.6}),
+                     "mm/s", data={"tag": "P-101.Vibration", "last": 2.8, "baseline": 1.6,
+                                   "direction": "up"}),
             Evidence(id="T2", kind="history", text="P-101.BearingTemperature up from 47.3 °C "
-                     "to 51.2 °C", data={"tag": "P-101.BearingTemperature", "last": 51.2}),
+                     "to 51.2 °C", data={"tag": "P-101.BearingTemperature", "last": 51.2,
+                                         "direction": "up"}),
         ],
     )
 
@@ -70,11 +73,31 @@ async def test_the_model_summary_is_kept_with_citations_attached() -> None:
 
 async def test_a_cut_off_model_summary_is_salvaged_and_grounding_checked() -> None:
     cut = ModelOutputError("cut off", text='{"summary": "Bearing wear on P-101: a process '
-                           'fault. Vibration reached 9.9 mm/s [T1]. Then the')
+                           'fault. Vibration reached 2.8 mm/s [T1]. Then the')
     written = await _writer(cut).write(_report())
     assert written.writer == "model:scripted (cut to whole sentences)"
-    assert not written.grounded and "9.9" in written.unverified
-    assert "[unverified: 9.9]" in written.text and "Then the" not in written.text
+    assert written.grounded and "Then the" not in written.text
+    assert written.text == ("Bearing wear on P-101: a process fault [T1]. Vibration reached "
+                            "2.8 mm/s [T1].")
+
+
+async def test_an_invented_number_goes_back_once_then_the_template_is_used() -> None:
+    invented = {"summary": "Bearing wear on P-101: a process fault. Vibration reached 9.9 mm/s "
+                           "[T1]."}
+    model = ScriptedModel([invented, invented])
+    audit = MemoryAuditSink()
+    written = await ModelWriter(model, tag_names=TAGS, equipment_names=EQUIPMENT).write(
+        _report(), audit=audit)
+    # Never shown marked: the redraft repeated the invention, so the template writes it.
+    assert written.writer.startswith("template (model summary 9.9")
+    assert "[unverified" not in written.text and "9.9" not in written.text
+    assert "bearing_wear" in written.text
+    redraft = model.requests[1].history[-1]
+    assert "9.9" in redraft.content and "Write it again" in redraft.content
+    # Both model calls are in the audit log.
+    calls = [r.payload for r in audit.records if r.kind == "model_call"]
+    assert [c["purpose"] for c in calls] == ["draft", "redraft"]
+    assert calls[0]["model"] == "scripted" and calls[0]["output"]
 
 
 async def test_a_summary_that_contradicts_the_diagnosis_goes_back_to_the_template() -> None:

@@ -14,13 +14,15 @@ import pytest
 import pytest_asyncio
 
 from agent.llm.scripted import ScriptedModel
-from agent.loop.answer import AgentAnswer, StepRecord
+from agent.pipeline.answer import AgentAnswer, StepRecord
 from agent.settings import SimSettings
 from harness.evals.plants.check import judge, kit_node
 from harness.evals.plants.run import PlantsPlan, run_plants
 from harness.evals.plants.suite import Suite, load_suite
 from plant.kit.server import KitPlantServer
 from plant.testplants import all_test_plants
+from tools.opcua.models import Reading
+from tools.opcua.toolset import Readings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 KEY = "P-2001.bearing_temperature"
@@ -37,8 +39,9 @@ async def waterworks() -> AsyncIterator[KitPlantServer]:
 
 
 def _answer(text: str, readings: list[dict[str, Any]]) -> AgentAnswer:
-    step = StepRecord(evidence_id="E1", tool="read_tags", args={},
-                      result={"readings": readings}, ok=True)
+    result = Readings(readings=[
+        Reading(quality="good", status="Good", stale=False, **r) for r in readings])
+    step = StepRecord(evidence_id="E1", tool="read_tags", args={}, result=result, ok=True)
     return AgentAnswer(question="q", answer=text, outcome="answered", citations=["E1"],
                        steps=[step] if readings else [], grounded=True, model="scripted",
                        model_sha256="0" * 64)

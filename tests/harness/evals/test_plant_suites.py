@@ -79,16 +79,24 @@ def test_limit_wording_either_way() -> None:
 
 
 def test_history_is_told_from_a_current_reading() -> None:
-    from agent.loop.answer import AgentAnswer, StepRecord
-    from harness.evals.plants.check import history_nodes, read_nodes
+    from datetime import UTC, datetime
 
+    from agent.pipeline.answer import AgentAnswer, StepRecord
+    from agent.pipeline.evidence import Refused
+    from harness.evals.plants.check import history_nodes, read_nodes
+    from tools.opcua.models import HistoryResult, HistorySummary, Reading
+    from tools.opcua.toolset import Readings
+
+    now = datetime.now(UTC)
+    reading = Reading(tag="a", value=1.0, quality="good", status="Good", stale=False)
+    summary = HistorySummary(tag="b", start=now, end=now, count=2, min=1.0, max=2.0)
     steps = [
-        StepRecord(evidence_id="E1", tool="any_read", args={}, ok=True,
-                   result={"readings": [{"tag": "a", "value": 1.0}]}),
-        StepRecord(evidence_id="E2", tool="any_history", args={}, ok=True,
-                   result={"summary": {"tag": "b", "min": 1.0, "max": 2.0}, "points": []}),
-        StepRecord(evidence_id=None, tool="refused", args={}, ok=False,
-                   result={"summary": {"tag": "c", "max": 2.0}}),
+        StepRecord(evidence_id="E1", tool="read_tags", args={}, ok=True,
+                   result=Readings(readings=[reading])),
+        StepRecord(evidence_id="E2", tool="tag_history", args={}, ok=True,
+                   result=HistoryResult(summary=summary, points=[])),
+        StepRecord(evidence_id=None, tool="tag_history", args={"tag": "c"}, ok=False,
+                   result=Refused(refused="role may not", rule="role-tools:not-listed")),
     ]
     answer = AgentAnswer(question="q", answer="", outcome="answered", steps=steps,
                          grounded=True, model="m", model_sha256="0" * 64)

@@ -66,7 +66,9 @@ async def test_steps_are_counted_and_a_wrong_value_fails(
     assert (outcome.valid_steps, outcome.model_steps) == (3, 4)
     assert outcome.tool_ok is True  # prefetch read P-101 for the question
     assert not outcome.passed and not outcome.grounded
-    assert "the value of P-101.BearingTemperature is not stated" in outcome.problems
+    # The person gets the true reading from the system; the model is not credited.
+    assert "the model's draft could not be grounded; the system wrote it" in outcome.problems
+    assert "999" not in answer.answer and answer.written_by == "system"
 
 
 async def test_the_live_value_passes(

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from agent.loop.events import AgentEvent
+from agent.pipeline.events import AgentEvent
 from harness.screenshot import demo_service, demo_settings
 
 QUESTION = "What is the bearing temperature of P-101?"

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import ast
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from agent.cli import build_parser
-from agent.loop.answer import AgentAnswer, StepRecord
+from agent.pipeline.answer import AgentAnswer, StepRecord
+from agent.pipeline.evidence import Refused
 from agent.service.citations import citation_views
 from plant.cli.demo_cmd import wants_tui
 from terminal_ui.answer_stream import AnswerStream
 from terminal_ui.text_plot import plot_rows, sparkline
+from tools.documents import DocumentPassage, SearchDocumentsResult
+from tools.opcua.models import HistoryPoint, HistoryResult, HistorySummary, Reading
+from tools.opcua.toolset import Readings
 
 UI_ROOT = Path(__file__).resolve().parents[3] / "terminal_ui"
 FORBIDDEN = ("asyncua", "llama_cpp", "apsw", "tools.opcua.client", "agent.vault")
@@ -89,21 +94,26 @@ def _answer(steps: list[StepRecord], cites: list[str]) -> AgentAnswer:
 
 
 def test_citations_show_readings_history_and_document_passages() -> None:
-    reading = {"tag": "P-101.FlowRate", "value": 31.4159, "unit": "m³/h", "low": 27.0,
-               "high": 35.0, "quality": "good", "stale": False, "out_of_limits": None}
-    history = {"summary": {"tag": "P-101.Vibration", "unit": "mm/s", "count": 3, "min": 1.0,
-                           "max": 3.0, "mean": 2.0, "last": 3.0},
-               "points": [{"value": 1.0}, {"value": 2.0}, {"value": 3.0}]}
-    passage = {"passages": [{"citation": "RB-01 §2 lines 4-9", "quote": "Check the bearing."}]}
+    at = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    reading = Reading(tag="P-101.FlowRate", value=31.4159, unit="m³/h", low=27.0, high=35.0,
+                      quality="good", status="Good", stale=False)
+    history = HistoryResult(
+        summary=HistorySummary(tag="P-101.Vibration", unit="mm/s", start=at, end=at, count=3,
+                               min=1.0, max=3.0, mean=2.0, last=3.0),
+        points=[HistoryPoint(time=at, value=v, quality="good", status="Good")
+                for v in (1.0, 2.0, 3.0)])
+    passage = SearchDocumentsResult(query="bearing", passages=[DocumentPassage(
+        citation="RB-01 §2 lines 4-9", document="RB-01", section="2", line_start=4,
+        line_end=9, score=1.0, quote="Check the bearing.", suspected_instructions=False)])
     steps = [
         StepRecord(evidence_id="E1", tool="read_tags", args={"tags": ["P-101.FlowRate"]},
-                   result={"readings": [reading]}, ok=True),
+                   result=Readings(readings=[reading]), ok=True),
         StepRecord(evidence_id="E2", tool="tag_history", args={"tag": "P-101.Vibration"},
                    result=history, ok=True),
         StepRecord(evidence_id="E3", tool="search_documents", args={"query": "bearing"},
                    result=passage, ok=True),
-        StepRecord(evidence_id=None, tool="write_tag", args={}, result={"refused": "no"},
-                   ok=False),
+        StepRecord(evidence_id=None, tool="write_tag", args={},
+                   result=Refused(refused="no", rule="read-only-default"), ok=False),
     ]
     views = citation_views(_answer(steps, ["E3", "E1", "E2"]),
                            lambda tag: (1.0, 2.0) if tag == "P-101.FlowRate" else ())

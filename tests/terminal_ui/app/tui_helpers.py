@@ -21,8 +21,8 @@ from textual.widgets import Footer
 
 from agent.llm.base import ChatMessage, JsonSchema, StepResult, TokenCallback
 from agent.llm.scripted import ScriptedModel
-from agent.loop.answer import AgentAnswer
-from agent.loop.events import AgentEvent
+from agent.pipeline.answer import AgentAnswer
+from agent.pipeline.events import AgentEvent
 from agent.runtime import SiteRuntime
 from agent.service import AgentService, open_service
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus

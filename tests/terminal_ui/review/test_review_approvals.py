@@ -23,24 +23,17 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 SETPOINT = "HX-101.OutletTemperatureSetpoint"
 
 
-def _call(name: str, **args: Any) -> dict[str, Any]:
-    return {"action": "call_tool", "tool": name, "args": args}
-
-
 async def _propose(service: AgentService, model: ScriptedModel, value: float) -> ApprovalRequest:
-    """Ask the agent, as the shift lead, for a change; the scripted model reads the
-    cooler, then proposes the value citing that reading."""
-    model.enqueue(_call("read_tags", tags=["HX-101.HotOutletTemperature"]))
-    model.enqueue(_call("propose_setpoint_change", tag=SETPOINT, value=value,
-                        reason="product outlet runs hot after the cooling loss",
-                        evidence_ids=["E1"]))
-    model.enqueue({"action": "final_answer", "answer": "Proposed; an engineer must approve.",
-                   "citations": ["E1"]})
-    await service.ask("Propose a lower HX-101 outlet temperature setpoint",
-                      on_event=lambda _e: None)
+    """Ask the agent, as the shift lead, for a change: the system reads the setpoint, the
+    policy allows it, and a pending request is made (the model is not asked)."""
+    asked = len(model.requests)
+    answer = await service.ask(f"Set the HX-101 outlet temperature setpoint to {value:g}",
+                               on_event=lambda _e: None)
+    assert len(model.requests) == asked and answer.written_by == "system"
     pending = [r for r in service.sources.approvals.requests({"pending"})
                if r.value == value]
     assert len(pending) == 1, "the question made no proposal"
+    assert pending[0].id in answer.answer
     return pending[0]
 
 
@@ -75,8 +68,8 @@ async def test_approve_refused_to_shift_lead_then_engineer_approves_and_writes(
         detail = pane.query_one("#detail-text", Markdown)
         await wait_for(pilot, lambda: "## What-if" in (detail.source or ""), "the detail")
         text = detail.source or ""
-        assert "Propose a lower HX-101 outlet temperature setpoint" in text  # the question
-        assert "**E1** read_tags (cited" in text  # the reading it cites
+        assert "Set the HX-101 outlet temperature setpoint to 33" in text  # the question
+        assert "**E1** read_tags (cited" in text  # the reading of the setpoint it cites
         assert "HX-101.HotOutletTemperature" in text
         assert "`setpoint=33` over 2 h" in text  # a real prediction of the twin
         assert "| HX-101.HotOutletTemperature |" in text

@@ -1,4 +1,4 @@
-"""The tool registration the agent sees, the refusing write tool, and the CLI."""
+"""The tool registration the agent sees (reads only: no tool writes), and the CLI."""
 
 from __future__ import annotations
 
@@ -9,14 +9,11 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
-from agent.errors import ToolError, WriteRefused
+from agent.errors import ToolError
 from agent.settings import Settings
 from tools.context import ToolContext
 from tools.opcua import register
-from tools.opcua.catalog import Catalog
-from tools.opcua.client import OpcUaConnection
 from tools.opcua.toolset import ListEquipmentArgs, list_equipment
-from tools.opcua.write import WriteTagArgs, write_tag
 from tools.registry import ENUM_SOURCE_KEY, ToolRegistry
 
 from .uatestserver import PlantHandle
@@ -35,7 +32,6 @@ async def test_register_adds_typed_documented_tools() -> None:
         "tag_history",
         "active_alarms",
         "recent_events",
-        "write_tag",
     ]
     read = registry.get("read_tags")
     schema = read.args_model.model_json_schema()
@@ -44,19 +40,9 @@ async def test_register_adds_typed_documented_tools() -> None:
     history = registry.get("tag_history").args_model.model_json_schema()
     assert history["properties"]["tag"][ENUM_SOURCE_KEY] == "tag"
     assert history["properties"]["aggregate"]["enum"] == ["summary", "raw"]
-    write = registry.get("write_tag")
-    assert (write.requires_approval, write.writes_to_plant) == (True, True)
-    assert not any(s.writes_to_plant for s in registry if s.name != "write_tag")
-
-
-async def test_write_always_refuses_and_writes_nothing(
-    plant: PlantHandle, conn: OpcUaConnection, catalog: Catalog, settings: Settings
-) -> None:
-    ctx = ToolContext(settings=settings, opcua=conn, catalog=catalog)
-    with pytest.raises(WriteRefused) as err:
-        await write_tag(ctx, WriteTagArgs(tag="PU-1.FlowRate", value=80.0, reason="raise flow"))
-    assert "no policy gate is configured" in err.value.message
-    assert await plant.variables["PU-1.FlowRate"].read_value() == 50.0
+    # The decoy write tool is gone: a change is made only from a person's own request,
+    # through the policy decision and one proposal route (agent/pipeline/changes.py).
+    assert not any(s.writes_to_plant or s.requires_approval for s in registry)
 
 
 async def test_tools_without_a_plant_connection_say_so(settings: Settings) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, Field
 
-from agent.loop import prefetch
-from agent.loop.evidence import Evidence, EvidenceLog
-from agent.loop.grounding import check_grounding
-from agent.loop.runner import model_view
-from agent.loop.step_schema import MAX_GRAMMAR_STRING_BOUND, step_schema
+from agent.pipeline import prefetch
+from agent.pipeline.decoder_schema import MAX_GRAMMAR_STRING_BOUND
+from agent.pipeline.grounding import FactBook, PlantNames, check_claims
+from agent.pipeline.runner import model_view
+from agent.pipeline.steps import InvalidCall, StepSpace
 from tools.context import ToolContext
 from tools.opcua.catalog import Catalog
-from tools.opcua.models import EquipmentInfo, TagInfo
+from tools.opcua.models import EquipmentInfo, Reading, TagInfo
+from tools.opcua.toolset import Readings
 from tools.registry import ToolRegistry, tool
 from tools.types import TagName
 
@@ -38,44 +39,51 @@ def _catalog() -> Catalog:
     return catalog
 
 
-def _evidence(data: object) -> list:
-    return [EvidenceLog().add("read_tags", {}, data)]
+def _book(*readings: Reading, extra: object = None) -> FactBook:
+    book = FactBook()
+    book.add_model("E1", Readings(readings=list(readings)))
+    if extra is not None:
+        book.add_payload("E2", extra)
+    return book
+
+
+def _reading(tag: str, value: float, unit: str | None = None, low: float | None = None,
+             high: float | None = None) -> Reading:
+    return Reading(tag=tag, value=value, unit=unit, low=low, high=high, quality="good",
+                   status="Good", stale=False)
+
+
+NAMES = PlantNames(tags=("P-101.FlowRate", "HX-101.CoolantFlow"), equipment=("P-101",
+                   "C-101", "HX-101"), tag_units={"P-101.FlowRate": "m³/h"})
 
 
 class TestGrounding:
     def test_rounded_numbers_units_and_names_from_evidence_pass(self) -> None:
-        cited = _evidence({"readings": [{"tag": "P-101.FlowRate", "value": 42.3721,
-                                         "unit": "m³/h", "low": 10.0, "high": 60.0}]})
-        report = check_grounding("P-101.FlowRate is 42.4 m³/h (normal 10 to 60).", cited,
-                                 tag_names=["P-101.FlowRate"], equipment_names=["P-101"])
+        book = _book(_reading("P-101.FlowRate", 42.3721, "m³/h", 10.0, 60.0))
+        report = check_claims("P-101.FlowRate is 42.4 m³/h (normal 10 to 60).", book, NAMES)
         assert report.grounded, report.unsupported
 
     def test_more_precision_than_the_evidence_is_not_supported(self) -> None:
-        cited = _evidence({"value": 42.4})
-        report = check_grounding("The flow is 42.37.", cited)
+        report = check_claims("The flow is 42.37.", _book(extra={"value": 42.4}), NAMES)
         assert [c.text for c in report.unsupported] == ["42.37"]
 
     def test_wrong_unit_and_uncited_equipment_are_flagged(self) -> None:
-        cited = _evidence({"tag": "P-101.FlowRate", "value": 42.0, "unit": "m³/h"})
-        report = check_grounding("C-101 runs at 42 bar.", cited,
-                                 tag_names=["P-101.FlowRate"], equipment_names=["P-101", "C-101"])
-        assert {(c.kind, c.text) for c in report.unsupported} == {
-            ("equipment", "C-101"), ("unit", "bar")}
-        assert report.marked_answer.startswith("[unverified: C-101]")
+        book = _book(_reading("P-101.FlowRate", 42.0, "m³/h"))
+        report = check_claims("C-101 runs at 42 bar.", book, NAMES)
+        assert {(c.kind, c.text) for c in report.unsupported} >= {("equipment", "C-101")}
+        assert any(c.kind in ("unit", "value") for c in report.unsupported)
 
     def test_counts_of_listed_items_are_supported(self) -> None:
-        cited = _evidence({"alarms": [{"source": "a"}, {"source": "b"}, {"source": "c"}]})
-        assert check_grounding("There are 3 active alarms.", cited).grounded
+        book = _book(extra={"alarms": [{"source": "a"}, {"source": "b"}, {"source": "c"}]})
+        assert check_claims("There are 3 active alarms.", book, NAMES).grounded
 
     def test_identifiers_and_citation_ids_are_not_taken_for_readings(self) -> None:
-        cited = _evidence({"tag": "HX-101.CoolantFlow", "value": 7.5})
-        report = check_grounding("HX-101.CoolantFlow is 7.5 [E1].", cited,
-                                 tag_names=["HX-101.CoolantFlow"], equipment_names=["HX-101"])
+        book = _book(_reading("HX-101.CoolantFlow", 7.5))
+        report = check_claims("HX-101.CoolantFlow is 7.5 [E1].", book, NAMES)
         assert report.grounded, report.unsupported
 
     def test_an_answer_citing_nothing_supports_no_number(self) -> None:
-        report = check_grounding("The pump runs at 2950 r/min.", [])
-        assert not report.grounded
+        assert not check_claims("The pump runs at 2950 r/min.", FactBook(), NAMES).grounded
 
 
 class TestPrefetch:
@@ -151,18 +159,31 @@ async def note(ctx: ToolContext, args: NoteArgs) -> NoteResult:
 def test_step_schema_keeps_long_string_bounds_out_of_the_grammar() -> None:
     registry = ToolRegistry()
     registry.register(note)
-    schema = step_schema(registry, {"tag": ["A.B", "C.D"]}, ["E1"])
+    space = StepSpace(registry, {"tag": ["A.B", "C.D"]}, ["E1", "E2"])
+    schema = space.schema
     args = schema["oneOf"][0]["properties"]["args"]["properties"]
     assert args["tag"]["enum"] == ["A.B", "C.D"]
     assert "maxLength" not in args["reason"] and args["code"]["maxLength"] == 8
     assert MAX_GRAMMAR_STRING_BOUND < 500
     final = schema["oneOf"][1]["properties"]
-    assert final["citations"]["items"]["enum"] == ["E1"]
+    assert final["citations"]["items"]["enum"] == ["E1", "E2"]
+    # The same types parse: a bound the grammar left out is still enforced, as an
+    # invalid call of that tool the model is told about.
+    step = space.parse({"action": "call_tool", "tool": "note",
+                        "args": {"tag": "A.B", "reason": "x" * 600, "code": "c"}})
+    assert isinstance(step, InvalidCall) and step.tool == "note"
+    assert "reason" in step.problems[0]
 
 
-def test_an_unsupported_tag_is_marked_once_not_again_for_its_equipment() -> None:
-    cited = [Evidence("E1", "read_tags", {}, {"value": 1.0}, "P-101.FlowRate 1.0 m3/h")]
-    report = check_grounding("M-101.Speed and M-101 at 41.2.", cited,
-                             tag_names=["M-101.Speed"], equipment_names=["M-101"])
-    assert report.marked_answer == (
-        "[unverified: M-101.Speed] and [unverified: M-101] at [unverified: 41.2].")
+def test_each_part_of_a_question_names_its_own_quantity() -> None:
+    catalog = Catalog()
+    tags = [TagInfo(name=f"T-101.{v}", equipment="T-101", browse_path=["T-101", v],
+                    node_id=f"T-101.{v}", namespace_uri="urn:t")
+            for v in ("Level", "LevelSetpoint", "OperatorNote", "Temperature")]
+    catalog.add(EquipmentInfo(name="T-101", browse_path=["T-101"], node_id="T-101"), tags)
+    (read,) = prefetch.plan("What is the level of T-101 and its operator note?", catalog,
+                            {"read_tags"})
+    assert set(read.args["tags"]) == {"T-101.Level", "T-101.OperatorNote"}
+    assert read.asked == ("T-101.Level", "T-101.OperatorNote")
+    (one,) = prefetch.plan("What is the level of T-101?", catalog, {"read_tags"})
+    assert one.asked == ("T-101.Level",)

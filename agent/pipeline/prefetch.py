@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.loop.change_request import PROPOSE_TOOL, setpoint_request
-from agent.loop.words import tag_words, words_of
+from agent.pipeline.words import tag_words, words_of
 from tools.opcua.catalog import Catalog
 
 #: Question words that stand for words in tag names.
@@ -71,6 +70,9 @@ class PlannedCall:
 
     tool: str
     args: dict[str, Any] = field(default_factory=dict)
+    #: The tags the question names (a read's tags may include close ones): the answer
+    #: must state each.
+    asked: tuple[str, ...] = ()
 
 
 def _words(text: str) -> set[str]:
@@ -102,6 +104,23 @@ def _best_tags(words: set[str], candidates: list[str]) -> list[str]:
     return [tag for score, tag in scored if score == top]
 
 
+_CLAUSE = re.compile(r",|;|\s(?:and|und|et|y)\s", re.IGNORECASE)
+
+
+def named_tags(words: set[str], candidates: list[str]) -> list[str]:
+    """The candidates ``words`` name best: most words shared, then fewest words the
+    question does not say ("the level" names T-101.Level, not T-101.LevelSetpoint)."""
+    scored = []
+    for tag in candidates:
+        mine = tag_words(tag)
+        if mine & words:
+            scored.append((len(mine & words), -len(mine - words), tag))
+    if not scored:
+        return []
+    top = max((a, b) for a, b, _ in scored)
+    return [t for a, b, t in scored if (a, b) == top]
+
+
 def in_scope(question: str, catalog: Catalog) -> bool:
     """False when the question shares no word with the plant, its tags or equipment
     ("will it rain tomorrow?"): no tool of this agent can answer it."""
@@ -127,10 +146,18 @@ def plan(question: str, catalog: Catalog, available: set[str]) -> list[PlannedCa
         else catalog.tag_names()
     )
     tags = _best_tags(words, candidates)
+    # "The level of T-101 and its operator note": each part names its own quantity.
+    asked: list[str] = []
+    for clause in _CLAUSE.split(question):
+        asked += [t for t in named_tags(_words(clause) - STOP_WORDS, candidates)
+                  if t not in asked]
+    if len(asked) > 1 and len(dict.fromkeys([*tags, *asked])) <= MAX_TAGS:
+        tags = list(dict.fromkeys([*tags, *asked]))
     if equipment and not tags:
         calls += [PlannedCall("read_equipment", {"equipment": e}) for e in equipment]
     elif tags and len(tags) <= MAX_TAGS and (equipment or len(tags) < len(candidates)):
-        calls.append(PlannedCall("read_tags", {"tags": tags}))
+        calls.append(PlannedCall("read_tags", {"tags": tags},
+                                 asked=tuple(t for t in asked if t in tags)))
         if words & HISTORY_WORDS and len(tags) == 1:
             calls.append(PlannedCall("tag_history", {"tag": tags[0], "window_minutes": 60}))
     if words & ALARM_WORDS:
@@ -145,9 +172,4 @@ def plan(question: str, catalog: Catalog, available: set[str]) -> list[PlannedCa
         if equipment:
             incident["equipment"] = equipment[0]
         calls.append(PlannedCall("find_similar_incidents", incident))
-    # An explicit "set <quantity> to <number>" becomes a proposal (never a write) after
-    # the reads, so it does not hang on a small model choosing the tool.
-    change = setpoint_request(question, catalog, equipment)
-    if change is not None:
-        calls.append(PlannedCall(PROPOSE_TOOL, change))
     return [c for c in calls if c.tool in available]

@@ -1,22 +1,29 @@
-"""The agent loop with a scripted model: control flow, policy hook, evidence, grounding."""
+"""The question pipeline with a scripted model: control flow, policy hook, typed steps
+and evidence, the grounded writer."""
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field
 
+from agent.audit.errors import AuditWriteError
 from agent.audit.sink import MemoryAuditSink
 from agent.errors import OpcUaUnavailable, UsageError
 from agent.llm.scripted import ScriptedModel
-from agent.loop.runner import Agent, AgentDeps
+from agent.pipeline.evidence import Refused, ToolFailure
+from agent.pipeline.runner import Agent, AgentDeps
 from agent.policy.decision import ReadOnlyGate
 from agent.settings import load_settings
 from tools.context import ToolContext
+from tools.limits import LimitCheck, OutOfRange
 from tools.opcua.catalog import Catalog
-from tools.opcua.models import EquipmentInfo, TagInfo
+from tools.opcua.models import EquipmentInfo, Reading, TagInfo
+from tools.opcua.toolset import Readings
 from tools.registry import ToolRegistry, tool
 from tools.types import TagName
 
@@ -25,17 +32,14 @@ class ReadArgs(BaseModel):
     tags: list[TagName] = Field(min_length=1, max_length=10)
 
 
-class ReadResult(BaseModel):
-    readings: list[dict[str, Any]]
-
-
 VALUES = {"P-101.FlowRate": 42.37, "P-101.BearingTemp": 61.2}
+READ_AT = datetime(2026, 11, 23, 12, 3, 4, tzinfo=UTC)
 SERVER_DOWN: list[bool] = []
 WRITES: list[Any] = []
 
 
 @tool()
-async def read_tags(ctx: ToolContext, args: ReadArgs) -> ReadResult:
+async def read_tags(ctx: ToolContext, args: ReadArgs) -> Readings:
     """Read current values of tags."""
     assert ctx.catalog is not None
     if SERVER_DOWN:
@@ -43,8 +47,10 @@ async def read_tags(ctx: ToolContext, args: ReadArgs) -> ReadResult:
     out = []
     for name in args.tags:
         info = ctx.catalog.tag(name)
-        out.append({"tag": name, "value": VALUES[name], "unit": info.unit})
-    return ReadResult(readings=out)
+        out.append(Reading(tag=name, value=VALUES[name], unit=info.unit, low=info.eu_low,
+                           high=info.eu_high, source_timestamp=READ_AT, quality="good",
+                           status="Good", stale=False))
+    return Readings(readings=out)
 
 
 class WriteArgs(BaseModel):
@@ -53,10 +59,10 @@ class WriteArgs(BaseModel):
 
 
 @tool(requires_approval=True, writes_to_plant=True)
-async def write_tag(ctx: ToolContext, args: WriteArgs) -> ReadResult:
+async def write_tag(ctx: ToolContext, args: WriteArgs) -> Readings:
     """Write a value (must never run without approval)."""
     WRITES.append(args)
-    return ReadResult(readings=[])
+    return Readings(readings=[])
 
 
 def _catalog() -> Catalog:
@@ -127,19 +133,28 @@ async def test_obvious_reads_are_prefetched_before_the_first_model_step(tmp_path
     assert "cannot_answer" not in actions
 
 
-async def test_ungrounded_answer_is_sent_back_once_then_marked(tmp_path: Path) -> None:
+async def test_an_ungrounded_answer_goes_back_once_then_the_system_states_the_fact(
+    tmp_path: Path,
+) -> None:
     model = ScriptedModel([
         _final("P-101.FlowRate is 42.4 m³/h and the bearing is at 95 °C.", "E1"),
         _final("P-101.FlowRate is 42.4 m³/h, bearing at 95 °C.", "E1"),
     ])
     agent, audit = _agent(tmp_path, model)
     answer = await agent.ask("How is the flow of P-101?", actor="ana", role="shift_lead")
-    assert not answer.grounded
-    assert {c.text for c in answer.unsupported} == {"95", "°C"}
-    assert "[unverified: 95]" in answer.answer
+    # The 95 °C claimed for the bearing is no reading: after the redraft the sentence is
+    # replaced by the system's own sentence for that tag, never shown marked.
+    assert answer.grounded and answer.unsupported == []
+    assert "95" not in answer.answer and "[unverified" not in answer.answer
+    assert answer.written_by == "system"
+    assert "P-101.FlowRate is 42.37 m³/h at 12:03:04 UTC." in answer.answer
+    assert answer.replaced and answer.replaced[0].text.startswith("P-101.FlowRate is 42.4")
     feedback = model.requests[1].history[-1]
-    assert feedback.name == "grounding_check" and "95, °C" in feedback.content
-    assert [r.payload.get("redraft") for r in audit.records if r.kind == "answer"] == [
+    assert feedback.name == "grounding_check"
+    assert "95: no cited reading of P-101.BearingTemp" in feedback.content
+    # The instruction meant for the model never reaches the person.
+    assert "Rewrite" not in answer.answer and "check: not in" not in answer.answer
+    assert [r.payload.get("redraft") for r in audit.records if r.kind == "answer"][-2:] == [
         True, None]
 
 
@@ -177,12 +192,17 @@ async def test_unknown_and_known_equipment_together_go_to_the_model(tmp_path: Pa
     assert answer.grounded, answer.unsupported
 
 
-async def test_a_made_up_equipment_name_in_an_answer_is_flagged(tmp_path: Path) -> None:
-    model = ScriptedModel([_final("P-101.FlowRate is 42.37 m³/h; P-777 is fine.", "E1"),
-                           _final("P-101.FlowRate is 42.37 m³/h; P-777 is fine.", "E1")])
+async def test_a_made_up_equipment_name_never_reaches_the_person(tmp_path: Path) -> None:
+    model = ScriptedModel([_final("P-101.FlowRate is 42.37 m³/h. P-777 is fine.", "E1"),
+                           _final("P-101.FlowRate is 42.37 m³/h. P-777 is fine.", "E1")])
     agent, _ = _agent(tmp_path, model)
     answer = await agent.ask("Flow of P-101?", actor="ana", role="shift_lead")
-    assert [c.text for c in answer.unsupported] == ["P-777"]
+    # The redraft repeated the rejected draft: it is not checked again, the sentence
+    # naming a made-up equipment is dropped, the grounded one kept.
+    assert len(model.requests) == 2
+    assert answer.answer == "P-101.FlowRate is 42.37 m³/h."
+    assert answer.written_by == "model+system"
+    assert [r.text for r in answer.replaced] == ["P-777 is fine."]
 
 
 async def test_a_question_off_the_plant_is_refused_without_the_model(tmp_path: Path) -> None:
@@ -208,17 +228,33 @@ async def test_policy_refuses_a_write_and_the_tool_never_runs(tmp_path: Path) ->
     WRITES.clear()
     model = ScriptedModel([
         _call("write_tag", tag="P-101.FlowRate", value=50.0),
-        _final("Writes need an approval; P-101.FlowRate is 42.37 m³/h.", "E1"),
+        _final("P-101.FlowRate is 42.37 m³/h.", "E1"),
     ])
     agent, audit = _agent(tmp_path, model)
-    answer = await agent.ask("Set P-101 flow to 50", actor="ana", role="shift_lead")
+    answer = await agent.ask("What does P-101 flow at, could it be 50?", actor="ana",
+                             role="shift_lead")
     assert WRITES == []
     decisions = [r.payload for r in audit.records if r.kind == "policy_decision"]
     assert decisions[-1]["tool"] == "write_tag" and decisions[-1]["allowed"] is False
     refused = answer.steps[-1]
     assert refused.tool == "write_tag" and refused.ok is False and refused.evidence_id is None
+    assert isinstance(refused.result, Refused) and refused.result.rule == "read-only-default"
     assert [r.payload["tool"] for r in audit.records if r.kind == "tool_call"] == [
         "read_tags"]
+
+
+async def test_a_change_request_without_an_approval_workflow_is_refused_by_the_system(
+    tmp_path: Path,
+) -> None:
+    WRITES.clear()
+    model = ScriptedModel()
+    agent, audit = _agent(tmp_path, model)
+    answer = await agent.ask("Set P-101 flow to 50", actor="ana", role="shift_lead")
+    assert WRITES == [] and model.requests == []
+    assert answer.written_by == "system"
+    assert answer.answer.startswith("Not requested: no approval workflow is configured")
+    decision = [r.payload for r in audit.records if r.kind == "policy_decision"][-1]
+    assert decision["action"] == "change" and decision["allowed"] is False
 
 
 async def test_the_model_reads_what_no_rule_prefetched(tmp_path: Path) -> None:
@@ -278,6 +314,19 @@ async def test_steps_run_out_without_an_answer(tmp_path: Path) -> None:
     answer = await agent.ask("Flow of P-101?", actor="ana", role="shift_lead")
     assert answer.outcome == "budget_exhausted"
     assert "could not finish" in answer.answer
+    # What the prefetch read is still stated, by the system.
+    assert "P-101.FlowRate is 42.37 m³/h at 12:03:04 UTC." in answer.answer
+
+
+async def test_a_rejected_request_is_never_sent_again_unchanged(tmp_path: Path) -> None:
+    # At the largest step size a cut-off step cannot get more room: the same request
+    # would give the same output, so it is not sent again.
+    model = ScriptedModel(["{bad", "{bad", "{bad", "{bad"])
+    agent, _ = _agent(tmp_path, model, max_steps=4)
+    agent.deps.max_step_tokens = 1024
+    answer = await agent.ask("Flow of P-101?", actor="ana", role="shift_lead")
+    assert answer.outcome == "budget_exhausted"
+    assert len(model.requests) == 1
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 5000])
@@ -302,8 +351,83 @@ async def test_tool_error_goes_back_to_the_model_as_a_result(tmp_path: Path) -> 
     finally:
         SERVER_DOWN.clear()
     assert answer.steps[0].ok is False
-    assert answer.steps[0].result["retryable"] is True
+    result = answer.steps[0].result
+    assert isinstance(result, ToolFailure) and result.retryable is True
     tool_msg = model.requests[1].history[-1]
     assert tool_msg.role == "tool" and "did not answer" in tool_msg.content
-    # A failed result cannot be cited.
+    # A failed result cannot be cited: with no evidence, a final answer can cite nothing.
     assert model.requests[1].schema["oneOf"][-2]["properties"]["citations"]["maxItems"] == 0
+
+
+class _Watching(MemoryAuditSink):
+    """Records which thread appended each record; refuses kinds listed in ``refuse``."""
+
+    def __init__(self, refuse: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.refuse = refuse
+        self.threads: list[str] = []
+
+    def append(self, kind: str, actor: str, payload: dict[str, Any], **extra: Any) -> Any:
+        self.threads.append(threading.current_thread().name)
+        if kind in self.refuse:
+            raise AuditWriteError(f"{kind} not writable (simulated)")
+        return super().append(kind, actor, payload, **extra)
+
+
+async def test_every_model_call_is_audited_off_the_event_loop(tmp_path: Path) -> None:
+    model = ScriptedModel([_final("P-101.FlowRate is 42.37 m³/h.", "E1")])
+    agent, _ = _agent(tmp_path, model)
+    audit = _Watching()
+    agent.deps.audit = audit
+    await agent.ask("What is the flow of P-101?", actor="ana", role="shift_lead")
+    (call,) = [r.payload for r in audit.records if r.kind == "model_call"]
+    assert call["purpose"] == "step" and call["model"] == "scripted" and call["output"]
+    assert threading.main_thread().name not in audit.threads
+
+
+async def test_a_model_call_that_cannot_be_audited_is_not_used(tmp_path: Path) -> None:
+    model = ScriptedModel([_final("P-101.FlowRate is 42.37 m³/h.", "E1")])
+    agent, _ = _agent(tmp_path, model)
+    agent.deps.audit = _Watching(refuse=("model_call",))
+    with pytest.raises(AuditWriteError):
+        await agent.ask("What is the flow of P-101?", actor="ana", role="shift_lead")
+
+
+async def test_a_value_the_question_asked_for_and_the_draft_left_out_is_added(
+    tmp_path: Path,
+) -> None:
+    model = ScriptedModel([_final("P-101.FlowRate is 42.37 m³/h.", "E1")])
+    agent, _ = _agent(tmp_path, model)
+    answer = await agent.ask("What are the flow rate and the bearing temp of P-101?", actor="ana",
+                             role="shift_lead")
+    assert answer.answer == ("P-101.FlowRate is 42.37 m³/h. P-101.BearingTemp is 61.2 °C at "
+                             "12:03:04 UTC.")
+    assert answer.grounded and answer.written_by == "model+system"
+    assert [(r.text, r.by) for r in answer.replaced] == [
+        ("", "P-101.BearingTemp is 61.2 °C at 12:03:04 UTC.")]
+
+
+class LimitArgs(BaseModel):
+    pass
+
+
+@tool()
+async def check_limits(ctx: ToolContext, args: LimitArgs) -> LimitCheck:
+    """Tags outside their normal range."""
+    return LimitCheck(summary="2 outside", checked=2, untrusted=[], without_limits=0, outside=[
+        OutOfRange(tag="P-101.FlowRate", value=42.37, unit="m³/h", low=0, high=40.0,
+                   side="high"),
+        OutOfRange(tag="P-101.BearingTemp", value=61.2, unit="°C", low=0, high=60.0,
+                   side="high")])
+
+
+async def test_every_value_a_limit_check_finds_outside_is_stated(tmp_path: Path) -> None:
+    model = ScriptedModel([_final("P-101.FlowRate is 42.37 m³/h, above its high limit of 40 "
+                                  "m³/h.", "E1")])
+    agent, _ = _agent(tmp_path, model)
+    agent.deps.registry.register(check_limits)
+    answer = await agent.ask("Which equipment is outside its normal limits?", actor="ana",
+                             role="shift_lead")
+    assert answer.answer == ("P-101.FlowRate is 42.37 m³/h, above its high limit of 40 m³/h. "
+                             "P-101.BearingTemp is 61.2 °C, above its high limit of 60 °C.")
+    assert answer.grounded and answer.written_by == "model+system"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializeAsAny
 
 
 class StepRecord(BaseModel):
@@ -13,7 +13,10 @@ class StepRecord(BaseModel):
     evidence_id: str | None = Field(description="Id the answer can cite; None when refused.")
     tool: str
     args: dict[str, Any]
-    result: Any
+    result: SerializeAsAny[BaseModel] = Field(
+        description="The tool's own result model; ToolFailure or Refused when it did not run "
+        "or failed (agent.pipeline.evidence)."
+    )
     ok: bool = Field(description="False when the tool failed or the policy refused it.")
 
 
@@ -23,6 +26,14 @@ class UnsupportedClaim(BaseModel):
     kind: str
     text: str
     reason: str
+
+
+class ReplacedText(BaseModel):
+    """A sentence of the model's draft the system replaced with its own, and why."""
+
+    text: str
+    reasons: list[str]
+    by: str = Field(description="What replaced it: the system's sentence, or '' (dropped).")
 
 
 class Timings(BaseModel):
@@ -47,6 +58,11 @@ class AgentAnswer(BaseModel):
     steps: list[StepRecord] = Field(default_factory=list)
     grounded: bool
     unsupported: list[UnsupportedClaim] = Field(default_factory=list)
+    written_by: Literal["model", "system", "model+system"] = Field(
+        "model", description="'system': built by the system from the evidence or the "
+        "policy decision (changes, refusals, facts the model could not ground).")
+    replaced: list[ReplacedText] = Field(
+        default_factory=list, description="Draft sentences the grounding check replaced.")
     model: str
     model_sha256: str
     timings: Timings = Field(default_factory=Timings)
