@@ -44,6 +44,7 @@ from agent.audit.reader import AuditReader
 from agent.audit.records import AuditKind, AuditRecord, genesis_hash, seal_record
 from agent.audit.review import VERDICTS, review_payload
 from agent.audit.signing import CheckpointSigner, CheckpointVerifier
+from agent.errors import IntegrityError
 
 Clock = Callable[[], datetime]
 _KINDS = frozenset(get_args(AuditKind))
@@ -86,6 +87,7 @@ class AuditLog(AuditReader):
         self._frontier_last = ""  # hash of the frontier's last leaf
         self._closed = False
         self._group = GroupCommit(self._write_batch)
+        self._close_hooks: list[Callable[[], None]] = []
 
     @classmethod
     def open(
@@ -98,12 +100,19 @@ class AuditLog(AuditReader):
         """Open (creating the schema if needed) the log on the connection ``connect`` makes.
 
         ``options`` are the keyword arguments of the constructor (clock,
-        checkpoint_every, export_dir, close_connection).
+        checkpoint_every, export_dir, close_connection), and ``new_log_id``: the id a
+        new log takes (its site names it already).
         """
+        new_log_id = options.pop("new_log_id", None)
         conn = connect()
         try:
             list(conn.execute("PRAGMA synchronous=FULL"))  # the durability promise
-            log_id = store.migrate(conn)
+            log_id = store.migrate(conn, new_log_id)
+        except (apsw.CorruptError, apsw.NotADBError) as exc:
+            raise IntegrityError(
+                f"the audit database is damaged: {exc}",
+                fix="restore data/audit.db from a backup copy, then `plantagent audit verify`",
+            ) from exc
         except apsw.Error as exc:
             raise AuditWriteError(
                 f"cannot prepare the audit database: {exc}",
@@ -112,11 +121,27 @@ class AuditLog(AuditReader):
         return cls(conn, log_id, signer, verifier, **options)
 
     def close(self) -> None:
-        """Close the connection if this log owns it (further appends then fail)."""
-        with self._lock:
-            self._closed = True
-            if self._close_connection:
-                self._conn.close()
+        """Run the close hooks, then close the connection if this log owns it (further
+        appends then fail)."""
+        hooks, self._close_hooks = self._close_hooks, []
+        try:
+            for hook in hooks:  # outside the lock: a hook may append (a final checkpoint)
+                hook()
+        finally:
+            with self._lock:
+                self._closed = True
+                if self._close_connection:
+                    self._conn.close()
+
+    def on_close(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` when the log is closed, before it stops taking records (the
+        site's other databases record their heads in it as they close)."""
+        self._close_hooks.append(hook)
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran (appends then fail)."""
+        return self._closed
 
     def __enter__(self) -> AuditLog:
         return self

@@ -7,6 +7,7 @@ under the same lock as the writes, so a verification sees one consistent snapsho
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -68,6 +69,24 @@ class AuditReader:
         """Number of records (the newest seq)."""
         with self._lock:
             return (store.last_record(self._conn) or (0, ""))[0]
+
+    def database_records(self, page: int = 64) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(seq, payload) of every ``database`` record, newest first (the heads of the
+        site's databases, agent/audit/heads.py), read a page at a time."""
+        before = 2**62
+        while True:
+            with self._lock, _unreadable():
+                rows = store.database_rows(self._conn, before, page)
+            for seq, text in rows:
+                try:
+                    payload = json.loads(text)
+                except ValueError:
+                    continue  # a damaged record: verify names it
+                if isinstance(payload, dict):
+                    yield seq, payload
+            if len(rows) < page:
+                return
+            before = rows[-1][0]
 
     def record_hashes(self, first: int, last: int) -> list[bytes]:
         """The stored hashes of records ``first``..``last``."""

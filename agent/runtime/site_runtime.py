@@ -101,6 +101,7 @@ class SiteRuntime:
         self._audit_options = dict(audit_options or {})
         self._notify = notify or (lambda _text: None)
         self._parts = Parts()
+        self._log: AuditLog | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -151,28 +152,43 @@ class SiteRuntime:
             "guard", lambda: guard_egress(self.settings, self.policy, self._record_refusal))
 
     def _record_refusal(self, address: str, detail: dict[str, Any]) -> None:
-        audit = self._parts.peek("audit")
-        if audit is not None:
+        audit = self._log
+        if audit is not None and not audit.closed:
             audit.append("egress_refused", "plantagent",
                          {"address": address, "detail": str(detail)})
 
     @property
     def site(self) -> Site:
-        """The unlocked site: keys, databases, blobs (VaultError naming the fix)."""
-        def unlock() -> Site:
-            _ = self.guard
-            passphrase = self._passphrase
-            if callable(passphrase):
-                passphrase = passphrase(self.settings.home)
-            return open_site(self.settings, passphrase=passphrase)
+        """The unlocked site: keys, databases, blobs (VaultError naming the fix), with its
+        audit log open: every other database's heads are recorded in it."""
+        site = self._parts.get("site", self._unlock, Site.close)
+        self._parts.get("audit", self._opened_log)
+        return site
 
-        return self._parts.get("site", unlock, Site.close)
+    def _opened_log(self) -> AuditLog:
+        assert self._log is not None, "the audit log opens with the site"
+        return self._log
+
+    def _unlock(self) -> Site:
+        _ = self.guard
+        passphrase = self._passphrase
+        if callable(passphrase):
+            passphrase = passphrase(self.settings.home)
+        site = open_site(self.settings, passphrase=passphrase)
+        try:
+            # Before any other database: the log is their heads' registry, and the site
+            # closes it (signing a checkpoint) after the others.
+            self._log = open_audit_log(site, **self._audit_options)
+        except BaseException:
+            site.close()
+            raise
+        return site
 
     @property
     def audit(self) -> AuditLog:
-        """The site's hash-chained, signed audit log."""
-        return self._parts.get(
-            "audit", lambda: open_audit_log(self.site, **self._audit_options), AuditLog.close)
+        """The site's hash-chained, signed audit log (closed with the site)."""
+        _ = self.site
+        return self._parts.get("audit", self._opened_log)
 
     @property
     def approvals(self) -> ApprovalService:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import apsw
 
@@ -15,6 +16,25 @@ from agent.approvals.store import ApprovalStore
 from agent.audit import store as audit_store
 from agent.triage.store import ReportStore
 from agent.twin.historian.store import Historian
+from agent.vault.keys import build_manifest, subkey, unlock
+from agent.vault.layout import AUDIT_DATABASE, database_path
+from agent.vault.manifest import save_manifest
+from agent.vault.signing import SigningKeys
+from tests.support.sites import PASSPHRASE
+
+
+def make_legacy(home: Path, passphrase: str = PASSPHRASE) -> None:
+    """Turn a fresh site into one as `plantagent init` made it before the audit anchor:
+    site.json names no audit log and there is no audit database yet."""
+    u = unlock(home, passphrase)
+    m = u.manifest
+    keys = SigningKeys.from_record(m.signing, subkey(u.dek, m.site_id, "signing-keys"),
+                                   m.site_id)
+    save_manifest(home, build_manifest(site_id=m.site_id, dek=u.dek, wrapping=m.wrapping,
+                                       signing=keys, created=m.created, demo=m.demo))
+    path = database_path(home, AUDIT_DATABASE)
+    path.unlink()
+    path.with_name(f".{AUDIT_DATABASE}.head").unlink()
 
 #: The reports store's schema before it had migrations.
 OLD_REPORTS_SCHEMA = """
