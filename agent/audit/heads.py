@@ -9,6 +9,7 @@ also restore the head files beside it. Payload: ``{"database", "event", "generat
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from agent.audit.log import AuditLog
@@ -52,6 +53,10 @@ class AuditHeads:
     def record(self, head: Head) -> None:
         """Append the record (durable when this returns; AuditWriteError otherwise)."""
         self.log.append("database", ACTOR, head_payload(head), tool=None)
+
+    def names(self) -> Iterator[str]:
+        """The databases the log holds heads of."""
+        yield from sorted(self.all_last())
 
     def all_last(self) -> dict[str, Head]:
         """The newest head of every database the log names."""

@@ -44,6 +44,7 @@ from agent.audit.reader import AuditReader
 from agent.audit.records import AuditKind, AuditRecord, genesis_hash, seal_record
 from agent.audit.review import VERDICTS, review_payload
 from agent.audit.signing import CheckpointSigner, CheckpointVerifier
+from agent.audit.witness import Witness, WitnessSender
 from agent.errors import IntegrityError
 
 Clock = Callable[[], datetime]
@@ -73,6 +74,7 @@ class AuditLog(AuditReader):
         checkpoint_every: int | None = 256,
         export_dir: Path | None = None,
         close_connection: bool = True,
+        witness: Witness | None = None,
     ) -> None:
         self._conn = conn
         self._close_connection = close_connection
@@ -82,6 +84,9 @@ class AuditLog(AuditReader):
         self.clock = clock
         self.checkpoint_every = checkpoint_every
         self.export_dir = export_dir
+        #: Sends exported checkpoints to the site's witness (agent/audit/witness.py).
+        self.witness = (WitnessSender(witness, export_dir)
+                        if witness is not None and export_dir is not None else None)
         self._lock = threading.Lock()
         self._frontier = Frontier()
         self._frontier_last = ""  # hash of the frontier's last leaf
@@ -127,6 +132,8 @@ class AuditLog(AuditReader):
         try:
             for hook in hooks:  # outside the lock: a hook may append (a final checkpoint)
                 hook()
+            if self.witness is not None:
+                self.witness.flush()
         finally:
             with self._lock:
                 self._closed = True
@@ -190,6 +197,8 @@ class AuditLog(AuditReader):
         assert item.record is not None
         if item.checkpoint is not None and self.export_dir is not None:
             write_checkpoint_file(self.export_dir, item.checkpoint)
+            if self.witness is not None:
+                self.witness.notify()
         return item.record
 
     async def append_async(
@@ -267,6 +276,8 @@ class AuditLog(AuditReader):
                 ) from exc
         if self.export_dir is not None:
             write_checkpoint_file(self.export_dir, checkpoint)
+            if self.witness is not None:
+                self.witness.notify()
         return checkpoint
 
     def review(

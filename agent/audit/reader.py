@@ -139,19 +139,33 @@ class AuditReader:
         checkpoints: Sequence[tuple[str, Checkpoint]] = (),
         *,
         include_export_dir: bool = True,
+        expect_checkpoint: bool = False,
     ) -> VerifyReport:
         """Verify the chain, the tree and every signature of the stored log.
 
         ``checkpoints`` are extra (name, checkpoint) pairs kept outside the database — an
         exported file — which also reveal truncation and rollback. The export directory's
         checkpoints are included unless ``include_export_dir`` is false.
+        ``expect_checkpoint``: records that no checkpoint kept outside the database
+        covers are a problem (a site's log signs one whenever it closes, so only removal
+        or a crash leaves none).
         """
         named, problems = self._stored_checkpoints()
+        stored = len(named)
         named.extend(checkpoints)
         if include_export_dir and self.export_dir is not None:
             exported, unreadable = read_checkpoint_dir(self.export_dir)
             named.extend(exported)
             problems.extend(Problem(message=m, checkpoint="export directory") for m in unreadable)
+        if expect_checkpoint and self.size() and len(named) == stored:
+            where = f" ({self.export_dir} holds none)" if self.export_dir is not None else ""
+            problems.append(Problem(message=(
+                "no signed checkpoint is kept outside the database" + where + (
+                    ": nothing but the database itself vouches for its records, so a "
+                    "rollback or a cut-off tail could not be seen" if stored else
+                    " and the database holds none either: nothing vouches for the log at "
+                    "all")),
+                checkpoint="export directory"))
         with self._lock, _unreadable():
             stored_id = store.read_log_id(self._conn)
             if stored_id != self.log_id:

@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "agent.cli.init_cmd",
     "agent.cli.keys_cmd",
     "agent.cli.audit_cmd",
+    "agent.cli.recover_cmd",
     "agent.cli.opcua_cmd",
     "agent.cli.models_cmd",
     "agent.cli.policy_cmd",

@@ -20,6 +20,7 @@ import apsw
 
 from agent.approvals import ApprovalService, ApprovalStore
 from agent.audit import AuditLog
+from agent.audit.recover import recover_audit_log
 from agent.audit.site import open_audit_log
 from agent.errors import ModelError, ModelOutputError
 from agent.handover.sources import ShiftSources
@@ -32,7 +33,7 @@ from agent.policy.decision import PolicyGate
 from agent.policy.loader import LoadedPolicy, load_policy
 from agent.qualification.gate import ensure_qualified
 from agent.runtime.agent import build_agent
-from agent.runtime.egress import guard_egress
+from agent.runtime.egress import guard_egress, site_witness
 from agent.runtime.parts import Parts
 from agent.runtime.stores import (
     Knowledge,
@@ -73,7 +74,8 @@ class SiteRuntime:
     per-role budgets). ``clock`` is the time of the tools, approvals and triage.
     ``audit_options`` go to the audit log (clock, checkpoint_every, export_dir).
     ``notify`` hears what the runtime decided on its own (a model that would not load,
-    so the template writes).
+    so the template writes). ``recover_audit`` (a person's reason and name) opens an
+    audit log that would be refused as it is found, on record (`plantagent recover`).
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class SiteRuntime:
         plant_name: str = "the plant",
         audit_options: dict[str, Any] | None = None,
         notify: Callable[[str], None] | None = None,
+        recover_audit: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.endpoint = endpoint
@@ -102,6 +105,7 @@ class SiteRuntime:
         self._notify = notify or (lambda _text: None)
         self._parts = Parts()
         self._log: AuditLog | None = None
+        self._recover_audit = recover_audit
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -178,7 +182,12 @@ class SiteRuntime:
         try:
             # Before any other database: the log is their heads' registry, and the site
             # closes it (signing a checkpoint) after the others.
-            self._log = open_audit_log(site, **self._audit_options)
+            options = dict(self._audit_options)
+            options.setdefault("witness", site_witness(self.settings, self.guard, site.site_id))
+            if self._recover_audit is not None:
+                self._log = recover_audit_log(site, self._recover_audit, **options)
+            else:
+                self._log = open_audit_log(site, **options)
         except BaseException:
             site.close()
             raise

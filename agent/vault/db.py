@@ -10,6 +10,7 @@ tables off disk (temp files are not page-encrypted).
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,11 +92,19 @@ def open_database(
             "created by the component that owns them",
         )
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if create and not path.exists():
+        # Owner-only from the start (SQLite gives its WAL and shm files the same mode).
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     flags = apsw.SQLITE_OPEN_READWRITE | (apsw.SQLITE_OPEN_CREATE if create else 0)
     try:
         conn = apsw.Connection(str(path), flags=flags)
     except apsw.CantOpenError as exc:
-        raise VaultError(f"cannot open the database {path}: {exc}") from exc
+        raise VaultError(
+            f"cannot open the database {path}: {exc}",
+            fix="check that the site directory exists, is writable by this account and "
+            "has space",
+        ) from exc
     try:
         _apply_key(conn, key)
         # PRAGMA key answers "ok" whatever the key: only reading page 1 proves it.

@@ -73,6 +73,10 @@ class HeadRegistry(Protocol):
         """Record a new head; raises (fail closed) when it cannot be made durable."""
         ...
 
+    def names(self) -> Iterator[str]:
+        """The databases it holds heads of."""
+        ...
+
 
 class RefusedDatabase(IntegrityError):
     """A database that is missing, older than recorded, or changed at rest."""

@@ -68,6 +68,14 @@ class UsersLock:
                     ) from None
                 time.sleep(0.01)
 
+    def alone(self) -> bool:
+        """Hold the lock exclusively if nobody holds it (True); never waits."""
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
     def share(self) -> None:
         """Let others join."""
         fcntl.flock(self._fd, fcntl.LOCK_SH)

@@ -25,8 +25,15 @@ from agent.errors import VaultError
 from agent.settings import Settings
 from agent.vault.fsutil import site_lock
 from agent.vault.heads import HeadRegistry, LocalHeads
+from agent.vault.inspect import DatabaseState, inspect_database
 from agent.vault.keys import Unlocked, build_manifest, subkey, unlock
-from agent.vault.layout import AUDIT_DATABASE, blob_store, database_key, database_path
+from agent.vault.layout import (
+    AUDIT_DATABASE,
+    blob_store,
+    database_key,
+    database_names,
+    database_path,
+)
 from agent.vault.manifest import load_manifest, manifest_path, save_manifest
 from agent.vault.rotate import EventHook, RekeyReport, resume_pending
 from agent.vault.sessions import Session, close_session, open_session
@@ -152,6 +159,24 @@ class Site:
         elif synchronous_full:
             list(session.conn.execute("PRAGMA synchronous=FULL"))
         return session.conn
+
+    def known_databases(self) -> list[str]:
+        """Every database the site has or has recorded heads of (the audit one always)."""
+        names = set(database_names(self.home)) | {AUDIT_DATABASE}
+        names |= set(self.local_heads.names())
+        if self._registry is not None:
+            names |= set(self._registry.names())
+        return sorted(names)
+
+    def inspect(self, name: str, *, whole_file: bool = False) -> DatabaseState:
+        """Database ``name`` against its last recorded head, without a session
+        (``whole_file``: every page read, and the file hashed when nobody uses it)."""
+        self._check_open()
+        session = self._sessions.get(name)
+        return inspect_database(
+            name, self.database_path(name), database_key(self._u.dek, self.site_id, name),
+            self.heads_of(name), conn=session.conn if session else None,
+            whole_file=whole_file)
 
     def open_databases(self) -> list[str]:
         """The databases this site has open, in the order they were opened."""

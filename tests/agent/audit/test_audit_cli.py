@@ -108,8 +108,11 @@ def test_restored_old_database_is_caught(
     assert run(audit_home, "verify") == 2
     assert "holds 12 records, but a checkpoint" in capsys.readouterr().err
     shutil.rmtree(audit_home / CHECKPOINT_DIR)  # and remove the evidence on the site
-    assert run(audit_home, "verify") == 0  # consistent in itself...
-    assert run(audit_home, "verify", "--checkpoint", str(kept)) == 1  # ...but not with the past
+    # Consistent in itself, but verify says nothing outside the database vouches for it...
+    assert run(audit_home, "verify") == 1
+    assert "no signed checkpoint is kept outside the database" in capsys.readouterr().out
+    # ...and a checkpoint an auditor kept shows what was lost.
+    assert run(audit_home, "verify", "--checkpoint", str(kept)) == 1
     out = capsys.readouterr().out
     assert "first bad record seq 13" in out and "rollback" in out
 

@@ -34,6 +34,7 @@ GROUPS: dict[str, tuple[list[str], int]] = {
     "ask": (["ask", "What is the flow of P-101?", "--endpoint", "{ep}"], 2),
     "keys": (["keys", "export-public"], 0),
     "audit": (["audit", "verify"], 0),
+    "recover": (["recover", "status"], 0),
     "opcua": (["opcua", "browse", "--endpoint", "{ep}", "--json"], 0),
     "models": (["models", "list", "--json"], 0),
     "policy": (["policy", "check"], 0),
