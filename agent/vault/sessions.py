@@ -20,7 +20,7 @@ from pathlib import Path
 import apsw
 
 from agent.errors import VaultError
-from agent.vault.db import open_database
+from agent.vault.db import open_database, translate_db_errors
 from agent.vault.heads import (
     Found,
     Head,
@@ -134,11 +134,15 @@ def open_session(
         else:
             conn = open_database(path, key, create=create, synchronous_full=synchronous_full,
                                  key_is_verified=True)
-            generation = read_generation(conn)
-            problem = live_problem(generation, head)
-            if problem is not None:
+            try:
+                with translate_db_errors(path):
+                    generation = read_generation(conn)
+                problem = live_problem(generation, head)
+                if problem is not None:
+                    raise RefusedDatabase(name, path, problem, head)
+            except BaseException:
                 conn.close()
-                raise RefusedDatabase(name, path, problem, head)
+                raise
     except BaseException:
         lock.close()
         raise
@@ -152,13 +156,21 @@ def _start(
     """A session's first open: check at rest, raise the generation, record the open."""
     exists = path.is_file()
     digest = file_digest(path) if exists and not wal_path(path).exists() else None
+    if recover is None and head is not None and head.closed and (
+            not exists or digest != head.digest):
+        # Refused before SQLite reads a byte of it: whatever was changed, it was changed.
+        found = Found(exists=exists, generation=head.generation, digest=digest,
+                      wal=exists and digest is None)
+        raise RefusedDatabase(name, path, problem_of(found, head) or "", head)
     if not exists and head is not None and recover is None:
         raise RefusedDatabase(name, path, problem_of(Found(exists=False), head) or "", head)
     conn = open_database(path, key, create=create or recover is not None,
                          synchronous_full=synchronous_full, key_is_verified=True)
     try:
-        found = Found(exists=exists, generation=read_generation(conn) if exists else 0,
-                      digest=digest, wal=exists and digest is None)
+        with translate_db_errors(path):
+            generation = read_generation(conn) if exists else 0
+        found = Found(exists=exists, generation=generation, digest=digest,
+                      wal=exists and digest is None)
         problem = problem_of(found, head)
         if problem is not None and recover is None:
             raise RefusedDatabase(name, path, problem, head)
