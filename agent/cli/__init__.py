@@ -21,6 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from agent.cli.plugins import CommandGroups, register_plugins
 from agent.errors import PlantAgentError, UsageError
+from agent.vault.egress import install_egress_guard
 
 #: Command groups, in the order `plantagent --help` lists them.
 COMMAND_MODULES = [
@@ -84,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    # Every command runs under the egress guard: loopback only, no child process, no
+    # foreign native library, until the site it opens widens it to its own networks.
+    install_egress_guard([])
     try:
         return int(handler(args) or 0)
     except KeyboardInterrupt:

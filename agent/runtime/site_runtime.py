@@ -48,7 +48,6 @@ from agent.triage.service import TriageService
 from agent.triage.store import ReportStore
 from agent.triage.watcher import WatchRules
 from agent.triage.writer import ModelWriter, ReportWriter, TemplateWriter
-from agent.twin.embeddings.assemble import AssemblyProgress
 from agent.twin.embeddings.runtime import Embedder, load_embedder
 from agent.vault import EgressGuard, Site, open_site
 from agent.vault.layout import APPROVALS_DATABASE, REPORTS_DATABASE, TWIN_DATABASE
@@ -239,19 +238,19 @@ class SiteRuntime:
         if opened is not None:
             return opened
         try:
-            return self.load_embedder(assemble=False)
+            return self.load_embedder()
         except ModelError:
             return None
 
-    def load_embedder(self, *, assemble: bool = True,
-                      progress: AssemblyProgress | None = None) -> Embedder:
-        """The site's embedding model, assembled from its recipe when missing (``docs``
-        and ``incidents`` commands); ModelError naming the fix when it cannot be."""
+    def load_embedder(self) -> Embedder:
+        """The site's embedding model, verified (``docs`` and ``incidents`` commands);
+        ModelError naming `plantagent models fetch NAME` when it is missing: nothing is
+        ever fetched at run time."""
         if self._embedder is not None:
             return self._embedder
         return self._parts.get(
             "embedder",
-            lambda: load_embedder(self.settings, assemble=assemble, progress=progress),
+            lambda: load_embedder(self.settings, assemble=False),
             lambda embedder: embedder.close())
 
     @property
@@ -272,7 +271,8 @@ class SiteRuntime:
         """The connected OPC UA session to the plant (``endpoint`` or ``opcua.endpoint``)."""
         async def connect() -> OpcUaConnection:
             _ = self.guard
-            conn = OpcUaConnection.from_settings(self.settings, self.endpoint)
+            conn = OpcUaConnection.from_settings(self.settings, self.endpoint,
+                                                 key_vault=_SiteKeys(self))
             await conn.connect()
             return conn
 
@@ -384,3 +384,19 @@ class SiteRuntime:
 
 def _close_model(model: ChatModel) -> None:
     model.close()
+
+
+class _SiteKeys:
+    """The site's encrypted store as the OPC UA client's key vault, unlocking the site
+    only when a secure connection needs the key (an unsecured one never does)."""
+
+    def __init__(self, runtime: SiteRuntime) -> None:
+        self._runtime = runtime
+
+    def get_blob(self, name: str) -> bytes | None:
+        """The secret ``name``, decrypted."""
+        return self._runtime.site.get_blob(name)
+
+    def put_blob(self, name: str, data: bytes) -> None:
+        """Store the secret ``name``, encrypted."""
+        self._runtime.site.put_blob(name, data)

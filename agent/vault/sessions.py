@@ -158,10 +158,13 @@ def _start(
     digest = file_digest(path) if exists and not wal_path(path).exists() else None
     if recover is None and head is not None and head.closed and (
             not exists or digest != head.digest):
-        # Refused before SQLite reads a byte of it: whatever was changed, it was changed.
-        found = Found(exists=exists, generation=head.generation, digest=digest,
-                      wal=exists and digest is None)
-        raise RefusedDatabase(name, path, problem_of(found, head) or "", head)
+        # Checked before SQLite replays or writes anything; its generation says which way
+        # it changed (a newer one: our own open whose record a crash cut off).
+        found = Found(exists=exists, generation=_generation_or(path, key, head.generation),
+                      digest=digest, wal=exists and digest is None)
+        problem = problem_of(found, head)
+        if problem is not None:
+            raise RefusedDatabase(name, path, problem, head)
     if not exists and head is not None and recover is None:
         raise RefusedDatabase(name, path, problem_of(Found(exists=False), head) or "", head)
     conn = open_database(path, key, create=create or recover is not None,
@@ -191,6 +194,24 @@ def _start(
         conn.close()
         raise
     return conn, generation
+
+
+def _generation_or(path: Path, key: bytes, default: int) -> int:
+    """The generation of a file already refused, for the message; ``default`` when it
+    cannot be read (an altered page)."""
+    if not path.is_file() or wal_path(path).exists():
+        return default  # never let SQLite replay (and checkpoint) a WAL of a refused file
+    try:
+        conn = open_database(path, key, key_is_verified=True)
+    except VaultError:
+        return default
+    try:
+        with translate_db_errors(path):
+            return read_generation(conn)
+    except VaultError:
+        return default
+    finally:
+        conn.close()
 
 
 def close_session(session: Session) -> Head | None:
