@@ -42,6 +42,7 @@ COMMAND_MODULES = [
     "agent.cli.handover_cmd",
     "agent.cli.tui_cmd",
     "agent.cli.bundle_cmd",
+    "agent.cli.deploy_cmd",
 ]
 
 
@@ -79,7 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     (``| head``) ends the command quietly.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse printed --help, --version or a usage error
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     configure_logging(args.verbose, args.quiet)
     handler = getattr(args, "handler", None)
     if handler is None:

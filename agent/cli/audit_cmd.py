@@ -28,7 +28,7 @@ from agent.audit.store import SearchQuery
 from agent.audit.vault_keys import VaultSigner, load_public_bundle
 from agent.audit.verify import VerifyReport
 from agent.audit.witness import DirectoryWitness, read_witness, witness_from_url
-from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.cli.common import count, open_runtime, print_json, settings_from_args
 from agent.durations import parse_time
 from agent.vault.inspect import DatabaseState
 
@@ -54,7 +54,7 @@ def register(sub: Any) -> None:
     verify.set_defaults(handler=_verify)
 
     show = cmds.add_parser("show", help="print the newest records")
-    show.add_argument("--last", type=int, default=20, metavar="N", help="how many (default 20)")
+    show.add_argument("--last", type=count(), default=20, metavar="N", help="how many (default 20)")
     show.add_argument("--json", action="store_true", help="print records as JSON")
     show.set_defaults(handler=_show)
 
@@ -66,7 +66,7 @@ def register(sub: Any) -> None:
     search.add_argument("--tool")
     search.add_argument("--equipment")
     search.add_argument("--text", help="case-insensitive text in the payload")
-    search.add_argument("--limit", type=int, default=None, help="at most this many records")
+    search.add_argument("--limit", type=count(), default=None, help="at most this many records")
     search.add_argument("--json", action="store_true", help="print records as JSON")
     search.set_defaults(handler=_search)
 
@@ -96,7 +96,7 @@ def register(sub: Any) -> None:
 
     review = cmds.add_parser("review", help="append a signed reviewer note on records")
     target = review.add_mutually_exclusive_group(required=True)
-    target.add_argument("--seq", type=int, help="one record")
+    target.add_argument("--seq", type=count(1, 2**62), help="one record")
     target.add_argument("--range", dest="seq_range", metavar="A-B", help="records A to B")
     review.add_argument("--verdict", required=True, choices=VERDICTS)
     review.add_argument("--note", required=True, help="the reviewer's text")

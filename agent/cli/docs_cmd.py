@@ -20,7 +20,7 @@ from typing import Any
 
 import apsw
 
-from agent.cli.common import guard_egress, open_runtime, print_json, settings_from_args
+from agent.cli.common import count, guard_egress, open_runtime, print_json, settings_from_args
 from agent.cli.progress import progress_bar
 from agent.errors import UsageError
 from agent.runtime import SiteRuntime
@@ -40,7 +40,7 @@ def register(sub: Any) -> None:
 
     search = docs_sub.add_parser("search", help="hybrid search with citations")
     search.add_argument("query")
-    search.add_argument("-k", type=int, default=5, help="passages to show (default 5)")
+    search.add_argument("-k", type=count(1, 1000), default=5, help="passages to show (default 5)")
     search.add_argument("--mode", choices=["hybrid", "fts", "vector"], default="hybrid")
     search.add_argument("--json", action="store_true", help="print hits as JSON")
     search.set_defaults(handler=_search)

@@ -32,21 +32,51 @@ def _key_pragma(verb: str, key: bytes) -> str:
 def _damaged(path: Path) -> IntegrityError:
     return IntegrityError(
         f"the database {path} failed authentication: it was altered or is damaged",
-        fix=f"restore {path.name} from a backup copy of the site's data directory",
+        fix=f"restore {path.name} from a backup copy of the site's data directory, or "
+        f"accept it as it is with `plantagent recover accept {path.stem} --reason TEXT`",
     )
 
 
+def db_error(exc: apsw.Error, path: Path, what: str = "") -> VaultError:
+    """Our error for a SQLite error on the database at ``path``, its fix fitting the
+    cause: a damaged file is not a full disk, and neither is a lock held elsewhere."""
+    doing = f" while {what}" if what else ""
+    if isinstance(exc, apsw.CorruptError | apsw.NotADBError):
+        return _damaged(path)
+    if isinstance(exc, apsw.FullError):
+        return VaultError(
+            f"the disk holding {path} is full{doing}",
+            fix=f"free space on the disk of {path.parent} and run the command again; "
+            "nothing was acknowledged")
+    if isinstance(exc, apsw.ReadOnlyError | apsw.PermissionsError | apsw.CantOpenError):
+        return VaultError(
+            f"the database {path} cannot be written{doing}: {exc}",
+            fix=f"run as the account that owns {path.parent} and check it is writable")
+    if isinstance(exc, apsw.BusyError | apsw.LockedError):
+        return VaultError(
+            f"the database {path} stayed locked by another process{doing}",
+            fix="wait for the other plantagent process (a rotation, a long import) to "
+            "finish, then run the command again")
+    if isinstance(exc, apsw.IOError):
+        return VaultError(
+            f"reading or writing {path} failed{doing}: {exc}",
+            fix=f"check the disk of {path.parent} (space, errors in the system log)")
+    return VaultError(f"the database {path} failed{doing}: {exc}",
+                      fix="run `plantagent recover status` and `plantagent audit verify`")
+
+
 @contextlib.contextmanager
-def translate_db_errors(path: Path) -> Iterator[None]:
-    """Turn apsw corruption errors raised inside the block into IntegrityError naming path.
+def translate_db_errors(path: Path, what: str = "") -> Iterator[None]:
+    """Turn apsw errors raised inside the block into ours (:func:`db_error`), naming
+    ``path`` and the fix that fits the cause.
 
     Page authentication happens on every read, so a tampered page can surface in any
     query, not only at open: wrap reads whose failure should say which file is damaged.
     """
     try:
         yield
-    except (apsw.CorruptError, apsw.NotADBError) as exc:
-        raise _damaged(path) from exc
+    except apsw.Error as exc:
+        raise db_error(exc, path, what) from exc
 
 
 def _apply_key(conn: apsw.Connection, key: bytes, *, rekey: bool = False) -> None:
@@ -99,12 +129,8 @@ def open_database(
     flags = apsw.SQLITE_OPEN_READWRITE | (apsw.SQLITE_OPEN_CREATE if create else 0)
     try:
         conn = apsw.Connection(str(path), flags=flags)
-    except apsw.CantOpenError as exc:
-        raise VaultError(
-            f"cannot open the database {path}: {exc}",
-            fix="check that the site directory exists, is writable by this account and "
-            "has space",
-        ) from exc
+    except apsw.Error as exc:
+        raise db_error(exc, path, "opening it") from exc
     try:
         _apply_key(conn, key)
         # PRAGMA key answers "ok" whatever the key: only reading page 1 proves it.
@@ -118,9 +144,9 @@ def open_database(
             f"cannot decrypt the database {path}: wrong key, or the file was altered",
             fix="open it through the site it belongs to (`plantagent --home DIR ...`)",
         ) from None
-    except apsw.CorruptError:
+    except apsw.Error as exc:
         conn.close()
-        raise _damaged(path) from None
+        raise db_error(exc, path, "opening it") from exc
     return conn
 
 

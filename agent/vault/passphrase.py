@@ -33,15 +33,22 @@ _taken: dict[str, str] = {}
 def from_environment(env: str = PASSPHRASE_ENV) -> str | None:
     """The passphrase a service was given: its systemd credential, else the variable
     ``env`` (removed from the environment the first time it is read)."""
-    if env in _taken:
-        return _taken[env]
     credential = _credential(CREDENTIAL_NAMES.get(env, env.lower()))
-    value = credential if credential is not None else os.environ.pop(env, None)
-    if env not in os.environ:
+    if credential is not None:
+        return credential or None
+    if env in os.environ:  # newly set (or set again): it wins over what was taken before
+        value = os.environ.pop(env)
         scrub_initial_environment(env)
-    if value:
+        if not value:
+            return None
         _taken[env] = value
-    return value or None
+    return _taken.get(env)
+
+
+def forget() -> None:
+    """Drop the passphrases taken from the environment (a test between cases; a
+    long-lived process that no longer needs them)."""
+    _taken.clear()
 
 
 def _credential(name: str) -> str | None:

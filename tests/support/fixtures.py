@@ -25,6 +25,7 @@ from agent.llm.verify import VerificationCache
 from agent.runtime import SiteRuntime
 from agent.vault import Site, open_site
 from agent.vault.egress import install_egress_guard, installed_guard
+from agent.vault.passphrase import forget as forget_passphrases
 from models import shipped_manifest_text
 from plant.server import DemoPlantServer
 
@@ -61,6 +62,7 @@ def _tests_may_start_their_helpers() -> Iterator[None]:
     yield
     if installed_guard() is not None:
         install_egress_guard([], executables=["*"])
+    forget_passphrases()  # one test's passphrase is never another's
 
 
 @pytest.fixture
