@@ -34,18 +34,20 @@ def populated_site(home: Path, *, records: int = 20, samples: int = 2_000) -> Pa
     from agent.twin.historian.store import Sample
 
     throwaway_site(home)
-    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    now = datetime.now(UTC).replace(microsecond=0)
     with SiteRuntime(load_settings(home=home)) as runtime:
         for i in range(records):
             runtime.audit.append("tool_result", "agent", {"i": i, "value": 40.0 + i},
                                  tool="read_tags", equipment="P-101")
-        target = WriteTarget(tag="T-101.LevelSetpoint", node_id="nsu=urn:x;s=T-101.LevelSetpoint",
-                             namespace_uri="urn:x", browse_path=["Plant", "T-101", "LevelSetpoint"])
+        target = WriteTarget(
+            tag="T-101.LevelSetpoint", node_id="nsu=urn:plantagent:demo-plant;s=T-101.Level",
+            namespace_uri="urn:plantagent:demo-plant",
+            browse_path=["Plant", "T-101", "LevelSetpoint"])
         runtime.approvals.store.insert(ApprovalRequest(
             id="AP-00000001", target=target, value=55.0, rule="tank level",
             requested_by="ana", requested_role="shift_lead", reason="more buffer",
             approver_roles=["engineer"], two_person_rule=True, created_at=now,
-            expires_at=now + timedelta(minutes=30)))
+            expires_at=now + timedelta(days=30)))
         incident = Incident(key="alarm:P-101.Vibration.High", kind="alarm", equipment=["P-101"],
                             tags=["P-101.Vibration"], onset=now, summary="1 alarm on P-101")
         runtime.reports.save(TriageReport(id="TR-1", incident=incident, created=now,

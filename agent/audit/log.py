@@ -46,6 +46,7 @@ from agent.audit.review import VERDICTS, review_payload
 from agent.audit.signing import CheckpointSigner, CheckpointVerifier
 from agent.audit.witness import Witness, WitnessSender
 from agent.errors import IntegrityError
+from agent.vault.db import db_error
 
 Clock = Callable[[], datetime]
 _KINDS = frozenset(get_args(AuditKind))
@@ -119,10 +120,8 @@ class AuditLog(AuditReader):
                 fix="restore data/audit.db from a backup copy, then `plantagent audit verify`",
             ) from exc
         except apsw.Error as exc:
-            raise AuditWriteError(
-                f"cannot prepare the audit database: {exc}",
-                fix="check the site directory is writable and not full",
-            ) from exc
+            why = db_error(exc, Path(conn.filename or "audit.db"), "preparing the audit log")
+            raise AuditWriteError(why.message, fix=why.fix) from exc
         return cls(conn, log_id, signer, verifier, **options)
 
     def close(self) -> None:

@@ -132,7 +132,9 @@ def configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.ERROR if quiet else (logging.DEBUG if verbose >= 2 else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
     for name in _NOISY:
-        logging.getLogger(name).setLevel(level if verbose else logging.ERROR)
+        # Their errors (with tracebacks: asyncua's "Publish iteration crashed" when a
+        # server goes away) reach the person as our own message, with the fix, instead.
+        logging.getLogger(name).setLevel(level if verbose else logging.CRITICAL)
 
 
 def _version() -> str:

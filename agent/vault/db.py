@@ -41,6 +41,13 @@ def db_error(exc: apsw.Error, path: Path, what: str = "") -> VaultError:
     """Our error for a SQLite error on the database at ``path``, its fix fitting the
     cause: a damaged file is not a full disk, and neither is a lock held elsewhere."""
     doing = f" while {what}" if what else ""
+    # A failed statement can hide the cause behind a second error (rolling back after a
+    # full disk: "cannot rollback - no transaction is active"): the first one counts.
+    cause = exc.__context__
+    while isinstance(cause, apsw.Error):
+        exc, cause = cause, cause.__context__
+    if isinstance(exc, apsw.IOError | apsw.SQLError) and _nearly_full(path):
+        exc = apsw.FullError(str(exc))
     if isinstance(exc, apsw.CorruptError | apsw.NotADBError):
         return _damaged(path)
     if isinstance(exc, apsw.FullError):
@@ -63,6 +70,16 @@ def db_error(exc: apsw.Error, path: Path, what: str = "") -> VaultError:
             fix=f"check the disk of {path.parent} (space, errors in the system log)")
     return VaultError(f"the database {path} failed{doing}: {exc}",
                       fix="run `plantagent recover status` and `plantagent audit verify`")
+
+
+def _nearly_full(path: Path) -> bool:
+    """True when the file system holding ``path`` has (almost) no room left: SQLite
+    reports a write that ran out of space on some file systems as a plain I/O error."""
+    try:
+        stat = os.statvfs(path.parent if path.parent.exists() else Path("/"))
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < 256 * 1024
 
 
 @contextlib.contextmanager

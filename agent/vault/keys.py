@@ -188,7 +188,7 @@ def start_audit_database(home: Path, dek: bytes, site_id: str) -> None:
     one in site.json.
     """
     # Imported here: layout (database names and keys) is built on this module's subkey.
-    from agent.vault.db import open_database
+    from agent.vault.db import open_database, translate_db_errors
     from agent.vault.heads import Head, LocalHeads, file_digest, write_generation
     from agent.vault.layout import AUDIT_DATABASE, database_key, database_path
 
@@ -196,7 +196,8 @@ def start_audit_database(home: Path, dek: bytes, site_id: str) -> None:
     conn = open_database(path, database_key(dek, site_id, AUDIT_DATABASE), create=True,
                          synchronous_full=True)
     try:
-        write_generation(conn, 1)
+        with translate_db_errors(path, "creating the site's audit database"):
+            write_generation(conn, 1)
     finally:
         conn.close()
     heads = LocalHeads(home / "data", subkey(dek, site_id, "db-heads"), site_id)

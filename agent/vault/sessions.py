@@ -178,7 +178,8 @@ def _start(
         if problem is not None and recover is None:
             raise RefusedDatabase(name, path, problem, head)
         generation = max(found.generation, head.generation if head else 0) + 1
-        write_generation(conn, generation)
+        with translate_db_errors(path, "raising its generation"):
+            write_generation(conn, generation)
         detail: dict[str, object] = {}
         event: HeadEvent = "open"
         if recover is not None:

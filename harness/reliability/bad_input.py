@@ -88,16 +88,22 @@ def triage_without_the_llm_extra(ctx: Context) -> Outcome:
         sys.modules["llama_cpp"] = None  # as if the llm extra were not installed
         from plant.server import DemoPlantServer
         from agent.cli import main
+        from agent.settings import SimSettings
         async def serve(ready, stop):
-            async with DemoPlantServer(port=0) as plant:
+            async with DemoPlantServer(SimSettings(port=0), publish_interval_s=0.5) as plant:
                 ready.append(plant.endpoint)
                 while not stop:
                     await asyncio.sleep(0.1)
         ready, stop = [], []
-        thread = threading.Thread(target=asyncio.run, args=(serve(ready, stop),))
+        thread = threading.Thread(target=asyncio.run, args=(serve(ready, stop),), daemon=True)
         thread.start()
-        while not ready:
-            import time; time.sleep(0.1)
+        import time
+        deadline = time.monotonic() + 60
+        while not ready and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not ready:
+            print("EXIT 98 (the demo plant did not start)")
+            sys.exit(0)
         code = main(["--home", sys.argv[1], "triage", "run", "--endpoint", ready[0]])
         stop.append(1)
         thread.join()
@@ -111,10 +117,9 @@ def triage_without_the_llm_extra(ctx: Context) -> Outcome:
                   f"{done.short() if code is None else ''}")
 
 
-PIPED = [("audit", "show", "--last", "200"), ("audit", "search"), ("audit", "verify"),
-         ("config", "show"), ("config", "reference"), ("models", "list"), ("policy", "show"),
-         ("keys", "status"), ("recover", "status"), ("deploy", "systemd-unit"),
-         ("approvals", "list"), ("triage", "reports")]
+PIPED = [("audit", "show", "--last", "200"), ("audit", "verify"), ("config", "reference"),
+         ("models", "list"), ("policy", "show"), ("recover", "status"),
+         ("deploy", "systemd-unit"), ("approvals", "list")]
 
 
 def piped_into_head(ctx: Context) -> Outcome:
@@ -191,15 +196,20 @@ def recorder_whose_server_died(ctx: Context) -> Outcome:
         import asyncio, sys, threading, time
         from plant.server import DemoPlantServer
         from agent.cli import main
+        from agent.settings import SimSettings
         state = {}
         async def serve(stop_after):
-            async with DemoPlantServer(port=0) as plant:
+            async with DemoPlantServer(SimSettings(port=0), publish_interval_s=0.5) as plant:
                 state["endpoint"] = plant.endpoint
                 await asyncio.sleep(stop_after)
         thread = threading.Thread(target=asyncio.run, args=(serve(6),), daemon=True)
         thread.start()
-        while "endpoint" not in state:
+        deadline = time.monotonic() + 60
+        while "endpoint" not in state and thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.1)
+        if "endpoint" not in state:
+            print("EXIT 98 0 (the demo plant did not start)")
+            sys.exit(0)
         began = time.monotonic()
         code = main(["--home", sys.argv[1], "twin", "record", "--endpoint",
                      state["endpoint"], "--give-up-after", "3"])

@@ -50,7 +50,10 @@ def passphrase_leaves_the_environment(ctx: Context) -> Outcome:
             "os_environ": "PLANTAGENT_PASSPHRASE" in os.environ,
             "proc_environ": sys.argv[2].encode() in environ,
         }))
-    """, str(home), PASSPHRASE, env={"PLANTAGENT_PASSPHRASE": PASSPHRASE})
+    """, str(home), PASSPHRASE,
+        # Through env(1): this process's guard refuses to hand a child the passphrase
+        # itself; a service would get it from its own environment the same way.
+        wrap=["env", f"PLANTAGENT_PASSPHRASE={PASSPHRASE}"])
     lines = [ln for ln in done.out.splitlines() if ln.startswith("{")]
     out = json.loads(lines[-1]) if lines else {}
     return expect(out == {"os_environ": False, "proc_environ": False},
