@@ -18,6 +18,8 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 #: The example every error shows.
 EXAMPLES = "30m, 8h, 1d or 1h30m"
+#: The longest duration any window or age may be (nothing here has older data).
+MAX_DURATION = timedelta(days=100 * 365)
 
 
 def _fix(option: str | None) -> str:
@@ -42,8 +44,15 @@ def _parse(text: str, option: str | None) -> timedelta:
     if not cleaned or "".join(n + u for n, u in parts) != cleaned:
         raise UsageError(f"cannot read the duration {text!r}", fix=_fix(option))
     total = timedelta()
-    for amount, unit in parts:
-        total += timedelta(**{_UNITS[unit]: float(amount)})
+    try:
+        for amount, unit in parts:
+            total += timedelta(**{_UNITS[unit]: float(amount)})
+    except OverflowError:
+        raise UsageError(f"the duration {text!r} is longer than any calendar reaches",
+                         fix=_fix(option)) from None
+    if total > MAX_DURATION:
+        raise UsageError(f"the duration {text!r} is longer than {MAX_DURATION.days // 365} "
+                         "years", fix=_fix(option))
     return total
 
 
@@ -66,7 +75,7 @@ def parse_time(
     except ValueError:
         try:
             return now - _parse(text, None)  # an age of 0 is now, a time like any other
-        except UsageError:
+        except (UsageError, OverflowError):
             raise error(
                 f"cannot read the time {text!r}",
                 fix="give an ISO time like 2026-03-01T08:00 (UTC) or an age like "

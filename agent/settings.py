@@ -140,6 +140,26 @@ class NetworkSettings(Section):
     )
 
 
+class AuditSettings(Section):
+    """Where the audit log's signed checkpoints also go, outside the site's own files."""
+
+    witness: str | None = Field(
+        None,
+        description="The external witness every signed checkpoint is also sent to, as it "
+        "is made: syslog+tls://HOST:PORT (a syslog collector over TLS, RFC 5425) or "
+        "dir:///PATH (a directory on another mount). Its address must be in the network "
+        "allowlist. `plantagent audit verify --witness` checks the log against it.",
+    )
+    witness_ca: Path | None = Field(
+        None,
+        description="CA certificate (PEM) the syslog collector's TLS certificate must "
+        "chain to; default: the system's trust store.",
+    )
+    witness_timeout_s: float = Field(
+        3.0, gt=0, le=60, description="Seconds before an unanswered witness is retried later."
+    )
+
+
 class TriageSettings(Section):
     """Thresholds of automated triage (ISA-18.2 defaults for floods)."""
 
@@ -201,6 +221,7 @@ class Settings(BaseSettings):
     model: ModelSettings = Field(default_factory=ModelSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
 

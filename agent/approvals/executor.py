@@ -25,12 +25,17 @@ from pydantic import BaseModel
 
 from agent.approvals.models import ApprovalRequest, WriteTarget
 from agent.approvals.service import ApprovalService
-from agent.errors import OpcUaError, PlantAgentError, WriteRefused
+from agent.errors import OpcUaError, PlantAgentError, VaultError, WriteRefused
 from agent.policy.writes import check_bounds, write_terms
 from tools.opcua.client import OpcUaConnection
 from tools.opcua.nodeids import from_expanded
 
 WRITE_TOOL = "approved_write"
+
+
+class ExecutedNotStored(VaultError):
+    """The plant write happened and is in the audit log, but the approvals store could not
+    record it (a compensating audit record says so): not a failed write."""
 
 
 class WriteOutcome(BaseModel):
@@ -65,6 +70,8 @@ class ApprovedWriteExecutor:
         request = self.service.claim(request_id, user=user, role=role)
         try:
             return await self._execute(request, user, role)
+        except ExecutedNotStored:
+            raise  # written and audited: never recorded as a failed write
         except PlantAgentError as exc:
             self._fail(request, user, role, exc)
             raise
@@ -98,7 +105,7 @@ class ApprovedWriteExecutor:
                 fix=f"read {target.tag} before proposing the change again",
             ) from exc
         ok = math.isclose(read_back, request.value, rel_tol=1e-9, abs_tol=1e-9)
-        audit.append("tool_result", user, {
+        result = audit.append("tool_result", user, {
             "event": "plant_write", "request": request.id, "tag": target.tag, "ok": ok,
             "old_value": state.value, "value": request.value, "read_back": read_back,
         }, role=role, tool=WRITE_TOOL, equipment=equipment)
@@ -108,10 +115,19 @@ class ApprovedWriteExecutor:
                 fix="the server or the process changed it; check the node before trying again",
             )
         undo_id, note = self._offer_undo(request, state.value, user, role)
-        self.service.finish(
-            request, state="executed", executed_at=self.service.clock(),
-            old_value=state.value, read_back=read_back, undo_request=undo_id,
-        )
+        try:
+            self.service.finish(
+                request, state="executed", executed_at=self.service.clock(),
+                old_value=state.value, read_back=read_back, undo_request=undo_id,
+            )
+        except PlantAgentError as exc:
+            self.service.compensate(result, "executed", user, role, request, exc.message, exc)
+            raise ExecutedNotStored(
+                f"{target.tag} was written ({request.value:g}, read back {read_back:g}) and "
+                f"audited, but the approvals store could not record it: {exc.message}",
+                fix=f"{exc.fix or 'fix the approvals database'}; the audit log holds the "
+                "write (`plantagent audit search --kind tool_result`)",
+            ) from exc
         return WriteOutcome(
             request=request.id, tag=target.tag, old_value=state.value, value=request.value,
             read_back=read_back, undo_request=undo_id, undo_note=note,

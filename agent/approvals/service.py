@@ -17,15 +17,18 @@ refusals included, is written to the audit log BEFORE it takes effect (fail clos
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from agent.approvals.models import ApprovalRequest, ApprovalState, WriteTarget
 from agent.approvals.refusals import ApprovalRefused, approval_problem, state_problem
 from agent.approvals.store import ApprovalStore
+from agent.audit.errors import AuditWriteError
+from agent.audit.records import AuditRecord
 from agent.audit.sink import AuditSink
-from agent.errors import UsageError, WriteRefused
+from agent.errors import PlantAgentError, UsageError, WriteRefused
 from agent.policy.decision import ChangeDecision
 from agent.policy.engine import PROPOSE_TOOL, PolicyEngine
 from agent.policy.models import Policy
@@ -99,8 +102,9 @@ class ApprovalService:
             expires_at=now + terms.expiry,
             undo_of=undo_of,
         )
-        self._audit("requested", actor, role, request, rule=terms.rule.name)
-        self.store.insert(request)
+        record = self._audit("requested", actor, role, request, rule=terms.rule.name)
+        with self._compensating(record, "requested", actor, role, request):
+            self.store.insert(request)
         return request
 
     def propose_for_tag(
@@ -143,12 +147,13 @@ class ApprovalService:
             "state": "approved", "decided_by": user, "decided_role": role,
             "decided_at": self.clock(),
         })
-        self._audit("approved", user, role, approved)
-        if not self.store.transition(approved, "pending"):
-            raise ApprovalRefused(
-                f"{request_id} changed while it was being approved",
-                fix=f"look at it again: plantagent approvals show {request_id}",
-            )
+        record = self._audit("approved", user, role, approved)
+        with self._compensating(record, "approved", user, role, approved):
+            if not self.store.transition(approved, "pending"):
+                raise ApprovalRefused(
+                    f"{request_id} changed while it was being approved",
+                    fix=f"look at it again: plantagent approvals show {request_id}",
+                )
         return approved
 
     def deny(self, request_id: str, *, user: str, role: str, note: str = "") -> ApprovalRequest:
@@ -166,9 +171,12 @@ class ApprovalService:
             "state": "denied", "decided_by": user, "decided_role": role,
             "decided_at": self.clock(), "decision_note": note or None,
         })
-        self._audit("denied", user, role, denied, note=note)
-        if not self.store.transition(denied, request.state):
-            raise ApprovalRefused(f"{request_id} changed while it was being denied")
+        record = self._audit("denied", user, role, denied, note=note)
+        with self._compensating(record, "denied", user, role, denied):
+            if not self.store.transition(denied, request.state):
+                raise ApprovalRefused(f"{request_id} changed while it was being denied",
+                                      fix=f"look at it again: plantagent approvals show "
+                                      f"{request_id}")
         return denied
 
     def claim(self, request_id: str, *, user: str, role: str) -> ApprovalRequest:
@@ -214,9 +222,14 @@ class ApprovalService:
         for request in self.store.requests({"pending", "approved"}):
             if request.expires_at <= now:
                 done = request.model_copy(update={"state": "expired"})
-                self._audit("expired", "plantagent", None, done)
-                if self.store.transition(done, request.state):
+                record = self._audit("expired", "plantagent", None, done)
+                with self._compensating(record, "expired", "plantagent", None, done):
+                    changed = self.store.transition(done, request.state)
+                if changed:
                     expired.append(done)
+                else:
+                    self.compensate(record, "expired", "plantagent", None, done,
+                                     "it changed meanwhile")
         return expired
 
     def _current(self, request_id: str) -> ApprovalRequest:
@@ -228,14 +241,56 @@ class ApprovalService:
             )
         if request.state in ("pending", "approved") and request.expires_at <= self.clock():
             done = request.model_copy(update={"state": "expired"})
-            self._audit("expired", "plantagent", None, done)
-            self.store.transition(done, request.state)
+            record = self._audit("expired", "plantagent", None, done)
+            with self._compensating(record, "expired", "plantagent", None, done):
+                changed = self.store.transition(done, request.state)
+            if not changed:
+                self.compensate(record, "expired", "plantagent", None, done,
+                                 "it changed meanwhile")
+                current = self.store.get(request.id)
+                return current if current is not None else done
             return done
         return request
 
+    @contextmanager
+    def _compensating(self, record: AuditRecord, event: str, actor: str, role: str | None,
+                      request: ApprovalRequest) -> Iterator[None]:
+        """The store write that makes ``record`` true: if it fails (a full disk, a
+        damaged file, someone else first), a compensating record says the audit log's
+        ``record`` did not take effect, so the two stores never disagree silently."""
+        try:
+            yield
+        except PlantAgentError as exc:
+            self.compensate(record, event, actor, role, request, exc.message, exc)
+            raise
+
+    def compensate(self, record: AuditRecord, event: str, actor: str, role: str | None,
+                    request: ApprovalRequest, why: str,
+                    exc: BaseException | None = None) -> None:
+        """Record that ``record`` (an approval step in the audit log) did not take effect
+        in the approvals store, and why (best effort: a note on ``exc`` when even this
+        cannot be written)."""
+        stored = self.store_state(request.id)
+        try:
+            self.audit.append("approval", actor, {
+                "event": f"{event}_not_stored", "request": request.id,
+                "compensates": record.seq, "stored_state": stored, "error": why,
+            }, role=role, tool=PROPOSE_TOOL, equipment=request.target.tag.split(".", 1)[0])
+        except AuditWriteError as failed:
+            if exc is not None:
+                exc.add_note(f"the compensating audit record could not be written: {failed}")
+
+    def store_state(self, request_id: str) -> str | None:
+        """The state the approvals store holds for a request (None: none, or unreadable)."""
+        try:
+            current = self.store.get(request_id)
+        except PlantAgentError:
+            return None
+        return None if current is None else current.state
+
     def _audit(
         self, event: str, actor: str, role: str | None, request: ApprovalRequest, **extra: Any
-    ) -> None:
+    ) -> AuditRecord:
         payload: dict[str, Any] = {
             "event": event, "request": request.id, "state": request.state,
             "tag": request.target.tag, "node_id": request.target.node_id,
@@ -246,6 +301,6 @@ class ApprovalService:
         if event == "requested":
             payload.update(reason=request.reason, evidence_ids=request.evidence_ids,
                            approver_roles=request.approver_roles, undo_of=request.undo_of)
-        self.audit.append("approval", actor, payload, role=role, tool=PROPOSE_TOOL,
-                          equipment=request.target.tag.split(".", 1)[0])
+        return self.audit.append("approval", actor, payload, role=role, tool=PROPOSE_TOOL,
+                                 equipment=request.target.tag.split(".", 1)[0])
 

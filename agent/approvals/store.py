@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import apsw
 
 from agent.approvals.models import ApprovalRequest, ApprovalState
-from agent.errors import VaultError
+from agent.vault.db import db_error
 from agent.vault.layout import APPROVALS_DATABASE
 from agent.vault.migrations import apply_migrations
 
@@ -50,7 +51,7 @@ class ApprovalStore:
         return cls(connect())
 
     def _guard(self) -> _Translate:
-        return _Translate(self._lock)
+        return _Translate(self._lock, Path(self._conn.filename or "approvals.db"))
 
     def insert(self, request: ApprovalRequest) -> None:
         """Store a new request (its id must be new)."""
@@ -91,10 +92,12 @@ class ApprovalStore:
 
 
 class _Translate:
-    """Holds the lock and turns apsw errors into VaultError at this boundary."""
+    """Holds the lock and turns apsw errors into ours at this boundary, the fix fitting
+    the cause (a damaged file, a full disk, a lock held elsewhere)."""
 
-    def __init__(self, lock: threading.Lock) -> None:
+    def __init__(self, lock: threading.Lock, path: Path) -> None:
         self._lock = lock
+        self._path = path
 
     def __enter__(self) -> None:
         self._lock.acquire()
@@ -102,8 +105,4 @@ class _Translate:
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self._lock.release()
         if isinstance(exc, apsw.Error):
-            raise VaultError(
-                f"the approvals database failed: {exc}",
-                fix="check the site directory is writable and not full; "
-                "`plantagent approvals list` shows what is stored",
-            ) from exc
+            raise db_error(exc, self._path, "using the approvals") from exc

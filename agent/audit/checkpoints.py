@@ -132,7 +132,7 @@ def write_checkpoint_file(directory: Path, checkpoint: Checkpoint) -> Path:
     the file cannot be written or already exists.
     """
     path = directory / checkpoint_file_name(checkpoint)
-    data = checkpoint.model_dump_json(indent=2).encode("utf-8") + b"\n"
+    data = checkpoint_bytes(checkpoint)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(
@@ -171,11 +171,21 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def checkpoint_bytes(checkpoint: Checkpoint) -> bytes:
+    """The signed checkpoint as exported: the bytes of its file, and what a witness is
+    sent and keeps (opaque to the witness; :func:`parse_checkpoint_bytes` reads them)."""
+    return checkpoint.model_dump_json(indent=2).encode("utf-8") + b"\n"
+
+
+def parse_checkpoint_bytes(data: bytes) -> Checkpoint:
+    """The checkpoint of :func:`checkpoint_bytes`; ValueError when malformed."""
+    return Checkpoint.model_validate(json.loads(data.decode("utf-8")))
+
+
 def read_checkpoint_file(path: Path) -> Checkpoint:
     """Load one checkpoint file; a missing or malformed file is a usage error."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Checkpoint.model_validate(data)
+        return parse_checkpoint_bytes(path.read_bytes())
     except FileNotFoundError:
         raise AuditUsageError(
             f"no checkpoint file at {path}", fix="give the path of an exported checkpoint"

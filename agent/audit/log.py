@@ -7,10 +7,13 @@ read-only database, a full disk, a payload that is not JSON, an unknown kind —
 the record describes. :meth:`AuditLog.action` packages that rule: the body of the
 ``with`` runs only after the record is durable.
 
-Each append runs in its own ``BEGIN IMMEDIATE`` transaction and reads the previous hash
-inside it, so several processes may append to one log. Every ``checkpoint_every``
-records, the same transaction stores a signed checkpoint; when an export directory is
-set, the checkpoint is also written there as a write-once file.
+Appends are group-committed (:mod:`agent.audit.commit`): records that arrive together
+from several threads are written in one ``BEGIN IMMEDIATE`` transaction with one fsync,
+and each caller returns only once the commit covering its record has returned. The
+transaction reads the previous hash inside it, so several processes may append to one
+log. Every ``checkpoint_every`` records, the same transaction stores a signed
+checkpoint; when an export directory is set, the checkpoint is also written there as a
+write-once file.
 """
 
 from __future__ import annotations
@@ -34,12 +37,16 @@ from agent.audit.checkpoints import (
     sign_checkpoint,
     write_checkpoint_file,
 )
+from agent.audit.commit import GroupCommit, Pending
 from agent.audit.errors import AuditUsageError, AuditWriteError
 from agent.audit.merkle import Frontier
 from agent.audit.reader import AuditReader
 from agent.audit.records import AuditKind, AuditRecord, genesis_hash, seal_record
 from agent.audit.review import VERDICTS, review_payload
 from agent.audit.signing import CheckpointSigner, CheckpointVerifier
+from agent.audit.witness import Witness, WitnessSender
+from agent.errors import IntegrityError
+from agent.vault.db import db_error
 
 Clock = Callable[[], datetime]
 _KINDS = frozenset(get_args(AuditKind))
@@ -68,6 +75,7 @@ class AuditLog(AuditReader):
         checkpoint_every: int | None = 256,
         export_dir: Path | None = None,
         close_connection: bool = True,
+        witness: Witness | None = None,
     ) -> None:
         self._conn = conn
         self._close_connection = close_connection
@@ -77,10 +85,15 @@ class AuditLog(AuditReader):
         self.clock = clock
         self.checkpoint_every = checkpoint_every
         self.export_dir = export_dir
+        #: Sends exported checkpoints to the site's witness (agent/audit/witness.py).
+        self.witness = (WitnessSender(witness, export_dir)
+                        if witness is not None and export_dir is not None else None)
         self._lock = threading.Lock()
         self._frontier = Frontier()
         self._frontier_last = ""  # hash of the frontier's last leaf
         self._closed = False
+        self._group = GroupCommit(self._write_batch)
+        self._close_hooks: list[Callable[[], None]] = []
 
     @classmethod
     def open(
@@ -93,25 +106,48 @@ class AuditLog(AuditReader):
         """Open (creating the schema if needed) the log on the connection ``connect`` makes.
 
         ``options`` are the keyword arguments of the constructor (clock,
-        checkpoint_every, export_dir, close_connection).
+        checkpoint_every, export_dir, close_connection), and ``new_log_id``: the id a
+        new log takes (its site names it already).
         """
+        new_log_id = options.pop("new_log_id", None)
         conn = connect()
         try:
             list(conn.execute("PRAGMA synchronous=FULL"))  # the durability promise
-            log_id = store.migrate(conn)
-        except apsw.Error as exc:
-            raise AuditWriteError(
-                f"cannot prepare the audit database: {exc}",
-                fix="check the site directory is writable and not full",
+            log_id = store.migrate(conn, new_log_id)
+        except (apsw.CorruptError, apsw.NotADBError) as exc:
+            raise IntegrityError(
+                f"the audit database is damaged: {exc}",
+                fix="restore data/audit.db from a backup copy, then `plantagent audit verify`",
             ) from exc
+        except apsw.Error as exc:
+            why = db_error(exc, Path(conn.filename or "audit.db"), "preparing the audit log")
+            raise AuditWriteError(why.message, fix=why.fix) from exc
         return cls(conn, log_id, signer, verifier, **options)
 
     def close(self) -> None:
-        """Close the connection if this log owns it (further appends then fail)."""
-        with self._lock:
-            self._closed = True
-            if self._close_connection:
-                self._conn.close()
+        """Run the close hooks, then close the connection if this log owns it (further
+        appends then fail)."""
+        hooks, self._close_hooks = self._close_hooks, []
+        try:
+            for hook in hooks:  # outside the lock: a hook may append (a final checkpoint)
+                hook()
+            if self.witness is not None:
+                self.witness.flush()
+        finally:
+            with self._lock:
+                self._closed = True
+                if self._close_connection:
+                    self._conn.close()
+
+    def on_close(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` when the log is closed, before it stops taking records (the
+        site's other databases record their heads in it as they close)."""
+        self._close_hooks.append(hook)
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran (appends then fail)."""
+        return self._closed
 
     def __enter__(self) -> AuditLog:
         return self
@@ -142,23 +178,27 @@ class AuditLog(AuditReader):
                 f"unknown audit record kind {kind!r}",
                 fix=f"use one of: {', '.join(sorted(_KINDS))}",
             )
-        with self._lock:
-            record, checkpoint = self._write(
-                lambda seq, prev: seal_record(
-                    seq=seq,
-                    ts=self.clock(),
-                    kind=kind,
-                    actor=actor,
-                    role=role,
-                    tool=tool,
-                    equipment=equipment,
-                    payload=payload,
-                    prev_hash=prev,
-                )
+        item = self._group.submit(
+            lambda seq, prev: seal_record(
+                seq=seq,
+                ts=self.clock(),
+                kind=kind,
+                actor=actor,
+                role=role,
+                tool=tool,
+                equipment=equipment,
+                payload=payload,
+                prev_hash=prev,
             )
-        if checkpoint is not None and self.export_dir is not None:
-            write_checkpoint_file(self.export_dir, checkpoint)
-        return record
+        )
+        if item.error is not None:
+            raise item.error
+        assert item.record is not None
+        if item.checkpoint is not None and self.export_dir is not None:
+            write_checkpoint_file(self.export_dir, item.checkpoint)
+            if self.witness is not None:
+                self.witness.notify()
+        return item.record
 
     async def append_async(
         self,
@@ -235,6 +275,8 @@ class AuditLog(AuditReader):
                 ) from exc
         if self.export_dir is not None:
             write_checkpoint_file(self.export_dir, checkpoint)
+            if self.witness is not None:
+                self.witness.notify()
         return checkpoint
 
     def review(
@@ -273,39 +315,57 @@ class AuditLog(AuditReader):
         self.checkpoint()
         return record
 
-    def _write(
-        self, make: Callable[[int, str], AuditRecord]
-    ) -> tuple[AuditRecord, Checkpoint | None]:
-        """One append transaction; the caller holds the lock."""
-        self._check_open()
-        try:
-            list(self._conn.execute("BEGIN IMMEDIATE"))
+    def _write_batch(self, batch: list[Pending]) -> None:
+        """Write a batch of records in one transaction (called by the group's leader).
+
+        A record that does not validate fails alone; a database error fails the whole
+        batch (nothing of it was committed).
+        """
+        with self._lock:
             try:
-                last = store.last_record(self._conn)
-                seq, prev = (last[0] + 1, last[1]) if last else (1, genesis_hash(self.log_id))
-                record = make(seq, prev)
-                store.insert_record(self._conn, record)
-                checkpoint = None
-                every = self.checkpoint_every
-                if every and seq - store.last_checkpoint_size(self._conn) >= every:
-                    checkpoint = self._sign_checkpoint(seq)
-                    store.insert_checkpoint(self._conn, checkpoint)
-                list(self._conn.execute("COMMIT"))
+                self._check_open()
+            except AuditWriteError as exc:
+                for pending in batch:
+                    pending.error = exc
+                return
+            try:
+                self._write_in_transaction(batch)
+            except apsw.Error as exc:
+                self._rollback()
+                failed = AuditWriteError(
+                    f"the audit record could not be written: {exc}",
+                    fix="free disk space / check the audit database is writable; the action "
+                    "was not performed",
+                )
+                for pending in batch:
+                    pending.record, pending.checkpoint, pending.error = None, None, failed
             except BaseException:
                 self._rollback()
                 raise
-        except apsw.Error as exc:
-            raise AuditWriteError(
-                f"the audit record could not be written: {exc}",
-                fix="free disk space / check the audit database is writable; the action "
-                "was not performed",
-            ) from exc
-        except (ValidationError, ValueError, TypeError) as exc:
-            raise AuditWriteError(
-                f"the audit record is invalid: {str(exc).splitlines()[0]}",
-                fix="pass a JSON object payload and non-empty actor",
-            ) from exc
-        return record, checkpoint
+
+    def _write_in_transaction(self, batch: list[Pending]) -> None:
+        list(self._conn.execute("BEGIN IMMEDIATE"))
+        last = store.last_record(self._conn)
+        seq, prev = (last[0] + 1, last[1]) if last else (1, genesis_hash(self.log_id))
+        every = self.checkpoint_every
+        checkpointed = store.last_checkpoint_size(self._conn) if every else 0
+        for pending in batch:
+            try:
+                record = pending.make(seq, prev)
+            except (ValidationError, ValueError, TypeError) as exc:
+                pending.error = AuditWriteError(
+                    f"the audit record is invalid: {str(exc).splitlines()[0]}",
+                    fix="pass a JSON object payload and non-empty actor",
+                )
+                continue
+            store.insert_record(self._conn, record)
+            pending.record = record
+            if every and seq - checkpointed >= every:
+                pending.checkpoint = self._sign_checkpoint(seq)
+                store.insert_checkpoint(self._conn, pending.checkpoint)
+                checkpointed = seq
+            seq, prev = seq + 1, record.hash
+        list(self._conn.execute("COMMIT"))
 
     def _check_open(self) -> None:
         if self._closed:

@@ -7,6 +7,7 @@ under the same lock as the writes, so a verification sees one consistent snapsho
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -69,6 +70,24 @@ class AuditReader:
         with self._lock:
             return (store.last_record(self._conn) or (0, ""))[0]
 
+    def database_records(self, page: int = 64) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(seq, payload) of every ``database`` record, newest first (the heads of the
+        site's databases, agent/audit/heads.py), read a page at a time."""
+        before = 2**62
+        while True:
+            with self._lock, _unreadable():
+                rows = store.database_rows(self._conn, before, page)
+            for seq, text in rows:
+                try:
+                    payload = json.loads(text)
+                except ValueError:
+                    continue  # a damaged record: verify names it
+                if isinstance(payload, dict):
+                    yield seq, payload
+            if len(rows) < page:
+                return
+            before = rows[-1][0]
+
     def record_hashes(self, first: int, last: int) -> list[bytes]:
         """The stored hashes of records ``first``..``last``."""
         with self._lock:
@@ -120,19 +139,33 @@ class AuditReader:
         checkpoints: Sequence[tuple[str, Checkpoint]] = (),
         *,
         include_export_dir: bool = True,
+        expect_checkpoint: bool = False,
     ) -> VerifyReport:
         """Verify the chain, the tree and every signature of the stored log.
 
         ``checkpoints`` are extra (name, checkpoint) pairs kept outside the database — an
         exported file — which also reveal truncation and rollback. The export directory's
         checkpoints are included unless ``include_export_dir`` is false.
+        ``expect_checkpoint``: records that no checkpoint kept outside the database
+        covers are a problem (a site's log signs one whenever it closes, so only removal
+        or a crash leaves none).
         """
         named, problems = self._stored_checkpoints()
+        stored = len(named)
         named.extend(checkpoints)
         if include_export_dir and self.export_dir is not None:
             exported, unreadable = read_checkpoint_dir(self.export_dir)
             named.extend(exported)
             problems.extend(Problem(message=m, checkpoint="export directory") for m in unreadable)
+        if expect_checkpoint and self.size() and len(named) == stored:
+            where = f" ({self.export_dir} holds none)" if self.export_dir is not None else ""
+            problems.append(Problem(message=(
+                "no signed checkpoint is kept outside the database" + where + (
+                    ": nothing but the database itself vouches for its records, so a "
+                    "rollback or a cut-off tail could not be seen" if stored else
+                    " and the database holds none either: nothing vouches for the log at "
+                    "all")),
+                checkpoint="export directory"))
         with self._lock, _unreadable():
             stored_id = store.read_log_id(self._conn)
             if stored_id != self.log_id:

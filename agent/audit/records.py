@@ -42,6 +42,7 @@ AuditKind = Literal[
     "session_start",
     "session_end",
     "handover",
+    "database",
 ]
 
 AUDIT_KINDS: tuple[str, ...] = get_args(AuditKind)

@@ -60,14 +60,15 @@ RECORD_COLUMNS = "seq, ts, kind, actor, role, tool, equipment, payload, prev_has
 CHECKPOINT_COLUMNS = "log_id, tree_size, root_hash, ts, key_id, signature"
 
 
-def migrate(conn: apsw.Connection) -> str:
-    """Apply pending migrations and return the log id (created on first use)."""
+def migrate(conn: apsw.Connection, new_log_id: str | None = None) -> str:
+    """Apply pending migrations and return the log id; a new log takes ``new_log_id``
+    (the id its site already names) or a random one."""
     # Databases made before the shared helper counted their steps in user_version.
     apply_migrations(conn, AUDIT_DATABASE, MIGRATIONS, legacy_user_version=True)
     with conn:
         log_id = _scalar(conn, "SELECT value FROM audit_meta WHERE key='log_id'")
         if log_id is None:
-            log_id = secrets.token_hex(16)
+            log_id = new_log_id or secrets.token_hex(16)
             conn.execute("INSERT INTO audit_meta (key, value) VALUES ('log_id', ?)", (log_id,))
     return str(log_id)
 
@@ -123,6 +124,18 @@ def record_hashes(conn: apsw.Connection, first: int, last: int) -> Iterator[tupl
     yield from conn.execute(
         "SELECT seq, hash FROM records WHERE seq BETWEEN ? AND ? ORDER BY seq", (first, last)
     )
+
+
+def database_rows(conn: apsw.Connection, before: int, limit: int) -> list[tuple[int, str]]:
+    """(seq, payload text) of ``database`` records older than ``before``, newest first."""
+    return [
+        (int(seq), str(payload))
+        for seq, payload in conn.execute(
+            "SELECT seq, payload FROM records WHERE kind = 'database' AND seq < ? "
+            "ORDER BY seq DESC LIMIT ?",
+            (before, limit),
+        )
+    ]
 
 
 def raw_checkpoints(conn: apsw.Connection) -> list[tuple[Any, ...]]:

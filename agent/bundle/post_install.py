@@ -50,8 +50,9 @@ def install_models(settings: Settings, root: Path,
 
 def upgrade_site(settings: Settings, root: Path, *, event: str,
                  previous_version: str | None, previous_digest: str | None,
-                 force: bool) -> dict[str, Any]:
-    """Migrate the site's stores and record the install in its audit log (if a site)."""
+                 force: bool, passphrase: str | None = None) -> dict[str, Any]:
+    """Migrate the site's stores and record the install in its audit log (if a site);
+    ``passphrase`` None: the site's credential, PLANTAGENT_PASSPHRASE or a key file."""
     manifest = bundle_manifest(root)
     outcome = record_upgrade(settings, InstallEvent(
         event=event,
@@ -62,7 +63,7 @@ def upgrade_site(settings: Settings, root: Path, *, event: str,
         previous_digest=previous_digest,
         models=tuple(str(m["name"]) for m in manifest.get("models", [])),
         force=force,
-    ))
+    ), passphrase=passphrase)
     return {"site": str(outcome.site) if outcome.site else None,
             "migrations": outcome.migrations, "recorded": outcome.recorded,
             "seq": outcome.seq}

@@ -21,6 +21,7 @@ from importlib.metadata import distributions
 from pathlib import Path
 
 from agent.errors import UsageError
+from agent.vault.egress_policy import child_env
 
 #: The extras of the product a site runs (the model runtime); dev and report stay out.
 EXTRAS = ("llm",)
@@ -142,7 +143,8 @@ def collect_wheels(
 
 def _pip(*args: str) -> None:
     cmd = [sys.executable, "-m", "pip", *args]
-    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env=child_env())
     if done.returncode != 0:
         tail = " / ".join(done.stdout.strip().splitlines()[-4:])
         raise UsageError(

@@ -21,6 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from agent.cli.plugins import CommandGroups, register_plugins
 from agent.errors import PlantAgentError, UsageError
+from agent.vault.egress import install_egress_guard
 
 #: Command groups, in the order `plantagent --help` lists them.
 COMMAND_MODULES = [
@@ -29,6 +30,7 @@ COMMAND_MODULES = [
     "agent.cli.init_cmd",
     "agent.cli.keys_cmd",
     "agent.cli.audit_cmd",
+    "agent.cli.recover_cmd",
     "agent.cli.opcua_cmd",
     "agent.cli.models_cmd",
     "agent.cli.policy_cmd",
@@ -41,6 +43,7 @@ COMMAND_MODULES = [
     "agent.cli.handover_cmd",
     "agent.cli.tui_cmd",
     "agent.cli.bundle_cmd",
+    "agent.cli.deploy_cmd",
 ]
 
 
@@ -78,12 +81,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     (``| head``) ends the command quietly.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse printed --help, --version or a usage error
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     configure_logging(args.verbose, args.quiet)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
         return 2
+    # Every command runs under the egress guard: loopback only, no child process, no
+    # foreign native library, until the site it opens widens it to its own networks.
+    install_egress_guard([])
     try:
         return int(handler(args) or 0)
     except KeyboardInterrupt:
@@ -124,7 +133,9 @@ def configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.ERROR if quiet else (logging.DEBUG if verbose >= 2 else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
     for name in _NOISY:
-        logging.getLogger(name).setLevel(level if verbose else logging.ERROR)
+        # Their errors (with tracebacks: asyncua's "Publish iteration crashed" when a
+        # server goes away) reach the person as our own message, with the fix, instead.
+        logging.getLogger(name).setLevel(level if verbose else logging.CRITICAL)
 
 
 def _version() -> str:

@@ -22,12 +22,15 @@ from agent.audit.checkpoints import read_checkpoint_file
 from agent.audit.errors import AuditUsageError
 from agent.audit.log import AuditLog
 from agent.audit.records import AUDIT_KINDS, AuditRecord, canonical_json
+from agent.audit.recover import accepted_losses
 from agent.audit.review import VERDICTS
 from agent.audit.store import SearchQuery
 from agent.audit.vault_keys import VaultSigner, load_public_bundle
 from agent.audit.verify import VerifyReport
-from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.audit.witness import DirectoryWitness, read_witness, witness_from_url
+from agent.cli.common import count, open_runtime, print_json, settings_from_args
 from agent.durations import parse_time
+from agent.vault.inspect import DatabaseState
 
 
 def register(sub: Any) -> None:
@@ -43,11 +46,15 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help="an exported checkpoint the log must extend (repeatable)",
     )
+    verify.add_argument(
+        "--witness", nargs="?", const="", default=None, metavar="PATH",
+        help="also check against the checkpoints a witness holds: its directory, or the "
+        "syslog collector's file (default: the directory audit.witness names)")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.set_defaults(handler=_verify)
 
     show = cmds.add_parser("show", help="print the newest records")
-    show.add_argument("--last", type=int, default=20, metavar="N", help="how many (default 20)")
+    show.add_argument("--last", type=count(), default=20, metavar="N", help="how many (default 20)")
     show.add_argument("--json", action="store_true", help="print records as JSON")
     show.set_defaults(handler=_show)
 
@@ -59,7 +66,7 @@ def register(sub: Any) -> None:
     search.add_argument("--tool")
     search.add_argument("--equipment")
     search.add_argument("--text", help="case-insensitive text in the payload")
-    search.add_argument("--limit", type=int, default=None, help="at most this many records")
+    search.add_argument("--limit", type=count(), default=None, help="at most this many records")
     search.add_argument("--json", action="store_true", help="print records as JSON")
     search.set_defaults(handler=_search)
 
@@ -89,7 +96,7 @@ def register(sub: Any) -> None:
 
     review = cmds.add_parser("review", help="append a signed reviewer note on records")
     target = review.add_mutually_exclusive_group(required=True)
-    target.add_argument("--seq", type=int, help="one record")
+    target.add_argument("--seq", type=count(1, 2**62), help="one record")
     target.add_argument("--range", dest="seq_range", metavar="A-B", help="records A to B")
     review.add_argument("--verdict", required=True, choices=VERDICTS)
     review.add_argument("--note", required=True, help="the reviewer's text")
@@ -126,11 +133,75 @@ def _report(report: VerifyReport, as_json: bool) -> int:
     return 0 if report.ok else 1
 
 
+def _witnessed(args: argparse.Namespace, log: AuditLog) -> tuple[list[tuple[str, Any]],
+                                                                  list[str]]:
+    """The witness's checkpoints to check the log against, and notes for people."""
+    if args.witness is None:
+        return [], []
+    where = args.witness or _configured_witness_dir(args)
+    found, unreadable = read_witness(Path(where))
+    losses = accepted_losses(log)
+    kept, notes = [], [f"witness {where}: {len(found)} checkpoints"]
+    for name, checkpoint in found:
+        seq = losses.get((checkpoint.log_id, checkpoint.tree_size, checkpoint.root_hash),
+                         losses.get((checkpoint.log_id, -1, "")))
+        if seq is not None:
+            notes.append(f"{name} (size {checkpoint.tree_size}) was set aside by the "
+                         f"recovery in record {seq}: an accepted loss")
+        elif checkpoint.log_id == log.log_id:
+            kept.append((name, checkpoint))
+        else:
+            notes.append(f"{name} is of another log ({checkpoint.log_id})")
+    notes += [f"unreadable: {message}" for message in unreadable]
+    if found and kept:
+        newest = max(cp.tree_size for _, cp in kept)
+        notes.append(f"the witness's newest checkpoint covers {newest} records")
+    return kept, notes
+
+
+def _configured_witness_dir(args: argparse.Namespace) -> str:
+    url = settings_from_args(args).audit.witness
+    witness = witness_from_url(url) if url else None
+    if not isinstance(witness, DirectoryWitness):
+        raise AuditUsageError(
+            "--witness needs a PATH: audit.witness names no witness directory",
+            fix="give the witness directory or the syslog collector's file, e.g. "
+            "--witness /var/log/remote/plantagent.log")
+    return str(witness.directory)
+
+
 def _verify(args: argparse.Namespace) -> int:
     extra = _extra_checkpoints(args.checkpoint)
-    with _open_log(args) as log:
-        report = log.verify(extra)
-    return _report(report, args.json)
+    with open_runtime(settings_from_args(args)) as runtime:
+        log, site = runtime.audit, runtime.site
+        witnessed, notes = _witnessed(args, log)
+        report = log.verify([*extra, *witnessed], expect_checkpoint=True)
+        unsent = len(log.witness.pending()) if log.witness is not None else 0
+        if unsent:
+            error = log.witness.last_error if log.witness is not None else None
+            notes.append(f"{unsent} checkpoints not yet taken by the witness"
+                         + (f" ({error})" if error else ""))
+        # Every page of every database, and each idle one hashed against its head.
+        files = [site.inspect(name, whole_file=True) for name in site.known_databases()]
+    bad = [f for f in files if not f.ok]
+    if args.json:
+        print_json({**report.model_dump(mode="json"), "ok": report.ok and not bad,
+                    "files": [_file_json(f) for f in files], "notes": notes})
+        return 0 if report.ok and not bad else 1
+    code = _report(report, as_json=False)
+    for line in notes:
+        print(f"  {line}")
+    print("databases (every page read; idle ones hashed against their recorded head):")
+    for state in files:
+        print(f"  {state.line()}")
+    return 1 if bad else code
+
+
+def _file_json(state: DatabaseState) -> dict[str, Any]:
+    return {"database": state.name, "ok": state.ok, "problem": state.problem,
+            "generation": state.generation, "pages_read": state.pages,
+            "free_pages": state.free_pages, "whole_file_matches_head": state.digest_matched,
+            "open": state.in_use}
 
 
 def _verify_bundle(args: argparse.Namespace) -> int:

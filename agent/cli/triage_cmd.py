@@ -8,7 +8,7 @@ import signal
 import sys
 from typing import Any
 
-from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.cli.common import count, open_runtime, print_json, settings_from_args
 from agent.runtime import SiteRuntime
 from agent.triage.service import TriageService
 from agent.triage.writer import ModelWriter
@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
     watch.set_defaults(handler=_watch)
     reports = actions.add_parser("reports", help="list stored triage reports")
     reports.add_argument("--json", action="store_true", help="print JSON")
-    reports.add_argument("--limit", type=int, default=50, help="how many, newest first")
+    reports.add_argument("--limit", type=count(), default=50, help="how many, newest first")
     reports.set_defaults(handler=_reports)
     show = actions.add_parser("show", help="show one report (Markdown)")
     show.add_argument("id", help="report id, see `plantagent triage reports`")

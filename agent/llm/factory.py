@@ -45,6 +45,7 @@ def build_chat_model(
             f"model {entry.name!r} is an {entry.role} model, not a chat model",
             fix="set model.name to a chat model (`plantagent models list`)",
         )
+    require_llama_cpp()
     from agent.llm.llama_runtime import LlamaChatModel
 
     return LlamaChatModel(
@@ -63,3 +64,16 @@ def expected_model(settings: Settings) -> tuple[str, str]:
     manifest = load_manifest(settings)
     name = settings.model.name
     return name, manifest.get(name).sha256 if name in manifest.names() else ""
+
+
+def require_llama_cpp() -> None:
+    """ModelError naming the install command when llama-cpp-python (the ``llm`` extra) is
+    not installed: checked before anything imports it."""
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise ModelError(
+            "the local model runtime is not installed (llama-cpp-python, the `llm` extra)",
+            fix="install it with `pip install 'plantagent[llm]'`, point model.backend at an "
+            "on-site server (openai), or run without the model (e.g. --no-model)",
+        )

@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.errors import ConfigError, ModelError
+from agent.vault.egress import permitting
 
 SPEED_FILE_NAME = "model-speed.json"
 #: The probe's sizes: a prompt like one step's new tokens, a short generation.
@@ -128,7 +129,10 @@ def measure_speed(name: str, path: Path, threads: list[int], *,
     fix = (f"check free memory and run `plantagent models verify {name}`; the model can "
            "still be chosen by hand in [model] name")
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+        # A child on purpose (a model load's memory is given back when it exits); the
+        # egress guard lets only this interpreter start, with no secret in its environment.
+        with permitting(sys.executable):
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         raise ModelError(f"measuring {name} took longer than {timeout_s:.0f} s",
                          fix=fix) from None  # fmt: skip

@@ -3,9 +3,12 @@ settings name, every refusal recorded in its audit log once that is open."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 
+from agent.audit.witness import SyslogWitness, Witness, witness_from_url
+from agent.errors import ConfigError
 from agent.policy import Policy
 from agent.settings import Settings
 from agent.vault.egress import EgressGuard, install_egress_guard
@@ -23,3 +26,25 @@ def site_allowlist(settings: Settings, policy: Policy) -> list[str]:
 def guard_egress(settings: Settings, policy: Policy, record: RefusalRecorder) -> EgressGuard:
     """Install (or re-point) the process-wide guard at the site's allowlist."""
     return install_egress_guard(site_allowlist(settings, policy), record)
+
+
+def site_witness(settings: Settings, guard: EgressGuard, site_id: str) -> Witness | None:
+    """The witness the site names (``audit.witness``), or None; ConfigError when its
+    address is outside the allowlist (the guard would refuse every send)."""
+    url = settings.audit.witness
+    if not url:
+        return None
+    witness = witness_from_url(url, ca_file=settings.audit.witness_ca,
+                               timeout_s=settings.audit.witness_timeout_s, site_id=site_id)
+    if isinstance(witness, SyslogWitness):
+        policy = guard.policy
+        try:
+            allowed = policy.allows_ip(ipaddress.ip_address(witness.host))
+        except ValueError:
+            allowed = policy.allows_name(witness.host)
+        if not allowed:
+            raise ConfigError(
+                f"the audit witness {url} is outside the network allowlist",
+                fix=f"add its address (or network, as CIDR) to [network] allowlist in "
+                f"plantagent.toml or the site policy, e.g. \"{witness.host}/32\"")
+    return witness

@@ -23,6 +23,7 @@ from agent.alarms.journal import AlarmJournal
 from agent.alarms.store import AlarmStore
 from agent.approvals import ApprovalService, ApprovalStore
 from agent.audit import AuditLog
+from agent.audit.recover import recover_audit_log
 from agent.audit.site import open_audit_log
 from agent.errors import ModelError, ModelOutputError, OpcUaError
 from agent.handover.sources import ShiftSources
@@ -37,7 +38,7 @@ from agent.qualification.gate import ensure_qualified
 from agent.runtime.agent import build_agent
 from agent.runtime.alarms import build_desk
 from agent.runtime.alarms import open_store as open_alarm_store
-from agent.runtime.egress import guard_egress
+from agent.runtime.egress import guard_egress, site_witness
 from agent.runtime.parts import Parts
 from agent.runtime.stores import (
     Knowledge,
@@ -52,7 +53,6 @@ from agent.triage.service import TriageService
 from agent.triage.store import ReportStore
 from agent.triage.watcher import WatchRules
 from agent.triage.writer import ModelWriter, ReportWriter, TemplateWriter
-from agent.twin.embeddings.assemble import AssemblyProgress
 from agent.twin.embeddings.runtime import Embedder, load_embedder
 from agent.vault import EgressGuard, Site, open_site
 from agent.vault.layout import APPROVALS_DATABASE, REPORTS_DATABASE, TWIN_DATABASE
@@ -78,7 +78,8 @@ class SiteRuntime:
     per-role budgets). ``clock`` is the time of the tools, approvals and triage.
     ``audit_options`` go to the audit log (clock, checkpoint_every, export_dir).
     ``notify`` hears what the runtime decided on its own (a model that would not load,
-    so the template writes).
+    so the template writes). ``recover_audit`` (a person's reason and name) opens an
+    audit log that would be refused as it is found, on record (`plantagent recover`).
     """
 
     def __init__(
@@ -94,6 +95,7 @@ class SiteRuntime:
         plant_name: str = "the plant",
         audit_options: dict[str, Any] | None = None,
         notify: Callable[[str], None] | None = None,
+        recover_audit: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.endpoint = endpoint
@@ -106,6 +108,8 @@ class SiteRuntime:
         self._audit_options = dict(audit_options or {})
         self._notify = notify or (lambda _text: None)
         self._parts = Parts()
+        self._log: AuditLog | None = None
+        self._recover_audit = recover_audit
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -156,28 +160,48 @@ class SiteRuntime:
             "guard", lambda: guard_egress(self.settings, self.policy, self._record_refusal))
 
     def _record_refusal(self, address: str, detail: dict[str, Any]) -> None:
-        audit = self._parts.peek("audit")
-        if audit is not None:
+        audit = self._log
+        if audit is not None and not audit.closed:
             audit.append("egress_refused", "plantagent",
                          {"address": address, "detail": str(detail)})
 
     @property
     def site(self) -> Site:
-        """The unlocked site: keys, databases, blobs (VaultError naming the fix)."""
-        def unlock() -> Site:
-            _ = self.guard
-            passphrase = self._passphrase
-            if callable(passphrase):
-                passphrase = passphrase(self.settings.home)
-            return open_site(self.settings, passphrase=passphrase)
+        """The unlocked site: keys, databases, blobs (VaultError naming the fix), with its
+        audit log open: every other database's heads are recorded in it."""
+        site = self._parts.get("site", self._unlock, Site.close)
+        self._parts.get("audit", self._opened_log)
+        return site
 
-        return self._parts.get("site", unlock, Site.close)
+    def _opened_log(self) -> AuditLog:
+        assert self._log is not None, "the audit log opens with the site"
+        return self._log
+
+    def _unlock(self) -> Site:
+        _ = self.guard
+        passphrase = self._passphrase
+        if callable(passphrase):
+            passphrase = passphrase(self.settings.home)
+        site = open_site(self.settings, passphrase=passphrase)
+        try:
+            # Before any other database: the log is their heads' registry, and the site
+            # closes it (signing a checkpoint) after the others.
+            options = dict(self._audit_options)
+            options.setdefault("witness", site_witness(self.settings, self.guard, site.site_id))
+            if self._recover_audit is not None:
+                self._log = recover_audit_log(site, self._recover_audit, **options)
+            else:
+                self._log = open_audit_log(site, **options)
+        except BaseException:
+            site.close()
+            raise
+        return site
 
     @property
     def audit(self) -> AuditLog:
-        """The site's hash-chained, signed audit log."""
-        return self._parts.get(
-            "audit", lambda: open_audit_log(self.site, **self._audit_options), AuditLog.close)
+        """The site's hash-chained, signed audit log (closed with the site)."""
+        _ = self.site
+        return self._parts.get("audit", self._opened_log)
 
     @property
     def approvals(self) -> ApprovalService:
@@ -216,19 +240,19 @@ class SiteRuntime:
         if opened is not None:
             return opened
         try:
-            return self.load_embedder(assemble=False)
+            return self.load_embedder()
         except ModelError:
             return None
 
-    def load_embedder(self, *, assemble: bool = True,
-                      progress: AssemblyProgress | None = None) -> Embedder:
-        """The site's embedding model, assembled from its recipe when missing (``docs``
-        and ``incidents`` commands); ModelError naming the fix when it cannot be."""
+    def load_embedder(self) -> Embedder:
+        """The site's embedding model, verified (``docs`` and ``incidents`` commands);
+        ModelError naming `plantagent models fetch NAME` when it is missing: nothing is
+        ever fetched at run time."""
         if self._embedder is not None:
             return self._embedder
         return self._parts.get(
             "embedder",
-            lambda: load_embedder(self.settings, assemble=assemble, progress=progress),
+            lambda: load_embedder(self.settings, assemble=False),
             lambda embedder: embedder.close())
 
     @property
@@ -254,7 +278,8 @@ class SiteRuntime:
         """The connected OPC UA session to the plant (``endpoint`` or ``opcua.endpoint``)."""
         async def connect() -> OpcUaConnection:
             _ = self.guard
-            conn = OpcUaConnection.from_settings(self.settings, self.endpoint)
+            conn = OpcUaConnection.from_settings(self.settings, self.endpoint,
+                                                 key_vault=_SiteKeys(self))
             await conn.connect()
             return conn
 
@@ -402,3 +427,19 @@ class SiteRuntime:
 
 def _close_model(model: ChatModel) -> None:
     model.close()
+
+
+class _SiteKeys:
+    """The site's encrypted store as the OPC UA client's key vault, unlocking the site
+    only when a secure connection needs the key (an unsecured one never does)."""
+
+    def __init__(self, runtime: SiteRuntime) -> None:
+        self._runtime = runtime
+
+    def get_blob(self, name: str) -> bytes | None:
+        """The secret ``name``, decrypted."""
+        return self._runtime.site.get_blob(name)
+
+    def put_blob(self, name: str, data: bytes) -> None:
+        """Store the secret ``name``, encrypted."""
+        self._runtime.site.put_blob(name, data)

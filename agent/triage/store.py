@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import apsw
 
-from agent.errors import UsageError, VaultError
+from agent.errors import UsageError
 from agent.triage.models import Incident, TriageReport
 from agent.triage.render import markdown
+from agent.vault.db import db_error
 from agent.vault.layout import REPORTS_DATABASE
 from agent.vault.migrations import Step, apply_migrations
 
@@ -65,8 +67,8 @@ class ReportStore:
             with self._lock:
                 apply_migrations(conn, REPORTS_DATABASE, MIGRATIONS)
         except apsw.Error as exc:
-            raise VaultError(f"could not open the reports database: {exc}",
-                             fix="check the site with `plantagent keys status`") from exc
+            raise db_error(exc, Path(conn.filename or "reports.db"),
+                           "opening the reports") from exc
 
     def seen(self, incident: Incident) -> bool:
         """True when every key of this incident (each alarm activation) was reported."""

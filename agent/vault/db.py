@@ -10,6 +10,7 @@ tables off disk (temp files are not page-encrypted).
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,21 +32,68 @@ def _key_pragma(verb: str, key: bytes) -> str:
 def _damaged(path: Path) -> IntegrityError:
     return IntegrityError(
         f"the database {path} failed authentication: it was altered or is damaged",
-        fix=f"restore {path.name} from a backup copy of the site's data directory",
+        fix=f"restore {path.name} from a backup copy of the site's data directory, or "
+        f"accept it as it is with `plantagent recover accept {path.stem} --reason TEXT`",
     )
 
 
+def db_error(exc: apsw.Error, path: Path, what: str = "") -> VaultError:
+    """Our error for a SQLite error on the database at ``path``, its fix fitting the
+    cause: a damaged file is not a full disk, and neither is a lock held elsewhere."""
+    doing = f" while {what}" if what else ""
+    # A failed statement can hide the cause behind a second error (rolling back after a
+    # full disk: "cannot rollback - no transaction is active"): the first one counts.
+    cause = exc.__context__
+    while isinstance(cause, apsw.Error):
+        exc, cause = cause, cause.__context__
+    if isinstance(exc, apsw.IOError | apsw.SQLError) and _nearly_full(path):
+        exc = apsw.FullError(str(exc))
+    if isinstance(exc, apsw.CorruptError | apsw.NotADBError):
+        return _damaged(path)
+    if isinstance(exc, apsw.FullError):
+        return VaultError(
+            f"the disk holding {path} is full{doing}",
+            fix=f"free space on the disk of {path.parent} and run the command again; "
+            "nothing was acknowledged")
+    if isinstance(exc, apsw.ReadOnlyError | apsw.PermissionsError | apsw.CantOpenError):
+        return VaultError(
+            f"the database {path} cannot be written{doing}: {exc}",
+            fix=f"run as the account that owns {path.parent} and check it is writable")
+    if isinstance(exc, apsw.BusyError | apsw.LockedError):
+        return VaultError(
+            f"the database {path} stayed locked by another process{doing}",
+            fix="wait for the other plantagent process (a rotation, a long import) to "
+            "finish, then run the command again")
+    if isinstance(exc, apsw.IOError):
+        return VaultError(
+            f"reading or writing {path} failed{doing}: {exc}",
+            fix=f"check the disk of {path.parent} (space, errors in the system log)")
+    return VaultError(f"the database {path} failed{doing}: {exc}",
+                      fix="run `plantagent recover status` and `plantagent audit verify`")
+
+
+def _nearly_full(path: Path) -> bool:
+    """True when the file system holding ``path`` has (almost) no room left: SQLite
+    reports a write that ran out of space on some file systems as a plain I/O error."""
+    try:
+        stat = os.statvfs(path.parent if path.parent.exists() else Path("/"))
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < 256 * 1024
+
+
 @contextlib.contextmanager
-def translate_db_errors(path: Path) -> Iterator[None]:
-    """Turn apsw corruption errors raised inside the block into IntegrityError naming path.
+def translate_db_errors(path: Path, what: str = "") -> Iterator[None]:
+    """Turn apsw errors raised inside the block into ours (:func:`db_error`), naming
+    ``path`` and the fix that fits the cause.
 
     Page authentication happens on every read, so a tampered page can surface in any
     query, not only at open: wrap reads whose failure should say which file is damaged.
     """
     try:
         yield
-    except (apsw.CorruptError, apsw.NotADBError) as exc:
-        raise _damaged(path) from exc
+    except apsw.Error as exc:
+        raise db_error(exc, path, what) from exc
 
 
 def _apply_key(conn: apsw.Connection, key: bytes, *, rekey: bool = False) -> None:
@@ -91,11 +139,15 @@ def open_database(
             "created by the component that owns them",
         )
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if create and not path.exists():
+        # Owner-only from the start (SQLite gives its WAL and shm files the same mode).
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     flags = apsw.SQLITE_OPEN_READWRITE | (apsw.SQLITE_OPEN_CREATE if create else 0)
     try:
         conn = apsw.Connection(str(path), flags=flags)
-    except apsw.CantOpenError as exc:
-        raise VaultError(f"cannot open the database {path}: {exc}") from exc
+    except apsw.Error as exc:
+        raise db_error(exc, path, "opening it") from exc
     try:
         _apply_key(conn, key)
         # PRAGMA key answers "ok" whatever the key: only reading page 1 proves it.
@@ -109,9 +161,9 @@ def open_database(
             f"cannot decrypt the database {path}: wrong key, or the file was altered",
             fix="open it through the site it belongs to (`plantagent --home DIR ...`)",
         ) from None
-    except apsw.CorruptError:
+    except apsw.Error as exc:
         conn.close()
-        raise _damaged(path) from None
+        raise db_error(exc, path, "opening it") from exc
     return conn
 
 

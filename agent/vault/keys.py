@@ -87,6 +87,7 @@ def build_manifest(
     created: str,
     demo: bool,
     rotated: str | None = None,
+    audit_log_id: str | None = None,
 ) -> SiteManifest:
     """Assemble and MAC a manifest."""
     manifest = SiteManifest(
@@ -97,6 +98,7 @@ def build_manifest(
         wrapping=wrapping,
         signing=signing.record(subkey(dek, site_id, "signing-keys"), site_id),
         rotated=rotated,
+        audit_log_id=audit_log_id,
     )
     return manifest.with_mac(subkey(dek, site_id, "site.json"))
 
@@ -115,12 +117,16 @@ def init_site(
     dek: bytes | None = None,
     signing: SigningKeys | None = None,
     site_id: str | None = None,
+    audit_log_id: str | None = None,
 ) -> SiteInfo:
     """Create a site at ``home``: a new DEK, wrapped, and new signing keys.
 
     Exactly one of ``passphrase`` and ``demo_keyfile`` must be given. Refuses to touch a
-    directory that already holds a site. ``dek``, ``signing`` and ``site_id`` are given
-    only when restoring a backup.
+    directory that already holds a site. ``dek``, ``signing``, ``site_id`` and
+    ``audit_log_id`` are given only when restoring a backup.
+
+    A new site's audit log exists from the start: its id is in site.json and its empty
+    database in ``data/``, so deleting it later is seen, never a new log begun.
     """
     if (passphrase is None) == (not demo_keyfile):
         raise VaultError(
@@ -134,6 +140,9 @@ def init_site(
             fix="use another --home directory, or `plantagent keys rotate` to change keys",
         )
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    new_site = site_id is None
+    if new_site:
+        audit_log_id = secrets.token_hex(16)
     site_id = site_id or secrets.token_hex(16)
     dek = dek or crypto.random_key()
     signing = signing or SigningKeys.generate()
@@ -156,8 +165,11 @@ def init_site(
         signing=signing,
         created=now_iso(),
         demo=demo_keyfile,
+        audit_log_id=audit_log_id,
     )
     (home / "data").mkdir(exist_ok=True, mode=0o700)
+    if new_site:
+        start_audit_database(home, dek, site_id)
     # The lock file exists from the start, so opening a site never adds a file to it.
     (home / ".lock").touch(mode=0o600, exist_ok=True)
     (home / "blobs").mkdir(exist_ok=True, mode=0o700)
@@ -167,6 +179,29 @@ def init_site(
         raise VaultError(f"{home} already holds a plantagent site") from None
     bundle_fp = signing_fingerprint(signing)
     return SiteInfo(home=home, site_id=site_id, demo=demo_keyfile, fingerprint=bundle_fp)
+
+
+def start_audit_database(home: Path, dek: bytes, site_id: str) -> None:
+    """Create the empty audit database of a new site, generation 1, its head recorded.
+
+    Its schema and its records come from agent/audit on first open; the log id is the
+    one in site.json.
+    """
+    # Imported here: layout (database names and keys) is built on this module's subkey.
+    from agent.vault.db import open_database, translate_db_errors
+    from agent.vault.heads import Head, LocalHeads, file_digest, write_generation
+    from agent.vault.layout import AUDIT_DATABASE, database_key, database_path
+
+    path = database_path(home, AUDIT_DATABASE)
+    conn = open_database(path, database_key(dek, site_id, AUDIT_DATABASE), create=True,
+                         synchronous_full=True)
+    try:
+        with translate_db_errors(path, "creating the site's audit database"):
+            write_generation(conn, 1)
+    finally:
+        conn.close()
+    heads = LocalHeads(home / "data", subkey(dek, site_id, "db-heads"), site_id)
+    heads.record(Head(AUDIT_DATABASE, 1, file_digest(path), "close"))
 
 
 def signing_fingerprint(keys: SigningKeys) -> str:

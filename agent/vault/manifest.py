@@ -67,17 +67,27 @@ class SiteManifest(BaseModel):
     wrapping: Wrapping
     signing: SigningRecord
     rotated: str | None = None
+    #: The site's audit log (its log id): a site that has had one never starts another
+    #: silently. Absent in manifests written before it existed (adopted on first open).
+    audit_log_id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")
     mac: str = ""
     checksum: str = ""
 
+    def _dump(self, exclude: set[str]) -> dict[str, Any]:
+        # A manifest without the audit anchor keeps the exact bytes (and MAC) it had
+        # before the field existed.
+        if self.audit_log_id is None:
+            exclude = exclude | {"audit_log_id"}
+        return self.model_dump(mode="json", exclude=exclude)
+
     def body(self) -> dict[str, Any]:
         """The fields covered by the MAC (everything but the two checks)."""
-        return self.model_dump(mode="json", exclude={"mac", "checksum"})
+        return self._dump({"mac", "checksum"})
 
     def with_mac(self, mac_key: bytes) -> SiteManifest:
         """This manifest with its MAC and checksum computed."""
         mac = crypto.mac(mac_key, _canonical(self.body()))
-        data = self.model_dump(mode="json", exclude={"checksum"})
+        data = self._dump({"checksum"})
         data["mac"] = mac
         return SiteManifest(**data, checksum=crypto.sha256_hex(_canonical(data)))
 
@@ -91,7 +101,11 @@ class SiteManifest(BaseModel):
 
     def to_bytes(self) -> bytes:
         """The canonical file content."""
-        return _canonical(self.model_dump(mode="json"))
+        return _canonical(self._dump(set()))
+
+    def checksum_body(self) -> dict[str, Any]:
+        """What the plain checksum covers (everything but itself)."""
+        return self._dump({"checksum"})
 
 
 def _canonical(data: dict[str, Any]) -> bytes:
@@ -127,9 +141,8 @@ def load_manifest(home: Path, name: str = MANIFEST_NAME) -> SiteManifest:
         manifest = SiteManifest(**data)
     except (UnicodeDecodeError, json.JSONDecodeError, ValidationError, TypeError):
         raise damaged from None
-    rest = manifest.model_dump(mode="json", exclude={"checksum"})
     if manifest.to_bytes() != raw or not crypto.same(
-        crypto.sha256_hex(_canonical(rest)), manifest.checksum
+        crypto.sha256_hex(_canonical(manifest.checksum_body())), manifest.checksum
     ):
         raise damaged
     return manifest

@@ -23,6 +23,7 @@ from agent.vault import crypto
 from agent.vault.blobs import reencrypt
 from agent.vault.db import open_database, rekey_database
 from agent.vault.fsutil import fsync_dir, site_lock, write_new
+from agent.vault.heads import Head, LocalHeads, file_digest, read_generation
 from agent.vault.keys import Unlocked, build_manifest, dek_id, now_iso, subkey, unlock
 from agent.vault.layout import blob_store, database_key, database_names, database_path
 from agent.vault.manifest import MANIFEST_NAME, SiteManifest, load_manifest, save_manifest
@@ -47,6 +48,8 @@ class RekeyReport:
     databases: list[str] = field(default_factory=list)
     blobs: int = 0
     resumed: bool = False
+    #: Each database's (generation, file digest) once re-encrypted: its new head.
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
         """The audit payload (no secrets)."""
@@ -57,6 +60,7 @@ class RekeyReport:
             "databases": list(self.databases),
             "blobs": self.blobs,
             "resumed": self.resumed,
+            "heads": {name: {"generation": g, "digest": d} for name, (g, d) in self.heads.items()},
         }
 
 
@@ -108,6 +112,7 @@ def rewrap(
             created=u.manifest.created,
             demo=wrapping.kind == "keyfile",
             rotated=now_iso(),
+            audit_log_id=u.manifest.audit_log_id,
         )
         save_manifest(home, manifest)
         # Only once the new manifest is durable may the old key file go.
@@ -144,6 +149,7 @@ def rekey(
             created=u.manifest.created,
             demo=u.manifest.demo,
             rotated=now_iso(),
+            audit_log_id=u.manifest.audit_log_id,
         )
         save_manifest(home, pending, PENDING_NAME)
         report = _complete(u, pending, new_dek, progress)
@@ -186,11 +192,12 @@ def _complete(
     for name in database_names(home):
         if progress is not None:
             progress(f"re-encrypting database {name}")
-        _rekey_one(home, site_id, name, u.dek, new_dek)
+        report.heads[name] = _rekey_one(home, site_id, name, u.dek, new_dek)
         report.databases.append(name)
     if progress is not None:
         progress("re-encrypting blobs")
     report.blobs = reencrypt(blob_store(home, u.dek, site_id), blob_store(home, new_dek, site_id))
+    _rekey_heads(home, site_id, u.dek, new_dek, report.heads)
     if progress is not None:
         progress("switching to the new key")
     os.replace(home / PENDING_NAME, home / MANIFEST_NAME)
@@ -198,18 +205,36 @@ def _complete(
     return report
 
 
-def _rekey_one(home: Path, site_id: str, name: str, old_dek: bytes, new_dek: bytes) -> None:
+def _rekey_one(home: Path, site_id: str, name: str, old_dek: bytes,
+               new_dek: bytes) -> tuple[int, str]:
+    """Re-encrypt one database; its (generation, digest) once at rest again."""
     path = database_path(home, name)
     new_key = database_key(new_dek, site_id, name)
     try:
-        open_database(path, new_key).close()
-        return  # re-encrypted before an interruption
+        conn = open_database(path, new_key)  # re-encrypted before an interruption?
     except IntegrityError:
         raise
     except VaultError:
-        pass  # still under the old key
-    conn = open_database(path, database_key(old_dek, site_id, name), key_is_verified=True)
+        conn = open_database(path, database_key(old_dek, site_id, name), key_is_verified=True)
+        try:
+            rekey_database(conn, new_key, path)
+        except BaseException:
+            conn.close()
+            raise
     try:
-        rekey_database(conn, new_key, path)
+        generation = read_generation(conn)
     finally:
         conn.close()
+    return generation, file_digest(path)
+
+
+def _rekey_heads(home: Path, site_id: str, old_dek: bytes, new_dek: bytes,
+                 heads: dict[str, tuple[int, str]]) -> None:
+    """Rewrite the head files kept beside databases: the new digests, under the new key
+    (their MAC key derives from the DEK). Safe to run again after a crash."""
+    old = LocalHeads(home / "data", subkey(old_dek, site_id, "db-heads"), site_id)
+    new = LocalHeads(home / "data", subkey(new_dek, site_id, "db-heads"), site_id)
+    for name in old.names():
+        if name in heads:
+            generation, digest = heads[name]
+            new.record(Head(name, generation, digest, "rekey"))

@@ -15,19 +15,29 @@ from pathlib import Path
 from agent.errors import VaultError
 from agent.vault import crypto
 from agent.vault.manifest import ScryptRecord, SiteManifest, Wrapping
+from agent.vault.passphrase import PASSPHRASE_ENV, from_environment
+from agent.vault.strength import check_strength
 
-PASSPHRASE_ENV = "PLANTAGENT_PASSPHRASE"
 DEMO_KEYFILE = "demo.key"
+#: The shortest passphrase of a release key (agent/bundle); a site passphrase passes the
+#: strength rules of agent/vault/strength.py.
 MIN_PASSPHRASE_LEN = 8
 
 
 @dataclass(frozen=True)
 class KdfParams:
-    """scrypt cost. The default costs ~32 MiB and a fraction of a second; tests go lower."""
+    """scrypt cost: OWASP's current guidance for scrypt (N=2^17, r=8, p=1: 128 MiB and
+    about half a second here); tests go lower. A site wrapped with older, cheaper
+    parameters still unlocks (they are stored in site.json) and gets these on its next
+    rewrap (`plantagent keys rotate --rewrap`)."""
 
-    n: int = 2**15
+    n: int = 2**17
     r: int = 8
     p: int = 1
+
+    def below(self, other: KdfParams) -> bool:
+        """True when these cost less than ``other`` in any parameter."""
+        return self.n < other.n or self.r < other.r or self.p < other.p
 
 
 # --- wrapping ------------------------------------------------------------------------
@@ -93,12 +103,9 @@ def read_keyfile(path: Path) -> bytes:
 def new_passphrase_wrapping(
     dek: bytes, site_id: str, passphrase: str, kdf: KdfParams
 ) -> tuple[Wrapping, bytes]:
-    """Wrap ``dek`` under a fresh scrypt KEK of ``passphrase``; returns (wrapping, kek)."""
-    if len(passphrase) < MIN_PASSPHRASE_LEN:
-        raise VaultError(
-            f"the passphrase is too short (under {MIN_PASSPHRASE_LEN} characters)",
-            fix="choose a longer passphrase, ideally several words",
-        )
+    """Wrap ``dek`` under a fresh scrypt KEK of ``passphrase``; returns (wrapping, kek).
+    A weak passphrase is refused, naming what is weak."""
+    check_strength(passphrase)
     record = ScryptRecord(n=kdf.n, r=kdf.r, p=kdf.p, salt=crypto.b64e(os.urandom(16)))
     kek = scrypt_kek(passphrase, record)
     return wrap_with(kek, dek, site_id, kind="passphrase", kdf=record), kek
@@ -126,7 +133,7 @@ def kek_for(home: Path, manifest: SiteManifest, passphrase: str | None) -> bytes
     if wrapping.kind == "keyfile":
         return read_keyfile(home / (wrapping.keyfile or DEMO_KEYFILE))
     if passphrase is None:
-        passphrase = os.environ.get(PASSPHRASE_ENV)
+        passphrase = from_environment(PASSPHRASE_ENV)
     if not passphrase:
         raise VaultError(
             f"the site {home} is locked and no passphrase was given",

@@ -57,7 +57,7 @@ def _indexing(o: BenchOptions, say: Say) -> BenchResult:
 def _audit(o: BenchOptions, say: Say) -> BenchResult:
     from harness.bench import audit_throughput
 
-    return audit_throughput.run(500 if o.quick else 2000, say=say)
+    return audit_throughput.run(2000 if o.quick else 20000, say=say)
 
 
 def _historian(o: BenchOptions, say: Say) -> BenchResult:

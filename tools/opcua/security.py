@@ -1,10 +1,15 @@
 """Client identity and server trust for OPC UA.
 
 The client certificate is generated once per site (self-signed, the application URI in
-its SubjectAltName as OPC UA Part 6 requires) and kept under ``<home>/pki`` readable by
-the owner only. The server certificate is never learned on the fly: it is trusted
-explicitly through ``opcua.server_certificate``, and a server presenting any other one is
-refused.
+its SubjectAltName as OPC UA Part 6 requires) and kept under ``<home>/pki``. Its private
+key never touches the disk in clear: it is sealed in the site's encrypted blob store
+(a vault key) and decrypted in memory when a secure connection is made; a plain
+``pki/client_key.pem`` left by an older plantagent is moved into the store and erased.
+The server certificate is never learned on the fly: it is trusted explicitly through
+``opcua.server_certificate``, and a server presenting any other one is refused.
+
+A key file configured in ``opcua.client_private_key`` is the administrator's own and is
+used where it is (keep it owner-only).
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ import asyncio
 import ipaddress
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlparse
 
 from cryptography import x509
@@ -30,7 +36,10 @@ from agent.settings import OpcUaSettings
 #: The application URI of plantagent as an OPC UA client; it is in the certificate's SAN.
 CLIENT_APPLICATION_URI = "urn:plantagent:client"
 CERT_FILE = "client_cert.der"
+#: Where older plantagent versions kept the key in clear (moved into the store now).
 KEY_FILE = "client_key.pem"
+#: The site blob holding the client's private key (PKCS#8 DER), encrypted by the vault.
+KEY_BLOB = "opcua/client-private-key"
 CERT_VALID_DAYS = 3 * 365
 
 SECURITY_POLICY_URIS = {
@@ -40,16 +49,29 @@ SECURITY_POLICY_URIS = {
 }
 
 
+class KeyVault(Protocol):
+    """Where the site keeps secrets encrypted (an open ``agent.vault.Site``)."""
+
+    def get_blob(self, name: str) -> bytes | None:
+        """The secret ``name`` decrypted, or None."""
+        ...
+
+    def put_blob(self, name: str, data: bytes) -> None:
+        """Store the secret ``name`` encrypted."""
+        ...
+
+
 @dataclass(frozen=True)
 class ClientIdentity:
-    """Where the client certificate and its private key are."""
+    """The client certificate (a file) and its private key (a file the administrator
+    configured, or the site's own key as PKCS#8 DER bytes, decrypted in memory)."""
 
     certificate: Path
-    private_key: Path
+    private_key: Path | bytes = field(repr=False)
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    # Created with owner-only permissions from the start, so the key is never world-readable.
+    # Created with owner-only permissions from the start.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
@@ -57,12 +79,11 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def generate_client_certificate(
-    pki_dir: Path, application_uri: str = CLIENT_APPLICATION_URI, *, days: int = CERT_VALID_DAYS
+    pki_dir: Path, vault: KeyVault, application_uri: str = CLIENT_APPLICATION_URI, *,
+    days: int = CERT_VALID_DAYS,
 ) -> ClientIdentity:
-    """Create a self-signed client certificate and key under ``pki_dir`` (blocking).
-
-    The directory is made owner-only (0700), the key file 0600.
-    """
+    """Create a self-signed client certificate under ``pki_dir`` (0700) and its key in
+    ``vault`` (encrypted; never written in clear). Blocking."""
     pki_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(pki_dir, 0o700)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -111,17 +132,13 @@ def generate_client_certificate(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    identity = ClientIdentity(pki_dir / CERT_FILE, pki_dir / KEY_FILE)
-    _write_private(
-        identity.private_key,
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
+    der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     )
-    _write_private(identity.certificate, cert.public_bytes(serialization.Encoding.DER))
-    return identity
+    vault.put_blob(KEY_BLOB, der)
+    _write_private(pki_dir / CERT_FILE, cert.public_bytes(serialization.Encoding.DER))
+    return ClientIdentity(pki_dir / CERT_FILE, der)
 
 
 def _certificate_usable(path: Path, application_uri: str) -> bool:
@@ -139,9 +156,11 @@ def _certificate_usable(path: Path, application_uri: str) -> bool:
 
 
 async def ensure_client_identity(
-    settings: OpcUaSettings, pki_dir: Path, application_uri: str = CLIENT_APPLICATION_URI
+    settings: OpcUaSettings, pki_dir: Path, vault: KeyVault | None,
+    application_uri: str = CLIENT_APPLICATION_URI,
 ) -> ClientIdentity:
-    """The configured client certificate, or the site's own (generated when missing/expired)."""
+    """The configured client certificate, or the site's own (generated when missing or
+    expired), its key decrypted from ``vault`` in memory."""
     if settings.client_certificate is not None:
         if settings.client_private_key is None:
             raise OpcUaSecurityError(
@@ -149,11 +168,46 @@ async def ensure_client_identity(
                 fix="set opcua.client_private_key to the key of that certificate",
             )
         return ClientIdentity(settings.client_certificate, settings.client_private_key)
-    cert, key = pki_dir / CERT_FILE, pki_dir / KEY_FILE
-    if key.exists() and _certificate_usable(cert, application_uri):
-        return ClientIdentity(cert, key)
-    # RSA key generation takes a noticeable fraction of a second: keep it off the loop.
-    return await asyncio.to_thread(generate_client_certificate, pki_dir, application_uri)
+    if vault is None:
+        raise OpcUaSecurityError(
+            "the site's OPC UA client key is kept encrypted in the site, and no site is open",
+            fix="connect through the site (plantagent commands do), or configure "
+            "opcua.client_certificate and opcua.client_private_key",
+        )
+    # Decrypting, moving an old key and generating a new one touch the disk (and RSA key
+    # generation takes a noticeable fraction of a second): keep them off the loop.
+    return await asyncio.to_thread(_site_identity, pki_dir, vault, application_uri)
+
+
+def _site_identity(pki_dir: Path, vault: KeyVault, application_uri: str) -> ClientIdentity:
+    cert = pki_dir / CERT_FILE
+    der = vault.get_blob(KEY_BLOB)
+    if der is None:
+        der = _move_plain_key(pki_dir / KEY_FILE, vault)
+    if der is not None and _certificate_usable(cert, application_uri):
+        return ClientIdentity(cert, der)
+    return generate_client_certificate(pki_dir, vault, application_uri)
+
+
+def _move_plain_key(path: Path, vault: KeyVault) -> bytes | None:
+    """Seal a key an older plantagent kept in clear, then overwrite and remove the file."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None  # not a key we made: leave it, a new identity is generated
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    vault.put_blob(KEY_BLOB, der)
+    with path.open("r+b") as handle:  # the clear copy: overwritten before it is unlinked
+        handle.write(b"\0" * len(data))
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.unlink()
+    return der
 
 
 def load_certificate(path: Path) -> x509.Certificate:

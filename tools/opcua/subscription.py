@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,9 @@ class Resubscribing:
         self._watch_task: asyncio.Task[None] | None = None
         self._lost_reported = False
         self._closed = False
+        #: When (monotonic) the session under the subscription was found gone; None
+        #: while it lives. Its owner decides how long to keep trying.
+        self.down_since: float | None = None
 
     async def start(self) -> None:
         """Create the subscription now (OpcUaError if the server is down) and watch it."""
@@ -79,12 +83,14 @@ class Resubscribing:
                 continue
             if not self._lost_reported:
                 self._lost_reported = True
+                self.down_since = time.monotonic()
                 self._on_lost()
             try:
                 await self._create()
             except OpcUaError:
                 continue  # still down: try again on the next tick
             self._lost_reported = False
+            self.down_since = None
             self.resubscribed += 1
 
     async def close(self) -> None:

@@ -163,17 +163,17 @@ class Installer:
                 return 0
             # Refusals that need no lock come first, so they leave nothing behind.
             self.event(verified, self.prefix.installed())
-            passphrase = self.passphrase_env()
+            passphrase = self.site_passphrase()
             venv = self.prefix.version_dir(verified.version, verified.digest)
             self.check_space(verified, venv)
             with self.prefix.lock():
                 return self.install(verified, work, passphrase)
 
-    def install(self, bundle: Verified, work: Path, passphrase: dict[str, str]) -> int:
+    def install(self, bundle: Verified, work: Path, passphrase: str | None) -> int:
         """Steps 3 to 7 (see the module doc), holding the prefix's lock."""
         installed = self.prefix.installed()
         event = self.event(bundle, installed)
-        env = clean_env(**passphrase)
+        env = clean_env()
         venv = self.prefix.version_dir(bundle.version, bundle.digest)
         if bundle.key.fingerprint in self.trust_files:
             pin_key(self.home, self.trust_files[bundle.key.fingerprint], bundle.key)
@@ -184,12 +184,14 @@ class Installer:
         say(f"models verified in {placed}")
         self.smoke(bundle, venv, placed)
         site_args = ["bundle", "post-install", "site", str(self.root), "--event", event]
+        if passphrase is not None:
+            site_args.append("--passphrase-stdin")  # a pipe, never the child's environment
         if installed is not None:
             site_args += ["--previous-version", installed.version,
                           "--previous-digest", installed.digest]
         if self.args.force:
             site_args.append("--force")
-        site = run_step(venv, self.home, site_args, env)
+        site = run_step(venv, self.home, site_args, env, secret=passphrase)
         self.prefix.switch(bundle.version, bundle.digest, venv, event)
         say(f"{event} of plantagent {bundle.version} complete: {self.prefix.root / 'bin'}"
             "/plantagent")
@@ -226,17 +228,21 @@ class Installer:
             )
         return "downgrade"
 
-    def passphrase_env(self) -> dict[str, str]:
-        """The site passphrase for the site step, asked for now rather than after minutes."""
+    def site_passphrase(self) -> str | None:
+        """The site passphrase for the site step, asked for now rather than after minutes
+        (taken out of this process's environment: the step gets it through a pipe)."""
         site_json = self.home / "site.json"
-        if not site_json.is_file() or os.environ.get(PASSPHRASE_ENV):
-            return {}
+        given = os.environ.pop(PASSPHRASE_ENV, None)
+        if not site_json.is_file():
+            return None
+        if given:
+            return given
         try:
             kind = json.loads(site_json.read_text(encoding="utf-8"))["wrapping"]["kind"]
         except (OSError, KeyError, TypeError, json.JSONDecodeError):
             kind = "passphrase"
         if kind != "passphrase":
-            return {}
+            return None
         if not sys.stdin.isatty():
             raise InstallError(
                 f"the site {self.home} is locked by a passphrase and there is no terminal "
@@ -244,7 +250,7 @@ class Installer:
                 fix=f"set {PASSPHRASE_ENV} for the installer, or run it in a terminal "
                 "(nothing was installed)",
             )
-        return {PASSPHRASE_ENV: getpass.getpass(f"Passphrase of the site {self.home}: ")}
+        return getpass.getpass(f"Passphrase of the site {self.home}: ")
 
     def check_space(self, bundle: Verified, venv: Path) -> None:
         """Refuse now if the venv or the models will not fit."""

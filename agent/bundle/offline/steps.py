@@ -81,11 +81,14 @@ def pip_install(venv: Path, root: Path, requirements_file: Path) -> None:
                        fix="the bundle may be for another machine; see pip's message above")
 
 
-def run_step(venv: Path, home: Path, args: list[str], env: dict[str, str]) -> dict[str, Any]:
+def run_step(venv: Path, home: Path, args: list[str], env: dict[str, str],
+             secret: str | None = None) -> dict[str, Any]:
     """Run ``plantagent --home HOME ARGS`` of the new environment; its last stdout line is
-    a JSON report (stderr goes to the person installing)."""
+    a JSON report (stderr goes to the person installing). ``secret`` (the site passphrase)
+    goes to the step on its standard input, never in its environment."""
     cmd = [str(venv / "bin" / "plantagent"), "--home", str(home), *args]
-    done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
+    done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True,
+                          input=None if secret is None else secret + "\n")
     if done.returncode != 0:
         raise InstallError(
             f"the post-install step `plantagent {' '.join(args[:3])}` failed "

@@ -165,6 +165,12 @@ class Recorder:
         await self.flush()
         return self.stats
 
+    def down_s(self) -> float:
+        """Seconds the server has been unreachable (0 while it answers); the
+        subscription keeps trying to come back meanwhile."""
+        since = self._sub.down_since if self._sub is not None else None
+        return 0.0 if since is None else time.monotonic() - since
+
     async def __aenter__(self) -> Recorder:
         await self.start()
         return self

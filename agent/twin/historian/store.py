@@ -24,7 +24,7 @@ from typing import Any
 
 import apsw
 
-from agent.errors import InvalidArgumentError, VaultError
+from agent.errors import InvalidArgumentError
 from agent.vault import translate_db_errors
 from agent.vault.migrations import apply_migrations
 
@@ -52,15 +52,8 @@ _MIGRATIONS = [
 def guarded(conn: apsw.Connection, lock: threading.Lock) -> Iterator[None]:
     """Hold ``lock`` and turn apsw errors into ours (the boundary to SQLite)."""
     path = Path(conn.filename or "twin.db")
-    with lock:
-        try:
-            with translate_db_errors(path):
-                yield
-        except apsw.Error as exc:
-            raise VaultError(
-                f"the twin database {path.name} failed: {exc}",
-                fix="check free disk space and that no other process holds the database locked",
-            ) from exc
+    with lock, translate_db_errors(path):
+        yield
 
 
 def quality_code(quality: str) -> int:

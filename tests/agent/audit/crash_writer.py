@@ -2,13 +2,15 @@
 
 After ``append`` returns it prints ``<seq> <hash>`` and flushes, so every line the parent
 reads is a record the log promised to keep. The parent kills it with SIGKILL.
-Arguments: database path, key file (hex), signing seed file (hex), export directory.
+Arguments: database path, key file (hex), signing seed file (hex), export directory, and
+optionally the number of appending threads (their records are group-committed).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 from agent.audit import AuditLog
@@ -30,19 +32,27 @@ def main() -> None:
         checkpoint_every=7,
         export_dir=export,
     )
+    threads = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     out = sys.stdout
-    i = 0
-    while True:
-        record = log.append(
-            "tool_result",
-            "writer",
-            {"pid": os.getpid(), "i": i, "pad": "x" * (i % 300)},
-            tool="read_tags",
-        )
-        out.write(f"{record.seq} {record.hash}\n")
-        out.flush()
-        i += 1
+    lock = threading.Lock()
 
+    def append_forever(k: int) -> None:
+        i = 0
+        while True:
+            record = log.append(
+                "tool_result",
+                f"writer-{k}",
+                {"pid": os.getpid(), "thread": k, "i": i, "pad": "x" * (i % 300)},
+                tool="read_tags",
+            )
+            with lock:  # one whole line per ack
+                out.write(f"{record.seq} {record.hash}\n")
+                out.flush()
+            i += 1
+
+    for k in range(1, threads):
+        threading.Thread(target=append_forever, args=(k,), daemon=True).start()
+    append_forever(0)
 
 if __name__ == "__main__":
     main()

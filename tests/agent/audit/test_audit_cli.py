@@ -89,19 +89,30 @@ def test_export_and_verify_bundle_with_the_public_key(
 def test_restored_old_database_is_caught(
     audit_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = audit_home / "data" / "audit.db"
+    db, head = audit_home / "data" / "audit.db", audit_home / "data" / ".audit.head"
     assert run(audit_home, "checkpoint") == 0
     shutil.copyfile(db, tmp_path / "backup.db")
+    shutil.copyfile(head, tmp_path / "backup.head")
     with SiteRuntime(load_settings(home=audit_home)) as runtime:
         fill(runtime.audit, 5)
         runtime.audit.checkpoint()
     kept = tmp_path / "kept-checkpoint.json"
     shutil.copyfile(audit_home / CHECKPOINT_DIR / "checkpoint-000000000017.json", kept)
     shutil.copyfile(tmp_path / "backup.db", db)  # roll back to 12 records
-    shutil.rmtree(audit_home / CHECKPOINT_DIR)  # and remove the evidence on the site
     capsys.readouterr()
-    assert run(audit_home, "verify") == 0  # consistent in itself...
-    assert run(audit_home, "verify", "--checkpoint", str(kept)) == 1  # ...but not with the past
+    # The database alone put back: older than its recorded generation, refused at open.
+    assert run(audit_home, "verify") == 2
+    assert "older copy" in capsys.readouterr().err
+    # With its head file too, the checkpoints kept on the site refuse it.
+    shutil.copyfile(tmp_path / "backup.head", head)
+    assert run(audit_home, "verify") == 2
+    assert "holds 12 records, but a checkpoint" in capsys.readouterr().err
+    shutil.rmtree(audit_home / CHECKPOINT_DIR)  # and remove the evidence on the site
+    # Consistent in itself, but verify says nothing outside the database vouches for it...
+    assert run(audit_home, "verify") == 1
+    assert "no signed checkpoint is kept outside the database" in capsys.readouterr().out
+    # ...and a checkpoint an auditor kept shows what was lost.
+    assert run(audit_home, "verify", "--checkpoint", str(kept)) == 1
     out = capsys.readouterr().out
     assert "first bad record seq 13" in out and "rollback" in out
 

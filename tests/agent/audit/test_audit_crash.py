@@ -24,19 +24,22 @@ KILLS = 18
 WRITER = Path(__file__).with_name("crash_writer.py")
 
 
-def run_and_kill(args: list[str], delay: float) -> list[str]:
-    """Start the writer, SIGKILL it ``delay`` s after its first ack; return ack lines."""
-    proc = subprocess.Popen(
-        [sys.executable, str(WRITER), *args],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert proc.stdout is not None
+def run_and_kill(args: list[str], delay: float, processes: int = 1) -> list[str]:
+    """Start ``processes`` writers on one log, SIGKILL them all ``delay`` s after the
+    first ack; return every acknowledged line."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(WRITER), *args],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        for _ in range(processes)
+    ]
     lines: list[str] = []
     first = threading.Event()
 
-    def reader() -> None:
+    def reader(proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.endswith("\n"):  # a line cut by the kill was not acknowledged
@@ -44,32 +47,41 @@ def run_and_kill(args: list[str], delay: float) -> list[str]:
             first.set()
         first.set()
 
-    thread = threading.Thread(target=reader)
-    thread.start()
+    readers = [threading.Thread(target=reader, args=(p,)) for p in procs]
+    for thread in readers:
+        thread.start()
     first.wait(timeout=30)
     time.sleep(delay)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    thread.join(timeout=10)
+    for proc in procs:
+        proc.send_signal(signal.SIGKILL)
+    for proc in procs:
+        proc.wait()
+    for thread in readers:
+        thread.join(timeout=10)
     return lines
 
 
 @pytest.mark.slow
-def test_sigkill_loses_no_acknowledged_record(tmp_path: Path, db_key: bytes) -> None:
+@pytest.mark.parametrize(("threads", "processes"), [(1, 1), (4, 2)],
+                         ids=["one-writer", "group-commit-4-threads-2-processes"])
+def test_sigkill_loses_no_acknowledged_record(
+    tmp_path: Path, db_key: bytes, threads: int, processes: int
+) -> None:
     keys = SigningKeys.generate()
     (tmp_path / "key").write_text(db_key.hex())
     (tmp_path / "seeds").write_text(keys.seeds().hex())
     db, export = tmp_path / "audit.db", tmp_path / "exported"
-    args = [str(db), str(tmp_path / "key"), str(tmp_path / "seeds"), str(export)]
-    rng = random.Random(20260301)
+    args = [str(db), str(tmp_path / "key"), str(tmp_path / "seeds"), str(export), str(threads)]
+    rng = random.Random(20260301 + threads)
     acked: dict[int, str] = {}
-    for _ in range(KILLS):
+    kills = KILLS if processes == 1 else KILLS // 2
+    for _ in range(kills):
         # Mostly mid-stream; sometimes right after the first append (near open/migrate).
         delay = rng.choice([0.0, rng.uniform(0.0, 0.05), rng.uniform(0.02, 0.3)])
-        for line in run_and_kill(args, delay):
+        for line in run_and_kill(args, delay, processes):
             seq, hash_ = line.split()
-            acked[int(seq)] = hash_
-    assert len(acked) > KILLS
+            assert acked.setdefault(int(seq), hash_) == hash_, "one seq acknowledged twice"
+    assert len(acked) > kills
     signer = VaultSigner(Signer(keys, "cd" * 16))
     with AuditLog.open(connector(db, db_key), signer, signer.verifier(), export_dir=export) as log:
         report = log.verify()

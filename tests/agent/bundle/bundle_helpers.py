@@ -19,9 +19,11 @@ from agent.bundle.offline import layout
 from agent.bundle.offline.files import parse_sums, render_sums, sha256_file
 from agent.bundle.wheels import WheelInfo, read_wheel
 from agent.vault.signing import SigningKeys
+from tests.support.namespaces import can_unshare
 from tests.support.sites import FAST_KDF
 
 PASSPHRASE = "a release passphrase for tests"
+__all__ = ["PASSPHRASE", "can_unshare"]
 
 
 def release_key(directory: Path, name: str = "test-release") -> tuple[Path, SigningKeys]:
@@ -100,17 +102,6 @@ def run_installer(bundle: Path, *args: str, netns: bool = False,
         cmd = ["unshare", "--net", "sh", "-c", script, "sh", *cmd]
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout)
-
-
-def can_unshare(*flags: str) -> bool:
-    """True when this process may create the namespaces (root, util-linux present; for a
-    network namespace also iproute2, to bring its loopback up)."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        return False
-    if "--net" in flags and shutil.which("ip") is None:
-        return False
-    done = subprocess.run(["unshare", *flags, "true"], capture_output=True)
-    return done.returncode == 0
 
 
 def sbom_errors(sbom: dict[str, object]) -> list[str]:

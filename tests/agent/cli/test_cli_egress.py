@@ -34,6 +34,8 @@ GROUPS: dict[str, tuple[list[str], int]] = {
     "ask": (["ask", "What is the flow of P-101?", "--endpoint", "{ep}"], 2),
     "keys": (["keys", "export-public"], 0),
     "audit": (["audit", "verify"], 0),
+    "recover": (["recover", "status"], 0),
+    "deploy": (["deploy", "systemd-unit"], 0),
     "opcua": (["opcua", "browse", "--endpoint", "{ep}", "--json"], 0),
     "models": (["models", "list", "--json"], 0),
     "policy": (["policy", "check"], 0),
@@ -57,6 +59,8 @@ ELSEWHERE = {
     "demo": "assembles the 491 MB default model first; its site opens through the runtime",
     "eval": "minutes-long evaluations over throw-away sites, each through the runtime",
     "bench": "benchmarks side by side over throw-away sites, each through the runtime",
+    "reliability": "adversarial attempts over throw-away sites (each through the runtime, "
+                   "its helper interpreters guarded themselves)",
     "bundle": "build runs on a connected build machine and downloads from the package "
               "registries by design (no site); install records the upgrade through the runtime",
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import apsw
 
@@ -15,6 +16,25 @@ from agent.approvals.store import ApprovalStore
 from agent.audit import store as audit_store
 from agent.triage.store import ReportStore
 from agent.twin.historian.store import Historian
+from agent.vault.keys import build_manifest, subkey, unlock
+from agent.vault.layout import AUDIT_DATABASE, database_path
+from agent.vault.manifest import save_manifest
+from agent.vault.signing import SigningKeys
+from tests.support.sites import PASSPHRASE
+
+
+def make_legacy(home: Path, passphrase: str = PASSPHRASE) -> None:
+    """Turn a fresh site into one as `plantagent init` made it before the audit anchor:
+    site.json names no audit log and there is no audit database yet."""
+    u = unlock(home, passphrase)
+    m = u.manifest
+    keys = SigningKeys.from_record(m.signing, subkey(u.dek, m.site_id, "signing-keys"),
+                                   m.site_id)
+    save_manifest(home, build_manifest(site_id=m.site_id, dek=u.dek, wrapping=m.wrapping,
+                                       signing=keys, created=m.created, demo=m.demo))
+    path = database_path(home, AUDIT_DATABASE)
+    path.unlink()
+    path.with_name(f".{AUDIT_DATABASE}.head").unlink()
 
 #: The reports store's schema before it had migrations.
 OLD_REPORTS_SCHEMA = """
@@ -100,3 +120,45 @@ class OldHistorian(Historian):
         self._lock = threading.Lock()
         self._ids: dict[str, int] = {}
         old_twin_migrations(conn, "historian", _MIGRATIONS)
+
+
+def version_1_backup(home: Path, recipient_file: Path, out: Path,
+                     passphrase: str = PASSPHRASE) -> None:
+    """A key backup as plantagent wrote it before HPKE (version 1: the project's own
+    X25519 + ML-KEM-768 combiner), from that code, copied."""
+    import json as _json
+
+    from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PublicKey
+    from cryptography.hazmat.primitives.asymmetric.x25519 import (
+        X25519PrivateKey,
+        X25519PublicKey,
+    )
+
+    from agent.vault import crypto
+    from agent.vault.backup import (
+        BackupFile,
+        BackupHeader,
+        RecipientPublic,
+        _combine,
+        _header_aad,
+    )
+    from agent.vault.keys import now_iso
+
+    u = unlock(home, passphrase)
+    public = RecipientPublic.model_validate_json(recipient_file.read_bytes())
+    rx = X25519PublicKey.from_public_bytes(crypto.b64d(public.x25519))
+    rk = MLKEM768PublicKey.from_public_bytes(crypto.b64d(public.mlkem768))
+    eph = X25519PrivateKey.generate()
+    ss_x = eph.exchange(rx)
+    ss_k, ct = rk.encapsulate()
+    site_id = u.manifest.site_id
+    header = BackupHeader(site_id=site_id, created=now_iso(), recipient=public.fingerprint,
+                          x25519_ephemeral=crypto.b64e(eph.public_key().public_bytes_raw()),
+                          mlkem768_ciphertext=crypto.b64e(ct))
+    signing = SigningKeys.from_record(u.manifest.signing,
+                                      subkey(u.dek, site_id, "signing-keys"), site_id)
+    payload = _json.dumps({"site_id": site_id, "dek": crypto.b64e(u.dek),
+                           "signing": crypto.b64e(signing.seeds())}).encode()
+    sealed = crypto.seal(_combine(ss_x, ss_k, header, public), payload, _header_aad(header))
+    out.write_text(BackupFile(header=header, sealed=crypto.b64e(sealed)).model_dump_json())
+    out.chmod(0o600)

@@ -89,3 +89,52 @@ def test_keygen_never_overwrites(tmp_path: Path) -> None:
     recipient_keygen(tmp_path / "r")
     with pytest.raises(VaultError, match="never overwrites"):
         recipient_keygen(tmp_path / "r")
+
+
+def test_the_backup_is_standard_hpke_with_the_hybrid_kem(
+    backed_up: tuple[Path, Path, Path],
+) -> None:
+    """Opened here with cryptography's HPKE alone (RFC 9180 base mode, MLKEM768-X25519,
+    HKDF-SHA256, ChaCha20-Poly1305; the header is HPKE's info), not with our code."""
+    import json
+
+    from cryptography.hazmat.primitives import hpke
+    from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from agent.vault import crypto
+
+    home, backup, key = backed_up
+    data = json.loads(backup.read_text())
+    header = data["header"]
+    assert header["version"] == 2
+    assert header["suite"] == "HPKE-v1 base MLKEM768-X25519 HKDF-SHA256 ChaCha20Poly1305"
+    private = json.loads(key.read_text())
+    recipient = hpke.MLKEM768X25519PrivateKey(
+        MLKEM768PrivateKey.from_seed_bytes(crypto.b64d(private["mlkem768_seed"])),
+        X25519PrivateKey.from_private_bytes(crypto.b64d(private["x25519"])))
+    suite = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256,
+                       hpke.AEAD.CHACHA20_POLY1305)
+    info = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    payload = json.loads(suite.decrypt(crypto.b64d(data["sealed"]), recipient, info=info))
+    with open_site(home, passphrase=PASSPHRASE) as site:
+        assert payload["site_id"] == site.site_id
+        assert payload["audit_log_id"] == site.audit_log_id
+
+
+def test_a_version_1_backup_still_restores(home: Path, tmp_path: Path) -> None:
+    from .old_layouts import version_1_backup
+
+    with open_site(home, passphrase=PASSPHRASE) as site:
+        site.database("twin").execute("CREATE TABLE t(x); INSERT INTO t VALUES ('old')")
+        fingerprint = site.signer.public_bundle().fingerprint
+    pub, key = recipient_keygen(tmp_path / "recipient")
+    old = tmp_path / "old-backup.json"
+    version_1_backup(home, pub, old)
+    info = restore_site(old, key, tmp_path / "restored", passphrase=NEW, kdf=FAST_KDF)
+    shutil.copytree(home / "data", tmp_path / "restored" / "data", dirs_exist_ok=True)
+    with open_site(tmp_path / "restored", passphrase=NEW) as site:
+        assert site.site_id == info.site_id
+        assert site.signer.public_bundle().fingerprint == fingerprint
+        assert list(site.database("twin").execute("SELECT x FROM t")) == [("old",)]
+        assert site.audit_log_id is None  # version 1 did not carry it: adopted on open

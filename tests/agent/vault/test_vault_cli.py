@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from agent.cli import main
+from agent.runtime import SiteRuntime
+from agent.settings import load_settings
 from agent.vault import HybridSignature, PublicBundle, open_site, verify
 
 from .vault_helpers import PASSPHRASE
@@ -63,6 +65,9 @@ def test_rotate_backup_restore_cli(
         site.database("twin").execute("CREATE TABLE t(x); INSERT INTO t VALUES ('v')")
     assert main(["--home", str(home), "keys", "rotate", "--rekey"]) == 0
     assert "re-encrypted 2 databases" in capsys.readouterr().out  # twin + audit
+    # Every file changed under the new key, and its new head was recorded: it opens.
+    with SiteRuntime(load_settings(home=home)) as runtime:
+        assert list(runtime.twin_database.execute("SELECT x FROM t")) == [("v",)]
     monkeypatch.setenv("PLANTAGENT_NEW_PASSPHRASE", "the next passphrase")
     assert main(["--home", str(home), "keys", "rotate", "--rewrap"]) == 0
     monkeypatch.setenv("PLANTAGENT_PASSPHRASE", "the next passphrase")

@@ -5,6 +5,7 @@ record at all) open with every row kept and their bookkeeping carried over."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import apsw
 import pytest
@@ -18,21 +19,24 @@ from agent.errors import VaultError
 from agent.triage.models import Incident, TriageReport
 from agent.triage.store import ReportStore
 from agent.twin.historian.store import Historian, Sample
-from agent.vault import Site
+from agent.vault import Site, open_site
 from agent.vault.layout import (
     APPROVALS_DATABASE,
     AUDIT_DATABASE,
     REPORTS_DATABASE,
     TWIN_DATABASE,
 )
+from agent.vault.manifest import load_manifest
 from agent.vault.migrations import ADOPTED, Step, applied, apply_migrations
 
 from .old_layouts import (
     OldApprovalStore,
     OldHistorian,
     OldReportStore,
+    make_legacy,
     old_audit_migrate,
 )
+from .vault_helpers import PASSPHRASE
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -74,7 +78,10 @@ def test_a_database_from_a_newer_plantagent_is_refused_unchanged(site: Site) -> 
     assert err.value.fix == "upgrade plantagent on this machine"
 
 
-def test_an_old_audit_log_keeps_its_records_and_chain(site: Site) -> None:
+def test_an_old_audit_log_keeps_its_records_and_chain(home: Path) -> None:
+    make_legacy(home)
+    site = open_site(home, passphrase=PASSPHRASE)
+    assert site.audit_log_id is None
     conn = site.database(AUDIT_DATABASE, synchronous_full=True)
     log_id = old_audit_migrate(conn)
     signer = VaultSigner(site.signer)
@@ -91,6 +98,9 @@ def test_an_old_audit_log_keeps_its_records_and_chain(site: Site) -> None:
     report = log.verify()
     assert report.ok and report.records_verified == 4, report.summary()
     assert _user_version(conn) == 1
+    site.close()
+    # site.json now names the log it adopted: from here on it cannot go missing unseen.
+    assert load_manifest(home).audit_log_id == log_id
 
 
 def _request() -> ApprovalRequest:

@@ -21,12 +21,15 @@ def _labels(result: BenchResult) -> list[str]:
 
 
 def test_audit_throughput_reports_both_sides() -> None:
-    result = audit_throughput.run(40, checkpoint_every=16)
+    result = audit_throughput.run(64, checkpoint_every=16, threads=4)
     figures = {f.label: f.value for f in result.figures}
-    assert figures["append (fsync each)"] > 0 and figures["verify (db)"] > 0
-    assert _labels(result) == ["verify / append (records/s)",
-                               "append / bare SQLite commit (records/s)"]
-    assert "checkpoint signatures checked" in result.ratios[0].note
+    assert figures["append, 4 writers (group commit)"] > 0 and figures["verify (db)"] > 0
+    assert figures["hashing the same records (limit)"] > figures["verify (db)"]
+    assert _labels(result) == ["group-committed append / bare fsynced commit (records/s)",
+                               "append, 1 writer / bare fsynced commit",
+                               "verify / hashing rate (records/s)"]
+    assert "5,000/s" in result.ratios[0].note
+    assert "checkpoint signatures checked" in result.ratios[2].note
 
 
 def test_opcua_reads_count_requests_on_the_server() -> None:
