@@ -28,6 +28,7 @@ from agent.pipeline.grounding import (
 from agent.pipeline.run import QuestionRun, facts_of
 from agent.pipeline.steps import FinalAnswer, StepSpace
 from agent.pipeline.writer import Verdict, WritingTask
+from agent.policy.directives import Directives, directives_in, repeats_directive
 
 #: Opening words of the grounding feedback the model reads.
 REDRAFT_PREFIX = "check: not in"
@@ -135,10 +136,23 @@ class AnswerTask:
         """The facts of the usable evidence ``citations`` name."""
         return self.run.facts(list(citations))
 
+    def directives(self) -> Directives:
+        """Instructions to an AI assistant found in the evidence's data (manuals, work
+        orders, OPC UA strings): the model never read them, and the answer must not say
+        what they asked for."""
+        found = Directives()
+        for evidence in self.run.evidence.usable():
+            one = directives_in(evidence.data)
+            found.sentences += one.sentences
+            found.markers |= one.markers
+        return found
+
     def _check(self, draft: Draft) -> _Checked:
         report = check_claims(draft.text, self.cited_book(draft.citations), self.names)
+        planted = self.directives()
         echoed = {i for i, s in enumerate(report.sentences)
-                  if echoes(s.text, self.instructions)}
+                  if echoes(s.text, self.instructions)
+                  or repeats_directive(s.text, planted, trusted=self.run.question)}
         return _Checked(report, echoed)
 
     def check(self, draft: Draft) -> Verdict:

@@ -16,6 +16,7 @@ from agent.pipeline.evidence import Evidence, EvidenceLog, compact_json
 from agent.pipeline.grounding import FactBook, PlantNames
 from agent.pipeline.model_calls import ModelCalls
 from agent.policy.decision import ChangeRequest, PolicyGate
+from agent.policy.directives import withhold_directives
 from agent.policy.quoting import neutralize_values
 
 if TYPE_CHECKING:
@@ -74,8 +75,9 @@ class QuestionRun:
         label = evidence.id if evidence else "refused"
         data = result.model_dump(mode="json")
         # The model sees a compact view with strings defused (OPC UA strings, messages and
-        # documents are data, never instructions); the evidence keeps the typed result.
-        text = compact_json(neutralize_values(model_view(data)))
+        # documents are data, never instructions) and sentences addressed to an AI
+        # assistant withheld; the evidence keeps the typed result as it came.
+        text = compact_json(neutralize_values(withhold_directives(model_view(data))))
         if len(text) > MAX_RESULT_CHARS:
             text = text[:MAX_RESULT_CHARS] + "...(cut; ask for fewer items)"
         status = "" if ok else " error"
