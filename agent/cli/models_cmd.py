@@ -240,7 +240,11 @@ def _serve(args: argparse.Namespace) -> int:
     if entry.role != "chat":
         raise ModelError(f"model {entry.name!r} is an {entry.role} model, not a chat model",
                          fix="name a chat model (`plantagent models list`)")
-    path = verify_file(entry, entry.path_in(settings.models_dir), progress=ProgressBar())
+    bar = ProgressBar()
+    try:
+        path = verify_file(entry, entry.path_in(settings.models_dir), progress=bar)
+    finally:
+        bar.close()
     threads = args.threads or settings.model.threads
     print(f"serving {entry.name} at http://{args.host}:{args.port}/v1 ({threads} threads); "
           "stop with Ctrl-C", file=sys.stderr)

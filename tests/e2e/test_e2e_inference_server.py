@@ -69,3 +69,11 @@ async def test_question_through_the_server(
     model = await served_runtime.chat_model()
     assert isinstance(model, OpenAIChatModel)
     assert model.server_facts().flavor == "llama-cpp-python"
+
+
+async def test_the_server_reused_the_prompt_prefix(inference_server: ServerProcess) -> None:
+    # llama-cpp-python keeps the longest prefix shared with the previous request evaluated;
+    # it reports each reuse in its log (the API carries no timings).
+    assert inference_server.log is not None
+    log = inference_server.log.read_text(encoding="utf-8", errors="replace")
+    assert "prefix-match hit" in log
