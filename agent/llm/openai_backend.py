@@ -19,7 +19,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from agent.errors import ConfigError, ModelError
@@ -34,7 +34,13 @@ from agent.llm.base import (
 )
 from agent.llm.budget import fit_history
 from agent.llm.schema_check import parse_and_validate
-from agent.llm.server_flavor import FLAVOR_SETTINGS, ServerFacts, constrain, detect_flavor
+from agent.llm.server_flavor import (
+    FLAVOR_SETTINGS,
+    Flavor,
+    ServerFacts,
+    constrain,
+    detect_flavor,
+)
 
 _CHANGE_FLAVOR = (
     "set model.server_flavor to the server's kind (llama-cpp-python, llama-server, vllm) "
@@ -127,7 +133,8 @@ class OpenAIChatModel:
                         )
                     self._facts = facts
                 else:
-                    self._facts = ServerFacts(self._flavor_setting, ())  # type: ignore[arg-type]
+                    # Checked against FLAVOR_SETTINGS in __init__; "auto" is handled above.
+                    self._facts = ServerFacts(cast(Flavor, self._flavor_setting), ())
             return self._facts
 
     def count_tokens(self, text: str) -> int:
