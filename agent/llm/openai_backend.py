@@ -19,6 +19,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -46,6 +47,9 @@ _CHANGE_FLAVOR = (
     "set model.server_flavor to the server's kind (llama-cpp-python, llama-server, vllm) "
     "or to \"auto\" to ask the server; see docs/inference-servers.md"
 )
+#: Words of the servers' "prompt too long" refusals (llama-server, vLLM, OpenAI).
+_OVERFLOW_WORDS = ("context length", "context size", "exceeds the available context",
+                   "maximum context", "too long")
 _START_SERVER = (
     "start the inference server (e.g. `plantagent models serve`), check "
     "model.openai_base_url, or set model.backend = \"llama_cpp\""
@@ -131,6 +135,9 @@ class OpenAIChatModel:
                             f"{self._model!r} (it serves {', '.join(facts.models)})",
                             fix="set model.name to a model the server serves",
                         )
+                    if facts.context_tokens and facts.context_tokens < self._info.context_tokens:
+                        # Budget with the server's window: a longer prompt is refused.
+                        self._info = replace(self._info, context_tokens=facts.context_tokens)
                     self._facts = facts
                 else:
                     # Checked against FLAVOR_SETTINGS in __init__; "auto" is handled above.
@@ -279,6 +286,12 @@ class OpenAIChatModel:
     def _refusal(self, status: int, detail: str, facts: ServerFacts) -> ModelError:
         """The error for a non-200 answer, with the fix that fits it."""
         said = f"the model server at {self._base_url} answered HTTP {status}: {detail}"
+        if status in (400, 413) and any(w in detail.lower() for w in _OVERFLOW_WORDS):
+            return ModelError(
+                f"{said} (the prompt does not fit the server's context window)",
+                fix="set model.context_tokens to the server's context per slot, or give the "
+                "server a larger context (llama-server -c, vLLM --max-model-len)",
+            )
         if status in (400, 422):
             return ModelError(
                 f"{said} (it refused the request to constrain output to the step schema "

@@ -68,6 +68,9 @@ class ServerFacts:
     flavor: Flavor
     models: tuple[str, ...]
     version: str = ""
+    #: The server's context window, where it says (llama-server's /props, vLLM's
+    #: max_model_len); the backend budgets with the smaller of it and its own.
+    context_tokens: int | None = None
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
@@ -139,26 +142,35 @@ def detect_flavor(
     entries = [e for e in entries or [] if isinstance(e, dict)]
     models = tuple(str(e.get("id", "")) for e in entries)
     owners = {str(e.get("owned_by", "")) for e in entries}
-    if "llamacpp" in owners:
-        return ServerFacts("llama-server", models)
     if "vllm" in owners:
-        return _vllm(probe, models)
+        windows = [e.get("max_model_len") for e in entries]
+        window = min((w for w in windows if isinstance(w, int) and w > 0), default=None)
+        return _vllm(probe, models, window=window)
     if "me" in owners:
         # llama-cpp-python's server lists its models as owned by "me".
         return ServerFacts("llama-cpp-python", models)
     props = probe.get(f"{probe.root}/props")
-    if isinstance(props, dict) and "default_generation_settings" in props:
-        return ServerFacts("llama-server", models)
+    if "llamacpp" in owners or (isinstance(props, dict)
+                                and "default_generation_settings" in props):
+        return ServerFacts("llama-server", models, context_tokens=_llama_server_window(props))
     version = probe.get(f"{probe.root}/version")
     if isinstance(version, dict) and "version" in version:
         return _vllm(probe, models, version)
     return ServerFacts("openai", models)
 
 
-def _vllm(probe: _Prober, models: tuple[str, ...], version: Any = None) -> ServerFacts:
+def _llama_server_window(props: Any) -> int | None:
+    """The context of one slot (llama-server splits ``-c`` between its slots)."""
+    settings = props.get("default_generation_settings") if isinstance(props, dict) else None
+    n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
+    return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None
+
+
+def _vllm(probe: _Prober, models: tuple[str, ...], version: Any = None, *,
+          window: int | None = None) -> ServerFacts:
     if version is None:
         version = probe.get(f"{probe.root}/version")
     text = str(version.get("version", "")) if isinstance(version, dict) else ""
     if text and _version_tuple(text) < _VLLM_STRUCTURED_OUTPUTS:
-        return ServerFacts("vllm-guided", models, text)
-    return ServerFacts("vllm", models, text)
+        return ServerFacts("vllm-guided", models, text, window)
+    return ServerFacts("vllm", models, text, window)

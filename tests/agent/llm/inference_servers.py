@@ -32,12 +32,17 @@ class Emulated:
     served: tuple[str, ...] = ("qwen",)
     answer: str = STEP
     delay_s: float = 0.0
+    n_ctx: int = 4096
+    #: (status, message) to answer every completion with, as the server's error.
+    refuse_with: tuple[int, str] | None = None
     raw_events: list[str] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     gets: list[str] = field(default_factory=list)
 
     def refusal(self, body: dict[str, Any]) -> tuple[int, str] | None:
         """The status and error the real server gives a request it refuses."""
+        if self.refuse_with is not None:
+            return self.refuse_with
         fmt = body.get("response_format") or {}
         if self.kind == "llama-cpp-python" and fmt and fmt.get("type") != "json_object":
             # pydantic's literal error, as the real server's FastAPI answers it.
@@ -50,8 +55,9 @@ class Emulated:
 def _models(state: Emulated) -> dict[str, Any]:
     owner = {"llama-cpp-python": "me", "llama-server": "llamacpp", "vllm": "vllm",
              "openai": "openai", "old-llama-server": ""}[state.kind]  # fmt: skip
-    return {"object": "list",
-            "data": [{"id": m, "object": "model", "owned_by": owner} for m in state.served]}
+    extra = {"max_model_len": state.n_ctx} if state.kind == "vllm" else {}
+    return {"object": "list", "data": [
+        {"id": m, "object": "model", "owned_by": owner, **extra} for m in state.served]}
 
 
 @contextmanager
@@ -76,7 +82,7 @@ def emulated_server(kind: str, **kwargs: Any) -> Iterator[Emulated]:
             if self.path == "/v1/models":
                 self._json(200, _models(state))
             elif self.path == "/props" and state.kind in ("llama-server", "old-llama-server"):
-                self._json(200, {"default_generation_settings": {"n_ctx": 4096},
+                self._json(200, {"default_generation_settings": {"n_ctx": state.n_ctx},
                                  "total_slots": 2})  # fmt: skip
             elif self.path == "/version" and state.kind == "vllm":
                 self._json(200, {"version": state.version})

@@ -110,6 +110,26 @@ def test_unserved_model_on_vllm_is_a_config_error() -> None:
     assert "model.name" in str(info.value.fix) and server.requests == []
 
 
+@pytest.mark.parametrize("kind", ["llama-server", "vllm"])
+def test_the_servers_smaller_window_is_the_budget(kind: str) -> None:
+    with emulated_server(kind, n_ctx=2048) as server:
+        model = OpenAIChatModel(server.url, "qwen", context_tokens=4096)
+        history = [*QUESTION, ChatMessage("assistant", "{}"),
+                   ChatMessage("tool", "x" * 20000, name="read_tags")]
+        result = model.step(PREFIX, history, SCHEMA, max_tokens=256)
+    assert model.info.context_tokens == 2048 and model.server_facts().context_tokens == 2048
+    assert result.trimmed_messages > 0
+    assert sum(len(m["content"]) for m in server.requests[0]["messages"]) < 2048 * 3
+
+
+def test_a_prompt_too_long_for_the_server_names_the_window() -> None:
+    refusal = (400, "the request exceeds the available context size, try increasing it")
+    with (emulated_server("llama-server", refuse_with=refusal) as server,
+          pytest.raises(ModelError, match="does not fit the server's context") as info):
+        OpenAIChatModel(server.url, "qwen").step(PREFIX, QUESTION, SCHEMA)
+    assert "model.context_tokens" in str(info.value.fix)
+
+
 def test_slow_server_times_out_with_the_setting_named() -> None:
     with emulated_server("llama-server", delay_s=1.0) as server:
         model = OpenAIChatModel(server.url, "qwen", flavor="llama-server", timeout_s=0.2)
