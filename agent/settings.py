@@ -117,6 +117,16 @@ class ModelSettings(Section):
     openai_base_url: str | None = Field(
         None, description="Base URL of an on-site OpenAI-compatible server (llama.cpp, vLLM)."
     )
+    server_flavor: Literal["auto", "llama-cpp-python", "llama-server", "vllm", "openai"] = (
+        Field("auto", description="How the server constrains output to the step schema; "
+              "auto asks the server what it is.")
+    )
+    server_timeout_s: float = Field(
+        120.0, gt=0, le=3600, description="Seconds to wait for the inference server's reply."
+    )
+    server_slot: int | None = Field(
+        None, ge=0, description="llama-server slot to pin requests to (its prompt cache)."
+    )
 
 
 class AgentSettings(Section):

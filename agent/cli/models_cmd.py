@@ -1,6 +1,6 @@
-"""`plantagent models list|verify|fetch|inspect|recommend|qualify`: the approved model files,
-their state, and which one this machine should run (`models qualify` is added by the
-harness, harness/cli/qualify_cmd.py)."""
+"""`plantagent models list|verify|fetch|inspect|recommend|serve|qualify`: the approved model
+files, their state, which one this machine should run, and serving one to other hosts
+(`models qualify` is added by the harness, harness/cli/qualify_cmd.py)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,19 @@ def register(sub: Any) -> dict[str, Any]:
                            help="thread counts to measure, comma-separated (default 1,2)")
     recommend.add_argument("--json", action="store_true", help="print JSON")
     recommend.set_defaults(handler=_recommend)
+    serve = models_sub.add_parser(
+        "serve", help="serve a verified model over llama-cpp-python's OpenAI-compatible "
+        "server (for sites with model.backend = \"openai\"; docs/inference-servers.md)")
+    serve.add_argument("name", nargs="?", help="model name (default: model.name)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this host only)")
+    serve.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
+    serve.add_argument("--threads", type=int, default=None,
+                       help="inference threads (default: model.threads)")
+    serve.add_argument("--extra-buffers", action="store_true",
+                       help="let llama.cpp use its extra CPU buffer types (AMX; off: it "
+                       "crashes on some CPUs that advertise AMX)")
+    serve.set_defaults(handler=_serve)
     return {"models": models_sub}
 
 
@@ -229,3 +242,26 @@ def _recommend(args: argparse.Namespace) -> int:
 
 def _steps(done: int, total: int, label: str) -> None:
     sys.stderr.write(f"  [{done}/{total}] {label}\n")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from agent.llm.server_launcher import main as launch
+    from agent.llm.server_launcher import server_args
+
+    settings = settings_from_args(args)
+    guard_egress(settings)
+    entry = load_manifest(settings).get(args.name or settings.model.name)
+    if entry.role != "chat":
+        raise ModelError(f"model {entry.name!r} is an {entry.role} model, not a chat model",
+                         fix="name a chat model (`plantagent models list`)")
+    bar = ProgressBar()
+    try:
+        path = verify_file(entry, entry.path_in(settings.models_dir), progress=bar)
+    finally:
+        bar.close()
+    threads = args.threads or settings.model.threads
+    print(f"serving {entry.name} at http://{args.host}:{args.port}/v1 ({threads} threads); "
+          "stop with Ctrl-C", file=sys.stderr)
+    argv = server_args(path, alias=entry.name, host=args.host, port=args.port,
+                       threads=threads, context_tokens=settings.model.context_tokens)
+    return launch([*argv, *(["--extra-buffers"] if args.extra_buffers else [])])

@@ -23,7 +23,8 @@ def build_chat_model(
     ``model.context_tokens``; its prefix state goes to ``blob_store`` (pass the vault's
     encrypted store; None keeps it in memory only). ``verification`` lets a process that
     builds several models hash each file once. ``backend = "openai"``: the on-site server
-    at ``model.openai_base_url``, serving ``model.name``.
+    at ``model.openai_base_url``, serving ``model.name``, constrained the way
+    ``model.server_flavor`` says (``auto``: asked of the server at the first step).
     """
     cfg = settings.model
     manifest = manifest or load_manifest(settings)
@@ -37,8 +38,9 @@ def build_chat_model(
             )
         sha = manifest.get(cfg.name).sha256 if cfg.name in manifest.names() else ""
         return OpenAIChatModel(
-            cfg.openai_base_url, cfg.name, context_tokens=cfg.context_tokens, sha256=sha
-        )
+            cfg.openai_base_url, cfg.name, context_tokens=cfg.context_tokens, sha256=sha,
+            timeout_s=cfg.server_timeout_s, flavor=cfg.server_flavor, slot=cfg.server_slot,
+        )  # fmt: skip
     entry = manifest.get(cfg.name)
     if entry.role != "chat":
         raise ModelError(

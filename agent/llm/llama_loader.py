@@ -23,7 +23,9 @@ _LOAD_LOCK = threading.Lock()
 
 
 @contextmanager
-def _model_params(extra_buffers: bool) -> Iterator[None]:
+def model_params(extra_buffers: bool) -> Iterator[None]:
+    """While inside, llama.cpp's default model parameters have ``use_extra_bufts`` set as
+    asked (``server_launcher`` keeps it for a whole server's life)."""
     import llama_cpp.llama_cpp as lib
 
     original = lib.llama_model_default_params
@@ -57,7 +59,7 @@ def open_llama(
             "llama-cpp-python is not installed",
             fix="install the llm extra: pip install 'plantagent[llm]'",
         ) from None
-    with _LOAD_LOCK, _model_params(extra_buffers):
+    with _LOAD_LOCK, model_params(extra_buffers):
         try:
             return Llama(
                 model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,

@@ -38,7 +38,7 @@ from agent.qualification.gate import ensure_qualified
 from agent.runtime.agent import build_agent
 from agent.runtime.alarms import build_desk
 from agent.runtime.alarms import open_store as open_alarm_store
-from agent.runtime.egress import guard_egress, site_witness
+from agent.runtime.egress import check_inference_egress, guard_egress, site_witness
 from agent.runtime.parts import Parts
 from agent.runtime.stores import (
     Knowledge,
@@ -316,6 +316,7 @@ class SiteRuntime:
             self.check_model()
             if self._model is not None:
                 return self._model
+            check_inference_egress(self.settings, self.guard.policy)
             store = SiteBlobStore(self.site)
             return await asyncio.to_thread(build_chat_model, self.settings, store)
 
