@@ -29,6 +29,8 @@ from agent.handover.sources import ShiftSources
 from agent.handover.unloaded import UnloadedModel
 from agent.llm.base import ChatModel
 from agent.llm.factory import build_chat_model, expected_model
+from agent.people.identity import Acting, acting
+from agent.people.register import PeopleRegister
 from agent.pipeline.runner import Agent
 from agent.policy import Policy, PolicyEngine
 from agent.policy.decision import PolicyGate
@@ -55,7 +57,13 @@ from agent.triage.writer import ModelWriter, ReportWriter, TemplateWriter
 from agent.twin.embeddings.assemble import AssemblyProgress
 from agent.twin.embeddings.runtime import Embedder, load_embedder
 from agent.vault import EgressGuard, Site, open_site
-from agent.vault.layout import APPROVALS_DATABASE, REPORTS_DATABASE, TWIN_DATABASE
+from agent.vault.layout import (
+    APPROVALS_DATABASE,
+    PEOPLE_DATABASE,
+    REPORTS_DATABASE,
+    TWIN_DATABASE,
+)
+from agent.vault.wrapping import KdfParams
 from tools.context import ToolContext, utcnow
 from tools.opcua.alarms import event_log
 from tools.opcua.browse import browse_catalog
@@ -94,6 +102,7 @@ class SiteRuntime:
         plant_name: str = "the plant",
         audit_options: dict[str, Any] | None = None,
         notify: Callable[[str], None] | None = None,
+        people_kdf: KdfParams | None = None,
     ) -> None:
         self.settings = settings
         self.endpoint = endpoint
@@ -106,6 +115,7 @@ class SiteRuntime:
         self._audit_options = dict(audit_options or {})
         self._notify = notify or (lambda _text: None)
         self._parts = Parts()
+        self._people_kdf = people_kdf
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -185,9 +195,25 @@ class SiteRuntime:
         def open_approvals() -> ApprovalService:
             store = ApprovalStore.open(
                 lambda: self.site.database(APPROVALS_DATABASE, synchronous_full=True))
-            return ApprovalService(store, self.policy, self.audit, clock=self.clock)
+            return ApprovalService(store, self.policy, self.audit, people=self.people,
+                                   clock=self.clock)
 
         return self._parts.get("approvals", open_approvals)
+
+    @property
+    def people(self) -> PeopleRegister:
+        """The register of enrolled people (their roles and public keys)."""
+        return self._parts.get("people", lambda: PeopleRegister(
+            self.site.database(PEOPLE_DATABASE, synchronous_full=True), self.audit,
+            roles=set(self.policy.roles), clock=self.clock, kdf=self._people_kdf))
+
+    def acting(self, *, name: str | None = None, role: str | None = None,
+               key_file: str | Path | None = None) -> Acting:
+        """The enrolled person of the OS account running this process, in ``role`` (one
+        of their own), personal key unlocked (agent.people.identity)."""
+        return acting(self.people, name=name, role=role, key_file=key_file,
+                      preferred_role=self.settings.agent.role,
+                      match_os_account=self.policy.people.match_os_account)
 
     @property
     def engine(self) -> PolicyEngine:

@@ -26,6 +26,7 @@ from agent.errors import UsageError
 from agent.handover import build_handover
 from agent.handover.models import HandoverReport
 from agent.handover.sources import ShiftSources
+from agent.people.identity import Acting
 from agent.runtime import TwinStores
 from agent.service.review_evidence import proposal_evidence, proposal_what_if
 from agent.service.review_models import (
@@ -58,6 +59,15 @@ class ReviewService:
     clock: Callable[[], datetime] = field(default=utcnow)
     #: Opens the alarm desk on first use (the runtime's ``alarm_desk``).
     alarm_desk: Callable[[], Awaitable[AlarmDesk]] | None = None
+    #: The enrolled person of the OS account, key unlocked (the runtime's ``acting``):
+    #: approvals are signed with it.
+    acting: Callable[[], Acting] | None = None
+
+    def _actor(self) -> Acting:
+        if self.acting is None:
+            raise UsageError("this session has no enrolled person to sign decisions",
+                             fix="start the UI over the site (plantagent tui)")
+        return self.acting()
 
     @property
     def settings(self) -> Settings:
@@ -162,19 +172,19 @@ class ReviewService:
 
     async def approve(self, request_id: str) -> ApprovalRequest:
         """Approve as the configured person; ApprovalRefused says why the policy refuses."""
-        return await asyncio.to_thread(
-            self.sources.approvals.approve, request_id, user=self.user, role=self.role)
+        actor = await asyncio.to_thread(self._actor)
+        return await asyncio.to_thread(self.sources.approvals.approve, request_id, actor)
 
     async def deny(self, request_id: str, note: str) -> ApprovalRequest:
         """Deny as the configured person, with the note recorded in the audit log."""
+        actor = await asyncio.to_thread(self._actor)
         return await asyncio.to_thread(
-            self.sources.approvals.deny, request_id, user=self.user, role=self.role,
-            note=note.strip())
+            self.sources.approvals.deny, request_id, actor, note=note.strip())
 
     async def execute(self, request_id: str) -> WriteOutcome:
         """Write an approved request to the plant (checked again, read back, audited)."""
         executor = ApprovedWriteExecutor(self.sources.approvals, self.sources.connection)
-        return await executor.execute(request_id, user=self.user, role=self.role)
+        return await executor.execute(request_id, await asyncio.to_thread(self._actor))
 
     # -- audit ----------------------------------------------------------------------------
 

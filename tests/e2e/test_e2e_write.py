@@ -16,6 +16,7 @@ from agent.approvals.models import ApprovalRequest
 from agent.approvals.refusals import ApprovalRefused
 from agent.runtime import SiteRuntime
 from plant.server import DemoPlantServer
+from tests.support.people import Staff
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 
@@ -60,18 +61,20 @@ async def test_a_requested_change_waits_for_an_engineer_then_is_written(
 
     # Two-person rule: the requester may not approve, not even claiming the engineer role;
     # a shift lead may not approve at all; nobody executes an unapproved request.
+    staff = Staff(runtime.people, runtime.settings.home / "people-keys",
+                  ["shift_lead", "engineer"])
     with pytest.raises(ApprovalRefused, match=r"two-person rule"):
-        runtime.approvals.approve(request_id, user=SHIFT_LEAD, role="engineer")
+        runtime.approvals.approve(request_id, staff(SHIFT_LEAD, "engineer"))
     with pytest.raises(ApprovalRefused):
-        runtime.approvals.approve(request_id, user="other-lead", role="shift_lead")
+        runtime.approvals.approve(request_id, staff("other-lead", "shift_lead"))
     executor = ApprovedWriteExecutor(runtime.approvals, await runtime.connection())
     with pytest.raises(ApprovalRefused):
-        await executor.execute(request_id, user="erin", role="engineer")
+        await executor.execute(request_id, staff("erin", "engineer"))
     assert await read_node(plant, TAG) == 35.0
 
-    approved = runtime.approvals.approve(request_id, user="erin", role="engineer")
+    approved = runtime.approvals.approve(request_id, staff("erin", "engineer"))
     assert approved.state == "approved" and approved.decided_by == "erin"
-    outcome = await executor.execute(request_id, user="erin", role="engineer")
+    outcome = await executor.execute(request_id, staff("erin", "engineer"))
     assert (outcome.old_value, outcome.value, outcome.read_back) == (35.0, 33.0, 33.0)
     assert runtime.approvals.get(request_id).state == "executed"
     assert await read_node(plant, TAG) == 33.0
@@ -88,7 +91,7 @@ async def test_a_requested_change_waits_for_an_engineer_then_is_written(
     writes = [r for r in runtime.audit.search(tool=WRITE_TOOL)
               if r.payload.get("request") == request_id]
     assert [r.kind for r in writes] == ["tool_call", "tool_result"]
-    assert writes[0].payload["approved_by"] == "erin"
+    assert writes[0].payload["approved_by"] == ["erin"]
     assert writes[0].payload["requested_by"] == SHIFT_LEAD
     assert writes[1].payload["ok"] is True and writes[1].payload["read_back"] == 33.0
     runtime.audit.checkpoint()

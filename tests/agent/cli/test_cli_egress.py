@@ -38,6 +38,7 @@ GROUPS: dict[str, tuple[list[str], int]] = {
     "models": (["models", "list", "--json"], 0),
     "policy": (["policy", "check"], 0),
     "approvals": (["approvals", "list"], 0),
+    "people": (["people", "list"], 0),
     "approve": (["approve", "AP-00000000"], 2),
     "deny": (["deny", "AP-00000000"], 2),
     "docs": (["docs", "list", "--json"], 0),
