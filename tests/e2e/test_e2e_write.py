@@ -14,6 +14,8 @@ from asyncua import Client
 from agent.approvals.executor import WRITE_TOOL, ApprovedWriteExecutor
 from agent.approvals.models import ApprovalRequest
 from agent.approvals.refusals import ApprovalRefused
+from agent.people.demo import DEMO_ENGINEER, DEMO_OPERATOR, enroll_demo_people
+from agent.people.models import ADMIN_ROLE
 from agent.runtime import SiteRuntime
 from plant.server import DemoPlantServer
 from tests.support.people import Staff
@@ -61,20 +63,25 @@ async def test_a_requested_change_waits_for_an_engineer_then_is_written(
 
     # Two-person rule: the requester may not approve, not even claiming the engineer role;
     # a shift lead may not approve at all; nobody executes an unapproved request.
+    # The demo's people: the demo engineer is this OS account's person, key in a key file.
+    enrolled = enroll_demo_people(runtime.people, runtime.settings.home)
+    assert [p.name for p in enrolled] == [DEMO_ENGINEER, DEMO_OPERATOR]
+    engineer = runtime.acting()
+    assert (engineer.name, engineer.role) == (DEMO_ENGINEER, "engineer")
     staff = Staff(runtime.people, runtime.settings.home / "people-keys",
-                  ["shift_lead", "engineer"])
+                  ["shift_lead", "engineer"], admin=runtime.acting(role=ADMIN_ROLE).signer)
     with pytest.raises(ApprovalRefused, match=r"two-person rule"):
         runtime.approvals.approve(request_id, staff(SHIFT_LEAD, "engineer"))
     with pytest.raises(ApprovalRefused):
         runtime.approvals.approve(request_id, staff("other-lead", "shift_lead"))
     executor = ApprovedWriteExecutor(runtime.approvals, await runtime.connection())
     with pytest.raises(ApprovalRefused):
-        await executor.execute(request_id, staff("erin", "engineer"))
+        await executor.execute(request_id, engineer)
     assert await read_node(plant, TAG) == 35.0
 
-    approved = runtime.approvals.approve(request_id, staff("erin", "engineer"))
-    assert approved.state == "approved" and approved.decided_by == "erin"
-    outcome = await executor.execute(request_id, staff("erin", "engineer"))
+    approved = runtime.approvals.approve(request_id, engineer)
+    assert approved.state == "approved" and approved.decided_by == DEMO_ENGINEER
+    outcome = await executor.execute(request_id, engineer)
     assert (outcome.old_value, outcome.value, outcome.read_back) == (35.0, 33.0, 33.0)
     assert runtime.approvals.get(request_id).state == "executed"
     assert await read_node(plant, TAG) == 33.0
@@ -87,11 +94,11 @@ async def test_a_requested_change_waits_for_an_engineer_then_is_written(
               if r.payload.get("request") == request_id]
     assert ("requested", SHIFT_LEAD) in events
     assert ("approve_refused", SHIFT_LEAD) in events
-    assert ("approved", "erin") in events
+    assert ("approved", DEMO_ENGINEER) in events
     writes = [r for r in runtime.audit.search(tool=WRITE_TOOL)
               if r.payload.get("request") == request_id]
     assert [r.kind for r in writes] == ["tool_call", "tool_result"]
-    assert writes[0].payload["approved_by"] == ["erin"]
+    assert writes[0].payload["approved_by"] == ["demoengineer"]
     assert writes[0].payload["requested_by"] == SHIFT_LEAD
     assert writes[1].payload["ok"] is True and writes[1].payload["read_back"] == 33.0
     runtime.audit.checkpoint()

@@ -21,12 +21,13 @@ class Staff:
     engineer: enrolled on first use (by the site's first administrator) with every role
     in ``roles``, her key sealed under her own key file in ``key_dir``."""
 
-    def __init__(self, register: PeopleRegister, key_dir: Path, roles: Iterable[str]) -> None:
+    def __init__(self, register: PeopleRegister, key_dir: Path, roles: Iterable[str],
+                 admin: PersonalSigner | None = None) -> None:
         self.register = register
         self.key_dir = key_dir
         self.roles = sorted(set(roles))
         self._signers: dict[str, PersonalSigner] = {}
-        self.admin = self._enroll(ADMIN, [ADMIN_ROLE, *self.roles], by=None)
+        self.admin = admin or self._enroll(ADMIN, [ADMIN_ROLE, *self.roles], by=None)
 
     def key_file(self, name: str) -> Path:
         """Where ``name``'s key file is."""
