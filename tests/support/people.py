@@ -4,12 +4,14 @@ key derivation), acting on demand under any name."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.people.identity import Acting
 from agent.people.keys import KeySecret, write_key_file
 from agent.people.models import ADMIN_ROLE
 from agent.people.names import person_key
+from agent.people.overlays import sign_overlay
 from agent.people.register import PeopleRegister
 from agent.people.statements import PersonalSigner
 
@@ -27,6 +29,8 @@ class Staff:
         self.key_dir = key_dir
         self.roles = sorted(set(roles))
         self._signers: dict[str, PersonalSigner] = {}
+        if admin is None and register.find(ADMIN) is not None:  # a Staff of this site before
+            admin = register.unlock(register.get(ADMIN), KeySecret(key_file=self.key_file(ADMIN)))
         self.admin = admin or self._enroll(ADMIN, [ADMIN_ROLE, *self.roles], by=None)
 
     def key_file(self, name: str) -> Path:
@@ -46,7 +50,7 @@ class Staff:
     def signer(self, name: str) -> PersonalSigner:
         """``name``'s signer, enrolling them first when new."""
         key = person_key(name)
-        if key not in self._signers:
+        if key not in self._signers and self.register.find(name) is None:
             self._enroll(name, self.roles, self.admin)
         fresh = self.register.get(key)
         signer = self.register.unlock(fresh, KeySecret(key_file=self.key_file(name)))
@@ -55,3 +59,9 @@ class Staff:
 
     def __call__(self, name: str, role: str) -> Acting:
         return Acting(self.signer(name), role)
+
+
+def sign_site_policies(home: Path, signer: PersonalSigner) -> None:
+    """Sign every policy file of the site at ``home`` as ``signer`` (an administrator)."""
+    for path in sorted((home / "policies").glob("*.toml")):
+        sign_overlay(signer, path, now=datetime.now(UTC))

@@ -18,9 +18,11 @@ import pytest
 
 from agent.cli import build_parser, main
 from agent.runtime import SiteRuntime
+from agent.settings import load_settings
 from agent.vault.egress import install_egress_guard, installed_guard
 from plant.server import DemoPlantServer
 from tests.support.models import shared_model_dir
+from tests.support.people import Staff, sign_site_policies
 from tests.support.sites import new_site
 
 SENTINEL = ["192.0.2.0/24"]
@@ -88,6 +90,9 @@ def egress_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (models / EMBEDDER).symlink_to(shared_model_dir() / EMBEDDER)
     (site / "plantagent.toml").write_text(
         f'[network]\nallowlist = ["{SETTINGS_NET}"]\n', encoding="utf-8")
+    # A network more than the shipped policy allows: signed by the site's administrator.
+    with SiteRuntime(load_settings(home=site), audit_options={"export_dir": None}) as runtime:
+        sign_site_policies(site, Staff(runtime.people, site.parent / "keys", []).admin)
     yield site
     install_egress_guard([])  # later tests see a plain loopback guard, no stale hook
 

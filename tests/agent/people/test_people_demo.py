@@ -10,11 +10,13 @@ import pytest
 
 from agent.approvals import ApprovalRefused
 from agent.people.demo import DEMO_ENGINEER, DEMO_OPERATOR, KEY_DIR
-from agent.people.identity import Acting, os_account
+from agent.people.identity import Acting, acting, os_account
 from agent.people.keys import KeySecret
+from agent.people.models import ADMIN_ROLE
 from agent.runtime import SiteRuntime
 from agent.settings import load_settings
 from plant.cli.demo_cmd import ensure_demo_site
+from tests.support.people import sign_site_policies
 
 from ..policy.policy_helpers import SITE_POLICY, make_catalog
 
@@ -37,6 +39,8 @@ def test_the_demo_site_enrols_its_people_once(
     (settings.home / "policies" / "test.toml").write_text(SITE_POLICY, encoding="utf-8")
     with SiteRuntime(load_settings(home=settings.home),
                      audit_options={"export_dir": None}) as runtime:
+        # The test's writable nodes, signed by the demo engineer (the site's administrator).
+        sign_site_policies(settings.home, acting(runtime.people, role=ADMIN_ROLE).signer)
         people = runtime.people.people()
         assert {(p.name, p.os_account) for p in people} == {
             (DEMO_ENGINEER, os_account()), (DEMO_OPERATOR, "demo-operator")}

@@ -21,6 +21,7 @@ from agent.people.keys import KeySecret, write_key_file
 from agent.people.models import ADMIN_ROLE
 from agent.runtime import SiteRuntime
 from agent.settings import load_settings
+from tests.support.people import sign_site_policies
 from tests.support.sites import FAST_KDF, PASSPHRASE, new_site
 
 from ..policy.policy_helpers import SITE_POLICY, make_catalog
@@ -118,6 +119,7 @@ def test_two_real_accounts_approve_as_themselves(
             runtime.people.enroll(by=admin, name=person.title(), os_account=login,
                                   roles=["engineer"],
                                   secret=KeySecret(passphrase=PERSONAL[person]))
+        sign_site_policies(home, admin)  # the test's writable nodes and two approvers
         request_id = runtime.approvals.propose_for_tag(
             actor="ann", role="shift_lead", catalog=make_catalog(),
             tag="T-101.LevelSetpoint", value=58.0, reason="level runs low").id

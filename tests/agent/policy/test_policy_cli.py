@@ -14,7 +14,7 @@ import pytest
 from agent.cli import main
 from agent.runtime import SiteRuntime
 from agent.settings import load_settings
-from tests.support.people import Staff
+from tests.support.people import Staff, sign_site_policies
 from tests.support.sites import new_site
 
 from .policy_helpers import SITE_POLICY, UaPlant, make_catalog, make_policy, start_test_plant
@@ -46,19 +46,23 @@ class ThreadedPlant:
 
 @pytest.fixture
 def policy_home(tmp_path: Path) -> Path:
-    """A demo-key site whose policy adds the test's write rules."""
+    """A demo-key site whose policy adds the test's write rules (new writable nodes:
+    signed by the site's administrator)."""
     home = new_site(tmp_path / "site")
     (home / "policies").mkdir()
     (home / "policies" / "test.toml").write_text(SITE_POLICY, encoding="utf-8")
+    _enrol(home)
     return home
 
 
 def _enrol(home: Path, *names: str) -> Staff:
-    """People acting by name from this one OS account (the site's policy allows it)."""
+    """People acting by name from this one OS account (the site's signed policy allows
+    it)."""
     (home / "policies" / "people.toml").write_text(
         "[people]\nmatch_os_account = false\n", encoding="utf-8")
     with SiteRuntime(load_settings(home=home), audit_options={"export_dir": None}) as runtime:
         staff = Staff(runtime.people, home.parent / "keys", ["shift_lead", "engineer"])
+        sign_site_policies(home, staff.admin)
         for name in names:
             staff.signer(name)
         return staff
