@@ -337,7 +337,8 @@ class SiteRuntime:
             name, sha256 = self._model.info.name, self._model.info.sha256
         else:
             name, sha256 = expected_model(self.settings)
-        ensure_qualified(self.policy.qualification, self.settings.home, name, sha256)
+        ensure_qualified(self.policy.qualification, self.settings.home, name, sha256,
+                         audit=lambda: self.audit)
 
     async def chat_model(self) -> ChatModel:
         """The chat model: the one given, or the site's (its prefix state in the site's
