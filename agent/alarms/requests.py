@@ -41,6 +41,8 @@ class ShelveRequest(BaseModel):
     approval_required: bool
     approver_roles: list[str] = Field(default_factory=list)
     two_person_rule: bool = True
+    action_digest: str = Field("", description="SHA-256 of the exact action (signed).")
+    policy_digest: str = Field("", description="SHA-256 of the policy it was asked under.")
     state: ShelveState = "pending"
     decided_by: str | None = None
     decided_role: str | None = None

@@ -16,7 +16,9 @@ request from the hash-chained audit log and requires:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Protocol
 
 from agent.approvals.models import ApprovalRequest
 from agent.audit.reader import AuditReader
@@ -51,7 +53,20 @@ def action_digest(request: ApprovalRequest) -> str:
     }))
 
 
-def decision_statement(request: ApprovalRequest, verb: str, role: str) -> dict[str, Any]:
+class Decidable(Protocol):
+    """What a person decides on: a plant write or an alarm shelve request."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def action_digest(self) -> str: ...
+    @property
+    def policy_digest(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime: ...
+
+
+def decision_statement(request: Decidable, verb: str, role: str) -> dict[str, Any]:
     """The statement a person signs to decide on ``request``."""
     return {
         "type": DECISION_TYPE, "verb": verb, "request": request.id, "role": role,
@@ -72,7 +87,7 @@ def request_records(audit: AuditReader, request_id: str) -> list[AuditRecord]:
             if r.payload.get("request") == request_id]
 
 
-def check_statement(people: PeopleRegister, request: ApprovalRequest, verb: str,
+def check_statement(people: PeopleRegister, request: Decidable, verb: str,
                     signed_json: Any) -> tuple[str, str]:
     """(person key, role) of a valid signed decision ``verb`` on ``request``;
     AuthorityRefused naming what is wrong otherwise."""
@@ -122,27 +137,42 @@ def check_authority(audit: AuditReader, people: PeopleRegister, policy: Policy,
     if request.policy_digest != requested[0].payload.get("policy_digest"):
         raise AuthorityRefused(f"{request.id} names another policy than its proposal",
                                fix="propose the change again")
-    ended = [r for r in records if r.payload.get("event") in ("denied", "cancelled",
-                                                                "executing")]
-    if ended:
+    ended = ended_record(records)
+    if ended is not None:
         raise AuthorityRefused(
-            f"the audit log shows {request.id} was already {ended[0].payload['event']} "
-            f"(record {ended[0].seq}): an approval works once",
+            f"the audit log shows {request.id} was already {ended.payload['event']} "
+            f"(record {ended.seq}): an approval works once",
             fix="propose the change again if it is still needed")
-    approvers: list[str] = []
-    for record in records:
-        if record.payload.get("event") != "approved":
-            continue
-        key, role = check_statement(people, request, "approve", record.payload.get("signed"))
-        if role not in approver_roles:
-            continue
-        if request.two_person_rule and same_person(key, request.requested_by):
-            continue
-        if key not in approvers:  # two roles, one person: counts once
-            approvers.append(key)
+    approvers = signed_approvers(people, request, records, approver_roles,
+                                 request.requested_by if request.two_person_rule else None)
     if len(approvers) < request.approvals_required:
         raise AuthorityRefused(
             f"{request.id} has {len(approvers)} valid signed approval(s) in the audit log; "
             f"it needs {request.approvals_required} from distinct people",
             fix="approve it with `plantagent approve ID` as an enrolled approver")
     return approvers
+
+
+def signed_approvers(people: PeopleRegister, request: Decidable, records: Iterable[AuditRecord],
+                     approver_roles: set[str], requester: str | None) -> list[str]:
+    """The distinct people whose signed ``approved`` records among ``records`` are valid
+    for ``request`` in one of ``approver_roles`` (never ``requester``, when given); a
+    person approving in two roles counts once. AuthorityRefused on an invalid one."""
+    approvers: list[str] = []
+    for record in records:
+        if record.payload.get("event") != "approved" or record.payload.get("by_policy"):
+            continue
+        key, role = check_statement(people, request, "approve", record.payload.get("signed"))
+        if role not in approver_roles:
+            continue
+        if requester is not None and same_person(key, requester):
+            continue
+        if key not in approvers:
+            approvers.append(key)
+    return approvers
+
+
+def ended_record(records: Iterable[AuditRecord]) -> AuditRecord | None:
+    """The first record that ends a request's use (denied, cancelled, executing)."""
+    return next((r for r in records if r.payload.get("event") in (
+        "denied", "cancelled", "executing")), None)

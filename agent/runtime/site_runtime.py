@@ -377,7 +377,7 @@ class SiteRuntime:
             context = ToolContext(settings=self.settings, opcua=connection, catalog=catalog,
                                   clock=self.clock)
             return build_desk(store=self.alarm_store, engine=self.engine, audit=self.audit,
-                              context=context, clock=self.clock)
+                              context=context, people=self.people, clock=self.clock)
 
         return await self._parts.aget(f"alarm_desk:{browse}", build)
 
