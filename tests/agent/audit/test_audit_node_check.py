@@ -1,0 +1,73 @@
+"""An auditor's own check of an exported bundle in another language (Node.js, its
+built-in Ed25519): the chain, the checkpoints' Merkle roots and site signatures, and every
+person's signed decision, verified; a forged personal signature is found."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent.approvals.service import ApprovalService
+from agent.approvals.store import ApprovalStore
+from agent.audit.site import open_audit_log
+from agent.people.register import PeopleRegister
+from agent.vault import Site
+from agent.vault.layout import APPROVALS_DATABASE, PEOPLE_DATABASE
+
+from ...support.people import Staff
+from ..policy.policy_helpers import make_catalog, make_policy
+
+SCRIPT = Path(__file__).resolve().parents[3] / "auditor" / "verify_bundle.mjs"
+NODE = shutil.which("node")
+pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+
+
+def _node(bundle: Path, keys: Path) -> subprocess.CompletedProcess[str]:
+    assert NODE is not None
+    return subprocess.run([NODE, str(SCRIPT), str(bundle), str(keys)], capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_node_verifies_the_bundle_and_finds_a_forged_signature(
+    site: Site, tmp_path: Path
+) -> None:
+    audit = open_audit_log(site, export_dir=None)
+    policy = make_policy()
+    people = PeopleRegister(site.database(PEOPLE_DATABASE), audit, roles=set(policy.roles),
+                            clock=audit.clock)
+    staff = Staff(people, tmp_path / "keys", ["shift_lead", "engineer"])
+    store = ApprovalStore.open(lambda: site.database(APPROVALS_DATABASE))
+    service = ApprovalService(store, policy, audit, people=people)
+    request = service.propose_for_tag(actor="ann", role="shift_lead", catalog=make_catalog(),
+                                      tag="T-101.LevelSetpoint", value=58.0, reason="low")
+    service.approve(request.id, staff("carol", "engineer"))
+    service.claim(request.id, staff("carol", "engineer"))
+    keys = tmp_path / "site-keys.json"
+    keys.write_text(site.signer.public_bundle().model_dump_json(), encoding="utf-8")
+    bundle = tmp_path / "bundle.jsonl"
+    audit.export_bundle(bundle, public_keys=json.loads(keys.read_text()))
+    audit.close()
+
+    done = _node(bundle, keys)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Carol's enrolment by the administrator, her approval and her execution.
+    assert "3 personal signature(s) by carol, siteadmin" in done.stdout
+
+    # Carol's approval, re-pointed at another role: her signature no longer verifies.
+    lines = bundle.read_text(encoding="utf-8").splitlines()
+    forged = []
+    for line in lines:
+        item = json.loads(line)
+        if item.get("type") == "record" and item["payload"].get("event") == "approved":
+            item["payload"]["signed"]["statement"]["role"] = "shift_lead"
+            line = json.dumps(item)
+        forged.append(line)
+    tampered = tmp_path / "tampered.jsonl"
+    tampered.write_text("\n".join(forged) + "\n", encoding="utf-8")
+    done = _node(tampered, keys)
+    assert done.returncode == 1
+    assert "the personal signature of carol does not verify" in done.stdout
