@@ -25,9 +25,10 @@ from agent.audit.records import AUDIT_KINDS, AuditRecord, canonical_json
 from agent.audit.review import VERDICTS
 from agent.audit.store import SearchQuery
 from agent.audit.vault_keys import VaultSigner, load_public_bundle
-from agent.audit.verify import VerifyReport
+from agent.audit.verify import Problem, VerifyReport
 from agent.cli.common import open_runtime, print_json, settings_from_args
 from agent.durations import parse_time
+from agent.people.log_check import PersonalCheck, bundle_records, check_personal_signatures
 
 
 def register(sub: Any) -> None:
@@ -112,11 +113,14 @@ def _extra_checkpoints(files: list[str]) -> list[tuple[str, Any]]:
     return [(f"file {name}", read_checkpoint_file(Path(name))) for name in files]
 
 
-def _report(report: VerifyReport, as_json: bool) -> int:
+def _report(report: VerifyReport, as_json: bool, personal: PersonalCheck | None = None
+            ) -> int:
     if as_json:
         print_json(report)
     else:
         print(report.summary())
+        if personal is not None:
+            print(personal.summary())
         for problem in report.problems:
             where = f"seq {problem.seq}: " if problem.seq is not None else ""
             source = f" [{problem.checkpoint}]" if problem.checkpoint else ""
@@ -130,13 +134,24 @@ def _verify(args: argparse.Namespace) -> int:
     extra = _extra_checkpoints(args.checkpoint)
     with _open_log(args) as log:
         report = log.verify(extra)
-    return _report(report, args.json)
+        personal = check_personal_signatures(log.search())
+    return _report(_with_personal(report, personal), args.json, personal)
 
 
 def _verify_bundle(args: argparse.Namespace) -> int:
     verifier = load_public_bundle(args.public_key)
     report = verify_bundle(args.bundle, verifier, _extra_checkpoints(args.checkpoint))
-    return _report(report, args.json)
+    personal = check_personal_signatures(bundle_records(args.bundle))
+    return _report(_with_personal(report, personal), args.json, personal)
+
+
+def _with_personal(report: VerifyReport, personal: PersonalCheck) -> VerifyReport:
+    """The report with every invalid personal signature as a problem."""
+    if not personal.problems:
+        return report
+    extra = [Problem(message=f"personal signature: {text}", seq=seq)
+             for seq, text in personal.problems]
+    return report.model_copy(update={"ok": False, "problems": [*report.problems, *extra]})
 
 
 def _print_records(records: list[AuditRecord], as_json: bool) -> None:

@@ -14,6 +14,7 @@ import pytest
 from agent.approvals.service import ApprovalService
 from agent.approvals.store import ApprovalStore
 from agent.audit.site import open_audit_log
+from agent.cli import main
 from agent.people.register import PeopleRegister
 from agent.vault import Site
 from agent.vault.layout import APPROVALS_DATABASE, PEOPLE_DATABASE
@@ -23,7 +24,6 @@ from ..policy.policy_helpers import make_catalog, make_policy
 
 SCRIPT = Path(__file__).resolve().parents[3] / "auditor" / "verify_bundle.mjs"
 NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
 
 
 def _node(bundle: Path, keys: Path) -> subprocess.CompletedProcess[str]:
@@ -32,9 +32,9 @@ def _node(bundle: Path, keys: Path) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60, check=False)
 
 
-def test_node_verifies_the_bundle_and_finds_a_forged_signature(
-    site: Site, tmp_path: Path
-) -> None:
+def _bundle(site: Site, tmp_path: Path) -> tuple[Path, Path]:
+    """An exported bundle of a request proposed, approved and claimed by enrolled
+    people, and the site's public keys."""
     audit = open_audit_log(site, export_dir=None)
     policy = make_policy()
     people = PeopleRegister(site.database(PEOPLE_DATABASE), audit, roles=set(policy.roles),
@@ -51,7 +51,14 @@ def test_node_verifies_the_bundle_and_finds_a_forged_signature(
     bundle = tmp_path / "bundle.jsonl"
     audit.export_bundle(bundle, public_keys=json.loads(keys.read_text()))
     audit.close()
+    return bundle, keys
 
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+def test_node_verifies_the_bundle_and_finds_a_forged_signature(
+    site: Site, tmp_path: Path
+) -> None:
+    bundle, keys = _bundle(site, tmp_path)
     done = _node(bundle, keys)
     assert done.returncode == 0, done.stdout + done.stderr
     # Carol's enrolment by the administrator, her approval and her execution.
@@ -71,3 +78,17 @@ def test_node_verifies_the_bundle_and_finds_a_forged_signature(
     done = _node(tampered, keys)
     assert done.returncode == 1
     assert "the personal signature of carol does not verify" in done.stdout
+
+
+def test_audit_verify_bundle_checks_both_halves_of_every_personal_signature(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle, keys = _bundle(site, tmp_path)
+    argv = ["audit", "verify-bundle", str(bundle), "--public-key", str(keys)]
+    assert main(argv) == 0
+    assert "personal signatures: 3 verified (by carol, siteadmin)" in capsys.readouterr().out
+    tampered = tmp_path / "tampered.jsonl"
+    tampered.write_text(bundle.read_text().replace('"verb":"approve"', '"verb":"deny"'))
+    assert main(["audit", "verify-bundle", str(tampered), "--public-key", str(keys)]) == 1
+    out = capsys.readouterr().out
+    assert "personal signature: the signature of carol does not verify" in out
