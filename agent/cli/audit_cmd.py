@@ -21,6 +21,7 @@ from agent.audit.bundle import verify_bundle
 from agent.audit.checkpoints import read_checkpoint_file
 from agent.audit.errors import AuditUsageError
 from agent.audit.log import AuditLog
+from agent.audit.merkle import root_of
 from agent.audit.records import AUDIT_KINDS, AuditRecord, canonical_json
 from agent.audit.review import VERDICTS
 from agent.audit.store import SearchQuery
@@ -95,6 +96,10 @@ def register(sub: Any) -> None:
     review.add_argument("--verdict", required=True, choices=VERDICTS)
     review.add_argument("--note", required=True, help="the reviewer's text")
     review.add_argument("--json", action="store_true", help="print the note record as JSON")
+    review.add_argument("--as", dest="user", default=None,
+                        help="your name (must be the person of your OS account)")
+    review.add_argument("--role", default=None, help="one of your own roles")
+    review.add_argument("--key-file", default=None, help="your personal key file")
     review.set_defaults(handler=_review)
 
     checkpoint = cmds.add_parser("checkpoint", help="sign and export a checkpoint now")
@@ -219,10 +224,20 @@ def _parse_range(args: argparse.Namespace) -> tuple[int, int]:
 def _review(args: argparse.Namespace) -> int:
     first, last = _parse_range(args)
     settings = settings_from_args(args)
-    with _open_log(args) as log:
-        record = log.review(
-            settings.agent.user, first, last, args.verdict, args.note, role=settings.agent.role
-        )
+    with open_runtime(settings) as runtime:
+        log = runtime.audit
+        size = log.size()
+        if not 1 <= first <= last <= size:
+            raise AuditUsageError(f"records {first}-{last} are not in the log (it has {size})",
+                                  fix=f"give a range within 1-{size}")
+        # The reviewer is the enrolled person of this OS account, signing with their key.
+        actor = runtime.acting(name=args.user, role=args.role, key_file=args.key_file)
+        statement = {"type": "plantagent/review/v1", "log_id": log.log_id, "first": first,
+                     "last": last, "verdict": args.verdict, "note": args.note,
+                     "target_root": root_of(log.record_hashes(first, last)).hex()}
+        signed = actor.signer.sign(statement, now=runtime.clock())
+        record = log.review(actor.name, first, last, args.verdict, args.note,
+                            role=actor.role, signed=signed.model_dump(mode="json"))
     if args.json:
         print_json(record)
     else:

@@ -45,7 +45,7 @@ def check_personal_signatures(records: Iterable[AuditRecord]) -> PersonalCheck:
         payload: dict[str, Any] = dict(record.payload)
         signed = payload.get("signed")
         if isinstance(signed, dict):
-            out_problem = _check(signed, keys)
+            out_problem = _check(signed, keys) or _unbound(signed, payload)
             if out_problem:
                 out.problems.append((record.seq, out_problem))
             else:
@@ -98,3 +98,16 @@ def bundle_records(path: Path) -> list[AuditRecord]:
         except (ValueError, TypeError):
             continue
     return sorted(out, key=lambda r: r.seq)
+
+
+#: Fields a signed statement shares with its record's payload: they must agree, so a
+#: valid signature can not be moved onto another request or review.
+_BOUND = ("request", "target_root", "first", "last", "verdict", "note")
+
+
+def _unbound(signed: dict[str, Any], payload: dict[str, Any]) -> str | None:
+    statement = signed.get("statement") or {}
+    for name in _BOUND:
+        if name in statement and name in payload and statement[name] != payload[name]:
+            return f"the signed statement's {name} is not the record's"
+    return None

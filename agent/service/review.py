@@ -19,6 +19,7 @@ from agent.alarms.desk import AlarmDesk, AlarmRow
 from agent.alarms.requests import ShelveRequest
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest, ApprovalState
+from agent.audit.merkle import root_of
 from agent.audit.records import AuditRecord
 from agent.audit.review import VERDICTS
 from agent.audit.store import SearchQuery
@@ -238,9 +239,22 @@ class ReviewService:
                              f"{', '.join(VERDICTS)}")
         if not note.strip():
             raise UsageError("a review note needs text", fix="say what you checked or found")
-        return await asyncio.to_thread(
-            self.sources.audit.review, self.user, first, last, verdict, note.strip(),
-            role=self.role)
+        return await asyncio.to_thread(self._review_note, first, last, verdict, note.strip())
+
+    def _review_note(self, first: int, last: int, verdict: str, note: str) -> AuditRecord:
+        """The note signed by the enrolled reviewer (their key), besides the site's."""
+        audit = self.sources.audit
+        actor = self._actor()
+        size = audit.size()
+        if not 1 <= first <= last <= size:
+            raise UsageError(f"records {first}-{last} are not in the log (it has {size})",
+                             fix=f"give a range within 1-{size}")
+        statement = {"type": "plantagent/review/v1", "log_id": audit.log_id, "first": first,
+                     "last": last, "verdict": verdict, "note": note,
+                     "target_root": root_of(audit.record_hashes(first, last)).hex()}
+        signed = actor.signer.sign(statement, now=self.clock())
+        return audit.review(actor.name, first, last, verdict, note, role=actor.role,
+                            signed=signed.model_dump(mode="json"))
 
     # -- handover -----------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from plant.server import DemoPlantServer
 from tests.support.people import Staff
 from tests.support.sites import new_site
 
-from .review_helpers import StaffActing, demo_plant, settings_for
+from .review_helpers import ENGINEER, StaffActing, demo_plant, settings_for
 
 #: Cooling lost on the product cooler 500 simulated seconds before the plant starts:
 #: alarms are active and the triage watcher reports it on its first pass.
@@ -55,5 +55,7 @@ async def service(
         assert opened.review is not None
         staff = Staff(runtime.people, review_home.parent / "people-keys",
                       ["shift_lead", "engineer", "auditor"])
+        for person in (settings.agent.user, ENGINEER):  # enrolled before any test counts
+            staff.signer(person)
         opened.review.acting = StaffActing(staff, settings.agent.user, settings.agent.role)
         yield opened
