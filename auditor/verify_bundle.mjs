@@ -15,9 +15,9 @@
 import { readFileSync } from "node:fs";
 import { createHash, createPublicKey, verify } from "node:crypto";
 
-const [bundlePath, keysPath] = process.argv.slice(2);
+const [bundlePath, keysPath, notePath] = process.argv.slice(2);
 if (!bundlePath || !keysPath) {
-  console.error("usage: node verify_bundle.mjs BUNDLE.jsonl SITE-KEYS.json");
+  console.error("usage: node verify_bundle.mjs BUNDLE.jsonl SITE-KEYS.json [CHECKPOINT.note]");
   process.exit(2);
 }
 const problems = [];
@@ -103,10 +103,31 @@ for (const r of records) {
   }
 }
 
+// 4. A C2SP signed-note checkpoint (`plantagent audit checkpoint --note FILE`): its
+//    Ed25519 line under the site key, and its size and root against the records.
+let noteLine = "";
+if (notePath) {
+  const text = readFileSync(notePath, "utf8");
+  const split = text.indexOf("\n\n");
+  const body = text.slice(0, split + 1);
+  const [origin, size, rootB64] = body.split("\n");
+  const raw = Buffer.from(siteKeys.ed25519, "base64");
+  const hash = sha256(Buffer.from(origin + "\n"), Buffer.from([1]), raw).subarray(0, 4);
+  const sigs = text.slice(split + 2).split("\n").filter((l) => l.startsWith("\u2014 " + origin + " "));
+  const ok = sigs.some((l) => {
+    const blob = Buffer.from(l.split(" ")[2], "base64");
+    return blob.subarray(0, 4).equals(hash) && verify(null, Buffer.from(body), siteKey, blob.subarray(4));
+  });
+  if (!ok) problems.push("the checkpoint note has no valid Ed25519 signature of the site");
+  const n = Number(size);
+  if (!(n <= leaves.length) || root(leaves.slice(0, n)).toString("base64") !== rootB64) problems.push("the checkpoint note does not match the records");
+  noteLine = `; signed note ${origin} at size ${n} verified`;
+}
+
 if (problems.length) {
   console.log(`bundle NOT verified (${problems.length} problem(s)):`);
   problems.forEach((p) => console.log(`  ${p}`));
   process.exit(1);
 }
 console.log(`bundle verified: ${records.length} records chained, ${checkpoints.length} checkpoint(s) ` +
-  `(Merkle root and site Ed25519 signature), ${personal} personal signature(s) by ${[...signers].sort().join(", ") || "nobody"}`);
+  `(Merkle root and site Ed25519 signature), ${personal} personal signature(s) by ${[...signers].sort().join(", ") || "nobody"}${noteLine}`);

@@ -22,6 +22,7 @@ from agent.audit.checkpoints import read_checkpoint_file
 from agent.audit.errors import AuditUsageError
 from agent.audit.log import AuditLog
 from agent.audit.merkle import root_of
+from agent.audit.note import origin_of, signed_note
 from agent.audit.records import AUDIT_KINDS, AuditRecord, canonical_json
 from agent.audit.review import VERDICTS
 from agent.audit.store import SearchQuery
@@ -104,6 +105,8 @@ def register(sub: Any) -> None:
 
     checkpoint = cmds.add_parser("checkpoint", help="sign and export a checkpoint now")
     checkpoint.add_argument("--json", action="store_true", help="print it as JSON")
+    checkpoint.add_argument("--note", type=Path, default=None, metavar="FILE",
+                            help="also write it as a C2SP signed note (tlog-checkpoint)")
     checkpoint.set_defaults(handler=_checkpoint)
 
 
@@ -246,8 +249,14 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _checkpoint(args: argparse.Namespace) -> int:
-    with _open_log(args) as log:
+    with open_runtime(settings_from_args(args)) as runtime:
+        log = runtime.audit
         checkpoint = log.checkpoint()
+        if args.note is not None:
+            site = runtime.site
+            text = signed_note(site.signer, origin_of(site.site_id, log.log_id),
+                               checkpoint.tree_size, checkpoint.root_hash)
+            args.note.write_text(text, encoding="utf-8")
     if args.json:
         print_json(checkpoint)
     else:

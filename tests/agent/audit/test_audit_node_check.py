@@ -4,20 +4,24 @@ person's signed decision, verified; a forged personal signature is found."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.mldsa import MLDSA65PublicKey
 
 from agent.approvals.service import ApprovalService
 from agent.approvals.store import ApprovalStore
+from agent.audit.note import origin_of, signed_note
 from agent.audit.site import open_audit_log
 from agent.cli import main
 from agent.people.register import PeopleRegister
 from agent.vault import Site
 from agent.vault.layout import APPROVALS_DATABASE, PEOPLE_DATABASE
+from agent.vault.signing import MLDSA_CONTEXT
 
 from ...support.people import Staff
 from ..policy.policy_helpers import make_catalog, make_policy
@@ -26,10 +30,10 @@ SCRIPT = Path(__file__).resolve().parents[3] / "auditor" / "verify_bundle.mjs"
 NODE = shutil.which("node")
 
 
-def _node(bundle: Path, keys: Path) -> subprocess.CompletedProcess[str]:
+def _node(bundle: Path, keys: Path, *more: Path) -> subprocess.CompletedProcess[str]:
     assert NODE is not None
-    return subprocess.run([NODE, str(SCRIPT), str(bundle), str(keys)], capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run([NODE, str(SCRIPT), str(bundle), str(keys), *map(str, more)],
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def _bundle(site: Site, tmp_path: Path) -> tuple[Path, Path]:
@@ -50,6 +54,10 @@ def _bundle(site: Site, tmp_path: Path) -> tuple[Path, Path]:
     keys.write_text(site.signer.public_bundle().model_dump_json(), encoding="utf-8")
     bundle = tmp_path / "bundle.jsonl"
     audit.export_bundle(bundle, public_keys=json.loads(keys.read_text()))
+    checkpoint = audit.checkpoint()
+    (tmp_path / "checkpoint.note").write_text(signed_note(
+        site.signer, origin_of(site.site_id, audit.log_id), checkpoint.tree_size,
+        checkpoint.root_hash), encoding="utf-8")
     audit.close()
     return bundle, keys
 
@@ -59,8 +67,17 @@ def test_node_verifies_the_bundle_and_finds_a_forged_signature(
     site: Site, tmp_path: Path
 ) -> None:
     bundle, keys = _bundle(site, tmp_path)
-    done = _node(bundle, keys)
+    done = _node(bundle, keys, tmp_path / "checkpoint.note")
     assert done.returncode == 0, done.stdout + done.stderr
+    assert f"signed note plantagent.invalid/{site.site_id}/audit/" in done.stdout
+    # The note's additional ML-DSA-65 line verifies too (here with Python's cryptography).
+    text = (tmp_path / "checkpoint.note").read_text(encoding="utf-8")
+    body, sigs = text.split("\n\n")
+    ml_line = next(line for line in sigs.splitlines() if "/mldsa65 " in line)
+    blob = base64.b64decode(ml_line.split(" ")[2])
+    public = MLDSA65PublicKey.from_public_bytes(base64.b64decode(site.signer.public_bundle()
+                                                                 .mldsa65))
+    public.verify(blob[4:], (body + "\n").encode(), MLDSA_CONTEXT)
     # Carol's enrolment by the administrator, her approval and her execution.
     assert "3 personal signature(s) by carol, siteadmin" in done.stdout
 
@@ -78,6 +95,13 @@ def test_node_verifies_the_bundle_and_finds_a_forged_signature(
     done = _node(tampered, keys)
     assert done.returncode == 1
     assert "the personal signature of carol does not verify" in done.stdout
+    # A note whose root was changed: its signature no longer verifies.
+    note = tmp_path / "checkpoint.note"
+    lines = note.read_text(encoding="utf-8").split("\n")
+    lines[2] = "A" * 43 + "="
+    note.write_text("\n".join(lines), encoding="utf-8")
+    done = _node(bundle, keys, note)
+    assert done.returncode == 1 and "no valid Ed25519 signature" in done.stdout
 
 
 def test_audit_verify_bundle_checks_both_halves_of_every_personal_signature(
