@@ -17,13 +17,14 @@ from typing import Any
 
 from agent.alarms.desk import AlarmDesk, AlarmRow
 from agent.alarms.requests import ShelveRequest
+from agent.approvals.authority import check_statement
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest, ApprovalState
 from agent.audit.merkle import root_of
 from agent.audit.records import AuditRecord
 from agent.audit.review import VERDICTS
 from agent.audit.store import SearchQuery
-from agent.errors import UsageError
+from agent.errors import PlantAgentError, UsageError
 from agent.handover import build_handover
 from agent.handover.models import HandoverReport
 from agent.handover.sources import ShiftSources
@@ -169,7 +170,26 @@ class ReviewService:
             proposal_evidence, self.sources.audit, request)
         what_if = await asyncio.to_thread(
             proposal_what_if, self.twin.assets, self.twin.historian, request, self.clock())
-        return ProposalDetail(request, question, evidence, what_if)
+        signatures = await asyncio.to_thread(self._signatures, request)
+        return ProposalDetail(request, question, evidence, what_if, signatures)
+
+    def _signatures(self, request: ApprovalRequest) -> list[str]:
+        """Each signed decision on ``request``, its signature verified now."""
+        people = self.sources.approvals.people
+        out = []
+        for decision in request.approvals:
+            done = {"approve": "approved", "deny": "denied", "cancel": "cancelled",
+                    "execute": "executed"}[decision.verb]
+            line = f"{decision.person} ({decision.role}) {done} at {decision.at:%H:%M} UTC"
+            if people is None:
+                out.append(f"{line}: signature not checked (no register)")
+                continue
+            try:
+                check_statement(people, request, decision.verb, decision.signed)
+                out.append(f"{line}: signature verified")
+            except PlantAgentError as exc:
+                out.append(f"{line}: signature NOT valid ({exc.message})")
+        return out
 
     async def approve(self, request_id: str) -> ApprovalRequest:
         """Approve as the configured person; ApprovalRefused says why the policy refuses."""
