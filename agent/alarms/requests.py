@@ -36,6 +36,8 @@ class ShelveRequest(BaseModel):
     reason: str
     requested_by: str
     requested_role: str
+    requested_account: str | None = Field(
+        None, description="The OS account of the process that asked.")
     created_at: datetime
     expires_at: datetime
     approval_required: bool

@@ -36,7 +36,7 @@ from agent.approvals.authority import (
 from agent.audit.log import AuditLog
 from agent.audit.records import canonical_json, format_ts
 from agent.errors import AlarmMethodsUnsupported, PlantAgentError, UsageError
-from agent.people.identity import Acting
+from agent.people.identity import Acting, os_account
 from agent.people.names import same_person
 from agent.people.register import PeopleRegister
 from agent.policy.decision import PolicyGate
@@ -101,6 +101,7 @@ class ShelveService:
             priority=self.policy.alarms.priority_of(state.severity),
             event_id=state.event_id, minutes=minutes if kind == "timed" else None,
             reason=reason.strip()[:1000], requested_by=actor, requested_role=role,
+            requested_account=os_account(),
             created_at=now, expires_at=now + timedelta(minutes=rules.request_expiry_minutes),
             approval_required=approval, approver_roles=list(rules.approver_roles),
             two_person_rule=rules.two_person_rule,
@@ -136,9 +137,11 @@ class ShelveService:
         try:
             approved = approve_shelve_request(self.policy, request, user=user, role=role,
                                               now=self.clock())
-            if request.two_person_rule and any(
+            if request.two_person_rule and (any(
                     same_person(n, request.requested_by)
-                    for n in (actor.key, actor.person.os_account)):
+                    for n in (actor.key, actor.person.os_account)) or (
+                    self.policy.people.match_os_account
+                    and request.requested_account == actor.person.os_account)):
                 raise ShelveRefused(f"{user} asked for {request.id} and may not approve it "
                                     "too (two-person rule)", fix="a second person must approve it")
         except ShelveRefused as exc:
@@ -340,6 +343,7 @@ def shelve_digest(request: ShelveRequest) -> str:
         "id": request.id, "kind": request.kind, "condition_id": request.condition_id,
         "condition": request.condition, "event_id": request.event_id,
         "minutes": request.minutes, "requested_by": request.requested_by,
+        "requested_account": request.requested_account,
         "approver_roles": request.approver_roles, "two_person_rule": request.two_person_rule,
         "approval_required": request.approval_required,
         "created_at": format_ts(request.created_at), "expires_at": format_ts(request.expires_at),

@@ -47,6 +47,7 @@ def action_digest(request: ApprovalRequest) -> str:
         "namespace_uri": target.namespace_uri, "browse_path": target.browse_path,
         "value": request.value, "rule": request.rule, "bounds": request.bounds,
         "eu_range": [target.eu_low, target.eu_high], "requested_by": request.requested_by,
+        "requested_account": request.requested_account,
         "approver_roles": request.approver_roles, "two_person_rule": request.two_person_rule,
         "approvals_required": request.approvals_required,
         "created_at": format_ts(request.created_at), "expires_at": format_ts(request.expires_at),

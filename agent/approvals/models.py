@@ -54,6 +54,8 @@ class ApprovalRequest(BaseModel):
     rule: str = Field(description="Name of the write rule that allows the node.")
     requested_by: str
     requested_role: str
+    requested_account: str | None = Field(
+        None, description="The OS account of the process that made the request.")
     reason: str
     evidence_ids: list[str] = Field(default_factory=list)
     approver_roles: list[str]

@@ -15,7 +15,7 @@ class ApprovalRefused(PolicyDenied):
 
 def approval_problem(
     policy: Policy, request: ApprovalRequest, user: str, role: str,
-    aliases: tuple[str, ...] = (),
+    aliases: tuple[str, ...] = (), account: str | None = None,
 ) -> tuple[str, str] | None:
     """Why ``user`` in ``role`` may not approve ``request`` (message, fix), or None.
     ``aliases`` are other names of the same person (the OS account); names are compared
@@ -40,6 +40,11 @@ def approval_problem(
         return (f"role {role} may not approve writes under rule {request.rule!r}",
                 f"ask someone with role {' or '.join(approvers) or '(none left)'}")
     two_person = request.two_person_rule or terms.two_person_rule
+    if (two_person and account is not None and policy.people.match_os_account
+            and request.requested_account == account):
+        return (f"{request.id} was asked for from the OS account {account!r}, which is "
+                f"{user}'s: nobody approves a request made from their own account "
+                "(two-person rule)", "a second person, from their own account, must approve it")
     if two_person and any(same_person(n, request.requested_by) for n in (user, *aliases)):
         return (f"{user} asked for {request.id} and may not approve it too "
                 "(two-person rule)", "a second person must approve it")

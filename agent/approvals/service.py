@@ -33,7 +33,7 @@ from agent.approvals.refusals import ApprovalRefused, approval_problem, state_pr
 from agent.approvals.store import ApprovalStore
 from agent.audit.log import AuditLog
 from agent.errors import UsageError, WriteRefused
-from agent.people.identity import Acting
+from agent.people.identity import Acting, os_account
 from agent.people.names import same_person
 from agent.people.register import PeopleRegister
 from agent.policy.decision import ChangeDecision
@@ -103,6 +103,7 @@ class ApprovalService:
             rule=terms.rule.name,
             requested_by=actor,
             requested_role=role,
+            requested_account=os_account(),
             reason=reason.strip()[:1000],
             evidence_ids=list(evidence_ids),
             approver_roles=list(terms.approver_roles),
@@ -156,7 +157,8 @@ class ApprovalService:
         request = self._current(request_id)
         user, role = actor.name, actor.role
         problem = approval_problem(self.policy, request, user, role,
-                                   (actor.person.os_account, actor.person.name))
+                                   (actor.person.os_account, actor.person.name),
+                                   account=actor.person.os_account)
         if problem is None and any(a.person == actor.key for a in request.approvals):
             problem = (f"{actor.person.name} already approved {request.id}; one person "
                        "counts once, whatever their roles", "a different person must approve")

@@ -19,6 +19,12 @@ DEMO_OPERATOR = "Demo Operator"
 #: The demo operator's account: no such login exists; the operator asks, never approves.
 DEMO_OPERATOR_ACCOUNT = "demo-operator"
 KEY_DIR = "people"
+#: The demo site's signed policy file: its people share the OS account running the demo.
+DEMO_PEOPLE_POLICY = """# Demo site only: the demo operator and the demo engineer share the OS
+# account running `plantagent demo`. Signed by the demo engineer (its administrator).
+[people]
+match_os_account = false
+"""
 
 
 def enroll_demo_people(register: PeopleRegister, home: Path,

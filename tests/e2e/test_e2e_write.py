@@ -15,6 +15,7 @@ from agent.approvals.executor import WRITE_TOOL, ApprovedWriteExecutor
 from agent.approvals.models import ApprovalRequest
 from agent.approvals.refusals import ApprovalRefused
 from agent.people.demo import DEMO_ENGINEER, DEMO_OPERATOR, enroll_demo_people
+from agent.people.identity import acting
 from agent.people.models import ADMIN_ROLE
 from agent.runtime import SiteRuntime
 from plant.server import DemoPlantServer
@@ -64,12 +65,14 @@ async def test_a_requested_change_waits_for_an_engineer_then_is_written(
     # Two-person rule: the requester may not approve, not even claiming the engineer role;
     # a shift lead may not approve at all; nobody executes an unapproved request.
     # The demo's people: the demo engineer is this OS account's person, key in a key file.
-    enrolled = enroll_demo_people(runtime.people, runtime.settings.home)
+    # The engineer works from an OS account of their own, not the one that asked.
+    enrolled = enroll_demo_people(runtime.people, runtime.settings.home, account="engineer")
     assert [p.name for p in enrolled] == [DEMO_ENGINEER, DEMO_OPERATOR]
-    engineer = runtime.acting()
+    engineer = acting(runtime.people, account="engineer")
     assert (engineer.name, engineer.role) == (DEMO_ENGINEER, "engineer")
     staff = Staff(runtime.people, runtime.settings.home / "people-keys",
-                  ["shift_lead", "engineer"], admin=runtime.acting(role=ADMIN_ROLE).signer)
+                  ["shift_lead", "engineer"],
+                  admin=acting(runtime.people, account="engineer", role=ADMIN_ROLE).signer)
     with pytest.raises(ApprovalRefused, match=r"two-person rule"):
         runtime.approvals.approve(request_id, staff(SHIFT_LEAD, "engineer"))
     with pytest.raises(ApprovalRefused):

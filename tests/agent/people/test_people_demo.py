@@ -35,7 +35,8 @@ def test_the_demo_site_enrols_its_people_once(
     ensure_demo_site(settings)  # again: nobody new
     assert "enrolled" not in capsys.readouterr().err
 
-    (settings.home / "policies").mkdir()
+    # The demo's own signed policy: its people share this OS account.
+    assert (settings.home / "policies" / "demo-people.toml.sig").is_file()
     (settings.home / "policies" / "test.toml").write_text(SITE_POLICY, encoding="utf-8")
     with SiteRuntime(load_settings(home=settings.home),
                      audit_options={"export_dir": None}) as runtime:

@@ -4,11 +4,15 @@ executor writes only after ``claim``, which is what these tests drive)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from agent.approvals import ApprovalRefused
 from agent.approvals.service import ApprovalService
 from agent.audit.log import AuditLog
+from agent.people.identity import Acting, os_account
+from agent.people.keys import KeySecret, write_key_file
 from agent.people.register import PeopleRegister
 
 from ...support.people import Staff
@@ -128,3 +132,19 @@ def site_service(service: ApprovalService) -> ApprovalService:
     return ApprovalService(service.store, policy, service.audit, people=service.people,
                            clock=service.clock)
 
+
+
+def test_nobody_approves_a_request_made_from_their_own_os_account(
+    service: ApprovalService, staff: Staff, people: PeopleRegister, tmp_path: Path
+) -> None:
+    # Asked under a typed name ("bob") from this OS account ...
+    request_id = _propose(service, actor="bob")
+    key = tmp_path / "me.key"
+    write_key_file(key)
+    me = people.enroll(by=staff.admin, name="Mona", os_account=os_account(),
+                       roles=["engineer"], secret=KeySecret(key_file=key))
+    # ... and approved by the person of the same OS account: the two-person rule holds.
+    with pytest.raises(ApprovalRefused, match="asked for from the OS account"):
+        service.approve(request_id, Acting(people.unlock(me, KeySecret(key_file=key)),
+                                           "engineer"))
+    assert service.approve(request_id, staff("carol", "engineer")).state == "approved"
