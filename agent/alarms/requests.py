@@ -36,11 +36,15 @@ class ShelveRequest(BaseModel):
     reason: str
     requested_by: str
     requested_role: str
+    requested_account: str | None = Field(
+        None, description="The OS account of the process that asked.")
     created_at: datetime
     expires_at: datetime
     approval_required: bool
     approver_roles: list[str] = Field(default_factory=list)
     two_person_rule: bool = True
+    action_digest: str = Field("", description="SHA-256 of the exact action (signed).")
+    policy_digest: str = Field("", description="SHA-256 of the policy it was asked under.")
     state: ShelveState = "pending"
     decided_by: str | None = None
     decided_role: str | None = None

@@ -7,8 +7,10 @@
   bounds it within the site's maximum.
 - :func:`approve_shelve_request` is THE approval step, one function: who may approve (a
   person, in an approver role, never the requester under the two-person rule), while the
-  request is pending and not expired. It is meant to be wired into the approvals service
-  (agent/approvals), which is being rebuilt; ShelveService calls it until then.
+  request is pending and not expired. ShelveService.approve calls it, then the enrolled
+  person signs the same decision statement as for a plant write (agent/approvals/
+  authority.py), and ShelveService.execute runs a shelve only on a valid signed approval
+  found in the audit log.
 """
 
 from __future__ import annotations
@@ -77,8 +79,7 @@ def approve_shelve_request(
     Only a person (``human = true``) in a role both the request and the policy in force
     list as approvers, never the requester when the two-person rule holds, while the
     request is pending and not expired. Pure: the caller stores and audits the result.
-    The lead wires this into the approvals service (agent/approvals) in place of
-    :meth:`ShelveService.approve`'s direct call.
+    ShelveService.approve adds the signature (agent/approvals/authority.py).
     """
     if request.state != "pending":
         raise ShelveRefused(f"{request.id} is {request.state}, not pending",

@@ -25,10 +25,23 @@ from pydantic import ValidationError
 from agent.alarms.requests import ShelveKind, ShelveRequest, ShelveState
 from agent.alarms.shelve_rules import ShelveRefused, approve_shelve_request, shelve_problems
 from agent.alarms.store import AlarmStore
-from agent.audit.sink import AuditSink
+from agent.approvals.authority import (
+    AuthorityRefused,
+    decision_statement,
+    ended_record,
+    policy_digest,
+    request_records,
+    signed_approvers,
+)
+from agent.audit.log import AuditLog
+from agent.audit.records import canonical_json, format_ts
 from agent.errors import AlarmMethodsUnsupported, PlantAgentError, UsageError
+from agent.people.identity import Acting, os_account
+from agent.people.names import same_person
+from agent.people.register import PeopleRegister
 from agent.policy.decision import PolicyGate
 from agent.policy.models import Policy
+from agent.vault import crypto
 from tools.context import ToolContext, utcnow
 from tools.opcua.alarm_actions import AlarmActionResult
 from tools.opcua.conditions import read_condition, resolve_condition
@@ -39,11 +52,12 @@ class ShelveService:
     """Shelve requests of one site over one plant connection, every step audited."""
 
     def __init__(
-        self, store: AlarmStore, policy: Policy, gate: PolicyGate, audit: AuditSink,
+        self, store: AlarmStore, policy: Policy, gate: PolicyGate, audit: AuditLog,
         context: ToolContext, registry: ToolRegistry,
-        *, clock: Callable[[], datetime] = utcnow,
+        *, people: PeopleRegister | None = None, clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
+        self.people = people
         self.policy = policy
         self.gate = gate
         self.audit = audit
@@ -87,10 +101,13 @@ class ShelveService:
             priority=self.policy.alarms.priority_of(state.severity),
             event_id=state.event_id, minutes=minutes if kind == "timed" else None,
             reason=reason.strip()[:1000], requested_by=actor, requested_role=role,
+            requested_account=os_account(),
             created_at=now, expires_at=now + timedelta(minutes=rules.request_expiry_minutes),
             approval_required=approval, approver_roles=list(rules.approver_roles),
             two_person_rule=rules.two_person_rule,
+            policy_digest=policy_digest(self.policy),
         )
+        request = request.model_copy(update={"action_digest": shelve_digest(request)})
         if problems:
             self._audit("request_refused", actor, role, request,
                         refusals=[m for m, _ in problems])
@@ -107,47 +124,68 @@ class ShelveService:
             "decided_at": now, "decision_note": "the policy asks for no approval"})
         self._audit("approved", actor, role, approved, by_policy=True)
         await asyncio.to_thread(self.store.transition, approved, "pending")
-        return await self.execute(request.id, user=actor, role=role)
+        return await self._execute(approved, actor, role, signed=None)
 
     # -- deciding -----------------------------------------------------------------------
 
-    async def approve(self, request_id: str, *, user: str, role: str) -> ShelveRequest:
-        """Approve a pending request (see :func:`approve_shelve_request`)."""
+    async def approve(self, request_id: str, actor: Acting) -> ShelveRequest:
+        """Approve a pending request as the enrolled person ``actor``, signed with their
+        key, through the same decision statements as plant writes (see
+        :func:`approve_shelve_request` for who may)."""
         request = await self.get(request_id)
+        user, role = actor.name, actor.role
         try:
             approved = approve_shelve_request(self.policy, request, user=user, role=role,
                                               now=self.clock())
+            if request.two_person_rule and (any(
+                    same_person(n, request.requested_by)
+                    for n in (actor.key, actor.person.os_account)) or (
+                    self.policy.people.match_os_account
+                    and request.requested_account == actor.person.os_account)):
+                raise ShelveRefused(f"{user} asked for {request.id} and may not approve it "
+                                    "too (two-person rule)", fix="a second person must approve it")
         except ShelveRefused as exc:
             self._audit("approve_refused", user, role, request, refusal=exc.message)
             raise
-        self._audit("approved", user, role, approved)
+        signed = actor.signer.sign(decision_statement(request, "approve", role),
+                                   now=self.clock())
+        self._audit("approved", user, role, approved, signed=signed.model_dump(mode="json"))
         if not await asyncio.to_thread(self.store.transition, approved, "pending"):
             raise ShelveRefused(f"{request_id} changed while it was being approved",
                                 fix="look at it again: plantagent alarms requests")
         return approved
 
-    async def deny(self, request_id: str, *, user: str, role: str,
-                   note: str = "") -> ShelveRequest:
-        """Refuse a pending or approved request (an approver, or the requester)."""
+    async def deny(self, request_id: str, actor: Acting, *, note: str = "") -> ShelveRequest:
+        """Refuse a pending or approved request (an approver), or withdraw it (the
+        requester): a signed decision."""
         request = await self.get(request_id)
+        user, role = actor.name, actor.role
         if request.state not in ("pending", "approved"):
             raise ShelveRefused(f"{request_id} is {request.state}", fix="nothing to deny")
-        if role not in request.approver_roles and user != request.requested_by:
+        requester = any(same_person(n, request.requested_by)
+                        for n in (actor.key, actor.person.os_account))
+        if role not in request.approver_roles and not requester:
             raise ShelveRefused(f"role {role} may not deny {request_id}",
                                 fix=f"ask someone with role {' or '.join(request.approver_roles)}")
+        verb = "cancel" if requester and role not in request.approver_roles else "deny"
+        signed = actor.signer.sign(decision_statement(request, verb, role), now=self.clock())
         denied = request.model_copy(update={
             "state": "denied", "decided_by": user, "decided_role": role,
             "decided_at": self.clock(), "decision_note": note or None})
-        self._audit("denied", user, role, denied, note=note)
+        self._audit("cancelled" if verb == "cancel" else "denied", user, role, denied,
+                    note=note, signed=signed.model_dump(mode="json"))
         if not await asyncio.to_thread(self.store.transition, denied, request.state):
             raise ShelveRefused(f"{request_id} changed while it was being denied")
         return denied
 
     # -- executing ----------------------------------------------------------------------
 
-    async def execute(self, request_id: str, *, user: str, role: str) -> ShelveRequest:
-        """Run an approved request once: checked again, the tool run, read back."""
+    async def execute(self, request_id: str, actor: Acting) -> ShelveRequest:
+        """Run an approved request once as ``actor``: the audit log must hold the request
+        and a valid signed approval (or the policy's own, when it asks for none), then
+        it is checked again, the tool run, read back."""
         request = await self.get(request_id)
+        user, role = actor.name, actor.role
         spec = self.policy.roles.get(role)
         if spec is None or not spec.human:
             raise ShelveRefused(f"role {role!r} is not a role of people in the policy",
@@ -156,9 +194,51 @@ class ShelveService:
             raise ShelveRefused(f"{request_id} is {request.state}, not approved",
                                 fix="it needs an approval first" if request.state == "pending"
                                 else "ask for the shelve again")
+        try:
+            await asyncio.to_thread(self._authority, request)
+        except AuthorityRefused as exc:
+            self._audit("execute_refused", user, role, request, refusal=exc.message)
+            raise ShelveRefused(exc.message, fix=exc.fix) from None
+        signed = actor.signer.sign(decision_statement(request, "execute", role),
+                                   now=self.clock())
+        return await self._execute(request, user, role, signed=signed.model_dump(mode="json"))
+
+    def _authority(self, request: ShelveRequest) -> None:
+        """AuthorityRefused unless the audit log authorises running ``request``."""
+        records = request_records(self.audit, request.id)
+        requested = [r for r in records if r.payload.get("event") == "requested"]
+        if len(requested) != 1 or requested[0].payload.get("action_digest") != (
+                shelve_digest(request)) or request.action_digest != shelve_digest(request):
+            raise AuthorityRefused(
+                f"{request.id} as stored differs from the request in the audit log",
+                fix="ask for the shelve again")
+        ended = ended_record(records)
+        if ended is not None:
+            raise AuthorityRefused(
+                f"the audit log shows {request.id} was already {ended.payload['event']}: "
+                "an approval works once", fix="ask for the shelve again")
+        by_policy = any(r.payload.get("event") == "approved" and r.payload.get("by_policy")
+                        for r in records)
+        if by_policy and not self.policy.alarms.shelving.approval:
+            return
+        if self.people is None:
+            raise AuthorityRefused("this site has no register of people to check approvals "
+                                   "against", fix="open the site through SiteRuntime")
+        roles = set(request.approver_roles) & set(self.policy.alarms.shelving.approver_roles)
+        requester = request.requested_by if (
+            request.two_person_rule or self.policy.alarms.shelving.two_person_rule) else None
+        if not signed_approvers(self.people, request, records, roles, requester):
+            raise AuthorityRefused(
+                f"{request.id} has no valid signed approval in the audit log",
+                fix="an enrolled approver approves it: plantagent alarms approve ID")
+
+    async def _execute(self, request: ShelveRequest, user: str, role: str,
+                       signed: dict[str, Any] | None) -> ShelveRequest:
         claimed = request.model_copy(update={"state": "executing", "executed_by": user})
+        # The record that makes this approval used, before the state changes (fail closed).
+        self._audit("executing", user, role, claimed, signed=signed)
         if not await asyncio.to_thread(self.store.transition, claimed, "approved"):
-            raise ShelveRefused(f"{request_id} was already used", fix="ask for it again")
+            raise ShelveRefused(f"{request.id} was already used", fix="ask for it again")
         conn, catalog = self._conn()
         try:
             state = await read_condition(conn, catalog, request.condition_id)
@@ -248,8 +328,23 @@ class ShelveService:
             "minutes": request.minutes, "priority": request.priority,
             "requested_by": request.requested_by, **extra}
         if event == "requested":
-            payload.update(reason=request.reason, approval_required=request.approval_required,
+            payload.update(action_digest=request.action_digest,
+                           policy_digest=request.policy_digest,
+                           reason=request.reason, approval_required=request.approval_required,
                            approver_roles=request.approver_roles,
                            expires_at=request.expires_at.isoformat())
         self.audit.append("approval", actor, payload, role=role, tool=request.tool,
                           equipment=request.source.split(".", 1)[0])
+
+
+def shelve_digest(request: ShelveRequest) -> str:
+    """SHA-256 of what a shelve request does (canonical JSON): what approvals sign."""
+    return crypto.sha256_hex(canonical_json({
+        "id": request.id, "kind": request.kind, "condition_id": request.condition_id,
+        "condition": request.condition, "event_id": request.event_id,
+        "minutes": request.minutes, "requested_by": request.requested_by,
+        "requested_account": request.requested_account,
+        "approver_roles": request.approver_roles, "two_person_rule": request.two_person_rule,
+        "approval_required": request.approval_required,
+        "created_at": format_ts(request.created_at), "expires_at": format_ts(request.expires_at),
+    }))

@@ -2,7 +2,9 @@
 
 For one approved request, in this order:
 
-1. claim it (approved -> executing, once: a second use is refused);
+1. claim it: the executing person signs, the audit log must hold the request and the
+   signed approvals of enough distinct enrolled people (agent.approvals.authority), and
+   approved -> executing happens once (a second use is refused);
 2. check the node is still on the write allowlist of the policy in force;
 3. walk the browse path on the server and make sure it leads to the exact node approved;
 4. read the current value and the node's own EURange; check bounds, step and range;
@@ -26,6 +28,7 @@ from pydantic import BaseModel
 from agent.approvals.models import ApprovalRequest, WriteTarget
 from agent.approvals.service import ApprovalService
 from agent.errors import OpcUaError, PlantAgentError, VaultError, WriteRefused
+from agent.people.identity import Acting
 from agent.policy.writes import check_bounds, write_terms
 from tools.opcua.client import OpcUaConnection
 from tools.opcua.nodeids import from_expanded
@@ -64,10 +67,11 @@ class ApprovedWriteExecutor:
         self.service = service
         self.conn = conn
 
-    async def execute(self, request_id: str, *, user: str, role: str) -> WriteOutcome:
-        """Write an approved request as ``user``; ApprovalRefused / WriteRefused /
-        OpcUaError name what stopped it (the request is then ``failed``)."""
-        request = self.service.claim(request_id, user=user, role=role)
+    async def execute(self, request_id: str, actor: Acting) -> WriteOutcome:
+        """Write an approved request as the enrolled person ``actor``; ApprovalRefused /
+        WriteRefused / OpcUaError name what stopped it (the request is then ``failed``)."""
+        request = self.service.claim(request_id, actor)
+        user, role = actor.name, actor.role
         try:
             return await self._execute(request, user, role)
         except ExecutedNotStored:
@@ -91,7 +95,8 @@ class ApprovedWriteExecutor:
             "event": "plant_write", "request": request.id, "tag": target.tag,
             "node_id": target.node_id, "browse_path": target.browse_path,
             "old_value": state.value, "value": request.value, "rule": terms.rule.name,
-            "approved_by": request.decided_by, "requested_by": request.requested_by,
+            "approved_by": sorted({a.person for a in request.approvals}),
+            "requested_by": request.requested_by,
         }, role=role, tool=WRITE_TOOL, equipment=equipment)
         vtype = ua.VariantType[state.variant_type]
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,16 @@ class WriteTarget(BaseModel):
     eu_high: float | None = None
 
 
+class SignedDecision(BaseModel):
+    """One person's signed decision on a request (agent.people.statements)."""
+
+    person: str = Field(description="The person's key (normalised name).")
+    role: str
+    verb: Literal["approve", "deny", "cancel", "execute"]
+    at: datetime
+    signed: dict[str, Any] = Field(description="The SignedStatement, as JSON.")
+
+
 class ApprovalRequest(BaseModel):
     """One proposed write and everything that happened to it."""
 
@@ -44,10 +54,19 @@ class ApprovalRequest(BaseModel):
     rule: str = Field(description="Name of the write rule that allows the node.")
     requested_by: str
     requested_role: str
+    requested_account: str | None = Field(
+        None, description="The OS account of the process that made the request.")
     reason: str
     evidence_ids: list[str] = Field(default_factory=list)
     approver_roles: list[str]
     two_person_rule: bool
+    approvals_required: int = Field(1, ge=1, description="Distinct approvers needed.")
+    bounds: dict[str, float] = Field(
+        default_factory=dict, description="The rule's min, max and max_step at proposal.")
+    policy_digest: str = Field("", description="SHA-256 of the policy the request was made under.")
+    action_digest: str = Field("", description="SHA-256 of the exact action (see authority).")
+    approvals: list[SignedDecision] = Field(
+        default_factory=list, description="Signed approvals so far, one per person.")
     created_at: datetime
     expires_at: datetime
     state: ApprovalState = "pending"

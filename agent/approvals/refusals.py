@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agent.approvals.models import FINAL_STATES, ApprovalRequest
 from agent.errors import PolicyDenied, WriteRefused
+from agent.people.names import same_person
 from agent.policy.models import Policy
 from agent.policy.writes import write_terms
 
@@ -13,9 +14,12 @@ class ApprovalRefused(PolicyDenied):
 
 
 def approval_problem(
-    policy: Policy, request: ApprovalRequest, user: str, role: str
+    policy: Policy, request: ApprovalRequest, user: str, role: str,
+    aliases: tuple[str, ...] = (), account: str | None = None,
 ) -> tuple[str, str] | None:
-    """Why ``user`` in ``role`` may not approve ``request`` (message, fix), or None."""
+    """Why ``user`` in ``role`` may not approve ``request`` (message, fix), or None.
+    ``aliases`` are other names of the same person (the OS account); names are compared
+    ignoring case and look-alike spellings."""
     if request.state != "pending":
         return state_problem(request, "approve")
     spec = policy.roles.get(role)
@@ -36,7 +40,12 @@ def approval_problem(
         return (f"role {role} may not approve writes under rule {request.rule!r}",
                 f"ask someone with role {' or '.join(approvers) or '(none left)'}")
     two_person = request.two_person_rule or terms.two_person_rule
-    if two_person and user == request.requested_by:
+    if (two_person and account is not None and policy.people.match_os_account
+            and request.requested_account == account):
+        return (f"{request.id} was asked for from the OS account {account!r}, which is "
+                f"{user}'s: nobody approves a request made from their own account "
+                "(two-person rule)", "a second person, from their own account, must approve it")
+    if two_person and any(same_person(n, request.requested_by) for n in (user, *aliases)):
         return (f"{user} asked for {request.id} and may not approve it too "
                 "(two-person rule)", "a second person must approve it")
     return None

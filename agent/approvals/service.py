@@ -22,13 +22,23 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from agent.approvals.models import ApprovalRequest, ApprovalState, WriteTarget
+from agent.approvals.authority import (
+    AuthorityRefused,
+    action_digest,
+    check_authority,
+    decision_statement,
+    policy_digest,
+)
+from agent.approvals.models import ApprovalRequest, ApprovalState, SignedDecision, WriteTarget
 from agent.approvals.refusals import ApprovalRefused, approval_problem, state_problem
 from agent.approvals.store import ApprovalStore
 from agent.audit.errors import AuditWriteError
+from agent.audit.log import AuditLog
 from agent.audit.records import AuditRecord
-from agent.audit.sink import AuditSink
 from agent.errors import PlantAgentError, UsageError, WriteRefused
+from agent.people.identity import Acting, os_account
+from agent.people.names import same_person
+from agent.people.register import PeopleRegister
 from agent.policy.decision import ChangeDecision
 from agent.policy.engine import PROPOSE_TOOL, PolicyEngine
 from agent.policy.models import Policy
@@ -53,13 +63,15 @@ class ApprovalService:
         self,
         store: ApprovalStore,
         policy: Policy,
-        audit: AuditSink,
+        audit: AuditLog,
         *,
+        people: PeopleRegister | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
         self.policy = policy
         self.audit = audit
+        self.people = people
         self.clock = clock
 
     # -- proposing ----------------------------------------------------------------------
@@ -94,14 +106,20 @@ class ApprovalService:
             rule=terms.rule.name,
             requested_by=actor,
             requested_role=role,
+            requested_account=os_account(),
             reason=reason.strip()[:1000],
             evidence_ids=list(evidence_ids),
             approver_roles=list(terms.approver_roles),
             two_person_rule=terms.two_person_rule,
+            approvals_required=terms.approvals_required,
+            bounds={"min": terms.rule.min, "max": terms.rule.max,
+                    "max_step": terms.rule.max_step},
+            policy_digest=policy_digest(self.policy),
             created_at=now,
             expires_at=now + terms.expiry,
             undo_of=undo_of,
         )
+        request = request.model_copy(update={"action_digest": action_digest(request)})
         record = self._audit("requested", actor, role, request, rule=terms.rule.name)
         with self._compensating(record, "requested", actor, role, request):
             self.store.insert(request)
@@ -136,18 +154,29 @@ class ApprovalService:
 
     # -- deciding -----------------------------------------------------------------------
 
-    def approve(self, request_id: str, *, user: str, role: str) -> ApprovalRequest:
-        """Approve a pending request as ``user`` in ``role``; ApprovalRefused otherwise."""
+    def approve(self, request_id: str, actor: Acting) -> ApprovalRequest:
+        """Approve a pending request as the enrolled person ``actor``, signed with their
+        key; ApprovalRefused otherwise. The request becomes ``approved`` once enough
+        distinct people approved it (``approvals_required``)."""
         request = self._current(request_id)
-        problem = approval_problem(self.policy, request, user, role)
+        user, role = actor.name, actor.role
+        problem = approval_problem(self.policy, request, user, role,
+                                   (actor.person.os_account, actor.person.name),
+                                   account=actor.person.os_account)
+        if problem is None and any(a.person == actor.key for a in request.approvals):
+            problem = (f"{actor.person.name} already approved {request.id}; one person "
+                       "counts once, whatever their roles", "a different person must approve")
         if problem:
             self._audit("approve_refused", user, role, request, refusal=problem)
             raise ApprovalRefused(problem[0], fix=problem[1])
+        decision = self._sign(request, actor, "approve")
+        approvals = [*request.approvals, decision]
+        done = len({a.person for a in approvals}) >= request.approvals_required
         approved = request.model_copy(update={
-            "state": "approved", "decided_by": user, "decided_role": role,
-            "decided_at": self.clock(),
+            "state": "approved" if done else "pending", "approvals": approvals,
+            "decided_by": user, "decided_role": role, "decided_at": decision.at,
         })
-        record = self._audit("approved", user, role, approved)
+        record = self._audit("approved", user, role, approved, signed=decision.signed)
         with self._compensating(record, "approved", user, role, approved):
             if not self.store.transition(approved, "pending"):
                 raise ApprovalRefused(
@@ -156,22 +185,29 @@ class ApprovalService:
                 )
         return approved
 
-    def deny(self, request_id: str, *, user: str, role: str, note: str = "") -> ApprovalRequest:
-        """Refuse a pending or approved request (approvers, or the requester withdrawing)."""
+    def deny(self, request_id: str, actor: Acting, *, note: str = "") -> ApprovalRequest:
+        """Refuse a pending or approved request (approvers), or withdraw it (the
+        requester: a signed ``cancel``)."""
         request = self._current(request_id)
+        user, role = actor.name, actor.role
         if request.state not in ("pending", "approved"):
             problem = state_problem(request, "deny")
             raise ApprovalRefused(problem[0], fix=problem[1])
-        if role not in request.approver_roles and user != request.requested_by:
+        requester = any(same_person(n, request.requested_by)
+                        for n in (user, actor.person.os_account, actor.person.name))
+        if role not in request.approver_roles and not requester:
             raise ApprovalRefused(
                 f"role {role} may not deny {request_id}",
                 fix=f"ask someone with role {' or '.join(request.approver_roles)}",
             )
+        verb = "cancel" if requester and role not in request.approver_roles else "deny"
+        decision = self._sign(request, actor, verb)
         denied = request.model_copy(update={
             "state": "denied", "decided_by": user, "decided_role": role,
-            "decided_at": self.clock(), "decision_note": note or None,
+            "decided_at": decision.at, "decision_note": note or None,
         })
-        record = self._audit("denied", user, role, denied, note=note)
+        record = self._audit("cancelled" if verb == "cancel" else "denied", user, role,
+                             denied, note=note, signed=decision.signed)
         with self._compensating(record, "denied", user, role, denied):
             if not self.store.transition(denied, request.state):
                 raise ApprovalRefused(f"{request_id} changed while it was being denied",
@@ -179,23 +215,57 @@ class ApprovalService:
                                       f"{request_id}")
         return denied
 
-    def claim(self, request_id: str, *, user: str, role: str) -> ApprovalRequest:
-        """Take an approved request for execution, once: approved -> executing."""
+    def claim(self, request_id: str, actor: Acting) -> ApprovalRequest:
+        """Take an approved request for execution, once: approved -> executing. The
+        audit log must authorise it (agent.approvals.authority), whatever the row says."""
         request = self._current(request_id)
+        user, role = actor.name, actor.role
         spec = self.policy.roles.get(role)
+        problem: tuple[str, str] | None = None
         if spec is None or not spec.human:
             problem = (f"role {role!r} is not a role of people in the policy",
                        "a person runs approved writes, e.g. plantagent approvals execute ID")
-            self._audit("execute_refused", user, role, request, refusal=problem)
-            raise ApprovalRefused(problem[0], fix=problem[1])
-        if request.state != "approved":
+        elif PolicyEngine(self.policy).tool_allowed(role, PROPOSE_TOOL) is None and (
+                role not in request.approver_roles):
+            problem = (f"role {role} may not run plant writes",
+                       f"ask someone with role {' or '.join(request.approver_roles)}")
+        elif request.state != "approved":
             problem = state_problem(request, "execute")
+        if problem:
             self._audit("execute_refused", user, role, request, refusal=problem)
             raise ApprovalRefused(problem[0], fix=problem[1])
+        try:
+            approvers = self._authority(request)
+        except AuthorityRefused as exc:
+            self._audit("execute_refused", user, role, request, refusal=[exc.message, exc.fix])
+            raise ApprovalRefused(exc.message, fix=exc.fix) from None
+        decision = self._sign(request, actor, "execute")
         claimed = request.model_copy(update={"state": "executing", "executed_by": user})
+        # The record that makes this approval used, before the state changes (fail closed).
+        self._audit("executing", user, role, claimed, signed=decision.signed,
+                    approved_by=approvers)
         if not self.store.transition(claimed, "approved"):
             raise ApprovalRefused(f"{request_id} was already used", fix="propose it again")
         return claimed
+
+    def _authority(self, request: ApprovalRequest) -> list[str]:
+        if self.people is None:
+            raise AuthorityRefused("this site has no register of people to check approvals "
+                                   "against", fix="open the site through SiteRuntime")
+        roles = set(request.approver_roles)
+        try:
+            terms = write_terms(self.policy, request.target.namespace_uri,
+                                request.target.browse_path)
+            roles &= set(terms.approver_roles)
+        except WriteRefused:
+            pass  # the executor refuses the write itself, and marks the request failed
+        return check_authority(self.audit, self.people, self.policy, request, roles)
+
+    def _sign(self, request: ApprovalRequest, actor: Acting, verb: str) -> SignedDecision:
+        now = self.clock()
+        signed = actor.signer.sign(decision_statement(request, verb, actor.role), now=now)
+        return SignedDecision(person=actor.key, role=actor.role, verb=verb,
+                              at=now, signed=signed.model_dump(mode="json"))
 
     def finish(self, request: ApprovalRequest, **changes: Any) -> ApprovalRequest:
         """Store the outcome of a claimed request (state executed or failed)."""
@@ -300,7 +370,10 @@ class ApprovalService:
         }
         if event == "requested":
             payload.update(reason=request.reason, evidence_ids=request.evidence_ids,
-                           approver_roles=request.approver_roles, undo_of=request.undo_of)
+                           approver_roles=request.approver_roles, undo_of=request.undo_of,
+                           action_digest=request.action_digest,
+                           policy_digest=request.policy_digest,
+                           approvals_required=request.approvals_required)
         return self.audit.append("approval", actor, payload, role=role, tool=PROPOSE_TOOL,
                                  equipment=request.target.tag.split(".", 1)[0])
 

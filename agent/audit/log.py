@@ -288,8 +288,11 @@ class AuditLog(AuditReader):
         note: str,
         *,
         role: str | None = None,
+        signed: dict[str, Any] | None = None,
     ) -> AuditRecord:
-        """Append a signed review note on records ``first``..``last``, then checkpoint."""
+        """Append a signed review note on records ``first``..``last``, then checkpoint.
+        ``signed``: the reviewer's own signed statement of the note (agent.people), kept
+        in the payload besides the site's signature."""
         if verdict not in VERDICTS:
             raise AuditUsageError(
                 f"unknown verdict {verdict!r}", fix=f"use one of: {', '.join(VERDICTS)}"
@@ -311,6 +314,8 @@ class AuditLog(AuditReader):
             verdict=verdict,
             note=note,
         )
+        if signed is not None:
+            payload["signed"] = signed
         record = self.append("review_note", actor, payload, role=role)
         self.checkpoint()
         return record

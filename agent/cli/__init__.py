@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "agent.cli.models_cmd",
     "agent.cli.policy_cmd",
     "agent.cli.approvals_cmd",
+    "agent.cli.people_cmd",
     "agent.cli.docs_cmd",
     "agent.cli.incidents_cmd",
     "agent.cli.twin_cmd",

@@ -74,8 +74,10 @@ def register(sub: Any) -> None:
                            ("deny", "refuse a shelve request")):
         p = a.add_parser(name, help=helptext)
         p.add_argument("id", help="the request id, e.g. SH-1a2b3c4d")
-        p.add_argument("--as", dest="user", default=None, help="who you are (agent.user)")
-        p.add_argument("--role", default=None, help="your role (agent.role)")
+        p.add_argument("--as", dest="user", default=None,
+                       help="your name (must be the person of your OS account)")
+        p.add_argument("--role", default=None, help="one of your own roles")
+        p.add_argument("--key-file", default=None, help="your personal key file")
         if name == "deny":
             p.add_argument("--note", default="", help="why it was refused")
         common(p)
@@ -210,12 +212,15 @@ def _requests(args: argparse.Namespace) -> int:
 
 def _decide(args: argparse.Namespace) -> int:
     async def work(session: AlarmSession) -> ShelveRequest:
-        user, role = _who(args, session)
         shelving = session.desk.shelving
+        await shelving.get(args.id)  # an unknown request is named before anyone is asked
+        actor = session.acting(name=getattr(args, "user", None),
+                               role=getattr(args, "role", None),
+                               key_file=getattr(args, "key_file", None))
         if args.decision == "deny":
-            return await shelving.deny(args.id, user=user, role=role, note=args.note)
-        await shelving.approve(args.id, user=user, role=role)
-        return await shelving.execute(args.id, user=user, role=role)
+            return await shelving.deny(args.id, actor, note=args.note)
+        await shelving.approve(args.id, actor)
+        return await shelving.execute(args.id, actor)
 
     return _print_request(args, _run(args, work, browse=False))
 

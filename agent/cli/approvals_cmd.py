@@ -1,8 +1,10 @@
 """`plantagent approvals list|show|execute`, `plantagent approve ID`, `plantagent deny ID`.
 
 These are the only ways to approve a plant write: a person at the command line (or the
-UI, through the same ApprovalService). The approver's name and role come from the flags
-or the settings (agent.user, agent.role), never from the model.
+UI, through the same ApprovalService). The approver is the enrolled person of the OS
+account running the command (agent.people); ``--as`` and ``--role`` only select among
+that person's own name and roles, and every decision is signed with the person's key
+(their passphrase from PLANTAGENT_PERSON_PASSPHRASE or the terminal, or ``--key-file``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest
 from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.people.identity import Acting
 from agent.runtime import SiteRuntime
-from agent.settings import Settings
 
 STATES = ("pending", "approved", "denied", "expired", "executing", "executed", "failed")
 
@@ -52,13 +54,16 @@ def register(sub: Any) -> None:
 
 def _identity(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", help="the request id, e.g. AP-1a2b3c4d")
-    parser.add_argument("--as", dest="user", default=None, help="who you are (default: agent.user)")
-    parser.add_argument("--role", default=None, help="your role (default: agent.role)")
+    parser.add_argument("--as", dest="user", default=None,
+                        help="your name (must be the person of your OS account)")
+    parser.add_argument("--role", default=None, help="one of your own roles")
+    parser.add_argument("--key-file", default=None, help="your personal key file")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _who(args: argparse.Namespace, settings: Settings) -> tuple[str, str]:
-    return args.user or settings.agent.user, args.role or settings.agent.role
+def _who(args: argparse.Namespace, runtime: SiteRuntime) -> Acting:
+    runtime.approvals.get(args.id)  # an unknown request is named before anyone is asked
+    return runtime.acting(name=args.user, role=args.role, key_file=args.key_file)
 
 
 def _line(r: ApprovalRequest) -> str:
@@ -92,14 +97,14 @@ def _show(args: argparse.Namespace) -> int:
 
 def _approve(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    user, role = _who(args, settings)
 
     async def approve() -> tuple[ApprovalRequest, WriteOutcome | None]:
         async with open_runtime(settings) as runtime:
-            request = runtime.approvals.approve(args.id, user=user, role=role)
+            actor = _who(args, runtime)
+            request = runtime.approvals.approve(args.id, actor)
             outcome = None
-            if not args.no_execute:  # the plant is reached only now
-                outcome = await _execute_in(runtime, request.id, user, role)
+            if not args.no_execute and request.state == "approved":  # the plant only now
+                outcome = await _execute_in(runtime, request.id, actor)
             return runtime.approvals.get(request.id), outcome
 
     request, outcome = asyncio.run(approve())
@@ -109,11 +114,10 @@ def _approve(args: argparse.Namespace) -> int:
 
 def _execute(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    user, role = _who(args, settings)
 
     async def execute() -> tuple[ApprovalRequest, WriteOutcome]:
         async with open_runtime(settings) as runtime:
-            outcome = await _execute_in(runtime, args.id, user, role)
+            outcome = await _execute_in(runtime, args.id, _who(args, runtime))
             return runtime.approvals.get(args.id), outcome
 
     request, outcome = asyncio.run(execute())
@@ -123,17 +127,15 @@ def _execute(args: argparse.Namespace) -> int:
 
 def _deny(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    user, role = _who(args, settings)
     with open_runtime(settings) as runtime:
-        request = runtime.approvals.deny(args.id, user=user, role=role, note=args.note)
+        request = runtime.approvals.deny(args.id, _who(args, runtime), note=args.note)
     _report(args, request, None)
     return 0
 
 
-async def _execute_in(runtime: SiteRuntime, request_id: str, user: str, role: str
-                      ) -> WriteOutcome:
+async def _execute_in(runtime: SiteRuntime, request_id: str, actor: Acting) -> WriteOutcome:
     executor = ApprovedWriteExecutor(runtime.approvals, await runtime.connection())
-    return await executor.execute(request_id, user=user, role=role)
+    return await executor.execute(request_id, actor)
 
 
 def _report(
@@ -144,7 +146,9 @@ def _report(
                     "write": outcome.model_dump(mode="json") if outcome else None})
         return
     if outcome is None:
-        sys.stdout.write(f"{request.id} is {request.state}\n")
+        signed = ", ".join(f"{a.person} ({a.role})" for a in request.approvals)
+        sys.stdout.write(f"{request.id} is {request.state}"
+                         + (f"; signed approvals: {signed}" if signed else "") + "\n")
         return
     sys.stdout.write(
         f"{outcome.request}: wrote {outcome.tag} = {outcome.value:g} (was "

@@ -21,15 +21,18 @@ from agent.audit.bundle import verify_bundle
 from agent.audit.checkpoints import read_checkpoint_file
 from agent.audit.errors import AuditUsageError
 from agent.audit.log import AuditLog
+from agent.audit.merkle import root_of
+from agent.audit.note import origin_of, signed_note
 from agent.audit.records import AUDIT_KINDS, AuditRecord, canonical_json
 from agent.audit.recover import accepted_losses
 from agent.audit.review import VERDICTS
 from agent.audit.store import SearchQuery
 from agent.audit.vault_keys import VaultSigner, load_public_bundle
-from agent.audit.verify import VerifyReport
+from agent.audit.verify import Problem, VerifyReport
 from agent.audit.witness import DirectoryWitness, read_witness, witness_from_url
 from agent.cli.common import count, open_runtime, print_json, settings_from_args
 from agent.durations import parse_time
+from agent.people.log_check import PersonalCheck, bundle_records, check_personal_signatures
 from agent.vault.inspect import DatabaseState
 
 
@@ -101,10 +104,16 @@ def register(sub: Any) -> None:
     review.add_argument("--verdict", required=True, choices=VERDICTS)
     review.add_argument("--note", required=True, help="the reviewer's text")
     review.add_argument("--json", action="store_true", help="print the note record as JSON")
+    review.add_argument("--as", dest="user", default=None,
+                        help="your name (must be the person of your OS account)")
+    review.add_argument("--role", default=None, help="one of your own roles")
+    review.add_argument("--key-file", default=None, help="your personal key file")
     review.set_defaults(handler=_review)
 
     checkpoint = cmds.add_parser("checkpoint", help="sign and export a checkpoint now")
     checkpoint.add_argument("--json", action="store_true", help="print it as JSON")
+    checkpoint.add_argument("--note", type=Path, default=None, metavar="FILE",
+                            help="also write it as a C2SP signed note (tlog-checkpoint)")
     checkpoint.set_defaults(handler=_checkpoint)
 
 
@@ -119,11 +128,14 @@ def _extra_checkpoints(files: list[str]) -> list[tuple[str, Any]]:
     return [(f"file {name}", read_checkpoint_file(Path(name))) for name in files]
 
 
-def _report(report: VerifyReport, as_json: bool) -> int:
+def _report(report: VerifyReport, as_json: bool, personal: PersonalCheck | None = None
+            ) -> int:
     if as_json:
         print_json(report)
     else:
         print(report.summary())
+        if personal is not None:
+            print(personal.summary())
         for problem in report.problems:
             where = f"seq {problem.seq}: " if problem.seq is not None else ""
             source = f" [{problem.checkpoint}]" if problem.checkpoint else ""
@@ -176,6 +188,8 @@ def _verify(args: argparse.Namespace) -> int:
         log, site = runtime.audit, runtime.site
         witnessed, notes = _witnessed(args, log)
         report = log.verify([*extra, *witnessed], expect_checkpoint=True)
+        personal = check_personal_signatures(log.search())
+        report = _with_personal(report, personal)
         unsent = len(log.witness.pending()) if log.witness is not None else 0
         if unsent:
             error = log.witness.last_error if log.witness is not None else None
@@ -188,7 +202,7 @@ def _verify(args: argparse.Namespace) -> int:
         print_json({**report.model_dump(mode="json"), "ok": report.ok and not bad,
                     "files": [_file_json(f) for f in files], "notes": notes})
         return 0 if report.ok and not bad else 1
-    code = _report(report, as_json=False)
+    code = _report(report, False, personal)
     for line in notes:
         print(f"  {line}")
     print("databases (every page read; idle ones hashed against their recorded head):")
@@ -207,7 +221,17 @@ def _file_json(state: DatabaseState) -> dict[str, Any]:
 def _verify_bundle(args: argparse.Namespace) -> int:
     verifier = load_public_bundle(args.public_key)
     report = verify_bundle(args.bundle, verifier, _extra_checkpoints(args.checkpoint))
-    return _report(report, args.json)
+    personal = check_personal_signatures(bundle_records(args.bundle))
+    return _report(_with_personal(report, personal), args.json, personal)
+
+
+def _with_personal(report: VerifyReport, personal: PersonalCheck) -> VerifyReport:
+    """The report with every invalid personal signature as a problem."""
+    if not personal.problems:
+        return report
+    extra = [Problem(message=f"personal signature: {text}", seq=seq)
+             for seq, text in personal.problems]
+    return report.model_copy(update={"ok": False, "problems": [*report.problems, *extra]})
 
 
 def _print_records(records: list[AuditRecord], as_json: bool) -> None:
@@ -275,10 +299,20 @@ def _parse_range(args: argparse.Namespace) -> tuple[int, int]:
 def _review(args: argparse.Namespace) -> int:
     first, last = _parse_range(args)
     settings = settings_from_args(args)
-    with _open_log(args) as log:
-        record = log.review(
-            settings.agent.user, first, last, args.verdict, args.note, role=settings.agent.role
-        )
+    with open_runtime(settings) as runtime:
+        log = runtime.audit
+        size = log.size()
+        if not 1 <= first <= last <= size:
+            raise AuditUsageError(f"records {first}-{last} are not in the log (it has {size})",
+                                  fix=f"give a range within 1-{size}")
+        # The reviewer is the enrolled person of this OS account, signing with their key.
+        actor = runtime.acting(name=args.user, role=args.role, key_file=args.key_file)
+        statement = {"type": "plantagent/review/v1", "log_id": log.log_id, "first": first,
+                     "last": last, "verdict": args.verdict, "note": args.note,
+                     "target_root": root_of(log.record_hashes(first, last)).hex()}
+        signed = actor.signer.sign(statement, now=runtime.clock())
+        record = log.review(actor.name, first, last, args.verdict, args.note,
+                            role=actor.role, signed=signed.model_dump(mode="json"))
     if args.json:
         print_json(record)
     else:
@@ -287,8 +321,14 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _checkpoint(args: argparse.Namespace) -> int:
-    with _open_log(args) as log:
+    with open_runtime(settings_from_args(args)) as runtime:
+        log = runtime.audit
         checkpoint = log.checkpoint()
+        if args.note is not None:
+            site = runtime.site
+            text = signed_note(site.signer, origin_of(site.site_id, log.log_id),
+                               checkpoint.tree_size, checkpoint.root_hash)
+            args.note.write_text(text, encoding="utf-8")
     if args.json:
         print_json(checkpoint)
     else:

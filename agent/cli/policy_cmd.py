@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from agent.cli.common import open_runtime, print_json, settings_from_args
-from agent.errors import ConfigError
-from agent.policy.loader import site_policy_dir
+from agent.errors import ConfigError, UsageError
+from agent.people.models import ADMIN_ROLE
+from agent.people.overlays import sign_overlay
+from agent.policy.loader import load_policy, site_policy_dir
+from agent.policy.overlay import Difference, differences
+from agent.vault import crypto
 
 
 def register(sub: Any) -> None:
@@ -22,6 +27,29 @@ def register(sub: Any) -> None:
         cmd = policy_sub.add_parser(name, help=text)
         cmd.add_argument("--json", action="store_true", help="print JSON")
         cmd.set_defaults(handler=_show, check=name == "check")
+    sign = policy_sub.add_parser(
+        "sign", help="sign a site policy file as an enrolled administrator (needed when "
+        "the site's policy weakens the shipped one)")
+    sign.add_argument("file", help="the site policy file, e.g. policies/site.toml")
+    sign.add_argument("--as", dest="user", default=None, help="your name")
+    sign.add_argument("--key-file", default=None, help="your personal key file")
+    sign.set_defaults(handler=_sign)
+
+
+def _sign(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    path = Path(args.file).resolve()
+    if path.parent != site_policy_dir(settings.home).resolve() or not path.is_file():
+        raise UsageError(f"{args.file} is not a policy file of this site",
+                         fix=f"sign a file in {site_policy_dir(settings.home)}")
+    with open_runtime(settings) as runtime:
+        signer = runtime.acting(name=args.user, role=ADMIN_ROLE, key_file=args.key_file).signer
+        out = sign_overlay(signer, path, now=runtime.clock())
+        runtime.audit.append("config_change", signer.person.name, {
+            "event": "policy_signed", "file": path.name,
+            "sha256": crypto.sha256_hex(path.read_bytes())}, role=ADMIN_ROLE)
+    sys.stdout.write(f"signed {path.name} as {signer.person.name}: {out}\n")
+    return 0
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -30,6 +58,13 @@ def _show(args: argparse.Namespace) -> int:
         loaded = runtime.loaded_policy  # ConfigError (exit 2) names file, key and fix
         # The network allowlist is checked by installing it, as every site command does.
         _ = runtime.guard
+        changed = differences(load_policy(None).policy, loaded.policy)
+        try:
+            _ = runtime.policy  # a weakening site policy must be signed by an administrator
+        except ConfigError:
+            if not args.json:
+                _differences(changed)
+            raise
     policy = loaded.policy
     if settings.agent.role not in policy.roles:
         raise ConfigError(
@@ -43,13 +78,18 @@ def _show(args: argparse.Namespace) -> int:
         "site_policy_dir": str(site_policy_dir(settings.home)),
         "policy": policy.model_dump(mode="json"),
         "budgets_effective": {r: policy.budget(r).model_dump() for r in sorted(policy.roles)},
+        "differences": [{"path": d.path, "shipped": d.shipped, "site": d.site,
+                         "weakens": d.weakens} for d in changed],
     }
     if args.json:
         print_json(data)
         return 0
     out = sys.stdout
     if args.check:
-        out.write("policy OK\n")
+        weak = sum(d.weakens for d in changed)
+        out.write("policy OK" + (f" ({weak} weakening difference(s), signed by an "
+                                 "administrator)" if weak else "") + "\n")
+        _differences(changed)
     out.write("files (merged in this order):\n")
     for name in loaded.files:
         out.write(f"  {name}\n")
@@ -81,3 +121,13 @@ def _show(args: argparse.Namespace) -> int:
               f"a model; answers >= {q.min_answer_rate:.0%}, grounded >= "
               f"{q.min_grounded_rate:.0%}, valid steps >= {q.min_step_validity:.0%}\n")
     return 0
+
+
+def _differences(changed: list[Difference]) -> None:
+    out = sys.stdout
+    if not changed:
+        out.write("no differences from the shipped policy\n")
+        return
+    out.write(f"differences from the shipped policy ({len(changed)}):\n")
+    for d in changed:
+        out.write(f"  {d}\n")

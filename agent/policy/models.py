@@ -85,6 +85,7 @@ class WriteRule(_Strict):
     max_step: float = Field(gt=0, description="Largest change from the current value.")
     two_person_rule: bool | None = Field(None, description="Overrides writes.two_person_rule.")
     approver_roles: list[str] | None = Field(None, description="Overrides writes.approver_roles.")
+    approvals: int | None = Field(None, ge=1, le=5, description="Overrides writes.approvals.")
     approval_expiry_minutes: float | None = Field(None, gt=0, le=7 * 24 * 60)
 
     @field_validator("browse_path")
@@ -108,6 +109,8 @@ class WritesPolicy(_Strict):
     approval_expiry_minutes: float = Field(gt=0, le=7 * 24 * 60)
     two_person_rule: bool = True
     approver_roles: list[str] = Field(min_length=1)
+    approvals: int = Field(1, ge=1, le=5, description=(
+        "Distinct enrolled people who must approve each write (besides the requester)."))
     rules: list[WriteRule] = Field(default_factory=list)
 
 
@@ -214,6 +217,14 @@ class QualificationPolicy(_Strict):
     )
 
 
+class PeoplePolicy(_Strict):
+    """How people are identified when they act."""
+
+    match_os_account: bool = Field(True, description=(
+        "The OS account running a command must be the acting person's own. False lets a "
+        "person act from a shared account by name (--as), still only with their own key."))
+
+
 class Policy(_Strict):
     """The effective policy: shipped defaults with the site's files merged over them."""
 
@@ -225,6 +236,7 @@ class Policy(_Strict):
     fixes: FixesPolicy
     qualification: QualificationPolicy = Field(default_factory=QualificationPolicy)
     alarms: AlarmsPolicy = Field(default_factory=AlarmsPolicy)
+    people: PeoplePolicy = Field(default_factory=PeoplePolicy)
 
     def budget(self, role: str) -> Budget:
         """The budget of ``role``: its overrides over the default."""

@@ -7,8 +7,12 @@ browse name, ``**`` any number of levels (including none).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
+
+#: Letters a rule's last level must spell out besides its wildcards.
+MIN_LITERAL = 3
 
 
 def tool_matches(name: str, patterns: Iterable[str]) -> str | None:
@@ -39,6 +43,14 @@ def check_browse_pattern(pattern: str) -> None:
         raise ValueError(
             f"browse path {pattern!r} must end with the variable's browse name, "
             "not a bare wildcard"
+        )
+    literal = re.sub(r"\[[^\]]*\]|[*?\[\]]", "", parts[-1])
+    if literal != parts[-1] and len(literal) < MIN_LITERAL:
+        # '?*', '*?', '[A-Z]*', 'X*' ... would match (nearly) every variable under the path.
+        raise ValueError(
+            f"browse path {pattern!r} ends in {parts[-1]!r}, which matches (nearly) any "
+            f"variable: the last level must spell at least {MIN_LITERAL} characters of the "
+            "variable's name, e.g. '*Setpoint'"
         )
     for part in parts:
         if "**" in part and part != "**":

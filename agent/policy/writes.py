@@ -26,6 +26,7 @@ class WriteTerms:
     approver_roles: tuple[str, ...]
     two_person_rule: bool
     expiry: timedelta
+    approvals_required: int = 1
 
 
 def write_terms(policy: Policy, namespace_uri: str, browse_path: Sequence[str]) -> WriteTerms:
@@ -44,6 +45,7 @@ def write_terms(policy: Policy, namespace_uri: str, browse_path: Sequence[str]) 
                     else rule.two_person_rule
                 ),
                 expiry=timedelta(minutes=minutes),
+                approvals_required=rule.approvals or policy.writes.approvals,
             )
     raise WriteRefused(
         f"the node {'/'.join(browse_path)} in {namespace_uri} is not on the write allowlist",

@@ -19,6 +19,8 @@ from agent.alarms.desk import AlarmDesk
 from agent.alarms.shelving import ShelveService
 from agent.alarms.store import DATABASE_NAME, AlarmStore
 from agent.audit.log import AuditLog
+from agent.people.identity import Acting
+from agent.people.register import PeopleRegister
 from agent.policy import PolicyEngine
 from agent.settings import Settings
 from agent.vault import Site
@@ -38,6 +40,8 @@ class AlarmSession:
     audit: AuditLog
     connection: OpcUaConnection
     settings: Settings
+    #: The enrolled person of the OS account, key unlocked (SiteRuntime.acting).
+    acting: Callable[..., Acting]
 
 
 def alarm_registry() -> ToolRegistry:
@@ -49,12 +53,12 @@ def alarm_registry() -> ToolRegistry:
 
 def build_desk(
     *, store: AlarmStore, engine: PolicyEngine, audit: AuditLog, context: ToolContext,
-    clock: Callable[[], datetime] = utcnow,
+    people: PeopleRegister | None = None, clock: Callable[[], datetime] = utcnow,
 ) -> AlarmDesk:
     """The desk from its parts (tests build it the same way)."""
     registry = alarm_registry()
     shelving = ShelveService(store, engine.policy, engine, audit, context, registry,
-                             clock=clock)
+                             people=people, clock=clock)
     return AlarmDesk(gate=engine, audit=audit, context=context, registry=registry,
                      policy=engine.policy.alarms, shelving=shelving, clock=clock)
 
@@ -76,4 +80,4 @@ async def open_alarm_desk(
     async with SiteRuntime(settings, endpoint=endpoint, passphrase=passphrase) as runtime:
         desk = await runtime.alarm_desk(browse=browse)
         yield AlarmSession(desk, runtime.alarm_store, runtime.site, runtime.audit,
-                           await runtime.connection(), settings)
+                           await runtime.connection(), settings, runtime.acting)

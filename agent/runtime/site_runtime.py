@@ -22,6 +22,7 @@ from agent.alarms.desk import AlarmDesk
 from agent.alarms.journal import AlarmJournal
 from agent.alarms.store import AlarmStore
 from agent.approvals import ApprovalService, ApprovalStore
+from agent.approvals.authority import policy_digest
 from agent.audit import AuditLog
 from agent.audit.recover import recover_audit_log
 from agent.audit.site import open_audit_log
@@ -30,10 +31,14 @@ from agent.handover.sources import ShiftSources
 from agent.handover.unloaded import UnloadedModel
 from agent.llm.base import ChatModel
 from agent.llm.factory import build_chat_model, expected_model
+from agent.people.identity import Acting, acting
+from agent.people.overlays import check_overlays
+from agent.people.register import PeopleRegister
 from agent.pipeline.runner import Agent
 from agent.policy import Policy, PolicyEngine
 from agent.policy.decision import PolicyGate
-from agent.policy.loader import LoadedPolicy, load_policy
+from agent.policy.loader import LoadedPolicy, load_policy, site_sources
+from agent.policy.overlay import differences
 from agent.qualification.gate import ensure_qualified
 from agent.runtime.agent import build_agent
 from agent.runtime.alarms import build_desk
@@ -55,7 +60,13 @@ from agent.triage.watcher import WatchRules
 from agent.triage.writer import ModelWriter, ReportWriter, TemplateWriter
 from agent.twin.embeddings.runtime import Embedder, load_embedder
 from agent.vault import EgressGuard, Site, open_site
-from agent.vault.layout import APPROVALS_DATABASE, REPORTS_DATABASE, TWIN_DATABASE
+from agent.vault.layout import (
+    APPROVALS_DATABASE,
+    PEOPLE_DATABASE,
+    REPORTS_DATABASE,
+    TWIN_DATABASE,
+)
+from agent.vault.wrapping import KdfParams
 from tools.context import ToolContext, utcnow
 from tools.opcua.alarms import event_log
 from tools.opcua.browse import browse_catalog
@@ -96,6 +107,7 @@ class SiteRuntime:
         audit_options: dict[str, Any] | None = None,
         notify: Callable[[str], None] | None = None,
         recover_audit: dict[str, Any] | None = None,
+        people_kdf: KdfParams | None = None,
     ) -> None:
         self.settings = settings
         self.endpoint = endpoint
@@ -110,6 +122,7 @@ class SiteRuntime:
         self._parts = Parts()
         self._log: AuditLog | None = None
         self._recover_audit = recover_audit
+        self._people_kdf = people_kdf
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -149,15 +162,39 @@ class SiteRuntime:
 
     @property
     def policy(self) -> Policy:
-        """The effective policy."""
-        return self.loaded_policy.policy
+        """The effective policy: when the site's files weaken the shipped policy, only if
+        an enrolled administrator signed them (ConfigError otherwise); a policy that
+        differs from the shipped one is recorded in the audit log with its digest each
+        time it changes."""
+        return self._parts.get("checked_policy", self._checked_policy)
+
+    def _checked_policy(self) -> Policy:
+        loaded = self.loaded_policy
+        changed = differences(load_policy(None).policy, loaded.policy)
+        if not changed:
+            return loaded.policy
+        files = [Path(s.name) for s in site_sources(self.settings.home)]
+        weakening = [str(d) for d in changed if d.weakens]
+        if weakening:
+            check_overlays(self.people, files, weakening)
+        digest = policy_digest(loaded.policy)
+        last = [r for r in self.audit.search(kind="config_change", text="policy_loaded")
+                if r.payload.get("event") == "policy_loaded"]
+        if not last or last[-1].payload.get("digest") != digest:
+            self.audit.append("config_change", "plantagent", {
+                "event": "policy_loaded", "digest": digest, "files": loaded.files,
+                "weakening": weakening, "differences": [str(d) for d in changed][:200]})
+        return loaded.policy
 
     @property
     def guard(self) -> EgressGuard:
         """The process's egress guard, pointed at this site's allowlist (installed before
         anything of the site is opened or any connection made)."""
+        # The policy as the files say: checking signatures needs the site, opened only
+        # behind the guard; everything that connects checks ``policy`` first.
         return self._parts.get(
-            "guard", lambda: guard_egress(self.settings, self.policy, self._record_refusal))
+            "guard", lambda: guard_egress(self.settings, self.loaded_policy.policy,
+                                          self._record_refusal))
 
     def _record_refusal(self, address: str, detail: dict[str, Any]) -> None:
         audit = self._log
@@ -209,9 +246,26 @@ class SiteRuntime:
         def open_approvals() -> ApprovalService:
             store = ApprovalStore.open(
                 lambda: self.site.database(APPROVALS_DATABASE, synchronous_full=True))
-            return ApprovalService(store, self.policy, self.audit, clock=self.clock)
+            return ApprovalService(store, self.policy, self.audit, people=self.people,
+                                   clock=self.clock)
 
         return self._parts.get("approvals", open_approvals)
+
+    @property
+    def people(self) -> PeopleRegister:
+        """The register of enrolled people (their roles and public keys)."""
+        return self._parts.get("people", lambda: PeopleRegister(
+            self.site.database(PEOPLE_DATABASE, synchronous_full=True), self.audit,
+            roles=set(self.loaded_policy.policy.roles), clock=self.clock,
+            kdf=self._people_kdf))
+
+    def acting(self, *, name: str | None = None, role: str | None = None,
+               key_file: str | Path | None = None) -> Acting:
+        """The enrolled person of the OS account running this process, in ``role`` (one
+        of their own), personal key unlocked (agent.people.identity)."""
+        return acting(self.people, name=name, role=role, key_file=key_file,
+                      preferred_role=self.settings.agent.role,
+                      match_os_account=self.policy.people.match_os_account)
 
     @property
     def engine(self) -> PolicyEngine:
@@ -277,6 +331,7 @@ class SiteRuntime:
     async def connection(self) -> OpcUaConnection:
         """The connected OPC UA session to the plant (``endpoint`` or ``opcua.endpoint``)."""
         async def connect() -> OpcUaConnection:
+            _ = self.policy  # a weakened, unsigned policy connects nowhere
             _ = self.guard
             conn = OpcUaConnection.from_settings(self.settings, self.endpoint,
                                                  key_vault=_SiteKeys(self))
@@ -307,7 +362,8 @@ class SiteRuntime:
             name, sha256 = self._model.info.name, self._model.info.sha256
         else:
             name, sha256 = expected_model(self.settings)
-        ensure_qualified(self.policy.qualification, self.settings.home, name, sha256)
+        ensure_qualified(self.policy.qualification, self.settings.home, name, sha256,
+                         audit=lambda: self.audit)
 
     async def chat_model(self) -> ChatModel:
         """The chat model: the one given, or the site's (its prefix state in the site's
@@ -347,7 +403,7 @@ class SiteRuntime:
             context = ToolContext(settings=self.settings, opcua=connection, catalog=catalog,
                                   clock=self.clock)
             return build_desk(store=self.alarm_store, engine=self.engine, audit=self.audit,
-                              context=context, clock=self.clock)
+                              context=context, people=self.people, clock=self.clock)
 
         return await self._parts.aget(f"alarm_desk:{browse}", build)
 

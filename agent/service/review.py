@@ -17,15 +17,18 @@ from typing import Any
 
 from agent.alarms.desk import AlarmDesk, AlarmRow
 from agent.alarms.requests import ShelveRequest
+from agent.approvals.authority import check_statement
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest, ApprovalState
+from agent.audit.merkle import root_of
 from agent.audit.records import AuditRecord
 from agent.audit.review import VERDICTS
 from agent.audit.store import SearchQuery
-from agent.errors import UsageError
+from agent.errors import PlantAgentError, UsageError
 from agent.handover import build_handover
 from agent.handover.models import HandoverReport
 from agent.handover.sources import ShiftSources
+from agent.people.identity import Acting
 from agent.runtime import TwinStores
 from agent.service.review_evidence import proposal_evidence, proposal_what_if
 from agent.service.review_models import (
@@ -58,6 +61,15 @@ class ReviewService:
     clock: Callable[[], datetime] = field(default=utcnow)
     #: Opens the alarm desk on first use (the runtime's ``alarm_desk``).
     alarm_desk: Callable[[], Awaitable[AlarmDesk]] | None = None
+    #: The enrolled person of the OS account, key unlocked (the runtime's ``acting``):
+    #: approvals are signed with it.
+    acting: Callable[[], Acting] | None = None
+
+    def _actor(self) -> Acting:
+        if self.acting is None:
+            raise UsageError("this session has no enrolled person to sign decisions",
+                             fix="start the UI over the site (plantagent tui)")
+        return self.acting()
 
     @property
     def settings(self) -> Settings:
@@ -158,23 +170,42 @@ class ReviewService:
             proposal_evidence, self.sources.audit, request)
         what_if = await asyncio.to_thread(
             proposal_what_if, self.twin.assets, self.twin.historian, request, self.clock())
-        return ProposalDetail(request, question, evidence, what_if)
+        signatures = await asyncio.to_thread(self._signatures, request)
+        return ProposalDetail(request, question, evidence, what_if, signatures)
+
+    def _signatures(self, request: ApprovalRequest) -> list[str]:
+        """Each signed decision on ``request``, its signature verified now."""
+        people = self.sources.approvals.people
+        out = []
+        for decision in request.approvals:
+            done = {"approve": "approved", "deny": "denied", "cancel": "cancelled",
+                    "execute": "executed"}[decision.verb]
+            line = f"{decision.person} ({decision.role}) {done} at {decision.at:%H:%M} UTC"
+            if people is None:
+                out.append(f"{line}: signature not checked (no register)")
+                continue
+            try:
+                check_statement(people, request, decision.verb, decision.signed)
+                out.append(f"{line}: signature verified")
+            except PlantAgentError as exc:
+                out.append(f"{line}: signature NOT valid ({exc.message})")
+        return out
 
     async def approve(self, request_id: str) -> ApprovalRequest:
         """Approve as the configured person; ApprovalRefused says why the policy refuses."""
-        return await asyncio.to_thread(
-            self.sources.approvals.approve, request_id, user=self.user, role=self.role)
+        actor = await asyncio.to_thread(self._actor)
+        return await asyncio.to_thread(self.sources.approvals.approve, request_id, actor)
 
     async def deny(self, request_id: str, note: str) -> ApprovalRequest:
         """Deny as the configured person, with the note recorded in the audit log."""
+        actor = await asyncio.to_thread(self._actor)
         return await asyncio.to_thread(
-            self.sources.approvals.deny, request_id, user=self.user, role=self.role,
-            note=note.strip())
+            self.sources.approvals.deny, request_id, actor, note=note.strip())
 
     async def execute(self, request_id: str) -> WriteOutcome:
         """Write an approved request to the plant (checked again, read back, audited)."""
         executor = ApprovedWriteExecutor(self.sources.approvals, self.sources.connection)
-        return await executor.execute(request_id, user=self.user, role=self.role)
+        return await executor.execute(request_id, await asyncio.to_thread(self._actor))
 
     # -- audit ----------------------------------------------------------------------------
 
@@ -228,9 +259,22 @@ class ReviewService:
                              f"{', '.join(VERDICTS)}")
         if not note.strip():
             raise UsageError("a review note needs text", fix="say what you checked or found")
-        return await asyncio.to_thread(
-            self.sources.audit.review, self.user, first, last, verdict, note.strip(),
-            role=self.role)
+        return await asyncio.to_thread(self._review_note, first, last, verdict, note.strip())
+
+    def _review_note(self, first: int, last: int, verdict: str, note: str) -> AuditRecord:
+        """The note signed by the enrolled reviewer (their key), besides the site's."""
+        audit = self.sources.audit
+        actor = self._actor()
+        size = audit.size()
+        if not 1 <= first <= last <= size:
+            raise UsageError(f"records {first}-{last} are not in the log (it has {size})",
+                             fix=f"give a range within 1-{size}")
+        statement = {"type": "plantagent/review/v1", "log_id": audit.log_id, "first": first,
+                     "last": last, "verdict": verdict, "note": note,
+                     "target_root": root_of(audit.record_hashes(first, last)).hex()}
+        signed = actor.signer.sign(statement, now=self.clock())
+        return audit.review(actor.name, first, last, verdict, note, role=actor.role,
+                            signed=signed.model_dump(mode="json"))
 
     # -- handover -----------------------------------------------------------------------
 

@@ -133,3 +133,5 @@ class ProposalDetail:
     question: str | None
     evidence: list[EvidenceItem] = field(default_factory=list)
     what_if: WhatIfView | None = None
+    #: Who decided, each signature checked against the register: one line per decision.
+    signatures: list[str] = field(default_factory=list)

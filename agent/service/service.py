@@ -182,7 +182,7 @@ async def open_service(
         runner = TriageRunner(watcher, interval_s=triage_interval_s
                               or runtime.settings.triage.interval_s)
     review = ReviewService(sources, runtime.twin, clock=runtime.clock,
-                           alarm_desk=runtime.alarm_desk)
+                           alarm_desk=runtime.alarm_desk, acting=runtime.acting)
     service = AgentService(agent, sources, monitor, review, runner)
     await runtime.alarm_journal()  # records the server's alarm events while the site is open
     if runner is None:

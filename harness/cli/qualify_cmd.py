@@ -19,8 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.cli.common import print_json, settings_from_args
+from agent.cli.common import open_runtime, print_json, settings_from_args
 from agent.errors import ModelError, UsageError
+from agent.qualification.attest import attest
 
 
 def add_to(models_sub: Any) -> None:
@@ -85,6 +86,8 @@ def _qualify(args: argparse.Namespace) -> int:
         record.deltas = deltas({**record.metrics, **record.speed},
                                {**baseline.metrics, **baseline.speed})
     store.save(record)
+    with open_runtime(settings) as runtime:  # the audit log vouches for the record
+        attest(runtime.audit, record, actor=settings.agent.user)
     files = write_report(record, args.out or store.run_dir(record))
     if args.json:
         print_json(record.model_dump(mode="json"))

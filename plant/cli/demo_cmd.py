@@ -22,6 +22,11 @@ from agent.cli.models_cmd import ProgressBar
 from agent.errors import VaultError
 from agent.llm.assemble import fetch_model
 from agent.llm.registry import load_manifest
+from agent.people.demo import DEMO_PEOPLE_POLICY, KEY_DIR, enroll_demo_people
+from agent.people.identity import acting
+from agent.people.models import ADMIN_ROLE
+from agent.people.overlays import sign_overlay
+from agent.policy.loader import site_policy_dir
 from agent.settings import Settings
 from agent.vault import init_site
 from agent.vault.egress import permitting
@@ -47,17 +52,34 @@ def register(sub: Any) -> None:
 
 
 def ensure_demo_site(settings: Settings) -> None:
-    """Create a demo-key-file site in the home directory unless one is there."""
+    """Create a demo-key-file site in the home directory unless one is there, and enrol
+    its demo people (a demo site only) unless someone is enrolled."""
     try:
         with open_runtime(settings) as runtime:
             _ = runtime.site
-            return
     except VaultError:
         if (settings.home / "site.json").exists():
             raise  # a real site we cannot open: never overwrite it
-    init_site(settings.home, demo_keyfile=True)
-    print(f"created a demo site at {settings.home} (key file mode, for demos only; "
-          "use `plantagent init` with a passphrase for a real site)", file=sys.stderr)
+        init_site(settings.home, demo_keyfile=True)
+        print(f"created a demo site at {settings.home} (key file mode, for demos only; "
+              "use `plantagent init` with a passphrase for a real site)", file=sys.stderr)
+    with open_runtime(settings) as runtime:
+        if not runtime.site.demo:
+            return
+        enrolled = enroll_demo_people(runtime.people, settings.home)
+        if enrolled:
+            # The demo's operator and engineer share this one OS account: a site policy
+            # that says so, signed by the demo engineer (the demo site's administrator).
+            shared = site_policy_dir(settings.home) / "demo-people.toml"
+            shared.parent.mkdir(parents=True, exist_ok=True)
+            shared.write_text(DEMO_PEOPLE_POLICY, encoding="utf-8")
+            admin = acting(runtime.people, role=ADMIN_ROLE)
+            sign_overlay(admin.signer, shared, now=runtime.clock())
+    if enrolled:
+        engineer, operator = enrolled
+        print(f"enrolled {engineer.name} (engineer and administrator: your OS account "
+              f"{engineer.os_account}) and {operator.name} (shift lead); their personal "
+              f"keys are key files in {settings.home / KEY_DIR} (demo only)", file=sys.stderr)
 
 
 def ensure_model(settings: Settings) -> None:

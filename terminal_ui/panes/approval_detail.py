@@ -65,6 +65,7 @@ def detail_markdown(detail: ProposalDetail) -> str:
     if r.decided_by:
         out.append(f"- **decided by** {r.decided_by} ({r.decided_role})"
                    + (f": {r.decision_note}" if r.decision_note else ""))
+    out += [f"- **signed** {line}" for line in detail.signatures]
     out += ["", "## Evidence", ""]
     if detail.question:
         out += [f"Question: *{detail.question}*", ""]

@@ -14,8 +14,12 @@ from asyncua import Client
 from agent.approvals.executor import WRITE_TOOL, ApprovedWriteExecutor
 from agent.approvals.models import ApprovalRequest
 from agent.approvals.refusals import ApprovalRefused
+from agent.people.demo import DEMO_ENGINEER, DEMO_OPERATOR, enroll_demo_people
+from agent.people.identity import acting
+from agent.people.models import ADMIN_ROLE
 from agent.runtime import SiteRuntime
 from plant.server import DemoPlantServer
+from tests.support.people import Staff
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 
@@ -60,18 +64,27 @@ async def test_a_requested_change_waits_for_an_engineer_then_is_written(
 
     # Two-person rule: the requester may not approve, not even claiming the engineer role;
     # a shift lead may not approve at all; nobody executes an unapproved request.
+    # The demo's people: the demo engineer is this OS account's person, key in a key file.
+    # The engineer works from an OS account of their own, not the one that asked.
+    enrolled = enroll_demo_people(runtime.people, runtime.settings.home, account="engineer")
+    assert [p.name for p in enrolled] == [DEMO_ENGINEER, DEMO_OPERATOR]
+    engineer = acting(runtime.people, account="engineer")
+    assert (engineer.name, engineer.role) == (DEMO_ENGINEER, "engineer")
+    staff = Staff(runtime.people, runtime.settings.home / "people-keys",
+                  ["shift_lead", "engineer"],
+                  admin=acting(runtime.people, account="engineer", role=ADMIN_ROLE).signer)
     with pytest.raises(ApprovalRefused, match=r"two-person rule"):
-        runtime.approvals.approve(request_id, user=SHIFT_LEAD, role="engineer")
+        runtime.approvals.approve(request_id, staff(SHIFT_LEAD, "engineer"))
     with pytest.raises(ApprovalRefused):
-        runtime.approvals.approve(request_id, user="other-lead", role="shift_lead")
+        runtime.approvals.approve(request_id, staff("other-lead", "shift_lead"))
     executor = ApprovedWriteExecutor(runtime.approvals, await runtime.connection())
     with pytest.raises(ApprovalRefused):
-        await executor.execute(request_id, user="erin", role="engineer")
+        await executor.execute(request_id, engineer)
     assert await read_node(plant, TAG) == 35.0
 
-    approved = runtime.approvals.approve(request_id, user="erin", role="engineer")
-    assert approved.state == "approved" and approved.decided_by == "erin"
-    outcome = await executor.execute(request_id, user="erin", role="engineer")
+    approved = runtime.approvals.approve(request_id, engineer)
+    assert approved.state == "approved" and approved.decided_by == DEMO_ENGINEER
+    outcome = await executor.execute(request_id, engineer)
     assert (outcome.old_value, outcome.value, outcome.read_back) == (35.0, 33.0, 33.0)
     assert runtime.approvals.get(request_id).state == "executed"
     assert await read_node(plant, TAG) == 33.0
@@ -84,11 +97,11 @@ async def test_a_requested_change_waits_for_an_engineer_then_is_written(
               if r.payload.get("request") == request_id]
     assert ("requested", SHIFT_LEAD) in events
     assert ("approve_refused", SHIFT_LEAD) in events
-    assert ("approved", "erin") in events
+    assert ("approved", DEMO_ENGINEER) in events
     writes = [r for r in runtime.audit.search(tool=WRITE_TOOL)
               if r.payload.get("request") == request_id]
     assert [r.kind for r in writes] == ["tool_call", "tool_result"]
-    assert writes[0].payload["approved_by"] == "erin"
+    assert writes[0].payload["approved_by"] == ["demoengineer"]
     assert writes[0].payload["requested_by"] == SHIFT_LEAD
     assert writes[1].payload["ok"] is True and writes[1].payload["read_back"] == 33.0
     runtime.audit.checkpoint()

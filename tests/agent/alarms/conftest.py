@@ -13,6 +13,7 @@ import pytest_asyncio
 from agent.runtime.alarms import AlarmSession, open_alarm_desk
 from agent.settings import SimSettings
 from plant.server import DemoPlantServer
+from tests.support.people import Staff
 from tests.support.sites import new_site
 
 from .alarms_helpers import site_settings
@@ -38,3 +39,11 @@ async def desk(plant: DemoPlantServer, home: Path) -> AsyncIterator[AlarmSession
     """The alarm desk of the site over the plant (acting as the shift lead)."""
     async with open_alarm_desk(site_settings(home, plant.endpoint)) as session:
         yield session
+
+
+@pytest.fixture(scope="module")
+def staff(desk: AlarmSession, home: Path) -> Staff:
+    """Enrolled people acting on demand (their keys in key files)."""
+    people = desk.desk.shelving.people
+    assert people is not None
+    return Staff(people, home.parent / "keys", ["shift_lead", "engineer", "auditor"])

@@ -14,6 +14,7 @@ from agent.runtime.alarms import AlarmSession
 from plant.server import DemoPlantServer
 from tools.opcua.conditions import read_condition
 
+from ...support.people import Staff
 from .alarms_helpers import ENGINEER, LEAD, records
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -62,7 +63,7 @@ async def test_the_auditor_may_not_acknowledge(plant: DemoPlantServer,
 
 
 async def test_timed_shelve_with_approval_then_auto_unshelve(
-    plant: DemoPlantServer, desk: AlarmSession
+    plant: DemoPlantServer, desk: AlarmSession, staff: Staff
 ) -> None:
     name = "T-101.Level.Low"
     shelving = desk.desk.shelving
@@ -72,20 +73,23 @@ async def test_timed_shelve_with_approval_then_auto_unshelve(
     assert request.state == "pending" and request.priority == "medium"
     assert plant.conditions[name].shelving == "Unshelved"  # nothing before the approval
     with pytest.raises(ShelveRefused, match="may not approve"):
-        await shelving.approve(request.id, user=LEAD, role="shift_lead")
+        await shelving.approve(request.id, staff(LEAD, "shift_lead"))
     with pytest.raises(ShelveRefused, match="two-person"):
-        await shelving.approve(request.id, user=LEAD, role="engineer")
-    approved = await shelving.approve(request.id, user=ENGINEER, role="engineer")
-    done = await shelving.execute(approved.id, user=ENGINEER, role="engineer")
+        await shelving.approve(request.id, staff(LEAD, "engineer"))
+    approved = await shelving.approve(request.id, staff(ENGINEER, "engineer"))
+    done = await shelving.execute(approved.id, staff(ENGINEER, "engineer"))
     assert done.state == "executed" and done.read_back is not None
     assert done.read_back["shelving"] == "TimedShelved"
     with pytest.raises(ShelveRefused, match="not approved"):
-        await shelving.execute(approved.id, user=ENGINEER, role="engineer")
+        await shelving.execute(approved.id, staff(ENGINEER, "engineer"))
 
     events = [p["event"] for p in records(desk.audit, "approval", "shelve_alarm")
               if p["request"] == request.id]
     assert events == ["requested", "approve_refused", "approve_refused", "approved",
-                      "executed"]
+                      "executing", "executed"]
+    approved_record = next(p for p in records(desk.audit, "approval", "shelve_alarm")
+                           if p["request"] == request.id and p["event"] == "approved")
+    assert approved_record["signed"]["statement"]["verb"] == "approve"
     result = records(desk.audit, "tool_result", "shelve_alarm")[-1]
     assert result["request"] == request.id and result["result"]["state"]["shelving"] == (
         "TimedShelved")
@@ -126,14 +130,33 @@ async def test_refusals_longer_than_the_server_allows_and_highest_priority(
 
 
 async def test_unshelve_needs_no_approval_and_is_executed_at_once(
-    plant: DemoPlantServer, desk: AlarmSession
+    plant: DemoPlantServer, desk: AlarmSession, staff: Staff
 ) -> None:
     name = "M-101.Speed.Low"
     request = await desk.desk.shelve(actor=LEAD, role="shift_lead", condition=name,
                                      minutes=5, reason="drive maintenance")
-    await desk.desk.shelving.approve(request.id, user=ENGINEER, role="engineer")
-    await desk.desk.shelving.execute(request.id, user=ENGINEER, role="engineer")
+    await desk.desk.shelving.approve(request.id, staff(ENGINEER, "engineer"))
+    await desk.desk.shelving.execute(request.id, staff(ENGINEER, "engineer"))
     back = await desk.desk.unshelve(actor=LEAD, role="shift_lead", condition=name,
                                     reason="maintenance done")
     assert back.state == "executed" and back.decided_by == "policy"
+    assert plant.conditions[name].shelving == "Unshelved"
+
+
+async def test_a_shelve_runs_only_on_a_signed_approval_in_the_audit_log(
+    plant: DemoPlantServer, desk: AlarmSession, staff: Staff
+) -> None:
+    name = "T-101.Level.Low"
+    shelving = desk.desk.shelving
+    request = await desk.desk.shelve(actor=LEAD, role="shift_lead", condition=name,
+                                     minutes=1.0, reason="transmitter swap")
+    # The requester under another letter case is still the requester.
+    with pytest.raises(ShelveRefused, match="two-person"):
+        await shelving.approve(request.id, staff(LEAD.upper(), "engineer"))
+    # A row set to "approved" behind the service's back: no signed approval, no shelve.
+    forged = request.model_copy(update={"state": "approved", "decided_by": ENGINEER})
+    assert await asyncio.to_thread(desk.store.transition, forged, "pending")
+    with pytest.raises(ShelveRefused, match="no valid signed approval") as info:
+        await shelving.execute(request.id, staff(ENGINEER, "engineer"))
+    assert info.value.fix
     assert plant.conditions[name].shelving == "Unshelved"

@@ -11,13 +11,28 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
+from agent.runtime import SiteRuntime
+from agent.settings import load_settings
 from plant.server import DemoPlantServer
+from tests.support.people import Staff, sign_site_policies
 
 in_module_loop = pytest.mark.asyncio(loop_scope="module")
 
 
 def _cli(home: Path, plant: DemoPlantServer, *args: str) -> list[str]:
     return ["--home", str(home), "alarms", *args, "--endpoint", plant.endpoint]
+
+
+def _enrol(home: Path, name: str) -> Staff:
+    """``name`` acting from this one OS account (the site's signed policy allows it)."""
+    (home / "policies").mkdir(exist_ok=True)
+    (home / "policies" / "people.toml").write_text("[people]\nmatch_os_account = false\n",
+                                                   encoding="utf-8")
+    with SiteRuntime(load_settings(home=home), audit_options={"export_dir": None}) as runtime:
+        staff = Staff(runtime.people, home.parent / "keys", ["shift_lead", "engineer"])
+        sign_site_policies(home, staff.admin)
+        staff.signer(name)
+    return staff
 
 
 @in_module_loop
@@ -42,8 +57,10 @@ async def test_list_ack_shelve_and_report(
                                               "--reason", "fitter on the valve", "--json"))
     request = json.loads(capsys.readouterr().out)
     assert code == 0 and request["state"] == "pending"
+    staff = _enrol(home, "eve")
     code = await asyncio.to_thread(main, _cli(home, plant, "approve", request["id"], "--as",
-                                              "eve", "--role", "engineer"))
+                                              "eve", "--key-file", str(staff.key_file("eve")),
+                                              "--role", "engineer"))
     assert code == 0 and "(executed)" in capsys.readouterr().out
     assert plant.conditions[name].shelving == "TimedShelved"
 

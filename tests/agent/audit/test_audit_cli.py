@@ -10,6 +10,8 @@ import pytest
 
 from agent.audit.site import CHECKPOINT_DIR
 from agent.cli import main
+from agent.people.identity import os_account
+from agent.people.keys import KeySecret, write_key_file
 from agent.runtime import SiteRuntime
 from agent.settings import load_settings
 from tests.support.sites import new_site
@@ -45,28 +47,32 @@ def test_show_search_and_verify(audit_home: Path, capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out.startswith("OK: 12 records")
 
 
-def test_review_appends_a_signed_note(audit_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert (
-        run(
-            audit_home,
-            "review",
-            "--range",
-            "2-5",
-            "--verdict",
-            "finding",
-            "--note",
-            "write without approval",
-        )
-        == 0
-    )
-    assert "seq 13" in capsys.readouterr().out
+def test_review_appends_a_signed_note(
+    audit_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    review = ["review", "--range", "2-5", "--verdict", "finding", "--note",
+              "write without approval"]
+    # Nobody enrolled for this OS account: no note under a self-declared name.
+    assert run(audit_home, *review) == 1
+    assert "is not enrolled" in capsys.readouterr().err
+    key = tmp_path / "reviewer.key"
+    write_key_file(key)
+    with SiteRuntime(load_settings(home=audit_home)) as runtime:
+        runtime.people.enroll(by=None, name="reviewer", os_account=os_account(),
+                              roles=["administrator", "auditor"],
+                              secret=KeySecret(key_file=key))
+    assert run(audit_home, *review, "--key-file", str(key)) == 0
+    assert "seq 14" in capsys.readouterr().out
     assert run(audit_home, "show", "--last", "1", "--json") == 0
     note = json.loads(capsys.readouterr().out)[0]
     assert note["kind"] == "review_note" and note["actor"] == "reviewer"
     assert note["payload"]["first"] == 2 and note["payload"]["verdict"] == "finding"
+    assert note["payload"]["signed"]["statement"]["person"] == "reviewer"
     assert run(audit_home, "verify", "--json") == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] and report["records_verified"] == 13
+    assert report["ok"] and report["records_verified"] == 14  # the enrolment, the note
+    assert run(audit_home, "verify") == 0
+    assert "personal signatures: 1 verified (by reviewer)" in capsys.readouterr().out
 
 
 def test_export_and_verify_bundle_with_the_public_key(

@@ -18,9 +18,11 @@ import pytest
 
 from agent.cli import build_parser, main
 from agent.runtime import SiteRuntime
+from agent.settings import load_settings
 from agent.vault.egress import install_egress_guard, installed_guard
 from plant.server import DemoPlantServer
 from tests.support.models import shared_model_dir
+from tests.support.people import Staff, sign_site_policies
 from tests.support.sites import new_site
 
 SENTINEL = ["192.0.2.0/24"]
@@ -40,6 +42,7 @@ GROUPS: dict[str, tuple[list[str], int]] = {
     "models": (["models", "list", "--json"], 0),
     "policy": (["policy", "check"], 0),
     "approvals": (["approvals", "list"], 0),
+    "people": (["people", "list"], 0),
     "approve": (["approve", "AP-00000000"], 2),
     "deny": (["deny", "AP-00000000"], 2),
     "docs": (["docs", "list", "--json"], 0),
@@ -91,6 +94,9 @@ def egress_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (models / EMBEDDER).symlink_to(shared_model_dir() / EMBEDDER)
     (site / "plantagent.toml").write_text(
         f'[network]\nallowlist = ["{SETTINGS_NET}"]\n', encoding="utf-8")
+    # A network more than the shipped policy allows: signed by the site's administrator.
+    with SiteRuntime(load_settings(home=site), audit_options={"export_dir": None}) as runtime:
+        sign_site_policies(site, Staff(runtime.people, site.parent / "keys", []).admin)
     yield site
     install_egress_guard([])  # later tests see a plain loopback guard, no stale hook
 

@@ -14,6 +14,7 @@ from agent.llm.scripted import ScriptedModel
 from agent.runtime import SiteRuntime
 from agent.settings import Settings
 from agent.triage.store import ReportStore
+from tests.support.people import Staff
 from tests.support.plants import faulted_plant
 from tests.support.sites import site_settings as shared_settings
 
@@ -60,14 +61,16 @@ async def do_work(runtime: SiteRuntime) -> Work:
     change = approvals.propose_for_tag(
         actor=LEAD, role="shift_lead", catalog=catalog, tag="HX-101.OutletTemperatureSetpoint",
         value=34.0, reason="product runs warm", evidence_ids=[])
-    approvals.approve(change.id, user=ENGINEER, role="engineer")
+    staff = Staff(runtime.people, runtime.settings.home / "people-keys",
+                  ["shift_lead", "engineer"])
+    approvals.approve(change.id, staff(ENGINEER, "engineer"))
     outcome = await ApprovedWriteExecutor(approvals, await runtime.connection()).execute(
-        change.id, user=ENGINEER, role="engineer")
+        change.id, staff(ENGINEER, "engineer"))
     assert outcome.undo_request is not None
     refused = approvals.propose_for_tag(
         actor=LEAD, role="shift_lead", catalog=catalog, tag="T-101.LevelSetpoint",
         value=55.0, reason="more buffer", evidence_ids=[])
-    approvals.deny(refused.id, user=ENGINEER, role="engineer", note="not now")
+    approvals.deny(refused.id, staff(ENGINEER, "engineer"), note="not now")
     return Work(runtime.reports, [r.id for r in passed.reports], change.id, refused.id,
                 outcome.undo_request)
 

@@ -13,6 +13,7 @@ from agent.vault import Site
 from agent.vault.layout import APPROVALS_DATABASE
 from tools.opcua.catalog import Catalog
 
+from ...support.people import Staff
 from .policy_helpers import LINE_PATH, NS_URI, Clock, make_catalog, make_policy
 
 PATH = LINE_PATH
@@ -85,21 +86,22 @@ def test_roles_that_may_not_propose(
 
 
 def test_requester_can_not_approve_own_request(
-    service: ApprovalService, catalog: Catalog, audit: AuditLog
-) -> None:
+    service: ApprovalService, catalog: Catalog, audit: AuditLog, staff: Staff) -> None:
     request_id = _propose(service, catalog, actor="bob")
     with pytest.raises(ApprovalRefused, match="two-person rule"):
-        service.approve(request_id, user="bob", role="engineer")
+        service.approve(request_id, staff("bob", "engineer"))
     assert service.get(request_id).state == "pending"
     events = [r.payload["event"] for r in audit.search(kind="approval")]
     assert events == ["requested", "approve_refused"]
-    approved = service.approve(request_id, user="carol", role="engineer")
+    approved = service.approve(request_id, staff("carol", "engineer"))
     assert (approved.state, approved.decided_by) == ("approved", "carol")
 
 
-def test_rule_without_two_person_rule(service: ApprovalService, catalog: Catalog) -> None:
+def test_rule_without_two_person_rule(
+    service: ApprovalService, catalog: Catalog, staff: Staff
+) -> None:
     request_id = _propose(service, catalog, 36.0, "HX-101.OutletSetpoint", actor="bob")
-    assert service.approve(request_id, user="bob", role="engineer").state == "approved"
+    assert service.approve(request_id, staff("bob", "engineer")).state == "approved"
 
 
 @pytest.mark.parametrize(
@@ -112,71 +114,71 @@ def test_rule_without_two_person_rule(service: ApprovalService, catalog: Catalog
     ],
 )
 def test_role_not_allowed_to_approve(
-    service: ApprovalService, catalog: Catalog, role: str, message: str
-) -> None:
+    service: ApprovalService, catalog: Catalog, role: str, message: str, staff: Staff) -> None:
     request_id = _propose(service, catalog)
     with pytest.raises(ApprovalRefused, match=message):
-        service.approve(request_id, user="dave", role=role)
+        service.approve(request_id, staff("dave", role))
     assert service.get(request_id).state == "pending"
 
 
 def test_expired_request_is_refused(
-    service: ApprovalService, catalog: Catalog, clock: Clock
-) -> None:
+    service: ApprovalService, catalog: Catalog, clock: Clock, staff: Staff) -> None:
     request_id = _propose(service, catalog)
     clock.advance(31)
     with pytest.raises(ApprovalRefused, match="expired"):
-        service.approve(request_id, user="carol", role="engineer")
+        service.approve(request_id, staff("carol", "engineer"))
     assert service.get(request_id).state == "expired"
     # An approval that is not used in time expires too.
     other = _propose(service, catalog)
-    service.approve(other, user="carol", role="engineer")
+    service.approve(other, staff("carol", "engineer"))
     clock.advance(31)
     assert [r.id for r in service.requests({"expired"})] == [other, request_id]
     with pytest.raises(ApprovalRefused, match="expired"):
-        service.claim(other, user="carol", role="engineer")
+        service.claim(other, staff("carol", "engineer"))
 
 
-def test_approval_is_single_use(service: ApprovalService, catalog: Catalog) -> None:
+def test_approval_is_single_use(service: ApprovalService, catalog: Catalog, staff: Staff) -> None:
     request_id = _propose(service, catalog)
-    service.approve(request_id, user="carol", role="engineer")
+    service.approve(request_id, staff("carol", "engineer"))
     with pytest.raises(ApprovalRefused, match="can not be approved"):
-        service.approve(request_id, user="erin", role="engineer")
-    claimed = service.claim(request_id, user="carol", role="engineer")
+        service.approve(request_id, staff("erin", "engineer"))
+    claimed = service.claim(request_id, staff("carol", "engineer"))
     assert claimed.state == "executing"
     with pytest.raises(ApprovalRefused, match="already used"):
-        service.claim(request_id, user="carol", role="engineer")
+        service.claim(request_id, staff("carol", "engineer"))
     service.finish(claimed, state="executed")
     with pytest.raises(ApprovalRefused, match="already used"):
-        service.claim(request_id, user="carol", role="engineer")
+        service.claim(request_id, staff("carol", "engineer"))
 
 
-def test_deny_and_unknown_ids(service: ApprovalService, catalog: Catalog) -> None:
+def test_deny_and_unknown_ids(service: ApprovalService, catalog: Catalog, staff: Staff) -> None:
     request_id = _propose(service, catalog)
     with pytest.raises(ApprovalRefused, match="may not deny"):
-        service.deny(request_id, user="zed", role="auditor")
-    denied = service.deny(request_id, user="carol", role="engineer", note="not now")
+        service.deny(request_id, staff("zed", "auditor"))
+    denied = service.deny(request_id, staff("carol", "engineer"), note="not now")
     assert (denied.state, denied.decision_note) == ("denied", "not now")
     with pytest.raises(ApprovalRefused, match="denied"):
-        service.approve(request_id, user="carol", role="engineer")
+        service.approve(request_id, staff("carol", "engineer"))
     with pytest.raises(UsageError, match="no approval request"):
-        service.approve("AP-nothere", user="carol", role="engineer")
+        service.approve("AP-nothere", staff("carol", "engineer"))
     # The requester may withdraw their own request.
     mine = _propose(service, catalog, actor="ann")
-    assert service.deny(mine, user="ann", role="shift_lead").state == "denied"
+    assert service.deny(mine, staff("ann", "shift_lead")).state == "denied"
 
 
-def test_pending_request_can_not_be_executed(service: ApprovalService, catalog: Catalog) -> None:
+def test_pending_request_can_not_be_executed(
+    service: ApprovalService, catalog: Catalog, staff: Staff
+) -> None:
     request_id = _propose(service, catalog)
     with pytest.raises(ApprovalRefused, match="not approved yet"):
-        service.claim(request_id, user="carol", role="engineer")
+        service.claim(request_id, staff("carol", "engineer"))
     with pytest.raises(ApprovalRefused, match="not a role of people"):
-        service.claim(request_id, user="bot", role="triage_service")
+        service.claim(request_id, staff("bot", "triage_service"))
     assert service.get(request_id).state == "pending"
 
 
 def test_approval_follows_the_policy_in_force(
-    service: ApprovalService, catalog: Catalog, audit: AuditLog, clock: Clock
+    service: ApprovalService, catalog: Catalog, audit: AuditLog, clock: Clock, staff: Staff
 ) -> None:
     request_id = _propose(service, catalog)
     # The site now lets only shift leads' supervisors ("plant_manager") approve this rule.
@@ -194,16 +196,16 @@ approver_roles = ["plant_manager"]
 """)
     now = ApprovalService(service.store, stricter, audit, clock=clock)
     with pytest.raises(ApprovalRefused, match="may not approve"):
-        now.approve(request_id, user="carol", role="engineer")
+        now.approve(request_id, staff("carol", "engineer"))
     # Nobody left who is an approver both then and now: the request must be made again.
     with pytest.raises(ApprovalRefused, match="none left"):
-        now.approve(request_id, user="mia", role="plant_manager")
+        now.approve(request_id, staff("mia", "plant_manager"))
     # The node left the allowlist entirely.
     gone = make_policy('[[writes.rules]]\nname = "o"\nnamespace_uri = "urn:x"\n'
                        'browse_path = "**/X"\nmin = 0.0\nmax = 1.0\nmax_step = 1.0\n')
     with pytest.raises(ApprovalRefused, match="not on the write allowlist"):
         ApprovalService(service.store, gone, audit, clock=clock).approve(
-            request_id, user="carol", role="engineer")
+            request_id, staff("carol", "engineer"))
     assert service.get(request_id).state == "pending"
 
 

@@ -14,6 +14,7 @@ import pytest
 from agent.cli import main
 from agent.runtime import SiteRuntime
 from agent.settings import load_settings
+from tests.support.people import Staff, sign_site_policies
 from tests.support.sites import new_site
 
 from .policy_helpers import SITE_POLICY, UaPlant, make_catalog, make_policy, start_test_plant
@@ -45,16 +46,36 @@ class ThreadedPlant:
 
 @pytest.fixture
 def policy_home(tmp_path: Path) -> Path:
-    """A demo-key site whose policy adds the test's write rules."""
+    """A demo-key site whose policy adds the test's write rules (new writable nodes:
+    signed by the site's administrator)."""
     home = new_site(tmp_path / "site")
     (home / "policies").mkdir()
     (home / "policies" / "test.toml").write_text(SITE_POLICY, encoding="utf-8")
+    _enrol(home)
     return home
+
+
+def _enrol(home: Path, *names: str) -> Staff:
+    """People acting by name from this one OS account (the site's signed policy allows
+    it)."""
+    (home / "policies" / "people.toml").write_text(
+        "[people]\nmatch_os_account = false\n", encoding="utf-8")
+    with SiteRuntime(load_settings(home=home), audit_options={"export_dir": None}) as runtime:
+        staff = Staff(runtime.people, home.parent / "keys", ["shift_lead", "engineer"])
+        sign_site_policies(home, staff.admin)
+        for name in names:
+            staff.signer(name)
+        return staff
+
+
+def _key(staff: Staff, name: str) -> list[str]:
+    return ["--as", name, "--key-file", str(staff.key_file(name))]
 
 
 def _propose(home: Path, *values: float) -> list[str]:
     with SiteRuntime(load_settings(home=home), audit_options={"export_dir": None}) as runtime:
-        assert runtime.policy == make_policy()  # the site's file holds the test's rules
+        # the site's file holds the test's rules
+        assert runtime.policy.writes == make_policy().writes
         return [runtime.approvals.propose_for_tag(
             actor="ann", role="shift_lead", catalog=make_catalog(),
             tag="T-101.LevelSetpoint", value=v, reason="low").id for v in values]
@@ -89,6 +110,7 @@ def test_approve_deny_list_from_the_command_line(
     policy_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first, second = _propose(policy_home, 58.0, 57.0)
+    staff = _enrol(policy_home, "ann", "bob", "carol")
     base = ["--home", str(policy_home)]
     assert main([*base, "approvals", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
@@ -96,15 +118,20 @@ def test_approve_deny_list_from_the_command_line(
     assert all(r["state"] == "pending" for r in listed)
 
     # The requester may not approve; nor may a shift lead.
-    assert main([*base, "approve", first, "--as", "ann", "--role", "engineer"]) == 1
+    assert main([*base, "approve", first, *_key(staff, "ann"), "--role", "engineer"]) == 1
     assert "two-person rule" in capsys.readouterr().err
-    assert main([*base, "approve", first, "--as", "bob", "--role", "shift_lead"]) == 1
+    assert main([*base, "approve", first, *_key(staff, "bob"), "--role", "shift_lead"]) == 1
     assert "may not approve" in capsys.readouterr().err
+    # Nobody signs with another person's key.
+    assert main([*base, "approve", first, "--as", "carol", "--key-file",
+                 str(staff.key_file("bob")), "--role", "engineer"]) == 2
+    assert "wrong personal key file for carol" in capsys.readouterr().err
 
-    assert main([*base, "approve", first, "--as", "carol", "--role", "engineer",
+    assert main([*base, "approve", first, *_key(staff, "carol"), "--role", "engineer",
                  "--no-execute"]) == 0
-    assert f"{first} is approved" in capsys.readouterr().out
-    assert main([*base, "deny", second, "--as", "carol", "--role", "engineer",
+    assert f"{first} is approved; signed approvals: carol (engineer)" in (
+        capsys.readouterr().out)
+    assert main([*base, "deny", second, *_key(staff, "carol"), "--role", "engineer",
                  "--note", "one change at a time"]) == 0
     capsys.readouterr()
     assert main([*base, "approvals", "list", "--state", "denied", "--json"]) == 0
@@ -117,18 +144,19 @@ def test_execute_writes_through_the_cli(
     policy_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (request_id,) = _propose(policy_home, 58.0)
+    staff = _enrol(policy_home, "carol")
     with ThreadedPlant() as threaded:
         (policy_home / "plantagent.toml").write_text(
             f'[opcua]\nendpoint = "{threaded.plant.endpoint}"\ntimeout_s = 3\n', encoding="utf-8")
         base = ["--home", str(policy_home)]
-        assert main([*base, "approve", request_id, "--as", "carol", "--role", "engineer",
-                     "--json"]) == 0
+        assert main([*base, "approve", request_id, *_key(staff, "carol"), "--role",
+                     "engineer", "--json"]) == 0
         out = json.loads(capsys.readouterr().out)
         assert out["request"]["state"] == "executed"
         assert out["write"]["old_value"] == 55.0 and out["write"]["read_back"] == 58.0
         assert threaded.run(threaded.plant.value("T-101.LevelSetpoint")) == 58.0
         # Used once: executing again is refused.
-        assert main([*base, "approvals", "execute", request_id, "--as", "carol",
+        assert main([*base, "approvals", "execute", request_id, *_key(staff, "carol"),
                      "--role", "engineer"]) == 1
         assert "already used" in capsys.readouterr().err
 

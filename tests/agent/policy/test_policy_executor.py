@@ -19,6 +19,7 @@ from tools.opcua.browse import browse_catalog
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
 
+from ...support.people import Staff
 from .policy_helpers import UaPlant, free_port, make_catalog, make_policy, start_test_plant
 
 TAG = "T-101.LevelSetpoint"
@@ -61,24 +62,23 @@ def _propose(service: ApprovalService, catalog: Catalog, value: float, actor: st
 
 async def test_write_only_after_approval_then_read_back_audit_and_undo(
     plant: UaPlant, conn: OpcUaConnection, catalog: Catalog,
-    service: ApprovalService, audit: AuditLog,
-) -> None:
+    service: ApprovalService, audit: AuditLog, staff: Staff) -> None:
     executor = ApprovedWriteExecutor(service, conn)
     request_id = _propose(service, catalog, 58.0)
     assert await plant.value(TAG) == 55.0
 
     # Not approved: refused, nothing written, the request still waits.
     with pytest.raises(ApprovalRefused, match="not approved yet"):
-        await executor.execute(request_id, user="carol", role="engineer")
+        await executor.execute(request_id, staff("carol", "engineer"))
     with pytest.raises(ApprovalRefused, match="two-person rule"):
-        service.approve(request_id, user="ann", role="engineer")
+        service.approve(request_id, staff("ann", "engineer"))
     assert await plant.value(TAG) == 55.0
     assert service.get(request_id).state == "pending"
 
-    service.approve(request_id, user="carol", role="engineer")
+    service.approve(request_id, staff("carol", "engineer"))
     assert await plant.value(TAG) == 55.0  # approving alone writes nothing
 
-    outcome = await executor.execute(request_id, user="carol", role="engineer")
+    outcome = await executor.execute(request_id, staff("carol", "engineer"))
     assert (outcome.old_value, outcome.value, outcome.read_back) == (55.0, 58.0, 58.0)
     assert await plant.value(TAG) == 58.0
     done = service.get(request_id)
@@ -88,14 +88,14 @@ async def test_write_only_after_approval_then_read_back_audit_and_undo(
     writes = audit.search(tool=WRITE_TOOL)
     assert [(r.kind, r.actor) for r in writes] == [("tool_call", "carol"), ("tool_result", "carol")]
     assert writes[0].payload["old_value"] == 55.0 and writes[0].payload["value"] == 58.0
-    assert writes[0].payload["approved_by"] == "carol"
+    assert writes[0].payload["approved_by"] == ["carol"]
     assert writes[1].payload["ok"] is True and writes[1].payload["read_back"] == 58.0
     assert writes[0].equipment == "T-101"
 
     # Single use: a second execution is refused and writes nothing.
     await plant.variables[TAG].write_value(57.0)
     with pytest.raises(ApprovalRefused, match="already used"):
-        await executor.execute(request_id, user="carol", role="engineer")
+        await executor.execute(request_id, staff("carol", "engineer"))
     assert await plant.value(TAG) == 57.0
     await plant.variables[TAG].write_value(58.0)
 
@@ -104,43 +104,43 @@ async def test_write_only_after_approval_then_read_back_audit_and_undo(
     undo = service.get(outcome.undo_request)
     assert (undo.state, undo.value, undo.undo_of) == ("pending", 55.0, request_id)
     with pytest.raises(ApprovalRefused, match="two-person rule"):
-        service.approve(undo.id, user="carol", role="engineer")
-    service.approve(undo.id, user="dave", role="engineer")
-    await executor.execute(undo.id, user="dave", role="engineer")
+        service.approve(undo.id, staff("carol", "engineer"))
+    service.approve(undo.id, staff("dave", "engineer"))
+    await executor.execute(undo.id, staff("dave", "engineer"))
     assert await plant.value(TAG) == 55.0
     assert audit.verify(include_export_dir=False).ok
 
 
 async def test_refusals_at_write_time_leave_the_plant_untouched(
     plant: UaPlant, conn: OpcUaConnection, catalog: Catalog,
-    service: ApprovalService, audit: AuditLog,
-) -> None:
+    service: ApprovalService, audit: AuditLog, staff: Staff) -> None:
     executor = ApprovedWriteExecutor(service, conn)
 
     # A step larger than the rule allows (checked against the live current value).
     big = _propose(service, catalog, 62.0)
-    service.approve(big, user="carol", role="engineer")
+    service.approve(big, staff("carol", "engineer"))
     with pytest.raises(WriteRefused, match="at most 5 per write"):
-        await executor.execute(big, user="carol", role="engineer")
+        await executor.execute(big, staff("carol", "engineer"))
     assert service.get(big).state == "failed"
     assert await plant.value(TAG) == 55.0
 
     # The node's own EURange, read live: it shrank after the approval.
     cooler = _propose(service, catalog, 38.0, tag="HX-101.OutletSetpoint")
-    service.approve(cooler, user="carol", role="engineer")
+    service.approve(cooler, staff("carol", "engineer"))
     await plant.set_eurange("HX-101.OutletSetpoint", 30.0, 36.0)
     with pytest.raises(WriteRefused, match="EURange"):
-        await executor.execute(cooler, user="carol", role="engineer")
+        await executor.execute(cooler, staff("carol", "engineer"))
     assert await plant.value("HX-101.OutletSetpoint") == 35.0
 
     # The policy changed after the approval: the node left the allowlist.
     request_id = _propose(service, catalog, 57.0)
-    service.approve(request_id, user="carol", role="engineer")
+    service.approve(request_id, staff("carol", "engineer"))
     tightened = make_policy('[[writes.rules]]\nname = "other"\nnamespace_uri = "urn:x"\n'
                             'browse_path = "**/X"\nmin = 0.0\nmax = 1.0\nmax_step = 1.0\n')
-    strict = ApprovalService(service.store, tightened, audit, clock=service.clock)
+    strict = ApprovalService(service.store, tightened, audit, people=service.people,
+                             clock=service.clock)
     with pytest.raises(WriteRefused, match="not on the write allowlist"):
-        await ApprovedWriteExecutor(strict, conn).execute(request_id, user="carol", role="engineer")
+        await ApprovedWriteExecutor(strict, conn).execute(request_id, staff("carol", "engineer"))
     assert await plant.value(TAG) == 55.0
     assert service.get(request_id).state == "failed"
 
@@ -150,17 +150,16 @@ async def test_refusals_at_write_time_leave_the_plant_untouched(
 
 
 async def test_server_down_fails_the_request_without_writing(
-    site: Site, service: ApprovalService, audit: AuditLog
-) -> None:
+    site: Site, service: ApprovalService, audit: AuditLog, staff: Staff) -> None:
     endpoint = f"opc.tcp://127.0.0.1:{free_port()}/"  # nobody listens there
     settings = load_settings(home=site.home, opcua={"endpoint": endpoint, "timeout_s": 1})
     conn = OpcUaConnection.from_settings(settings)
     request_id = _propose(service, make_catalog(), 58.0)
-    service.approve(request_id, user="carol", role="engineer")
+    service.approve(request_id, staff("carol", "engineer"))
     try:
         with pytest.raises(OpcUaUnavailable):
             await ApprovedWriteExecutor(service, conn).execute(
-                request_id, user="carol", role="engineer")
+                request_id, staff("carol", "engineer"))
     finally:
         await conn.close()
     failed = service.get(request_id)

@@ -14,9 +14,10 @@ from agent.llm.scripted import ScriptedModel
 from agent.runtime import SiteRuntime
 from agent.service import AgentService, open_service
 from plant.server import DemoPlantServer
+from tests.support.people import Staff
 from tests.support.sites import new_site
 
-from .review_helpers import demo_plant, settings_for
+from .review_helpers import ENGINEER, StaffActing, demo_plant, settings_for
 
 #: Cooling lost on the product cooler 500 simulated seconds before the plant starts:
 #: alarms are active and the triage watcher reports it on its first pass.
@@ -51,4 +52,10 @@ async def service(
     async with SiteRuntime(settings, endpoint=faulted_plant.endpoint, model=model,
                            plant_name="the demo plant") as runtime, \
             open_service(runtime, triage_interval_s=3600.0) as opened:
+        assert opened.review is not None
+        staff = Staff(runtime.people, review_home.parent / "people-keys",
+                      ["shift_lead", "engineer", "auditor"])
+        for person in (settings.agent.user, ENGINEER):  # enrolled before any test counts
+            staff.signer(person)
+        opened.review.acting = StaffActing(staff, settings.agent.user, settings.agent.role)
         yield opened

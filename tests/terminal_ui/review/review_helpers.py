@@ -14,9 +14,11 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Footer
 
+from agent.people.identity import Acting
 from agent.service.review import ReviewService
 from agent.settings import Settings
 from agent.twin.historian.store import Sample
+from tests.support.people import Staff
 from tests.support.plants import faulted_plant
 from tests.support.sites import site_settings
 from tools.opcua.history import read_raw
@@ -40,11 +42,27 @@ def settings_for(home: Path, endpoint: str) -> Settings:
     return site_settings(home, endpoint, user=SHIFT_LEAD)
 
 
+@dataclass
+class StaffActing:
+    """The enrolled person a test's UI acts as (their own key, from a key file)."""
+
+    staff: Staff
+    user: str
+    role: str
+
+    def __call__(self) -> Acting:
+        return self.staff(self.user, self.role)
+
+
 def as_person(review: ReviewService, user: str, role: str) -> ReviewService:
     """The same site and plant, used by another person (another UI's settings)."""
     agent = review.settings.agent.model_copy(update={"user": user, "role": role})
     settings = review.settings.model_copy(update={"agent": agent})
-    return replace(review, sources=replace(review.sources, settings=settings))
+    acting = review.acting
+    if isinstance(acting, StaffActing):  # approvals are signed by the person's own key
+        acting = StaffActing(acting.staff, user, role)
+    return replace(review, sources=replace(review.sources, settings=settings),
+                   acting=acting)
 
 
 @dataclass

@@ -5,6 +5,7 @@ left), sorting and filtering; a role without rights is not offered the actions."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -17,6 +18,7 @@ from plant.server import DemoPlantServer
 from terminal_ui.panes.alarms import AlarmsPane
 from terminal_ui.panes.review_dialogs import NoteScreen
 from terminal_ui.panes.shelve_dialog import ShelveScreen
+from tests.support.people import Staff
 from tests.support.sites import new_site
 
 from .review_helpers import (
@@ -54,7 +56,7 @@ async def lead_service(quiet_plant: DemoPlantServer, tmp_path_factory: pytest.Te
 
 
 async def test_acknowledge_comment_and_shelve_from_the_tab(
-    quiet_plant: DemoPlantServer, lead_service: AgentService
+    quiet_plant: DemoPlantServer, lead_service: AgentService, tmp_path: Path
 ) -> None:
     await quiet_plant.force_alarm(ALARM, active=True)
     await quiet_plant.force_alarm(OTHER, active=True)
@@ -97,8 +99,10 @@ async def test_acknowledge_comment_and_shelve_from_the_tab(
         engineer = as_person(lead_service.review, ENGINEER, "engineer")
         shelving = (await engineer.desk()).shelving
         [request] = await shelving.requests({"pending"})
-        await shelving.approve(request.id, user=ENGINEER, role="engineer")
-        await shelving.execute(request.id, user=ENGINEER, role="engineer")
+        assert shelving.people is not None
+        staff = Staff(shelving.people, tmp_path / "keys", ["shift_lead", "engineer"])
+        await shelving.approve(request.id, staff(ENGINEER, "engineer"))
+        await shelving.execute(request.id, staff(ENGINEER, "engineer"))
         assert quiet_plant.conditions[OTHER].shelving == "TimedShelved"
         await pilot.press("f", "f")  # filter: shelved
         await wait(pilot, lambda: [a.name for a in pane.shown] == [OTHER]

@@ -13,6 +13,7 @@ from agent.approvals.models import ApprovalRequest
 from agent.llm.scripted import ScriptedModel
 from agent.service import AgentService
 from agent.service.review import ReviewService
+from terminal_ui.panes.approval_detail import detail_markdown
 from terminal_ui.panes.approvals import ApprovalsPane
 from terminal_ui.panes.review_dialogs import ConfirmScreen, NoteScreen
 
@@ -110,6 +111,12 @@ async def test_approve_refused_to_shift_lead_then_engineer_approves_and_writes(
     assert done.read_back == pytest.approx(33.0)
     events = [e["event"] for e in _approval_events(service, request.id)]
     assert events[:3] == ["requested", "approve_refused", "approved"]
+    # Who decided, with the signature checked against the register, as the pane shows it.
+    proposal = await _review(service).proposal(request.id)
+    assert len(proposal.signatures) == 1
+    assert proposal.signatures[0].startswith(f"{ENGINEER} (engineer) approved at ")
+    assert proposal.signatures[0].endswith(": signature verified")
+    assert f"- **signed** {proposal.signatures[0]}" in detail_markdown(proposal)
 
 
 async def test_deny_with_a_note(service: AgentService, model: ScriptedModel) -> None:

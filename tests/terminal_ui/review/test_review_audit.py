@@ -133,4 +133,7 @@ async def test_review_note_is_signed_and_verify_stays_ok(service: AgentService) 
     assert note.payload["first"] == before - 49 and note.payload["last"] == before
     assert note.payload["note"] == "checked the alarm flood"
     assert note.payload["verdict"] == "reviewed"
+    signed = note.payload["signed"]
+    assert isinstance(signed, dict) and isinstance(signed["statement"], dict)
+    assert signed["statement"]["note"] == "checked the alarm flood"  # the reviewer's own key
     assert audit.verify().ok
