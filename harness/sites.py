@@ -28,6 +28,8 @@ def populated_site(home: Path, *, records: int = 20, samples: int = 2_000) -> Pa
     from datetime import UTC, datetime, timedelta
 
     from agent.approvals.models import ApprovalRequest, WriteTarget
+    from agent.people.keys import KeySecret, write_key_file
+    from agent.people.models import ADMIN_ROLE
     from agent.runtime import SiteRuntime
     from agent.settings import load_settings
     from agent.triage.models import Incident, TriageReport
@@ -56,4 +58,9 @@ def populated_site(home: Path, *, records: int = 20, samples: int = 2_000) -> Pa
         start = now.timestamp()
         runtime.twin.historian.insert_batch(
             [Sample("P-101.FlowRate", start + i, 40.0 + (i % 17) / 10) for i in range(samples)])
+        # One enrolled person (the site's first administrator), her key in a key file.
+        key = home / "erin.key"
+        write_key_file(key)
+        runtime.people.enroll(by=None, name="erin", os_account="erin",
+                              roles=[ADMIN_ROLE, "engineer"], secret=KeySecret(key_file=key))
     return home

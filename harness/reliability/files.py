@@ -22,7 +22,8 @@ def _flips(name: str) -> Attempt:
         size = database_path(template, name).stat().st_size
         refused, missed = 0, []
         command = {"audit": ("audit", "show"), "approvals": ("approvals", "list"),
-                   "reports": ("triage", "reports"), "twin": ("twin", "assets")}[name]
+                   "reports": ("triage", "reports"), "twin": ("twin", "assets"),
+                   "people": ("people", "list")}[name]
         for i in range(FLIPS):
             home = ctx.path(f"copy-{i}")
             shutil.copytree(template, home)

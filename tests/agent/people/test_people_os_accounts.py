@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from agent.people.keys import KeySecret, write_key_file
 from agent.people.models import ADMIN_ROLE
 from agent.runtime import SiteRuntime
 from agent.settings import load_settings
+from agent.vault.egress import permitting
 from tests.support.people import sign_site_policies
 from tests.support.sites import FAST_KDF, PASSPHRASE, new_site
 
@@ -33,6 +35,13 @@ pytestmark = pytest.mark.skipif(
 PERSONAL = {"alice": "alice's own passphrase", "bob": "bob's own passphrase"}
 
 
+def _run(argv: list[str], **options: Any) -> subprocess.CompletedProcess[Any]:
+    """A system program the test needs (useradd, runuser, userdel), let past the egress
+    guard the site's runtime installs in this process."""
+    with permitting(argv[0]):
+        return subprocess.run(argv, **options)
+
+
 @pytest.fixture
 def accounts() -> Iterator[dict[str, str]]:
     """Two fresh OS accounts (person name -> login), deleted after the test."""
@@ -40,13 +49,13 @@ def accounts() -> Iterator[dict[str, str]]:
     try:
         for person in PERSONAL:
             login = f"pa{secrets.token_hex(3)}{person}"
-            subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", login],
+            _run(["useradd", "--no-create-home", "--shell", "/bin/sh", login],
                            check=True, capture_output=True)
             made[person] = login
         yield made
     finally:
         for login in made.values():
-            subprocess.run(["userdel", login], check=False, capture_output=True)
+            _run(["userdel", login], check=False, capture_output=True)
 
 
 @pytest.fixture
@@ -70,7 +79,7 @@ def _python(login: str) -> tuple[str, str]:
     """An interpreter the account may run, and the PYTHONPATH it needs: this one, or
     (when it lives in root's private home) the system's of the same version with this
     environment's packages and the repository on its path."""
-    if subprocess.run(["runuser", "-u", login, "--", "test", "-x", sys.executable],
+    if _run(["runuser", "-u", login, "--", "test", "-x", sys.executable],
                       check=False).returncode == 0:
         return sys.executable, ""
     system = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
@@ -90,7 +99,7 @@ def _cli(home: Path, login: str, person: str, *argv: str) -> subprocess.Complete
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home.parent), "LANG": "C.UTF-8",
            "PLANTAGENT_PASSPHRASE": PASSPHRASE, "PYTHONPATH": path,
            "PLANTAGENT_PERSON_PASSPHRASE": PERSONAL[person]}
-    done = subprocess.run(
+    done = _run(
         ["runuser", "-u", login, "--", "env", *(f"{k}={v}" for k, v in env.items()),
          python, "-c", "import sys; from agent.cli import main; sys.exit(main())",
          "--home", str(home), *argv],

@@ -30,7 +30,7 @@ async def test_parts_open_on_demand_once_and_the_guard_comes_first(
     assert site_runtime.opened() == []
     approvals = site_runtime.approvals
     assert site_runtime.opened() == [
-        "policy", "guard", "site", "checked_policy", "audit", "people", "approvals"]
+        "policy", "guard", "site", "audit", "checked_policy", "people", "approvals"]
     assert site_runtime.approvals is approvals and site_runtime.site is site_runtime.site
     assert site_runtime.guard.allowlist == ()  # loopback only: nothing on site allowlisted
     assert getattr(site_runtime.guard.on_refusal, "__self__", None) is site_runtime
