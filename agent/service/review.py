@@ -235,11 +235,12 @@ class ReviewService:
     # -- handover -----------------------------------------------------------------------
 
     async def handover(
-        self, since: timedelta, *, use_model: bool = True, now: datetime | None = None,
+        self, since: timedelta | None, *, use_model: bool = True, now: datetime | None = None,
         on_progress: Callable[[str], None] | None = None,
     ) -> HandoverReport:
-        """The grounded summary of the shift that ends now (or at ``now``); ``on_progress``
-        hears each step (on the event loop's thread)."""
+        """The grounded summary of the site's shift (``since`` None) or of the last
+        ``since``, up to now (or ``now``); ``on_progress`` hears each step (on the event
+        loop's thread)."""
         return await build_handover(self.sources, since=since, use_model=use_model, now=now,
                                     on_progress=on_progress)
 
