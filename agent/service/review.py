@@ -37,7 +37,9 @@ from agent.service.review_models import (
 )
 from agent.service.views import AlarmView
 from agent.settings import Settings
+from agent.site_time import SiteTime
 from agent.triage.models import TriageReport
+from agent.triage.render import markdown
 from tools.context import utcnow
 from tools.opcua.alarm_actions import AlarmActionResult
 from tools.opcua.alarms import active_alarms
@@ -58,6 +60,15 @@ class ReviewService:
     clock: Callable[[], datetime] = field(default=utcnow)
     #: Opens the alarm desk on first use (the runtime's ``alarm_desk``).
     alarm_desk: Callable[[], Awaitable[AlarmDesk]] | None = None
+    #: How times are shown; None: the site's (``[site]``) on ``clock``.
+    shown_time: SiteTime | None = None
+
+    @property
+    def site_time(self) -> SiteTime:
+        """The site's clock: local times, the date where it is not today, ages."""
+        if self.shown_time is not None:
+            return self.shown_time
+        return SiteTime.from_settings(self.settings, clock=self.clock)
 
     @property
     def settings(self) -> Settings:
@@ -92,7 +103,8 @@ class ReviewService:
         if self.sources.reports is None:
             raise UsageError("this session has no triage report store",
                              fix="start the UI with the site's triage reports (plantagent tui)")
-        return await asyncio.to_thread(self.sources.reports.get, report_id)
+        report, _stored = await asyncio.to_thread(self.sources.reports.get, report_id)
+        return report, markdown(report, self.site_time)
 
     # -- alarm work (the alarm desk: gate, audit, read back) ---------------------------
 

@@ -27,6 +27,7 @@ from agent.service.speed import TokenMeter
 from agent.service.triage_runner import TriageRunner
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
 from agent.settings import Settings
+from agent.site_time import zone_of
 from agent.triage.store import ReportStore
 from agent.vault.egress import installed_guard
 
@@ -174,7 +175,7 @@ async def open_service(
     agent = await runtime.agent()
     sources = await runtime.shift_sources()
     monitor = PlantMonitor(sources.connection, sources.catalog, runtime.settings.opcua,
-                           clock=runtime.clock)
+                           clock=runtime.clock, zone=zone_of(runtime.settings.site))
     runner: TriageRunner | None = None
     if triage:
         writer = await runtime.report_writer(use_model=triage_model)

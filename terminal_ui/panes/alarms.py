@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Label
 
 from agent.errors import PlantAgentError
 from agent.service.views import AlarmView
+from agent.site_time import SiteTime
 from agent.triage.models import TriageReport
 from terminal_ui.panes.alarm_acting import AlarmActing
 from terminal_ui.panes.alarm_rows import (
@@ -29,7 +30,7 @@ from terminal_ui.panes.alarm_rows import (
     counts_line,
 )
 from terminal_ui.panes.markdown_screen import MarkdownScreen
-from terminal_ui.panes.review_backend import ReviewHost, review_of
+from terminal_ui.panes.review_backend import ReviewHost, review_of, site_time_of
 from terminal_ui.panes.review_columns import add_columns
 
 REPORT_COLUMNS = (("Created", 11), ("Report", 18), ("Equipment", 10), ("Status", 13),
@@ -38,13 +39,13 @@ REPORT_COLUMNS = (("Created", 11), ("Report", 18), ("Equipment", 10), ("Status",
 _NEEDS = frozenset({"acknowledge", "confirm", "comment", "shelve", "unshelve"})
 
 
-def report_row(report: TriageReport) -> tuple[str, str, str, str, str]:
-    """Created, id, equipment, status and top cause of one report."""
+def report_row(report: TriageReport, site: SiteTime) -> tuple[str, str, str, str, str]:
+    """Created (site time), id, equipment, status and top cause of one report."""
     top = report.candidates[0] if report.candidates else None
     cause = f"{top.cause} ({top.confidence:.0%})" if top else "-"
     status = "diagnosed" if report.status == "diagnosed" else "thin evidence"
-    return (f"{report.created:%m-%d %H:%M}", report.id, ",".join(report.incident.equipment),
-            status, cause)
+    return (site.show(report.created, seconds=False), report.id,
+            ",".join(report.incident.equipment), status, cause)
 
 
 class AlarmsPane(AlarmActing):
@@ -152,12 +153,13 @@ class AlarmsPane(AlarmActing):
         current = self.highlighted_alarm()
         self.shown = arrange(alarms, sort=self.sort, filter_by=self.filter_by)
         top = max((a.rank for a in alarms), default=0)
+        site = site_time_of(self.service)
         table.clear()
         for alarm in self.shown:
-            table.add_row(*alarm_cells(alarm, top), key=alarm.condition_id)
+            table.add_row(*alarm_cells(alarm, top, site), key=alarm.condition_id)
         if not self.shown:
             table.add_row("", "", "no alarms" if not alarms else "none match the filter",
-                          "", "")
+                          "", "", "")
         keys = [a.condition_id for a in self.shown]
         if current is not None and current.condition_id in keys:
             table.move_cursor(row=keys.index(current.condition_id))
@@ -180,9 +182,10 @@ class AlarmsPane(AlarmActing):
         if [r.id for r in reports] == self.report_ids:
             return  # unchanged: leave the table (and the reader's cursor) alone
         self.report_ids = [r.id for r in reports]
+        site = site_time_of(self.service)
         table.clear()
         for report in reports:
-            table.add_row(*report_row(report), key=report.id)
+            table.add_row(*report_row(report, site), key=report.id)
         if current in self.report_ids:
             table.move_cursor(row=self.report_ids.index(current))
 

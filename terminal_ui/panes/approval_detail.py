@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from agent.approvals.models import ApprovalRequest
 from agent.service.review_models import ProposalDetail, WhatIfView
+from agent.site_time import SiteTime
 
 
 def _unit(request: ApprovalRequest) -> str:
     return f" {request.target.unit}" if request.target.unit else ""
 
 
-def request_row(request: ApprovalRequest) -> tuple[str, str, str, str, str]:
-    """Id, change, state, expiry (UTC) and requester of one request."""
+def request_row(request: ApprovalRequest,
+                site: SiteTime) -> tuple[str, str, str, str, str]:
+    """Id, change, state, expiry (the site's time) and requester of one request."""
     return (request.id, f"{request.target.tag} → {request.value:g}{_unit(request)}",
-            request.state, f"{request.expires_at:%H:%M}", request.requested_by)
+            request.state, site.show(request.expires_at, seconds=False),
+            request.requested_by)
 
 
 def change_line(request: ApprovalRequest) -> str:
@@ -45,8 +48,8 @@ def _what_if(view: WhatIfView | None) -> list[str]:
     return out
 
 
-def detail_markdown(detail: ProposalDetail) -> str:
-    """The whole proposal as Markdown."""
+def detail_markdown(detail: ProposalDetail, site: SiteTime) -> str:
+    """The whole proposal as Markdown, times in the site's zone."""
     r = detail.request
     target = r.target
     limits = ""
@@ -57,7 +60,7 @@ def detail_markdown(detail: ProposalDetail) -> str:
         "",
         f"- **state** {r.state}; rule *{r.rule}*{limits}",
         f"- **asked by** {r.requested_by} ({r.requested_role}) at "
-        f"{r.created_at:%Y-%m-%d %H:%M} UTC; expires {r.expires_at:%H:%M} UTC",
+        f"{site.stamp(r.created_at)}; expires {site.show(r.expires_at, seconds=False)}",
         f"- **approvers** {' or '.join(r.approver_roles)}"
         + ("; two-person rule" if r.two_person_rule else ""),
         f"- **reason** {r.reason}",

@@ -19,11 +19,11 @@ from textual.widgets import DataTable, Label, Markdown
 from agent.approvals.models import ApprovalRequest
 from agent.errors import PlantAgentError
 from terminal_ui.panes.approval_detail import change_line, detail_markdown, request_row
-from terminal_ui.panes.review_backend import ReviewHost, review_of
+from terminal_ui.panes.review_backend import ReviewHost, review_of, site_time_of
 from terminal_ui.panes.review_columns import add_columns
 from terminal_ui.panes.review_dialogs import ConfirmScreen, NoteScreen
 
-REQUEST_COLUMNS = (("Request", 11), ("Change", 40), ("State", 8), ("Expires", 7),
+REQUEST_COLUMNS = (("Request", 11), ("Change", 40), ("State", 8), ("Expires", 11),
                    ("Asked by", 12))
 DONE_TITLES = {"approve": "Approved", "deny": "Denied", "execute": "Written"}
 EMPTY = "No pending proposals. A shift lead's question that asks for a change creates one."
@@ -94,7 +94,7 @@ class ApprovalsPane(Widget):
         table = self.query_one(DataTable)
         table.clear()
         for request in requests:
-            table.add_row(*request_row(request), key=request.id)
+            table.add_row(*request_row(request, site_time_of(self.service)), key=request.id)
         if keep is not None and keep.id in ids:
             table.move_cursor(row=ids.index(keep.id))
         if not requests:
@@ -124,7 +124,7 @@ class ApprovalsPane(Widget):
         except PlantAgentError as exc:
             await markdown.update(f"Cannot load {request_id}: {exc}")
             return
-        await markdown.update(detail_markdown(detail))
+        await markdown.update(detail_markdown(detail, site_time_of(self.service)))
 
     # -- decisions ------------------------------------------------------------------------
 

@@ -75,7 +75,8 @@ def equipment_label(equipment: EquipmentView) -> Text:
 
 
 def summary_line(snapshot: PlantSnapshot) -> Text:
-    """'7 equipment · 47 tags · 2 outside limits · 12:03:04 UTC' and the server state."""
+    """'7 equipment · 47 tags · 2 outside limits · 12:03:04 CET' (the site's time) and
+    the server state."""
     tags = [t for e in snapshot.equipment for t in e.tags]
     outside = sum(1 for t in tags if t.limit != "ok")
     stale = sum(1 for t in tags if t.quality in ("stale", "bad"))
@@ -88,5 +89,6 @@ def summary_line(snapshot: PlantSnapshot) -> Text:
     text.append(f"{outside} outside limits", style="bold red" if outside else "green")
     if stale:
         text.append(f" · {stale} stale/bad", style="yellow")
-    text.append(f" · {snapshot.taken_at:%H:%M:%S} UTC")
+    text.append(f" · {snapshot.taken_at:%H:%M:%S} {snapshot.taken_at.strftime('%Z') or ''}"
+                .rstrip())
     return text

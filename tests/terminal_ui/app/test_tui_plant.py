@@ -106,7 +106,7 @@ PANE_TEXT = {
     "f4": "Triage reports",
     "f5": "acting as tui-shift-lead",
     "f6": "verify",
-    "f7": "last 8 h",
+    "f7": "Window: this shift",
 }
 
 
