@@ -1,4 +1,4 @@
-"""Snapshot tests of the Ask, evidence, Plant and help screens at 80x24 and 160x48.
+"""Snapshot tests of the Ask, evidence, Plant, help and start screens at 80x24 and 160x48.
 
 Live values are noisy and clocks move, so the screens are fed data recorded from a real
 run (tui_recorded.json: a real model's answer and its events, a real plant snapshot)
@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 from terminal_ui.help import HelpScreen
 from terminal_ui.panes.ask import AskPane
 from terminal_ui.panes.plant import PlantPane
+from terminal_ui.startup import StartupView
 
 from .tui_helpers import PaneApp, Recorded, RecordedBackend, wait_for
 
@@ -80,3 +82,27 @@ def test_help_screen(snap_compare: Any, recorded: Recorded, size: tuple[int, int
         await pilot.app.push_screen(HelpScreen())
 
     assert snap_compare(ask_app(recorded), terminal_size=size, run_before=run_before)
+
+
+class _Starting(App[None]):
+    """The start screen with a server down and the model loading, on a fixed clock."""
+
+    now = 88.0
+
+    def compose(self) -> ComposeResult:
+        yield StartupView(clock=lambda: self.now)
+
+    def on_mount(self) -> None:
+        view = self.query_one(StartupView)
+        view.report("site", "/srv/plantagent unlocked", done=True)
+        view.report("opcua", "server down: cannot connect to the OPC UA server at "
+                             "opc.tcp://10.0.0.5:4840/: Connect call failed; trying again "
+                             "every 5 s (attempt 3)")
+        view.report("model", "loading the model (the first start takes longest)")
+        self.now = 112.0  # 24 s later
+        view.redraw()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_startup_screen(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(_Starting(), terminal_size=size)
