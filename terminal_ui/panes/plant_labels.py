@@ -50,7 +50,8 @@ def tag_label(tag: TagView) -> Text:
     text.append(f"{format_value(tag.value):>8}", style=value_style)
     text.append(f" {(tag.unit or '')[:6]:<6} ")
     text.append(f"{limits:<12}", style="dim")
-    text.append(f"{sparkline(tag.history, SPARK_WIDTH):<{SPARK_WIDTH}} ", style="cyan")
+    line = sparkline(tag.history, SPARK_WIDTH, low=tag.low, high=tag.high)
+    text.append(f"{line:<{SPARK_WIDTH}} ", style="cyan")
     if tag.limit != "ok":
         text.append(tag.limit.upper(), style="bold white on red")
         text.append(" ")
