@@ -12,6 +12,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
@@ -63,6 +64,8 @@ class PlantAgentApp(App[None]):
         self.starter = starter
         self.initial_tab = initial_tab
         self._start_pending = False
+        self._alarm_counts = (0, 0)
+        self._retried_tab = False
         #: The screen holding the tabs when a starter opened the service.
         self._main: MainScreen | None = None
 
@@ -115,8 +118,14 @@ class PlantAgentApp(App[None]):
         self._start_pending = False
         if not self.started:
             return
-        tabs = (self._main or self).query_one("#tabs", TabbedContent)
-        tabs.active = tab
+        try:
+            tabs = (self._main or self).query_one("#tabs", TabbedContent)
+            tabs.active = tab
+        except (NoMatches, ValueError):  # pushed tabs not mounted yet: once more, later
+            if not self._retried_tab:
+                self._retried_tab = True
+                self.call_after_refresh(self.action_show_tab, tab)
+            return
         self.call_after_refresh(self._focus_pane, tab)
 
     def _focus_pane(self, tab: str) -> None:
@@ -124,6 +133,23 @@ class PlantAgentApp(App[None]):
         focusable = [w for w in pane.query("*") if w.focusable]
         if focusable:
             focusable[0].focus()
+
+    def on_alarms_pane_counted(self, message: AlarmsPane.Counted) -> None:
+        """Alarm counts on the Alarms tab's title and in the status bar."""
+        self._alarm_counts = (message.total, message.unacknowledged)
+        self._show_alarm_counts()
+
+    def _show_alarm_counts(self) -> None:
+        total, unacknowledged = self._alarm_counts
+        root = self._main or self
+        try:
+            tab = root.query_one("#tabs", TabbedContent).get_tab("alarms")
+        except (NoMatches, ValueError):  # the first poll can beat the tabs' own mount
+            self.call_after_refresh(self._show_alarm_counts)
+            return
+        unack = f", {unacknowledged}!" if unacknowledged else ""
+        tab.label = f"F4 Alarms ({total}{unack})"
+        root.query_one(StatusBar).show_alarms(total, unacknowledged)
 
     def action_help(self) -> None:
         """Show the help screen (unless it is open)."""

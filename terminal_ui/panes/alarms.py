@@ -14,6 +14,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Label
 
 from agent.errors import PlantAgentError
@@ -50,6 +51,15 @@ def report_row(report: TriageReport, site: SiteTime) -> tuple[str, str, str, str
 
 class AlarmsPane(AlarmActing):
     """The alarm board and its actions over the triage reports."""
+
+    class Counted(Message):
+        """The board was read: how many alarms, how many unacknowledged (for the tab's
+        title and the status bar)."""
+
+        def __init__(self, total: int, unacknowledged: int) -> None:
+            super().__init__()
+            self.total = total
+            self.unacknowledged = unacknowledged
 
     DEFAULT_CSS = """
     AlarmsPane { layout: vertical; height: 1fr; }
@@ -149,6 +159,8 @@ class AlarmsPane(AlarmActing):
     def show_alarms(self, alarms: list[AlarmView]) -> None:
         """Replace the alarm rows (sorted, filtered), keeping the cursor on its alarm."""
         self.alarms = alarms
+        self.post_message(self.Counted(
+            len(alarms), sum(1 for a in alarms if a.status == "unacknowledged")))
         table = self.query_one("#alarms", DataTable)
         current = self.highlighted_alarm()
         self.shown = arrange(alarms, sort=self.sort, filter_by=self.filter_by)

@@ -8,6 +8,7 @@ import socket
 from contextlib import AsyncExitStack
 
 import pytest
+from textual.widgets import TabbedContent
 
 from agent.cli.tui_cmd import service_starter
 from agent.errors import OpcUaError
@@ -18,6 +19,7 @@ from plant.server import DemoPlantServer
 from terminal_ui.app import PlantAgentApp
 from terminal_ui.panes.plant import PlantPane
 from terminal_ui.startup import StartupView
+from terminal_ui.status import StatusBar
 
 from .tui_helpers import PASSPHRASE, site_settings, wait_for
 
@@ -63,6 +65,17 @@ async def test_the_ui_starts_with_the_server_down_and_connects_once_it_is_up(
                 assert len(pane.snapshot.equipment) >= 3
                 await pilot.press("f4")  # the other tabs work as in a normal start
                 await pilot.pause()
-                assert app.screen.query_one("#tabs").active == "alarms"  # type: ignore[attr-defined]
+                tabs = app.screen.query_one("#tabs", TabbedContent)
+                assert tabs.active == "alarms"
+                # The board's counts go on the tab's title and into the status bar.
+                bar = app.screen.query_one(StatusBar)
+                await wait_for(lambda: bar.alarms is not None and bar.last is not None,
+                               pilot, what="the alarm counts")
+                assert bar.alarms is not None
+                total, unack = bar.alarms
+                assert str(tabs.get_tab("alarms").label).startswith(f"F4 Alarms ({total}")
+                shown = str(bar.render())
+                assert ("no alarms" in shown) if total == 0 else (f"{total} alarm" in shown)
+                assert unack <= total
         finally:
             await plant.stop()
