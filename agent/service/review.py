@@ -19,6 +19,7 @@ from agent.alarms.desk import AlarmDesk, AlarmRow
 from agent.alarms.requests import ShelveRequest
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest, ApprovalState
+from agent.approvals.refusals import approval_problem
 from agent.audit.records import AuditRecord
 from agent.audit.review import VERDICTS
 from agent.audit.store import SearchQuery
@@ -171,6 +172,23 @@ class ReviewService:
         what_if = await asyncio.to_thread(
             proposal_what_if, self.twin.assets, self.twin.historian, request, self.clock())
         return ProposalDetail(request, question, evidence, what_if)
+
+    def request_actions(self, request: ApprovalRequest) -> set[str]:
+        """What the configured person may do with ``request`` now, as the policy and the
+        approval service decide it ("approve", "deny", "execute"): the UI offers only
+        these."""
+        approvals = self.sources.approvals
+        allowed: set[str] = set()
+        if request.state == "pending" and approval_problem(
+                approvals.policy, request, self.user, self.role) is None:
+            allowed.add("approve")
+        if request.state in ("pending", "approved") and (
+                self.role in request.approver_roles or self.user == request.requested_by):
+            allowed.add("deny")
+        spec = approvals.policy.roles.get(self.role)
+        if request.state == "approved" and spec is not None and spec.human:
+            allowed.add("execute")
+        return allowed
 
     async def approve(self, request_id: str) -> ApprovalRequest:
         """Approve as the configured person; ApprovalRefused says why the policy refuses."""
