@@ -198,6 +198,10 @@ class TriageSettings(Section):
     event_window_s: float = Field(1800.0, gt=0, description="Alarm events considered.")
     deviation: float = Field(0.1, gt=0, le=1, description="Shift from baseline (share of the "
                              "normal range) that is worth a look without an alarm.")
+    deviation_margin: float = Field(2.0, gt=0, description="A deviation must also be this "
+                                    "many times the largest shift the same rule saw in the "
+                                    "24 h before its window, so a healthy tag's slowly "
+                                    "wandering noise is no incident.")
     settle_s: float = Field(120.0, ge=0, description="An incident younger than this with too "
                             "little evidence waits for the next pass.")
     trends: bool = Field(True, description="Run the trend/deviation/frozen rules.")
