@@ -5,6 +5,8 @@ from __future__ import annotations
 from agent.approvals.models import ApprovalRequest
 from agent.service.review_models import ProposalDetail, WhatIfView
 from agent.site_time import SiteTime
+from terminal_ui.payload_view import as_record
+from terminal_ui.payload_view import table as payload_table
 
 
 def _unit(request: ApprovalRequest) -> str:
@@ -75,8 +77,13 @@ def detail_markdown(detail: ProposalDetail, site: SiteTime) -> str:
         out.append("No tool results recorded for this proposal.")
     for item in detail.evidence:
         mark = "cited" if item.cited else "read"
-        out.append(f"- **{item.evidence_id}** {item.tool} ({mark}, audit #{item.seq}): "
-                   f"`{item.text}`")
+        record = as_record(item.text)
+        if record is None:
+            out.append(f"- **{item.evidence_id}** {item.tool} ({mark}, audit #{item.seq}): "
+                       f"{item.text}")
+        else:
+            out += [f"- **{item.evidence_id}** {item.tool} ({mark}, audit #{item.seq}):", "",
+                    payload_table(record), ""]
     out.append("")
     out += _what_if(detail.what_if)
     return "\n".join(out) + "\n"

@@ -8,7 +8,6 @@ Enter in any filter applies them all. ``]`` and ``[`` page to older and newer re
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -19,7 +18,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label
 
-from agent.audit.records import AuditRecord, canonical_json
+from agent.audit.records import AuditRecord
 from agent.errors import PlantAgentError
 from agent.service.review_models import AUDIT_PAGE_SIZE, AuditFilter, AuditPage, audit_filter
 from agent.site_time import SiteTime
@@ -27,6 +26,8 @@ from terminal_ui.panes.markdown_screen import MarkdownScreen
 from terminal_ui.panes.review_backend import ReviewHost, review_of, site_time_of
 from terminal_ui.panes.review_columns import add_columns
 from terminal_ui.panes.review_dialogs import ReviewNoteInput, ReviewNoteScreen
+from terminal_ui.payload_view import summary as payload_summary
+from terminal_ui.payload_view import table as payload_table
 
 FILTERS = ("kind", "actor", "text", "since", "until")
 SUMMARY_CHARS = 160
@@ -40,7 +41,7 @@ def _utcnow() -> datetime:
 
 def record_row(record: AuditRecord, site: SiteTime) -> tuple[str, str, str, str, str]:
     """Seq, time (the site's), kind, actor and a one-line summary of one record."""
-    body = canonical_json(record.payload).decode("utf-8")
+    body = payload_summary(record.payload)
     summary = f"[{record.equipment}] {body}" if record.equipment else body
     if len(summary) > SUMMARY_CHARS:
         summary = summary[: SUMMARY_CHARS - 1] + "…"
@@ -51,13 +52,13 @@ def record_row(record: AuditRecord, site: SiteTime) -> tuple[str, str, str, str,
 def record_markdown(record: AuditRecord, site: SiteTime) -> str:
     """One record in full, for its own screen (its time in the site's zone and in UTC,
     as it is stored and signed)."""
-    payload = json.dumps(record.payload, indent=2, ensure_ascii=False)
+    payload = payload_table(record.payload)
     return (f"# Audit record {record.seq}\n\n- **time** {site.stamp(record.ts)} "
             f"({record.ts:%Y-%m-%d %H:%M:%S.%f} UTC)\n"
             f"- **kind** {record.kind}\n- **actor** {record.actor} ({record.role or '-'})\n"
             f"- **tool** {record.tool or '-'}; **equipment** {record.equipment or '-'}\n"
             f"- **hash** `{record.hash}`\n- **previous** `{record.prev_hash}`\n\n"
-            f"```json\n{payload}\n```\n")
+            f"{payload}\n")
 
 
 class AuditPane(Widget):
