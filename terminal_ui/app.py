@@ -18,6 +18,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from agent.errors import PlantAgentError
 from agent.service import AgentService
+from terminal_ui.commands import PlantCommands
 from terminal_ui.help import HelpScreen
 from terminal_ui.panes.alarms import AlarmsPane
 from terminal_ui.panes.approvals import ApprovalsPane
@@ -43,6 +44,7 @@ class PlantAgentApp(App[None]):
     """The app over one :class:`~agent.service.AgentService`."""
 
     TITLE = "plantagent"
+    COMMANDS = App.COMMANDS | {PlantCommands}
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),

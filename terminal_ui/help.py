@@ -30,6 +30,7 @@ yellow: uncertain quality; dim STALE: not refreshed (the server is away or the v
 old); BAD: no value. Each value starts with its NAMUR NE 107 symbol: **F** Failure,
 **C** Function check, **S** Out of specification, **M** Maintenance required, a tick for
 OK. Arrow keys move, **Enter** or Space opens and closes an equipment, **r** refreshes now.
+**Ctrl+P** finds a tag or equipment by name and jumps to it, or a tab by what it does.
 
 ## Alarms
 The alarms the plant holds, by the site's priority (colour), state (UNACK, acked,

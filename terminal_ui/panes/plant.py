@@ -91,3 +91,18 @@ class PlantPane(Vertical):
             for tag in equipment.tags:
                 self._tree_nodes[tag.name] = node.add_leaf(tag_label(tag), data=tag.name)
         tree.root.expand()
+
+    def show_tag(self, name: str) -> bool:
+        """Put the cursor on tag or equipment ``name`` (its equipment opened); False when
+        the plant on screen has no such name."""
+        node = self._tree_nodes.get(name)
+        if node is None:
+            return False
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        tree: Tree[str] = self.query_one("#plant-tree", Tree)
+        tree.focus()
+        tree.call_after_refresh(tree.move_cursor, node)
+        return True

@@ -5,6 +5,8 @@ resized very small."""
 from __future__ import annotations
 
 import pytest
+from textual.command import CommandPalette
+from textual.widgets import TabbedContent, Tree
 
 from agent.llm.scripted import ScriptedModel
 from agent.settings import Settings, SimSettings
@@ -126,3 +128,30 @@ async def test_every_tab_fills_the_screen_of_the_real_app_with_its_pane(
                 tabs = app.query_one("#tabs")
                 pane = tabs.query("TabPane").filter(f"#{tabs.active}").first().children[0]  # type: ignore[attr-defined]
                 assert pane.size.height >= 18, (key, pane.size)
+
+
+async def test_the_command_palette_finds_a_tag_and_jumps_to_it_in_the_plant_tab(
+    settings: Settings, live_plant: DemoPlantServer
+) -> None:
+    async with scripted_service(settings, live_plant.endpoint, ScriptedModel([])) as service:
+        app = PlantAgentApp(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await focus_settled(app, pilot)
+            pane = app.query_one(PlantPane)
+            await wait_for(lambda: pane.snapshot is not None, pilot, what="the plant")
+            await pilot.press("ctrl+p")
+            await wait_for(lambda: isinstance(app.screen, CommandPalette), pilot,
+                           what="the palette")
+            await pilot.press(*"P-101.Bearing")
+            await wait_for(lambda: "Go to P-101.BearingTemperature" in screen_text(app), pilot,
+                           what="the tag among the hits")
+            await pilot.press("enter")
+            tree = pane.query_one("#plant-tree", Tree)
+            await wait_for(lambda: tree.cursor_node is not None
+                           and tree.cursor_node.data == "P-101.BearingTemperature", pilot,
+                           what="the cursor on the tag")
+            assert app.query_one("#tabs", TabbedContent).active == "plant"
+            # The plant commands are there by name too.
+            await pilot.press("ctrl+p", *"alarm board", "enter")
+            await wait_for(lambda: app.query_one("#tabs", TabbedContent).active == "alarms",
+                           pilot, what="the alarms tab")
