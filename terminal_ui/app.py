@@ -166,9 +166,10 @@ def main_widgets(service: AgentService, initial_tab: str) -> ComposeResult:
         with TabPane("F2 Ask", id="ask"):
             yield AskPane(service, id="ask-pane")
         with TabPane("F3 Plant", id="plant"):
-            yield PlantPane(service, id="plant-pane")
+            yield PlantPane(service, id="plant-pane", trend=service.trend,
+                            site=service.review.site_time if service.review else None)
         with TabPane("F4 Alarms", id="alarms"):
-            yield AlarmsPane(service)
+            yield AlarmsPane(service, trend=service.trend)
         with TabPane("F5 Approvals", id="approvals"):
             yield ApprovalsPane(service)
         with TabPane("F6 Audit", id="audit"):

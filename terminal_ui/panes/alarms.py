@@ -33,6 +33,7 @@ from terminal_ui.panes.alarm_rows import (
 from terminal_ui.panes.markdown_screen import MarkdownScreen
 from terminal_ui.panes.review_backend import ReviewHost, review_of, site_time_of
 from terminal_ui.panes.review_columns import add_columns
+from terminal_ui.trend import TrendScreen, TrendSource
 
 REPORT_COLUMNS = (("Created", 11), ("Report", 18), ("Equipment", 10), ("Status", 13),
                   ("Top cause", 40))
@@ -78,14 +79,17 @@ class AlarmsPane(AlarmActing):
         Binding("s", "sort", "Sort"),
         Binding("f", "filter", "Filter"),
         Binding("o", "open_report", "Open report"),
+        Binding("t", "trend", "Trend"),
         Binding("r", "refresh_now", "Refresh"),
         Binding("tab", "switch_table", "Alarms/Reports", show=False),
     ]
 
     def __init__(self, service: ReviewHost, *, poll_s: float = 5.0, report_limit: int = 50,
-                 id: str | None = None) -> None:
+                 trend: TrendSource | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.service = service
+        #: Where ``t`` reads the highlighted alarm's tag history (None: not offered).
+        self.trend = trend
         self.poll_s = poll_s
         self.report_limit = report_limit
         self.report_ids: list[str] = []
@@ -114,8 +118,21 @@ class AlarmsPane(AlarmActing):
         self.set_interval(self.poll_s, self.poll)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Offer an alarm action only to a role the policy lets take it."""
+        """Offer an alarm action only to a role the policy lets take it; the trend only
+        with a source of history."""
+        if action == "trend":
+            return self.trend is not None
         return action not in _NEEDS or action in self.allowed
+
+    def action_trend(self) -> None:
+        """The trend of the highlighted alarm's tag (its condition name less the limit:
+        'P-101.BearingTemperature.High' -> 'P-101.BearingTemperature')."""
+        alarm = self.highlighted_alarm()
+        if alarm is None or self.trend is None:
+            self.notify("no alarm to show the trend of", severity="warning")
+            return
+        tag = alarm.name.rsplit(".", 1)[0] if alarm.name.count(".") >= 2 else alarm.name
+        self.app.push_screen(TrendScreen(tag, self.trend, site_time_of(self.service)))
 
     @work(exclusive=True, group="alarms-allowed")
     async def load_allowed(self) -> None:

@@ -4,6 +4,8 @@ resized very small."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from textual.command import CommandPalette
 from textual.widgets import TabbedContent, Tree
@@ -15,6 +17,7 @@ from terminal_ui.app import PlantAgentApp
 from terminal_ui.help import HelpScreen
 from terminal_ui.panes.plant import PlantPane
 from terminal_ui.status import StatusBar
+from terminal_ui.trend import TrendScreen
 
 from .tui_helpers import (
     final,
@@ -155,3 +158,37 @@ async def test_the_command_palette_finds_a_tag_and_jumps_to_it_in_the_plant_tab(
             await pilot.press("ctrl+p", *"alarm board", "enter")
             await wait_for(lambda: app.query_one("#tabs", TabbedContent).active == "alarms",
                            pilot, what="the alarms tab")
+
+
+async def test_enter_on_a_tag_opens_its_trend_from_the_servers_history(
+    settings: Settings, live_plant: DemoPlantServer
+) -> None:
+    async with scripted_service(settings, live_plant.endpoint, ScriptedModel([])) as service:
+        app = PlantAgentApp(service, initial_tab="plant")
+        async with app.run_test(size=(100, 40)) as pilot:
+            pane = app.query_one(PlantPane)
+            await wait_for(lambda: pane.snapshot is not None, pilot, what="the plant")
+            assert pane.show_tag("P-101.FlowRate")
+            await pilot.pause()
+            tree = pane.query_one("#plant-tree", Tree)
+            await wait_for(lambda: tree.cursor_node is not None
+                           and tree.cursor_node.data == "P-101.FlowRate", pilot,
+                           what="the cursor on the tag")
+            await pilot.press("enter")
+            await wait_for(lambda: isinstance(app.screen, TrendScreen), pilot,
+                           what="the trend screen")
+            trend = app.screen
+            assert isinstance(trend, TrendScreen)
+            await wait_for(lambda: trend.view is not None, pilot, what="the history")
+            assert trend.view is not None and trend.hours == 1
+            assert len(trend.view.values) > 10  # the plant's pre-filled history
+            assert trend.view.low is not None and trend.view.high is not None
+            shown = screen_text(app)
+            assert "P-101.FlowRate" in shown and "normal range" in shown and "┄" in shown
+            await pilot.press("w")
+            await wait_for(lambda: trend.view is not None and trend.hours == 8
+                           and trend.view.end - trend.view.start == timedelta(hours=8),
+                           pilot, what="the 8 h window")
+            await pilot.press("escape")
+            await wait_for(lambda: not isinstance(app.screen, TrendScreen), pilot,
+                           what="the trend to close")
