@@ -77,14 +77,14 @@ async def run_tui(
     the service opens, and the tabs once it is up."""
     from terminal_ui.app import PlantAgentApp
 
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError("the terminal UI needs a terminal (stdin and stdout are not one)",
-                         fix="run it in a terminal (over SSH: ssh -t); from a script use "
-                             "`plantagent ask`, `triage run` or `handover`")
     print("opening the site...", file=sys.stderr)
     async with open_runtime(settings, endpoint=endpoint, plant_name=plant_name) as runtime, \
             AsyncExitStack() as stack:
         _ = runtime.audit  # unlocks the site: a passphrase is asked for in the terminal now
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise UsageError("the terminal UI needs a terminal (stdin and stdout are not one)",
+                             fix="run it in a terminal (over SSH: ssh -t); from a script use "
+                                 "`plantagent ask`, `triage run` or `handover`")
         starter = service_starter(runtime, stack, triage=triage,
                                   triage_interval_s=triage_interval_s)
         await PlantAgentApp(starter=starter).run_async()

@@ -73,7 +73,7 @@ async def test_tui_command_without_a_terminal_names_the_fix(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A plant that is down no longer stops the UI (test_tui_startup.py); a missing
-    # terminal does, before the site is opened.
+    # terminal does, once the site is unlocked.
     from agent.cli import main
 
     monkeypatch.setenv("PLANTAGENT_PASSPHRASE", PASSPHRASE)
