@@ -35,6 +35,13 @@ def fields(payload: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
         name = f"{prefix}{key}"
         if isinstance(value, dict) and value and not prefix:
             out += fields(value, f"{name}.")
+        elif (not prefix and isinstance(value, list) and value
+              and all(isinstance(v, dict) for v in value)):
+            # A list of records (a tool's readings): one row per record.
+            for i, item in enumerate(value[:LIST_ITEMS], 1):
+                out.append((f"{name}[{i}]", _plain(item)))
+            if len(value) > LIST_ITEMS:
+                out.append((f"{name}[…]", f"+{len(value) - LIST_ITEMS} more"))
         else:
             text = _plain(value)
             out.append((name, text if len(text) <= CELL_CHARS else text[:CELL_CHARS - 1] + "…"))

@@ -28,3 +28,10 @@ def test_a_table_escapes_pipes_and_cuts_long_values() -> None:
 def test_only_json_objects_are_records() -> None:
     assert as_record('{"tag": "P-101.FlowRate"}') == {"tag": "P-101.FlowRate"}
     assert as_record("[1, 2]") is None and as_record("P-101 is 42 m3/h") is None
+
+
+def test_a_list_of_records_gets_a_row_each() -> None:
+    readings = [{"tag": f"P-101.T{i}", "value": float(i)} for i in range(8)]
+    assert fields({"readings": readings})[:2] == [
+        ("readings[1]", "tag P-101.T0; value 0"), ("readings[2]", "tag P-101.T1; value 1")]
+    assert fields({"readings": readings})[-1] == ("readings[…]", "+2 more")
