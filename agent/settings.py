@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.errors import ConfigError
 
 CONFIG_FILE_NAME = "plantagent.toml"
+_HHMM = re.compile(r"(\d{1,2}):(\d{2})")
 
 
 def default_home() -> Path:
@@ -141,6 +144,47 @@ class AgentSettings(Section):
     role: str = Field("shift_lead", description="The asker's role, as the policy names it.")
 
 
+class SiteSettings(Section):
+    """The site's clock: its time zone and shift pattern."""
+
+    timezone: str | None = Field(
+        None, description="IANA time zone every screen and report shows times in, e.g. "
+        "\"Europe/Berlin\"; unset: the machine's own.")
+    shift_starts: list[str] = Field(
+        default_factory=lambda: ["06:00", "14:00", "22:00"],
+        description="Local start times (HH:MM) of the shifts; a handover covers one shift.")
+    handover_grace_minutes: float = Field(
+        60.0, ge=0, le=720, description="Within this many minutes after a shift starts, a "
+        "handover covers the shift that just ended, not the new one.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
+                             "Europe/Berlin, America/Chicago or UTC)") from None
+        return value.strip()
+
+    @field_validator("shift_starts")
+    @classmethod
+    def _clock_times(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("give at least one shift start, e.g. [\"06:00\"]")
+        out = []
+        for text in value:
+            match = _HHMM.fullmatch(text.strip())
+            if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+                raise ValueError(f"{text!r} is not a time of day like 06:00")
+            out.append(f"{int(match[1]):02d}:{match[2]}")
+        if len(set(out)) != len(out):
+            raise ValueError("a shift start is listed twice")
+        return sorted(out)
+
+
 class NetworkSettings(Section):
     """Where the process may connect besides loopback."""
 
@@ -184,6 +228,10 @@ class TriageSettings(Section):
     event_window_s: float = Field(1800.0, gt=0, description="Alarm events considered.")
     deviation: float = Field(0.1, gt=0, le=1, description="Shift from baseline (share of the "
                              "normal range) that is worth a look without an alarm.")
+    deviation_margin: float = Field(2.0, gt=0, description="A deviation must also be this "
+                                    "many times the largest shift the same rule saw in the "
+                                    "24 h before its window, so a healthy tag's slowly "
+                                    "wandering noise is no incident.")
     settle_s: float = Field(120.0, ge=0, description="An incident younger than this with too "
                             "little evidence waits for the next pass.")
     trends: bool = Field(True, description="Run the trend/deviation/frozen rules.")
@@ -234,6 +282,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    site: SiteSettings = Field(default_factory=SiteSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -30,6 +30,8 @@ yellow: uncertain quality; dim STALE: not refreshed (the server is away or the v
 old); BAD: no value. Each value starts with its NAMUR NE 107 symbol: **F** Failure,
 **C** Function check, **S** Out of specification, **M** Maintenance required, a tick for
 OK. Arrow keys move, **Enter** or Space opens and closes an equipment, **r** refreshes now.
+**Enter** on a tag opens its trend (1 h, 8 h, 24 h with **w**, the normal range drawn).
+**Ctrl+P** finds a tag or equipment by name and jumps to it, or a tab by what it does.
 
 ## Alarms
 The alarms the plant holds, by the site's priority (colour), state (UNACK, acked,
@@ -37,7 +39,8 @@ shelved with its time left, cleared) and since when, over the triage reports. **
 sorts, **f** filters; **a** acknowledges (with an optional comment), **C** confirms,
 **c** comments, **h** asks to shelve (minutes, or empty for until it returns to normal,
 and a reason: the policy decides and an approver may be needed), **u** asks to
-unshelve. Only the actions your role may take are offered. **o** or Enter opens a report.
+unshelve. Only the actions your role may take are offered. **o** or Enter opens a report,
+**t** the trend of the alarm's tag.
 
 ## Approvals, Audit, Handover
 Pending proposals to approve or deny (the policy decides which role may); the audit

@@ -16,13 +16,28 @@ REFRESH_S = 2.0
 MODEL_CHARS = 24
 
 
-def status_text(status: ServiceStatus, width: int | None = None) -> Text:
+def alarm_count_text(total: int, unacknowledged: int) -> Text:
+    """'3 alarms, 2 unack' (red while any is unacknowledged), 'no alarms'."""
+    if total == 0:
+        return Text("no alarms", style="green")
+    text = Text(f"{total} alarm{'s' if total != 1 else ''}", style="bold yellow")
+    if unacknowledged:
+        text.append(f", {unacknowledged} unack", style="bold white on red")
+    return text
+
+
+def status_text(status: ServiceStatus, width: int | None = None,
+                alarms: tuple[int, int] | None = None) -> Text:
     """One line, most important first, so a narrow terminal cuts the least useful part
-    (``width`` cuts it with an ellipsis)."""
+    (``width`` cuts it with an ellipsis); ``alarms`` (total, unacknowledged) once the
+    alarms tab has counted them."""
     text = Text(no_wrap=True)
     text.append(" OPC UA ")
     text.append(status.connection, style=_CONNECTION_STYLE[status.connection])
     text.append(" │ ")
+    if alarms is not None:
+        text.append_text(alarm_count_text(*alarms))
+        text.append(" │ ")
     guard_style = "bold green" if status.egress.startswith("on-site") else "bold red"
     text.append(status.egress, style=guard_style)
     text.append(" │ ")
@@ -52,6 +67,8 @@ class StatusBar(Static):
         self.backend = backend
         self.refresh_s = refresh_s
         self.last: ServiceStatus | None = None
+        #: (total, unacknowledged) as the alarms tab last counted them.
+        self.alarms: tuple[int, int] | None = None
 
     def on_mount(self) -> None:
         """Refresh now and every few seconds."""
@@ -68,7 +85,13 @@ class StatusBar(Static):
     def show(self, status: ServiceStatus) -> None:
         """Render ``status`` cut to the bar's width."""
         self.last = status
-        self.update(status_text(status, self.size.width or None))
+        self.update(status_text(status, self.size.width or None, self.alarms))
+
+    def show_alarms(self, total: int, unacknowledged: int) -> None:
+        """The alarm counts to show from now on."""
+        self.alarms = (total, unacknowledged)
+        if self.last is not None:
+            self.show(self.last)
 
     def on_resize(self) -> None:
         """Cut the line again for the new width."""

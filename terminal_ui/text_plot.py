@@ -19,12 +19,18 @@ def resample(values: Sequence[float], width: int) -> list[float]:
     return [values[min(len(values) - 1, int((i + 1) * step) - 1)] for i in range(width)]
 
 
-def sparkline(values: Sequence[float], width: int) -> str:
-    """One line of block characters, lowest value ▁, highest █; '' for no values."""
+def sparkline(values: Sequence[float], width: int, *, low: float | None = None,
+              high: float | None = None) -> str:
+    """One line of block characters; '' for no values. Scaled to the tag's range
+    ``low``..``high`` when given (so noise stays a flat line and only a real swing moves
+    it; values outside widen the scale), else lowest value ▁, highest █."""
     points = resample(values, width)
     if not points:
         return ""
-    low, high = min(points), max(points)
+    if low is not None and high is not None and high > low:
+        low, high = min(low, *points), max(high, *points)
+    else:
+        low, high = min(points), max(points)
     span = high - low
     if span <= 0:
         return BLOCKS[3] * len(points)

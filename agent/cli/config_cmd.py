@@ -18,6 +18,8 @@ def register(sub: Any) -> None:
     config = sub.add_parser("config", help="show the settings in use")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION")
     show = config_sub.add_parser("show", help="print the settings in use as JSON")
+    show.add_argument("--json", action="store_true",
+                      help="JSON (the only output of this command; accepted for scripts)")
     show.set_defaults(handler=_show)
     ref = config_sub.add_parser("reference", help="print the reference of every setting "
                                 "(Markdown, generated from the code)")

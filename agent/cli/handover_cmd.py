@@ -23,8 +23,10 @@ def register(sub: Any) -> None:
         "handover",
         help="summary of the shift: alarms, triage, changes, open items, trends (cited)",
     )
-    handover.add_argument("--since", default="8h",
-                          help="how far back the shift reaches: 30m, 8h, 1d (default 8h)")
+    handover.add_argument("--since", default=None,
+                          help="cover the last 30m, 8h, 1d instead of the site's shift "
+                               "(default: the current shift by [site] shift_starts; within "
+                               "the grace after a shift change, the one that just ended)")
     handover.add_argument("--json", action="store_true", help="print the full record as JSON")
     handover.add_argument("--endpoint", help="OPC UA endpoint URL (default: settings)")
     handover.add_argument("--no-model", action="store_true",
@@ -42,7 +44,7 @@ def _progress(quiet: bool) -> Callable[[str], None]:
 
 
 async def run_handover(
-    settings: Settings, *, since: timedelta, endpoint: str | None, use_model: bool,
+    settings: Settings, *, since: timedelta | None, endpoint: str | None, use_model: bool,
     quiet: bool = False,
 ) -> HandoverReport:
     """Open the site's parts a handover reads (without loading a model for
@@ -58,7 +60,8 @@ async def run_handover(
 
 
 def _handover(args: argparse.Namespace) -> int:
-    since = parse_duration(args.since)  # bad input fails before anything is opened
+    # Bad input fails before anything is opened.
+    since = parse_duration(args.since) if args.since is not None else None
     settings = settings_from_args(args)
     report = asyncio.run(run_handover(
         settings, since=since, endpoint=args.endpoint, use_model=not args.no_model,

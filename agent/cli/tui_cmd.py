@@ -5,10 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
 
 from agent.cli.common import open_runtime, settings_from_args
+from agent.errors import OpcUaError, UsageError
+from agent.runtime import SiteRuntime
 from agent.settings import Settings
+
+if TYPE_CHECKING:  # the UI (textual) loads only when the tui command runs
+    from agent.service import AgentService
+    from terminal_ui.startup import Starter, StartProgress
 
 
 def register(sub: Any) -> None:
@@ -22,20 +29,65 @@ def register(sub: Any) -> None:
     tui.set_defaults(handler=_tui)
 
 
+#: Seconds between attempts to reach a plant server that is down at start.
+RETRY_S = 5.0
+
+
+def service_starter(
+    runtime: SiteRuntime, stack: AsyncExitStack, *, triage: bool = True,
+    triage_interval_s: float | None = None, retry_s: float = RETRY_S,
+) -> Starter:
+    """What the app calls to open the agent service over ``runtime``: the plant's server
+    tried until it answers (each failure reported, never fatal), the model loaded, then
+    the service, entered on ``stack`` (closed by whoever owns it, after the app)."""
+    async def start(progress: StartProgress) -> AgentService:
+        from agent.service import open_service
+
+        progress("site", f"{runtime.settings.home} unlocked", done=True)
+        url = runtime.endpoint_url
+        progress("opcua", f"connecting to {url}")
+        attempt = 0
+        while True:
+            try:
+                catalog = await runtime.catalog()
+                break
+            except OpcUaError as exc:
+                attempt += 1
+                progress("opcua", f"server down: {exc.message}; trying again every "
+                                  f"{retry_s:g} s (attempt {attempt})")
+                await asyncio.sleep(retry_s)
+        progress("opcua", f"connected to {url}: {len(catalog.equipment)} equipment, "
+                          f"{len(catalog.tags)} tags", done=True)
+        progress("model", "loading the model (the first start takes longest)")
+        model = await runtime.chat_model()
+        progress("model", f"{model.info.name} loaded", done=True)
+        progress("service", "starting the agent, the plant monitor and triage")
+        return await stack.enter_async_context(open_service(
+            runtime, triage=triage, triage_interval_s=triage_interval_s))
+
+    return start
+
+
 async def run_tui(
     settings: Settings, *, endpoint: str | None, plant_name: str = "the plant",
     triage: bool = True, triage_interval_s: float | None = None,
 ) -> int:
-    """Open the agent service and run the app until the user quits."""
-    from agent.service import open_service
+    """Unlock the site (asking for its passphrase here, before the screen is taken), then
+    run the app at once: it shows the plant's server down and the model loading while
+    the service opens, and the tabs once it is up."""
     from terminal_ui.app import PlantAgentApp
 
-    print("opening the site, connecting to the plant and loading the model...",
-          file=sys.stderr)
+    print("opening the site...", file=sys.stderr)
     async with open_runtime(settings, endpoint=endpoint, plant_name=plant_name) as runtime, \
-            open_service(runtime, triage=triage,
-                         triage_interval_s=triage_interval_s) as service:
-        await PlantAgentApp(service).run_async()
+            AsyncExitStack() as stack:
+        _ = runtime.audit  # unlocks the site: a passphrase is asked for in the terminal now
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise UsageError("the terminal UI needs a terminal (stdin and stdout are not one)",
+                             fix="run it in a terminal (over SSH: ssh -t); from a script use "
+                                 "`plantagent ask`, `triage run` or `handover`")
+        starter = service_starter(runtime, stack, triage=triage,
+                                  triage_interval_s=triage_interval_s)
+        await PlantAgentApp(starter=starter).run_async()
     return 0
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent.errors import ModelError, UsageError
 from agent.handover.check import CheckedLines, PlantNames, check_lines
+from agent.handover.evidence import times_in
 from agent.handover.gather import gather_shift, quiet
 from agent.handover.models import (
     HandoverEvidence,
@@ -23,6 +24,7 @@ from agent.handover.sources import ShiftSources
 from agent.handover.template import template_line, template_lines
 from agent.handover.writer import write_lines
 from agent.llm.base import StepResult
+from agent.site_time import SiteTime
 from tools.context import utcnow
 
 #: Longest shift a handover covers (the audit log and the stores hold more; a handover
@@ -39,15 +41,30 @@ def _check_since(since: timedelta) -> None:
                          fix="give a shorter duration, e.g. 8h or 1d")
 
 
+def handover_window(site: SiteTime, since: timedelta | None,
+                    ) -> tuple[datetime, datetime, str | None]:
+    """(start, end, shift name) of a handover written now by the site's clock: the last
+    ``since``, or without it the site's shift (the current one up to now; shortly after
+    a shift change, the one that just ended, whole)."""
+    if since is not None:
+        _check_since(since)
+        until = site.now()
+        return until - since, until, None
+    shift, until = site.handover_shift()
+    return shift.start, until, shift.name
+
+
 async def build_handover(
     sources: ShiftSources,
     *,
-    since: timedelta,
+    since: timedelta | None = None,
     use_model: bool = True,
     now: datetime | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> HandoverReport:
-    """A grounded summary of the last ``since`` before ``now`` (default: now).
+    """A grounded summary of the last ``since`` before ``now`` (default: now), or without
+    ``since`` of the site's shift (``[site] shift_starts``). Times are named in the
+    site's zone (``[site] timezone``).
 
     Every line cites the evidence (H1, H2, ...) it rests on. With ``use_model`` the
     sources' model writes the lines and the grounding check marks what no cited
@@ -55,15 +72,19 @@ async def build_handover(
     deterministic template writes them. ``on_progress`` hears what is being done (on the
     event loop's thread). The handover is recorded in the audit log (kind "handover").
     """
-    _check_since(since)
+    moment = now or utcnow()
+    site = SiteTime.from_settings(sources.settings, clock=lambda: moment)
+    start, until, shift = handover_window(site, since)
     progress = on_progress or (lambda _text: None)
     started = time.monotonic()
-    until = now or utcnow()
-    start = until - since
-    evidence = await gather_shift(sources, since=start, until=until, progress=progress)
-    written = await _write(sources, evidence, use_model=use_model, progress=progress)
+    with times_in(site.zone):
+        # The stores compare times in UTC (some as ISO text): the window goes in as UTC.
+        evidence = await gather_shift(sources, since=start.astimezone(UTC),
+                                      until=until.astimezone(UTC), progress=progress)
+        written = await _write(sources, evidence, use_model=use_model, progress=progress)
     report = HandoverReport(
-        since=start, until=until, lines=written.lines, evidence={e.id: e for e in evidence},
+        since=start, until=until, shift=shift, lines=written.lines,
+        evidence={e.id: e for e in evidence},
         grounded=not written.unsupported, unsupported=written.unsupported,
         model=written.writer, notes=written.notes,
         seconds=round(time.monotonic() - started, 2),
@@ -139,6 +160,7 @@ async def _audit(sources: ShiftSources, report: HandoverReport, written: _Writte
     settings = sources.settings
     payload: dict[str, Any] = {
         "since": report.since.isoformat(), "until": report.until.isoformat(),
+        "shift": report.shift,
         "writer": report.model, "grounded": report.grounded, "notes": report.notes,
         "lines": [line.model_dump() for line in report.lines],
         "unsupported": [u.model_dump() for u in report.unsupported],

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from agent.handover.models import EvidenceSource, HandoverEvidence
@@ -13,10 +16,30 @@ from agent.handover.models import EvidenceSource, HandoverEvidence
 MAX_PER_KIND = 8
 
 
+#: The zone a handover names times in. A context variable, not a parameter: times are
+#: formatted deep in many small fact builders, and one handover has one zone throughout.
+_ZONE: ContextVar[tzinfo] = ContextVar("handover_zone", default=UTC)
+
+
+@contextmanager
+def times_in(zone: tzinfo) -> Iterator[None]:
+    """Name every time of the facts built inside in ``zone`` (the site's)."""
+    token = _ZONE.set(zone)
+    try:
+        yield
+    finally:
+        _ZONE.reset(token)
+
+
 def clock_time(moment: datetime) -> str:
-    """'HH:MM' in UTC: how a handover names a time (and what the grounding check finds
-    again in the payload, as the numbers HH and MM)."""
-    return moment.astimezone(UTC).strftime("%H:%M")
+    """'HH:MM' in the site's zone: how a handover names a time (and what the grounding
+    check finds again in the payload, as the numbers HH and MM)."""
+    return moment.astimezone(_ZONE.get()).strftime("%H:%M")
+
+
+def zone_name(moment: datetime) -> str:
+    """The short name of the handover's zone at ``moment`` ('CET', 'UTC')."""
+    return moment.astimezone(_ZONE.get()).strftime("%Z") or "local time"
 
 
 @dataclass(frozen=True)

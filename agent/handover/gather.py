@@ -12,7 +12,7 @@ from agent.audit.records import AuditRecord
 from agent.errors import OpcUaError
 from agent.handover.alarm_facts import alarm_performance_facts
 from agent.handover.audit_facts import incident_facts, question_facts, write_facts
-from agent.handover.evidence import Fact, clock_time, number
+from agent.handover.evidence import Fact, clock_time, number, zone_name
 from agent.handover.models import HandoverEvidence
 from agent.handover.plant_facts import active_alarm_facts, event_facts, limit_facts
 from agent.handover.sources import ShiftSources
@@ -42,13 +42,15 @@ def overview(since: datetime, until: datetime, counts: dict[str, int], *,
     hours = round((until - since).total_seconds() / 3600, 1)
     happened = [f"{counts[key]} {label}" for key, label in _HAPPENED if counts[key]]
     still = [f"{counts[key]} {label}" for key, label in _OPEN if counts[key]]
-    text = f"shift {clock_time(since)} to {clock_time(until)} UTC ({hours:g} h): "
+    zone = zone_name(until)
+    text = f"shift {clock_time(since)} to {clock_time(until)} {zone} ({hours:g} h): "
     text += ", ".join(happened) if happened else "nothing happened"
     if still:
         text += "; open now: " + ", ".join(still)
     else:
         text += "; nothing is open" if all_checked else "; what is open could not all be checked"
-    payload = {"from": clock_time(since), "to": clock_time(until), "hours": hours, **counts}
+    payload = {"from": clock_time(since), "to": clock_time(until), "zone": zone,
+               "hours": hours, **counts}
     return Fact("shift", text, payload)
 
 

@@ -100,8 +100,10 @@ class UnsupportedText(BaseModel):
 class HandoverReport(BaseModel):
     """A grounded summary of one shift."""
 
-    since: datetime
-    until: datetime
+    since: datetime = Field(description="Start of the window, in the site's zone.")
+    until: datetime = Field(description="End of the window, in the site's zone.")
+    shift: str | None = Field(None, description="The shift it covers ('06:00 shift'); None "
+                                                "for a window given as a duration.")
     lines: list[HandoverLine]
     evidence: dict[str, HandoverEvidence]
     grounded: bool = Field(description="True when every line's claims are in its evidence.")
@@ -119,8 +121,11 @@ class HandoverReport(BaseModel):
     def markdown(self) -> str:
         """The handover as a shift lead reads it: sections of cited lines, then the
         evidence each id stands for."""
-        span = f"{self.since:%Y-%m-%d %H:%M} to {self.until:%Y-%m-%d %H:%M} UTC"
-        out = [f"# Shift handover, {span}", ""]
+        end = (f"{self.until:%H:%M}" if self.until.date() == self.since.date()
+               else f"{self.until:%Y-%m-%d %H:%M}")
+        zone = self.until.strftime("%Z") or "local time"
+        span = f"{self.since:%Y-%m-%d %H:%M} to {end} {zone}"
+        out = [f"# Shift handover, {self.shift + ', ' if self.shift else ''}{span}", ""]
         for section, title in SECTION_TITLES.items():
             lines = [line for line in self.lines if line.section == section]
             if not lines:

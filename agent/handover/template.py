@@ -30,8 +30,9 @@ def template_line(item: HandoverEvidence, *, quiet: bool = False) -> HandoverLin
     """The line stating one fact, citing it."""
     if item.source == "shift":
         p = item.payload
-        text = (f"Quiet shift from {p['from']} to {p['to']} UTC: no incidents, alarms, triage "
-                "reports, approvals, writes or questions, and nothing is open."
+        text = (f"Quiet shift from {p['from']} to {p['to']} {p.get('zone', 'UTC')}: no "
+                "incidents, alarms, triage reports, approvals, writes or questions, and "
+                "nothing is open."
                 if quiet else f"Shift {item.summary.removeprefix('shift ')}.")
     elif item.source == "gap":
         text = item.summary[0].upper() + item.summary[1:] + "."

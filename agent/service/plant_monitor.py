@@ -12,7 +12,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from agent.errors import OpcUaError, OpcUaUnavailable
 from agent.service.views import (
@@ -86,6 +86,8 @@ class PlantMonitor:
     catalog: Catalog
     settings: OpcUaSettings
     clock: Callable[[], datetime]
+    #: The site's zone: a snapshot's time is shown in it.
+    zone: tzinfo = UTC
     window: HistoryWindow = field(default_factory=HistoryWindow)
     tracker: ConnectionTracker = field(default_factory=ConnectionTracker)
     _traces: dict[str, _TagTrace] = field(default_factory=dict)
@@ -173,7 +175,7 @@ class PlantMonitor:
         )
         return PlantSnapshot(
             equipment=equipment,
-            taken_at=self.clock(),
+            taken_at=self.clock().astimezone(self.zone),
             connection=self.tracker.state,
             error=self.tracker.error,
         )

@@ -20,6 +20,7 @@ from agent.alarms.requests import ShelveRequest
 from agent.approvals.authority import check_statement
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest, ApprovalState
+from agent.approvals.refusals import approval_problem
 from agent.audit.merkle import root_of
 from agent.audit.records import AuditRecord
 from agent.audit.review import VERDICTS
@@ -40,7 +41,9 @@ from agent.service.review_models import (
 )
 from agent.service.views import AlarmView
 from agent.settings import Settings
+from agent.site_time import SiteTime
 from agent.triage.models import TriageReport
+from agent.triage.render import markdown
 from tools.context import utcnow
 from tools.opcua.alarm_actions import AlarmActionResult
 from tools.opcua.alarms import active_alarms
@@ -64,12 +67,21 @@ class ReviewService:
     #: The enrolled person of the OS account, key unlocked (the runtime's ``acting``):
     #: approvals are signed with it.
     acting: Callable[[], Acting] | None = None
+    #: How times are shown; None: the site's (``[site]``) on ``clock``.
+    shown_time: SiteTime | None = None
 
     def _actor(self) -> Acting:
         if self.acting is None:
             raise UsageError("this session has no enrolled person to sign decisions",
                              fix="start the UI over the site (plantagent tui)")
         return self.acting()
+
+    @property
+    def site_time(self) -> SiteTime:
+        """The site's clock: local times, the date where it is not today, ages."""
+        if self.shown_time is not None:
+            return self.shown_time
+        return SiteTime.from_settings(self.settings, clock=self.clock)
 
     @property
     def settings(self) -> Settings:
@@ -104,7 +116,8 @@ class ReviewService:
         if self.sources.reports is None:
             raise UsageError("this session has no triage report store",
                              fix="start the UI with the site's triage reports (plantagent tui)")
-        return await asyncio.to_thread(self.sources.reports.get, report_id)
+        report, _stored = await asyncio.to_thread(self.sources.reports.get, report_id)
+        return report, markdown(report, self.site_time)
 
     # -- alarm work (the alarm desk: gate, audit, read back) ---------------------------
 
@@ -190,6 +203,23 @@ class ReviewService:
             except PlantAgentError as exc:
                 out.append(f"{line}: signature NOT valid ({exc.message})")
         return out
+
+    def request_actions(self, request: ApprovalRequest) -> set[str]:
+        """What the configured person may do with ``request`` now, as the policy and the
+        approval service decide it ("approve", "deny", "execute"): the UI offers only
+        these."""
+        approvals = self.sources.approvals
+        allowed: set[str] = set()
+        if request.state == "pending" and approval_problem(
+                approvals.policy, request, self.user, self.role) is None:
+            allowed.add("approve")
+        if request.state in ("pending", "approved") and (
+                self.role in request.approver_roles or self.user == request.requested_by):
+            allowed.add("deny")
+        spec = approvals.policy.roles.get(self.role)
+        if request.state == "approved" and spec is not None and spec.human:
+            allowed.add("execute")
+        return allowed
 
     async def approve(self, request_id: str) -> ApprovalRequest:
         """Approve as the configured person; ApprovalRefused says why the policy refuses."""
@@ -279,11 +309,12 @@ class ReviewService:
     # -- handover -----------------------------------------------------------------------
 
     async def handover(
-        self, since: timedelta, *, use_model: bool = True, now: datetime | None = None,
+        self, since: timedelta | None, *, use_model: bool = True, now: datetime | None = None,
         on_progress: Callable[[str], None] | None = None,
     ) -> HandoverReport:
-        """The grounded summary of the shift that ends now (or at ``now``); ``on_progress``
-        hears each step (on the event loop's thread)."""
+        """The grounded summary of the site's shift (``since`` None) or of the last
+        ``since``, up to now (or ``now``); ``on_progress`` hears each step (on the event
+        loop's thread)."""
         return await build_handover(self.sources, since=since, use_model=use_model, now=now,
                                     on_progress=on_progress)
 

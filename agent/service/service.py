@@ -13,6 +13,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from agent.audit import AuditLog
 from agent.handover.sources import ShiftSources
@@ -25,10 +26,12 @@ from agent.service.plant_monitor import PlantMonitor
 from agent.service.review import ReviewService
 from agent.service.speed import TokenMeter
 from agent.service.triage_runner import TriageRunner
-from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
+from agent.service.views import CitationView, PlantSnapshot, ServiceStatus, TrendView
 from agent.settings import Settings
+from agent.site_time import zone_of
 from agent.triage.store import ReportStore
 from agent.vault.egress import installed_guard
+from tools.context import utcnow
 
 #: Called on the event loop thread with each progress event of a question.
 EventHandler = Callable[[AgentEvent], None]
@@ -130,6 +133,23 @@ class AgentService:
         """Every equipment with live values, limits, quality and a short history."""
         return await self.monitor.snapshot()
 
+    async def trend(self, tag: str, hours: float) -> TrendView:
+        """``tag``'s good numeric samples over the last ``hours`` from the plant's server
+        (its history), with its normal range; UsageError for an unknown tag, OpcUaError
+        when the server cannot answer."""
+        from tools.opcua.history import read_raw
+
+        info = self.sources.catalog.tag(tag)
+        end = self.review.clock() if self.review is not None else utcnow()
+        start = end - timedelta(hours=hours)
+        points, truncated = await read_raw(self.sources.connection, info, start, end,
+                                           self.settings.opcua.max_history_points)
+        good = [(p.time, float(p.value)) for p in points if p.time is not None
+                and isinstance(p.value, int | float) and not isinstance(p.value, bool)]
+        return TrendView(tag=tag, unit=info.unit, low=info.eu_low, high=info.eu_high,
+                         start=start, end=end, times=tuple(t for t, _ in good),
+                         values=tuple(v for _, v in good), truncated=truncated)
+
     async def status(self) -> ServiceStatus:
         """Model and speed, OPC UA state, egress guard, user and role."""
         return ServiceStatus(
@@ -174,7 +194,7 @@ async def open_service(
     agent = await runtime.agent()
     sources = await runtime.shift_sources()
     monitor = PlantMonitor(sources.connection, sources.catalog, runtime.settings.opcua,
-                           clock=runtime.clock)
+                           clock=runtime.clock, zone=zone_of(runtime.settings.site))
     runner: TriageRunner | None = None
     if triage:
         writer = await runtime.report_writer(use_model=triage_model)

@@ -117,3 +117,17 @@ class CitationView(_Frozen):
     series_tag: str | None = Field(None, description="The tag the series below belongs to.")
     series: tuple[float, ...] = Field((), description="Values over time for a small plot.")
     passage: str | None = Field(None, description="Quoted document text, if any.")
+
+
+class TrendView(_Frozen):
+    """One tag's history over a window, for the trend screen."""
+
+    tag: str
+    unit: str | None = None
+    low: float | None = Field(None, description="Low end of the normal range (EURange).")
+    high: float | None = Field(None, description="High end of the normal range (EURange).")
+    start: datetime
+    end: datetime
+    times: tuple[datetime, ...] = Field((), description="Sample times, oldest first.")
+    values: tuple[float, ...] = Field((), description="Good numeric samples, with ``times``.")
+    truncated: bool = Field(False, description="The server's point cap cut the window.")

@@ -4,6 +4,11 @@ Pure functions over (time, value) series, so the same code serves live triage, t
 and the tests. The baseline is the older part of the window (before the onset when the
 onset is known); "normal band" is the baseline mean plus or minus four standard
 deviations, widened to 5 % of the normal range so noise-free tags do not trip it.
+
+``natural_shift`` says how far a tag's shift strays on its own, from the hours before:
+slowly wandering noise (a supply voltage, an ambient temperature) moves a ten-minute mean
+far more than white noise of the same size does, and an hour's window alone cannot tell
+that wander from a real shift.
 """
 
 from __future__ import annotations
@@ -99,6 +104,33 @@ def analyse(
         tag, len(series), base_mean, base_std, series[-1][1], recent_mean, recent_std,
         shift, shift_span, direction, left, slope(tail),
     )
+
+
+#: Fewest positions ``natural_shift`` needs to say anything.
+MIN_POSITIONS = 6
+
+
+def _mean_between(series: Series, start: datetime, end: datetime) -> float | None:
+    values = [v for t, v in series if start <= t < end]
+    return statistics.fmean(values) if len(values) >= 3 else None
+
+
+def natural_shift(series: Series, window: timedelta, step: timedelta) -> float | None:
+    """The largest shift analyse() would have seen in healthy history: the window slid
+    over ``series`` every ``step``, at each position the mean of its last sixth against
+    the mean of its first 40 % (as analyse splits a window). None with fewer than
+    MIN_POSITIONS positions (too little history)."""
+    if not series or window <= timedelta(0) or step <= timedelta(0):
+        return None
+    shifts = []
+    end = series[0][0] + window
+    while end <= series[-1][0] + step / 2:
+        base = _mean_between(series, end - window, end - window * 0.6)
+        recent = _mean_between(series, end - window / 6, end)
+        if base is not None and recent is not None:
+            shifts.append(abs(recent - base))
+        end += step
+    return max(shifts) if len(shifts) >= MIN_POSITIONS else None
 
 
 def time_to_limit(

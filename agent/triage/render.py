@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from agent.site_time import SiteTime
 from agent.triage.models import TriageReport
 from agent.triage.shelved import SHELVED_WORSE
 
 
-def markdown(report: TriageReport) -> str:
-    """The report for people; every candidate lists its evidence ids."""
+def markdown(report: TriageReport, site: SiteTime | None = None) -> str:
+    """The report for people; every candidate lists its evidence ids. Times are in the
+    site's zone (``site``; UTC without it, as the stored copy keeps them)."""
+    site = site or SiteTime()
     inc = report.incident
     out = [
         f"# Triage {report.id}: {inc.summary or inc.kind}",
         "",
-        f"- created: {report.created.isoformat()}",
+        f"- created: {site.stamp(report.created)}",
         f"- status: {report.status}",
         f"- equipment: {', '.join(inc.equipment) or 'unknown'}",
-        f"- onset: {inc.onset.isoformat()}",
+        f"- onset: {site.stamp(inc.onset)}",
     ]
     if inc.first_out is not None:
         out.append(f"- first-out alarm: {inc.first_out.condition}")

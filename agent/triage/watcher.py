@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from agent.errors import OpcUaError
 from agent.settings import OpcUaSettings, TriageSettings
-from agent.triage.features import analyse, time_to_limit
+from agent.triage.features import TagFeatures, analyse, natural_shift, time_to_limit
 from agent.triage.gather import gather
 from agent.triage.grouping import GroupingRules, group_alarms
 from agent.triage.models import AlarmEvent, Incident
@@ -23,7 +23,7 @@ from tools.opcua.alarms import EventLog, active_alarms
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
 from tools.opcua.event_fields import state_time
-from tools.opcua.models import AlarmInfo
+from tools.opcua.models import AlarmInfo, TagInfo
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,12 @@ class WatchRules:
     #: A tag this far from its baseline (share of its normal range) is worth a look even
     #: when it heads for no limit: drifting transmitters show this way.
     deviation: float = 0.1
+    #: A deviation must also be this many times the largest shift the same rule saw in
+    #: the ``wander_lookback`` before the window (the window slid over it every
+    #: ``wander_step``): a healthy tag's slow noise is no incident.
+    deviation_margin: float = 2.0
+    wander_lookback: timedelta = timedelta(hours=24)
+    wander_step: timedelta = timedelta(minutes=5)
     #: An incident younger than this with too little evidence is looked at again on the
     #: next pass (the history has not caught up with a fast fault yet) before reporting.
     settle: timedelta = timedelta(minutes=2)
@@ -52,7 +58,8 @@ class WatchRules:
             trend_horizon=timedelta(seconds=triage.trend_horizon_s),
             lookback=timedelta(seconds=triage.lookback_s), trends=triage.trends,
             event_window=timedelta(seconds=triage.event_window_s),
-            deviation=triage.deviation, settle=timedelta(seconds=triage.settle_s),
+            deviation=triage.deviation, deviation_margin=triage.deviation_margin,
+            settle=timedelta(seconds=triage.settle_s),
         )
 
 
@@ -136,7 +143,8 @@ class Watcher:
                     summary=f"{t.name} heading for its {hit[1]} limit in about "
                     f"{hit[0] / 60:.0f} min",
                 ))
-            elif f.direction in ("up", "down") and abs(f.shift_span) >= self.rules.deviation:
+            elif (f.direction in ("up", "down") and abs(f.shift_span) >= self.rules.deviation
+                  and await self.beyond_wander(t, f)):
                 out.append(Incident(
                     key=f"deviation:{t.name}:{day}", kind="deviation", equipment=[t.equipment],
                     tags=[t.name], onset=f.left_band_at or now,
@@ -148,6 +156,20 @@ class Watcher:
         for inc in out:
             seen.setdefault(inc.equipment[0], inc)
         return list(seen.values())
+
+    async def beyond_wander(self, tag: TagInfo, features: TagFeatures) -> bool:
+        """True when the tag's shift is ``deviation_margin`` times the largest shift the
+        rule saw in the history before the window (read only for a tag that deviates:
+        rare); a tag without that much history is given the benefit of the doubt."""
+        now = self.clock()
+        end = now - self.rules.lookback
+        got = await gather(self.conn, [tag], start=end - self.rules.wander_lookback, end=end,
+                           settings=self.opcua, clock=self.clock)
+        if got.server_lost:
+            raise OpcUaError("the server went away during the trend scan")
+        natural = natural_shift(got.series.get(tag.name, []), self.rules.lookback,
+                                self.rules.wander_step)
+        return natural is None or abs(features.shift) >= self.rules.deviation_margin * natural
 
     async def scan(self) -> list[Incident]:
         """Incidents now: grouped alarms first, then rule hits on quiet equipment."""

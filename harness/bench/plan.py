@@ -82,6 +82,12 @@ def _triage(o: BenchOptions, say: Say) -> BenchResult:
     return asyncio.run(triage_latency.run(QUICK_FAULTS if o.quick else tuple(FAULTS), say=say))
 
 
+def _nuisance(o: BenchOptions, say: Say) -> BenchResult:
+    from harness.bench import nuisance
+
+    return asyncio.run(nuisance.run(hours=2.0 if o.quick else 6.0, say=say))
+
+
 #: name -> (what it compares, runner, seconds quick / full, as measured on 2 idle cores
 #: with 1 model thread; with other jobs on the cores it takes two to three times longer).
 BENCHMARKS: dict[str, tuple[str, Callable[[BenchOptions, Say], BenchResult], int, int]] = {
@@ -94,6 +100,8 @@ BENCHMARKS: dict[str, tuple[str, Callable[[BenchOptions, Say], BenchResult], int
     "historian": ("historian ingest, batched vs row by row; live recording", _historian, 10, 25),
     "ask": ("end-to-end question: cold / restart / warm", _ask, 35, 90),
     "triage": ("triage: fault onset to report", _triage, 25, 120),
+    "nuisance": ("triage on a healthy plant: nuisance reports with / without the wander "
+                 "check (goal 0)", _nuisance, 50, 90),
 }
 
 

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from agent.service.views import AlarmView
+from agent.site_time import SiteTime
 
-ALARM_COLUMNS = (("Priority", 7), ("State", 15), ("Alarm", 33), ("Since", 8),
+ALARM_COLUMNS = (("Priority", 7), ("State", 15), ("Alarm", 28), ("Since", 11), ("Age", 5),
                  ("Message", 70))
 #: Sort orders, cycled with `s`.
 SORTS = ("priority", "time", "alarm")
@@ -39,12 +40,13 @@ def state_text(alarm: AlarmView) -> str:
     return "acked" if alarm.status == "acknowledged" else "cleared"
 
 
-def alarm_cells(alarm: AlarmView, top_rank: int) -> tuple[Text, Text, str, str, str]:
-    """The row of one alarm."""
-    since = f"{alarm.since:%H:%M:%S}" if alarm.since else "?"
+def alarm_cells(alarm: AlarmView, top_rank: int,
+                site: SiteTime) -> tuple[Text, Text, str, str, str, str]:
+    """The row of one alarm: since when in the site's time (the date when not today), and
+    how long ago."""
     return (Text(alarm.priority, style=priority_style(alarm, top_rank)),
             Text(state_text(alarm), style=_STATE_STYLES[alarm.status]),
-            alarm.name, since, alarm.message)
+            alarm.name, site.show(alarm.since), site.age(alarm.since), alarm.message)
 
 
 def arrange(alarms: Sequence[AlarmView], *, sort: str, filter_by: str) -> list[AlarmView]:

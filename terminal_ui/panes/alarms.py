@@ -14,10 +14,12 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Label
 
 from agent.errors import PlantAgentError
 from agent.service.views import AlarmView
+from agent.site_time import SiteTime
 from agent.triage.models import TriageReport
 from terminal_ui.panes.alarm_acting import AlarmActing
 from terminal_ui.panes.alarm_rows import (
@@ -29,8 +31,9 @@ from terminal_ui.panes.alarm_rows import (
     counts_line,
 )
 from terminal_ui.panes.markdown_screen import MarkdownScreen
-from terminal_ui.panes.review_backend import ReviewHost, review_of
+from terminal_ui.panes.review_backend import ReviewHost, review_of, site_time_of
 from terminal_ui.panes.review_columns import add_columns
+from terminal_ui.trend import TrendScreen, TrendSource
 
 REPORT_COLUMNS = (("Created", 11), ("Report", 18), ("Equipment", 10), ("Status", 13),
                   ("Top cause", 40))
@@ -38,17 +41,26 @@ REPORT_COLUMNS = (("Created", 11), ("Report", 18), ("Equipment", 10), ("Status",
 _NEEDS = frozenset({"acknowledge", "confirm", "comment", "shelve", "unshelve"})
 
 
-def report_row(report: TriageReport) -> tuple[str, str, str, str, str]:
-    """Created, id, equipment, status and top cause of one report."""
+def report_row(report: TriageReport, site: SiteTime) -> tuple[str, str, str, str, str]:
+    """Created (site time), id, equipment, status and top cause of one report."""
     top = report.candidates[0] if report.candidates else None
     cause = f"{top.cause} ({top.confidence:.0%})" if top else "-"
     status = "diagnosed" if report.status == "diagnosed" else "thin evidence"
-    return (f"{report.created:%m-%d %H:%M}", report.id, ",".join(report.incident.equipment),
-            status, cause)
+    return (site.show(report.created, seconds=False), report.id,
+            ",".join(report.incident.equipment), status, cause)
 
 
 class AlarmsPane(AlarmActing):
     """The alarm board and its actions over the triage reports."""
+
+    class Counted(Message):
+        """The board was read: how many alarms, how many unacknowledged (for the tab's
+        title and the status bar)."""
+
+        def __init__(self, total: int, unacknowledged: int) -> None:
+            super().__init__()
+            self.total = total
+            self.unacknowledged = unacknowledged
 
     DEFAULT_CSS = """
     AlarmsPane { layout: vertical; height: 1fr; }
@@ -67,14 +79,17 @@ class AlarmsPane(AlarmActing):
         Binding("s", "sort", "Sort"),
         Binding("f", "filter", "Filter"),
         Binding("o", "open_report", "Open report"),
+        Binding("t", "trend", "Trend"),
         Binding("r", "refresh_now", "Refresh"),
         Binding("tab", "switch_table", "Alarms/Reports", show=False),
     ]
 
     def __init__(self, service: ReviewHost, *, poll_s: float = 5.0, report_limit: int = 50,
-                 id: str | None = None) -> None:
+                 trend: TrendSource | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.service = service
+        #: Where ``t`` reads the highlighted alarm's tag history (None: not offered).
+        self.trend = trend
         self.poll_s = poll_s
         self.report_limit = report_limit
         self.report_ids: list[str] = []
@@ -103,8 +118,21 @@ class AlarmsPane(AlarmActing):
         self.set_interval(self.poll_s, self.poll)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Offer an alarm action only to a role the policy lets take it."""
+        """Offer an alarm action only to a role the policy lets take it; the trend only
+        with a source of history."""
+        if action == "trend":
+            return self.trend is not None
         return action not in _NEEDS or action in self.allowed
+
+    def action_trend(self) -> None:
+        """The trend of the highlighted alarm's tag (its condition name less the limit:
+        'P-101.BearingTemperature.High' -> 'P-101.BearingTemperature')."""
+        alarm = self.highlighted_alarm()
+        if alarm is None or self.trend is None:
+            self.notify("no alarm to show the trend of", severity="warning")
+            return
+        tag = alarm.name.rsplit(".", 1)[0] if alarm.name.count(".") >= 2 else alarm.name
+        self.app.push_screen(TrendScreen(tag, self.trend, site_time_of(self.service)))
 
     @work(exclusive=True, group="alarms-allowed")
     async def load_allowed(self) -> None:
@@ -148,16 +176,19 @@ class AlarmsPane(AlarmActing):
     def show_alarms(self, alarms: list[AlarmView]) -> None:
         """Replace the alarm rows (sorted, filtered), keeping the cursor on its alarm."""
         self.alarms = alarms
+        self.post_message(self.Counted(
+            len(alarms), sum(1 for a in alarms if a.status == "unacknowledged")))
         table = self.query_one("#alarms", DataTable)
         current = self.highlighted_alarm()
         self.shown = arrange(alarms, sort=self.sort, filter_by=self.filter_by)
         top = max((a.rank for a in alarms), default=0)
+        site = site_time_of(self.service)
         table.clear()
         for alarm in self.shown:
-            table.add_row(*alarm_cells(alarm, top), key=alarm.condition_id)
+            table.add_row(*alarm_cells(alarm, top, site), key=alarm.condition_id)
         if not self.shown:
             table.add_row("", "", "no alarms" if not alarms else "none match the filter",
-                          "", "")
+                          "", "", "")
         keys = [a.condition_id for a in self.shown]
         if current is not None and current.condition_id in keys:
             table.move_cursor(row=keys.index(current.condition_id))
@@ -180,9 +211,10 @@ class AlarmsPane(AlarmActing):
         if [r.id for r in reports] == self.report_ids:
             return  # unchanged: leave the table (and the reader's cursor) alone
         self.report_ids = [r.id for r in reports]
+        site = site_time_of(self.service)
         table.clear()
         for report in reports:
-            table.add_row(*report_row(report), key=report.id)
+            table.add_row(*report_row(report, site), key=report.id)
         if current in self.report_ids:
             table.move_cursor(row=self.report_ids.index(current))
 

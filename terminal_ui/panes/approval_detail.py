@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from agent.approvals.models import ApprovalRequest
 from agent.service.review_models import ProposalDetail, WhatIfView
+from agent.site_time import SiteTime
+from terminal_ui.payload_view import as_record
+from terminal_ui.payload_view import table as payload_table
 
 
 def _unit(request: ApprovalRequest) -> str:
     return f" {request.target.unit}" if request.target.unit else ""
 
 
-def request_row(request: ApprovalRequest) -> tuple[str, str, str, str, str]:
-    """Id, change, state, expiry (UTC) and requester of one request."""
+def request_row(request: ApprovalRequest,
+                site: SiteTime) -> tuple[str, str, str, str, str]:
+    """Id, change, state, expiry (the site's time) and requester of one request."""
     return (request.id, f"{request.target.tag} → {request.value:g}{_unit(request)}",
-            request.state, f"{request.expires_at:%H:%M}", request.requested_by)
+            request.state, site.show(request.expires_at, seconds=False),
+            request.requested_by)
 
 
 def change_line(request: ApprovalRequest) -> str:
@@ -45,8 +50,8 @@ def _what_if(view: WhatIfView | None) -> list[str]:
     return out
 
 
-def detail_markdown(detail: ProposalDetail) -> str:
-    """The whole proposal as Markdown."""
+def detail_markdown(detail: ProposalDetail, site: SiteTime) -> str:
+    """The whole proposal as Markdown, times in the site's zone."""
     r = detail.request
     target = r.target
     limits = ""
@@ -57,7 +62,7 @@ def detail_markdown(detail: ProposalDetail) -> str:
         "",
         f"- **state** {r.state}; rule *{r.rule}*{limits}",
         f"- **asked by** {r.requested_by} ({r.requested_role}) at "
-        f"{r.created_at:%Y-%m-%d %H:%M} UTC; expires {r.expires_at:%H:%M} UTC",
+        f"{site.stamp(r.created_at)}; expires {site.show(r.expires_at, seconds=False)}",
         f"- **approvers** {' or '.join(r.approver_roles)}"
         + ("; two-person rule" if r.two_person_rule else ""),
         f"- **reason** {r.reason}",
@@ -73,8 +78,13 @@ def detail_markdown(detail: ProposalDetail) -> str:
         out.append("No tool results recorded for this proposal.")
     for item in detail.evidence:
         mark = "cited" if item.cited else "read"
-        out.append(f"- **{item.evidence_id}** {item.tool} ({mark}, audit #{item.seq}): "
-                   f"`{item.text}`")
+        record = as_record(item.text)
+        if record is None:
+            out.append(f"- **{item.evidence_id}** {item.tool} ({mark}, audit #{item.seq}): "
+                       f"{item.text}")
+        else:
+            out += [f"- **{item.evidence_id}** {item.tool} ({mark}, audit #{item.seq}):", "",
+                    payload_table(record), ""]
     out.append("")
     out += _what_if(detail.what_if)
     return "\n".join(out) + "\n"

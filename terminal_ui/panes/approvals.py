@@ -19,13 +19,15 @@ from textual.widgets import DataTable, Label, Markdown
 from agent.approvals.models import ApprovalRequest
 from agent.errors import PlantAgentError
 from terminal_ui.panes.approval_detail import change_line, detail_markdown, request_row
-from terminal_ui.panes.review_backend import ReviewHost, review_of
+from terminal_ui.panes.review_backend import ReviewHost, review_of, site_time_of
 from terminal_ui.panes.review_columns import add_columns
 from terminal_ui.panes.review_dialogs import ConfirmScreen, NoteScreen
 
-REQUEST_COLUMNS = (("Request", 11), ("Change", 40), ("State", 8), ("Expires", 7),
+REQUEST_COLUMNS = (("Request", 11), ("Change", 40), ("State", 8), ("Expires", 11),
                    ("Asked by", 12))
 DONE_TITLES = {"approve": "Approved", "deny": "Denied", "execute": "Written"}
+#: The bindings that act on a request, and what the person must be allowed to do.
+_NEEDS = {"approve": "approve", "deny": "deny", "execute": "execute"}
 EMPTY = "No pending proposals. A shift lead's question that asks for a change creates one."
 
 
@@ -94,9 +96,10 @@ class ApprovalsPane(Widget):
         table = self.query_one(DataTable)
         table.clear()
         for request in requests:
-            table.add_row(*request_row(request), key=request.id)
+            table.add_row(*request_row(request, site_time_of(self.service)), key=request.id)
         if keep is not None and keep.id in ids:
             table.move_cursor(row=ids.index(keep.id))
+        self.refresh_bindings()  # states changed: what may be done changed with them
         if not requests:
             self.shown = None
             await self.query_one("#detail-text", Markdown).update(EMPTY)
@@ -108,8 +111,19 @@ class ApprovalsPane(Widget):
         row = self.query_one(DataTable).cursor_row
         return self.requests[row] if 0 <= row < len(self.requests) else None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Approve, deny and write are offered only for a request the configured role may
+        act on now (the policy's and the approval service's rules)."""
+        if action not in _NEEDS:
+            return True
+        request = self.highlighted()
+        if request is None or self.service.review is None:
+            return False
+        return _NEEDS[action] in self.service.review.request_actions(request)
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """Show the request the cursor moved to."""
+        """Show the request the cursor moved to (and offer what may be done with it)."""
+        self.refresh_bindings()
         if event.row_key.value is not None and event.row_key.value != self.shown:
             self.load_detail(str(event.row_key.value))
 
@@ -124,7 +138,7 @@ class ApprovalsPane(Widget):
         except PlantAgentError as exc:
             await markdown.update(f"Cannot load {request_id}: {exc}")
             return
-        await markdown.update(detail_markdown(detail))
+        await markdown.update(detail_markdown(detail, site_time_of(self.service)))
 
     # -- decisions ------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ class Exchange(Vertical):
     Exchange { height: auto; margin-bottom: 1; }
     Exchange .question { color: $accent; text-style: bold; }
     Exchange .meta { color: $text-muted; }
+    Exchange .steps { color: $text-muted; }
     """
 
     def __init__(self, question: str) -> None:
@@ -39,12 +40,33 @@ class Exchange(Vertical):
         self.question = question
         self.answer_text = ""
         self.meta_text = ""
+        #: (what the agent did, seconds after the question) in order.
+        self.steps: list[tuple[str, float]] = []
 
     def compose(self) -> ComposeResult:
-        """Question, answer, and a line about the answer."""
+        """Question, the steps taken so far, answer, and a line about the answer."""
         yield Static(Text(f"> {self.question}"), classes="question")
+        yield Static("", classes="steps")
         yield Static("", classes="answer")
         yield Static("", classes="meta")
+
+    def add_step(self, text: str, elapsed_s: float) -> None:
+        """One more thing the agent is doing, listed with when it started."""
+        if self.steps and self.steps[-1][0] == text:
+            return
+        self.steps.append((text, elapsed_s))
+        if self.is_mounted:
+            lines = [f"  {i}. {what} (at {at:.0f} s)" for i, (what, at)
+                     in enumerate(self.steps, 1)]
+            self.query_one(".steps", Static).update(Text("\n".join(lines)))
+
+    def fold_steps(self) -> None:
+        """Once answered, the steps shrink to one line (the answer's time is in its meta)."""
+        if self.is_mounted and self.steps:
+            names = " → ".join(what for what, _ in self.steps)
+            self.query_one(".steps", Static).update(
+                Text(f"  {len(self.steps)} step(s): {names}", no_wrap=True,
+                     overflow="ellipsis"))
 
     def set_answer(self, text: str) -> None:
         """Show ``text`` as the answer so far."""
@@ -150,6 +172,7 @@ class AskPane(Vertical):
             return
         finally:
             self._set_activity("")
+            exchange.fold_steps()
             self.call_after_refresh(self.refresh_bindings)
         self.answers.append(answer)
         exchange.set_answer(answer.answer)
@@ -164,6 +187,7 @@ class AskPane(Vertical):
         if event.kind == "status":
             self.stream.reset()  # a status line comes before each model step
             self._set_activity(event.text)
+            exchange.add_step(event.text, time.monotonic() - self._started)
         elif event.kind == "token":
             text = self.stream.feed(event.text)
             if text != exchange.answer_text:
@@ -171,6 +195,7 @@ class AskPane(Vertical):
                 self._scroll_end()
         elif event.kind == "evidence":
             self._set_activity(f"got evidence {event.text}")
+            exchange.add_step(f"got evidence {event.text}", time.monotonic() - self._started)
 
     def show_citations(self, citations: list[CitationView]) -> None:
         """List the evidence of the last answer (Enter opens one)."""

@@ -1,13 +1,13 @@
 """The audit pane: the trail with filters, paged by sequence number so thousands of
 records stay fast, the verify status, and signed review notes.
 
-Filters: kind, actor, text in the payload, since and until (ISO UTC or an age like 8h);
+Times show in the site's zone (the date where it is not today). Filters: kind, actor,
+text in the payload, since and until (ISO, UTC without an offset, or an age like 8h);
 Enter in any filter applies them all. ``]`` and ``[`` page to older and newer records.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -18,17 +18,20 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label
 
-from agent.audit.records import AuditRecord, canonical_json
+from agent.audit.records import AuditRecord
 from agent.errors import PlantAgentError
 from agent.service.review_models import AUDIT_PAGE_SIZE, AuditFilter, AuditPage, audit_filter
+from agent.site_time import SiteTime
 from terminal_ui.panes.markdown_screen import MarkdownScreen
-from terminal_ui.panes.review_backend import ReviewHost, review_of
+from terminal_ui.panes.review_backend import ReviewHost, review_of, site_time_of
 from terminal_ui.panes.review_columns import add_columns
 from terminal_ui.panes.review_dialogs import ReviewNoteInput, ReviewNoteScreen
+from terminal_ui.payload_view import summary as payload_summary
+from terminal_ui.payload_view import table as payload_table
 
 FILTERS = ("kind", "actor", "text", "since", "until")
 SUMMARY_CHARS = 160
-RECORD_COLUMNS = (("Seq", 6), ("Time (UTC)", 19), ("Kind", 15), ("Actor", 10),
+RECORD_COLUMNS = (("Seq", 6), ("Time", 19), ("Kind", 15), ("Actor", 10),
                   ("Summary", SUMMARY_CHARS))
 
 
@@ -36,24 +39,26 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def record_row(record: AuditRecord) -> tuple[str, str, str, str, str]:
-    """Seq, time (UTC), kind, actor and a one-line summary of one record."""
-    body = canonical_json(record.payload).decode("utf-8")
+def record_row(record: AuditRecord, site: SiteTime) -> tuple[str, str, str, str, str]:
+    """Seq, time (the site's), kind, actor and a one-line summary of one record."""
+    body = payload_summary(record.payload)
     summary = f"[{record.equipment}] {body}" if record.equipment else body
     if len(summary) > SUMMARY_CHARS:
         summary = summary[: SUMMARY_CHARS - 1] + "…"
-    return (str(record.seq), f"{record.ts:%Y-%m-%d %H:%M:%S}", record.kind, record.actor,
+    return (str(record.seq), site.show(record.ts), record.kind, record.actor,
             summary)
 
 
-def record_markdown(record: AuditRecord) -> str:
-    """One record in full, for its own screen."""
-    payload = json.dumps(record.payload, indent=2, ensure_ascii=False)
-    return (f"# Audit record {record.seq}\n\n- **time** {record.ts:%Y-%m-%d %H:%M:%S.%f} UTC\n"
+def record_markdown(record: AuditRecord, site: SiteTime) -> str:
+    """One record in full, for its own screen (its time in the site's zone and in UTC,
+    as it is stored and signed)."""
+    payload = payload_table(record.payload)
+    return (f"# Audit record {record.seq}\n\n- **time** {site.stamp(record.ts)} "
+            f"({record.ts:%Y-%m-%d %H:%M:%S.%f} UTC)\n"
             f"- **kind** {record.kind}\n- **actor** {record.actor} ({record.role or '-'})\n"
             f"- **tool** {record.tool or '-'}; **equipment** {record.equipment or '-'}\n"
             f"- **hash** `{record.hash}`\n- **previous** `{record.prev_hash}`\n\n"
-            f"```json\n{payload}\n```\n")
+            f"{payload}\n")
 
 
 class AuditPane(Widget):
@@ -164,9 +169,10 @@ class AuditPane(Widget):
         """Replace the rows and the page line."""
         self.page = page
         table = self.query_one(DataTable)
+        site = site_time_of(self.service)
         table.clear()
         for record in page.records:
-            table.add_row(*record_row(record), key=str(record.seq))
+            table.add_row(*record_row(record, site), key=str(record.seq))
         if page.records:
             span = f"records #{page.newest_seq}…#{page.oldest_seq} ({len(page.records)})"
         else:
@@ -189,7 +195,8 @@ class AuditPane(Widget):
         record = self.highlighted()
         if record is not None:
             self.app.push_screen(MarkdownScreen(f"Audit record {record.seq}",
-                                                record_markdown(record)))
+                                                record_markdown(record, site_time_of(
+                                                    self.service))))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a record opens it."""

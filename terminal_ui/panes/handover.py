@@ -23,8 +23,8 @@ from agent.errors import PlantAgentError
 from agent.handover.models import HandoverReport
 from terminal_ui.panes.review_backend import ReviewHost, review_of
 
-#: The windows ``w`` cycles through, in hours.
-WINDOWS_H = (4, 8, 12, 24)
+#: The windows ``w`` cycles through: the site's shift (None), then hours.
+WINDOWS_H: tuple[int | None, ...] = (None, 4, 8, 12, 24)
 EMPTY = "Press **g** to write the handover of the last shift."
 
 
@@ -57,7 +57,7 @@ class HandoverPane(Widget):
         Binding("escape", "cancel", "Cancel", show=False),
     ]
 
-    def __init__(self, service: ReviewHost, *, window_h: int = 8, use_model: bool = True,
+    def __init__(self, service: ReviewHost, *, window_h: int | None = None, use_model: bool = True,
                  id: str | None = None) -> None:
         super().__init__(id=id)
         self.service = service
@@ -84,13 +84,14 @@ class HandoverPane(Widget):
 
     def _show_settings(self) -> None:
         writer = "model, grounding-checked" if self.use_model else "template (no model)"
+        window = "this shift" if self.window_h is None else f"last {self.window_h} h"
         self.query_one("#handover-settings", Label).update(
-            f"Window: last {self.window_h} h (w) · writer: {writer} (m) · g generates")
+            f"Window: {window} (w) · writer: {writer} (m) · g generates")
 
     def action_cycle_window(self) -> None:
-        """The next window: 4, 8, 12, 24 hours."""
-        later = [w for w in WINDOWS_H if w > self.window_h]
-        self.window_h = later[0] if later else WINDOWS_H[0]
+        """The next window: the site's shift, then 4, 8, 12, 24 hours."""
+        at = WINDOWS_H.index(self.window_h) if self.window_h in WINDOWS_H else -1
+        self.window_h = WINDOWS_H[(at + 1) % len(WINDOWS_H)]
         self._show_settings()
 
     def action_toggle_model(self) -> None:
@@ -103,7 +104,8 @@ class HandoverPane(Widget):
         if self.worker is not None and self.worker.is_running:
             self.notify("a handover is being written already", severity="warning")
             return
-        self.worker = self.generate(timedelta(hours=self.window_h), self.use_model)
+        since = None if self.window_h is None else timedelta(hours=self.window_h)
+        self.worker = self.generate(since, self.use_model)
 
     def action_cancel(self) -> None:
         """Stop a handover being written."""
@@ -128,9 +130,10 @@ class HandoverPane(Widget):
                 f"{self._step or 'starting'}… {elapsed:.0f} s (Escape cancels)")
 
     @work(exclusive=True, group="handover")
-    async def generate(self, since: timedelta, use_model: bool) -> None:
+    async def generate(self, since: timedelta | None, use_model: bool) -> None:
         """Gather the shift's evidence, write the lines, check them; show the result."""
-        self._step = f"gathering the last {since.total_seconds() / 3600:g} h"
+        self._step = ("gathering the shift" if since is None
+                      else f"gathering the last {since.total_seconds() / 3600:g} h")
         self._set_running(True)
         try:
             report = await review_of(self.service).handover(

@@ -11,8 +11,10 @@ from textual.widgets.tree import TreeNode
 from textual.worker import Worker
 
 from agent.service.views import PlantSnapshot
+from agent.site_time import SiteTime
 from terminal_ui.backend import PlantBackend
 from terminal_ui.panes.plant_labels import equipment_label, summary_line, tag_label
+from terminal_ui.trend import TrendScreen, TrendSource
 
 #: Seconds between two refreshes.
 REFRESH_S = 2.0
@@ -28,9 +30,13 @@ class PlantPane(Vertical):
     """
 
     def __init__(self, backend: PlantBackend, *, refresh_s: float | None = REFRESH_S,
+                 trend: TrendSource | None = None, site: SiteTime | None = None,
                  id: str | None = None) -> None:
         super().__init__(id=id)
         self.backend = backend
+        #: Where Enter on a tag reads its history (None: no trend screen).
+        self.trend = trend
+        self.site = site or SiteTime()
         self.refresh_s = refresh_s
         self.snapshot: PlantSnapshot | None = None
         self._tree_nodes: dict[str, TreeNode[str]] = {}
@@ -91,3 +97,25 @@ class PlantPane(Vertical):
             for tag in equipment.tags:
                 self._tree_nodes[tag.name] = node.add_leaf(tag_label(tag), data=tag.name)
         tree.root.expand()
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
+        """Enter on a tag opens its trend."""
+        name = event.node.data
+        tags = {t.name for e in (self.snapshot.equipment if self.snapshot else ()) for t in e.tags}
+        if name in tags and self.trend is not None:
+            self.app.push_screen(TrendScreen(str(name), self.trend, self.site))
+
+    def show_tag(self, name: str) -> bool:
+        """Put the cursor on tag or equipment ``name`` (its equipment opened); False when
+        the plant on screen has no such name."""
+        node = self._tree_nodes.get(name)
+        if node is None:
+            return False
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        tree: Tree[str] = self.query_one("#plant-tree", Tree)
+        tree.focus()
+        tree.call_after_refresh(tree.move_cursor, node)
+        return True

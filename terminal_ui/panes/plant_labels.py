@@ -50,7 +50,8 @@ def tag_label(tag: TagView) -> Text:
     text.append(f"{format_value(tag.value):>8}", style=value_style)
     text.append(f" {(tag.unit or '')[:6]:<6} ")
     text.append(f"{limits:<12}", style="dim")
-    text.append(f"{sparkline(tag.history, SPARK_WIDTH):<{SPARK_WIDTH}} ", style="cyan")
+    line = sparkline(tag.history, SPARK_WIDTH, low=tag.low, high=tag.high)
+    text.append(f"{line:<{SPARK_WIDTH}} ", style="cyan")
     if tag.limit != "ok":
         text.append(tag.limit.upper(), style="bold white on red")
         text.append(" ")
@@ -75,7 +76,8 @@ def equipment_label(equipment: EquipmentView) -> Text:
 
 
 def summary_line(snapshot: PlantSnapshot) -> Text:
-    """'7 equipment · 47 tags · 2 outside limits · 12:03:04 UTC' and the server state."""
+    """'7 equipment · 47 tags · 2 outside limits · 12:03:04 CET' (the site's time) and
+    the server state."""
     tags = [t for e in snapshot.equipment for t in e.tags]
     outside = sum(1 for t in tags if t.limit != "ok")
     stale = sum(1 for t in tags if t.quality in ("stale", "bad"))
@@ -88,5 +90,6 @@ def summary_line(snapshot: PlantSnapshot) -> Text:
     text.append(f"{outside} outside limits", style="bold red" if outside else "green")
     if stale:
         text.append(f" · {stale} stale/bad", style="yellow")
-    text.append(f" · {snapshot.taken_at:%H:%M:%S} UTC")
+    text.append(f" · {snapshot.taken_at:%H:%M:%S} {snapshot.taken_at.strftime('%Z') or ''}"
+                .rstrip())
     return text

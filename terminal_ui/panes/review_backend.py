@@ -6,6 +6,7 @@ from typing import Protocol
 
 from agent.errors import UsageError
 from agent.service.review import ReviewService
+from agent.site_time import SiteTime
 
 
 class ReviewHost(Protocol):
@@ -20,3 +21,8 @@ def review_of(service: ReviewHost) -> ReviewService:
         raise UsageError("this agent service has no review backend",
                          fix="open it with agent.service.open_service, which sets one")
     return service.review
+
+
+def site_time_of(service: ReviewHost) -> SiteTime:
+    """How the pane shows times: the site's clock, or UTC without a review backend."""
+    return service.review.site_time if service.review is not None else SiteTime()

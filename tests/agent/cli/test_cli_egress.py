@@ -51,7 +51,8 @@ GROUPS: dict[str, tuple[list[str], int]] = {
     "triage": (["triage", "run", "--no-model", "--endpoint", "{ep}", "--json"], 0),
     "handover": (["handover", "--no-model", "--endpoint", "{ep}", "--json"], 0),
     "alarms": (["alarms", "list", "--endpoint", "{ep}", "--json"], 0),
-    "tui": (["tui", "--endpoint", "opc.tcp://127.0.0.1:9/nothing/"], 1),
+    # The site opens (the guard installed), then the UI refuses a pipe for a terminal.
+    "tui": (["tui", "--endpoint", "opc.tcp://127.0.0.1:9/nothing/"], 2),
 }
 #: Groups that open no site and reach nothing, or that run for minutes with throw-away
 #: sites of their own (each through the same runtime, so with the same guard).

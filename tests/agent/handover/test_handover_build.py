@@ -7,11 +7,13 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from agent.errors import ModelError, UsageError
 from agent.handover import HandoverReport, build_handover
+from tools.context import utcnow
 
 from .handover_helpers import ENGINEER, LEAD, Opened
 
@@ -210,3 +212,26 @@ async def test_a_window_that_is_not_a_shift_is_refused(lived: Opened) -> None:
     assert zero.value.fix and "8h" in zero.value.fix
     with pytest.raises(UsageError, match="at most 7 days"):
         await build_handover(replace(lived.sources, reports=None), since=timedelta(days=30))
+
+
+async def test_without_a_window_the_handover_covers_the_sites_shift_in_its_zone(
+    lived: Opened,
+) -> None:
+    settings = lived.sources.settings
+    site = settings.site.model_copy(update={"timezone": "Asia/Kolkata",
+                                            "shift_starts": ["06:30", "18:30"]})
+    sources = replace(lived.sources, settings=settings.model_copy(update={"site": site}))
+    now = utcnow()
+    kolkata = ZoneInfo("Asia/Kolkata")
+    report = await build_handover(sources, use_model=False, now=now)
+    local = now.astimezone(kolkata)
+    assert report.until == local
+    assert report.since.tzinfo is not None and report.since.utcoffset() == timedelta(
+        hours=5, minutes=30)
+    assert f"{report.since:%H:%M}" in ("06:30", "18:30")
+    assert report.shift == f"{report.since:%H:%M} shift"
+    head = report.evidence["H1"]
+    assert head.payload["zone"] == "IST" and head.payload["from"] == f"{report.since:%H:%M}"
+    assert head.summary.startswith(f"shift {report.since:%H:%M} to {local:%H:%M} IST")
+    assert report.markdown().startswith(f"# Shift handover, {report.shift}, ")
+    assert report.grounded, report.unsupported

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual.widgets import Static
 
 from agent.service import QuestionCancelled
 from agent.settings import Settings
@@ -41,11 +42,17 @@ async def test_answer_streams_in_and_citations_open_the_evidence(
             partial = pane.current.answer_text
             assert ANSWER.startswith(partial) and len(partial) < len(ANSWER)
             assert pane.running
+            # The steps so far are listed as they happen, each with when it started.
+            steps = str(pane.current.query_one(".steps", Static).render())
+            assert pane.current.steps and "1. " in steps and " s)" in steps
+            assert all(at >= 0 for _, at in pane.current.steps)
             model.release.set()
             await wait_for(lambda: bool(pane.citation_views), pilot, what="the citations")
             assert pane.current.answer_text == ANSWER
             assert pane.answers[-1].grounded
             assert "grounded" in pane.current.meta_text
+            # Answered: the steps fold to one line.
+            assert "step(s):" in str(pane.current.query_one(".steps", Static).render())
             cited = pane.citation_views[0]
             assert cited.id == "E1" and cited.kind == "reading"
             assert any(line.startswith("P-101.") for line in cited.lines)

@@ -4,7 +4,11 @@ resized very small."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from textual.command import CommandPalette
+from textual.widgets import TabbedContent, Tree
 
 from agent.llm.scripted import ScriptedModel
 from agent.settings import Settings, SimSettings
@@ -13,6 +17,7 @@ from terminal_ui.app import PlantAgentApp
 from terminal_ui.help import HelpScreen
 from terminal_ui.panes.plant import PlantPane
 from terminal_ui.status import StatusBar
+from terminal_ui.trend import TrendScreen
 
 from .tui_helpers import (
     final,
@@ -106,7 +111,7 @@ PANE_TEXT = {
     "f4": "Triage reports",
     "f5": "acting as tui-shift-lead",
     "f6": "verify",
-    "f7": "last 8 h",
+    "f7": "Window: this shift",
 }
 
 
@@ -126,3 +131,64 @@ async def test_every_tab_fills_the_screen_of_the_real_app_with_its_pane(
                 tabs = app.query_one("#tabs")
                 pane = tabs.query("TabPane").filter(f"#{tabs.active}").first().children[0]  # type: ignore[attr-defined]
                 assert pane.size.height >= 18, (key, pane.size)
+
+
+async def test_the_command_palette_finds_a_tag_and_jumps_to_it_in_the_plant_tab(
+    settings: Settings, live_plant: DemoPlantServer
+) -> None:
+    async with scripted_service(settings, live_plant.endpoint, ScriptedModel([])) as service:
+        app = PlantAgentApp(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await focus_settled(app, pilot)
+            pane = app.query_one(PlantPane)
+            await wait_for(lambda: pane.snapshot is not None, pilot, what="the plant")
+            await pilot.press("ctrl+p")
+            await wait_for(lambda: isinstance(app.screen, CommandPalette), pilot,
+                           what="the palette")
+            await pilot.press(*"P-101.Bearing")
+            await wait_for(lambda: "Go to P-101.BearingTemperature" in screen_text(app), pilot,
+                           what="the tag among the hits")
+            await pilot.press("enter")
+            tree = pane.query_one("#plant-tree", Tree)
+            await wait_for(lambda: tree.cursor_node is not None
+                           and tree.cursor_node.data == "P-101.BearingTemperature", pilot,
+                           what="the cursor on the tag")
+            assert app.query_one("#tabs", TabbedContent).active == "plant"
+            # The plant commands are there by name too.
+            await pilot.press("ctrl+p", *"alarm board", "enter")
+            await wait_for(lambda: app.query_one("#tabs", TabbedContent).active == "alarms",
+                           pilot, what="the alarms tab")
+
+
+async def test_enter_on_a_tag_opens_its_trend_from_the_servers_history(
+    settings: Settings, live_plant: DemoPlantServer
+) -> None:
+    async with scripted_service(settings, live_plant.endpoint, ScriptedModel([])) as service:
+        app = PlantAgentApp(service, initial_tab="plant")
+        async with app.run_test(size=(100, 40)) as pilot:
+            pane = app.query_one(PlantPane)
+            await wait_for(lambda: pane.snapshot is not None, pilot, what="the plant")
+            assert pane.show_tag("P-101.FlowRate")
+            await pilot.pause()
+            tree = pane.query_one("#plant-tree", Tree)
+            await wait_for(lambda: tree.cursor_node is not None
+                           and tree.cursor_node.data == "P-101.FlowRate", pilot,
+                           what="the cursor on the tag")
+            await pilot.press("enter")
+            await wait_for(lambda: isinstance(app.screen, TrendScreen), pilot,
+                           what="the trend screen")
+            trend = app.screen
+            assert isinstance(trend, TrendScreen)
+            await wait_for(lambda: trend.view is not None, pilot, what="the history")
+            assert trend.view is not None and trend.hours == 1
+            assert len(trend.view.values) > 10  # the plant's pre-filled history
+            assert trend.view.low is not None and trend.view.high is not None
+            shown = screen_text(app)
+            assert "P-101.FlowRate" in shown and "normal range" in shown and "┄" in shown
+            await pilot.press("w")
+            await wait_for(lambda: trend.view is not None and trend.hours == 8
+                           and trend.view.end - trend.view.start == timedelta(hours=8),
+                           pilot, what="the 8 h window")
+            await pilot.press("escape")
+            await wait_for(lambda: not isinstance(app.screen, TrendScreen), pilot,
+                           what="the trend to close")

@@ -69,15 +69,16 @@ async def test_triage_watches_in_the_background_and_stops_with_the_service(
     assert task.done() and not task.cancelled() and task.exception() is None
 
 
-async def test_tui_command_names_the_fix_when_the_plant_is_unreachable(
+async def test_tui_command_without_a_terminal_names_the_fix(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # A plant that is down no longer stops the UI (test_tui_startup.py); a missing
+    # terminal does, once the site is unlocked.
     from agent.cli import main
 
     monkeypatch.setenv("PLANTAGENT_PASSPHRASE", PASSPHRASE)
     argv = ["--home", str(settings.home), "tui", "--endpoint", "opc.tcp://127.0.0.1:9/x/"]
     code = await asyncio.to_thread(main, argv)
     err = capsys.readouterr().err
-    assert code == 1
-    assert "cannot connect to the OPC UA server at opc.tcp://127.0.0.1:9/x/" in err
-    assert "fix:" in err
+    assert code == 2
+    assert "the terminal UI needs a terminal" in err and "fix:" in err and "ssh -t" in err

@@ -56,6 +56,15 @@ def test_sparkline_and_plot_scale_between_lowest_and_highest() -> None:
     assert plot_rows([5, 5], 2, 2) == ["  ", "██"]
 
 
+def test_a_sparkline_on_the_tags_range_keeps_noise_flat_and_shows_a_swing() -> None:
+    noise = [50.0, 50.3, 49.8, 50.1, 49.9, 50.2]
+    assert sparkline(noise, 6) == "▄█▁▅▂▇"  # its own min..max: noise looks like a swing
+    assert set(sparkline(noise, 6, low=0.0, high=100.0)) <= {"▄", "▅"}  # on 0..100: flat
+    assert sparkline([10.0, 90.0], 2, low=0.0, high=100.0) == "▂▇"
+    # A value beyond the range widens the scale rather than clipping.
+    assert sparkline([0.0, 200.0], 2, low=0.0, high=100.0) == "▁█"
+
+
 def _imports(path: Path) -> list[str]:
     names: list[str] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

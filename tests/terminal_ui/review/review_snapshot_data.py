@@ -153,7 +153,8 @@ def handover_report() -> HandoverReport:
         HandoverLine(section="trends", text="T-101.Level falls 4 % per hour toward its low "
                      "limit of 40 %.", citations=["H4"]),
     ]
-    return HandoverReport(since=FIXED - timedelta(hours=8), until=FIXED, lines=lines,
+    return HandoverReport(since=FIXED - timedelta(hours=8), until=FIXED, shift="06:00 shift",
+                          lines=lines,
                           evidence=evidence, grounded=True, model="template", seconds=1.2)
 
 

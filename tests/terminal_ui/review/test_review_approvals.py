@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Label, Markdown
+from textual.widgets import DataTable, Markdown
 
 from agent.approvals.models import ApprovalRequest
+from agent.approvals.refusals import ApprovalRefused
 from agent.llm.scripted import ScriptedModel
 from agent.service import AgentService
 from agent.service.review import ReviewService
@@ -75,13 +76,20 @@ async def test_approve_refused_to_shift_lead_then_engineer_approves_and_writes(
         assert "`setpoint=33` over 2 h" in text  # a real prediction of the twin
         assert "| HX-101.HotOutletTemperature |" in text
 
+        # The policy lets no shift lead approve it: approve is not offered (the footer
+        # has no "Approve", the key does nothing); withdrawing it (deny) is.
+        assert _review(service).request_actions(request) == {"deny"}
+        assert pane.check_action("approve", ()) is False
+        assert pane.check_action("deny", ()) is True
         await pilot.press("a")
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
-        status = pane.query_one("#approvals-status", Label)
-        await wait_for(pilot, lambda: "refused" in str(status.content), "the refusal")
-        assert "role shift_lead may not approve" in str(status.content)
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert "Approve" not in [b.binding.description for b in app.active_bindings.values()
+                                 if b.binding.show and b.enabled]
     assert service.sources.approvals.get(request.id).state == "pending"
+    # The policy itself still refuses it, said and audited, if asked directly.
+    with pytest.raises(ApprovalRefused, match="role shift_lead may not approve"):
+        await _review(service).approve(request.id)
     refused = [e for e in _approval_events(service, request.id)
                if e["event"] == "approve_refused"]
     assert refused and refused[0]["actor"] == SHIFT_LEAD
@@ -116,7 +124,8 @@ async def test_approve_refused_to_shift_lead_then_engineer_approves_and_writes(
     assert len(proposal.signatures) == 1
     assert proposal.signatures[0].startswith(f"{ENGINEER} (engineer) approved at ")
     assert proposal.signatures[0].endswith(": signature verified")
-    assert f"- **signed** {proposal.signatures[0]}" in detail_markdown(proposal)
+    assert f"- **signed** {proposal.signatures[0]}" in detail_markdown(
+        proposal, _review(service).site_time)
 
 
 async def test_deny_with_a_note(service: AgentService, model: ScriptedModel) -> None:

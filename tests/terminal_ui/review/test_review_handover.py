@@ -22,7 +22,8 @@ async def test_handover_of_the_shift_with_citations(service: AgentService) -> No
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(HandoverPane)
         settings = pane.query_one("#handover-settings", Label)
-        await pilot.press("w")  # 8 h -> 12 h
+        assert pane.window_h is None and "this shift" in str(settings.content)
+        await pilot.press("w", "w", "w")  # shift -> 4 h -> 8 h -> 12 h
         assert pane.window_h == 12 and "last 12 h" in str(settings.content)
         await pilot.press("m")  # the template: no model in this test
         assert not pane.use_model and "template" in str(settings.content)

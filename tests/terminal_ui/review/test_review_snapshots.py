@@ -8,6 +8,7 @@ Update after a deliberate change with:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
@@ -22,6 +23,7 @@ from agent.llm.scripted import ScriptedModel
 from agent.runtime import SiteRuntime
 from agent.service import open_service
 from agent.service.review import ReviewService
+from agent.site_time import SiteTime
 from terminal_ui.panes.alarms import AlarmsPane
 from terminal_ui.panes.approvals import ApprovalsPane
 from terminal_ui.panes.audit import AuditPane
@@ -49,7 +51,9 @@ async def frozen(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Host
                 open_service(runtime, triage=False) as service:
             live = service.sources
             with frozen_sources(live, root / "fixed", live.catalog) as fixed:
-                yield Host(ReviewService(fixed, runtime.twin))
+                # Times show in Berlin (UTC+1 on the fixed day), "today" being that day.
+                yield Host(ReviewService(fixed, runtime.twin, shown_time=SiteTime(
+                    zone=ZoneInfo("Europe/Berlin"), clock=lambda: FIXED)))
 
 
 async def _screenshot(app: App[None], pilot: Pilot[None]) -> str:
@@ -68,7 +72,8 @@ async def test_alarms_pane(frozen: Host, snapshot: SnapshotAssertion,
                            size: tuple[int, int]) -> None:
     review = frozen.review
     assert review is not None
-    board = Host(FixedBoard(review.sources, review.twin, review.clock))
+    board = Host(FixedBoard(review.sources, review.twin, review.clock,
+                            shown_time=review.shown_time))
     app = PaneApp(lambda: AlarmsPane(board, poll_s=3600.0))
     async with app.run_test(size=size) as pilot:
         pane = app.query_one(AlarmsPane)

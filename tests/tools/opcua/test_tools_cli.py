@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
+from agent.cli.numbers import readable
 from agent.errors import ToolError
 from agent.settings import Settings
 from tools.context import ToolContext
@@ -76,6 +77,10 @@ async def test_cli_browse_read_history_alarms(
     ]
     code, out, _ = await cli([*base, "read", "PU-1.FlowRate", *ep], capsys)
     assert code == 0 and "PU-1.FlowRate" in out and "m³/h" in out
+    # Readable: the value at four significant digits, the status once ("Good", not
+    # "Good good").
+    value = readings[0]["value"]
+    assert readable(value) in out.split() and "Good" in out and "good" not in out.split()
 
     code, out, _ = await cli([*base, "history", "PU-1.FlowRate", "--since", "15m", *ep], capsys)
     assert code == 0 and "min" in out and "mean" in out
