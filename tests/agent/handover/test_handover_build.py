@@ -218,17 +218,21 @@ async def test_without_a_window_the_handover_covers_the_sites_shift_in_its_zone(
     lived: Opened,
 ) -> None:
     settings = lived.sources.settings
-    site = settings.site.model_copy(update={"timezone": "Asia/Kolkata",
-                                            "shift_starts": ["06:30", "18:30"]})
-    sources = replace(lived.sources, settings=settings.model_copy(update={"site": site}))
     now = utcnow()
     kolkata = ZoneInfo("Asia/Kolkata")
-    report = await build_handover(sources, use_model=False, now=now)
     local = now.astimezone(kolkata)
+    # Two 12-hour shifts, the current one begun 3 h ago: far from a shift change, so
+    # the handover covers the running shift whatever the hour the test runs at.
+    begun = f"{local - timedelta(hours=3):%H:%M}"
+    starts = sorted([begun, f"{local + timedelta(hours=9):%H:%M}"])
+    site = settings.site.model_copy(update={"timezone": "Asia/Kolkata",
+                                            "shift_starts": starts})
+    sources = replace(lived.sources, settings=settings.model_copy(update={"site": site}))
+    report = await build_handover(sources, use_model=False, now=now)
     assert report.until == local
     assert report.since.tzinfo is not None and report.since.utcoffset() == timedelta(
         hours=5, minutes=30)
-    assert f"{report.since:%H:%M}" in ("06:30", "18:30")
+    assert f"{report.since:%H:%M}" == begun
     assert report.shift == f"{report.since:%H:%M} shift"
     head = report.evidence["H1"]
     assert head.payload["zone"] == "IST" and head.payload["from"] == f"{report.since:%H:%M}"

@@ -56,8 +56,10 @@ async def test_the_ui_starts_with_the_server_down_and_connects_once_it_is_up(
                     await runtime.catalog()
 
                 await plant.start()
-                await wait_for(lambda: app.started, pilot, limit_s=60,
-                               what="the tabs once the server is up")
+                # Started, and the main screen composed (on a loaded machine the flag
+                # comes a few frames before the panes are mounted).
+                await wait_for(lambda: app.started and bool(app.screen.query(PlantPane)),
+                               pilot, limit_s=60, what="the tabs once the server is up")
                 pane = app.screen.query_one(PlantPane)
                 await wait_for(lambda: pane.snapshot is not None, pilot,
                                what="the plant's values")
