@@ -13,8 +13,7 @@ from pathlib import Path
 from agent.approvals.service import ApprovalService
 from agent.errors import PlantAgentError
 from agent.people.identity import Acting
-from agent.people.keys import KeySecret, write_key_file
-from agent.people.models import ADMIN_ROLE
+from agent.people.keys import KeySecret
 from agent.runtime import SiteRuntime
 from agent.settings import load_settings
 from agent.vault.egress import permitting
@@ -175,12 +174,10 @@ def two_stores_disagree(ctx: Context) -> Outcome:
     home = ctx.site()
     with SiteRuntime(load_settings(home=home)) as runtime:
         service: ApprovalService = runtime.approvals
-        # Bob, an enrolled engineer (the site's first administrator), signs his approval.
-        key = home / "bob.key"
-        write_key_file(key)
-        bob = runtime.people.enroll(by=None, name="bob", os_account="bob",
-                                    roles=[ADMIN_ROLE, "engineer"], secret=KeySecret(key_file=key))
-        acting = Acting(runtime.people.unlock(bob, KeySecret(key_file=key)), "engineer")
+        # Erin, the populated site's enrolled engineer, signs her approval.
+        erin = runtime.people.get("erin")
+        acting = Acting(runtime.people.unlock(erin, KeySecret(key_file=home / "erin.key")),
+                        "engineer")
         conn = runtime.site.database("approvals")
         list(conn.execute("PRAGMA query_only=1"))  # the store can no longer write
         try:
