@@ -27,6 +27,10 @@ from agent.twin.assets.records import (
     TagAsset,
 )
 from agent.twin.historian.store import guarded
+from agent.twin.semantics import store as semantics_store
+from agent.twin.semantics.infer import infer
+from agent.twin.semantics.overrides import apply_site
+from agent.twin.semantics.records import PlantSemantics
 from agent.vault.migrations import apply_migrations
 from tools.opcua.catalog import Catalog
 from tools.opcua.models import TagInfo
@@ -52,6 +56,7 @@ _MIGRATIONS = [
             report TEXT NOT NULL)
         """,
     ),
+    semantics_store.MIGRATION,
 ]
 
 #: Tag fields compared between syncs (a change in any is reported).
@@ -92,13 +97,17 @@ class AssetModel:
     ) -> SyncReport:
         """Bring the stored model in line with ``catalog``; report the differences."""
         site = site or AssetsFile()
-        unmatched = check_against(site, set(catalog.equipment), site_path or Path("assets.toml"))
+        path = site_path or Path("assets.toml")
+        semantics = apply_site(infer(catalog), site, list(catalog.tags), path)
+        unmatched = check_against(site, set(catalog.equipment) | set(semantics.equipment), path)
         stamp = now.isoformat()
         report = SyncReport(endpoint=catalog.endpoint, at=now, unmatched_site_entries=unmatched)
         with guarded(self.conn, self._lock), self.conn:
             self._sync_equipment(catalog, stamp, report)
             self._sync_tags(catalog, stamp, report)
             self._enrich(site)
+            semantics_store.save(self.conn, semantics)
+            report.unresolved_tags = [t.tag for t in semantics.unresolved()]
             counts = self.conn.execute(
                 "SELECT count(*) FILTER (WHERE status = 'active'), "
                 "count(*) FILTER (WHERE status = 'retired') FROM asset_tags"
@@ -255,6 +264,11 @@ class AssetModel:
     def get(self, name: str) -> EquipmentAsset | None:
         """One active equipment, or None."""
         return next((e for e in self.equipment() if e.name == name), None)
+
+    def semantics(self) -> PlantSemantics:
+        """The tag semantics of the last sync (empty before the first)."""
+        with guarded(self.conn, self._lock):
+            return semantics_store.load(self.conn)
 
     def last_sync(self) -> SyncReport | None:
         """The report of the most recent sync, if any."""
