@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from agent.audit.sink import AuditSink
 from agent.errors import ModelError, ModelOutputError, UsageError
 from agent.llm.base import ChatMessage, ChatModel
-from agent.pipeline import prefetch
+from agent.pipeline import prefetch, semantic_match
 from agent.pipeline.answer import AgentAnswer, ReplacedText, UnsupportedClaim
 from agent.pipeline.answer_task import AnswerTask, Draft, echoes
 from agent.pipeline.change_request import change_request, other_part
@@ -53,6 +53,11 @@ MAX_STEP_TOKENS = 1024
 MAX_ADDED = 8
 _IDENT = re.compile(r"\b[A-Za-z]{1,4}-\d{1,5}\b")
 Outcome = Literal["answered", "cannot_answer", "budget_exhausted"]
+
+
+def _flat(name: str) -> str:
+    """A name without case or separators: 'AHU-1' is the device 'AHU_1'."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 @dataclass
@@ -145,6 +150,9 @@ class Agent:
         settled = await self._unknown_names(run)
         if settled is not None:
             return settled
+        settled = self._not_in_plant(run)
+        if settled is not None:
+            return settled
         change: ChangeAnswer | None = None
         request = change_request(run.question, self.deps.catalog)
         reads_for = run.question
@@ -173,14 +181,48 @@ class Agent:
         answer.written_by = "model+system"
         return answer
 
+    def _not_in_plant(self, run: QuestionRun) -> AgentAnswer | None:
+        """Equipment asked for by class and number that the plant does not have ('pump
+        3'), or a quantity no tag measures ('turbidity'): the system says so, and what
+        there is instead, so the model cannot answer with another tag's value."""
+        semantics = semantic_match.semantics_of(self.deps.catalog)
+        if semantic_match.asks_for_kind(run.question, semantics):
+            return None
+        mapping = semantic_match.map_question(run.question, semantics)
+        if mapping.tags:
+            return None
+        if mapping.missing_equipment:
+            missing = ", ".join(mapping.missing_equipment)
+            classes = {c for c in semantic_match.read_clause(run.question).classes}
+            same = [e.name for e in semantics.equipment.values() if e.eq_class in classes]
+            text = (f"There is no {missing} in this plant, so there are no readings for it."
+                    + (f" The plant has: {', '.join(same)}." if same else ""))
+            return self._system_answer(run, text, [], outcome="cannot_answer")
+        if mapping.unmatched_quantities:
+            what = " or ".join(mapping.unmatched_quantities)
+            if mapping.equipment:
+                where = ", ".join(e.name for e in mapping.equipment)
+                measured = sorted({t.role for e in mapping.equipment
+                                   for t in semantics.tags_of(e.name)})
+                text = (f"No tag of {where} measures {what}, so I cannot tell its value. "
+                        f"Its tags measure: {', '.join(measured)}.")
+            else:
+                text = (f"This plant has no tag that measures {what}, so I cannot tell its "
+                        "value. A site can add the tag to the server or name it in "
+                        "assets.toml if it exists under another name.")
+            return self._system_answer(run, text, [], outcome="cannot_answer")
+        return None
+
     async def _unknown_names(self, run: QuestionRun) -> AgentAnswer | None:
         """Equipment the plant does not have: the system says so, so the model cannot
         invent readings for it."""
         catalog = self.deps.catalog
-        known = {n.lower() for n in catalog.equipment_names()}
-        known |= {t.lower() for t in catalog.tag_names()}
+        semantics = semantic_match.semantics_of(catalog)
+        known = {_flat(n) for n in catalog.equipment_names()}
+        known |= {_flat(t) for t in catalog.tag_names()}
+        known |= {_flat(e) for e in semantics.equipment}
         unknown = sorted(
-            {m.group() for m in _IDENT.finditer(run.question) if m.group().lower() not in known}
+            {m.group() for m in _IDENT.finditer(run.question) if _flat(m.group()) not in known}
         )
         if not unknown:
             return None

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.errors import ToolError
+from agent.twin.semantics.infer import cached
 from tools.context import ToolContext
 from tools.opcua import alarms as _alarms
 from tools.opcua import history as _history
@@ -35,6 +36,10 @@ class ListEquipmentArgs(_Args):
     contains: str | None = Field(
         None, max_length=100, description="Only equipment whose name or path contains this."
     )
+    eq_class: str | None = Field(
+        None, max_length=40, description="Only equipment of this class: pump, fan, "
+        "compressor, motor, filter, heat_exchanger, tank, conveyor, valve, cooling_tower, "
+        "chiller, boiler, dosing_skid, air_handler.")
 
 
 class EquipmentArgs(_Args):
@@ -74,6 +79,9 @@ class EquipmentBrief(BaseModel):
     description: str | None = None
     path: str = Field(description="Where it is: browse names joined with '/'.")
     tag_count: int
+    eq_class: str | None = Field(None, description="Equipment class, as inferred or set.")
+    tags: list[str] = Field(default_factory=list, description="Its tags with what each "
+                            "measures, when listed by class or name.")
 
 
 class EquipmentList(BaseModel):
@@ -143,6 +151,22 @@ async def list_equipment(ctx: ToolContext, args: ListEquipmentArgs) -> Equipment
     """
     _, catalog = _deps(ctx)
     needle = (args.contains or "").lower()
+    semantics = cached(catalog)
+    if args.eq_class or (needle and needle in {e.lower() for e in semantics.equipment}):
+        # The equipment as the tag semantics group it (a flat gateway's pumps, a BMS
+        # device above its point list), with what each tag measures.
+        return EquipmentList(equipment=[
+            EquipmentBrief(
+                name=eq.name, description=None,
+                path="/".join(catalog.equipment[eq.catalog_equipment[0]].browse_path)
+                if eq.catalog_equipment and eq.catalog_equipment[0] in catalog.equipment
+                else "", tag_count=len(eq.tags), eq_class=eq.eq_class,
+                tags=[f"{t.tag}: {t.role}" for t in semantics.tags_of(eq.name)],
+            )
+            for eq in semantics.equipment.values()
+            if (not args.eq_class or eq.eq_class == args.eq_class)
+            and (not needle or needle == eq.name.lower())
+        ])
     return EquipmentList(
         equipment=[
             EquipmentBrief(

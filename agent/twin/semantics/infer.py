@@ -22,3 +22,18 @@ def infer(catalog: Catalog) -> PlantSemantics:
             tags[name] = infer_tag(info)
     equipment = build_equipment(catalog, tags)
     return PlantSemantics(tags=tags, equipment=equipment)
+
+
+_CACHE: dict[int, tuple[Catalog, int, PlantSemantics]] = {}
+
+
+def cached(catalog: Catalog) -> PlantSemantics:
+    """``infer(catalog)``, once per catalog object (and its size)."""
+    hit = _CACHE.get(id(catalog))
+    if hit is not None and hit[0] is catalog and hit[1] == len(catalog.tags):
+        return hit[2]
+    semantics = infer(catalog)
+    if len(_CACHE) > 8:
+        _CACHE.clear()
+    _CACHE[id(catalog)] = (catalog, len(catalog.tags), semantics)
+    return semantics

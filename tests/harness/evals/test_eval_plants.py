@@ -81,7 +81,11 @@ async def test_a_tiny_run_through_the_real_loop_writes_the_tables(tmp_path: Path
     assert result.error is None
     assert [q.kind for q in result.questions] == ["single", "multi"]
     for q in result.questions:  # the scripted model gives up: each answer is judged wrong
-        assert not q.right and q.problems[0] == "outcome cannot_answer, expected answered"
+        # (with the readings prefetched, giving up is not a step it may take: the budget
+        # runs out instead)
+        assert not q.right and q.problems[0] in (
+            "outcome cannot_answer, expected answered",
+            "outcome budget_exhausted, expected answered")
     assert [f.fault for f in result.faults] == ["pump.bearing_wear"]
     data = json.loads((tmp_path / "plants.json").read_text(encoding="utf-8"))
     assert data["plants"][0]["questions"] == 2 and data["plants"][0]["faults"] == 1

@@ -1,0 +1,114 @@
+"""Questions mapped to tags through the tag semantics, on a real flat ISA-5.1 gateway
+(descriptions are its only words) and a German ISA-95 plant, with a scripted model:
+multi-part questions read every part, history questions read history over the window
+asked, "which pumps" comes from the asset model, and equipment or quantities the plant
+does not have are said by the system."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from agent.llm.scripted import ScriptedModel
+from agent.pipeline import prefetch
+from plant.kit.server import KitPlantServer
+from tests.support.plants import kit_plant
+from tests.support.runtimes import SHIFT_LEAD, scripted_runtime
+from tools.opcua.catalog import Catalog
+from tools.opcua.toolset import EquipmentList
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+ALL = {"read_tags", "tag_history", "list_equipment", "active_alarms", "check_limits",
+       "read_equipment", "search_documents", "find_similar_incidents"}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def gateway() -> AsyncIterator[KitPlantServer]:
+    async with kit_plant("waterworks") as server:
+        yield server
+
+
+def _final(text: str, *cites: str) -> dict[str, Any]:
+    return {"action": "final_answer", "answer": text, "citations": list(cites)}
+
+
+def _by_description(catalog: Catalog, words: str) -> str:
+    return next(n for n, t in catalog.tags.items() if (t.description or "") == words)
+
+
+async def test_plans_read_every_part_history_and_asset_kinds(
+    gateway: KitPlantServer, site_home: Path,
+) -> None:
+    async with scripted_runtime(site_home, gateway.endpoint) as runtime:
+        catalog = await runtime.catalog()
+    dosing = _by_description(catalog, "HYPOCHLORITE DOSING FLOW")
+    residual = _by_description(catalog, "FREE CHLORINE RESIDUAL")
+    bearing = _by_description(catalog, "RW PUMP 1 DE BRG TEMP")
+    plan = prefetch.plan("What are the hypochlorite dosing rate and the chlorine residual?",
+                         catalog, ALL)
+    assert [(c.tool, c.args) for c in plan] == [("read_tags", {"tags": [dosing, residual]})]
+    plan = prefetch.plan("What was the highest bearing temperature of raw water pump 1 "
+                         "over the last hour?", catalog, ALL)
+    assert [(c.tool, c.args) for c in plan] == [
+        ("read_tags", {"tags": [bearing]}),
+        ("tag_history", {"tag": bearing, "window_minutes": 60.0})]
+    plan = prefetch.plan("What was the bearing temperature of pump 1 20 minutes ago?",
+                         catalog, ALL)
+    assert plan[-1].args == {"tag": bearing, "window_minutes": 30.0}
+    plan = prefetch.plan("Which pumps do we have?", catalog, ALL)
+    assert [(c.tool, c.args) for c in plan] == [("list_equipment", {"eq_class": "pump"})]
+    # Both bearing temperatures, one per pump; never one picked silently.
+    plan = prefetch.plan("Compare the bearing temperatures of the two pumps", catalog, ALL)
+    assert len(plan[0].args["tags"]) == 2
+
+
+async def test_asset_question_is_answered_from_the_asset_model(
+    gateway: KitPlantServer, site_home: Path,
+) -> None:
+    model = ScriptedModel([_final("There are two pumps: RW PUMP 1 and RW PUMP 2.", "E1")])
+    async with scripted_runtime(site_home, gateway.endpoint, model) as runtime:
+        agent = await runtime.agent()
+        answer = await agent.ask("Which pumps do we have?", actor=SHIFT_LEAD,
+                                 role="shift_lead")
+    step = answer.steps[0]
+    assert step.tool == "list_equipment" and step.ok
+    listed = step.result
+    assert isinstance(listed, EquipmentList)
+    assert [e.name for e in listed.equipment] == ["RW PUMP 1", "RW PUMP 2"]
+    assert all(e.eq_class == "pump" and e.tags for e in listed.equipment)
+    assert answer.outcome == "answered" and "RW PUMP 2" in answer.answer, answer.replaced
+
+
+async def test_a_part_the_model_left_out_is_added_by_the_system(
+    gateway: KitPlantServer, site_home: Path,
+) -> None:
+    async with scripted_runtime(site_home, gateway.endpoint) as runtime:
+        catalog = await runtime.catalog()
+    residual = _by_description(catalog, "FREE CHLORINE RESIDUAL")
+    model = ScriptedModel([_final("The dosing pump runs normally.", "E1")])
+    async with scripted_runtime(site_home, gateway.endpoint, model) as runtime:
+        agent = await runtime.agent()
+        answer = await agent.ask(
+            "What are the hypochlorite dosing rate and the chlorine residual?",
+            actor=SHIFT_LEAD, role="shift_lead")
+    assert residual in answer.answer and "mg/l" in answer.answer
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("What is the bearing temperature of raw water pump 3?", "There is no pump 3"),
+    ("What is the turbidity of the treated water?", "no tag that measures turbidity"),
+])
+async def test_what_the_plant_does_not_have_is_said_by_the_system(
+    gateway: KitPlantServer, site_home: Path, question: str, said: str,
+) -> None:
+    model = ScriptedModel([])
+    async with scripted_runtime(site_home, gateway.endpoint, model) as runtime:
+        agent = await runtime.agent()
+        answer = await agent.ask(question, actor=SHIFT_LEAD, role="shift_lead")
+    assert answer.outcome == "cannot_answer" and answer.written_by == "system"
+    assert said in answer.answer, answer.answer
+    assert model.requests == []
