@@ -37,6 +37,7 @@ from agent.pipeline.steps import CannotAnswer, FinalAnswer, InvalidCall, Step, S
 from agent.pipeline.tool_calls import call_tool, invalid_call
 from agent.pipeline.writer import GroundedWriter
 from agent.policy.decision import PolicyGate
+from agent.twin.semantics.records import PlantSemantics
 from tools.context import ToolContext
 from tools.opcua.catalog import Catalog
 from tools.registry import ToolRegistry
@@ -53,6 +54,20 @@ MAX_STEP_TOKENS = 1024
 MAX_ADDED = 8
 _IDENT = re.compile(r"\b[A-Za-z]{1,4}-\d{1,5}\b")
 Outcome = Literal["answered", "cannot_answer", "budget_exhausted"]
+
+
+def _unresolved_note(semantics: PlantSemantics) -> str:
+    """What the system cannot tell about the plant's tags, and how a site fixes it."""
+    unresolved = semantics.unresolved()
+    if not unresolved:
+        return ""
+    shown = ", ".join(t.tag for t in unresolved[:8])
+    more = f" and {len(unresolved) - 8} more" if len(unresolved) > 8 else ""
+    return (f" I cannot tell what {len(unresolved)} of the plant's {len(semantics.tags)} "
+            f"tags measure or which equipment they belong to ({shown}{more}): the server "
+            "gives no description, unit or readable name for them. Name them in the site "
+            "file assets.toml ([tag.\"NAME\"] quantity = ..., equipment = ...) and run "
+            "`plantagent twin sync`; `plantagent twin semantics --unresolved` lists them.")
 
 
 def _flat(name: str) -> str:
@@ -208,9 +223,9 @@ class Agent:
                         f"Its tags measure: {', '.join(measured)}.")
             else:
                 text = (f"This plant has no tag that measures {what}, so I cannot tell its "
-                        "value. A site can add the tag to the server or name it in "
-                        "assets.toml if it exists under another name.")
-            return self._system_answer(run, text, [], outcome="cannot_answer")
+                        "value.")
+            return self._system_answer(run, text + _unresolved_note(semantics), [],
+                                       outcome="cannot_answer")
         return None
 
     async def _unknown_names(self, run: QuestionRun) -> AgentAnswer | None:

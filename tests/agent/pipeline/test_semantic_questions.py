@@ -13,13 +13,24 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from agent.audit.sink import MemoryAuditSink
 from agent.llm.scripted import ScriptedModel
 from agent.pipeline import prefetch
+from agent.pipeline.runner import Agent, AgentDeps
+from agent.pipeline.semantic_match import map_question
+from agent.policy.decision import ReadOnlyGate
+from agent.settings import load_settings
+from agent.twin.semantics.infer import infer
 from plant.kit.server import KitPlantServer
 from tests.support.plants import kit_plant
 from tests.support.runtimes import SHIFT_LEAD, scripted_runtime
+from tools.context import ToolContext
 from tools.opcua.catalog import Catalog
+from tools.opcua.models import EquipmentInfo, TagInfo
 from tools.opcua.toolset import EquipmentList
+from tools.registry import ToolRegistry
+
+from ..twin.semantics.semantics_helpers import bare_catalog
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 ALL = {"read_tags", "tag_history", "list_equipment", "active_alarms", "check_limits",
@@ -112,3 +123,31 @@ async def test_what_the_plant_does_not_have_is_said_by_the_system(
     assert answer.outcome == "cannot_answer" and answer.written_by == "system"
     assert said in answer.answer, answer.answer
     assert model.requests == []
+
+
+async def test_a_server_without_words_says_what_it_cannot_tell(tmp_path: Path) -> None:
+
+    model = ScriptedModel([])
+    ctx = ToolContext(settings=load_settings(home=tmp_path), catalog=bare_catalog())
+    agent = Agent(AgentDeps(model=model, registry=ToolRegistry(), tool_context=ctx,
+                            policy=ReadOnlyGate(), audit=MemoryAuditSink()))
+    answer = await agent.ask("What is the discharge pressure?", actor="ana",
+                             role="shift_lead")
+    assert answer.outcome == "cannot_answer" and model.requests == []
+    assert "no tag that measures pressure" in answer.answer
+    assert "6 of the plant's 6 tags" in answer.answer and "Device1.Tag001" in answer.answer
+    assert "assets.toml" in answer.answer
+
+
+def test_two_tags_that_look_alike_are_both_read() -> None:
+
+    catalog = Catalog(endpoint="opc.tcp://127.0.0.1:1/")
+    tags = [TagInfo(name=f"K1.{n}", equipment="K1", browse_path=["K1", n],
+                    node_id=f"nsu=urn:x;s={n}", namespace_uri="urn:x", unit="°C",
+                    description=d)
+            for n, d in (("T1", "Boiler water temperature"),
+                         ("T2", "Boiler water temperature (redundant)"))]
+    catalog.add(EquipmentInfo(name="K1", browse_path=["K1"], node_id="nsu=urn:x;s=K1",
+                              description="Steam boiler"), tags)
+    mapping = map_question("What is the boiler water temperature?", infer(catalog))
+    assert mapping.tags == ["K1.T1", "K1.T2"]
