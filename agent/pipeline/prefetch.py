@@ -65,6 +65,10 @@ HISTORY_WORDS = {"trend", "trending", "history", "historical", "average", "mean"
                  "war", "waren", "letzten", "letzte", "höchste", "niedrigste", "mittlere",
                  "durchschnitt", "steigt", "fällt", "verlauf", "dernière", "dernières",
                  "moyenne", "hace", "último", "últimos", "promedio", "media"}
+#: Words asking for a direction: the history must carry sample points to tell it.
+TREND_WORDS = {"trend", "trending", "rising", "falling", "increasing", "decreasing",
+               "steigt", "fällt", "sinkt", "steigend", "fallend", "monte", "baisse",
+               "augmente", "diminue", "sube", "baja", "aumenta", "disminuye"}
 #: "the last 30 minutes", "20 minutes ago", "letzten 2 Stunden": the window asked for.
 _WINDOW = re.compile(r"(\d+(?:[.,]\d+)?)\s*(min|minute|minutes|minuten|h|hour|hours|"
                      r"stunde|stunden|heure|heures|hora|horas)\b", re.IGNORECASE)
@@ -161,6 +165,13 @@ def window_minutes(question: str) -> float:
                                    question.lower() else 1.0), 24 * 60.0))
 
 
+def _history_args(tag: str, window: float, words: set[str]) -> dict[str, Any]:
+    args: dict[str, Any] = {"tag": tag, "window_minutes": window}
+    if words & TREND_WORDS:
+        args |= {"aggregate": "raw", "max_points": 30}
+    return args
+
+
 def _semantic_plan(question: str, catalog: Catalog, words: set[str]
                    ) -> list[PlannedCall] | None:
     """The reads the tag semantics choose (None: they name nothing, use the names)."""
@@ -179,7 +190,7 @@ def _semantic_plan(question: str, catalog: Catalog, words: set[str]
     calls = [PlannedCall("read_tags", {"tags": mapping.tags}, asked=tuple(mapping.tags))]
     if words & HISTORY_WORDS:
         window = window_minutes(question)
-        calls += [PlannedCall("tag_history", {"tag": t, "window_minutes": window})
+        calls += [PlannedCall("tag_history", _history_args(t, window, words))
                   for t in mapping.tags[:2]]
     return calls
 
@@ -238,8 +249,8 @@ def _name_plan(question: str, catalog: Catalog, available: set[str],
         calls.append(PlannedCall("read_tags", {"tags": tags},
                                  asked=tuple(t for t in asked if t in tags)))
         if words & HISTORY_WORDS and len(tags) == 1:
-            calls.append(PlannedCall("tag_history", {"tag": tags[0],
-                                                     "window_minutes": window_minutes(question)}))
+            calls.append(PlannedCall("tag_history", _history_args(
+                tags[0], window_minutes(question), words)))
     if words & ALARM_WORDS:
         calls.append(PlannedCall("active_alarms"))
     if words & LIMIT_WORDS and not tags:

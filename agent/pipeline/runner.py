@@ -390,7 +390,8 @@ class Agent:
         missing = [t for t in dict.fromkeys(asked) if t not in stated]
         if not missing:
             return draft
-        lines = [(text, source) for text, source in facts_sentences(everything, missing)
+        lines = [(text, source) for text, source in facts_sentences(everything, missing,
+                                                                  run.names().labels())
                  if text not in draft.text]
         readings = [(t, s) for t, s in lines if " is " in t]  # readings, not statistics
         if not readings:
@@ -418,7 +419,8 @@ class Agent:
 
     def _budget_exhausted(self, run: QuestionRun) -> AgentAnswer:
         gathered = ", ".join(run.evidence.ids()) or "nothing"
-        lines = facts_sentences(facts_of(run.evidence.usable()), None)[:4]
+        lines = facts_sentences(facts_of(run.evidence.usable()), None,
+                                run.names().labels())[:4]
         text = (f"I could not finish within the step or time budget. Evidence gathered: "
                 f"{gathered}.")
         if lines:

@@ -70,6 +70,9 @@ async def test_plans_read_every_part_history_and_asset_kinds(
     plan = prefetch.plan("What was the bearing temperature of pump 1 20 minutes ago?",
                          catalog, ALL)
     assert plan[-1].args == {"tag": bearing, "window_minutes": 30.0}
+    plan = prefetch.plan("Is the strainer differential pressure rising or falling?",
+                         catalog, ALL)
+    assert plan[-1].tool == "tag_history" and plan[-1].args["aggregate"] == "raw"
     plan = prefetch.plan("Which pumps do we have?", catalog, ALL)
     assert [(c.tool, c.args) for c in plan] == [("list_equipment", {"eq_class": "pump"})]
     # Both bearing temperatures, one per pump; never one picked silently.
@@ -107,6 +110,8 @@ async def test_a_part_the_model_left_out_is_added_by_the_system(
             "What are the hypochlorite dosing rate and the chlorine residual?",
             actor=SHIFT_LEAD, role="shift_lead")
     assert residual in answer.answer and "mg/l" in answer.answer
+    # The system's sentence names the equipment the tag's own name does not say.
+    assert f"{residual} (HYPOCHLORITE DOSING) is" in answer.answer and answer.grounded
 
 
 @pytest.mark.parametrize(("question", "said"), [
