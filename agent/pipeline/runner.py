@@ -40,6 +40,7 @@ from agent.policy.decision import PolicyGate
 from agent.twin.semantics.records import PlantSemantics
 from tools.context import ToolContext
 from tools.opcua.catalog import Catalog
+from tools.opcua.toolset import EquipmentList
 from tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
@@ -54,6 +55,18 @@ MAX_STEP_TOKENS = 1024
 MAX_ADDED = 8
 _IDENT = re.compile(r"\b[A-Za-z]{1,4}-\d{1,5}\b")
 Outcome = Literal["answered", "cannot_answer", "budget_exhausted"]
+
+
+#: Words asking for a statistic over a period (EN/DE/FR/ES).
+STATISTIC_WORDS = frozenset({
+    "highest", "lowest", "maximum", "minimum", "max", "min", "average", "mean", "peak",
+    "höchste", "höchsten", "niedrigste", "niedrigsten", "mittlere", "mittleren",
+    "durchschnitt", "durchschnittliche", "maximal", "minimal", "moyenne", "maximale",
+    "minimale", "promedio", "máximo", "mínimo", "media"})
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
 
 
 def _unresolved_note(semantics: PlantSemantics) -> str:
@@ -168,6 +181,9 @@ class Agent:
         settled = self._not_in_plant(run)
         if settled is not None:
             return settled
+        settled = await self._asset_answer(run, on_event)
+        if settled is not None:
+            return settled
         change: ChangeAnswer | None = None
         request = change_request(run.question, self.deps.catalog)
         reads_for = run.question
@@ -195,6 +211,41 @@ class Agent:
         answer.citations = list(dict.fromkeys([*change.citations, *answer.citations]))
         answer.written_by = "model+system"
         return answer
+
+    async def _asset_answer(self, run: QuestionRun,
+                            on_event: EventCallback) -> AgentAnswer | None:
+        """'Which pumps do we have?', 'Which sensors does WT_1 have?': read from the asset
+        model (the tag semantics) and answered by the system, never out of budget."""
+        if "list_equipment" not in self.deps.registry.names():
+            return None
+        semantics = semantic_match.semantics_of(self.deps.catalog)
+        kind = semantic_match.asks_for_kind(run.question, semantics)
+        sensors = semantic_match.asks_for_sensors(run.question, semantics)
+        if kind is None and len(sensors) != 1:
+            return None
+        args = {"eq_class": kind} if kind else {"contains": sensors[0].name}
+        spec = self.deps.registry.get("list_equipment")
+        evidence = await call_tool(run, spec, parse_args(spec, args), on_event)
+        if evidence is None or not isinstance(evidence.result, EquipmentList):
+            return None
+        listed = evidence.result.equipment
+        if kind is not None:
+            word = kind.replace("_", " ")
+            if not listed:
+                classes = sorted({e.eq_class for e in semantics.equipment.values()
+                                  if e.eq_class})
+                text = (f"This plant has no equipment of class {word}. Its equipment "
+                        f"classes are: {', '.join(classes)}.")
+            else:
+                names = ", ".join(e.name for e in listed)
+                text = f"This plant has {len(listed)} of class {word}: {names}."
+        else:
+            eq = listed[0] if listed else None
+            if eq is None:
+                return None
+            text = (f"{eq.name} has {len(eq.tags)} tags: "
+                    + "; ".join(t.replace(": ", " (", 1) + ")" for t in eq.tags) + ".")
+        return self._system_answer(run, text, [evidence.id])
 
     def _not_in_plant(self, run: QuestionRun) -> AgentAnswer | None:
         """Equipment asked for by class and number that the plant does not have ('pump
@@ -385,15 +436,21 @@ class Agent:
         if not asked:
             return draft
         cited = facts_of([e for e in run.evidence.usable() if e.id in draft.citations])
+        # "The highest ... over the last hour": a statistic is asked, not the reading.
+        statistic = bool(_words(run.question) & STATISTIC_WORDS) \
+            and bool(everything.of_kind("stat"))
+        kinds = ("history",) if statistic else ("value", "history")
         stated = {t for c in check_claims(draft.text, cited, run.names()).claims
-                  if c.supported and c.kind in ("value", "history") for t in c.tags}
+                  if c.supported and c.kind in kinds for t in c.tags}
         missing = [t for t in dict.fromkeys(asked) if t not in stated]
         if not missing:
             return draft
         lines = [(text, source) for text, source in facts_sentences(everything, missing,
                                                                   run.names().labels())
                  if text not in draft.text]
-        readings = [(t, s) for t, s in lines if " is " in t]  # readings, not statistics
+        # Readings, not statistics (unless a statistic was asked).
+        readings = [(t, s) for t, s in lines
+                    if " is " in t or (statistic and "over the cited window" in t)]
         if not readings:
             return draft
         added = [ReplacedText(text="", reasons=["the question asked for it; the draft did "

@@ -80,21 +80,39 @@ async def test_plans_read_every_part_history_and_asset_kinds(
     assert len(plan[0].args["tags"]) == 2
 
 
-async def test_asset_question_is_answered_from_the_asset_model(
+async def test_asset_questions_are_answered_from_the_asset_model(
     gateway: KitPlantServer, site_home: Path,
 ) -> None:
-    model = ScriptedModel([_final("There are two pumps: RW PUMP 1 and RW PUMP 2.", "E1")])
+    model = ScriptedModel([])
     async with scripted_runtime(site_home, gateway.endpoint, model) as runtime:
         agent = await runtime.agent()
-        answer = await agent.ask("Which pumps do we have?", actor=SHIFT_LEAD,
-                                 role="shift_lead")
-    step = answer.steps[0]
+        pumps = await agent.ask("Which pumps do we have?", actor=SHIFT_LEAD,
+                                role="shift_lead")
+        sensors = await agent.ask("Which sensors does raw water pump 2 have?",
+                                  actor=SHIFT_LEAD, role="shift_lead")
+    step = pumps.steps[0]
     assert step.tool == "list_equipment" and step.ok
     listed = step.result
     assert isinstance(listed, EquipmentList)
     assert [e.name for e in listed.equipment] == ["RW PUMP 1", "RW PUMP 2"]
     assert all(e.eq_class == "pump" and e.tags for e in listed.equipment)
-    assert answer.outcome == "answered" and "RW PUMP 2" in answer.answer, answer.replaced
+    assert pumps.written_by == "system" and pumps.citations == ["E1"]
+    assert "2 of class pump: RW PUMP 1, RW PUMP 2." in pumps.answer
+    assert sensors.answer.startswith("RW PUMP 2 has 5 tags:")
+    assert "(bearing temperature)" in sensors.answer and "(state)" in sensors.answer
+    assert model.requests == []  # never out of budget: no model step at all
+
+
+async def test_a_statistic_left_out_is_added_from_history(
+    gateway: KitPlantServer, site_home: Path,
+) -> None:
+    model = ScriptedModel([_final("It is fine.", "E1")])
+    async with scripted_runtime(site_home, gateway.endpoint, model) as runtime:
+        agent = await runtime.agent()
+        answer = await agent.ask("What was the highest level of the clear water tank over "
+                                 "the last 30 minutes?", actor=SHIFT_LEAD, role="shift_lead")
+    assert [s.tool for s in answer.steps[:2]] == ["read_tags", "tag_history"]
+    assert "over the cited window: min" in answer.answer and answer.grounded
 
 
 async def test_a_part_the_model_left_out_is_added_by_the_system(
