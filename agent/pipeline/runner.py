@@ -439,9 +439,11 @@ class Agent:
         # "The highest ... over the last hour": a statistic is asked, not the reading.
         statistic = bool(_words(run.question) & STATISTIC_WORDS) \
             and bool(everything.of_kind("stat"))
-        kinds = ("history",) if statistic else ("value", "history")
-        stated = {t for c in check_claims(draft.text, cited, run.names()).claims
-                  if c.supported and c.kind in kinds for t in c.tags}
+        # A small model's "average" is often one sample: for a statistic the system's
+        # own line is always given.
+        stated = set() if statistic else {
+            t for c in check_claims(draft.text, cited, run.names()).claims
+            if c.supported and c.kind in ("value", "history") for t in c.tags}
         missing = [t for t in dict.fromkeys(asked) if t not in stated]
         if not missing:
             return draft
@@ -449,8 +451,8 @@ class Agent:
                                                                   run.names().labels())
                  if text not in draft.text]
         # Readings, not statistics (unless a statistic was asked).
-        readings = [(t, s) for t, s in lines
-                    if " is " in t or (statistic and "over the cited window" in t)]
+        readings = [(t, s) for t, s in lines if "over the cited window" in t] if statistic \
+            else [(t, s) for t, s in lines if " is " in t]
         if not readings:
             return draft
         added = [ReplacedText(text="", reasons=["the question asked for it; the draft did "

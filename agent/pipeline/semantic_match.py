@@ -157,6 +157,10 @@ def tag_score(clause: Clause, sem: TagSemantics) -> float:
 
 def match_tags(clause: Clause, candidates: list[TagSemantics]) -> list[str]:
     """The candidates the clause names best (ties kept), or none."""
+    if clause.quantities:
+        # A quantity asked for must be the tag's quantity: 'CO2 in the supply air' is
+        # not the supply air flow.
+        candidates = [t for t in candidates if t.quantity in clause.quantities]
     scored = [(tag_score(clause, t), t.tag) for t in candidates]
     top = max((s for s, _ in scored), default=0.0)
     if top < 2.0:

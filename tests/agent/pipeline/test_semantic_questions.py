@@ -174,3 +174,17 @@ def test_two_tags_that_look_alike_are_both_read() -> None:
                               description="Steam boiler"), tags)
     mapping = map_question("What is the boiler water temperature?", infer(catalog))
     assert mapping.tags == ["K1.T1", "K1.T2"]
+
+
+def test_a_quantity_asked_must_be_the_tags_quantity() -> None:
+    catalog = Catalog(endpoint="opc.tcp://127.0.0.1:1/")
+    tags = [TagInfo(name=f"AHU_7.{n}", equipment="AHU_7", browse_path=["AHU_7", n],
+                    node_id=f"nsu=urn:x;s={n}", namespace_uri="urn:x", unit=u, description=d)
+            for n, d, u in (("SA_FLOW", "Supply air flow", "m³/h"),
+                            ("SAT", "Supply air temperature", "°C"))]
+    catalog.add(EquipmentInfo(name="AHU_7", browse_path=["AHU_7"],
+                              node_id="nsu=urn:x;s=AHU_7"), tags)
+    mapping = map_question("What is the CO2 concentration in the supply air?", infer(catalog))
+    assert mapping.tags == [] and mapping.unmatched_quantities == ["concentration"]
+    assert map_question("What is the supply air temperature?",
+                        infer(catalog)).tags == ["AHU_7.SAT"]
