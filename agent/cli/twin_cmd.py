@@ -97,7 +97,10 @@ def _sync(args: argparse.Namespace) -> int:
         async with open_runtime(settings) as runtime:
             print(f"browsing {runtime.endpoint_url} ...", file=sys.stderr)
             catalog = await runtime.catalog()
-            return runtime.twin.assets.sync(catalog, utcnow(), site_file, path)
+            # The embedding model (only if its file is in place) decides what the rules
+            # could not; opened only when needed.
+            return runtime.twin.assets.sync(catalog, utcnow(), site_file, path,
+                                            embedder=lambda: runtime.embedder)
 
     report = asyncio.run(sync())
     if args.json:

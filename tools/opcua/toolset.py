@@ -10,7 +10,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.errors import ToolError
-from agent.twin.semantics.infer import cached
 from tools.context import ToolContext
 from tools.opcua import alarms as _alarms
 from tools.opcua import history as _history
@@ -149,6 +148,9 @@ async def list_equipment(ctx: ToolContext, args: ListEquipmentArgs) -> Equipment
 
     Use it first to learn the equipment names; then describe_equipment for its tags.
     """
+    # Imported here: the semantics read this package's models (a cycle at import time).
+    from agent.twin.semantics.infer import cached
+
     _, catalog = _deps(ctx)
     needle = (args.contains or "").lower()
     semantics = cached(catalog)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,10 @@ from agent.twin.assets.records import (
     SyncReport,
     TagAsset,
 )
+from agent.twin.embeddings.runtime import Embedder
 from agent.twin.historian.store import guarded
 from agent.twin.semantics import store as semantics_store
+from agent.twin.semantics.embedded import resolve_with_embeddings
 from agent.twin.semantics.infer import infer
 from agent.twin.semantics.overrides import apply_site
 from agent.twin.semantics.records import PlantSemantics
@@ -94,11 +97,20 @@ class AssetModel:
         now: datetime,
         site: AssetsFile | None = None,
         site_path: Path | None = None,
+        embedder: Callable[[], Embedder | None] | None = None,
     ) -> SyncReport:
-        """Bring the stored model in line with ``catalog``; report the differences."""
+        """Bring the stored model in line with ``catalog``; report the differences.
+        ``embedder`` (opened only when the rules leave tags or equipment undecided)
+        decides what it can by the nearest prototype sentence."""
         site = site or AssetsFile()
         path = site_path or Path("assets.toml")
-        semantics = apply_site(infer(catalog), site, list(catalog.tags), path)
+        inferred = infer(catalog)
+        if embedder is not None and (inferred.unresolved() or any(
+                e.eq_class is None for e in inferred.equipment.values())):
+            model = embedder()
+            if model is not None:
+                resolve_with_embeddings(inferred, catalog, model)
+        semantics = apply_site(inferred, site, list(catalog.tags), path)
         unmatched = check_against(site, set(catalog.equipment) | set(semantics.equipment), path)
         stamp = now.isoformat()
         report = SyncReport(endpoint=catalog.endpoint, at=now, unmatched_site_entries=unmatched)
