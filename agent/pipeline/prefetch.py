@@ -153,6 +153,24 @@ def in_scope(question: str, catalog: Catalog) -> bool:
     return bool(_words(question) & vocabulary)
 
 
+_AGO = re.compile(r"(\d+(?:[.,]\d+)?)\s*(min|minute|minutes|h|hour|hours)\s+ago\b"
+                  r"|\bvor\s+(\d+(?:[.,]\d+)?)\s*(min|minuten|stunde|stunden)\b"
+                  r"|\bil y a\s+(\d+(?:[.,]\d+)?)\s*(min|minutes|heure|heures)\b"
+                  r"|\bhace\s+(\d+(?:[.,]\d+)?)\s*(min|minutos|hora|horas)\b",
+                  re.IGNORECASE)
+
+
+def ago_minutes(question: str) -> float | None:
+    """'20 minutes ago', 'vor 20 Minuten', 'il y a 20 minutes', 'hace 20 minutos': the
+    past moment a question asks about, in minutes before now (None: not asked)."""
+    match = _AGO.search(question)
+    if match is None:
+        return None
+    groups = [g for g in match.groups() if g]
+    amount = float(groups[0].replace(",", "."))
+    return amount * (60.0 if groups[1].lower()[0] in "hs" else 1.0)
+
+
 def window_minutes(question: str) -> float:
     """The history window a question asks for (an hour when it names none); a value
     'N minutes ago' needs a window reaching back past it."""
@@ -165,9 +183,10 @@ def window_minutes(question: str) -> float:
                                    question.lower() else 1.0), 24 * 60.0))
 
 
-def _history_args(tag: str, window: float, words: set[str]) -> dict[str, Any]:
+def _history_args(tag: str, window: float, words: set[str], question: str = ""
+                  ) -> dict[str, Any]:
     args: dict[str, Any] = {"tag": tag, "window_minutes": window}
-    if words & TREND_WORDS:
+    if words & TREND_WORDS or ago_minutes(question) is not None:
         args |= {"aggregate": "raw", "max_points": 30}
     return args
 
@@ -190,7 +209,7 @@ def _semantic_plan(question: str, catalog: Catalog, words: set[str]
     calls = [PlannedCall("read_tags", {"tags": mapping.tags}, asked=tuple(mapping.tags))]
     if words & HISTORY_WORDS:
         window = window_minutes(question)
-        calls += [PlannedCall("tag_history", _history_args(t, window, words))
+        calls += [PlannedCall("tag_history", _history_args(t, window, words, question))
                   for t in mapping.tags[:2]]
     return calls
 
@@ -250,7 +269,7 @@ def _name_plan(question: str, catalog: Catalog, available: set[str],
                                  asked=tuple(t for t in asked if t in tags)))
         if words & HISTORY_WORDS and len(tags) == 1:
             calls.append(PlannedCall("tag_history", _history_args(
-                tags[0], window_minutes(question), words)))
+                tags[0], window_minutes(question), words, question)))
     if words & ALARM_WORDS:
         calls.append(PlannedCall("active_alarms"))
     if words & LIMIT_WORDS and not tags:

@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 from agent.audit.sink import AuditSink
@@ -30,7 +31,12 @@ from agent.pipeline.change_request import change_request, other_part
 from agent.pipeline.changes import ChangeAnswer, answer_change
 from agent.pipeline.events import AgentEvent, EventCallback, ignore
 from agent.pipeline.evidence import CatalogLookup, compact_json
-from agent.pipeline.grounding import PlantNames, check_claims, facts_sentences
+from agent.pipeline.grounding import (
+    PlantNames,
+    check_claims,
+    facts_sentences,
+    past_value_sentence,
+)
 from agent.pipeline.prefix import render_prefix
 from agent.pipeline.run import QuestionLimits, QuestionRun, facts_of, model_view, plant_names
 from agent.pipeline.steps import CannotAnswer, FinalAnswer, InvalidCall, Step, StepSpace, parse_args
@@ -431,6 +437,18 @@ class Agent:
         operator note"): the person gets every value asked for, from its reading."""
         everything = facts_of(run.evidence.usable())
         asked = list(run.asked_tags)
+        ago = prefetch.ago_minutes(run.question)
+        if ago is not None and asked:
+            # "20 minutes ago": the value at that moment, from the history samples.
+            labels = run.names().labels()
+            past = [p for t in dict.fromkeys(asked) if (p := past_value_sentence(
+                everything, t, run.now() - timedelta(minutes=ago), labels.get(t)))]
+            past = [(t, src) for t, src in past if t not in draft.text]
+            if past:
+                draft = Draft(" ".join([draft.text, *(t for t, _ in past)]).strip(),
+                              tuple(dict.fromkeys([*draft.citations, *(x for _, x in past)])),
+                              draft.replaced, draft.model_sentences,
+                              draft.system_sentences + len(past))
         if run.asked_limits:
             asked += [t for scope in everything.scopes for t in scope.outside][:MAX_ADDED]
         if not asked:

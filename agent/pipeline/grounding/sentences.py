@@ -52,6 +52,21 @@ def reading_sentence(fact: Fact, label: str | None = None) -> str:
     return text + "."
 
 
+def past_value_sentence(book: FactBook, tag: str, at: datetime,
+                        label: str | None = None) -> tuple[str, str] | None:
+    """'<tag> was <value> <unit> at <time> UTC.', from the history sample nearest to
+    ``at`` (None without samples of the tag)."""
+    samples = [f for f in book.of_kind("stat", tags=[tag])
+               if f.name == "sample" and f.when is not None and f.value is not None]
+    if not samples:
+        return None
+    near = min(samples, key=lambda f: abs((f.when - at).total_seconds()))  # type: ignore[operator]
+    name = f"{tag} ({label})" if label else tag
+    # The time says when ("20 minutes ago" would be a duration no evidence states).
+    text = f"{name} was {value_text(near.value or 0.0)}{_unit(near.unit)}{_clock(near.when)}."
+    return text, near.source
+
+
 def history_sentence(tag: str, stats: list[Fact]) -> str | None:
     """'<tag> over the cited window: min 1, max 3, mean 2 <unit>.'"""
     named = {f.name: f for f in stats if f.name in ("min", "max", "mean")}

@@ -69,7 +69,8 @@ async def test_plans_read_every_part_history_and_asset_kinds(
         ("tag_history", {"tag": bearing, "window_minutes": 60.0})]
     plan = prefetch.plan("What was the bearing temperature of pump 1 20 minutes ago?",
                          catalog, ALL)
-    assert plan[-1].args == {"tag": bearing, "window_minutes": 30.0}
+    assert plan[-1].args == {"tag": bearing, "window_minutes": 30.0, "aggregate": "raw",
+                             "max_points": 30}
     plan = prefetch.plan("Is the strainer differential pressure rising or falling?",
                          catalog, ALL)
     assert plan[-1].tool == "tag_history" and plan[-1].args["aggregate"] == "raw"
@@ -188,3 +189,18 @@ def test_a_quantity_asked_must_be_the_tags_quantity() -> None:
     assert mapping.tags == [] and mapping.unmatched_quantities == ["concentration"]
     assert map_question("What is the supply air temperature?",
                         infer(catalog)).tags == ["AHU_7.SAT"]
+
+
+async def test_a_value_minutes_ago_is_read_from_history(
+    gateway: KitPlantServer, site_home: Path,
+) -> None:
+    model = ScriptedModel([_final("It is fine.", "E1")])
+    async with scripted_runtime(site_home, gateway.endpoint, model) as runtime:
+        agent = await runtime.agent()
+        answer = await agent.ask("What was the level of the clear water tank 20 minutes "
+                                 "ago?", actor=SHIFT_LEAD, role="shift_lead")
+    history = answer.steps[1]
+    assert history.tool == "tag_history" and history.args["aggregate"] == "raw"
+    assert history.args["window_minutes"] == 30.0
+    assert "(CLEAR WATER TANK) was " in answer.answer
+    assert answer.grounded, answer.unsupported
