@@ -29,7 +29,7 @@ from tools.opcua.catalog import Catalog
 #: Question words (not description words) that name a quantity.
 QUESTION_QUANTITIES = {
     "full": "level", "hot": "temperature", "warm": "temperature", "cold": "temperature",
-    "rate": "flow", "much": "flow", "fast": "speed", "voll": "level", "warm_de": "temperature",
+    "rate": "flow", "much": "flow", "fast": "speed", "voll": "level",
     "rempli": "level", "lleno": "level", "vibrating": "vibration", "amperage": "current",
 }
 #: Words of questions that say nothing about which tag.
@@ -50,8 +50,6 @@ ASSET_WORDS = frozenset({"which", "what", "list", "welche", "liste", "quels", "q
 SENSOR_WORDS = frozenset({"sensors", "sensor", "measurements", "instruments", "tags",
                           "signals", "sensoren", "messstellen", "messwerte", "capteurs",
                           "sensores", "measure", "measures"})
-HAVE_WORDS = frozenset({"have", "has", "are", "there", "exist", "installed", "haben", "gibt",
-                        "avons", "tenemos", "hay"})
 _CLAUSE = re.compile(r",|;|\s(?:and|und|et|y|as well as|sowie)\s", re.IGNORECASE)
 _NUM = re.compile(r"^\d+$")
 
