@@ -77,6 +77,11 @@ class Clause:
 def read_clause(text: str) -> Clause:
     """The quantities, places, functions, classes, numbers and other words of a clause."""
     hits = scan(text, camel=False)
+    # "The current bearing temperature": 'current' before another quantity or place is
+    # the adjective (now), not the electric current.
+    hits = [h for i, h in enumerate(hits)
+            if not (h.kind == "quantity" and h.word == "current" and i + 1 < len(hits)
+                    and hits[i + 1].kind in ("quantity", "place"))]
     toks = tokens(text, camel=False)
     quantities = keys(hits, "quantity")
     quantities += [QUESTION_QUANTITIES[t] for t in toks

@@ -204,3 +204,17 @@ async def test_a_value_minutes_ago_is_read_from_history(
     assert history.args["window_minutes"] == 30.0
     assert "(CLEAR WATER TANK) was " in answer.answer
     assert answer.grounded, answer.unsupported
+
+
+def test_current_before_a_quantity_means_now() -> None:
+    catalog = Catalog(endpoint="opc.tcp://127.0.0.1:1/")
+    tags = [TagInfo(name=f"P_9.{n}", equipment="P_9", browse_path=["P_9", n],
+                    node_id=f"nsu=urn:x;s={n}", namespace_uri="urn:x", unit=u, description=d)
+            for n, d, u in (("II", "Pump motor current", "A"),
+                            ("TT", "Pump bearing temperature", "°C"))]
+    catalog.add(EquipmentInfo(name="P_9", browse_path=["P_9"], node_id="p9",
+                              description="Feed pump"), tags)
+    semantics = infer(catalog)
+    assert map_question("What is the current bearing temperature of the pump?",
+                        semantics).tags == ["P_9.TT"]
+    assert map_question("What is the motor current of the pump?", semantics).tags == ["P_9.II"]
