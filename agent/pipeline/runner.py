@@ -41,6 +41,7 @@ from agent.pipeline.prefix import render_prefix
 from agent.pipeline.run import QuestionLimits, QuestionRun, facts_of, model_view, plant_names
 from agent.pipeline.steps import CannotAnswer, FinalAnswer, InvalidCall, Step, StepSpace, parse_args
 from agent.pipeline.tool_calls import call_tool, invalid_call
+from agent.pipeline.words import words_of
 from agent.pipeline.writer import GroundedWriter
 from agent.policy.decision import PolicyGate
 from agent.twin.semantics.records import PlantSemantics
@@ -73,6 +74,13 @@ STATISTIC_WORDS = frozenset({
 
 def _words(text: str) -> set[str]:
     return {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+
+
+def _other_intent(question: str) -> bool:
+    """The question asks about limits, alarms, manuals or past incidents."""
+    words = words_of(question, prefetch.SYNONYMS)
+    return bool(words & (prefetch.LIMIT_WORDS | prefetch.ALARM_WORDS
+                         | prefetch.DOCUMENT_WORDS | prefetch.INCIDENT_WORDS))
 
 
 def _unresolved_note(semantics: PlantSemantics) -> str:
@@ -222,7 +230,7 @@ class Agent:
                             on_event: EventCallback) -> AgentAnswer | None:
         """'Which pumps do we have?', 'Which sensors does WT_1 have?': read from the asset
         model (the tag semantics) and answered by the system, never out of budget."""
-        if "list_equipment" not in self.deps.registry.names():
+        if "list_equipment" not in self.deps.registry.names() or _other_intent(run.question):
             return None
         semantics = semantic_match.semantics_of(self.deps.catalog)
         kind = semantic_match.asks_for_kind(run.question, semantics)
@@ -263,6 +271,9 @@ class Agent:
         mapping = semantic_match.map_question(run.question, semantics)
         if mapping.tags:
             return None
+        if _other_intent(run.question):
+            # Limits, alarms, manuals or incidents: the reads for those still answer it.
+            mapping.unmatched_quantities = []
         if mapping.missing_equipment:
             missing = ", ".join(mapping.missing_equipment)
             classes = {c for c in semantic_match.read_clause(run.question).classes}

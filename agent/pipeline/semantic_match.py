@@ -221,7 +221,8 @@ def map_question(question: str, semantics: PlantSemantics) -> Mapping:
         if not found and not named:
             found = match_tags(clause, list(semantics.tags.values()))
         if not found and clause.quantities and not (scope and not named):
-            said = [w for q in clause.quantities
+            # 'Is P-101 running ...?': a state word is a verb as often as a tag.
+            said = [w for q in clause.quantities if q != "state"
                     for w in sorted(clause.quantity_words.get(q, {q.replace("_", " ")}))]
             out.unmatched_quantities += [w for w in said if w not in out.unmatched_quantities]
         out.tags += [t for t in found if t not in out.tags]

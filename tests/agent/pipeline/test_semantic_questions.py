@@ -218,3 +218,14 @@ def test_current_before_a_quantity_means_now() -> None:
     assert map_question("What is the current bearing temperature of the pump?",
                         semantics).tags == ["P_9.TT"]
     assert map_question("What is the motor current of the pump?", semantics).tags == ["P_9.II"]
+
+
+def test_a_running_question_about_limits_is_not_refused() -> None:
+    catalog = Catalog(endpoint="opc.tcp://127.0.0.1:1/")
+    tags = [TagInfo(name="P_9.TT", equipment="P_9", browse_path=["P_9", "TT"],
+                    node_id="nsu=urn:x;s=TT", namespace_uri="urn:x", unit="°C",
+                    description="Pump bearing temperature")]
+    catalog.add(EquipmentInfo(name="P_9", browse_path=["P_9"], node_id="p9",
+                              description="Feed pump"), tags)
+    mapping = map_question("Is P_9 running?", infer(catalog))
+    assert mapping.unmatched_quantities == []  # 'running' is a verb as often as a tag
