@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 
 from agent.errors import ConfigError
+from agent.pipeline.semantic_match import map_question
 from agent.twin.assets.file import load_assets_file
 from agent.twin.assets.store import AssetModel
-from agent.twin.semantics.infer import infer
+from agent.twin.semantics.infer import cached, infer
 from agent.twin.semantics.overrides import apply_site
 from agent.vault import Site
 from agent.vault.layout import TWIN_DATABASE
 from tests.support.plants import kit_plant
+from tests.support.runtimes import scripted_runtime
 from tools.context import utcnow
 
 from .semantics_helpers import bare_catalog, browse
@@ -75,3 +77,16 @@ async def test_sync_stores_semantics_and_the_site_file_wins(site: Site) -> None:
     assert stored.equipment["AHU_1"].eq_class == "air_handler"
     assert stored.tags[tag].source == "site" and stored.tags[tag].confidence == 1.0
     assert [e.name for e in stored.of_class("pump")] == ["CWP_1", "CHWP_1"]
+
+
+async def test_questions_see_the_site_file(site_home: Path) -> None:
+    (site_home / "assets.toml").write_text(
+        '[tag."points.CAP"]\nquantity = "power"\n', encoding="utf-8")
+    async with kit_plant("chillerplant") as server, \
+            scripted_runtime(site_home, server.endpoint) as runtime:
+        catalog = await runtime.catalog()
+    semantics = cached(catalog)
+    assert semantics.tags["points.CAP"].quantity == "power"
+    assert semantics.tags["points.CAP"].source == "site"
+    assert set(map_question("What is the chiller power?", semantics).tags) == {
+        "points.CAP", "points.KW"}  # the site's word counts at question time
