@@ -100,7 +100,8 @@ def _summary(checked: int, outside: list[Reading], untrusted: list[Reading]) -> 
     parts = []
     if outside:
         equipment = sorted({r.tag.split(".", 1)[0] for r in outside})
-        names = ", ".join(f"{r.tag} ({r.out_of_limits})" for r in outside)
+        # Value, limit and unit, so an answer that repeats the summary states all three.
+        names = "; ".join(_outside_text(r) for r in outside)
         parts.append(
             f"{len(outside)} of {checked} tags are outside their normal range, on "
             f"{', '.join(equipment)}: {names}"
@@ -111,6 +112,17 @@ def _summary(checked: int, outside: list[Reading], untrusted: list[Reading]) -> 
         parts.append(f"{len(untrusted)} readings are bad, uncertain or stale: "
                      + ", ".join(r.tag for r in untrusted))
     return "; ".join(parts) + "."
+
+
+def _outside_text(r: Reading) -> str:
+    """'S-2010.DP is 580.4 mbar, above its high limit of 400 mbar'."""
+    unit = f" {r.unit}" if r.unit else ""
+    value = f"{r.value:g}" if isinstance(r.value, float) else str(r.value)
+    if r.out_of_limits == "high" and r.high is not None:
+        return f"{r.tag} is {value}{unit}, above its high limit of {r.high:g}{unit}"
+    if r.out_of_limits == "low" and r.low is not None:
+        return f"{r.tag} is {value}{unit}, below its low limit of {r.low:g}{unit}"
+    return f"{r.tag} is {value}{unit} ({r.out_of_limits})"
 
 
 def register(registry: ToolRegistry) -> None:

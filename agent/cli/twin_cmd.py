@@ -2,6 +2,7 @@
 
 plantagent twin sync [--endpoint URL] [--json]       browse the server into the asset model
 plantagent twin assets [--all] [--json]              equipment and tags as stored
+plantagent twin semantics [--unresolved] [--json]    inferred quantity/equipment/class
 plantagent twin record [--endpoint URL] [--duration S]   record value changes (foreground)
 plantagent twin history TAG [--since 1h] [--json]    trend summary from the historian
 plantagent twin whatif EQUIPMENT --set VAR=VALUE|ACTION [--hours H] [--json]
@@ -39,7 +40,17 @@ def register(sub: Any) -> None:
     assets = actions.add_parser("assets", help="list equipment and tags of the asset model")
     assets.add_argument("--all", action="store_true", help="include retired ones")
     assets.add_argument("--json", action="store_true", help="print JSON")
+    assets.add_argument("--semantics", action="store_true",
+                        help="show the inferred semantics (as `twin semantics`)")
     assets.set_defaults(handler=_assets)
+
+    semantics = actions.add_parser(
+        "semantics", help="inferred quantity, equipment and class of every tag, with "
+        "confidence and reason; the unresolved tags to name in assets.toml")
+    semantics.add_argument("--unresolved", action="store_true",
+                           help="list only the unresolved tags")
+    semantics.add_argument("--json", action="store_true", help="print JSON")
+    semantics.set_defaults(handler=_semantics)
 
     record = actions.add_parser("record", help="record value changes into the historian")
     record.add_argument("--endpoint", help="OPC UA endpoint URL (default: opcua.endpoint)")
@@ -91,7 +102,10 @@ def _sync(args: argparse.Namespace) -> int:
         async with open_runtime(settings) as runtime:
             print(f"browsing {runtime.endpoint_url} ...", file=sys.stderr)
             catalog = await runtime.catalog()
-            return runtime.twin.assets.sync(catalog, utcnow(), site_file, path)
+            # The embedding model (only if its file is in place) decides what the rules
+            # could not; opened only when needed.
+            return runtime.twin.assets.sync(catalog, utcnow(), site_file, path,
+                                            embedder=lambda: runtime.embedder)
 
     report = asyncio.run(sync())
     if args.json:
@@ -116,10 +130,49 @@ def _sync(args: argparse.Namespace) -> int:
         print(f"changed {change.name}: {fields}")
     if report.unchanged:
         print("no changes since the last sync")
+    if report.unresolved_tags:
+        print(f"{len(report.unresolved_tags)} tag(s) unresolved: "
+              "`plantagent twin semantics --unresolved` lists them and why")
+    return 0
+
+
+def _semantics(args: argparse.Namespace) -> int:
+    with open_runtime(settings_from_args(args)) as runtime:
+        semantics = runtime.twin.assets.semantics()
+    unresolved = semantics.unresolved()
+    if args.json:
+        print_json({
+            "equipment": [e.to_json() for e in semantics.equipment.values()],
+            "tags": [t.to_json() for t in semantics.tags.values()],
+            "unresolved": [t.tag for t in unresolved],
+        })
+        return 0
+    if not semantics.tags:
+        print("no semantics yet: run `plantagent twin sync`", file=sys.stderr)
+        return 1
+    if not args.unresolved:
+        for eq in semantics.equipment.values():
+            print(f"{eq.name}  [{eq.eq_class or 'class unknown'} {eq.confidence:.2f}]  "
+                  + "; ".join(eq.reasons[:3]))
+            for t in semantics.tags_of(eq.name):
+                print(f"    {t.tag}  {t.role} ({t.function})  {t.confidence:.2f}  "
+                      + "; ".join(t.reasons[:3]))
+    if unresolved:
+        print(f"\n{len(unresolved)} unresolved tag(s): name them in assets.toml "
+              "([tag.\"NAME\"] quantity/equipment), then `plantagent twin sync`:")
+        for t in unresolved:
+            what = [] if t.quantity and t.confidence >= 0.5 else ["quantity"]
+            what += [] if t.equipment and t.equipment_confidence >= 0.5 else ["equipment"]
+            print(f"    {t.tag}  unknown {' and '.join(what)}: " + "; ".join(t.reasons))
+    else:
+        print("\nevery tag resolved")
     return 0
 
 
 def _assets(args: argparse.Namespace) -> int:
+    if args.semantics:
+        args.unresolved = False
+        return _semantics(args)
     with open_runtime(settings_from_args(args)) as runtime:
         equipment = runtime.twin.assets.equipment(include_retired=args.all)
     if args.json:

@@ -211,7 +211,7 @@ class AnswerTask:
                 continue
             tags = tuple(t for t in subjects[index] if t not in covered) \
                 if index < len(subjects) else ()
-            lines = [(t, s) for t, s in facts_sentences(everything, tags)
+            lines = [(t, s) for t, s in facts_sentences(everything, tags, self.run.names().labels())
                      if t not in out] if tags else []
             covered |= set(tags)
             out += [t for t, _ in lines]
@@ -225,7 +225,7 @@ class AnswerTask:
                      model_sentences=kept, system_sentences=system)
 
     def _facts_only(self, book: FactBook, replaced: tuple[ReplacedText, ...]) -> Draft:
-        lines = facts_sentences(book, None)[:6]
+        lines = facts_sentences(book, None, self.run.names().labels())[:6]
         if not lines:
             return Draft(NO_ANSWER, tuple(self.run.evidence.ids()), replaced,
                          system_sentences=1)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.pipeline import semantic_match
 from agent.pipeline.words import tag_words, words_of
 from tools.opcua.catalog import Catalog
 
@@ -58,7 +59,19 @@ LIMIT_WORDS = {"limit", "limits", "abnormal", "outside", "exceed", "exceeds", "e
                "range", "ranges", "normal", "anomaly", "anomalies", "wrong", "problem",
                "problems", "healthy", "ok", "okay", "status"}
 HISTORY_WORDS = {"trend", "trending", "history", "historical", "average", "mean", "rising",
-                 "falling", "increasing", "decreasing", "past", "last", "since", "over"}
+                 "falling", "increasing", "decreasing", "past", "last", "since", "over",
+                 "ago", "highest", "lowest", "maximum", "minimum", "peak", "was", "were",
+                 # German, French, Spanish
+                 "war", "waren", "letzten", "letzte", "höchste", "niedrigste", "mittlere",
+                 "durchschnitt", "steigt", "fällt", "verlauf", "dernière", "dernières",
+                 "moyenne", "hace", "último", "últimos", "promedio", "media"}
+#: Words asking for a direction: the history must carry sample points to tell it.
+TREND_WORDS = {"trend", "trending", "rising", "falling", "increasing", "decreasing",
+               "steigt", "fällt", "sinkt", "steigend", "fallend", "monte", "baisse",
+               "augmente", "diminue", "sube", "baja", "aumenta", "disminuye"}
+#: "the last 30 minutes", "20 minutes ago", "letzten 2 Stunden": the window asked for.
+_WINDOW = re.compile(r"(\d+(?:[.,]\d+)?)\s*(min|minute|minutes|minuten|h|hour|hours|"
+                     r"stunde|stunden|heure|heures|hora|horas)\b", re.IGNORECASE)
 
 MAX_TAGS = 6
 MAX_EQUIPMENT = 2
@@ -126,6 +139,11 @@ def in_scope(question: str, catalog: Catalog) -> bool:
     ("will it rain tomorrow?"): no tool of this agent can answer it."""
     if mentioned_equipment(question, catalog):
         return True
+    semantics = semantic_match.semantics_of(catalog)
+    mapping = semantic_match.map_question(question, semantics)
+    if mapping.tags or mapping.equipment or mapping.missing_equipment \
+            or semantic_match.asks_for_kind(question, semantics):
+        return True
     vocabulary = set(PLANT_WORDS) | ALARM_WORDS | LIMIT_WORDS | DOCUMENT_WORDS | INCIDENT_WORDS
     for equipment in catalog.equipment.values():
         vocabulary |= {w for w in _words(equipment.description or "") if len(w) > 3}
@@ -135,9 +153,100 @@ def in_scope(question: str, catalog: Catalog) -> bool:
     return bool(_words(question) & vocabulary)
 
 
+_AGO = re.compile(r"(\d+(?:[.,]\d+)?)\s*(min|minute|minutes|h|hour|hours)\s+ago\b"
+                  r"|\bvor\s+(\d+(?:[.,]\d+)?)\s*(min|minuten|stunde|stunden)\b"
+                  r"|\bil y a\s+(\d+(?:[.,]\d+)?)\s*(min|minutes|heure|heures)\b"
+                  r"|\bhace\s+(\d+(?:[.,]\d+)?)\s*(min|minutos|hora|horas)\b",
+                  re.IGNORECASE)
+
+
+def ago_minutes(question: str) -> float | None:
+    """'20 minutes ago', 'vor 20 Minuten', 'il y a 20 minutes', 'hace 20 minutos': the
+    past moment a question asks about, in minutes before now (None: not asked)."""
+    match = _AGO.search(question)
+    if match is None:
+        return None
+    groups = [g for g in match.groups() if g]
+    amount = float(groups[0].replace(",", "."))
+    return amount * (60.0 if groups[1].lower()[0] in "hs" else 1.0)
+
+
+def window_minutes(question: str) -> float:
+    """The history window a question asks for (an hour when it names none); a value
+    'N minutes ago' needs a window reaching back past it."""
+    match = _WINDOW.search(question)
+    if match is None:
+        return 60.0
+    amount = float(match[1].replace(",", "."))
+    minutes = amount * (60.0 if match[2].lower()[0] in "hs" else 1.0)
+    return max(5.0, min(minutes * (1.5 if "ago" in question.lower() or " vor " in
+                                   question.lower() else 1.0), 24 * 60.0))
+
+
+def _history_args(tag: str, window: float, words: set[str], question: str = ""
+                  ) -> dict[str, Any]:
+    args: dict[str, Any] = {"tag": tag, "window_minutes": window}
+    if words & TREND_WORDS or ago_minutes(question) is not None:
+        args |= {"aggregate": "raw", "max_points": 30}
+    return args
+
+
+def _semantic_plan(question: str, catalog: Catalog, words: set[str]
+                   ) -> list[PlannedCall] | None:
+    """The reads the tag semantics choose (None: they name nothing, use the names)."""
+    semantics = semantic_match.semantics_of(catalog)
+    kind = semantic_match.asks_for_kind(question, semantics)
+    if kind is not None:
+        return [PlannedCall("list_equipment", {"eq_class": kind})]
+    sensors = semantic_match.asks_for_sensors(question, semantics)
+    if len(sensors) == 1:
+        tags = [t.tag for t in semantics.tags_of(sensors[0].name)]
+        return [PlannedCall("list_equipment", {"contains": sensors[0].name})] + (
+            [PlannedCall("read_tags", {"tags": tags})] if len(tags) <= 2 * MAX_TAGS else [])
+    mapping = semantic_match.map_question(question, semantics)
+    if not mapping.tags or len(mapping.tags) > MAX_TAGS:
+        return None
+    calls = [PlannedCall("read_tags", {"tags": mapping.tags}, asked=tuple(mapping.tags))]
+    if words & HISTORY_WORDS:
+        window = window_minutes(question)
+        calls += [PlannedCall("tag_history", _history_args(t, window, words, question))
+                  for t in mapping.tags[:2]]
+    return calls
+
+
 def plan(question: str, catalog: Catalog, available: set[str]) -> list[PlannedCall]:
     """The reads to make before the first model step (possibly none)."""
     words = _words(question)
+    semantic = _semantic_plan(question, catalog, words)
+    if semantic is not None:
+        return _extras(question, catalog, words, semantic, available,
+                       read=any(c.tool == "read_tags" for c in semantic))
+    return _name_plan(question, catalog, available, words)
+
+
+def _extras(question: str, catalog: Catalog, words: set[str], calls: list[PlannedCall],
+            available: set[str], *, read: bool) -> list[PlannedCall]:
+    """Alarms, limits, manuals and incidents a question also asks about."""
+    calls = list(calls)
+    equipment = mentioned_equipment(question, catalog)[:MAX_EQUIPMENT]
+    if words & ALARM_WORDS:
+        calls.append(PlannedCall("active_alarms"))
+    if words & LIMIT_WORDS and not read:
+        args: dict[str, Any] = {"equipment": equipment} if equipment else {}
+        calls.append(PlannedCall("check_limits", args))
+    if words & DOCUMENT_WORDS:
+        calls.append(PlannedCall("search_documents", {"query": question[:300], "k": 3}))
+    if words & INCIDENT_WORDS:
+        incident: dict[str, Any] = {"symptoms": question[:600], "k": 3}
+        if equipment:
+            incident["equipment"] = equipment[0]
+        calls.append(PlannedCall("find_similar_incidents", incident))
+    return [c for c in calls if c.tool in available]
+
+
+def _name_plan(question: str, catalog: Catalog, available: set[str],
+               words: set[str]) -> list[PlannedCall]:
+    """The reads chosen by the words of tag names (when the semantics name no tag)."""
     equipment = mentioned_equipment(question, catalog)[:MAX_EQUIPMENT]
     calls: list[PlannedCall] = []
     candidates = (
@@ -159,7 +268,8 @@ def plan(question: str, catalog: Catalog, available: set[str]) -> list[PlannedCa
         calls.append(PlannedCall("read_tags", {"tags": tags},
                                  asked=tuple(t for t in asked if t in tags)))
         if words & HISTORY_WORDS and len(tags) == 1:
-            calls.append(PlannedCall("tag_history", {"tag": tags[0], "window_minutes": 60}))
+            calls.append(PlannedCall("tag_history", _history_args(
+                tags[0], window_minutes(question), words, question)))
     if words & ALARM_WORDS:
         calls.append(PlannedCall("active_alarms"))
     if words & LIMIT_WORDS and not tags:

@@ -18,6 +18,7 @@ from agent.pipeline.model_calls import ModelCalls
 from agent.policy.decision import ChangeRequest, PolicyGate
 from agent.policy.directives import withhold_directives
 from agent.policy.quoting import neutralize_values
+from agent.twin.semantics.infer import cached
 
 if TYPE_CHECKING:
     from agent.pipeline.runner import AgentDeps
@@ -114,8 +115,12 @@ def plant_names(deps: AgentDeps) -> PlantNames:
     """Tags, equipment and units of the catalog, for the grounding check."""
     catalog = deps.catalog
     units = {n: catalog.tag(n).unit for n in catalog.tag_names()}
-    return PlantNames(tuple(catalog.tag_names()), tuple(catalog.equipment_names()),
-                      tuple(sorted({u for u in units.values() if u})), units)
+    semantics = cached(catalog)
+    grouped = {e.name: tuple(e.tags) for e in semantics.equipment.values()
+               if e.name not in catalog.equipment}
+    return PlantNames(tuple(catalog.tag_names()),
+                      tuple(catalog.equipment_names()) + tuple(grouped),
+                      tuple(sorted({u for u in units.values() if u})), units, grouped)
 
 
 def model_view(value: Any) -> Any:

@@ -18,27 +18,36 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 from agent.audit.sink import AuditSink
 from agent.errors import ModelError, ModelOutputError, UsageError
 from agent.llm.base import ChatMessage, ChatModel
-from agent.pipeline import prefetch
+from agent.pipeline import prefetch, semantic_match
 from agent.pipeline.answer import AgentAnswer, ReplacedText, UnsupportedClaim
 from agent.pipeline.answer_task import AnswerTask, Draft, echoes
 from agent.pipeline.change_request import change_request, other_part
 from agent.pipeline.changes import ChangeAnswer, answer_change
 from agent.pipeline.events import AgentEvent, EventCallback, ignore
 from agent.pipeline.evidence import CatalogLookup, compact_json
-from agent.pipeline.grounding import PlantNames, check_claims, facts_sentences
+from agent.pipeline.grounding import (
+    PlantNames,
+    check_claims,
+    facts_sentences,
+    past_value_sentence,
+)
 from agent.pipeline.prefix import render_prefix
 from agent.pipeline.run import QuestionLimits, QuestionRun, facts_of, model_view, plant_names
 from agent.pipeline.steps import CannotAnswer, FinalAnswer, InvalidCall, Step, StepSpace, parse_args
 from agent.pipeline.tool_calls import call_tool, invalid_call
+from agent.pipeline.words import words_of
 from agent.pipeline.writer import GroundedWriter
 from agent.policy.decision import PolicyGate
+from agent.twin.semantics.records import PlantSemantics
 from tools.context import ToolContext
 from tools.opcua.catalog import Catalog
+from tools.opcua.toolset import EquipmentList
 from tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
@@ -53,6 +62,44 @@ MAX_STEP_TOKENS = 1024
 MAX_ADDED = 8
 _IDENT = re.compile(r"\b[A-Za-z]{1,4}-\d{1,5}\b")
 Outcome = Literal["answered", "cannot_answer", "budget_exhausted"]
+
+
+#: Words asking for a statistic over a period (EN/DE/FR/ES).
+STATISTIC_WORDS = frozenset({
+    "highest", "lowest", "maximum", "minimum", "max", "min", "average", "mean", "peak",
+    "höchste", "höchsten", "niedrigste", "niedrigsten", "mittlere", "mittleren",
+    "durchschnitt", "durchschnittliche", "maximal", "minimal", "moyenne", "maximale",
+    "minimale", "promedio", "máximo", "mínimo", "media"})
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+
+
+def _other_intent(question: str) -> bool:
+    """The question asks about limits, alarms, manuals or past incidents."""
+    words = words_of(question, prefetch.SYNONYMS)
+    return bool(words & (prefetch.LIMIT_WORDS | prefetch.ALARM_WORDS
+                         | prefetch.DOCUMENT_WORDS | prefetch.INCIDENT_WORDS))
+
+
+def _unresolved_note(semantics: PlantSemantics) -> str:
+    """What the system cannot tell about the plant's tags, and how a site fixes it."""
+    unresolved = semantics.unresolved()
+    if not unresolved:
+        return ""
+    shown = ", ".join(t.tag for t in unresolved[:8])
+    more = f" and {len(unresolved) - 8} more" if len(unresolved) > 8 else ""
+    return (f" I cannot tell what {len(unresolved)} of the plant's {len(semantics.tags)} "
+            f"tags measure or which equipment they belong to ({shown}{more}): the server "
+            "gives no description, unit or readable name for them. Name them in the site "
+            "file assets.toml ([tag.\"NAME\"] quantity = ..., equipment = ...) and run "
+            "`plantagent twin sync`; `plantagent twin semantics --unresolved` lists them.")
+
+
+def _flat(name: str) -> str:
+    """A name without case or separators: 'AHU-1' is the device 'AHU_1'."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 @dataclass
@@ -145,6 +192,12 @@ class Agent:
         settled = await self._unknown_names(run)
         if settled is not None:
             return settled
+        settled = self._not_in_plant(run)
+        if settled is not None:
+            return settled
+        settled = await self._asset_answer(run, on_event)
+        if settled is not None:
+            return settled
         change: ChangeAnswer | None = None
         request = change_request(run.question, self.deps.catalog)
         reads_for = run.question
@@ -173,14 +226,86 @@ class Agent:
         answer.written_by = "model+system"
         return answer
 
+    async def _asset_answer(self, run: QuestionRun,
+                            on_event: EventCallback) -> AgentAnswer | None:
+        """'Which pumps do we have?', 'Which sensors does WT_1 have?': read from the asset
+        model (the tag semantics) and answered by the system, never out of budget."""
+        if "list_equipment" not in self.deps.registry.names() or _other_intent(run.question):
+            return None
+        semantics = semantic_match.semantics_of(self.deps.catalog)
+        kind = semantic_match.asks_for_kind(run.question, semantics)
+        sensors = semantic_match.asks_for_sensors(run.question, semantics)
+        if kind is None and len(sensors) != 1:
+            return None
+        args = {"eq_class": kind} if kind else {"contains": sensors[0].name}
+        spec = self.deps.registry.get("list_equipment")
+        evidence = await call_tool(run, spec, parse_args(spec, args), on_event)
+        if evidence is None or not isinstance(evidence.result, EquipmentList):
+            return None
+        listed = evidence.result.equipment
+        if kind is not None:
+            word = kind.replace("_", " ")
+            if not listed:
+                classes = sorted({e.eq_class for e in semantics.equipment.values()
+                                  if e.eq_class})
+                text = (f"This plant has no equipment of class {word}. Its equipment "
+                        f"classes are: {', '.join(classes)}.")
+            else:
+                names = ", ".join(e.name for e in listed)
+                text = f"This plant has {len(listed)} of class {word}: {names}."
+        else:
+            eq = listed[0] if listed else None
+            if eq is None:
+                return None
+            text = (f"{eq.name} has {len(eq.tags)} tags: "
+                    + "; ".join(t.replace(": ", " (", 1) + ")" for t in eq.tags) + ".")
+        return self._system_answer(run, text, [evidence.id])
+
+    def _not_in_plant(self, run: QuestionRun) -> AgentAnswer | None:
+        """Equipment asked for by class and number that the plant does not have ('pump
+        3'), or a quantity no tag measures ('turbidity'): the system says so, and what
+        there is instead, so the model cannot answer with another tag's value."""
+        semantics = semantic_match.semantics_of(self.deps.catalog)
+        if semantic_match.asks_for_kind(run.question, semantics):
+            return None
+        mapping = semantic_match.map_question(run.question, semantics)
+        if mapping.tags:
+            return None
+        if _other_intent(run.question):
+            # Limits, alarms, manuals or incidents: the reads for those still answer it.
+            mapping.unmatched_quantities = []
+        if mapping.missing_equipment:
+            missing = ", ".join(mapping.missing_equipment)
+            classes = {c for c in semantic_match.read_clause(run.question).classes}
+            same = [e.name for e in semantics.equipment.values() if e.eq_class in classes]
+            text = (f"There is no {missing} in this plant, so there are no readings for it."
+                    + (f" The plant has: {', '.join(same)}." if same else ""))
+            return self._system_answer(run, text, [], outcome="cannot_answer")
+        if mapping.unmatched_quantities:
+            what = " or ".join(mapping.unmatched_quantities)
+            if mapping.equipment:
+                where = ", ".join(e.name for e in mapping.equipment)
+                measured = sorted({t.role for e in mapping.equipment
+                                   for t in semantics.tags_of(e.name)})
+                text = (f"No tag of {where} measures {what}, so I cannot tell its value. "
+                        f"Its tags measure: {', '.join(measured)}.")
+            else:
+                text = (f"This plant has no tag that measures {what}, so I cannot tell its "
+                        "value.")
+            return self._system_answer(run, text + _unresolved_note(semantics), [],
+                                       outcome="cannot_answer")
+        return None
+
     async def _unknown_names(self, run: QuestionRun) -> AgentAnswer | None:
         """Equipment the plant does not have: the system says so, so the model cannot
         invent readings for it."""
         catalog = self.deps.catalog
-        known = {n.lower() for n in catalog.equipment_names()}
-        known |= {t.lower() for t in catalog.tag_names()}
+        semantics = semantic_match.semantics_of(catalog)
+        known = {_flat(n) for n in catalog.equipment_names()}
+        known |= {_flat(t) for t in catalog.tag_names()}
+        known |= {_flat(e) for e in semantics.equipment}
         unknown = sorted(
-            {m.group() for m in _IDENT.finditer(run.question) if m.group().lower() not in known}
+            {m.group() for m in _IDENT.finditer(run.question) if _flat(m.group()) not in known}
         )
         if not unknown:
             return None
@@ -323,19 +448,40 @@ class Agent:
         operator note"): the person gets every value asked for, from its reading."""
         everything = facts_of(run.evidence.usable())
         asked = list(run.asked_tags)
+        ago = prefetch.ago_minutes(run.question)
+        if ago is not None and asked:
+            # "20 minutes ago": the value at that moment, from the history samples.
+            labels = run.names().labels()
+            past = [p for t in dict.fromkeys(asked) if (p := past_value_sentence(
+                everything, t, run.now() - timedelta(minutes=ago), labels.get(t)))]
+            past = [(t, src) for t, src in past if t not in draft.text]
+            if past:
+                draft = Draft(" ".join([draft.text, *(t for t, _ in past)]).strip(),
+                              tuple(dict.fromkeys([*draft.citations, *(x for _, x in past)])),
+                              draft.replaced, draft.model_sentences,
+                              draft.system_sentences + len(past))
         if run.asked_limits:
             asked += [t for scope in everything.scopes for t in scope.outside][:MAX_ADDED]
         if not asked:
             return draft
         cited = facts_of([e for e in run.evidence.usable() if e.id in draft.citations])
-        stated = {t for c in check_claims(draft.text, cited, run.names()).claims
-                  if c.supported and c.kind in ("value", "history") for t in c.tags}
+        # "The highest ... over the last hour": a statistic is asked, not the reading.
+        statistic = bool(_words(run.question) & STATISTIC_WORDS) \
+            and bool(everything.of_kind("stat"))
+        # A small model's "average" is often one sample: for a statistic the system's
+        # own line is always given.
+        stated = set() if statistic else {
+            t for c in check_claims(draft.text, cited, run.names()).claims
+            if c.supported and c.kind in ("value", "history") for t in c.tags}
         missing = [t for t in dict.fromkeys(asked) if t not in stated]
         if not missing:
             return draft
-        lines = [(text, source) for text, source in facts_sentences(everything, missing)
+        lines = [(text, source) for text, source in facts_sentences(everything, missing,
+                                                                  run.names().labels())
                  if text not in draft.text]
-        readings = [(t, s) for t, s in lines if " is " in t]  # readings, not statistics
+        # Readings, not statistics (unless a statistic was asked).
+        readings = [(t, s) for t, s in lines if "over the cited window" in t] if statistic \
+            else [(t, s) for t, s in lines if " is " in t]
         if not readings:
             return draft
         added = [ReplacedText(text="", reasons=["the question asked for it; the draft did "
@@ -360,8 +506,22 @@ class Agent:
                           written_by="system")
 
     def _budget_exhausted(self, run: QuestionRun) -> AgentAnswer:
+        everything = facts_of(run.evidence.usable())
+        asked = list(dict.fromkeys(run.asked_tags))
+        read = {f.tag for f in everything.of_kind("reading")}
+        if asked and all(t in read for t in asked):
+            # Every value the question asked for is in hand: the person gets them from
+            # the system's own sentences, whatever the model did with its budget.
+            lines = facts_sentences(everything, asked, run.names().labels())
+            text = " ".join(t for t, _ in lines) + (
+                " (The model did not finish an explanation within the step or time budget;"
+                " these values are the system's readings.)")
+            return self._make(run, text,
+                              list(dict.fromkeys(s for _, s in lines)), outcome="answered",
+                              grounded=True, written_by="system")
         gathered = ", ".join(run.evidence.ids()) or "nothing"
-        lines = facts_sentences(facts_of(run.evidence.usable()), None)[:4]
+        lines = facts_sentences(facts_of(run.evidence.usable()), None,
+                                run.names().labels())[:4]
         text = (f"I could not finish within the step or time budget. Evidence gathered: "
                 f"{gathered}.")
         if lines:

@@ -58,7 +58,10 @@ from agent.triage.service import TriageService
 from agent.triage.store import ReportStore
 from agent.triage.watcher import WatchRules
 from agent.triage.writer import ModelWriter, ReportWriter, TemplateWriter
+from agent.twin.assets.file import assets_path, load_assets_file
 from agent.twin.embeddings.runtime import Embedder, load_embedder
+from agent.twin.semantics.infer import cached
+from agent.twin.semantics.overrides import apply_site
 from agent.vault import EgressGuard, Site, open_site
 from agent.vault.layout import (
     APPROVALS_DATABASE,
@@ -347,9 +350,14 @@ class SiteRuntime:
         return check_endpoint(self.endpoint or self.settings.opcua.endpoint)
 
     async def catalog(self) -> Catalog:
-        """The plant's equipment and tags, browsed once."""
+        """The plant's equipment and tags, browsed once; the site file's word over the
+        inferred tag semantics applied (what every question is mapped through)."""
         async def browse() -> Catalog:
-            return await browse_catalog(await self.connection())
+            catalog = await browse_catalog(await self.connection())
+            path = assets_path(self.settings.home)
+            if path.exists():
+                apply_site(cached(catalog), load_assets_file(path), list(catalog.tags), path)
+            return catalog
 
         return await self._parts.aget("catalog", browse)
 

@@ -35,6 +35,10 @@ class ListEquipmentArgs(_Args):
     contains: str | None = Field(
         None, max_length=100, description="Only equipment whose name or path contains this."
     )
+    eq_class: str | None = Field(
+        None, max_length=40, description="Only equipment of this class: pump, fan, "
+        "compressor, motor, filter, heat_exchanger, tank, conveyor, valve, cooling_tower, "
+        "chiller, boiler, dosing_skid, air_handler.")
 
 
 class EquipmentArgs(_Args):
@@ -74,6 +78,9 @@ class EquipmentBrief(BaseModel):
     description: str | None = None
     path: str = Field(description="Where it is: browse names joined with '/'.")
     tag_count: int
+    eq_class: str | None = Field(None, description="Equipment class, as inferred or set.")
+    tags: list[str] = Field(default_factory=list, description="Its tags with what each "
+                            "measures, when listed by class or name.")
 
 
 class EquipmentList(BaseModel):
@@ -141,8 +148,27 @@ async def list_equipment(ctx: ToolContext, args: ListEquipmentArgs) -> Equipment
 
     Use it first to learn the equipment names; then describe_equipment for its tags.
     """
+    # Imported here: the semantics read this package's models (a cycle at import time).
+    from agent.twin.semantics.infer import cached
+
     _, catalog = _deps(ctx)
     needle = (args.contains or "").lower()
+    semantics = cached(catalog)
+    if args.eq_class or (needle and needle in {e.lower() for e in semantics.equipment}):
+        # The equipment as the tag semantics group it (a flat gateway's pumps, a BMS
+        # device above its point list), with what each tag measures.
+        return EquipmentList(equipment=[
+            EquipmentBrief(
+                name=eq.name, description=None,
+                path="/".join(catalog.equipment[eq.catalog_equipment[0]].browse_path)
+                if eq.catalog_equipment and eq.catalog_equipment[0] in catalog.equipment
+                else "", tag_count=len(eq.tags), eq_class=eq.eq_class,
+                tags=[f"{t.tag}: {t.role}" for t in semantics.tags_of(eq.name)],
+            )
+            for eq in semantics.equipment.values()
+            if (not args.eq_class or eq.eq_class == args.eq_class)
+            and (not needle or needle == eq.name.lower())
+        ])
     return EquipmentList(
         equipment=[
             EquipmentBrief(

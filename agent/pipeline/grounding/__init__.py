@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from agent.pipeline.grounding.check import Claim, GroundingReport, check_claims, number_matches
 from agent.pipeline.grounding.facts import Fact, FactBook, direction_of
-from agent.pipeline.grounding.sentences import facts_sentences, reading_sentence, value_text
+from agent.pipeline.grounding.sentences import (
+    facts_sentences,
+    past_value_sentence,
+    reading_sentence,
+    value_text,
+)
 from agent.pipeline.grounding.text import COMMON_UNITS, PlantNames, sentences
 
 __all__ = [
@@ -23,6 +28,7 @@ __all__ = [
     "direction_of",
     "facts_sentences",
     "number_matches",
+    "past_value_sentence",
     "reading_sentence",
     "sentences",
     "value_text",

@@ -121,7 +121,8 @@ def _names(index: int, found: Sequence[Mention], book: FactBook, evidence_text: 
             out.append(Claim("tag", m.tag, ok, "" if ok else "no cited evidence mentions it",
                              index, (m.tag,)))
         elif m.kind == "equipment" and m.equipment:
-            ok = m.equipment.lower() in book.names or m.equipment.lower() in evidence_text
+            ok = m.equipment.lower() in book.names or m.equipment.lower() in evidence_text \
+                or any(t.lower() in book.names for t in names.members.get(m.equipment, ()))
             out.append(Claim("equipment", m.equipment, ok,
                              "" if ok else "no cited evidence mentions it", index))
         elif m.kind == "unknown" and m.text.lower() not in known:

@@ -220,8 +220,13 @@ class FactBook:
             _slope_per_hour(result) if result is not None else None)
         hours = max((s.end - s.start).total_seconds() / 3600, 1e-9)
         if slope is not None and s.min is not None and s.max is not None:
+            direction = direction_of(slope * hours, s.max - s.min)
+            if direction == "flat" and s.last is not None and s.mean is not None:
+                # A value that has left its window's mean by more than half the spread
+                # is moving that way now, however flat the window was before.
+                direction = direction_of(s.last - s.mean, s.max - s.min)
             self.add(Fact("trend", source, tag=s.tag, value=slope, unit=s.unit, name="slope",
-                          direction=direction_of(slope * hours, s.max - s.min)))
+                          direction=direction))
         if isinstance(s, TrendSummary):
             self._limits(source, s.tag, s.unit, s.low, s.high)
         if result is not None:

@@ -8,7 +8,7 @@ construction (the tests check that it does).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from agent.pipeline.grounding.facts import Fact, FactBook
@@ -32,12 +32,15 @@ def _clock(moment: datetime | None) -> str:
     return f" at {moment.astimezone(UTC):%H:%M:%S} UTC" if moment is not None else ""
 
 
-def reading_sentence(fact: Fact) -> str:
-    """'<tag> is <value> <unit> at <time> UTC', with the limit when it is outside."""
+def reading_sentence(fact: Fact, label: str | None = None) -> str:
+    """'<tag> is <value> <unit> at <time> UTC', with the limit when it is outside;
+    ``label`` names the equipment when the tag's own name does not ('PLC.TT_2034.PV
+    (RW PUMP 1)')."""
+    name = f"{fact.tag} ({label})" if label else f"{fact.tag}"
     if fact.value is None:
         quality = fact.quality or "bad"
-        return f"{fact.tag} has no usable value (quality {quality}){_clock(fact.when)}."
-    text = f"{fact.tag} is {value_text(fact.value)}{_unit(fact.unit)}{_clock(fact.when)}"
+        return f"{name} has no usable value (quality {quality}){_clock(fact.when)}."
+    text = f"{name} is {value_text(fact.value)}{_unit(fact.unit)}{_clock(fact.when)}"
     if fact.side == "high" and fact.high is not None:
         text += f", above its high limit of {value_text(fact.high)}{_unit(fact.unit)}"
     elif fact.side == "low" and fact.low is not None:
@@ -47,6 +50,21 @@ def reading_sentence(fact: Fact) -> str:
     elif fact.quality and fact.quality != "good":
         text += f" (quality {fact.quality})"
     return text + "."
+
+
+def past_value_sentence(book: FactBook, tag: str, at: datetime,
+                        label: str | None = None) -> tuple[str, str] | None:
+    """'<tag> was <value> <unit> at <time> UTC.', from the history sample nearest to
+    ``at`` (None without samples of the tag)."""
+    samples = [f for f in book.of_kind("stat", tags=[tag])
+               if f.name == "sample" and f.when is not None and f.value is not None]
+    if not samples:
+        return None
+    near = min(samples, key=lambda f: abs((f.when - at).total_seconds()))  # type: ignore[operator]
+    name = f"{tag} ({label})" if label else tag
+    # The time says when ("20 minutes ago" would be a duration no evidence states).
+    text = f"{name} was {value_text(near.value or 0.0)}{_unit(near.unit)}{_clock(near.when)}."
+    return text, near.source
 
 
 def history_sentence(tag: str, stats: list[Fact]) -> str | None:
@@ -66,9 +84,12 @@ def trend_sentence(fact: Fact) -> str:
     return f"{fact.tag} is {word} ({value_text(fact.value or 0.0)}{_unit(fact.unit)} per hour)."
 
 
-def facts_sentences(book: FactBook, tags: Iterable[str] | None) -> list[tuple[str, str]]:
+def facts_sentences(book: FactBook, tags: Iterable[str] | None,
+                    labels: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """(sentence, evidence id) for the facts about ``tags`` (None: every tag the
-    evidence holds a reading of, and the outcome of a limit check)."""
+    evidence holds a reading of, and the outcome of a limit check); ``labels``: the
+    equipment of tags whose names do not say it."""
+    labels = labels or {}
     wanted = None if tags is None else list(dict.fromkeys(tags))
     out: list[tuple[str, str]] = []
     readings: dict[str, Fact] = {}
@@ -81,7 +102,8 @@ def facts_sentences(book: FactBook, tags: Iterable[str] | None) -> list[tuple[st
     order = wanted if wanted is not None else list(readings)
     for tag in order:
         if tag in readings:
-            out.append((reading_sentence(readings[tag]), readings[tag].source))
+            out.append((reading_sentence(readings[tag], labels.get(tag)),
+                        readings[tag].source))
         stats = [f for f in book.of_kind("stat", tags=[tag]) if f.name != "sample"]
         line = history_sentence(tag, stats)
         if line and stats:

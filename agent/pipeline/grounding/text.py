@@ -48,9 +48,18 @@ class PlantNames:
     equipment: Sequence[str] = ()
     units: Sequence[str] = ()
     tag_units: Mapping[str, str | None] = field(default_factory=dict)
+    #: Tags of equipment the tag semantics group (a flat gateway's 'RW PUMP 1').
+    members: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    def labels(self) -> dict[str, str]:
+        """Tag -> the grouped equipment it belongs to (for the system's sentences)."""
+        return {t: eq for eq, tags in self.members.items() for t in tags}
 
     def tags_of(self, equipment: str) -> list[str]:
-        """The tags of one equipment (by the '<equipment>.<variable>' naming)."""
+        """The tags of one equipment (grouped by the semantics, or by the
+        '<equipment>.<variable>' naming)."""
+        if equipment in self.members:
+            return list(self.members[equipment])
         return [t for t in self.tags if t.split(".", 1)[0] == equipment]
 
     @functools.cached_property

@@ -12,6 +12,12 @@ the closest valid one. Example::
 
     [equipment.HX-101.parameters]       # physics parameters of the what-if model
     outlet_setpoint_c = 35.0
+
+    [tag."PLC_PS01.TT_4005.PV"]         # overrides the inferred semantics of one tag
+    quantity = "temperature"            # see Quantity below
+    places = ["outlet"]
+    function = "measurement"            # measurement | setpoint | output | state
+    equipment = "CLEAR WATER TANK"      # an equipment as `plantagent twin semantics` lists it
 """
 
 from __future__ import annotations
@@ -36,8 +42,21 @@ EquipmentClass = Literal[
     "conveyor",
     "motor",
     "valve",
+    "fan",
+    "cooling_tower",
+    "chiller",
+    "boiler",
+    "dosing_skid",
+    "air_handler",
+    "instrument",
     "other",
 ]
+Quantity = Literal[
+    "temperature", "pressure", "differential_pressure", "flow", "level", "vibration",
+    "current", "speed", "frequency", "power", "position", "output", "concentration", "load",
+    "volume", "mass", "torque", "voltage", "force", "state",
+]
+TagFunction = Literal["measurement", "setpoint", "output", "state"]
 Criticality = Literal["low", "medium", "high", "critical"]
 
 
@@ -57,16 +76,26 @@ class EquipmentEntry(_Strict):
     parameters: dict[str, float] = Field(default_factory=dict)
 
 
+class TagEntry(_Strict):
+    """What the site says about one tag: it overrides the inferred semantics."""
+
+    quantity: Quantity | None = None
+    places: list[str] | None = Field(None, description="e.g. ['bearing'], ['supply']")
+    function: TagFunction | None = None
+    equipment: str | None = Field(None, max_length=200)
+
+
 class AssetsFile(_Strict):
     """The whole file."""
 
     equipment: dict[str, EquipmentEntry] = Field(default_factory=dict)
+    tag: dict[str, TagEntry] = Field(default_factory=dict)
 
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
     if len(loc) <= 1:
         return list(AssetsFile.model_fields)
-    fields = EquipmentEntry.model_fields
+    fields = TagEntry.model_fields if loc[0] == "tag" else EquipmentEntry.model_fields
     return [f.alias or name for name, f in fields.items()]
 
 

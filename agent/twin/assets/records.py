@@ -79,6 +79,9 @@ class SyncReport(BaseModel):
     unmatched_site_entries: list[str] = Field(
         default_factory=list, description="Asset-file equipment the server does not have."
     )
+    unresolved_tags: list[str] = Field(
+        default_factory=list, description="Tags whose quantity or equipment is not known: "
+        "name them in the site file.")
     active_equipment: int = 0
     active_tags: int = 0
     retired_tags: int = 0

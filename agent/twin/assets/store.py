@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,13 @@ from agent.twin.assets.records import (
     SyncReport,
     TagAsset,
 )
+from agent.twin.embeddings.runtime import Embedder
 from agent.twin.historian.store import guarded
+from agent.twin.semantics import store as semantics_store
+from agent.twin.semantics.embedded import resolve_with_embeddings
+from agent.twin.semantics.infer import infer
+from agent.twin.semantics.overrides import apply_site
+from agent.twin.semantics.records import PlantSemantics
 from agent.vault.migrations import apply_migrations
 from tools.opcua.catalog import Catalog
 from tools.opcua.models import TagInfo
@@ -52,6 +59,7 @@ _MIGRATIONS = [
             report TEXT NOT NULL)
         """,
     ),
+    semantics_store.MIGRATION,
 ]
 
 #: Tag fields compared between syncs (a change in any is reported).
@@ -89,16 +97,29 @@ class AssetModel:
         now: datetime,
         site: AssetsFile | None = None,
         site_path: Path | None = None,
+        embedder: Callable[[], Embedder | None] | None = None,
     ) -> SyncReport:
-        """Bring the stored model in line with ``catalog``; report the differences."""
+        """Bring the stored model in line with ``catalog``; report the differences.
+        ``embedder`` (opened only when the rules leave tags or equipment undecided)
+        decides what it can by the nearest prototype sentence."""
         site = site or AssetsFile()
-        unmatched = check_against(site, set(catalog.equipment), site_path or Path("assets.toml"))
+        path = site_path or Path("assets.toml")
+        inferred = infer(catalog)
+        if embedder is not None and (inferred.unresolved() or any(
+                e.eq_class is None for e in inferred.equipment.values())):
+            model = embedder()
+            if model is not None:
+                resolve_with_embeddings(inferred, catalog, model)
+        semantics = apply_site(inferred, site, list(catalog.tags), path)
+        unmatched = check_against(site, set(catalog.equipment) | set(semantics.equipment), path)
         stamp = now.isoformat()
         report = SyncReport(endpoint=catalog.endpoint, at=now, unmatched_site_entries=unmatched)
         with guarded(self.conn, self._lock), self.conn:
             self._sync_equipment(catalog, stamp, report)
             self._sync_tags(catalog, stamp, report)
             self._enrich(site)
+            semantics_store.save(self.conn, semantics)
+            report.unresolved_tags = [t.tag for t in semantics.unresolved()]
             counts = self.conn.execute(
                 "SELECT count(*) FILTER (WHERE status = 'active'), "
                 "count(*) FILTER (WHERE status = 'retired') FROM asset_tags"
@@ -255,6 +276,11 @@ class AssetModel:
     def get(self, name: str) -> EquipmentAsset | None:
         """One active equipment, or None."""
         return next((e for e in self.equipment() if e.name == name), None)
+
+    def semantics(self) -> PlantSemantics:
+        """The tag semantics of the last sync (empty before the first)."""
+        with guarded(self.conn, self._lock):
+            return semantics_store.load(self.conn)
 
     def last_sync(self) -> SyncReport | None:
         """The report of the most recent sync, if any."""

@@ -102,7 +102,8 @@ class TestPrefetch:
             ("Which equipment is outside its normal limits?", [("check_limits", {})]),
             ("How did the bearing temperature of C-101 trend over the last hour?",
              [("read_tags", {"tags": ["C-101.BearingTemperature"]}),
-              ("tag_history", {"tag": "C-101.BearingTemperature", "window_minutes": 60})]),
+              ("tag_history", {"tag": "C-101.BearingTemperature", "window_minutes": 60,
+                               "aggregate": "raw", "max_points": 30})]),
             ("Tell me a joke", []),
             ("What does the manual say about cleaning the strainer?",
              [("search_documents", {"query": "What does the manual say about cleaning the "

@@ -38,6 +38,13 @@ async def test_twin_commands_end_to_end(
     code, out, _ = await _run(capsys, *h, "twin", "assets", "--json")
     assert code == 0 and len(json.loads(out)) == 7
 
+    code, out, _ = await _run(capsys, *h, "twin", "semantics")
+    assert code == 0 and "P-101  [pump" in out and "bearing temperature" in out
+    assert "every tag resolved" in out
+    code, out, _ = await _run(capsys, *h, "twin", "semantics", "--json")
+    listed = json.loads(out)
+    assert code == 0 and listed["unresolved"] == [] and len(listed["tags"]) == 47
+
     code, _, err = await _run(
         capsys,
         *h,
