@@ -45,6 +45,7 @@ COMMAND_MODULES = [
     "agent.cli.tui_cmd",
     "agent.cli.bundle_cmd",
     "agent.cli.deploy_cmd",
+    "agent.cli.completion_cmd",
 ]
 
 

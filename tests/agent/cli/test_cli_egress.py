@@ -58,6 +58,7 @@ GROUPS: dict[str, tuple[list[str], int]] = {
 #: sites of their own (each through the same runtime, so with the same guard).
 ELSEWHERE = {
     "config": "prints the settings; opens nothing",
+    "completion": "prints a shell script built from the parser; opens nothing",
     "init": "creates a site; nothing to guard yet",
     "sim": "the demo plant's own server and fault commands; no site",
     "demo": "assembles the 491 MB default model first; its site opens through the runtime",
