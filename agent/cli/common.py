@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from agent.errors import UsageError
 from agent.runtime import SiteRuntime
 from agent.settings import Settings, load_settings
 from agent.vault.manifest import load_manifest
@@ -97,3 +98,12 @@ def count(low: int = 1, high: int = 1_000_000) -> Callable[[str], int]:
 
     parse.__name__ = "count"
     return parse
+
+
+def write_out(path: Path, text: str) -> None:
+    """Write a command's ``--out`` file; a missing directory is a usage error naming the
+    fix, and nothing is written."""
+    if not path.parent.is_dir():
+        raise UsageError(f"the directory {path.parent} does not exist",
+                         fix="create it first, or give another --out path")
+    path.write_text(text, encoding="utf-8")

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.cli.common import print_json, settings_from_args
-from agent.errors import UsageError
+from agent.cli.common import print_json, settings_from_args, write_out
 from agent.settings import config_path
 
 
@@ -42,9 +41,6 @@ def _reference(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    if not args.out.parent.is_dir():
-        raise UsageError(f"the directory {args.out.parent} does not exist",
-                         fix="create it first, or give another --out path")
-    args.out.write_text(text, encoding="utf-8")
+    write_out(args.out, text)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.cli.common import open_runtime, settings_from_args
+from agent.cli.common import open_runtime, settings_from_args, write_out
 from agent.deploy.systemd import (
     CREDENTIAL_FILE,
     SERVICE_USER,
@@ -16,7 +16,6 @@ from agent.deploy.systemd import (
     account_steps,
     render_unit,
 )
-from agent.errors import UsageError
 
 
 def register(sub: Any) -> None:
@@ -49,10 +48,7 @@ def _unit(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    if not args.out.parent.is_dir():
-        raise UsageError(f"the directory {args.out.parent} does not exist",
-                         fix="create it first, or give another --out path")
-    args.out.write_text(text, encoding="utf-8")
+    write_out(args.out, text)
     print(f"wrote {args.out}; to install it (as root):", file=sys.stderr)
     for step in account_steps(options):
         print(f"  {step}", file=sys.stderr)

@@ -270,16 +270,4 @@ def _name_plan(question: str, catalog: Catalog, available: set[str],
         if words & HISTORY_WORDS and len(tags) == 1:
             calls.append(PlannedCall("tag_history", _history_args(
                 tags[0], window_minutes(question), words, question)))
-    if words & ALARM_WORDS:
-        calls.append(PlannedCall("active_alarms"))
-    if words & LIMIT_WORDS and not tags:
-        args: dict[str, Any] = {"equipment": equipment} if equipment else {}
-        calls.append(PlannedCall("check_limits", args))
-    if words & DOCUMENT_WORDS:
-        calls.append(PlannedCall("search_documents", {"query": question[:300], "k": 3}))
-    if words & INCIDENT_WORDS:
-        incident: dict[str, Any] = {"symptoms": question[:600], "k": 3}
-        if equipment:
-            incident["equipment"] = equipment[0]
-        calls.append(PlannedCall("find_similar_incidents", incident))
-    return [c for c in calls if c.tool in available]
+    return _extras(question, catalog, words, calls, available, read=bool(tags))
