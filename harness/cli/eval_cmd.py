@@ -54,6 +54,73 @@ def register(sub: Any) -> None:
     tri.add_argument("--json", action="store_true", help="print the tables as JSON")
     tri.set_defaults(handler=_triage)
     _add_plants(evals_sub)
+    _add_models(evals_sub)
+
+
+def _add_models(evals_sub: Any) -> None:
+    from harness.evals.plants.run import PLANTS
+
+    mo = evals_sub.add_parser(
+        "models", help="approved chat models side by side on the question suites of every "
+        "test plant and the demo plant: right, grounded, valid first-time steps, median "
+        "and 95th percentile question time")
+    mo.add_argument("--model", action="append", default=None,
+                    help="a chat model of the manifest (repeat; default: every approved "
+                    "chat model whose file is present)")
+    mo.add_argument("--plant", action="append", choices=list(PLANTS), default=None,
+                    help="only this plant (repeat for several; default: all)")
+    mo.add_argument("--questions", type=int, default=None,
+                    help="ask only this many questions per plant, one of each kind first")
+    mo.add_argument("--out", type=Path, default=Path("models-eval"),
+                    help="directory for models.md/.json (default ./models-eval)")
+    mo.add_argument("--models-dir", type=Path, default=None,
+                    help="where the GGUF files are (default: the site's model directory)")
+    mo.add_argument("--threads", type=int, default=1, help="model threads (default 1)")
+    mo.add_argument("--json", action="store_true", help="print the rows as JSON")
+    mo.set_defaults(handler=_models)
+
+
+def _models(args: argparse.Namespace) -> int:
+    import logging
+    import time
+
+    from agent.llm.registry import load_manifest
+    from harness.evals.models_compare import compare_models
+    from harness.evals.plants.run import PLANTS, PlantsPlan
+
+    if args.questions is not None and args.questions < 1:
+        raise UsageError(f"--questions {args.questions}", fix="give 1 or more questions")
+    if args.threads < 1:
+        raise UsageError(f"--threads {args.threads}", fix="give 1 or more threads")
+    settings = settings_from_args(args)
+    models_dir = args.models_dir or settings.models_dir
+    manifest = load_manifest(settings)
+    names = args.model or [e.name for e in manifest.entries()
+                           if e.role == "chat" and e.path_in(models_dir).is_file()]
+    for name in names:
+        entry = manifest.get(name)  # an unknown name is a clear error naming the models
+        if entry.role != "chat":
+            raise UsageError(f"{name} is an {entry.role} model",
+                             fix="name chat models (`plantagent models list`)")
+    if not names:
+        raise UsageError(f"no approved chat model file in {models_dir}",
+                         fix="fetch one: plantagent models fetch NAME")
+    logging.getLogger("asyncua").setLevel(logging.ERROR)
+    plan = PlantsPlan(plants=tuple(args.plant or PLANTS), questions=args.questions,
+                      faults=0, models_dir=models_dir, threads=args.threads)
+    header = (f"{', '.join(names)}; {args.threads} thread(s); plants "
+              f"{', '.join(plan.plants)}; one after the other in one run.")
+    started = time.monotonic()
+    rows = asyncio.run(compare_models(
+        names, plan, args.out, header=header,
+        progress=lambda line: print(f"[models] {line}", file=sys.stderr, flush=True)))
+    if args.json:
+        print_json({"rows": [r.__dict__ for r in rows],
+                    "seconds": round(time.monotonic() - started, 1)})
+    else:
+        sys.stdout.write((args.out / "models.md").read_text(encoding="utf-8"))
+        sys.stdout.write(f"\ntotal {time.monotonic() - started:.0f} s\n")
+    return 1 if any(r.error for r in rows) else 0
 
 
 def _add_plants(evals_sub: Any) -> None:

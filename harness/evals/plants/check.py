@@ -38,6 +38,10 @@ class QuestionResult:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     answer: str = ""
+    #: Model steps that parsed and validated the first time, and all model steps
+    #: (from the question's audit records, as model qualification counts them).
+    valid_steps: int = 0
+    model_steps: int = 0
 
 
 def kit_node(plant: PlantDef, key: str) -> str:

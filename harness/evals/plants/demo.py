@@ -47,7 +47,8 @@ async def demo_questions(settings: Settings, passphrase: str, limit: int | None,
                 id=case.id, kind=KINDS.get(case.id, "single"), question=case.question,
                 outcome=answer.outcome, right=not problems, grounded=answer.grounded,
                 problems=problems, seconds=round(time.monotonic() - started, 1),
-                answer=answer.answer))
+                answer=answer.answer,
+            valid_steps=agent.last_steps()[0], model_steps=agent.last_steps()[1]))
             progress(f"demo {case.id}: {'right' if not problems else 'WRONG'}")
     return results
 

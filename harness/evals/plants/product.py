@@ -13,6 +13,7 @@ from agent.llm.base import ChatModel
 from agent.pipeline.answer import AgentAnswer
 from agent.settings import Settings
 from agent.triage.service import PassResult
+from harness.qualify.ask_measure import step_counts
 
 ASKER, ROLE = "eval-shift-lead", "shift_lead"
 
@@ -23,6 +24,8 @@ class ProductAgent:
 
     ask: Callable[[str], Awaitable[AgentAnswer]]
     tag_nodes: dict[str, str]
+    #: (valid first-time model steps, model steps) of the last question asked.
+    last_steps: Callable[[], tuple[int, int]] = lambda: (0, 0)
 
 
 @dataclass
@@ -46,10 +49,18 @@ async def open_product_agent(settings: Settings, endpoint: str, *, passphrase: s
         catalog = await runtime.catalog()
         nodes = {name: info.node_id for name, info in catalog.tags.items()}
 
-        async def ask(question: str) -> AgentAnswer:
-            return await agent.ask(question, actor=ASKER, role=ROLE)
+        steps = [(0, 0)]
 
-        yield ProductAgent(ask, nodes)
+        async def ask(question: str) -> AgentAnswer:
+            before = runtime.audit.size()
+            answer = await agent.ask(question, actor=ASKER, role=ROLE)
+            added = runtime.audit.size() - before
+            records = runtime.audit.last(added) if added > 0 else []
+            valid, total, _chosen = step_counts(records)
+            steps[0] = (valid, total)
+            return answer
+
+        yield ProductAgent(ask, nodes, lambda: steps[0])
 
 
 @asynccontextmanager

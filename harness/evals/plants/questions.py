@@ -79,7 +79,8 @@ async def ask_suite(suite: Suite, server: KitPlantServer, agent: ProductAgent,
         results.append(QuestionResult(
             id=q.id, kind=q.kind, question=q.text, outcome=answer.outcome,
             right=not problems, grounded=answer.grounded, problems=problems,
-            seconds=round(time.monotonic() - started, 1), answer=answer.answer))
+            seconds=round(time.monotonic() - started, 1), answer=answer.answer,
+            valid_steps=agent.last_steps()[0], model_steps=agent.last_steps()[1]))
         if progress is not None:
             progress(f"{q.id}: {'right' if not problems else 'WRONG'} "
                      f"({time.monotonic() - started:.0f} s)")
