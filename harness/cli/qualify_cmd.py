@@ -74,6 +74,10 @@ def _qualify(args: argparse.Namespace) -> int:
                         questions=args.questions, payloads=args.payloads, faults=args.faults)
     if plan.total == 0:
         raise UsageError("nothing to run", fix="leave at least one suite in")
+    # The record is vouched for by this site's audit log: unlock it now (a missing site or
+    # a wrong passphrase is said before the run, not after it).
+    with open_runtime(settings) as runtime:
+        _ = runtime.audit
     sys.stderr.write(f"qualifying {name} ({plan.total} steps: {len(plan.cases)} questions, "
                      f"{len(plan.faults)} triage faults, {len(plan.payloads)} payloads)\n")
     record = asyncio.run(run_qualification(

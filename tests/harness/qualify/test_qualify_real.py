@@ -12,6 +12,7 @@ import pytest
 
 from agent.cli import main
 from agent.qualification.store import QualificationStore
+from tests.support.sites import new_site
 
 pytestmark = pytest.mark.model
 DEFAULT_SHA = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
@@ -21,6 +22,11 @@ def test_tiny_real_run_is_measured_recorded_and_not_qualified(
     tmp_path: Path, default_model_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "report"
+    # A site with no site.json is refused before the run (its audit log vouches for it).
+    assert main(["--home", str(tmp_path / "none"), "models", "qualify", "--questions", "1",
+                 "--faults", "0", "--payloads", "0"]) == 2
+    assert "plantagent init" in capsys.readouterr().err
+    new_site(tmp_path / "site")
     code = main(["--home", str(tmp_path / "site"), "models", "qualify", "--questions", "1",
                  "--payloads", "1", "--faults", "0", "--threads", "1", "--models-dir",
                  str(default_model_path.parent), "--out", str(out), "--json"])
