@@ -1,6 +1,9 @@
 """Every command of the CLI, walked from the parser (so a new one is covered without
-editing this file): `--help` works and exits 0, a bad flag is a usage error (2), and the
-read commands that need no plant print valid JSON with `--json` on a fresh site."""
+editing this file): `--help` works and exits 0, a bad flag is a usage error (2), a bad
+value of every option that takes a number, a count or a choice is a usage error (2)
+naming the option and the value, and the read commands that need no plant print valid
+JSON with `--json` on a fresh site (those that need one run with `--json` against a live
+plant in test_cli_egress.py)."""
 
 from __future__ import annotations
 
@@ -79,3 +82,36 @@ def test_read_commands_print_json_on_a_fresh_site(
     out = capsys.readouterr().out
     assert code == 0, capsys.readouterr().err
     json.loads(out)  # the whole of stdout is one JSON document
+
+
+def _typed_options() -> list[tuple[tuple[str, ...], str, str]]:
+    """Every option of every command that takes a number, a count or one of a list of
+    choices, with a value it must refuse (options taking free text or a path have none)."""
+    cases = []
+    for path, parser in LEAVES:
+        for action in parser._actions:
+            if not action.option_strings or action.nargs == 0:
+                continue
+            if action.choices is None and action.type in (None, str, Path):
+                continue
+            bad = "no-such-choice" if action.choices is not None else "not-a-value"
+            cases.append((path, action.option_strings[-1], bad))
+    return cases
+
+
+TYPED = _typed_options()
+
+
+def test_the_typed_options_are_many() -> None:
+    assert len(TYPED) > 30
+    assert any(opt == "--threads" for _, opt, _ in TYPED)
+
+
+@pytest.mark.parametrize(("path", "option", "value"), TYPED,
+                         ids=[f"{' '.join(p)} {o}" for p, o, _ in TYPED])
+def test_a_bad_value_is_a_usage_error_naming_the_option(
+    path: tuple[str, ...], option: str, value: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert _exit([*path, option, value]) == 2
+    err = capsys.readouterr().err
+    assert option in err and value in err, err

@@ -6,13 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from agent.llm.scripted import ScriptedModel
 from harness.evals.models_compare import ModelRow, compare_models, percentile
 from harness.evals.plants.run import PlantsPlan
-
-pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 def test_percentile_is_the_nearest_rank() -> None:
