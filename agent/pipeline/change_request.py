@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agent.pipeline.grounding.text import best_tags
 from agent.pipeline.prefetch import SYNONYMS, mentioned_equipment
 from agent.pipeline.words import tag_words, words_of
 from agent.policy.decision import ChangeRequest, Language
@@ -159,19 +160,12 @@ def _target(text: str, catalog: Catalog,
         return None, ()
     words = _words(text)
     candidates = [t for e in equipment for t in catalog.equipment[e].tags]
-    scored = []
-    for tag in candidates:
-        mine = tag_words(tag)
-        overlap = len(mine & words)
-        if overlap:
-            scored.append((overlap, -len(mine - words), tag))
-    if not scored:
+    best = best_tags(words, candidates)
+    if not best:
         setpoints = [t for t in candidates if "setpoint" in tag_words(t)]
         if len(setpoints) == 1:
             return setpoints[0], ()  # "set T-101 to 60": the one setpoint it has
         return None, tuple(setpoints)
-    top = max((o, e) for o, e, _ in scored)
-    best = [t for o, e, t in scored if (o, e) == top]
     return (best[0], ()) if len(best) == 1 else (None, tuple(best))
 
 

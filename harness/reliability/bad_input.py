@@ -4,8 +4,6 @@ silently; a recorder whose server died stops with exit 1."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -246,5 +244,3 @@ ATTEMPTS = [
     Attempt(AREA, "twin record when the server dies", "exit 1 after retrying",
             recorder_whose_server_died),
 ]
-
-__all__ = ["ATTEMPTS", "json", "shutil"]

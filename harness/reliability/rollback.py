@@ -12,7 +12,7 @@ from agent.runtime import SiteRuntime
 from agent.settings import load_settings
 from agent.vault.db import open_database
 from agent.vault.heads import Head, LocalHeads, file_digest
-from agent.vault.keys import subkey, unlock
+from agent.vault.keys import Unlocked, subkey, unlock
 from agent.vault.layout import AUDIT_DATABASE, database_key, database_path
 from harness.reliability.context import Context, Run
 from harness.reliability.model import Attempt, Outcome, expect
@@ -80,11 +80,7 @@ def audit_tail_cut_with_the_keys(ctx: Context) -> Outcome:
         conn.execute("DELETE FROM records WHERE seq > ?", (int(size) - 3,))
         conn.execute("DELETE FROM checkpoints WHERE tree_size > ?", (int(size) - 3,))
     conn.close()
-    heads = LocalHeads(home / "data", subkey(u.dek, u.manifest.site_id, "db-heads"),
-                       u.manifest.site_id)
-    last = heads.last(AUDIT_DATABASE)
-    assert last is not None
-    heads.record(Head(AUDIT_DATABASE, last.generation, file_digest(path), "close"))
+    _cover_the_edit(home, u, path)
     return _refused(ctx.cli("audit", "verify", home=home), "records were cut off")
 
 
@@ -98,11 +94,7 @@ def no_checkpoint_left(ctx: Context) -> Outcome:
     with conn:
         conn.execute("DELETE FROM checkpoints")
     conn.close()
-    heads = LocalHeads(home / "data", subkey(u.dek, u.manifest.site_id, "db-heads"),
-                       u.manifest.site_id)
-    last = heads.last(AUDIT_DATABASE)
-    assert last is not None
-    heads.record(Head(AUDIT_DATABASE, last.generation, file_digest(path), "close"))
+    _cover_the_edit(home, u, path)
     shutil.rmtree(home / CHECKPOINT_DIR)
     run = ctx.cli("audit", "verify", home=home)
     return expect(run.code == 1 and run.says("no signed checkpoint") and not run.traceback,
@@ -210,3 +202,13 @@ ATTEMPTS = [
     Attempt(AREA, "recovery of a refused database", "explicit, audited, verifies after",
             recovery_is_on_record),
 ]
+
+
+def _cover_the_edit(home: Path, u: Unlocked, path: Path) -> None:
+    """Record the edited audit database's digest as its head, as someone holding the
+    keys would, so only the log's own checks (and the witness) can catch the edit."""
+    heads = LocalHeads(home / "data", subkey(u.dek, u.manifest.site_id, "db-heads"),
+                       u.manifest.site_id)
+    last = heads.last(AUDIT_DATABASE)
+    assert last is not None
+    heads.record(Head(AUDIT_DATABASE, last.generation, file_digest(path), "close"))
