@@ -32,7 +32,7 @@ from tools.registry import ToolRegistry
 
 from ..twin.semantics.semantics_helpers import bare_catalog
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+on_module_loop = pytest.mark.asyncio(loop_scope="module")
 ALL = {"read_tags", "tag_history", "list_equipment", "active_alarms", "check_limits",
        "read_equipment", "search_documents", "find_similar_incidents"}
 
@@ -51,6 +51,7 @@ def _by_description(catalog: Catalog, words: str) -> str:
     return next(n for n, t in catalog.tags.items() if (t.description or "") == words)
 
 
+@on_module_loop
 async def test_plans_read_every_part_history_and_asset_kinds(
     gateway: KitPlantServer, site_home: Path,
 ) -> None:
@@ -81,6 +82,7 @@ async def test_plans_read_every_part_history_and_asset_kinds(
     assert len(plan[0].args["tags"]) == 2
 
 
+@on_module_loop
 async def test_asset_questions_are_answered_from_the_asset_model(
     gateway: KitPlantServer, site_home: Path,
 ) -> None:
@@ -104,6 +106,7 @@ async def test_asset_questions_are_answered_from_the_asset_model(
     assert model.requests == []  # never out of budget: no model step at all
 
 
+@on_module_loop
 async def test_a_statistic_left_out_is_added_from_history(
     gateway: KitPlantServer, site_home: Path,
 ) -> None:
@@ -116,6 +119,7 @@ async def test_a_statistic_left_out_is_added_from_history(
     assert "over the cited window: min" in answer.answer and answer.grounded
 
 
+@on_module_loop
 async def test_a_part_the_model_left_out_is_added_by_the_system(
     gateway: KitPlantServer, site_home: Path,
 ) -> None:
@@ -137,6 +141,7 @@ async def test_a_part_the_model_left_out_is_added_by_the_system(
     ("What is the bearing temperature of raw water pump 3?", "There is no pump 3"),
     ("What is the turbidity of the treated water?", "no tag that measures turbidity"),
 ])
+@on_module_loop
 async def test_what_the_plant_does_not_have_is_said_by_the_system(
     gateway: KitPlantServer, site_home: Path, question: str, said: str,
 ) -> None:
@@ -149,6 +154,7 @@ async def test_what_the_plant_does_not_have_is_said_by_the_system(
     assert model.requests == []
 
 
+@on_module_loop
 async def test_a_server_without_words_says_what_it_cannot_tell(tmp_path: Path) -> None:
 
     model = ScriptedModel([])
@@ -191,6 +197,7 @@ def test_a_quantity_asked_must_be_the_tags_quantity() -> None:
                         infer(catalog)).tags == ["AHU_7.SAT"]
 
 
+@on_module_loop
 async def test_a_value_minutes_ago_is_read_from_history(
     gateway: KitPlantServer, site_home: Path,
 ) -> None:

@@ -21,7 +21,7 @@ from tools.context import utcnow
 
 from .semantics_helpers import bare_catalog, browse
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+on_module_loop = pytest.mark.asyncio(loop_scope="module")
 
 
 def test_server_without_words_leaves_every_tag_unresolved_with_reasons() -> None:
@@ -62,6 +62,7 @@ def test_site_file_naming_a_missing_tag_names_the_closest(tmp_path: Path) -> Non
     assert "tag.X.Y.quantity" in bad.value.message
 
 
+@on_module_loop
 async def test_sync_stores_semantics_and_the_site_file_wins(site: Site) -> None:
     async with kit_plant("chillerplant") as server:
         catalog = await browse(site.home, server.endpoint)
@@ -79,6 +80,7 @@ async def test_sync_stores_semantics_and_the_site_file_wins(site: Site) -> None:
     assert [e.name for e in stored.of_class("pump")] == ["CWP_1", "CHWP_1"]
 
 
+@on_module_loop
 async def test_questions_see_the_site_file(site_home: Path) -> None:
     (site_home / "assets.toml").write_text(
         '[tag."points.CAP"]\nquantity = "power"\n', encoding="utf-8")
