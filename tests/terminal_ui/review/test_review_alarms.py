@@ -49,8 +49,8 @@ async def test_alarms_and_triage_reports_open_in_full(service: AgentService) -> 
         assert first in text and "cooling_loss" in text and "## Evidence" in text
         view = screen.query_one(VerticalScroll)
         await pilot.press("space")
-        await pilot.pause()
-        assert view.scroll_y > 0  # longer than the screen, and it scrolls
+        # longer than the screen, and it scrolls (scrolling animates: wait, don't sample)
+        await wait_for(pilot, lambda: view.scroll_y > 0, "the report to scroll")
         await pilot.press("escape")
         assert app.screen is not screen
         assert app.query_one(AlarmsPane) is pane
