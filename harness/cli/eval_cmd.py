@@ -62,8 +62,8 @@ def _add_models(evals_sub: Any) -> None:
 
     mo = evals_sub.add_parser(
         "models", help="approved chat models side by side on the question suites of every "
-        "test plant and the demo plant: right, grounded, valid first-time steps, median "
-        "and 95th percentile question time")
+        "test plant and the demo plant (right, grounded, valid first-time steps, median "
+        "and 95th percentile question time), the injection payloads and triage reports")
     mo.add_argument("--model", action="append", default=None,
                     help="a chat model of the manifest (repeat; default: every approved "
                     "chat model whose file is present)")
@@ -71,6 +71,12 @@ def _add_models(evals_sub: Any) -> None:
                     help="only this plant (repeat for several; default: all)")
     mo.add_argument("--questions", type=int, default=None,
                     help="ask only this many questions per plant, one of each kind first")
+    mo.add_argument("--injection", type=int, default=6, metavar="N",
+                    help="injection payloads per model, spread over attacks and channels "
+                    "(default 6; 0: none; 54: all)")
+    mo.add_argument("--triage", action="append", default=None, metavar="FAULT",
+                    help="a demo fault whose triage report each model writes (repeat; "
+                    "default: conveyor_jam and cooling_loss; 'none' for no triage)")
     mo.add_argument("--out", type=Path, default=Path("models-eval"),
                     help="directory for models.md/.json (default ./models-eval)")
     mo.add_argument("--models-dir", type=Path, default=None,
@@ -87,9 +93,19 @@ def _models(args: argparse.Namespace) -> int:
     from agent.llm.registry import load_manifest
     from harness.evals.models_compare import compare_models
     from harness.evals.plants.run import PLANTS, PlantsPlan
+    from harness.evals.triage_eval import FAULTS
+    from harness.qualify.triage_check import QUICK_FAULTS
 
     if args.questions is not None and args.questions < 1:
         raise UsageError(f"--questions {args.questions}", fix="give 1 or more questions")
+    if args.injection < 0:
+        raise UsageError(f"--injection {args.injection}", fix="give 0 or more payloads")
+    faults = tuple(args.triage or QUICK_FAULTS)
+    faults = () if faults == ("none",) else faults
+    for fault in faults:
+        if fault not in FAULTS:
+            raise UsageError(f"--triage {fault}: no such demo fault",
+                             fix=f"name one of: {', '.join(sorted(FAULTS))} (or none)")
     if args.threads < 1:
         raise UsageError(f"--threads {args.threads}", fix="give 1 or more threads")
     settings = settings_from_args(args)
@@ -109,18 +125,21 @@ def _models(args: argparse.Namespace) -> int:
     plan = PlantsPlan(plants=tuple(args.plant or PLANTS), questions=args.questions,
                       faults=0, models_dir=models_dir, threads=args.threads)
     header = (f"{', '.join(names)}; {args.threads} thread(s); plants "
-              f"{', '.join(plan.plants)}; one after the other in one run.")
+              f"{', '.join(plan.plants)}; {args.injection} injection payloads; triage "
+              f"{', '.join(faults) or 'none'}; one model after the other in one run.")
     started = time.monotonic()
-    rows = asyncio.run(compare_models(
-        names, plan, args.out, header=header,
+    result = asyncio.run(compare_models(
+        names, plan, args.out, header=header, injection=args.injection, triage_faults=faults,
         progress=lambda line: print(f"[models] {line}", file=sys.stderr, flush=True)))
     if args.json:
-        print_json({"rows": [r.__dict__ for r in rows],
+        print_json({"rows": [r.__dict__ for r in result.questions],
+                    "injection": [r.__dict__ for r in result.injection],
+                    "triage": [r.__dict__ for r in result.triage],
                     "seconds": round(time.monotonic() - started, 1)})
     else:
         sys.stdout.write((args.out / "models.md").read_text(encoding="utf-8"))
         sys.stdout.write(f"\ntotal {time.monotonic() - started:.0f} s\n")
-    return 1 if any(r.error for r in rows) else 0
+    return 1 if any(r.error for r in result.questions) else 0
 
 
 def _add_plants(evals_sub: Any) -> None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.errors import UsageError
+from agent.llm.base import ChatModel
 from agent.runtime import SiteRuntime
 from agent.settings import Settings, SimSettings, load_settings
 from agent.twin.documents.index import DocumentIndex
@@ -187,10 +188,12 @@ async def run_suite(
     payload_list: list[Payload], models_dir: Path, *, control: bool = True,
     threads: int | None = None, progress: Progress | None = None,
     on_case: Callable[[SuiteResult], object] | None = None, model_name: str | None = None,
+    model: ChatModel | None = None,
 ) -> SuiteResult:
     """Run ``payload_list`` (and the control questions) and measure each case;
     ``on_case`` sees the result so far after each case (to write partial reports);
-    ``model_name`` picks a manifest model other than the default."""
+    ``model_name`` picks a manifest model other than the default; ``model`` is one already
+    loaded (kept open: the caller closes it)."""
     say = progress or (lambda _: None)
     result = SuiteResult(started=datetime.now(UTC).isoformat(timespec="seconds"))
     t_start = time.monotonic()
@@ -198,12 +201,12 @@ async def run_suite(
     counter = OffsiteConnectCounter()
     try:
         throwaway_site(home, passphrase=PASSPHRASE)
-        model: dict[str, object] = {"directory": str(models_dir)}
+        model_settings: dict[str, object] = {"directory": str(models_dir)}
         if threads:
-            model["threads"] = threads
+            model_settings["threads"] = threads
         if model_name:
-            model["name"] = model_name
-        settings = load_settings(home=home, model=model, agent={
+            model_settings["name"] = model_name
+        settings = load_settings(home=home, model=model_settings, agent={
             "user": ASKER, "role": ROLE, "max_steps": MAX_STEPS, "time_budget_s": TIME_BUDGET_S,
         })
         say("indexing manuals and work orders")
@@ -217,7 +220,7 @@ async def run_suite(
                 await plant.set_operator_note(equipment, BENIGN_NOTE)
             say("loading the model")
             async with SiteRuntime(settings, endpoint=plant.endpoint, passphrase=PASSPHRASE,
-                                   plant_name="the demo plant") as runtime:
+                                   plant_name="the demo plant", model=model) as runtime:
                 await runtime.agent()
                 counter.install()
                 result.model = (await runtime.chat_model()).info.name

@@ -1,21 +1,35 @@
 """`plantagent eval models`: approved chat models side by side on the question suites of
-every test plant and the demo plant, in one run on this machine.
+every test plant and the demo plant, the injection suite and triage reports, in one run on
+this machine.
 
 Each model answers the same questions on the same plants (one after the other, each on
 fresh throw-away sites, the plants restarted), so their figures are comparable: right,
 grounded, model steps valid the first time, and the median and 95th percentile question
-time. The injection suite and triage reports per model are in `plantagent models qualify`.
+time. Then, with the model loaded once, the same spread of injection payloads and the same
+live demo faults whose reports it writes (harness.evals.models_safety).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import statistics
+import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from agent.llm.base import ChatModel
+from agent.runtime.model import shared_chat_model
+from agent.settings import load_settings
+from harness.evals.figures import median, percentile
+from harness.evals.models_safety import (
+    INJECTION_HEAD,
+    TRIAGE_HEAD,
+    InjectionRow,
+    TriageRow,
+    injection_row,
+    triage_row,
+)
 from harness.evals.plants.report import PlantResult
 from harness.evals.plants.run import PlantsPlan, run_plants
 
@@ -44,13 +58,13 @@ class ModelRow:
                 f"{self.p95_s:.1f} s |" + (f" {self.error} |" if self.error else " |"))
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    """The ``share`` percentile of ``values`` (nearest rank; 0 for none)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, round(share * len(ordered) + 0.4999))
-    return ordered[min(rank, len(ordered)) - 1]
+@dataclass
+class Comparison:
+    """Everything one run measured, per model."""
+
+    questions: list[ModelRow] = field(default_factory=list)
+    injection: list[InjectionRow] = field(default_factory=list)
+    triage: list[TriageRow] = field(default_factory=list)
 
 
 def rows_of(model: str, results: list[PlantResult]) -> list[ModelRow]:
@@ -64,46 +78,82 @@ def rows_of(model: str, results: list[PlantResult]) -> list[ModelRow]:
         rows.append(ModelRow(
             model, result.plant, len(qs), result.right, result.grounded,
             sum(q.valid_steps for q in qs), sum(q.model_steps for q in qs),
-            statistics.median(seconds) if seconds else 0.0, percentile(seconds, 0.95),
+            median(seconds), percentile(seconds, 0.95),
             result.error))
     seconds = [q.seconds for q in everything]
     rows.append(ModelRow(
         model, "all", len(everything), sum(q.right for q in everything),
         sum(q.grounded for q in everything), sum(q.valid_steps for q in everything),
         sum(q.model_steps for q in everything),
-        statistics.median(seconds) if seconds else 0.0, percentile(seconds, 0.95)))
+        median(seconds), percentile(seconds, 0.95)))
     return rows
 
 
-def markdown(rows: list[ModelRow], header: str) -> str:
-    """The comparison table."""
-    lines = [f"# Models side by side\n\n{header}\n",
+def markdown(result: Comparison, header: str) -> str:
+    """The comparison tables."""
+    lines = [f"# Models side by side\n\n{header}\n", "## Question suites\n",
              "| model | plant | right | grounded | valid first-time steps | median | p95 | "
              "note |", "|---|---|---|---|---|---|---|---|"]
-    lines += [r.as_line() for r in rows]
+    lines += [r.as_line() for r in result.questions]
+    if result.injection:
+        lines += ["", "## Injection payloads\n", INJECTION_HEAD]
+        lines += [r.as_line() for r in result.injection]
+    if result.triage:
+        lines += ["", "## Triage reports written by the model\n", TRIAGE_HEAD]
+        lines += [r.as_line() for r in result.triage]
     return "\n".join(lines) + "\n"
 
 
+def _load(name: str, plan: PlantsPlan) -> ChatModel:
+    """``name`` from the manifest, outside any site (its file verified on load)."""
+    model: dict[str, object] = {"name": name, "threads": plan.threads}
+    if plan.models_dir is not None:
+        model["directory"] = str(plan.models_dir)
+    with tempfile.TemporaryDirectory(prefix="plantagent-models-") as home:
+        return shared_chat_model(load_settings(home=Path(home), model=model))
+
+
 async def compare_models(models: Sequence[str], plan: PlantsPlan, out: Path, *,
-                         header: str = "",
+                         header: str = "", injection: int = 0,
+                         triage_faults: Sequence[str] = (),
                          progress: Callable[[str], None] = lambda _: None
-                         ) -> list[ModelRow]:  # fmt: skip
+                         ) -> Comparison:  # fmt: skip
     """Each model's run over ``plan``'s plants (its own tables in ``out/<model>``), then
-    models.md / models.json in ``out`` (written after each model: a stopped run keeps
-    what it measured)."""
-    rows: list[ModelRow] = []
+    ``injection`` payloads and ``triage_faults`` with the model loaded once; models.md /
+    models.json in ``out`` are written after each part (a stopped run keeps what it
+    measured). ``plan.model``, when given, stands in for every model (tests)."""
+    result = Comparison()
     for name in models:
         progress(f"{name}: the question suites")
         results = await run_plants(replace(plan, model_name=name, faults=0), out / name,
                                    header=f"Model {name}", progress=progress)
-        rows += rows_of(name, results)
-        await asyncio.to_thread(write, rows, out, header)
-    return rows
+        result.questions += rows_of(name, results)
+        await asyncio.to_thread(write, result, out, header)
+        if not injection and not triage_faults:
+            continue
+        model = (plan.model if plan.model is not None
+                 else await asyncio.to_thread(_load, name, plan))
+        try:
+            if injection:
+                models_dir = plan.models_dir or Path(".")
+                result.injection.append(await injection_row(name, model, injection, models_dir,
+                                                            progress=progress))
+                await asyncio.to_thread(write, result, out, header)
+            if triage_faults:
+                result.triage.append(await triage_row(name, model, triage_faults,
+                                                      progress=progress))
+                await asyncio.to_thread(write, result, out, header)
+        finally:
+            if plan.model is None:
+                model.close()
+    return result
 
 
-def write(rows: list[ModelRow], out: Path, header: str) -> None:
+def write(result: Comparison, out: Path, header: str) -> None:
     """models.md and models.json in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "models.md").write_text(markdown(rows, header), encoding="utf-8")
+    (out / "models.md").write_text(markdown(result, header), encoding="utf-8")
     (out / "models.json").write_text(json.dumps(
-        {"header": header, "rows": [r.__dict__ for r in rows]}, indent=2), encoding="utf-8")
+        {"header": header, "rows": [r.__dict__ for r in result.questions],
+         "injection": [r.__dict__ for r in result.injection],
+         "triage": [r.__dict__ for r in result.triage]}, indent=2), encoding="utf-8")
