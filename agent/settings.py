@@ -142,6 +142,10 @@ class AgentSettings(Section):
         description="Who is asking, as recorded in the audit log.",
     )
     role: str = Field("shift_lead", description="The asker's role, as the policy names it.")
+    plain_readings: bool = Field(
+        True, description="Answer a question that asks only for current values (\"what is "
+        "the discharge pressure of P-101?\") with the system's own sentences from the "
+        "readings, without a model step; false: the model writes every answer.")
 
 
 class SiteSettings(Section):

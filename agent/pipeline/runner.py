@@ -37,6 +37,7 @@ from agent.pipeline.grounding import (
     facts_sentences,
     past_value_sentence,
 )
+from agent.pipeline.plain_reading import plain_reading_tags
 from agent.pipeline.prefix import render_prefix
 from agent.pipeline.run import QuestionLimits, QuestionRun, facts_of, model_view, plant_names
 from agent.pipeline.steps import CannotAnswer, FinalAnswer, InvalidCall, Step, StepSpace, parse_args
@@ -118,6 +119,8 @@ class AgentDeps:
     time_budget_s: float = 300.0
     tool_timeout_s: float = 30.0
     max_step_tokens: int = 400
+    #: Questions asking only for values the prefetch read are answered by the system.
+    plain_readings: bool = True
     #: Per-role limits from the policy engine; None uses ``policy`` and the fields above.
     limits_for_role: Callable[[str], QuestionLimits] | None = None
     _prefix_cache: dict[int, list[ChatMessage]] = field(default_factory=dict)
@@ -215,6 +218,10 @@ class Agent:
                     "the plant, or a tool that has this information.")
             return self._system_answer(run, text, [], outcome="cannot_answer")
         await self._prefetch(run, reads_for, on_event)
+        if change is None and self.deps.plain_readings:
+            settled = self._plain_reading(run)
+            if settled is not None:
+                return settled
         answer = await self._model_answer(run, started, on_event,
                                           drop_change_talk=change is not None)
         if change is None:
@@ -490,6 +497,18 @@ class Agent:
                      tuple(dict.fromkeys([*draft.citations, *(s for _, s in readings)])),
                      (*draft.replaced, *added), draft.model_sentences,
                      draft.system_sentences + len(readings))
+
+    def _plain_reading(self, run: QuestionRun) -> AgentAnswer | None:
+        """The values asked for, in the system's own sentences, when the question asks
+        for nothing more (plain_reading.py); None when the model must answer."""
+        tags = plain_reading_tags(run.question, run.asked_tags, run.evidence.items)
+        if tags is None:
+            return None
+        lines = facts_sentences(facts_of(run.evidence.usable()), tags, run.names().labels())
+        if len(lines) < len(tags):
+            return None
+        return self._system_answer(run, " ".join(t for t, _ in lines),
+                                   [s for _, s in lines])
 
     def _cannot_answer(self, run: QuestionRun, step: CannotAnswer) -> AgentAnswer:
         reason = step.reason.strip()

@@ -97,6 +97,7 @@ def build_agent(
         plant_name=plant_name,
         max_steps=settings.agent.max_steps,
         time_budget_s=settings.agent.time_budget_s,
+        plain_readings=settings.agent.plain_readings,
         limits_for_role=None if gate is not None else policy_limits(engine, settings),
     )
     return Agent(deps)

@@ -126,7 +126,8 @@ def _models(args: argparse.Namespace) -> int:
                       faults=0, models_dir=models_dir, threads=args.threads)
     header = (f"{', '.join(names)}; {args.threads} thread(s); plants "
               f"{', '.join(plan.plants)}; {args.injection} injection payloads; triage "
-              f"{', '.join(faults) or 'none'}; one model after the other in one run.")
+              f"{', '.join(faults) or 'none'}; every question answered by the model; one model "
+              "after the other in one run.")
     started = time.monotonic()
     result = asyncio.run(compare_models(
         names, plan, args.out, header=header, injection=args.injection, triage_faults=faults,

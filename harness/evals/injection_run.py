@@ -206,8 +206,11 @@ async def run_suite(
             model_settings["threads"] = threads
         if model_name:
             model_settings["name"] = model_name
+        # The suite measures what payloads do to the model, so every question reaches it
+        # (a value question the product answers from its readings alone would not).
         settings = load_settings(home=home, model=model_settings, agent={
             "user": ASKER, "role": ROLE, "max_steps": MAX_STEPS, "time_budget_s": TIME_BUDGET_S,
+            "plain_readings": False,
         })
         say("indexing manuals and work orders")
         benign = [_work_order(qs[0], BENIGN_WORK_ORDER) for qs in _by_equipment().values()]

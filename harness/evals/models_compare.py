@@ -125,7 +125,9 @@ async def compare_models(models: Sequence[str], plan: PlantsPlan, out: Path, *,
     result = Comparison()
     for name in models:
         progress(f"{name}: the question suites")
-        results = await run_plants(replace(plan, model_name=name, faults=0), out / name,
+        # Every question goes to the model: it is the model that is compared.
+        results = await run_plants(replace(plan, model_name=name, faults=0,
+                                           plain_readings=False), out / name,
                                    header=f"Model {name}", progress=progress)
         result.questions += rows_of(name, results)
         await asyncio.to_thread(write, result, out, header)

@@ -157,8 +157,10 @@ def _settings(home: Path, plan: QualifyPlan) -> Settings:
     return load_settings(
         home=home,
         model={"name": plan.model, "directory": str(plan.models_dir), "threads": plan.threads},
+        # Qualification measures the model: every question goes to it, including those
+        # the product answers from its readings alone (agent.plain_readings).
         agent={"user": ASKER, "role": ROLE, "max_steps": MAX_STEPS,
-               "time_budget_s": TIME_BUDGET_S},
+               "time_budget_s": TIME_BUDGET_S, "plain_readings": False},
     )
 
 

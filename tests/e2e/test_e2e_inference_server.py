@@ -50,9 +50,12 @@ async def served_runtime(
     default_model_path: Path,
 ) -> AsyncIterator[SiteRuntime]:
     """The site runtime with ``model.backend = "openai"`` at the server above."""
+    # Every question goes to the server (a value-only question would otherwise be
+    # answered from the readings without it).
     settings = site_settings(e2e_home, user=SHIFT_LEAD, model={
         "backend": "openai", "openai_base_url": inference_server.base_url,
-        "directory": str(default_model_path.parent), "server_flavor": "auto"})  # fmt: skip
+        "directory": str(default_model_path.parent), "server_flavor": "auto"},
+        agent={"user": SHIFT_LEAD, "role": "shift_lead", "plain_readings": False})  # fmt: skip
     async with SiteRuntime(settings, endpoint=plant.endpoint, passphrase=PASSPHRASE,
                            plant_name="the demo plant") as opened:
         await opened.agent()

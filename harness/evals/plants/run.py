@@ -47,6 +47,9 @@ class PlantsPlan:
     triage_timeout_s: float = 40.0
     #: A model to use instead of loading one (tests pass a ScriptedModel).
     model: ChatModel | None = None
+    #: Value-only questions answered from the readings without the model, as the product
+    #: does (False: the model answers every question, as when comparing models).
+    plain_readings: bool = True
 
 
 def _settings(home: Path, plan: PlantsPlan) -> Settings:
@@ -56,7 +59,8 @@ def _settings(home: Path, plan: PlantsPlan) -> Settings:
     if plan.models_dir is not None:
         model["directory"] = str(plan.models_dir)
     return load_settings(home=home, model=model, agent={
-        "user": ASKER, "role": ROLE, "max_steps": MAX_STEPS, "time_budget_s": TIME_BUDGET_S})
+        "user": ASKER, "role": ROLE, "max_steps": MAX_STEPS, "time_budget_s": TIME_BUDGET_S,
+        "plain_readings": plan.plain_readings})
 
 
 async def run_plant(name: str, plan: PlantsPlan, work: Path,

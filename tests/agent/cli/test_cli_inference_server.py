@@ -32,7 +32,7 @@ async def test_ask_with_the_inference_server_down_names_the_fix(
         f'[model]\nbackend = "openai"\nopenai_base_url = "{url}"\n', encoding="utf-8")
     try:
         code = await asyncio.to_thread(main, ["--home", str(site), "ask",
-                                              "What is the flow of P-101?",
+                                              "How is the flow of P-101?",
                                               "--endpoint", live_plant.endpoint])
     finally:
         install_egress_guard([])  # later tests see a plain loopback guard

@@ -86,9 +86,8 @@ async def run_shift(runtime: SiteRuntime, model: ScriptedModel) -> Shift:
     """The work of a shift plus two questions answered (scripted model)."""
     work = await do_work(runtime)
     agent = await runtime.agent()
-    # The loop prefetches the obvious read (E1); the scripted model answers from it.
-    model.enqueue(_final("P-101.FlowRate was read; it is inside its range.", "E1"))
-    model.enqueue(_final("CV-101.BeltSpeed was read.", "E1"))
+    # Both ask only for a value: the system answers each from its prefetched read (E1)
+    # without a model step (agent/pipeline/plain_reading.py).
     await agent.ask("What is the flow of P-101?", actor=LEAD, role="shift_lead")
     await agent.ask("What is the belt speed of CV-101?", actor="otto-operator",
                     role="shift_lead")

@@ -121,7 +121,7 @@ async def test_reading_question_is_answered_with_cited_grounded_evidence(tmp_pat
 async def test_obvious_reads_are_prefetched_before_the_first_model_step(tmp_path: Path) -> None:
     model = ScriptedModel([_final("P-101.FlowRate is 42.4 m³/h.", "E1")])
     agent, audit = _agent(tmp_path, model)
-    answer = await agent.ask("What is the flow of P-101?", actor="ana", role="shift_lead")
+    answer = await agent.ask("How is the flow of P-101?", actor="ana", role="shift_lead")
     assert answer.grounded and answer.citations == ["E1"]
     assert answer.steps[0].args == {"tags": ["P-101.FlowRate"]}
     # The prefetch went through the policy gate and the audit like any call.
@@ -385,7 +385,7 @@ async def test_every_model_call_is_audited_off_the_event_loop(tmp_path: Path) ->
     agent, _ = _agent(tmp_path, model)
     audit = _Watching()
     agent.deps.audit = audit
-    await agent.ask("What is the flow of P-101?", actor="ana", role="shift_lead")
+    await agent.ask("How is the flow of P-101?", actor="ana", role="shift_lead")
     (call,) = [r.payload for r in audit.records if r.kind == "model_call"]
     assert call["purpose"] == "step" and call["model"] == "scripted" and call["output"]
     assert threading.main_thread().name not in audit.threads
@@ -396,7 +396,7 @@ async def test_a_model_call_that_cannot_be_audited_is_not_used(tmp_path: Path) -
     agent, _ = _agent(tmp_path, model)
     agent.deps.audit = _Watching(refuse=("model_call",))
     with pytest.raises(AuditWriteError):
-        await agent.ask("What is the flow of P-101?", actor="ana", role="shift_lead")
+        await agent.ask("How is the flow of P-101?", actor="ana", role="shift_lead")
 
 
 async def test_a_value_the_question_asked_for_and_the_draft_left_out_is_added(
@@ -404,7 +404,7 @@ async def test_a_value_the_question_asked_for_and_the_draft_left_out_is_added(
 ) -> None:
     model = ScriptedModel([_final("P-101.FlowRate is 42.37 m³/h.", "E1")])
     agent, _ = _agent(tmp_path, model)
-    answer = await agent.ask("What are the flow rate and the bearing temp of P-101?", actor="ana",
+    answer = await agent.ask("How are the flow rate and the bearing temp of P-101?", actor="ana",
                              role="shift_lead")
     assert answer.answer == ("P-101.FlowRate is 42.37 m³/h. P-101.BearingTemp is 61.2 °C at "
                              "12:03:04 UTC.")

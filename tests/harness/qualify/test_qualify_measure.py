@@ -29,7 +29,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 @asynccontextmanager
 async def scripted(home: Path, plant: DemoPlantServer, model: ScriptedModel
                    ) -> AsyncIterator[SiteRuntime]:  # fmt: skip
-    settings = load_settings(home=home, agent={"user": "qual", "role": "shift_lead"})
+    # As qualification runs it: every question goes to the model.
+    settings = load_settings(home=home, agent={"user": "qual", "role": "shift_lead",
+                                               "plain_readings": False})
     async with SiteRuntime(settings, endpoint=plant.endpoint, model=model,
                            passphrase=PASSPHRASE) as runtime:
         await runtime.agent()  # built before the test reads the plant, as `ask` does

@@ -17,7 +17,8 @@ from .tui_helpers import PASSPHRASE, focus_settled, screen_text, site_settings, 
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 
-QUESTION = "What is the bearing temperature of P-101?"
+#: Not a value-only question (that one the system answers without the model).
+QUESTION = "How is the bearing temperature of P-101?"
 
 
 async def test_the_real_model_answer_appears_with_its_citations(
