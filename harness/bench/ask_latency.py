@@ -4,7 +4,10 @@ Against the demo plant with the real chat model and a real encrypted site:
 - cold: the first question of a fresh site (the prompt prefix is evaluated and its KV
   state saved, encrypted, to the site);
 - restart: a new agent session on the same site (the prefix state comes back from disk);
-- warm: the next question in the same session (the prefix state is in memory).
+- warm: the next question in the same session (the prefix state is in memory);
+- plain: the same question as the product answers it by default, from the prefetched
+  reading without a model step (agent.plain_readings); the three above have the model
+  write every answer.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ Say = Callable[[str], None]
 
 async def _ask_times(settings: Settings, endpoint: str, questions: int
                      ) -> tuple[float, list[float], int]:  # fmt: skip
-    """(session open s, question times, ungrounded answers)."""
+    """(session open s, question times, ungrounded answers); a question the settings
+    let the system answer alone must have been answered so."""
     opened = time.perf_counter()
     ungrounded = 0
     async with SiteRuntime(settings, endpoint=endpoint, passphrase=PASSPHRASE) as runtime:
@@ -40,6 +44,8 @@ async def _ask_times(settings: Settings, endpoint: str, questions: int
             answer = await agent.ask(QUESTION, actor="bench", role="shift_lead")
             times.append(time.perf_counter() - start)
             ungrounded += not answer.grounded
+            if settings.agent.plain_readings and answer.written_by != "system":
+                raise AssertionError(f"a plain reading went to the model: {answer.answer}")
     return open_s, times, ungrounded
 
 
@@ -48,7 +54,7 @@ async def run(models_dir: Path, *, reps: int = 3, threads: int = 2,
     """``reps`` fresh sites: cold + warm in one session, then restart in a second."""
     result = BenchResult("ask", f"one-reading question end to end ({threads} threads, median "
                          f"of {reps})", params={"reps": reps, "threads": threads})
-    cold, restart, warm, opens = [], [], [], []
+    cold, restart, warm, opens, plain = [], [], [], [], []
     ungrounded = 0
     async with DemoPlantServer(SimSettings(port=0, speed=1.0, history_hours=0.1)) as plant:
         for rep in range(reps):
@@ -57,23 +63,31 @@ async def run(models_dir: Path, *, reps: int = 3, threads: int = 2,
             spec: dict[str, object] = {"directory": str(models_dir), "threads": threads}
             if model:
                 spec["name"] = model
-            settings = load_settings(home=home, model=spec)
+            agent = {"user": "bench", "role": "shift_lead"}
+            settings = load_settings(home=home, model=spec,
+                                     agent={**agent, "plain_readings": False})
             open_s, first, bad = await _ask_times(settings, plant.endpoint, 2)
             _, again, bad_again = await _ask_times(settings, plant.endpoint, 1)
+            _, system, _ = await _ask_times(
+                load_settings(home=home, model=spec, agent={**agent, "plain_readings": True}),
+                plant.endpoint, 3)
+            plain += system
             cold.append(first[0])
             warm.append(first[1])
             restart.append(again[0])
             opens.append(open_s)
             ungrounded += bad + bad_again
             say(f"rep {rep + 1}/{reps}: cold {first[0]:.2f} s, restart {again[0]:.2f} s, "
-                f"warm {first[1]:.2f} s")
+                f"warm {first[1]:.2f} s, from the readings {statistics.median(system):.2f} s")
     med = statistics.median
     result.add("cold (fresh site, prefix evaluated)", med(cold), "s")
     result.add("restart (prefix state from disk)", med(restart), "s")
     result.add("warm (prefix state in memory)", med(warm), "s")
+    result.add("answered from the readings, no model step (the default)", med(plain), "s")
     result.add("agent start-up (unlock, browse, load + verify model)", med(opens), "s")
     result.ratio("cold / warm (question time)", med(cold), med(warm))
     result.ratio("restart / warm (question time)", med(restart), med(warm))
+    result.ratio("model writes / from the readings (warm)", med(warm), med(plain))
     if ungrounded:
         result.notes.append(f"{ungrounded} answer(s) were not grounded")
     return result

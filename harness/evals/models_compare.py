@@ -101,6 +101,9 @@ def markdown(result: Comparison, header: str) -> str:
     if result.triage:
         lines += ["", "## Triage reports written by the model\n", TRIAGE_HEAD]
         lines += [r.as_line() for r in result.triage]
+        notes = [f"- {r.model}, {note}" for r in result.triage for note in r.fallbacks]
+        if notes:
+            lines += ["", "Reports the template wrote instead of the model, and why:", *notes]
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.llm.base import ChatModel
@@ -58,6 +58,9 @@ class TriageRow:
     names_cause: int
     passed: int
     median_report_s: float
+    #: Why a report was not the model's (the writer's own note, e.g. "template (model
+    #: summary ...)"), one per such report.
+    fallbacks: list[str] = field(default_factory=list)
 
     def as_line(self) -> str:
         """The row as a Markdown table line."""
@@ -111,4 +114,6 @@ async def triage_row(name: str, model: ChatModel, faults: Sequence[str], *,
         name, len(outcomes), sum(o.diagnosed for o in outcomes),
         sum(o.writer.startswith("model:") for o in outcomes),
         sum(o.grounded for o in outcomes), sum(o.names_top_cause for o in outcomes),
-        sum(o.passed for o in outcomes), median(reported))
+        sum(o.passed for o in outcomes), median(reported),
+        [f"{o.fault}: {o.writer}" for o in outcomes
+         if o.diagnosed and not o.writer.startswith("model:")])
