@@ -64,7 +64,12 @@ HISTORY_WORDS = {"trend", "trending", "history", "historical", "average", "mean"
                  # German, French, Spanish
                  "war", "waren", "letzten", "letzte", "höchste", "niedrigste", "mittlere",
                  "durchschnitt", "steigt", "fällt", "verlauf", "dernière", "dernières",
-                 "moyenne", "hace", "último", "últimos", "promedio", "media"}
+                 "moyenne", "hace", "último", "últimos", "promedio", "media",
+                 # the past and its extremes in French and Spanish ("la plus haute",
+                 # "la máxima de la última hora")
+                 "était", "étaient", "maximale", "minimale", "dernier", "derniers",
+                 "última", "últimas", "fue", "fueron", "era", "máxima", "máximo", "mínima",
+                 "mínimo", "medio"}
 #: Words asking for a direction: the history must carry sample points to tell it.
 TREND_WORDS = {"trend", "trending", "rising", "falling", "increasing", "decreasing",
                "steigt", "fällt", "sinkt", "steigend", "fallend", "monte", "baisse",

@@ -50,6 +50,15 @@ ASSET_WORDS = frozenset({"which", "what", "list", "welche", "liste", "quels", "q
 SENSOR_WORDS = frozenset({"sensors", "sensor", "measurements", "instruments", "tags",
                           "signals", "sensoren", "messstellen", "messwerte", "capteurs",
                           "sensores", "measure", "measures"})
+#: How many words may stand between a class word and its number ('pompe d'eau brute 1').
+_QUALIFIER_SPAN = 4
+_TIME_UNITS = frozenset({"min", "mins", "minute", "minutes", "minuten", "minutos", "h", "hour",
+                         "hours", "stunde", "stunden", "heure", "heures", "hora", "horas",
+                         "s", "sec", "seconds", "sekunden", "secondes", "segundos", "day",
+                         "days", "tage", "jours", "dias"})
+_TIME_WORDS = frozenset({"last", "past", "over", "since", "ago", "letzten", "letzte", "seit",
+                         "vor", "dernieres", "derniere", "depuis", "ultimos", "ultima",
+                         "ultimas", "ultimo", "hace", "desde", "in", "en", "dans"})
 _CLAUSE = re.compile(r",|;|\s(?:and|und|et|y|as well as|sowie)\s", re.IGNORECASE)
 _NUM = re.compile(r"^\d+$")
 
@@ -94,14 +103,29 @@ def read_clause(text: str) -> Clause:
     for h in hits:
         if h.kind == "quantity":
             named.setdefault(h.key, set()).add(h.word)
-        after = int(h.position) + len(h.word.split())
-        if h.kind == "class" and after < len(toks) and _NUM.match(toks[after]):
-            numbers.add(toks[after])  # 'pump 3', 'Pumpe 2': not 'the last 30 minutes'
+        if h.kind == "class":
+            number = _class_number(toks, int(h.position) + len(h.word.split()))
+            if number is not None:
+                numbers.add(number)
     numbers = {n.lstrip("0") or "0" for n in numbers}
     return Clause(text=text, quantities=quantities, places=keys(hits, "place"),
                   functions=keys(hits, "function"), classes=keys(hits, "class"),
                   numbers=numbers, words=words,
                   quantity_words=named)
+
+
+def _class_number(toks: list[str], after: int) -> str | None:
+    """The number of the equipment a class word names: right after it ('pump 3', 'Pumpe
+    2'), or after the words that qualify it in French and Spanish ('pompe d'eau brute 1',
+    'bomba de agua cruda 2'); never a duration ('the pump over the last 30 minutes')."""
+    for i in range(after, min(after + _QUALIFIER_SPAN + 1, len(toks))):
+        token = toks[i]
+        if _NUM.match(token):
+            unit = toks[i + 1] if i + 1 < len(toks) else ""
+            return None if unit in _TIME_UNITS else token
+        if token in _TIME_WORDS or token in CLASS_INDEX:
+            return None
+    return None
 
 
 def _name_pattern(name: str) -> re.Pattern[str]:
@@ -197,7 +221,10 @@ def map_question(question: str, semantics: PlantSemantics) -> Mapping:
             continue
         # 'supply and return temperatures', 'Vorlauf- und Rücklauftemperatur': a clause
         # with a place but no quantity takes the quantity of the next clause.
+        # In French and Spanish the quantity comes first: 'pressions d'évaporateur et de
+        # condenseur' — a clause with a place but none after takes the one before.
         nxt = next((c for c in clauses[i + 1:] if c.quantities), None)
+        nxt = nxt or next((c for c in reversed(clauses[:i]) if c.quantities), None)
         if nxt is not None and clause.places:
             clause.quantities = nxt.quantities
             clause.quantity_words = nxt.quantity_words

@@ -102,7 +102,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "cooling_tower": ("cooling tower", "cooling towers", "kuehlturm", "tour de refroidissement",
                       "torre de refrigeracion", "torre de enfriamiento"),
     "chiller": ("chiller", "chillers", "kaltwassersatz", "kaeltemaschine", "refroidisseur",
-                "groupe froid", "enfriadora"),
+                "groupe froid", "enfriadora", "enfriador"),
     "boiler": ("boiler", "boilers", "kessel", "dampfkessel", "chaudiere", "caldera"),
     "dosing_skid": ("dosing skid", "dosing", "dosing pump", "dosing unit", "dosieranlage",
                     "dosierpumpe", "dosierung", "dosage", "dosificacion", "dosificadora"),
