@@ -140,6 +140,17 @@ class ChatModel(Protocol):
         ...
 
 
+@runtime_checkable
+class PrefixWarming(Protocol):
+    """A model that can evaluate a prompt prefix ahead of the first question (and keep its
+    state, in memory and in the site's encrypted store), so that question starts warm."""
+
+    def warm(self, prefix: Sequence[ChatMessage]) -> int:
+        """Evaluate ``prefix`` unless its state is already held or stored; the number of
+        tokens evaluated (0: it was warm)."""
+        ...
+
+
 class BlobStore(Protocol):
     """Where a backend keeps opaque state between processes (the prefix KV state).
 

@@ -132,16 +132,38 @@ class LlamaChatModel:
         return len(self._tokenize(self.template.render(prefix, add_generation_prompt=False),
                                   bos=True))  # fmt: skip
 
+    def warm(self, prefix: Sequence[ChatMessage]) -> int:
+        """Evaluate the prompt prefix now (see :class:`agent.llm.base.PrefixWarming`): its
+        KV state stays in the context and is saved to the blob store, so the first step
+        of the next question only evaluates what follows it."""
+        with self._lock:
+            if self._closed or not prefix:
+                return 0
+            text = self.template.render(list(prefix), add_generation_prompt=False)
+            tokens = self._tokenize(text, bos=True)
+            if self._llm.input_ids[: self._llm.n_tokens].tolist()[: len(tokens)] == tokens:
+                return 0
+            name = prefix_state.blob_name(self.entry.sha256, _sha256(text), self._n_ctx)
+            try:
+                return prefix_state.evaluate_prompt(self._llm, tokens, tokens,
+                                                    store=self.blob_store, name=name)
+            except RuntimeError:
+                self._llm.n_tokens = 0  # the next step starts clean
+                return 0
+
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` with this model's tokenizer (no special tokens)."""
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def close(self) -> None:
         """Free llama.cpp's model and context. Idempotent."""
-        if not self._closed:
-            self._closed = True
-            self._guidance_vocab.wait()  # it reads the vocabulary about to be freed
-            self._llm.close()
+        # A step or a warm-up running in a worker thread finishes first: freeing the
+        # context under it would crash the process.
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._guidance_vocab.wait()  # it reads the vocabulary about to be freed
+                self._llm.close()
 
     # -- one step ------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ Every part is audited, off the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import time
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from agent.audit.sink import AuditSink
 from agent.errors import ModelError, ModelOutputError, UsageError
-from agent.llm.base import ChatMessage, ChatModel
+from agent.llm.base import ChatMessage, ChatModel, PrefixWarming
 from agent.pipeline import prefetch, semantic_match
 from agent.pipeline.answer import AgentAnswer, ReplacedText, UnsupportedClaim
 from agent.pipeline.answer_task import AnswerTask, Draft, echoes
@@ -497,6 +498,16 @@ class Agent:
                      tuple(dict.fromkeys([*draft.citations, *(s for _, s in readings)])),
                      (*draft.replaced, *added), draft.model_sentences,
                      draft.system_sentences + len(readings))
+
+    async def warm(self) -> int:
+        """Evaluate the prompt prefix ahead of the first question when the model can keep
+        its state (agent.llm.base.PrefixWarming); the tokens evaluated (0: nothing to do).
+        The service does this at start, so a person's first question starts warm."""
+        model = self.deps.model
+        if not isinstance(model, PrefixWarming):
+            return 0
+        prefix = self.prefix()
+        return await asyncio.to_thread(model.warm, prefix)
 
     def _plain_reading(self, run: QuestionRun) -> AgentAnswer | None:
         """The values asked for, in the system's own sentences, when the question asks

@@ -205,11 +205,22 @@ async def open_service(
                            alarm_desk=runtime.alarm_desk, acting=runtime.acting)
     service = AgentService(agent, sources, monitor, review, runner)
     await runtime.alarm_journal()  # records the server's alarm events while the site is open
-    if runner is None:
-        yield service
-        return
-    runner.start()
+    # The prompt prefix is evaluated while the person reads the screen, not when they ask.
+    warming = asyncio.create_task(_warm(agent), name="warm the model's prompt prefix")
+    if runner is not None:
+        runner.start()
     try:
         yield service
     finally:
-        await runner.stop()
+        if runner is not None:
+            await runner.stop()
+        await warming
+
+
+async def _warm(agent: Agent) -> None:
+    """The model's prefix evaluated ahead of the first question; a failure here is the
+    first question's to report, not the start's."""
+    try:
+        await agent.warm()
+    except Exception:  # noqa: BLE001 - the question path reports model errors with a fix
+        return

@@ -5,6 +5,8 @@ Against the demo plant with the real chat model and a real encrypted site:
   state saved, encrypted, to the site);
 - restart: a new agent session on the same site (the prefix state comes back from disk);
 - warm: the next question in the same session (the prefix state is in memory);
+- warmed: the first question of another fresh site whose prefix the agent evaluated
+  before it was asked, as the site service and the terminal UI do at start;
 - plain: the same question as the product answers it by default, from the prefetched
   reading without a model step (agent.plain_readings); the three above have the model
   write every answer.
@@ -29,7 +31,7 @@ PASSPHRASE = "benchmark passphrase"
 Say = Callable[[str], None]
 
 
-async def _ask_times(settings: Settings, endpoint: str, questions: int
+async def _ask_times(settings: Settings, endpoint: str, questions: int, *, warm: bool = False
                      ) -> tuple[float, list[float], int]:  # fmt: skip
     """(session open s, question times, ungrounded answers); a question the settings
     let the system answer alone must have been answered so."""
@@ -37,6 +39,8 @@ async def _ask_times(settings: Settings, endpoint: str, questions: int
     ungrounded = 0
     async with SiteRuntime(settings, endpoint=endpoint, passphrase=PASSPHRASE) as runtime:
         agent = await runtime.agent()
+        if warm:
+            await agent.warm()  # as the site service does when it starts
         open_s = time.perf_counter() - opened
         times = []
         for _ in range(questions):
@@ -54,7 +58,7 @@ async def run(models_dir: Path, *, reps: int = 3, threads: int = 2,
     """``reps`` fresh sites: cold + warm in one session, then restart in a second."""
     result = BenchResult("ask", f"one-reading question end to end ({threads} threads, median "
                          f"of {reps})", params={"reps": reps, "threads": threads})
-    cold, restart, warm, opens, plain = [], [], [], [], []
+    cold, restart, warm, opens, plain, warmed = [], [], [], [], [], []
     ungrounded = 0
     async with DemoPlantServer(SimSettings(port=0, speed=1.0, history_hours=0.1)) as plant:
         for rep in range(reps):
@@ -72,6 +76,12 @@ async def run(models_dir: Path, *, reps: int = 3, threads: int = 2,
                 load_settings(home=home, model=spec, agent={**agent, "plain_readings": True}),
                 plant.endpoint, 3)
             plain += system
+            other = Path(tempfile.mkdtemp(prefix="plantagent-bench-"))
+            throwaway_site(other, passphrase=PASSPHRASE)
+            _, ahead, _ = await _ask_times(
+                load_settings(home=other, model=spec, agent={**agent, "plain_readings": False}),
+                plant.endpoint, 1, warm=True)
+            warmed += ahead
             cold.append(first[0])
             warm.append(first[1])
             restart.append(again[0])
@@ -83,11 +93,13 @@ async def run(models_dir: Path, *, reps: int = 3, threads: int = 2,
     result.add("cold (fresh site, prefix evaluated)", med(cold), "s")
     result.add("restart (prefix state from disk)", med(restart), "s")
     result.add("warm (prefix state in memory)", med(warm), "s")
+    result.add("fresh site, prefix warmed when the service started", med(warmed), "s")
     result.add("answered from the readings, no model step (the default)", med(plain), "s")
     result.add("agent start-up (unlock, browse, load + verify model)", med(opens), "s")
     result.ratio("cold / warm (question time)", med(cold), med(warm))
     result.ratio("restart / warm (question time)", med(restart), med(warm))
     result.ratio("model writes / from the readings (warm)", med(warm), med(plain))
+    result.ratio("cold / fresh site warmed at start (question time)", med(cold), med(warmed))
     if ungrounded:
         result.notes.append(f"{ungrounded} answer(s) were not grounded")
     return result

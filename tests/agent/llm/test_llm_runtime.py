@@ -163,3 +163,23 @@ def test_own_template_without_tools_is_refused_and_chatml_tools_works(
         assert result.data["action"] in ("call_tool", "final_answer")
     finally:
         small.close()
+
+
+def test_a_warmed_prefix_is_not_evaluated_again_by_the_first_question(
+    shipped_manifest: ModelManifest, default_model_path: Path,
+    model_verification: VerificationCache, blob_store: DirectoryBlobStore,
+) -> None:  # fmt: skip
+    model = open_model(shipped_manifest, default_model_path, model_verification,
+                       context_tokens=1024, blob_store=blob_store)  # fmt: skip
+    try:
+        prefix_len = model.prefix_token_count(PREFIX)
+        # Evaluated, and its last token once more (for fresh logits, as every prompt).
+        assert model.warm(PREFIX) == prefix_len + 1
+        assert blob_store.names()  # and saved for the next process
+        assert model.warm(PREFIX) == 0  # already held: nothing to do
+        question = [ChatMessage("user", "Is pump P-101 running?", pinned=True)]
+        first = model.step(PREFIX, question, YES_NO, max_tokens=8)
+        assert first.prompt_tokens_evaluated == first.prompt_tokens - prefix_len
+    finally:
+        model.close()
+    assert model.warm(PREFIX) == 0  # a closed model warms nothing and does not crash
