@@ -3,15 +3,16 @@
 //
 // Checks, from the bundle and the site's public keys (`plantagent keys export-public`):
 //  1. the hash chain: every record names the hash of the one before (the first, the
-//     genesis hash of the log id);
+//     genesis hash of the log id), and every version-2 record's hash is recomputed from
+//     its content: SHA-256(0x00 || RFC 8785 canonical JSON of its body);
 //  2. every checkpoint: its RFC 6962 Merkle root recomputed from the records' leaf hashes,
 //     and the Ed25519 half of its hybrid signature over the canonical statement;
 //  3. every personal signature (approvals, denials, executions, register changes): the
 //     Ed25519 half over the canonical statement, under the person's key as enrolled in
 //     the same (signed) log.
 // Not checked here: the ML-DSA-65 halves (Node 20 has no ML-DSA; OpenSSL 3.5 does), and
-// each record's hash against its content (the record format's number encoding is
-// Python's; RFC 8785 records are the planned next format version).
+// the content of version-1 records (written before RFC 8785 records, or holding an
+// integer no double holds): their number encoding is Python's. They are counted.
 import { readFileSync } from "node:fs";
 import { createHash, createPublicKey, verify } from "node:crypto";
 
@@ -28,8 +29,9 @@ const records = items.filter((i) => i.type === "record").sort((a, b) => a.seq - 
 const checkpoints = items.filter((i) => i.type === "checkpoint");
 const siteKeys = JSON.parse(readFileSync(keysPath, "utf8"));
 
-// Canonical JSON of strings, integers, objects and arrays: sorted keys, no spaces (what
-// plantagent signs; statements hold no fractional numbers).
+// RFC 8785 (JCS), written here independently of plantagent's Python: keys sorted by
+// UTF-16 code units (what Array.prototype.sort compares), no whitespace, and strings and
+// numbers as JSON.stringify writes them (ECMAScript's Number-to-String is JCS's rule).
 const canon = (v) => {
   if (Array.isArray(v)) return "[" + v.map(canon).join(",") + "]";
   if (v !== null && typeof v === "object") {
@@ -53,11 +55,20 @@ const canonicalTs = (iso) => {
   return m ? `${m[1]}.${(m[2] || "").padEnd(6, "0").slice(0, 6)}Z` : iso;
 };
 
-// 1. The chain.
+// 1. The chain, and the content of every RFC 8785 (version 2) record.
 let prev = sha256(Buffer.from("plantagent-audit-genesis\0"), Buffer.from(header.log_id, "ascii")).toString("hex");
+let contentChecked = 0;
 records.forEach((r, i) => {
   if (r.seq !== i + 1) problems.push(`record ${r.seq}: expected seq ${i + 1}`);
   if (r.prev_hash !== prev) problems.push(`record ${r.seq}: does not name the hash of record ${r.seq - 1}`);
+  const version = r.version ?? 1;
+  if (version === 2) {
+    const body = { v: 2, seq: r.seq, ts: r.ts, kind: r.kind, actor: r.actor, role: r.role,
+      tool: r.tool, equipment: r.equipment, payload: r.payload, prev: r.prev_hash };
+    if (sha256(Buffer.from([0]), Buffer.from(canon(body), "utf8")).toString("hex") !== r.hash) {
+      problems.push(`record ${r.seq}: its content does not hash to its hash (altered)`);
+    } else contentChecked += 1;
+  } else if (version !== 1) problems.push(`record ${r.seq}: unknown record version ${version}`);
   prev = r.hash;
 });
 
@@ -129,5 +140,6 @@ if (problems.length) {
   problems.forEach((p) => console.log(`  ${p}`));
   process.exit(1);
 }
-console.log(`bundle verified: ${records.length} records chained, ${checkpoints.length} checkpoint(s) ` +
+console.log(`bundle verified: ${records.length} records chained (${contentChecked} hashed from their RFC 8785 content, ` +
+  `${records.length - contentChecked} version-1), ${checkpoints.length} checkpoint(s) ` +
   `(Merkle root and site Ed25519 signature), ${personal} personal signature(s) by ${[...signers].sort().join(", ") || "nobody"}${noteLine}`);

@@ -5,7 +5,8 @@ the user names, never overwritten, with mode 0600. Lines, in order::
 
     {"type": "header", "format": "plantagent-audit-bundle", "version": 1, "log_id": ...}
     {"type": "public_keys", "bundle": {...}}          # informational; trust your own copy
-    {"type": "record", "seq": 1, "ts": ..., "payload": {...}, "prev_hash": ..., "hash": ...}
+    {"type": "record", "seq": 1, "ts": ..., "payload": {...}, "prev_hash": ..., "hash": ...,
+     "version": 2}                                    # each line in its record's encoding
     {"type": "checkpoint", "tree_size": ..., "root_hash": ..., "signature": ...}
 
 :func:`verify_bundle` needs only the bundle and the site's public key bundle.
@@ -23,7 +24,7 @@ from pydantic import ValidationError
 
 from agent.audit.checkpoints import Checkpoint
 from agent.audit.errors import AuditUsageError
-from agent.audit.records import canonical_json
+from agent.audit.records import encode
 from agent.audit.signing import CheckpointVerifier
 from agent.audit.verify import NamedCheckpoint, Problem, VerifyReport, verify_rows
 
@@ -39,6 +40,7 @@ _RECORD_KEYS = (
     "payload",
     "prev_hash",
     "hash",
+    "version",
 )
 
 
@@ -73,7 +75,9 @@ def write_bundle(
         for row in rows:
             line = dict(zip(_RECORD_KEYS, row, strict=True))
             line["payload"] = json.loads(str(line["payload"]))
-            handle.write(canonical_json({"type": "record", **line}).decode("utf-8") + "\n")
+            # Each line in its record's own encoding: a JCS reader parses the same numbers.
+            text = encode({"type": "record", **line}, int(line["version"])).decode("utf-8")
+            handle.write(text + "\n")
         for cp in checkpoints:
             handle.write(json.dumps({"type": "checkpoint", **cp.model_dump(mode="json")}) + "\n")
         handle.flush()
@@ -157,8 +161,13 @@ def _row_of(item: dict[str, Any]) -> tuple[Any, ...]:
         # Fields the hash does not cover have no business in a record: report it there.
         return (item.get("seq"), *(None,) * (len(_RECORD_KEYS) - 1))
     payload = item.get("payload")
+    version = item.get("version", 1)
     try:
-        payload_text: Any = canonical_json(payload).decode("utf-8")
+        payload_text: Any = encode(payload, version if version in (1, 2) else 1).decode("utf-8")
     except (TypeError, ValueError):
         payload_text = None
-    return tuple(payload_text if k == "payload" else item.get(k) for k in _RECORD_KEYS)
+    # Bundles written before record versions carried only version-1 records.
+    return tuple(
+        payload_text if k == "payload" else item.get(k, 1 if k == "version" else None)
+        for k in _RECORD_KEYS
+    )

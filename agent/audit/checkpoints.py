@@ -19,7 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.audit.errors import AuditUsageError, AuditWriteError
-from agent.audit.records import canonical_json, format_ts
+from agent.audit.jcs import canonicalize
+from agent.audit.records import format_ts
 from agent.audit.signing import CheckpointSigner, CheckpointVerifier
 
 STATEMENT_TYPE = "plantagent-audit-checkpoint/v1"
@@ -74,8 +75,9 @@ class Checkpoint(BaseModel):
 def checkpoint_statement(
     log_id: str, tree_size: int, root_hash: str, ts: str, key_id: str
 ) -> bytes:
-    """The canonical statement a checkpoint signs."""
-    return canonical_json(
+    """The statement a checkpoint signs, in RFC 8785 JSON (strings and integers only, so
+    the same bytes as the checkpoints signed before JCS)."""
+    return canonicalize(
         {
             "type": STATEMENT_TYPE,
             "log_id": log_id,
