@@ -24,7 +24,8 @@ from pydantic import ValidationError
 
 from agent.audit.checkpoints import Checkpoint
 from agent.audit.errors import AuditUsageError
-from agent.audit.records import encode
+from agent.audit.keychain import build_chain, is_rotation
+from agent.audit.records import AuditRecord, encode, record_from_row
 from agent.audit.signing import CheckpointVerifier
 from agent.audit.verify import NamedCheckpoint, Problem, VerifyReport, verify_rows
 
@@ -140,7 +141,8 @@ def verify_bundle(
             rows.append((None,) * len(_RECORD_KEYS))  # reported at its place in the chain
     if log_id is None:
         raise AuditUsageError(f"{path} is empty", fix="give a file written by audit export")
-    report = verify_rows(log_id, rows, checkpoints, verifier, problems)
+    chain, chain_problems = build_chain(log_id, verifier, _rotations(rows))
+    report = verify_rows(log_id, rows, checkpoints, chain, [*problems, *chain_problems])
     covered = max((cp.tree_size for name, cp in checkpoints if cp.log_id == log_id), default=0)
     if report.ok and report.records_verified > covered:
         report.problems.append(
@@ -153,6 +155,21 @@ def verify_bundle(
         report.ok = False
         report.first_bad_seq = covered + 1
     return report
+
+
+def _rotations(rows: Sequence[tuple[Any, ...]]) -> list[AuditRecord]:
+    """The audit key rotations among the rows (malformed ones are verify's to report)."""
+    out: list[AuditRecord] = []
+    for row in rows:
+        if row[2] != "key_change":
+            continue
+        try:
+            record = record_from_row(row)
+        except (ValueError, TypeError, ValidationError):
+            continue
+        if is_rotation(record):
+            out.append(record)
+    return out
 
 
 def _row_of(item: dict[str, Any]) -> tuple[Any, ...]:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.audit.errors import AuditUsageError, AuditWriteError
 from agent.audit.jcs import canonicalize
 from agent.audit.records import format_ts
-from agent.audit.signing import CheckpointSigner, CheckpointVerifier
+from agent.audit.signing import CheckpointSigner, CheckpointVerifier, pick_verifier
 
 STATEMENT_TYPE = "plantagent-audit-checkpoint/v1"
 FILE_PREFIX = "checkpoint-"
@@ -54,9 +54,10 @@ class Checkpoint(BaseModel):
 
     def verify_signature(self, verifier: CheckpointVerifier) -> str | None:
         """None when the signature is valid for ``verifier``; otherwise what is wrong."""
-        if self.key_id != verifier.key_id:
-            return f"signed by key {self.key_id}, not by the trusted key {verifier.key_id}"
-        if not verifier.verify(self.statement(), self.signature_bytes()):
+        chosen, why = pick_verifier(verifier, self.key_id, self.tree_size)
+        if chosen is None:
+            return why
+        if not chosen.verify(self.statement(), self.signature_bytes()):
             return "signature does not verify"
         return None
 
