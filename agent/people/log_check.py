@@ -109,7 +109,8 @@ def bundle_records(path: Path) -> list[AuditRecord]:
 
 #: Fields a signed statement shares with its record's payload: they must agree, so a
 #: valid signature can not be moved onto another request or review.
-_BOUND = ("request", "target_root", "first", "last", "verdict", "note")
+_BOUND = ("request", "target_root", "first", "last", "verdict", "note", "handover",
+          "handover_hash")
 
 
 def _unbound(signed: dict[str, Any], payload: dict[str, Any]) -> str | None:
