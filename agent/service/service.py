@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from agent.audit import AuditLog
 from agent.handover.sources import ShiftSources
+from agent.people.identity import Asker
 from agent.pipeline.answer import AgentAnswer
 from agent.pipeline.events import AgentEvent
 from agent.pipeline.runner import Agent
@@ -45,8 +46,11 @@ class AgentService:
     """The agent and the site seen from a screen; build it with :func:`open_service`."""
 
     def __init__(self, agent: Agent, sources: ShiftSources, monitor: PlantMonitor,
-                 review: ReviewService, triage: TriageRunner | None = None) -> None:
+                 review: ReviewService, triage: TriageRunner | None = None,
+                 asker: Asker | None = None) -> None:
         self.agent = agent
+        #: Who asks through this service: the register's person (SiteRuntime.asker).
+        self.asker = asker
         #: The site's parts the screens read (audit, approvals, reports, plant, model).
         self.sources = sources
         self.monitor = monitor
@@ -74,13 +78,14 @@ class AgentService:
 
     @property
     def user(self) -> str:
-        """Who asks and approves (settings.agent.user)."""
-        return self.settings.agent.user
+        """Who asks: the enrolled person of the OS account running the service (the
+        settings' agent.user only on a site where nobody is enrolled)."""
+        return self.asker.name if self.asker is not None else self.settings.agent.user
 
     @property
     def role(self) -> str:
-        """Their role as the policy names it (settings.agent.role)."""
-        return self.settings.agent.role
+        """Their role as the policy names it (one of their own in the register)."""
+        return self.asker.role if self.asker is not None else self.settings.agent.role
 
     async def ask(self, question: str, on_event: EventHandler) -> AgentAnswer:
         """Answer ``question`` as the configured user, reporting progress to ``on_event``
@@ -191,6 +196,7 @@ async def open_service(
     background report never holds the one local model while the shift lead waits. The
     watcher's interval is ``triage_interval_s`` or the site's ``[triage] interval_s``.
     """
+    asker = runtime.asker()  # an account the site does not let ask stops here
     agent = await runtime.agent()
     sources = await runtime.shift_sources()
     monitor = PlantMonitor(sources.connection, sources.catalog, runtime.settings.opcua,
@@ -203,7 +209,7 @@ async def open_service(
                               or runtime.settings.triage.interval_s)
     review = ReviewService(sources, runtime.twin, clock=runtime.clock,
                            alarm_desk=runtime.alarm_desk, acting=runtime.acting)
-    service = AgentService(agent, sources, monitor, review, runner)
+    service = AgentService(agent, sources, monitor, review, runner, asker)
     await runtime.alarm_journal()  # records the server's alarm events while the site is open
     if runner is None:
         yield service
