@@ -16,8 +16,9 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from agent.audit import AuditLog
+from agent.errors import PlantAgentError
 from agent.handover.sources import ShiftSources
-from agent.people.identity import Asker
+from agent.people.identity import Asker, choose_role, os_account
 from agent.pipeline.answer import AgentAnswer
 from agent.pipeline.events import AgentEvent
 from agent.pipeline.runner import Agent
@@ -179,6 +180,21 @@ def egress_state() -> str:
     return f"on-site only{extra}"
 
 
+def shown_approver(runtime: SiteRuntime) -> tuple[str, str] | None:
+    """(name, role) of the person the UI's decisions are signed as (the OS account's),
+    shown without unlocking their key; None when nobody is enrolled or not this account."""
+    people = runtime.people
+    if people.empty():
+        return None
+    person = people.by_account(os_account())
+    if person is None or person.disabled:
+        return None
+    try:
+        return person.name, choose_role(person, None, runtime.settings.agent.role)
+    except PlantAgentError:
+        return person.name, ", ".join(person.roles)
+
+
 @asynccontextmanager
 async def open_service(
     runtime: SiteRuntime,
@@ -208,7 +224,8 @@ async def open_service(
         runner = TriageRunner(watcher, interval_s=triage_interval_s
                               or runtime.settings.triage.interval_s)
     review = ReviewService(sources, runtime.twin, clock=runtime.clock,
-                           alarm_desk=runtime.alarm_desk, acting=runtime.acting)
+                           alarm_desk=runtime.alarm_desk, acting=runtime.acting,
+                           shown_as=shown_approver(runtime))
     service = AgentService(agent, sources, monitor, review, runner, asker)
     await runtime.alarm_journal()  # records the server's alarm events while the site is open
     if runner is None:

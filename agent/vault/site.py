@@ -24,10 +24,11 @@ import apsw
 
 from agent.errors import IntegrityError, VaultError
 from agent.settings import Settings
+from agent.vault import crypto
 from agent.vault.fsutil import fsync_dir, site_lock
 from agent.vault.heads import HeadRegistry, LocalHeads
 from agent.vault.inspect import DatabaseState, inspect_database
-from agent.vault.keys import Unlocked, build_manifest, signing_fingerprint, subkey, unlock
+from agent.vault.keys import Unlocked, build_manifest, subkey, unlock
 from agent.vault.layout import (
     AUDIT_DATABASE,
     blob_store,
@@ -38,7 +39,7 @@ from agent.vault.layout import (
 from agent.vault.manifest import SiteManifest, load_manifest, manifest_path, save_manifest
 from agent.vault.rotate import EventHook, RekeyReport, resume_pending
 from agent.vault.sessions import Session, close_session, open_session
-from agent.vault.signing import Signer, SigningKeys
+from agent.vault.signing import Signer, SigningKeys, bundle_fingerprint
 
 #: New audit signing keys, written before the rotation record, until they replace site.json.
 SIGNING_PENDING = "site.json.signing"
@@ -136,9 +137,13 @@ class Site:
         save_manifest(self.home, manifest, SIGNING_PENDING)
 
     def staged_signing_fingerprint(self) -> str | None:
-        """The fingerprint of staged signing keys (None: nothing staged)."""
-        staged = self._staged()
-        return None if staged is None else signing_fingerprint(staged[1])
+        """The fingerprint of staged signing keys, from their public keys in clear (None:
+        nothing staged); the private keys are unsealed only to commit them."""
+        if not (self.home / SIGNING_PENDING).is_file():
+            return None
+        record = load_manifest(self.home, SIGNING_PENDING).signing
+        return bundle_fingerprint(crypto.b64d(record.ed25519_public),
+                                  crypto.b64d(record.mldsa65_public))
 
     def commit_signing_keys(self) -> None:
         """Make the staged signing keys the site's (site.json replaced atomically)."""

@@ -18,7 +18,7 @@ from agent.audit.merkle import root_of
 from agent.audit.site import finish_key_rotation, open_audit_log
 from agent.audit.vault_keys import VaultSigner
 from agent.cli import main
-from agent.vault import open_site
+from agent.vault import open_site, rekey
 from agent.vault.egress import install_egress_guard
 from agent.vault.signing import Signer, SigningKeys
 from agent.vault.site import SIGNING_PENDING
@@ -153,3 +153,12 @@ def site_and_log(home: Path):  # type: ignore[no-untyped-def]
     with open_site(home, passphrase=PASSPHRASE) as site, \
             open_audit_log(site, export_dir=None) as log:
         yield site, log
+
+
+def test_staged_keys_left_before_a_data_key_rotation_are_dropped(home: Path) -> None:
+    with open_site(home, passphrase=PASSPHRASE) as site:
+        site.stage_signing_keys(SigningKeys.generate())  # then a crash: no record
+    rekey(home, passphrase=PASSPHRASE)  # the staged file stays sealed under the old key
+    with open_site(home, passphrase=PASSPHRASE) as site, open_audit_log(site) as log:
+        assert not (home / SIGNING_PENDING).exists()
+        assert log.verify().ok

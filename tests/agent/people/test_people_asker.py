@@ -16,6 +16,7 @@ from agent.people.identity import Asker, identify_asker, os_account
 from agent.people.keys import KeySecret, write_key_file
 from agent.people.register import PeopleRegister
 from agent.runtime import SiteRuntime
+from agent.service.service import shown_approver
 from agent.settings import load_settings
 from plant.cli.demo_cmd import ensure_demo_site
 from tests.support.people import Staff
@@ -89,6 +90,8 @@ def test_ask_takes_the_asker_from_the_register(
         rt.people.enroll(by=staff.admin, name="Me Myself", os_account=os_account(),
                          roles=["shift_lead"], secret=KeySecret(key_file=key))
         assert rt.asker() == Asker("Me Myself", "shift_lead", enrolled=True)
+        # The UI shows whom its decisions are signed as: the same person.
+        assert shown_approver(rt) == ("Me Myself", "shift_lead")
     # `--as` names someone else: refused before any model or plant is touched.
     assert main(["--home", str(home), "ask", "What is the flow of P-101?", "--as",
                  "carol"]) == 1
