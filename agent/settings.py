@@ -139,9 +139,12 @@ class AgentSettings(Section):
     time_budget_s: float = Field(300.0, gt=0, description="Wall-clock budget of one question.")
     user: str = Field(
         default_factory=_os_user,
-        description="Who is asking, as recorded in the audit log.",
+        description="Who is asking on a site where nobody is enrolled (else the register's "
+        "person of the OS account asks; on a shared-account site, the enrolled person named "
+        "here, with their own key).",
     )
-    role: str = Field("shift_lead", description="The asker's role, as the policy names it.")
+    role: str = Field("shift_lead", description="The asker's role, as the policy names it "
+                      "(on a site with enrolled people: used when it is one of theirs).")
     plain_readings: bool = Field(
         True, description="Answer a question that asks only for current values (\"what is "
         "the discharge pressure of P-101?\") with the system's own sentences from the "

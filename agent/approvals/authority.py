@@ -11,7 +11,8 @@ request from the hash-chained audit log and requires:
   signature verifying under the person's key, binding this request, this action digest,
   the policy digest and the expiry, in a role the person holds and the write rule lists,
   none of them the requester under the two-person rule. A person approving in two roles
-  counts once; a person disabled after approving counts not at all.
+  counts once; a person disabled after approving, or whose signing key was retired
+  (rotate-key) since, counts not at all.
 """
 
 from __future__ import annotations
@@ -89,9 +90,10 @@ def request_records(audit: AuditReader, request_id: str) -> list[AuditRecord]:
 
 
 def check_statement(people: PeopleRegister, request: Decidable, verb: str,
-                    signed_json: Any) -> tuple[str, str]:
+                    signed_json: Any, *, in_force: bool = False) -> tuple[str, str]:
     """(person key, role) of a valid signed decision ``verb`` on ``request``;
-    AuthorityRefused naming what is wrong otherwise."""
+    AuthorityRefused naming what is wrong otherwise. ``in_force``: the signing key must
+    still be the person's current one (what authorises a write now)."""
     try:
         signed = SignedStatement.model_validate(signed_json)
     except ValueError:
@@ -113,6 +115,15 @@ def check_statement(people: PeopleRegister, request: Decidable, verb: str,
     if person.disabled:
         raise AuthorityRefused(f"{person.name}, who signed the {verb} of {request.id}, has "
                                "been disabled since", fix="another approver must approve it")
+    key = person.key_by_fingerprint(signed.key)
+    if in_force and key is not None and key.retired_at is not None:
+        # A key is retired when it may be in other hands: what it signed stays on record,
+        # but it authorises nothing more.
+        raise AuthorityRefused(
+            f"{person.name}'s key {key.fingerprint[:16]}, which signed the {verb} of "
+            f"{request.id}, was retired at {key.retired_at:%Y-%m-%d %H:%M}Z (rotate-key): "
+            "an approval counts only while its key is in force",
+            fix="another approver approves it, or propose the change again")
     role = str(body["role"])
     if role not in person.roles:
         raise AuthorityRefused(f"{person.name} no longer holds the role {role}",
@@ -163,7 +174,8 @@ def signed_approvers(people: PeopleRegister, request: Decidable, records: Iterab
     for record in records:
         if record.payload.get("event") != "approved" or record.payload.get("by_policy"):
             continue
-        key, role = check_statement(people, request, "approve", record.payload.get("signed"))
+        key, role = check_statement(people, request, "approve", record.payload.get("signed"),
+                                    in_force=True)
         if role not in approver_roles:
             continue
         if requester is not None and same_person(key, requester):

@@ -5,7 +5,8 @@ the user names, never overwritten, with mode 0600. Lines, in order::
 
     {"type": "header", "format": "plantagent-audit-bundle", "version": 1, "log_id": ...}
     {"type": "public_keys", "bundle": {...}}          # informational; trust your own copy
-    {"type": "record", "seq": 1, "ts": ..., "payload": {...}, "prev_hash": ..., "hash": ...}
+    {"type": "record", "seq": 1, "ts": ..., "payload": {...}, "prev_hash": ..., "hash": ...,
+     "version": 2}                                    # each line in its record's encoding
     {"type": "checkpoint", "tree_size": ..., "root_hash": ..., "signature": ...}
 
 :func:`verify_bundle` needs only the bundle and the site's public key bundle.
@@ -23,7 +24,8 @@ from pydantic import ValidationError
 
 from agent.audit.checkpoints import Checkpoint
 from agent.audit.errors import AuditUsageError
-from agent.audit.records import canonical_json
+from agent.audit.keychain import build_chain, is_rotation
+from agent.audit.records import AuditRecord, encode, record_from_row
 from agent.audit.signing import CheckpointVerifier
 from agent.audit.verify import NamedCheckpoint, Problem, VerifyReport, verify_rows
 
@@ -39,6 +41,7 @@ _RECORD_KEYS = (
     "payload",
     "prev_hash",
     "hash",
+    "version",
 )
 
 
@@ -73,7 +76,9 @@ def write_bundle(
         for row in rows:
             line = dict(zip(_RECORD_KEYS, row, strict=True))
             line["payload"] = json.loads(str(line["payload"]))
-            handle.write(canonical_json({"type": "record", **line}).decode("utf-8") + "\n")
+            # Each line in its record's own encoding: a JCS reader parses the same numbers.
+            text = encode({"type": "record", **line}, int(line["version"])).decode("utf-8")
+            handle.write(text + "\n")
         for cp in checkpoints:
             handle.write(json.dumps({"type": "checkpoint", **cp.model_dump(mode="json")}) + "\n")
         handle.flush()
@@ -136,7 +141,8 @@ def verify_bundle(
             rows.append((None,) * len(_RECORD_KEYS))  # reported at its place in the chain
     if log_id is None:
         raise AuditUsageError(f"{path} is empty", fix="give a file written by audit export")
-    report = verify_rows(log_id, rows, checkpoints, verifier, problems)
+    chain, chain_problems = build_chain(log_id, verifier, _rotations(rows))
+    report = verify_rows(log_id, rows, checkpoints, chain, [*problems, *chain_problems])
     covered = max((cp.tree_size for name, cp in checkpoints if cp.log_id == log_id), default=0)
     if report.ok and report.records_verified > covered:
         report.problems.append(
@@ -151,14 +157,34 @@ def verify_bundle(
     return report
 
 
+def _rotations(rows: Sequence[tuple[Any, ...]]) -> list[AuditRecord]:
+    """The audit key rotations among the rows (malformed ones are verify's to report)."""
+    out: list[AuditRecord] = []
+    for row in rows:
+        if row[2] != "key_change":
+            continue
+        try:
+            record = record_from_row(row)
+        except (ValueError, TypeError, ValidationError):
+            continue
+        if is_rotation(record):
+            out.append(record)
+    return out
+
+
 def _row_of(item: dict[str, Any]) -> tuple[Any, ...]:
     """A stored-row tuple from a bundle record line; a mangled payload stays mangled."""
     if set(item) - {"type", *_RECORD_KEYS}:
         # Fields the hash does not cover have no business in a record: report it there.
         return (item.get("seq"), *(None,) * (len(_RECORD_KEYS) - 1))
     payload = item.get("payload")
+    version = item.get("version", 1)
     try:
-        payload_text: Any = canonical_json(payload).decode("utf-8")
+        payload_text: Any = encode(payload, version if version in (1, 2) else 1).decode("utf-8")
     except (TypeError, ValueError):
         payload_text = None
-    return tuple(payload_text if k == "payload" else item.get(k) for k in _RECORD_KEYS)
+    # Bundles written before record versions carried only version-1 records.
+    return tuple(
+        payload_text if k == "payload" else item.get(k, 1 if k == "version" else None)
+        for k in _RECORD_KEYS
+    )

@@ -19,8 +19,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.audit.errors import AuditUsageError, AuditWriteError
-from agent.audit.records import canonical_json, format_ts
-from agent.audit.signing import CheckpointSigner, CheckpointVerifier
+from agent.audit.jcs import canonicalize
+from agent.audit.records import format_ts
+from agent.audit.signing import CheckpointSigner, CheckpointVerifier, pick_verifier
 
 STATEMENT_TYPE = "plantagent-audit-checkpoint/v1"
 FILE_PREFIX = "checkpoint-"
@@ -53,9 +54,10 @@ class Checkpoint(BaseModel):
 
     def verify_signature(self, verifier: CheckpointVerifier) -> str | None:
         """None when the signature is valid for ``verifier``; otherwise what is wrong."""
-        if self.key_id != verifier.key_id:
-            return f"signed by key {self.key_id}, not by the trusted key {verifier.key_id}"
-        if not verifier.verify(self.statement(), self.signature_bytes()):
+        chosen, why = pick_verifier(verifier, self.key_id, self.tree_size)
+        if chosen is None:
+            return why
+        if not chosen.verify(self.statement(), self.signature_bytes()):
             return "signature does not verify"
         return None
 
@@ -74,8 +76,9 @@ class Checkpoint(BaseModel):
 def checkpoint_statement(
     log_id: str, tree_size: int, root_hash: str, ts: str, key_id: str
 ) -> bytes:
-    """The canonical statement a checkpoint signs."""
-    return canonical_json(
+    """The statement a checkpoint signs, in RFC 8785 JSON (strings and integers only, so
+    the same bytes as the checkpoints signed before JCS)."""
+    return canonicalize(
         {
             "type": STATEMENT_TYPE,
             "log_id": log_id,

@@ -39,6 +39,7 @@ from agent.audit.checkpoints import (
 )
 from agent.audit.commit import GroupCommit, Pending
 from agent.audit.errors import AuditUsageError, AuditWriteError
+from agent.audit.keychain import rotation_payload
 from agent.audit.merkle import Frontier
 from agent.audit.reader import AuditReader
 from agent.audit.records import AuditKind, AuditRecord, genesis_hash, seal_record
@@ -278,6 +279,33 @@ class AuditLog(AuditReader):
             if self.witness is not None:
                 self.witness.notify()
         return checkpoint
+
+    def rotate_signing_key(self, new_signer: CheckpointSigner, actor: str, *,
+                           role: str | None = None) -> AuditRecord:
+        """Hand the log to a new signing key: append the rotation record (signed by the
+        current key and the new one, agent/audit/keychain.py), sign a checkpoint covering
+        it with the current key, then sign everything after with ``new_signer``.
+
+        Both signers must expose their ``public_bundle`` (the vault's VaultSigner does).
+        """
+        old_public = getattr(self.signer, "public_bundle", None)
+        new_public = getattr(new_signer, "public_bundle", None)
+        if old_public is None or new_public is None:
+            raise AuditUsageError("the audit signing keys have no public bundle to name",
+                                  fix="rotate the site's keys with `plantagent keys rotate "
+                                  "--signing`")
+        if new_signer.key_id == self.signer.key_id:
+            raise AuditUsageError("the new audit key is the current one",
+                                  fix="generate a new key pair")
+        payload = rotation_payload(self.log_id, self.signer, old_public, new_signer,
+                                   new_public)
+        record = self.append("key_change", actor, payload, role=role)
+        self.checkpoint()  # the old key's last checkpoint: it covers its own retirement
+        with self._lock:
+            self.signer = new_signer
+            verifier = getattr(new_signer, "verifier", None)
+            self.verifier = verifier() if callable(verifier) else self.verifier
+        return record
 
     def review(
         self,

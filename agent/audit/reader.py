@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from agent.audit import merkle, store
 from agent.audit.checkpoints import Checkpoint, checkpoint_from_row, read_checkpoint_dir
 from agent.audit.errors import AuditUsageError
+from agent.audit.keychain import ROTATION_EVENT, KeyChain, build_chain, is_rotation
 from agent.audit.records import AuditRecord, record_from_row
 from agent.audit.signing import CheckpointVerifier
 from agent.audit.verify import Problem, VerifyReport, verify_rows
@@ -46,6 +47,25 @@ class AuditReader:
     log_id: str
     verifier: CheckpointVerifier
     export_dir: Path | None
+
+    def key_chain(self) -> KeyChain:
+        """The chain of audit signing keys of this log, trusting :attr:`verifier` (the
+        site's current key); rotations that do not verify add no key."""
+        with self._lock, _unreadable():
+            return self._key_chain()[0]
+
+    def _key_chain(self) -> tuple[KeyChain, list[Problem]]:
+        rows = store.search(self._conn, store.SearchQuery(kind="key_change", text=ROTATION_EVENT))
+        rotations = []
+        for row in rows:
+            try:
+                record = record_from_row(tuple(row))
+            except (ValueError, TypeError):
+                continue  # verification reports the malformed row at its place
+            if is_rotation(record):
+                rotations.append(record)
+        trusted = self.verifier.trusted if isinstance(self.verifier, KeyChain) else self.verifier
+        return build_chain(self.log_id, trusted, rotations)
 
     def search(self, query: store.SearchQuery | None = None, **filters: Any) -> list[AuditRecord]:
         """Records matching a query (or keyword filters: since, until, actor, kind, tool,
@@ -173,8 +193,8 @@ class AuditReader:
             # A read transaction gives one consistent snapshot while appends go on.
             list(self._conn.execute("BEGIN"))
             try:
-                return verify_rows(
-                    self.log_id, store.raw_records(self._conn), named, self.verifier, problems
-                )
+                chain, chain_problems = self._key_chain()
+                return verify_rows(self.log_id, store.raw_records(self._conn), named, chain,
+                                   [*problems, *chain_problems])
             finally:
                 list(self._conn.execute("COMMIT"))

@@ -3,11 +3,21 @@
 A record's hash is the RFC 6962 leaf hash of its canonical body, and the body names the
 previous record's hash, so one value both chains the records and is the Merkle leaf:
 
-    body = canonical_json({v, seq, ts, kind, actor, role, tool, equipment, payload, prev})
+    body = canonical({v, seq, ts, kind, actor, role, tool, equipment, payload, prev})
     hash = SHA-256(0x00 || body)
 
-Canonical JSON: keys sorted, no whitespace, UTF-8, no NaN/Infinity. Timestamps are UTC with
-microseconds, written ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
+``v`` is the record format version, stored with the record (column ``version``):
+
+- version 2 (new records): ``canonical`` is RFC 8785 JCS (:mod:`agent.audit.jcs`), so
+  any JCS implementation rebuilds the body (auditor/verify_bundle.mjs does, in Node.js).
+  A payload JCS cannot carry exactly (an integer no double holds) is sealed in version 1.
+- version 1 (records written before, and the exception above): Python's
+  ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)``. Old records
+  keep verifying under it; it differs from JCS only in numbers with a fraction or
+  exponent and in the order of keys beyond the Basic Multilingual Plane.
+
+Both: no whitespace, UTF-8, no NaN/Infinity. Timestamps are UTC with microseconds,
+written ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
 """
 
 from __future__ import annotations
@@ -19,10 +29,13 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from agent.audit.jcs import canonicalize
 from agent.audit.merkle import leaf_hash
 
-#: Version of the record body; bump with a new hashing rule, never change v1 in place.
-RECORD_VERSION = 1
+#: Version of new record bodies; bump with a new hashing rule, never change one in place.
+RECORD_VERSION: Literal[2] = 2
+#: Every version a stored record may carry.
+RECORD_VERSIONS = (1, 2)
 
 AuditKind = Literal[
     "question",
@@ -53,10 +66,20 @@ _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def canonical_json(value: Any) -> bytes:
-    """The canonical encoding used for every hash and signature in the audit log."""
+    """The version-1 canonical encoding (Python's sorted, compact JSON), kept for the
+    records and statements written in it; new ones use :func:`encode` (RFC 8785)."""
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
+
+
+def encode(value: Any, version: int = RECORD_VERSION) -> bytes:
+    """The canonical bytes of ``value`` in record format ``version`` (2: RFC 8785)."""
+    if version == 1:
+        return canonical_json(value)
+    if version == 2:
+        return canonicalize(value)
+    raise ValueError(f"unknown audit record version {version!r}")
 
 
 def format_ts(moment: datetime) -> str:
@@ -94,6 +117,9 @@ class AuditRecord(BaseModel):
     payload: dict[str, JsonValue] = Field(description="Details, as a JSON object.")
     prev_hash: HexHash = Field(pattern=r"^[0-9a-f]{64}$", description="Hash of record seq-1.")
     hash: HexHash = Field(pattern=r"^[0-9a-f]{64}$", description="Leaf hash of this record.")
+    version: Literal[1, 2] = Field(
+        RECORD_VERSION, description="Record format: 2 = RFC 8785 body, 1 = the older one."
+    )
 
     def body(self) -> bytes:
         """The canonical bytes this record's hash covers."""
@@ -107,6 +133,7 @@ class AuditRecord(BaseModel):
             equipment=self.equipment,
             payload=self.payload,
             prev_hash=self.prev_hash,
+            version=self.version,
         )
 
     def computed_hash(self) -> HexHash:
@@ -114,7 +141,7 @@ class AuditRecord(BaseModel):
         return leaf_hash(self.body()).hex()
 
     def stored_row(self) -> tuple[Any, ...]:
-        """The row of the records table (payload as canonical JSON text)."""
+        """The row of the records table (payload as canonical JSON text, version last)."""
         return (
             self.seq,
             format_ts(self.ts),
@@ -123,9 +150,10 @@ class AuditRecord(BaseModel):
             self.role,
             self.tool,
             self.equipment,
-            canonical_json(self.payload).decode("utf-8"),
+            encode(self.payload, self.version).decode("utf-8"),
             self.prev_hash,
             self.hash,
+            self.version,
         )
 
 
@@ -140,11 +168,12 @@ def record_body(
     equipment: str | None,
     payload: Any,
     prev_hash: str,
+    version: int = RECORD_VERSION,
 ) -> bytes:
     """The canonical body of a record from its parts (see the module docstring)."""
-    return canonical_json(
+    return encode(
         {
-            "v": RECORD_VERSION,
+            "v": version,
             "seq": seq,
             "ts": ts,
             "kind": kind,
@@ -154,7 +183,8 @@ def record_body(
             "equipment": equipment,
             "payload": payload,
             "prev": prev_hash,
-        }
+        },
+        version,
     )
 
 
@@ -172,8 +202,15 @@ def seal_record(
 ) -> AuditRecord:
     """Build a record and compute its hash; validation errors name the bad field."""
     # Round-trip the payload through canonical JSON: it refuses NaN and non-JSON types and
-    # makes the stored payload exactly the hashed one.
+    # makes the stored payload exactly the hashed one (in JCS, 1.0 is stored as 1).
     plain = json.loads(canonical_json(payload))
+    version: Literal[1, 2] = RECORD_VERSION
+    try:
+        plain = json.loads(encode(plain, version))
+    except ValueError:
+        # An integer a double cannot hold exactly (an OPC UA UInt64, a nanosecond time):
+        # JCS cannot carry it, and rounding it would record a value that never was.
+        version = 1
     body = record_body(
         seq=seq,
         ts=format_ts(ts),
@@ -184,6 +221,7 @@ def seal_record(
         equipment=equipment,
         payload=plain,
         prev_hash=prev_hash,
+        version=version,
     )
     return AuditRecord(
         seq=seq,
@@ -196,6 +234,7 @@ def seal_record(
         payload=plain,
         prev_hash=prev_hash,
         hash=leaf_hash(body).hex(),
+        version=version,
     )
 
 
@@ -205,9 +244,11 @@ def record_from_row(row: tuple[Any, ...]) -> AuditRecord:
     The stored text must be exactly what :meth:`AuditRecord.stored_row` writes, so a
     changed byte anywhere either fails here or changes the recomputed hash.
     """
-    if len(row) != 10:
-        raise ValueError(f"a record row has 10 columns, not {len(row)}")
-    seq, ts, kind, actor, role, tool, equipment, payload_text, prev_hash, hash_ = row
+    if len(row) != 11:
+        raise ValueError(f"a record row has 11 columns, not {len(row)}")
+    seq, ts, kind, actor, role, tool, equipment, payload_text, prev_hash, hash_, version = row
+    if version not in RECORD_VERSIONS or type(version) is not int:
+        raise ValueError(f"unknown record version {version!r}")
     if not isinstance(payload_text, str) or not isinstance(ts, str):
         raise ValueError("payload and timestamp must be text")
     payload = json.loads(payload_text)
@@ -223,6 +264,7 @@ def record_from_row(row: tuple[Any, ...]) -> AuditRecord:
             "payload": payload,
             "prev_hash": prev_hash,
             "hash": hash_,
+            "version": version,
         },
         strict=False,
     )

@@ -56,7 +56,7 @@ def recover_audit_log(site: Site, recover: dict[str, Any], **options: Any) -> Au
                         new_log_id=None if missing else anchor, **options)
     previous: dict[str, Any] | None = None
     if anchor is not None and log.log_id != anchor:
-        newest = newest_checkpoint(export, anchor, log.verifier)
+        newest = newest_checkpoint(export, anchor, log.key_chain())
         previous = {"log_id": anchor, "checkpoint": None if newest is None else {
             "tree_size": newest[1].tree_size, "root": newest[1].root_hash}}
         if not missing:
@@ -99,7 +99,7 @@ def _set_aside_superseded(log: AuditLog, export: Path | None,
     """Move this log's checkpoints that it no longer extends into ``superseded-<time>/``."""
     moved: list[tuple[str, Checkpoint]] = []
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    while (newest := newest_checkpoint(export, log.log_id, log.verifier)) is not None:
+    while (newest := newest_checkpoint(export, log.log_id, log.key_chain())) is not None:
         problem = behind(log, newest[1])
         if problem is None:
             break

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 
 from agent.audit.merkle import root_of
 from agent.audit.records import AuditRecord, canonical_json
-from agent.audit.signing import CheckpointSigner, CheckpointVerifier
+from agent.audit.signing import CheckpointSigner, CheckpointVerifier, pick_verifier
 
 Verdict = Literal["reviewed", "finding", "accepted"]
 VERDICTS: tuple[str, ...] = get_args(Verdict)
@@ -104,8 +104,9 @@ def check_review(
         return f"review note does not match records {first}-{last} as they are now"
     if verifier is None:
         return None
-    if p.get("key_id") != verifier.key_id:
-        return f"review note signed by key {p.get('key_id')}, not the trusted key"
+    chosen, why = pick_verifier(verifier, str(p.get("key_id")), record.seq - 1)
+    if chosen is None:
+        return f"review note {why}"
     statement = review_statement(
         log_id=log_id,
         reviewer=record.actor,
@@ -114,12 +115,12 @@ def check_review(
         target_root=root,
         verdict=str(p.get("verdict")),
         note=str(p.get("note")),
-        key_id=verifier.key_id,
+        key_id=chosen.key_id,
     )
     try:
         signature = base64.b64decode(str(p.get("signature")), validate=True)
     except (binascii.Error, ValueError):
         return "review note signature is not base64"
-    if not verifier.verify(statement, signature):
+    if not chosen.verify(statement, signature):
         return "review note signature does not verify"
     return None

@@ -36,3 +36,24 @@ class CheckpointVerifier(Protocol):
     def verify(self, message: bytes, signature: bytes) -> bool:
         """True when ``signature`` is a valid hybrid signature of ``message``."""
         ...
+
+
+@runtime_checkable
+class KeySelector(Protocol):
+    """A verifier of several keys in turn (agent/audit/keychain.py): picks the key a
+    signature names, if that key may sign at that tree size."""
+
+    def select(self, key_id: str, size: int) -> tuple[CheckpointVerifier | None, str]:
+        """The verifier of ``key_id`` at tree size ``size``, or None and why not."""
+        ...
+
+
+def pick_verifier(verifier: CheckpointVerifier, key_id: str,
+                  size: int) -> tuple[CheckpointVerifier | None, str]:
+    """The verifier for a signature by ``key_id`` over a log of ``size`` records: from a
+    key chain, the key in force then; from a single key, that key if it is the one."""
+    if isinstance(verifier, KeySelector):
+        return verifier.select(key_id, size)
+    if key_id != verifier.key_id:
+        return None, f"signed by key {key_id}, not by the trusted key {verifier.key_id}"
+    return verifier, ""

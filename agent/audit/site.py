@@ -25,6 +25,7 @@ from agent.audit.vault_keys import VaultSigner
 from agent.vault import Site
 from agent.vault.heads import Head, RefusedDatabase
 from agent.vault.layout import AUDIT_DATABASE
+from agent.vault.signing import Signer, SigningKeys
 
 CHECKPOINT_DIR = "audit-checkpoints"
 
@@ -64,7 +65,8 @@ def open_audit_log(site: Site, **options: Any) -> AuditLog:
             AUDIT_DATABASE, path,
             f"holds the audit log {log.log_id}, but site.json names {anchor}: another log "
             "was put in its place", None)
-    newest = newest_checkpoint(log.export_dir, log.log_id, log.verifier)
+    finish_key_rotation(site, log)
+    newest = newest_checkpoint(log.export_dir, log.log_id, log.key_chain())
     if newest is not None:
         problem = behind(log, newest[1])
         if problem is not None:
@@ -78,6 +80,41 @@ def open_audit_log(site: Site, **options: Any) -> AuditLog:
     if site.resumed_rekey is not None:
         record_rekey(heads, site.resumed_rekey.heads)
     return log
+
+
+def rotate_signing_key(site: Site, log: AuditLog, actor: str, *,
+                       role: str | None = None) -> str:
+    """Give the site and its audit log a new signing key pair; returns its fingerprint.
+
+    The new keys are written to ``site.json.signing`` first; the rotation record (signed
+    by the old and the new key) and the old key's last checkpoint follow; then the file
+    replaces site.json. A crash in between is finished, or undone, when the site's log is
+    next opened (:func:`finish_key_rotation`), by whether the log holds the rotation.
+    """
+    new_keys = SigningKeys.generate()
+    site.stage_signing_keys(new_keys)
+    try:
+        log.rotate_signing_key(VaultSigner(Signer(new_keys, site.site_id)), actor, role=role)
+    except BaseException:
+        site.drop_staged_signing_keys()
+        raise
+    site.commit_signing_keys()
+    return log.signer.key_id
+
+
+def finish_key_rotation(site: Site, log: AuditLog) -> None:
+    """Finish a key rotation a crash interrupted: the staged keys replace site.json when
+    the log names them as its newest key; otherwise they are dropped (never used)."""
+    staged = site.staged_signing_fingerprint()
+    if staged is None:
+        return
+    chain = log.key_chain()
+    if chain.key_ids[-1] == staged and log.signer.key_id != staged:
+        site.commit_signing_keys()
+        signer = VaultSigner(site.signer)
+        log.signer, log.verifier = signer, signer.verifier()
+    elif chain.key_ids[-1] != staged:
+        site.drop_staged_signing_keys()
 
 
 def record_rekey(heads: AuditHeads, new_heads: dict[str, tuple[int, str]]) -> None:

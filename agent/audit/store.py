@@ -54,9 +54,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # Record format version (agent/audit/records.py): the records before it are all 1.
+        "0002_record_version",
+        "ALTER TABLE records ADD COLUMN version INTEGER NOT NULL DEFAULT 1;",
+    ),
 ]
 
-RECORD_COLUMNS = "seq, ts, kind, actor, role, tool, equipment, payload, prev_hash, hash"
+RECORD_COLUMNS = "seq, ts, kind, actor, role, tool, equipment, payload, prev_hash, hash, version"
 CHECKPOINT_COLUMNS = "log_id, tree_size, root_hash, ts, key_id, signature"
 
 
@@ -99,7 +104,7 @@ def hash_at(conn: apsw.Connection, seq: int) -> str | None:
 def insert_record(conn: apsw.Connection, record: AuditRecord) -> None:
     """Insert one sealed record."""
     conn.execute(
-        f"INSERT INTO records ({RECORD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        f"INSERT INTO records ({RECORD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         record.stored_row(),
     )
 

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
-from agent.cli.common import nested, open_runtime, print_json, settings_from_args
+from agent.cli.common import open_runtime, print_json, settings_from_args
 from agent.pipeline.answer import AgentAnswer
 from agent.pipeline.events import AgentEvent
 from agent.settings import Settings
@@ -19,8 +19,11 @@ def register(sub: Any) -> None:
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--endpoint", help="OPC UA endpoint URL (default: settings)")
     ask.add_argument("--json", action="store_true", help="print the full record as JSON")
-    ask.add_argument("--as", dest="user", help="who is asking (default: settings)")
-    ask.add_argument("--role", help="the asker's role (default: settings)")
+    ask.add_argument("--as", dest="user", help="your name as enrolled (the asker is the "
+                     "person of your OS account; on a shared-account site, the person "
+                     "named, with their own key)")
+    ask.add_argument("--role", help="one of your own roles (default: settings' role if "
+                     "yours)")
     ask.set_defaults(handler=_ask)
 
 
@@ -53,24 +56,27 @@ def render_answer(answer: AgentAnswer) -> str:
 
 
 async def run_question(
-    settings: Settings, question: str, *, endpoint: str | None, quiet: bool
+    settings: Settings, question: str, *, endpoint: str | None, quiet: bool,
+    name: str | None = None, role: str | None = None,
 ) -> AgentAnswer:
-    """Build the agent from settings and answer one question."""
+    """Build the agent from settings and answer one question, asked by the register's
+    person of this OS account (``name`` / ``role``: ``--as`` / ``--role``, which only
+    select; agent.people.identity.identify_asker)."""
     async with open_runtime(settings, endpoint=endpoint) as runtime:
+        asker = runtime.asker(name=name, role=role)
         agent = await runtime.agent()
         return await agent.ask(
             question,
-            actor=settings.agent.user,
-            role=settings.agent.role,
+            actor=asker.name,
+            role=asker.role,
             on_event=progress_printer(quiet),
         )
 
 
 def _ask(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args, **nested("agent", user=args.user, role=args.role))
-    answer = asyncio.run(
-        run_question(settings, args.question, endpoint=args.endpoint, quiet=args.json)
-    )
+    settings = settings_from_args(args)
+    answer = asyncio.run(run_question(settings, args.question, endpoint=args.endpoint,
+                                      quiet=args.json, name=args.user, role=args.role))
     if args.json:
         print_json(answer)
     else:

@@ -1,4 +1,5 @@
-"""`plantagent handover [--since 8h]`: a grounded summary of the shift, every line cited."""
+"""`plantagent handover [--since 8h]`: a grounded summary of the shift, every line cited;
+`plantagent handover ack|acks`: the incoming shift lead's signed acknowledgement of it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from agent.cli.common import open_runtime, print_json, settings_from_args
 from agent.durations import parse_duration
 from agent.handover import HandoverReport, build_handover
+from agent.handover.ack import acknowledge, acknowledgements, find_handover
 from agent.handover.unloaded import UnloadedModel
 from agent.llm.base import ChatModel
 from agent.settings import Settings
@@ -32,6 +34,23 @@ def register(sub: Any) -> None:
     handover.add_argument("--no-model", action="store_true",
                           help="write it with the deterministic template, not the model")
     handover.set_defaults(handler=_handover)
+    h_sub = handover.add_subparsers(dest="handover_command", metavar="ACTION")
+    ack = h_sub.add_parser("ack", help="acknowledge the newest handover, signed with your "
+                           "own key (the incoming shift lead)")
+    ack.add_argument("--seq", type=int, default=None,
+                     help="the handover's audit record (default: the newest handover)")
+    ack.add_argument("--note", default="", help="a remark recorded with it")
+    ack.add_argument("--as", dest="user", default=None,
+                     help="your name (must be the person of your OS account)")
+    ack.add_argument("--role", default=None, help="one of your own roles (shift_lead)")
+    ack.add_argument("--key-file", default=None, help="your personal key file")
+    ack.set_defaults(handler=_ack)
+    acks = h_sub.add_parser("acks", help="who acknowledged a handover, each signature "
+                            "verified")
+    acks.add_argument("--seq", type=int, default=None,
+                      help="the handover's audit record (default: the newest handover)")
+    acks.add_argument("--json", action="store_true", help="print JSON")
+    acks.set_defaults(handler=_acks)
 
 
 def _progress(quiet: bool) -> Callable[[str], None]:
@@ -71,4 +90,33 @@ def _handover(args: argparse.Namespace) -> int:
         print_json(report)
     else:
         print(report.markdown(), end="")
+    return 0
+
+
+def _ack(args: argparse.Namespace) -> int:
+    with open_runtime(settings_from_args(args)) as runtime:
+        handover = find_handover(runtime.audit, args.seq)
+        actor = runtime.acting(name=args.user, role=args.role, key_file=args.key_file)
+        record = acknowledge(runtime.audit, runtime.people, actor, handover, args.note)
+    print(f"{actor.name} ({actor.role}) acknowledged handover {handover.seq} (written by "
+          f"{handover.actor} {handover.ts:%Y-%m-%d %H:%M}Z), signed with their own key: "
+          f"audit record {record.seq}")
+    return 0
+
+
+def _acks(args: argparse.Namespace) -> int:
+    with open_runtime(settings_from_args(args)) as runtime:
+        handover = find_handover(runtime.audit, args.seq)
+        done = acknowledgements(runtime.audit, runtime.people, handover)
+    if args.json:
+        print_json({"handover": handover.seq, "acknowledgements": [vars(a) for a in done]})
+        return 0
+    print(f"handover {handover.seq} (written by {handover.actor} "
+          f"{handover.ts:%Y-%m-%d %H:%M}Z):")
+    if not done:
+        print("  not acknowledged yet")
+    for a in done:
+        note = f": {a.note}" if a.note else ""
+        print(f"  acknowledged by {a.person} ({a.role}) {a.signed_at:%Y-%m-%d %H:%M}Z, "
+              f"signature verified (record {a.record_seq}){note}")
     return 0

@@ -1,6 +1,8 @@
 """`plantagent keys ...`: status, public key export, rotation, backup and restore.
 
-Rotation and backup are recorded in the site's audit log as ``key_change`` records, one
+``rotate --signing`` replaces the audit signing key pair: the rotation record is signed
+by the old and the new key (agent/audit/keychain.py). The other rotations and backup are
+recorded in the site's audit log as ``key_change`` records, one
 before (fail closed) and one after. A restore is not: the restored site's audit database
 is the one copied over from the old site afterwards.
 """
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.audit.heads import AuditHeads
-from agent.audit.site import record_rekey
+from agent.audit.site import record_rekey, rotate_signing_key
 from agent.cli.common import open_runtime, print_json, settings_from_args, site_passphrase
 from agent.errors import UsageError
 from agent.settings import Settings
@@ -38,8 +40,15 @@ def register(sub: Any) -> None:
     export.add_argument("--out", default=None, help="file to write (default: stdout)")
     export.set_defaults(handler=_export_public)
 
-    rotate = ks.add_parser("rotate", help="change the passphrase or replace the data key")
+    rotate = ks.add_parser(
+        "rotate", help="change the passphrase, replace the data key or the audit signing key"
+    )
     mode = rotate.add_mutually_exclusive_group(required=True)
+    mode.add_argument(
+        "--signing", action="store_true",
+        help="new audit signing key pair; the old key signs the rotation and stays "
+        "verifiable by its fingerprint",
+    )
     mode.add_argument("--rewrap", action="store_true", help="new passphrase, same data key")
     mode.add_argument(
         "--rekey", action="store_true", help="new data key: re-encrypt every database and blob"
@@ -168,6 +177,16 @@ def _rotate(args: argparse.Namespace) -> int:
     passphrase = site_passphrase(home)
     actor = _actor(args)
     events = _Events()
+    if args.signing:
+        if args.demo_keyfile:
+            raise UsageError("--demo-keyfile goes with --rewrap", fix="drop it")
+        with open_runtime(settings, passphrase=passphrase) as runtime:
+            old_key = runtime.audit.signer.key_id
+            new_key = rotate_signing_key(runtime.site, runtime.audit, actor)
+        print(f"new audit signing key {new_key[:16]}… (was {old_key[:16]}…): the rotation "
+              "is in the audit log, signed by both keys")
+        print("give auditors the new public keys: `plantagent keys export-public`")
+        return 0
     if args.rewrap:
         new = None
         if not args.demo_keyfile:

@@ -99,6 +99,61 @@ def secret_from(key_file: str | Path | None, person: Person | None = None) -> Ke
                                                 env=PERSON_PASSPHRASE_ENV))
 
 
+@dataclass(frozen=True)
+class Asker:
+    """Who asks a question: the enrolled person's name and role (``enrolled`` False only
+    on a site where nobody is enrolled, or whose policy lets unenrolled accounts ask)."""
+
+    name: str
+    role: str
+    enrolled: bool
+
+
+def identify_asker(register: PeopleRegister, *, name: str | None = None,
+                   role: str | None = None, settings_name: str, settings_role: str,
+                   match_os_account: bool = True, unenrolled_may_ask: bool = False,
+                   account: str | None = None) -> Asker:
+    """The asker of a question, taken from the register, never from a typed name.
+
+    - nobody enrolled (a single-user site): the settings' name and role, as before;
+    - by default, the person of the OS account; ``name`` (``--as``) must be that person
+      and ``role`` one of their roles (else the settings' role if theirs, else their only);
+    - a site policy with ``match_os_account = false`` (shared accounts): the enrolled
+      person named by ``name``, else by the settings' name, proven by unlocking their own
+      key (:func:`acting`), else the person of the OS account;
+    - an OS account nobody has: refused, unless the policy's ``unenrolled_may_ask`` (a
+      single-user demo site) lets it ask under the settings' name.
+    """
+    if register.empty():
+        return Asker(name or settings_name, role or settings_role, enrolled=False)
+    if not match_os_account:
+        wanted = name or settings_name
+        named = register.find(wanted)
+        if named is not None and named.os_account != (account or os_account()):
+            who = acting(register, name=named.name, role=role, account=account,
+                         preferred_role=settings_role, match_os_account=False)
+            return Asker(who.name, who.role, enrolled=True)
+        if named is None and name is not None:
+            raise PolicyDenied(f"nobody named {name!r} is enrolled",
+                               fix="ask under your own enrolled name")
+    account = account or os_account()
+    person = register.by_account(account)
+    if person is None or person.disabled:
+        if unenrolled_may_ask:
+            return Asker(settings_name, role or settings_role, enrolled=False)
+        why = "is not enrolled" if person is None else f"is {person.name}'s, who is disabled"
+        raise PolicyDenied(
+            f"the OS account {account!r} {why}: on this site only enrolled people ask",
+            fix=f"an administrator enrols you: plantagent people add NAME --account {account} "
+            "--role ROLE (a single-user demo site may allow it: [people] "
+            "unenrolled_may_ask = true in a signed site policy)")
+    if name is not None and person_key(name) != person.key:
+        raise PolicyDenied(
+            f"you are logged in as {account!r}, enrolled as {person.name}; you can not ask "
+            f"as {name!r}", fix="ask under your own name (leave out --as)")
+    return Asker(person.name, choose_role(person, role, settings_role), enrolled=True)
+
+
 def acting(register: PeopleRegister, *, name: str | None = None, role: str | None = None,
            key_file: str | Path | None = None, account: str | None = None,
            preferred_role: str | None = None, match_os_account: bool = True) -> Acting:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.audit.records import AuditRecord, canonical_json
+from agent.audit.records import AuditRecord
 from agent.errors import IntegrityError
 from agent.people.keys import PERSON_CONTEXT
+from agent.people.statements import signed_forms
 from agent.vault import crypto
 from agent.vault.signing import HybridSignature, verify_raw
 
@@ -75,8 +76,14 @@ def _check(signed: dict[str, Any], keys: dict[str, tuple[str, bytes, bytes]]) ->
         signature = HybridSignature.from_b64(str(signed.get("signature")))
     except IntegrityError:
         return f"the signature of {person} is malformed"
-    message = canonical_json({"key": fingerprint, "statement": statement})
-    failed = verify_raw(ed, ml, message, signature, context=PERSON_CONTEXT)
+    try:
+        forms = signed_forms(statement, fingerprint)
+    except (TypeError, ValueError):
+        return f"the statement of {person} is not valid I-JSON (RFC 8785)"
+    for message in forms:
+        failed = verify_raw(ed, ml, message, signature, context=PERSON_CONTEXT)
+        if not failed:
+            break
     if failed:
         return f"the signature of {person} does not verify ({' and '.join(failed)})"
     return None
@@ -102,7 +109,8 @@ def bundle_records(path: Path) -> list[AuditRecord]:
 
 #: Fields a signed statement shares with its record's payload: they must agree, so a
 #: valid signature can not be moved onto another request or review.
-_BOUND = ("request", "target_root", "first", "last", "verdict", "note")
+_BOUND = ("request", "target_root", "first", "last", "verdict", "note", "handover",
+          "handover_hash")
 
 
 def _unbound(signed: dict[str, Any], payload: dict[str, Any]) -> str | None:

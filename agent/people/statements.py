@@ -1,8 +1,11 @@
 """Signed statements: what a person decided, signed with the person's own key.
 
 A statement is a small JSON object (its ``type`` names what it is, e.g.
-``plantagent/decision/v1``); the signed bytes are its canonical JSON (sorted keys, no
-whitespace, UTF-8), so an auditor's tools can rebuild and check them. The hybrid
+``plantagent/decision/v1``); the signed bytes are its RFC 8785 canonical JSON (JCS,
+:mod:`agent.audit.jcs`), so an auditor's tools can rebuild and check them. Statements
+signed before JCS (Python's sorted compact JSON) still verify: for the strings and
+integers statements hold, both encodings give the same bytes, and where they do not, the
+older form is tried too. The hybrid
 signature needs BOTH the Ed25519 and the ML-DSA-65 signature to verify, under the key
 whose fingerprint the signed statement names.
 """
@@ -14,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from agent.audit.jcs import canonicalize
 from agent.audit.records import canonical_json, format_ts, parse_ts
 from agent.errors import IntegrityError
 from agent.people.keys import PERSON_CONTEXT
@@ -42,8 +46,15 @@ class SignedStatement(BaseModel):
 
 
 def signed_bytes(statement: dict[str, Any], fingerprint: str) -> bytes:
-    """The exact bytes signed: the statement with the key's fingerprint, canonical JSON."""
-    return canonical_json({"key": fingerprint, "statement": statement})
+    """The exact bytes signed: the statement with the key's fingerprint, RFC 8785 JSON."""
+    return canonicalize({"key": fingerprint, "statement": statement})
+
+
+def signed_forms(statement: dict[str, Any], fingerprint: str) -> list[bytes]:
+    """The bytes a statement may have been signed as: JCS, then the pre-JCS form."""
+    forms = [signed_bytes(statement, fingerprint)]
+    older = canonical_json({"key": fingerprint, "statement": statement})
+    return forms if older == forms[0] else [*forms, older]
 
 
 class PersonalSigner:
@@ -78,9 +89,15 @@ def check_signature(person: Person, signed: SignedStatement) -> None:
         raise IntegrityError(f"{person.name}'s key {key.fingerprint[:16]} was retired at "
                              f"{key.retired_at:%Y-%m-%d %H:%M}Z before this statement")
     signature = HybridSignature.from_b64(signed.signature)
-    failed = verify_raw(crypto.b64d(key.ed25519), crypto.b64d(key.mldsa65),
-                        signed_bytes(dict(signed.statement), signed.key), signature,
-                        context=PERSON_CONTEXT)
+    try:
+        forms = signed_forms(dict(signed.statement), signed.key)
+    except (TypeError, ValueError):
+        raise IntegrityError("a signed statement is not valid I-JSON (RFC 8785)") from None
+    for form in forms:
+        failed = verify_raw(crypto.b64d(key.ed25519), crypto.b64d(key.mldsa65), form,
+                            signature, context=PERSON_CONTEXT)
+        if not failed:
+            break
     if failed:
         raise IntegrityError(
             f"{person.name}'s signature does not verify ({' and '.join(failed)}): the "

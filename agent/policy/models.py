@@ -223,6 +223,10 @@ class PeoplePolicy(_Strict):
     match_os_account: bool = Field(True, description=(
         "The OS account running a command must be the acting person's own. False lets a "
         "person act from a shared account by name (--as), still only with their own key."))
+    unenrolled_may_ask: bool = Field(False, description=(
+        "An OS account no enrolled person has may still ask questions, under the settings' "
+        "agent.user (a single-user demo site). Off: on a site with enrolled people, only "
+        "they ask, each under the name the register gives them."))
 
 
 class Policy(_Strict):

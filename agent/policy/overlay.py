@@ -21,7 +21,8 @@ _STRICT_TRUE = ("writes.two_person_rule", "alarms.shelving.two_person_rule",
                 "alarms.shelving.approval", "qualification.require_qualified",
                 "people.match_os_account", "rule.two_person_rule")
 #: Booleans whose ``True`` relaxes.
-_LOOSE_TRUE = ("alarms.shelving.allow_highest_priority", "roles.*.human")
+_LOOSE_TRUE = ("alarms.shelving.allow_highest_priority", "roles.*.human",
+               "people.unenrolled_may_ask")
 #: Numbers that relax when they grow, and when they shrink.
 _LOOSE_UP = ("budgets.*", "writes.approval_expiry_minutes", "alarms.shelving.max_minutes",
              "alarms.shelving.request_expiry_minutes", "rule.max", "rule.max_step",

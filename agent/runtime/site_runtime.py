@@ -31,7 +31,7 @@ from agent.handover.sources import ShiftSources
 from agent.handover.unloaded import UnloadedModel
 from agent.llm.base import ChatModel
 from agent.llm.factory import build_chat_model, expected_model
-from agent.people.identity import Acting, acting
+from agent.people.identity import Acting, Asker, acting, identify_asker
 from agent.people.overlays import check_overlays
 from agent.people.register import PeopleRegister
 from agent.pipeline.runner import Agent
@@ -269,6 +269,18 @@ class SiteRuntime:
         return acting(self.people, name=name, role=role, key_file=key_file,
                       preferred_role=self.settings.agent.role,
                       match_os_account=self.policy.people.match_os_account)
+
+    def asker(self, *, name: str | None = None, role: str | None = None) -> Asker:
+        """Who asks from this process: the register's person of the OS account (``name``
+        / ``role`` from ``--as`` / ``--role`` only select, see
+        agent.people.identity.identify_asker); the settings' user on a site where nobody
+        is enrolled."""
+        people = self.policy.people
+        return identify_asker(self.people, name=name, role=role,
+                              settings_name=self.settings.agent.user,
+                              settings_role=self.settings.agent.role,
+                              match_os_account=people.match_os_account,
+                              unenrolled_may_ask=people.unenrolled_may_ask)
 
     @property
     def engine(self) -> PolicyEngine:

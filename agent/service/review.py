@@ -69,6 +69,9 @@ class ReviewService:
     acting: Callable[[], Acting] | None = None
     #: How times are shown; None: the site's (``[site]``) on ``clock``.
     shown_time: SiteTime | None = None
+    #: (name, role) of the enrolled person ``acting`` signs as, for display; None on a
+    #: site where nobody is enrolled (the settings' user and role are shown).
+    shown_as: tuple[str, str] | None = None
 
     def _actor(self) -> Acting:
         if self.acting is None:
@@ -91,12 +94,12 @@ class ReviewService:
     @property
     def user(self) -> str:
         """Who approves, denies and reviews through this service."""
-        return self.settings.agent.user
+        return self.shown_as[0] if self.shown_as is not None else self.settings.agent.user
 
     @property
     def role(self) -> str:
         """That person's policy role."""
-        return self.settings.agent.role
+        return self.shown_as[1] if self.shown_as is not None else self.settings.agent.role
 
     # -- alarms and triage ------------------------------------------------------------
 

@@ -16,7 +16,9 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from agent.audit import AuditLog
+from agent.errors import PlantAgentError
 from agent.handover.sources import ShiftSources
+from agent.people.identity import Asker, choose_role, os_account
 from agent.pipeline.answer import AgentAnswer
 from agent.pipeline.events import AgentEvent
 from agent.pipeline.runner import Agent
@@ -45,8 +47,11 @@ class AgentService:
     """The agent and the site seen from a screen; build it with :func:`open_service`."""
 
     def __init__(self, agent: Agent, sources: ShiftSources, monitor: PlantMonitor,
-                 review: ReviewService, triage: TriageRunner | None = None) -> None:
+                 review: ReviewService, triage: TriageRunner | None = None,
+                 asker: Asker | None = None) -> None:
         self.agent = agent
+        #: Who asks through this service: the register's person (SiteRuntime.asker).
+        self.asker = asker
         #: The site's parts the screens read (audit, approvals, reports, plant, model).
         self.sources = sources
         self.monitor = monitor
@@ -74,13 +79,14 @@ class AgentService:
 
     @property
     def user(self) -> str:
-        """Who asks and approves (settings.agent.user)."""
-        return self.settings.agent.user
+        """Who asks: the enrolled person of the OS account running the service (the
+        settings' agent.user only on a site where nobody is enrolled)."""
+        return self.asker.name if self.asker is not None else self.settings.agent.user
 
     @property
     def role(self) -> str:
-        """Their role as the policy names it (settings.agent.role)."""
-        return self.settings.agent.role
+        """Their role as the policy names it (one of their own in the register)."""
+        return self.asker.role if self.asker is not None else self.settings.agent.role
 
     async def ask(self, question: str, on_event: EventHandler) -> AgentAnswer:
         """Answer ``question`` as the configured user, reporting progress to ``on_event``
@@ -174,6 +180,21 @@ def egress_state() -> str:
     return f"on-site only{extra}"
 
 
+def shown_approver(runtime: SiteRuntime) -> tuple[str, str] | None:
+    """(name, role) of the person the UI's decisions are signed as (the OS account's),
+    shown without unlocking their key; None when nobody is enrolled or not this account."""
+    people = runtime.people
+    if people.empty():
+        return None
+    person = people.by_account(os_account())
+    if person is None or person.disabled:
+        return None
+    try:
+        return person.name, choose_role(person, None, runtime.settings.agent.role)
+    except PlantAgentError:
+        return person.name, ", ".join(person.roles)
+
+
 @asynccontextmanager
 async def open_service(
     runtime: SiteRuntime,
@@ -191,6 +212,7 @@ async def open_service(
     background report never holds the one local model while the shift lead waits. The
     watcher's interval is ``triage_interval_s`` or the site's ``[triage] interval_s``.
     """
+    asker = runtime.asker()  # an account the site does not let ask stops here
     agent = await runtime.agent()
     sources = await runtime.shift_sources()
     monitor = PlantMonitor(sources.connection, sources.catalog, runtime.settings.opcua,
@@ -202,8 +224,9 @@ async def open_service(
         runner = TriageRunner(watcher, interval_s=triage_interval_s
                               or runtime.settings.triage.interval_s)
     review = ReviewService(sources, runtime.twin, clock=runtime.clock,
-                           alarm_desk=runtime.alarm_desk, acting=runtime.acting)
-    service = AgentService(agent, sources, monitor, review, runner)
+                           alarm_desk=runtime.alarm_desk, acting=runtime.acting,
+                           shown_as=shown_approver(runtime))
+    service = AgentService(agent, sources, monitor, review, runner, asker)
     await runtime.alarm_journal()  # records the server's alarm events while the site is open
     # The prompt prefix is evaluated while the person reads the screen, not when they ask.
     warming = asyncio.create_task(_warm(agent), name="warm the model's prompt prefix")

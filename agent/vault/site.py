@@ -14,6 +14,7 @@ signed checkpoints); every other database's heads go to the registry attached wi
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -21,9 +22,10 @@ from typing import Any
 
 import apsw
 
-from agent.errors import VaultError
+from agent.errors import IntegrityError, VaultError
 from agent.settings import Settings
-from agent.vault.fsutil import site_lock
+from agent.vault import crypto
+from agent.vault.fsutil import fsync_dir, site_lock
 from agent.vault.heads import HeadRegistry, LocalHeads
 from agent.vault.inspect import DatabaseState, inspect_database
 from agent.vault.keys import Unlocked, build_manifest, subkey, unlock
@@ -34,10 +36,13 @@ from agent.vault.layout import (
     database_names,
     database_path,
 )
-from agent.vault.manifest import load_manifest, manifest_path, save_manifest
+from agent.vault.manifest import SiteManifest, load_manifest, manifest_path, save_manifest
 from agent.vault.rotate import EventHook, RekeyReport, resume_pending
 from agent.vault.sessions import Session, close_session, open_session
-from agent.vault.signing import Signer, SigningKeys
+from agent.vault.signing import Signer, SigningKeys, bundle_fingerprint
+
+#: New audit signing keys, written before the rotation record, until they replace site.json.
+SIGNING_PENDING = "site.json.signing"
 
 
 class Site:
@@ -117,6 +122,60 @@ class Site:
         )
         save_manifest(self.home, manifest)
         self._u = Unlocked(u.home, manifest, u.dek, u.kek)
+
+    # -- rotation of the audit signing keys (agent.audit.site.rotate_signing_key) -----
+
+    def stage_signing_keys(self, keys: SigningKeys) -> None:
+        """Write site.json with new signing keys beside the current one
+        (``site.json.signing``), to replace it once the audit log names the new key."""
+        self._check_open()
+        m, u = self._u.manifest, self._u
+        manifest = build_manifest(
+            site_id=m.site_id, dek=u.dek, wrapping=m.wrapping, signing=keys,
+            created=m.created, demo=m.demo, rotated=m.rotated, audit_log_id=m.audit_log_id,
+        )
+        save_manifest(self.home, manifest, SIGNING_PENDING)
+
+    def staged_signing_fingerprint(self) -> str | None:
+        """The fingerprint of staged signing keys, from their public keys in clear (None:
+        nothing staged); the private keys are unsealed only to commit them."""
+        if not (self.home / SIGNING_PENDING).is_file():
+            return None
+        record = load_manifest(self.home, SIGNING_PENDING).signing
+        return bundle_fingerprint(crypto.b64d(record.ed25519_public),
+                                  crypto.b64d(record.mldsa65_public))
+
+    def commit_signing_keys(self) -> None:
+        """Make the staged signing keys the site's (site.json replaced atomically)."""
+        self._check_open()
+        staged = self._staged()
+        if staged is None:
+            raise VaultError("no new signing keys are staged",
+                             fix="run `plantagent keys rotate --signing`")
+        manifest, keys = staged
+        os.replace(self.home / SIGNING_PENDING, manifest_path(self.home))
+        fsync_dir(self.home)
+        self._u = Unlocked(self._u.home, manifest, self._u.dek, self._u.kek)
+        self.signer = Signer(keys, manifest.site_id)
+
+    def drop_staged_signing_keys(self) -> None:
+        """Remove staged signing keys that were never used."""
+        (self.home / SIGNING_PENDING).unlink(missing_ok=True)
+
+    def _staged(self) -> tuple[SiteManifest, SigningKeys] | None:
+        path = self.home / SIGNING_PENDING
+        if not path.is_file():
+            return None
+        u = self._u
+        staged = load_manifest(self.home, SIGNING_PENDING)
+        if staged.site_id != u.manifest.site_id:
+            raise IntegrityError(f"{path} belongs to another site",
+                                 fix=f"remove {path}: it is not this site's")
+        staged.check_mac(subkey(u.dek, staged.site_id, "site.json"), path)
+        keys = SigningKeys.from_record(staged.signing,
+                                       subkey(u.dek, staged.site_id, "signing-keys"),
+                                       staged.site_id)
+        return staged, keys
 
     def database_path(self, name: str) -> Path:
         """Where database ``name`` lives."""

@@ -22,7 +22,7 @@ from agent.cli.models_cmd import ProgressBar
 from agent.errors import VaultError
 from agent.llm.assemble import fetch_model
 from agent.llm.registry import load_manifest
-from agent.people.demo import DEMO_PEOPLE_POLICY, KEY_DIR, enroll_demo_people
+from agent.people.demo import DEMO_OPERATOR, DEMO_PEOPLE_POLICY, KEY_DIR, enroll_demo_people
 from agent.people.identity import acting
 from agent.people.models import ADMIN_ROLE
 from agent.people.overlays import sign_overlay
@@ -108,11 +108,12 @@ async def run_demo(settings: Settings, questions: list[str], fault: list[str] | 
     async with demo_plant(settings, fault) as endpoint, open_runtime(
         settings, endpoint=endpoint, plant_name="the demo plant"
     ) as runtime:
+        asker = runtime.asker()  # the demo operator (settings), proven by their key file
         agent = await runtime.agent()
         for question in questions:
             print(f"\n> {question}")
             answer = await agent.ask(
-                question, actor=settings.agent.user, role=settings.agent.role,
+                question, actor=asker.name, role=asker.role,
                 on_event=progress_printer(False),
             )
             print(render_answer(answer))
@@ -134,7 +135,10 @@ def wants_tui(args: argparse.Namespace) -> bool:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args, sim={"port": 0, "speed": args.speed})
+    # The demo's questions are the demo operator's (a shift lead); the demo engineer, this
+    # OS account's person, approves what they propose (agent/people/demo.py).
+    settings = settings_from_args(args, sim={"port": 0, "speed": args.speed},
+                                  agent={"user": DEMO_OPERATOR, "role": "shift_lead"})
     ensure_demo_site(settings)
     ensure_model(settings)
     if wants_tui(args):

@@ -1,8 +1,10 @@
 """The approvals pane: pending proposals with their evidence and what-if; approve, deny
 with a note, and write an approved one — each after a confirmation.
 
-The approver is the configured person (settings.agent.user / role). Whether that role may
-approve is the policy's call: a refusal is shown as a titled error, never a crash.
+The approver is the enrolled person of the OS account running the UI, signing with their
+own key (the settings' user and role only on a site where nobody is enrolled). Whether
+that role may approve is the policy's call: a refusal is shown as a titled error, never a
+crash.
 """
 
 from __future__ import annotations

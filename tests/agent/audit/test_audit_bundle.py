@@ -108,6 +108,7 @@ def test_records_appended_to_a_bundle_are_not_covered(
                 "payload",
                 "prev_hash",
                 "hash",
+                "version",
             ],
             forged.stored_row(),
             strict=True,

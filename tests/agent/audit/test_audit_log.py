@@ -161,7 +161,7 @@ def test_review_note_rewritten_with_a_consistent_chain_is_caught(
     rows = list(
         conn.execute(
             "SELECT seq, ts, kind, actor, role, tool, equipment, payload, "
-            "prev_hash, hash FROM records ORDER BY seq"
+            "prev_hash, hash, version FROM records ORDER BY seq"
         )
     )
     note = json.loads(rows[4][7])
@@ -178,7 +178,7 @@ def test_review_note_rewritten_with_a_consistent_chain_is_caught(
         prev_hash=rows[3][9],
     )
     conn.execute("DELETE FROM records WHERE seq = 5")
-    conn.execute("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?)", seal.stored_row())
+    conn.execute("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)", seal.stored_row())
     report = log.verify()
     assert not report.ok
     assert report.first_bad_seq == 5

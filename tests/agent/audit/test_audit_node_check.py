@@ -50,6 +50,12 @@ def _bundle(site: Site, tmp_path: Path) -> tuple[Path, Path]:
                                       tag="T-101.LevelSetpoint", value=58.0, reason="low")
     service.approve(request.id, staff("carol", "engineer"))
     service.claim(request.id, staff("carol", "engineer"))
+    # Numbers and keys where RFC 8785 differs from Python's JSON (version-2 records), and
+    # an integer no double holds (sealed as version 1).
+    audit.append("tool_result", "agent", {"value": 0.1, "big": 1e21, "tiny": 1e-7,
+                                          "whole": 58.0, "\U0001f600": 1, "\ufb33": 2,
+                                          "text": "€\n\u000f\"", "list": [-0.0, 1e16]})
+    audit.append("tool_result", "agent", {"counter": 2**64 - 1})
     keys = tmp_path / "site-keys.json"
     keys.write_text(site.signer.public_bundle().model_dump_json(), encoding="utf-8")
     bundle = tmp_path / "bundle.jsonl"
@@ -80,6 +86,21 @@ def test_node_verifies_the_bundle_and_finds_a_forged_signature(
     public.verify(blob[4:], (body + "\n").encode(), MLDSA_CONTEXT)
     # Carol's enrolment by the administrator, her approval and her execution.
     assert "3 personal signature(s) by carol, siteadmin" in done.stdout
+    # Every record but the one with the 64-bit counter hashed from its content by Node.
+    records = [json.loads(line) for line in bundle.read_text(encoding="utf-8").splitlines()
+               if '"type":"record"' in line]
+    assert [r["version"] for r in records].count(1) == 1
+    assert f"({len(records) - 1} hashed from their RFC 8785 content, 1 version-1)" in done.stdout
+
+    # A changed number in a record (the chain still links): Node recomputes the hash.
+    lines = bundle.read_text(encoding="utf-8").splitlines()
+    changed = [line.replace('"whole":58', '"whole":59') for line in lines]
+    assert changed != lines
+    altered = tmp_path / "altered.jsonl"
+    altered.write_text("\n".join(changed) + "\n", encoding="utf-8")
+    done = _node(altered, keys)
+    assert done.returncode == 1
+    assert "its content does not hash to its hash (altered)" in done.stdout
 
     # Carol's approval, re-pointed at another role: her signature no longer verifies.
     lines = bundle.read_text(encoding="utf-8").splitlines()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 
@@ -77,3 +78,32 @@ def test_payload_must_be_json() -> None:
         sealed(payload={"x": math.inf})
     with pytest.raises(TypeError):
         sealed(payload={"x": object()})
+
+
+def test_new_records_are_rfc8785_and_say_so() -> None:
+    from agent.audit.jcs import canonicalize
+
+    record = sealed(payload={"x": 1e-7, "y": 1.0, "z": 1e21, "\U0001f600": 1, "\ufb33": 2})
+    assert record.version == 2
+    assert record.payload == {"x": 1e-7, "y": 1, "z": 1e21, "\U0001f600": 1, "\ufb33": 2}
+    body = record.body()
+    assert body == canonicalize(json.loads(body))  # the body is its own JCS form
+    assert b'"x":1e-7' in body and b'"z":1e+21' in body and b'"v":2' in body
+    assert body.index("\U0001f600".encode()) < body.index("\ufb33".encode())
+    assert record_from_row(record.stored_row()) == record
+    assert record.stored_row()[-1] == 2
+
+
+def test_a_payload_jcs_cannot_carry_is_sealed_in_version_1() -> None:
+    record = sealed(payload={"counter": 2**64 - 1})
+    assert record.version == 1
+    assert record.payload == {"counter": 2**64 - 1}  # never rounded
+    assert b'"v":1' in record.body()
+    assert record_from_row(record.stored_row()).computed_hash() == record.hash
+
+
+def test_a_stored_row_with_an_unknown_version_is_refused() -> None:
+    row = list(sealed().stored_row())
+    row[-1] = 3
+    with pytest.raises(ValueError, match="unknown record version"):
+        record_from_row(tuple(row))

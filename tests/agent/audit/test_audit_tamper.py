@@ -54,7 +54,7 @@ def rewrite(conn: Any, rows: list[list[Any]]) -> None:
     with conn:
         conn.execute("DELETE FROM records")
         for row in rows:
-            conn.execute("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?)", row)
+            conn.execute("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
 
 
 def flip_char(text: str, position: int, replacement: str) -> str:

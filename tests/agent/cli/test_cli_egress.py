@@ -90,7 +90,9 @@ def egress_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     site = new_site(tmp_path_factory.mktemp("egress") / "site")
     (site / "policies").mkdir()
     (site / "policies" / "site.toml").write_text(
-        f'[network]\nallowlist = ["{POLICY_NET}"]\n', encoding="utf-8")
+        f'[network]\nallowlist = ["{POLICY_NET}"]\n'
+        # One OS account runs every command here, and only the administrator is enrolled.
+        '[people]\nunenrolled_may_ask = true\n', encoding="utf-8")
     models = site / "models"
     models.mkdir()
     (models / EMBEDDER).symlink_to(shared_model_dir() / EMBEDDER)

@@ -16,7 +16,7 @@ from agent.people.keys import KeySecret, write_key_file
 from agent.people.register import PeopleRegister
 
 from ...support.people import Staff
-from .policy_helpers import make_catalog, make_policy
+from .policy_helpers import Clock, make_catalog, make_policy
 
 
 def _propose(service: ApprovalService, actor: str = "ann", value: float = 58.0) -> str:
@@ -148,3 +148,45 @@ def test_nobody_approves_a_request_made_from_their_own_os_account(
         service.approve(request_id, Acting(people.unlock(me, KeySecret(key_file=key)),
                                            "engineer"))
     assert service.approve(request_id, staff("carol", "engineer")).state == "approved"
+
+
+def test_an_approver_whose_key_was_retired_before_execution_is_refused(
+    service: ApprovalService, staff: Staff, people: PeopleRegister, tmp_path: Path,
+    clock: Clock,
+) -> None:
+    request_id = _propose(service)
+    service.approve(request_id, staff("carol", "engineer"))
+    clock.advance(5)
+    # Carol's key is replaced (it may be in other hands) before anyone executes.
+    new_key = tmp_path / "carol-new.key"
+    write_key_file(new_key)
+    people.rotate_key(by=staff.admin, name="carol", secret=KeySecret(key_file=new_key))
+    _refused(service, request_id, staff, r"carol's key [0-9a-f]{16}, which signed the approve "
+             r".* was retired .*an approval counts only while its key is in force")
+    # Her approval stays on record, signed before the retirement; proposed again, the
+    # change is approved under her new key and runs.
+    again = _propose(service)
+    carol = Acting(people.unlock(people.get("carol"), KeySecret(key_file=new_key)), "engineer")
+    service.approve(again, carol)
+    assert service.claim(again, staff("erin", "engineer")).state == "executing"
+
+
+@pytest.mark.parametrize("spelling", ["ANN", "Ánn", "A.nn", "\u0410nn", " ann "])
+def test_the_requester_under_another_spelling_may_not_approve(
+    service: ApprovalService, staff: Staff, spelling: str
+) -> None:
+    request_id = _propose(service, actor=spelling)
+    with pytest.raises(ApprovalRefused, match="two-person rule"):
+        service.approve(request_id, staff("ann", "engineer"))
+    assert service.get(request_id).approvals == []
+
+
+@pytest.mark.parametrize("spelling", ["CAROL", "Cárol", "C\u0430rol", "car0l"])
+def test_one_approver_under_another_spelling_counts_once(
+    site_service: ApprovalService, staff: Staff, spelling: str
+) -> None:
+    request_id = _propose(site_service)
+    site_service.approve(request_id, staff("carol", "engineer"))
+    with pytest.raises(ApprovalRefused, match="counts once"):
+        site_service.approve(request_id, staff(spelling, "engineer"))
+    assert len(site_service.get(request_id).approvals) == 1

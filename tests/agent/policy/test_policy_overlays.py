@@ -29,6 +29,8 @@ WEAKENINGS = {
                                   "alarms.shelving.approval: True -> False (WEAKENS)"),
     "shared accounts": ("[people]\nmatch_os_account = false\n",
                         "people.match_os_account: True -> False (WEAKENS)"),
+    "unenrolled askers": ("[people]\nunenrolled_may_ask = true\n",
+                          "people.unenrolled_may_ask: False -> True (WEAKENS)"),
     "bigger budget": ("[budgets.default]\nmax_tool_calls = 200\n",
                       "budgets.default.max_tool_calls"),
 }

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import secrets
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import apsw
 
 from agent.approvals.store import ApprovalStore
 from agent.audit import store as audit_store
+from agent.audit.checkpoints import sign_checkpoint
+from agent.audit.merkle import leaf_hash, root_of
+from agent.audit.records import AuditRecord, format_ts, genesis_hash, record_body
+from agent.audit.signing import CheckpointSigner
 from agent.triage.store import ReportStore
 from agent.twin.historian.store import Historian
 from agent.vault.keys import build_manifest, subkey, unlock
@@ -53,7 +57,8 @@ def old_audit_migrate(conn: apsw.Connection) -> str:
     """agent.audit.store.migrate as it was: steps counted in PRAGMA user_version."""
     with conn:
         version = int(next(iter(conn.execute("PRAGMA user_version")))[0] or 0)
-        for index, (_name, sql) in enumerate(audit_store.MIGRATIONS[version:], start=version):
+        # The code of then knew only the first step.
+        for index, (_name, sql) in enumerate(audit_store.MIGRATIONS[version:1], start=version):
             list(conn.execute(sql))
             list(conn.execute(f"PRAGMA user_version={index + 1}"))
         row = conn.execute("SELECT value FROM audit_meta WHERE key='log_id'").fetchone()
@@ -62,6 +67,32 @@ def old_audit_migrate(conn: apsw.Connection) -> str:
             log_id = secrets.token_hex(16)
             conn.execute("INSERT INTO audit_meta (key, value) VALUES ('log_id', ?)", (log_id,))
     return str(log_id)
+
+
+def old_audit_records(conn: apsw.Connection, log_id: str, signer: CheckpointSigner,
+                      questions: list[str]) -> None:
+    """Records and a checkpoint as the code before record versions wrote them: ten
+    columns, hashed over Python's canonical JSON (record format version 1)."""
+    prev = genesis_hash(log_id)
+    hashes: list[bytes] = []
+    with conn:
+        for seq, question in enumerate(questions, start=1):
+            ts = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=seq)
+            payload = {"question": question}
+            body = record_body(seq=seq, ts=format_ts(ts), kind="question", actor="ana",
+                               role=None, tool=None, equipment=None, payload=payload,
+                               prev_hash=prev, version=1)
+            record = AuditRecord(seq=seq, ts=ts, kind="question", actor="ana",
+                                 payload=payload, prev_hash=prev,
+                                 hash=leaf_hash(body).hex(), version=1)
+            conn.execute("INSERT INTO records (seq, ts, kind, actor, role, tool, equipment, "
+                         "payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         record.stored_row()[:10])
+            prev = record.hash
+            hashes.append(bytes.fromhex(record.hash))
+        checkpoint = sign_checkpoint(signer, log_id, len(hashes), root_of(hashes),
+                                     datetime(2026, 1, 1, 1, tzinfo=UTC))
+        audit_store.insert_checkpoint(conn, checkpoint)
 
 
 class OldApprovalStore(ApprovalStore):

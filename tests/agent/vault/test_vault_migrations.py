@@ -12,7 +12,6 @@ import pytest
 
 from agent.approvals.models import ApprovalRequest, WriteTarget
 from agent.approvals.store import ApprovalStore
-from agent.audit.log import AuditLog
 from agent.audit.site import open_audit_log
 from agent.audit.vault_keys import VaultSigner
 from agent.errors import VaultError
@@ -35,6 +34,7 @@ from .old_layouts import (
     OldReportStore,
     make_legacy,
     old_audit_migrate,
+    old_audit_records,
 )
 from .vault_helpers import PASSPHRASE
 
@@ -84,20 +84,19 @@ def test_an_old_audit_log_keeps_its_records_and_chain(home: Path) -> None:
     assert site.audit_log_id is None
     conn = site.database(AUDIT_DATABASE, synchronous_full=True)
     log_id = old_audit_migrate(conn)
-    signer = VaultSigner(site.signer)
-    old = AuditLog(conn, log_id, signer, signer.verifier(), close_connection=False)
-    for i in range(3):
-        old.append("question", "ana", {"question": f"q{i}"})
-    old.checkpoint()
+    old_audit_records(conn, log_id, VaultSigner(site.signer), [f"q{i}" for i in range(3)])
 
     log = open_audit_log(site, export_dir=None)
     assert log.log_id == log_id and log.size() == 3
-    assert _bookkeeping(conn) == [
-        (AUDIT_DATABASE, "0001_records_and_checkpoints", ADOPTED)]
+    steps = _bookkeeping(conn)
+    assert steps[0] == (AUDIT_DATABASE, "0001_records_and_checkpoints", ADOPTED)
+    # The record version column came later: applied now, the old records are version 1.
+    assert [(c, n) for c, n, _ in steps[1:]] == [(AUDIT_DATABASE, "0002_record_version")]
+    assert [r.version for r in log.search()] == [1, 1, 1]
     log.append("question", "ana", {"question": "after the upgrade"})
     report = log.verify()
     assert report.ok and report.records_verified == 4, report.summary()
-    assert _user_version(conn) == 1
+    assert _user_version(conn) == 2  # both steps, counted as an older plantagent did
     site.close()
     # site.json now names the log it adopted: from here on it cannot go missing unseen.
     assert load_manifest(home).audit_log_id == log_id
