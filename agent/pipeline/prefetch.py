@@ -75,8 +75,8 @@ TREND_WORDS = {"trend", "trending", "rising", "falling", "increasing", "decreasi
                "steigt", "fällt", "sinkt", "steigend", "fallend", "monte", "baisse",
                "augmente", "diminue", "sube", "baja", "aumenta", "disminuye"}
 #: "the last 30 minutes", "20 minutes ago", "letzten 2 Stunden": the window asked for.
-_WINDOW = re.compile(r"(\d+(?:[.,]\d+)?)\s*(min|minute|minutes|minuten|h|hour|hours|"
-                     r"stunde|stunden|heure|heures|hora|horas)\b", re.IGNORECASE)
+_WINDOW = re.compile(r"(\d+(?:[.,]\d+)?)\s*(min|minute|minutes|minuten|minuto|minutos|h|hour|"
+                     r"hours|stunde|stunden|heure|heures|hora|horas)\b", re.IGNORECASE)
 
 MAX_TAGS = 6
 MAX_EQUIPMENT = 2
@@ -161,7 +161,7 @@ def in_scope(question: str, catalog: Catalog) -> bool:
 _AGO = re.compile(r"(\d+(?:[.,]\d+)?)\s*(min|minute|minutes|h|hour|hours)\s+ago\b"
                   r"|\bvor\s+(\d+(?:[.,]\d+)?)\s*(min|minuten|stunde|stunden)\b"
                   r"|\bil y a\s+(\d+(?:[.,]\d+)?)\s*(min|minutes|heure|heures)\b"
-                  r"|\bhace\s+(\d+(?:[.,]\d+)?)\s*(min|minutos|hora|horas)\b",
+                  r"|\bhace\s+(\d+(?:[.,]\d+)?)\s*(min|minuto|minutos|hora|horas)\b",
                   re.IGNORECASE)
 
 

@@ -285,9 +285,20 @@ def _check_number(index: int, number: Number, tags: tuple[str, ...], book: FactB
     elif role == "history":
         pool = book.of_kind("stat", "reading", "trend", tags=subject) if subject else []
         pool = pool or book.of_kind("stat", "reading", "trend")
-        ok = _match(number, pool) is not None
-        claims = [Claim("history", text, ok, "" if ok else
-                        "no cited history or reading has this value", index, tags)]
+        said = number.statistic
+        named = [f for f in pool if f.kind == "stat" and f.name == said] if said else []
+        if named:
+            # "The average was 124.1 kW" must be the cited history's mean, not its last
+            # sample: a number said to be a statistic is checked against that statistic.
+            ok = _match(number, named) is not None
+            shown = ", ".join(f"{f.tag} {said} {value_text(f.value)}" for f in named[:3]
+                              if f.value is not None)
+            claims = [Claim("history", text, ok, "" if ok else
+                            f"not the {said} of the cited history ({shown})", index, tags)]
+        else:
+            ok = _match(number, pool) is not None
+            claims = [Claim("history", text, ok, "" if ok else
+                            "no cited history or reading has this value", index, tags)]
     elif role == "request":
         pool = book.of_kind("request", tags=subject) or book.of_kind("request")
         ok = _match(number, pool) is not None

@@ -119,6 +119,8 @@ class Number:
     unit: str | None
     role: Role = "number"
     pair: Number | None = None  # the other end of a range
+    #: For a history number, the statistic the text says it is (mean, max, min).
+    statistic: str | None = None
 
 
 @dataclass
@@ -223,6 +225,9 @@ def parse(text: str, names: PlantNames) -> list[Sentence]:
         for clause in clauses:
             for number in clause.numbers:
                 number.role = _role(chunk, clause, number)
+                if number.role == "history":
+                    number.statistic = vocab.statistic_before(
+                        chunk[clause.start:number.start])
         out.append(Sentence(start, end, chunk, clauses, spans))
     return out
 

@@ -28,6 +28,31 @@ HISTORY = _words(
     r"mittel\w*", r"durchschnitt\w*", r"war", r"waren", r"moyenne", r"était", r"maximale?",
     r"minimale?", r"máxim[oa]", r"mínim[oa]", r"media", r"promedio", r"fue", r"era",
 )
+#: The statistic a history number is said to be: "the average was 113.8 kW" must be the
+#: mean of the cited history, not its last sample or any reading.
+STATISTICS: dict[str, re.Pattern[str]] = {
+    "mean": _words(r"mean", r"average", r"avg", r"moyenne", r"moyen", r"media", r"medio",
+                   r"promedio", r"mittel\w*", r"durchschnitt\w*"),
+    "max": _words(r"max", r"maximum", r"highest", r"peak\w*", r"höchst\w*", r"maximal\w*",
+                  r"máxim[oa]", r"plus haut\w*"),
+    "min": _words(r"min", r"minimum", r"lowest", r"niedrigst\w*", r"minimal\w*", r"mínim[oa]",
+                  r"plus bas\w*"),
+}
+
+
+def statistic_before(text: str) -> str | None:
+    """The statistic named last in ``text`` (the words before a number), if any; "30 min"
+    is a duration, not the minimum."""
+    found: tuple[int, str] | None = None
+    for name, pattern in STATISTICS.items():
+        for match in pattern.finditer(text):
+            if name == "min" and re.search(r"\d\s*$", text[:match.start()]):
+                continue
+            if found is None or match.start() > found[0]:
+                found = (match.start(), name)
+    return found[1] if found else None
+
+
 REQUEST = _words(
     r"request\w*", r"propos\w*", r"pending", r"new value", r"approval", r"antrag\w*",
     r"anfrage\w*", r"demande\w*", r"solicitud\w*", r"petición",

@@ -16,6 +16,7 @@ from agent.pipeline.grounding import (
     check_claims,
     facts_sentences,
 )
+from agent.pipeline.grounding.vocabulary import statistic_before
 from agent.twin.historian.analysis import TrendSummary
 from tools.documents import DocumentPassage, SearchDocumentsResult
 from tools.limits import CheckLimitsArgs, LimitCheck, OutOfRange
@@ -128,6 +129,28 @@ class TestDemoPlant:
         assert reasons("P-101.Vibration is rising.", book, DEMO) == ["trend:rising"]
         assert reasons("P-101.Vibration is 2.05 mm/s and rising.", readings_book(
             reading("P-101.Vibration", 2.05, "mm/s", 0.0, 7.1)), DEMO) == ["trend:rising"]
+
+    def test_a_number_said_to_be_a_statistic_must_be_that_statistic(self) -> None:
+        start = AT - timedelta(minutes=30)
+        summary = HistorySummary(tag="P-101.BearingTemperature", unit="°C", start=start, end=AT,
+                                 count=30, min=50.1, max=56.4, mean=53.2, last=56.3,
+                                 last_time=AT)
+        book = FactBook()
+        book.add_model("E1", HistoryResult(summary=summary, points=[]))
+        # The last sample said to be the average (a small model's favourite slip) is false.
+        said = "The average bearing temperature of P-101 in the cited window was 56.3 °C."
+        assert reasons(said, book, DEMO) == ["history:56.3"]
+        assert ok("The average bearing temperature of P-101 in the cited window was "
+                  "53.2 °C.", book, DEMO)
+        assert ok("P-101 bearing temperature was at most 56.4 °C, with a minimum of 50.1 °C "
+                  "and a mean of 53.2 °C.", book, DEMO)
+        assert reasons("The highest bearing temperature of P-101 was 53.2 °C.", book,
+                       DEMO) == ["history:53.2"]
+        # In other languages too; and "30 min" is a duration, not the minimum.
+        assert reasons("La temperatura media del cojinete de P-101 fue 56.3 °C.", book,
+                       DEMO) == ["history:56.3"]
+        assert statistic_before("Over the last 30 min the bearing of P-101 was ") is None
+        assert statistic_before("the min was ") == "min"
 
     def test_a_limit_check_settles_inside_and_outside(self) -> None:
         healthy = FactBook()
