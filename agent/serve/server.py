@@ -46,6 +46,9 @@ from agent.serve.site_socket import peer_uid
 from agent.serve.status import Guards, ServiceInfo, SiteServiceStatus
 from agent.service import AgentService, egress_state
 
+#: How long a connection may stay silent before its hello (it holds nothing meanwhile).
+HELLO_TIMEOUT_S = 10.0
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -174,7 +177,11 @@ class SiteServer:
 
     async def _identify(self, reader: asyncio.StreamReader,
                         writer: asyncio.StreamWriter) -> Caller:
-        line = await reader.readline()
+        try:
+            line = await asyncio.wait_for(reader.readline(), HELLO_TIMEOUT_S)
+        except TimeoutError:
+            raise ServiceError(f"no hello within {HELLO_TIMEOUT_S:.0f} s",
+                               fix="use plantagent's own client (ServiceClient)") from None
         hello = client_message(line) if line else None
         if not isinstance(hello, Hello):
             raise ServiceError("the first message must be hello",

@@ -15,6 +15,7 @@ from agent.llm.base import ChatMessage, JsonSchema, StepResult, TokenCallback
 from agent.llm.scripted import ScriptedModel
 from agent.people.keys import KeySecret, write_key_file
 from agent.people.models import ADMIN_ROLE
+from agent.people.statements import PersonalSigner
 from agent.runtime import SiteRuntime
 from agent.serve.daemon import run_site_service
 from agent.serve.server import SiteServer
@@ -30,9 +31,10 @@ def final(text: str = ANSWER) -> dict[str, Any]:
 
 
 def enroll(runtime: SiteRuntime, key_dir: Path, people: dict[str, str],
-           *, admin_account: str = "nobody-admin") -> None:
+           *, admin_account: str = "nobody-admin") -> PersonalSigner:
     """Enrol ``people`` (name -> OS account) as shift leads, after a first administrator
-    of the account ``admin_account``; keys in key files under ``key_dir``."""
+    of the account ``admin_account`` (returned, able to sign); keys in key files under
+    ``key_dir``."""
     register = runtime.people
     admin_key = key_dir / "admin.key"
     write_key_file(admin_key)
@@ -44,6 +46,7 @@ def enroll(runtime: SiteRuntime, key_dir: Path, people: dict[str, str],
         write_key_file(path)
         register.enroll(by=admin, name=name, os_account=account, roles=["shift_lead"],
                         secret=KeySecret(key_file=path))
+    return admin
 
 
 class HeldModel(ScriptedModel):

@@ -16,6 +16,7 @@ import pytest
 from agent.cli import main
 from agent.errors import ServiceError
 from agent.people.identity import os_account
+from agent.people.keys import KeySecret, write_key_file
 from agent.pipeline.events import AgentEvent
 from agent.serve.client import ServiceClient
 from agent.serve.daemon import run_site_service
@@ -62,15 +63,30 @@ async def test_answers_the_enrolled_caller(live_plant: DemoPlantServer, site_hom
         assert not socket_path(site_home).exists()  # removed on a clean stop
 
 
-async def test_an_unknown_account_is_refused(live_plant: DemoPlantServer, site_home: Path,
-                                             tmp_path: Path) -> None:
+async def test_unknown_disabled_and_malformed_callers_are_refused(
+    live_plant: DemoPlantServer, site_home: Path, tmp_path: Path
+) -> None:
     async with scripted_runtime(site_home, live_plant.endpoint, HeldModel()) as runtime:
-        enroll(runtime, tmp_path, {"Somebody Else": "somebody-else-os"})
+        admin = enroll(runtime, tmp_path, {"Somebody Else": "somebody-else-os"})
+        path = socket_path(site_home)
         async with running_service(runtime):
             with pytest.raises(ServiceError, match=f"the OS account '{os_account()}' is not "
                                "enrolled") as refused:
-                await ServiceClient(socket_path(site_home)).connect()
+                await ServiceClient(path).connect()
             assert refused.value.fix and "plantagent people add" in refused.value.fix
+            # Whatever a client writes, it is a clear refusal, never a dropped connection.
+            reader, writer = await asyncio.open_unix_connection(os.fspath(path))
+            writer.write(b"not json at all\n")
+            reply = json.loads(await reader.readline())
+            writer.close()
+            assert reply["type"] == "error" and "malformed protocol message" in reply["message"]
+            key = tmp_path / "rita.key"
+            write_key_file(key)
+            runtime.people.enroll(by=admin, name="Rita Lead", os_account=os_account(),
+                                  roles=["shift_lead"], secret=KeySecret(key_file=key))
+            runtime.people.disable(by=admin, name="Rita Lead")
+            with pytest.raises(ServiceError, match="Rita Lead is disabled"):
+                await ServiceClient(path).connect()
 
 
 async def test_cancel_and_disconnect_drop_the_question(

@@ -1,0 +1,56 @@
+"""End to end through the site service with the real default model (one thread): the
+site unlocked from a passphrase file as `plantagent serve` does, a question from the ask
+suite answered right and grounded over the socket, and a second question cancelled
+mid-answer (audited) while the service stays ready."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from agent.people.identity import os_account
+from agent.pipeline.events import AgentEvent
+from agent.runtime import SiteRuntime
+from agent.serve.client import ServiceClient
+from agent.serve.daemon import credential_passphrase
+from agent.serve.site_socket import socket_path
+from harness.evals import ask_suite
+from plant.server import DemoPlantServer
+from tests.support.sites import PASSPHRASE, site_settings
+
+from ..agent.serve.serve_helpers import cancelled_answers, enroll, running_service, until
+from .conftest import SHIFT_LEAD
+
+pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
+
+
+async def test_the_real_model_answers_through_the_service(
+    plant: DemoPlantServer, e2e_home: Path, default_model_path: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "passphrase"
+    secret.write_text(PASSPHRASE + "\n")
+    secret.chmod(0o600)
+    settings = site_settings(e2e_home, user=SHIFT_LEAD, model={
+        "directory": str(default_model_path.parent), "threads": 1})
+    case = ask_suite.case("p101-bearing")
+    async with SiteRuntime(settings, endpoint=plant.endpoint,
+                           passphrase=credential_passphrase(secret),
+                           plant_name="the demo plant") as runtime:
+        enroll(runtime, tmp_path, {"Rita Lead": os_account()})
+        async with running_service(runtime) as server, \
+                ServiceClient(socket_path(e2e_home)) as client:
+            answer = await client.ask(case.question, lambda _event: None)
+            assert case.check(answer) == [], (answer.answer, answer.unsupported)
+            tokens: list[AgentEvent] = []
+            asking = asyncio.create_task(client.ask(
+                case.question, lambda e: tokens.append(e) if e.kind == "token" else None))
+            await until(lambda: len(tokens) >= 3, "the model writes", limit_s=300)
+            asking.cancel()
+            await until(lambda: len(cancelled_answers(runtime)) == 1, "the cancel is audited",
+                        limit_s=300)
+            await until(lambda: server.queue.view().running == [], "the model is free again")
+            status = await client.status()
+            assert status.guards.backend == "llama_cpp" and status.queue.waiting == []
+        assert [a["actor"] for a in cancelled_answers(runtime)] == ["Rita Lead"]
