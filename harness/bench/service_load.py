@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -34,6 +35,7 @@ from agent.serve.daemon import run_site_service
 from agent.serve.server import SiteServer
 from agent.serve.site_socket import socket_path
 from agent.settings import SimSettings, load_settings
+from agent.vault.egress import permitting
 from harness.bench.result import BenchResult
 from harness.evals.triage_eval import FAULTS, WALL_TARGET_S
 from harness.sites import throwaway_site
@@ -67,10 +69,14 @@ def _backend(name: str, entry: ModelEntry, models_dir: Path, threads: int, log: 
     if name == "in-process":
         yield spec
         return
-    with ServerProcess(entry.path_in(models_dir), entry.name, threads=threads,
-                       log=log) as server:
+    server = ServerProcess(entry.path_in(models_dir), entry.name, threads=threads, log=log)
+    with permitting(sys.executable):  # the one child this benchmark starts, on loopback
+        server.start()
+    try:
         yield {**spec, "backend": "openai", "openai_base_url": server.base_url,
                "server_flavor": "auto"}
+    finally:
+        server.stop()
 
 
 @contextlib.asynccontextmanager
