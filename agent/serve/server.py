@@ -109,7 +109,11 @@ class SiteServer:
                                 socket=str(self._socket_file or ""),
                                 site=str(self.service.settings.home), people=people,
                                 clients=len(self._writers)),
-            queue=self.queue.view(), opcua_endpoint=base.endpoint, opcua=base.connection,
+            queue=self.queue.view(), opcua_endpoint=base.endpoint,
+            # The session's own state (no request made): the plant monitor's tracker only
+            # moves when a screen refreshes, which a service without screens never does.
+            opcua="connected" if self.service.sources.connection.connected
+            else "not connected (it reconnects on the next request)",
             triage=f"running: {base.triage or 'watching'}" if self.service.triage else "off",
             guards=Guards(egress=egress_state(), site_unlocked=True, model=info.name,
                           backend=info.backend, tokens_per_s=base.tokens_per_s))

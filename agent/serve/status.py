@@ -34,7 +34,7 @@ class SiteServiceStatus(BaseModel):
     service: ServiceInfo
     queue: QueueView
     opcua_endpoint: str
-    opcua: str = Field(description="connected, reconnecting or down.")
+    opcua: str = Field(description="'connected', or not (it reconnects on the next request).")
     triage: str = Field(description="The triage watcher: running (last word) or off.")
     guards: Guards
 
