@@ -137,11 +137,15 @@ class LlamaChatModel:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def close(self) -> None:
-        """Free llama.cpp's model and context. Idempotent."""
-        if not self._closed:
-            self._closed = True
-            self._guidance_vocab.wait()  # it reads the vocabulary about to be freed
-            self._llm.close()
+        """Free llama.cpp's model and context, once a step in flight has ended (a
+        cancelled question's step ends at its next token). Idempotent."""
+        # Under the steps' lock: freeing the context under a decoding thread crashes the
+        # process (a service stopped, or a question cancelled, mid-step).
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._guidance_vocab.wait()  # it reads the vocabulary about to be freed
+                self._llm.close()
 
     # -- one step ------------------------------------------------------------------
 

@@ -16,9 +16,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
-
-from pydantic import BaseModel, ConfigDict
+from typing import Protocol
 
 from agent.errors import ServiceError
 from agent.pipeline.answer import AgentAnswer
@@ -39,6 +37,7 @@ from agent.serve.protocol import (
     encode,
     service_message,
 )
+from agent.serve.results import answer_from_wire
 from agent.serve.status import SiteServiceStatus
 
 EventHandler = Callable[[AgentEvent], None]
@@ -68,20 +67,6 @@ class AgentClient:
         """Answer ``question`` with the agent of this process."""
         return await self.agent.ask(question, actor=self.actor, role=self.role,
                                     on_event=on_event)
-
-
-class ToolResult(BaseModel):
-    """A tool's result as it came over the wire (its own fields, kept as they are)."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-def answer_from_wire(data: dict[str, Any]) -> AgentAnswer:
-    """An AgentAnswer from its JSON: each step's tool result (a model of its own tool's
-    type in the service) becomes a :class:`ToolResult` with the same fields."""
-    steps = [{**step, "result": ToolResult.model_validate(step.get("result") or {})}
-             for step in data.get("steps", [])]
-    return AgentAnswer.model_validate({**data, "steps": steps})
 
 
 def place_text(position: int) -> str:

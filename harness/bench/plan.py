@@ -114,7 +114,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[BenchOptions, Say], BenchResult], int
                  "check (goal 0)", _nuisance, 50, 90),
     "load": ("the site service: 1, 2, 4, 8 concurrent askers, in-process model vs inference "
              "server; triage onset to report while they wait (--scripted: the service alone)",
-             _load_bench, 300, 900),
+             _load_bench, 150, 300),
 }
 
 

@@ -20,6 +20,7 @@ from agent.people.keys import KeySecret, write_key_file
 from agent.pipeline.events import AgentEvent
 from agent.serve.client import ServiceClient
 from agent.serve.daemon import run_site_service
+from agent.serve.results import result_models
 from agent.serve.site_socket import socket_path
 from plant.server import DemoPlantServer
 from tests.support.runtimes import scripted_runtime
@@ -50,6 +51,9 @@ async def test_answers_the_enrolled_caller(live_plant: DemoPlantServer, site_hom
             events: list[AgentEvent] = []
             answer = await client.ask(QUESTION, events.append)
             assert answer.answer == ANSWER
+            # Each step's result comes back in its tool's own type (readings as readings).
+            assert answer.steps and all(isinstance(s.result, result_models()[s.tool])
+                                        for s in answer.steps if s.ok)
             assert any(e.kind == "status" for e in events)
             status = await client.status()
             assert status.service.pid == os.getpid() and status.service.people == 2
