@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,11 @@ def _serve(args: argparse.Namespace) -> int:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        if threading.current_thread() is threading.main_thread():
+            # systemctl stop (SIGTERM) and Ctrl-C end the service cleanly: clients told,
+            # questions in flight cancelled and audited, socket removed, lock released.
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
 
         def ready(server: SiteServer) -> None:
             note(f"serving the site {settings.home} on {args.socket or socket_path(settings.home)}"

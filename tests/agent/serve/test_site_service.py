@@ -195,3 +195,25 @@ async def test_the_cli_asks_the_service_when_it_runs(
     err = capsys.readouterr().err
     assert "no plantagent service answers on" in err and "systemctl start" in err
     assert await asyncio.to_thread(main, ["--home", home, "ask", QUESTION, "--service"]) == 1
+
+
+async def test_plantagent_serve_refuses_a_second_service_and_a_shell_passphrase(
+    live_plant: DemoPlantServer, site_home: Path, home: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with scripted_runtime(site_home, live_plant.endpoint,
+                                HeldModel([final()])) as runtime:
+        enroll(runtime, tmp_path, {"Rita Lead": os_account()})
+        async with running_service(runtime):
+            code = await asyncio.to_thread(main, ["--home", str(site_home), "serve",
+                                                  "--endpoint", live_plant.endpoint])
+            err = capsys.readouterr().err
+            assert code == 1 and "another plantagent service already serves" in err
+            assert "fix: use that one (plantagent status)" in err
+    # A passphrase site: the service takes the passphrase from a file, never a shell's.
+    monkeypatch.setenv("PLANTAGENT_PASSPHRASE", "typed in a shell")
+    code = await asyncio.to_thread(main, ["--home", str(home), "serve", "--endpoint",
+                                          live_plant.endpoint])
+    err = capsys.readouterr().err
+    assert code == 2 and "needs the site passphrase from a credential file" in err
+    assert "--passphrase-file" in err and not socket_path(home).exists()
