@@ -1,7 +1,8 @@
 """End to end through the site service with the real default model (one thread): the
 site unlocked from a passphrase file as `plantagent serve` does, a question from the ask
-suite answered right and grounded over the socket, and a second question cancelled
-mid-answer (audited) while the service stays ready."""
+suite answered right and grounded over the socket, a second question cancelled
+mid-answer (audited) while the service stays ready, a third cut by a restart of the
+service (a clear error, audited) and asked again of the restarted one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.errors import ServiceError
 from agent.people.identity import os_account
 from agent.pipeline.events import AgentEvent
 from agent.runtime import SiteRuntime
@@ -39,8 +41,9 @@ async def test_the_real_model_answers_through_the_service(
                            passphrase=credential_passphrase(secret),
                            plant_name="the demo plant") as runtime:
         enroll(runtime, tmp_path, {"Rita Lead": os_account()})
-        async with running_service(runtime) as server, \
-                ServiceClient(socket_path(e2e_home)) as client:
+        client = ServiceClient(socket_path(e2e_home))
+        async with running_service(runtime) as server:
+            await client.connect()
             answer = await client.ask(case.question, lambda _event: None)
             assert case.check(answer) == [], (answer.answer, answer.unsupported)
             tokens: list[AgentEvent] = []
@@ -53,4 +56,16 @@ async def test_the_real_model_answers_through_the_service(
             await until(lambda: server.queue.view().running == [], "the model is free again")
             status = await client.status()
             assert status.guards.backend == "llama_cpp" and status.queue.waiting == []
-        assert [a["actor"] for a in cancelled_answers(runtime)] == ["Rita Lead"]
+            # The service restarts while a client waits on the model: a clear error.
+            tokens.clear()
+            waiting = asyncio.create_task(client.ask(
+                case.question, lambda e: tokens.append(e) if e.kind == "token" else None))
+            await until(lambda: len(tokens) >= 1, "the model writes again", limit_s=300)
+        with pytest.raises(ServiceError, match="the service is stopping"):
+            await waiting
+        await client.close()
+        async with running_service(runtime), \
+                ServiceClient(socket_path(e2e_home)) as again:
+            answer = await again.ask(case.question, lambda _event: None)
+            assert case.check(answer) == [], (answer.answer, answer.unsupported)
+        assert [a["actor"] for a in cancelled_answers(runtime)] == ["Rita Lead"] * 2
