@@ -2,11 +2,19 @@
 site unlocked from a passphrase file as `plantagent serve` does, a question from the ask
 suite answered right and grounded over the socket, a second question cancelled
 mid-answer (audited) while the service stays ready, a third cut by a restart of the
-service (a clear error, audited) and asked again of the restarted one."""
+service (a clear error, audited) and asked again of the restarted one; and two real OS
+accounts asking at once (root only)."""
 
 from __future__ import annotations
 
 import asyncio
+import grp
+import json
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,15 +25,24 @@ from agent.pipeline.events import AgentEvent
 from agent.runtime import SiteRuntime
 from agent.serve.client import ServiceClient
 from agent.serve.daemon import credential_passphrase
+from agent.serve.results import answer_from_wire
 from agent.serve.site_socket import socket_path
 from harness.evals import ask_suite
 from plant.server import DemoPlantServer
-from tests.support.sites import PASSPHRASE, site_settings
+from tests.support.os_accounts import ROOT_WITH_USERADD, os_accounts
+from tests.support.sites import PASSPHRASE, new_site, site_settings
 
-from ..agent.serve.serve_helpers import cancelled_answers, enroll, running_service, until
+from ..agent.serve.serve_helpers import (
+    ask_as,
+    cancelled_answers,
+    enroll,
+    running_service,
+    until,
+)
 from .conftest import SHIFT_LEAD
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
+CASE = ask_suite.case("p101-bearing")
 
 
 async def test_the_real_model_answers_through_the_service(
@@ -36,7 +53,7 @@ async def test_the_real_model_answers_through_the_service(
     secret.chmod(0o600)
     settings = site_settings(e2e_home, user=SHIFT_LEAD, model={
         "directory": str(default_model_path.parent), "threads": 1})
-    case = ask_suite.case("p101-bearing")
+    case = CASE
     async with SiteRuntime(settings, endpoint=plant.endpoint,
                            passphrase=credential_passphrase(secret),
                            plant_name="the demo plant") as runtime:
@@ -69,3 +86,38 @@ async def test_the_real_model_answers_through_the_service(
             answer = await again.ask(case.question, lambda _event: None)
             assert case.check(answer) == [], (answer.answer, answer.unsupported)
         assert [a["actor"] for a in cancelled_answers(runtime)] == ["Rita Lead"] * 2
+
+
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    """A short directory outside root's private tmp, reachable by the test accounts."""
+    path = Path(tempfile.mkdtemp(prefix="pa-e2e-", dir="/tmp"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.skipif(not ROOT_WITH_USERADD, reason="needs root with useradd and runuser")
+async def test_two_os_accounts_ask_the_real_model_at_once(
+    plant: DemoPlantServer, default_model_path: Path, shared: Path
+) -> None:
+    group = f"pa{secrets.token_hex(3)}"
+    with os_accounts(["alice", "bob"], group=group) as logins:
+        home = new_site(shared / "site")
+        os.chown(home, -1, grp.getgrnam(group).gr_gid)
+        home.chmod(0o710)
+        settings = site_settings(home, user=SHIFT_LEAD, model={
+            "directory": str(default_model_path.parent), "threads": 1})
+        async with SiteRuntime(settings, endpoint=plant.endpoint,
+                               plant_name="the demo plant") as runtime:
+            enroll(runtime, shared, {"Alice": logins["alice"], "Bob": logins["bob"]})
+            async with running_service(runtime, group=group):
+                done = await asyncio.gather(*(
+                    asyncio.to_thread(ask_as, logins[p], home, CASE.question)
+                    for p in ("alice", "bob")))
+            for result in done:
+                assert result.returncode == 0, result.stderr
+                answer = answer_from_wire(json.loads(result.stdout))
+                assert CASE.check(answer) == [], (answer.answer, answer.unsupported)
+            asked = runtime.audit.search(kind="question")
+            assert sorted(r.actor for r in asked) == ["Alice", "Bob"]

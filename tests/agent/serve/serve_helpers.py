@@ -5,6 +5,7 @@ waiting on conditions (never on the clock)."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from agent.people.statements import PersonalSigner
 from agent.runtime import SiteRuntime
 from agent.serve.daemon import run_site_service
 from agent.serve.server import SiteServer
+from tests.support.os_accounts import python_for, run_system
 
 QUESTION = "Is P-101 running within its limits?"
 ANSWER = "P-101 is running and its readings are inside the normal ranges."
@@ -108,3 +110,15 @@ def cancelled_answers(runtime: SiteRuntime) -> list[dict[str, Any]]:
     """The audit log's cancelled answers (payload and actor)."""
     return [{**r.payload, "actor": r.actor} for r in runtime.audit.search(kind="answer")
             if r.payload.get("outcome") == "cancelled"]
+
+
+def ask_as(login: str, home: Path, question: str) -> subprocess.CompletedProcess[str]:
+    """`plantagent ask --json` run by the OS account ``login``: no passphrase, no model,
+    only the service's socket."""
+    python, path = python_for(login)
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONPATH": path}
+    return run_system(
+        ["runuser", "-u", login, "--", "env", *(f"{k}={v}" for k, v in env.items()),
+         python, "-c", "import sys; from agent.cli import main; sys.exit(main())",
+         "--home", str(home), "ask", question, "--json"],
+        capture_output=True, text=True, timeout=600, check=False)

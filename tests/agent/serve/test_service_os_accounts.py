@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +18,20 @@ from pathlib import Path
 import pytest
 
 from plant.server import DemoPlantServer
-from tests.support.os_accounts import ROOT_WITH_USERADD, os_accounts, python_for, run_system
+from tests.support.os_accounts import ROOT_WITH_USERADD, os_accounts
 from tests.support.runtimes import scripted_runtime
 from tests.support.sites import new_site
 
-from .serve_helpers import ANSWER, QUESTION, HeldModel, enroll, final, running_service, until
+from .serve_helpers import (
+    ANSWER,
+    QUESTION,
+    HeldModel,
+    ask_as,
+    enroll,
+    final,
+    running_service,
+    until,
+)
 
 pytestmark = [
     pytest.mark.skipif(not ROOT_WITH_USERADD,
@@ -41,17 +49,6 @@ def shared_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _ask_as(login: str, home: Path) -> subprocess.CompletedProcess[str]:
-    """`plantagent ask` run by ``login``: no passphrase, no model, only the socket."""
-    python, path = python_for(login)
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONPATH": path}
-    return run_system(
-        ["runuser", "-u", login, "--", "env", *(f"{k}={v}" for k, v in env.items()),
-         python, "-c", "import sys; from agent.cli import main; sys.exit(main())",
-         "--home", str(home), "ask", QUESTION, "--json"],
-        capture_output=True, text=True, timeout=300, check=False)
-
-
 async def test_two_accounts_ask_at_once_and_are_told_apart(
     live_plant: DemoPlantServer, shared_dir: Path
 ) -> None:
@@ -66,10 +63,12 @@ async def test_two_accounts_ask_at_once_and_are_told_apart(
             enroll(runtime, shared_dir, {"Alice": logins["alice"], "Bob": logins["bob"]})
             async with running_service(runtime, group=group) as server:
                 model.hold.set()
-                alice = asyncio.create_task(asyncio.to_thread(_ask_as, logins["alice"], home))
+                alice = asyncio.create_task(
+                    asyncio.to_thread(ask_as, logins["alice"], home, QUESTION))
                 await until(lambda: model.entered == 1, "Alice's question reaches the model",
                             limit_s=240)
-                bob = asyncio.create_task(asyncio.to_thread(_ask_as, logins["bob"], home))
+                bob = asyncio.create_task(
+                    asyncio.to_thread(ask_as, logins["bob"], home, QUESTION))
                 await until(lambda: [j.person for j in server.queue.view().waiting] == ["Bob"],
                             "Bob's question waits behind Alice's", limit_s=240)
                 assert [j.person for j in server.queue.view().running] == ["Alice"]
