@@ -46,6 +46,9 @@ from agent.serve.site_socket import peer_uid
 from agent.serve.status import Guards, ServiceInfo, SiteServiceStatus
 from agent.service import AgentService, egress_state
 
+#: Bytes waiting for a slow client beyond which its token events are dropped (the
+#: answer and every other message still go): the service never buffers without bound.
+MAX_BUFFERED = 1 << 20
 #: How long a connection may stay silent before its hello (it holds nothing meanwhile).
 HELLO_TIMEOUT_S = 10.0
 
@@ -138,8 +141,12 @@ class SiteServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         def send(message: BaseModel) -> None:
-            if not writer.is_closing():
-                writer.write(encode(message))
+            if writer.is_closing():
+                return
+            if (isinstance(message, Event) and message.kind == "token"
+                    and writer.transport.get_write_buffer_size() > MAX_BUFFERED):
+                return  # a client that stops reading loses tokens, never its answer
+            writer.write(encode(message))
 
         try:
             caller = await self._identify(reader, writer)
