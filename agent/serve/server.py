@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import pwd
 import socket
@@ -45,6 +46,8 @@ from agent.serve.queue import QUESTION, FairQueue
 from agent.serve.site_socket import peer_uid
 from agent.serve.status import Guards, ServiceInfo, SiteServiceStatus
 from agent.service import AgentService, egress_state
+
+log = logging.getLogger(__name__)
 
 #: Bytes waiting for a slow client beyond which its token events are dropped (the
 #: answer and every other message still go): the service never buffers without bound.
@@ -239,3 +242,8 @@ class SiteServer:
                        fix="ask again once the service is back" if self._stopping else None))
         except PlantAgentError as exc:
             send(Error(id=ask.id, message=exc.message, fix=exc.fix))
+        except Exception as exc:  # a bug: the asker hears of it instead of waiting forever
+            log.exception("question %s of %s failed", ask.id, caller.person)
+            send(Error(id=ask.id, message=f"internal error: {type(exc).__name__}: {exc}",
+                       fix="this is a bug in plantagent: the service's log has the "
+                       "traceback; report it"))
