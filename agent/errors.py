@@ -113,3 +113,8 @@ class IntegrityError(VaultError):
 
 class PolicyDenied(PlantAgentError):
     """The policy engine refused an action."""
+
+
+class ServiceError(PlantAgentError):
+    """The site service (`plantagent serve`) is not reachable, stopped mid-question,
+    refused the caller, or another one already serves the site."""

@@ -26,6 +26,7 @@ from agent.vault.egress import install_egress_guard
 #: Command groups, in the order `plantagent --help` lists them.
 COMMAND_MODULES = [
     "agent.cli.ask_cmd",
+    "agent.cli.serve_cmd",
     "agent.cli.config_cmd",
     "agent.cli.init_cmd",
     "agent.cli.keys_cmd",

@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
-from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.cli.common import (
+    open_runtime,
+    print_json,
+    service_socket,
+    settings_from_args,
+)
+from agent.errors import UsageError
 from agent.pipeline.answer import AgentAnswer
 from agent.pipeline.events import AgentEvent
+from agent.serve.client import AgentClient, ServiceClient
 from agent.settings import Settings
 
 
@@ -24,6 +32,15 @@ def register(sub: Any) -> None:
                      "named, with their own key)")
     ask.add_argument("--role", help="one of your own roles (default: settings' role if "
                      "yours)")
+    where = ask.add_mutually_exclusive_group()
+    where.add_argument("--service", action="store_true",
+                       help="ask the site service (plantagent serve); the default when its "
+                       "socket exists")
+    where.add_argument("--no-service", action="store_true",
+                       help="answer in this process (the single-user demo; needs the site "
+                       "passphrase), even when a service runs")
+    ask.add_argument("--socket", type=Path, default=None,
+                     help="the service's socket (default: SITE/service.sock)")
     ask.set_defaults(handler=_ask)
 
 
@@ -59,24 +76,36 @@ async def run_question(
     settings: Settings, question: str, *, endpoint: str | None, quiet: bool,
     name: str | None = None, role: str | None = None,
 ) -> AgentAnswer:
-    """Build the agent from settings and answer one question, asked by the register's
-    person of this OS account (``name`` / ``role``: ``--as`` / ``--role``, which only
-    select; agent.people.identity.identify_asker)."""
+    """Build the agent from settings and answer one question in this process, asked by
+    the register's person of this OS account (``name`` / ``role``: ``--as`` / ``--role``,
+    which only select; agent.people.identity.identify_asker)."""
     async with open_runtime(settings, endpoint=endpoint) as runtime:
         asker = runtime.asker(name=name, role=role)
-        agent = await runtime.agent()
-        return await agent.ask(
-            question,
-            actor=asker.name,
-            role=asker.role,
-            on_event=progress_printer(quiet),
-        )
+        client = AgentClient(await runtime.agent(), actor=asker.name, role=asker.role)
+        return await client.ask(question, progress_printer(quiet))
+
+
+async def ask_service(path: Path, question: str, *, role: str | None,
+                      quiet: bool) -> AgentAnswer:
+    """Ask the site service listening on ``path``: it knows the caller by their OS
+    account; no passphrase is needed here."""
+    async with ServiceClient(path, role=role) as client:
+        return await client.ask(question, progress_printer(quiet))
 
 
 def _ask(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    answer = asyncio.run(run_question(settings, args.question, endpoint=args.endpoint,
-                                      quiet=args.json, name=args.user, role=args.role))
+    path = service_socket(args)
+    if args.service or (not args.no_service and path.exists()):
+        if args.user or args.endpoint:
+            raise UsageError("--as and --endpoint are not for the site service: it knows "
+                             "you by your OS account and reads its own plant",
+                             fix="leave them out, or answer here with --no-service")
+        answer = asyncio.run(ask_service(path, args.question, role=args.role,
+                                         quiet=args.json))
+    else:
+        settings = settings_from_args(args)
+        answer = asyncio.run(run_question(settings, args.question, endpoint=args.endpoint,
+                                          quiet=args.json, name=args.user, role=args.role))
     if args.json:
         print_json(answer)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,8 @@ from pydantic import BaseModel
 
 from agent.errors import UsageError
 from agent.runtime import SiteRuntime
-from agent.settings import Settings, load_settings
+from agent.serve.site_socket import socket_path
+from agent.settings import Settings, default_home, load_settings
 from agent.vault.manifest import load_manifest
 from agent.vault.passphrase import read_passphrase
 
@@ -25,6 +27,16 @@ def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
         overrides["home"] = Path(args.home)
     config = Path(args.config) if getattr(args, "config", None) else None
     return load_settings(config, **overrides)
+
+
+def service_socket(args: argparse.Namespace) -> Path:
+    """The site service's socket: ``--socket``, else SITE/service.sock of ``--home``,
+    PLANTAGENT_HOME or the default site, found without reading the site's settings file
+    (a person's account may not read it)."""
+    if getattr(args, "socket", None):
+        return Path(args.socket)
+    home = getattr(args, "home", None) or os.environ.get("PLANTAGENT_HOME") or default_home()
+    return socket_path(Path(home))
 
 
 def site_passphrase(home: Path) -> str | None:

@@ -11,6 +11,7 @@ from typing import Any
 from agent.cli.common import open_runtime, settings_from_args, write_out
 from agent.deploy.systemd import (
     CREDENTIAL_FILE,
+    PEOPLE_GROUP,
     SERVICE_USER,
     UnitOptions,
     account_steps,
@@ -33,6 +34,12 @@ def register(sub: Any) -> None:
                       help="the plantagent executable (default: this installation's)")
     unit.add_argument("--credential", type=Path, default=CREDENTIAL_FILE,
                       help=f"the file holding the site passphrase (default {CREDENTIAL_FILE})")
+    unit.add_argument("--encrypted", action="store_true",
+                      help="the credential is sealed with systemd-creds encrypt "
+                      "(LoadCredentialEncrypted=)")
+    unit.add_argument("--people-group", default=PEOPLE_GROUP,
+                      help=f"the group of the accounts that may ask the service (default "
+                      f"{PEOPLE_GROUP})")
     unit.set_defaults(handler=_unit)
 
 
@@ -43,7 +50,8 @@ def _unit(args: argparse.Namespace) -> int:
     with open_runtime(settings) as runtime:
         allowlist = runtime.guard.allowlist
     options = UnitOptions(home=settings.home, allowlist=allowlist, user=args.user,
-                          executable=args.executable, credential=args.credential)
+                          executable=args.executable, credential=args.credential,
+                          encrypted=args.encrypted, people_group=args.people_group)
     text = render_unit(options)
     if args.out is None:
         sys.stdout.write(text)

@@ -156,9 +156,10 @@ class LlamaChatModel:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def close(self) -> None:
-        """Free llama.cpp's model and context. Idempotent."""
-        # A step or a warm-up running in a worker thread finishes first: freeing the
-        # context under it would crash the process.
+        """Free llama.cpp's model and context, once a step in flight has ended (a
+        cancelled question's step ends at its next token). Idempotent."""
+        # Under the steps' lock: freeing the context under a decoding thread crashes the
+        # process (a service stopped, or a question cancelled, mid-step).
         with self._lock:
             if not self._closed:
                 self._closed = True

@@ -32,6 +32,7 @@ from agent.service.views import CitationView, PlantSnapshot, ServiceStatus, Tren
 from agent.settings import Settings
 from agent.site_time import zone_of
 from agent.triage.store import ReportStore
+from agent.triage.writer import ReportWriter, TemplateWriter
 from agent.vault.egress import installed_guard
 from tools.context import utcnow
 
@@ -88,8 +89,10 @@ class AgentService:
         """Their role as the policy names it (one of their own in the register)."""
         return self.asker.role if self.asker is not None else self.settings.agent.role
 
-    async def ask(self, question: str, on_event: EventHandler) -> AgentAnswer:
-        """Answer ``question`` as the configured user, reporting progress to ``on_event``
+    async def ask(self, question: str, on_event: EventHandler, *, actor: str | None = None,
+                  role: str | None = None) -> AgentAnswer:
+        """Answer ``question`` as ``actor`` in ``role`` (default: the configured user and
+        role; the site service passes the caller's), reporting progress to ``on_event``
         (always on the event loop thread, tokens included).
 
         Cancel the awaiting task to stop: the model step in flight is cut at its next
@@ -100,6 +103,7 @@ class AgentService:
         loop_thread = threading.get_ident()
         cancelled = threading.Event()
         meter = TokenMeter()
+        actor, role = actor or self.user, role or self.role
 
         def relay(event: AgentEvent) -> None:
             if threading.get_ident() == loop_thread:
@@ -116,15 +120,15 @@ class AgentService:
         async with self._question_lock:
             try:
                 answer = await self.agent.ask(
-                    question, actor=self.user, role=self.role, on_event=relay
+                    question, actor=actor, role=role, on_event=relay
                 )
             except asyncio.CancelledError:
                 cancelled.set()
                 await asyncio.to_thread(
-                    self.audit.append, "answer", self.user,
+                    self.audit.append, "answer", actor,
                     {"question": question, "outcome": "cancelled",
                      "note": "cancelled by the user before an answer"},
-                    role=self.role,
+                    role=role,
                 )
                 raise
         meter.step_done()
@@ -202,6 +206,8 @@ async def open_service(
     triage: bool = True,
     triage_model: bool = False,
     triage_interval_s: float | None = None,
+    wrap_writer: Callable[[ReportWriter], ReportWriter] | None = None,
+    for_this_account: bool = True,
 ) -> AsyncIterator[AgentService]:
     """The agent service over ``runtime`` (which the caller opened and closes: tests
     give it a ScriptedModel), with (``triage``) the triage watcher in the background,
@@ -211,8 +217,12 @@ async def open_service(
     competes with questions for it); by default the template writes them, so a
     background report never holds the one local model while the shift lead waits. The
     watcher's interval is ``triage_interval_s`` or the site's ``[triage] interval_s``.
+    ``wrap_writer`` wraps a model writer (the site service puts it in its fair queue).
+    ``for_this_account``: the person of this process's OS account asks (the terminal UI;
+    an account the site does not let ask stops here); False for the site service, which
+    runs under its own account and names the asker of each question from the caller's.
     """
-    asker = runtime.asker()  # an account the site does not let ask stops here
+    asker = runtime.asker() if for_this_account else None
     agent = await runtime.agent()
     sources = await runtime.shift_sources()
     monitor = PlantMonitor(sources.connection, sources.catalog, runtime.settings.opcua,
@@ -220,6 +230,8 @@ async def open_service(
     runner: TriageRunner | None = None
     if triage:
         writer = await runtime.report_writer(use_model=triage_model)
+        if wrap_writer is not None and not isinstance(writer, TemplateWriter):
+            writer = wrap_writer(writer)
         watcher = await runtime.triage(writer=writer, events=True)
         runner = TriageRunner(watcher, interval_s=triage_interval_s
                               or runtime.settings.triage.interval_s)

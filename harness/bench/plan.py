@@ -25,6 +25,8 @@ class BenchOptions:
     models_dir: Path
     threads: int
     quick: bool
+    #: A scripted model instead of the real one where a benchmark offers it (load).
+    scripted: bool = False
 
 
 def _llm(o: BenchOptions, say: Say) -> BenchResult:
@@ -88,6 +90,14 @@ def _nuisance(o: BenchOptions, say: Say) -> BenchResult:
     return asyncio.run(nuisance.run(hours=2.0 if o.quick else 6.0, say=say))
 
 
+def _load_bench(o: BenchOptions, say: Say) -> BenchResult:
+    from harness.bench import service_load
+
+    levels = (1, 2, 4) if o.quick else (1, 2, 4, 8)
+    return asyncio.run(service_load.run(o.entry, o.models_dir, threads=o.threads,
+                                        levels=levels, scripted=o.scripted, say=say))
+
+
 #: name -> (what it compares, runner, seconds quick / full, as measured on 2 idle cores
 #: with 1 model thread; with other jobs on the cores it takes two to three times longer).
 BENCHMARKS: dict[str, tuple[str, Callable[[BenchOptions, Say], BenchResult], int, int]] = {
@@ -102,7 +112,19 @@ BENCHMARKS: dict[str, tuple[str, Callable[[BenchOptions, Say], BenchResult], int
     "triage": ("triage: fault onset to report", _triage, 25, 120),
     "nuisance": ("triage on a healthy plant: nuisance reports with / without the wander "
                  "check (goal 0)", _nuisance, 50, 90),
+    "load": ("the site service: 1, 2, 4, 8 concurrent askers, in-process model vs inference "
+             "server; triage onset to report while they wait (--scripted: the service alone)",
+             _load_bench, 150, 300),
 }
+
+
+#: Run only when named (`plantagent bench --only load`): minutes of real-model questions.
+ON_REQUEST = ("load",)
+
+
+def default_names() -> list[str]:
+    """What `plantagent bench` runs when no --only is given."""
+    return [n for n in BENCHMARKS if n not in ON_REQUEST]
 
 
 def _load() -> float:

@@ -37,6 +37,9 @@ def register(sub: Any) -> None:
                        help="where the GGUF files are (default: the site's model directory)")
     bench.add_argument("--threads", type=int, default=None,
                        help="model threads (default: model.threads)")
+    bench.add_argument("--scripted", action="store_true",
+                       help="a scripted model where a benchmark offers it (load: the "
+                       "service's own overhead, a fast CI-sized run)")
     bench.set_defaults(handler=_bench)
 
 
@@ -50,7 +53,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     from agent.llm.registry import load_manifest
     from harness.bench.machine import describe_machine
-    from harness.bench.plan import BENCHMARKS, BenchOptions, expected_seconds, run_all
+    from harness.bench.plan import BenchOptions, default_names, expected_seconds, run_all
     from harness.bench.report import as_json, write_all
 
     settings = settings_from_args(args)
@@ -60,9 +63,10 @@ def _bench(args: argparse.Namespace) -> int:
     threads = args.threads or settings.model.threads
     if threads < 1:
         raise UsageError(f"--threads {threads}", fix="give 1 or more threads")
-    names = args.only or list(BENCHMARKS)
+    names = args.only or default_names()
     logging.getLogger("asyncua").setLevel(logging.ERROR)  # session-timeout notices
-    options = BenchOptions(entry, args.models_dir or settings.models_dir, threads, args.quick)
+    options = BenchOptions(entry, args.models_dir or settings.models_dir, threads, args.quick,
+                           scripted=args.scripted)
     machine = describe_machine(entry.name, entry.sha256)
     _say(f"plantagent bench ({'quick' if args.quick else 'full'}): {len(names)} benchmarks, "
          f"about {expected_seconds(names, args.quick) / 60:.0f} min")
@@ -80,5 +84,11 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"\ntotal {seconds:.0f} s")
     if args.out is not None:
         files = write_all(results, machine, args.out, quick=args.quick, seconds=seconds)
+        for result in results:
+            if isinstance(result.params.get("table"), str):  # the load benchmark's table
+                table = args.out / f"{result.name}.md"
+                table.write_text(f"# {result.title}\n\n{result.params['table']}\n"
+                                 + "".join(f"\n- {n}" for n in result.notes), encoding="utf-8")
+                files.append(table)
         _say("wrote " + ", ".join(str(p) for p in files))
     return 1 if any(r.error for r in results) else 0

@@ -60,6 +60,8 @@ ELSEWHERE = {
     "config": "prints the settings; opens nothing",
     "completion": "prints a shell script built from the parser; opens nothing",
     "init": "creates a site; nothing to guard yet",
+    "serve": "runs until stopped; its site opens through the runtime (tests/agent/serve)",
+    "status": "a client of the site service's socket; opens no site and no connection",
     "sim": "the demo plant's own server and fault commands; no site",
     "demo": "assembles the 491 MB default model first; its site opens through the runtime",
     "eval": "minutes-long evaluations over throw-away sites, each through the runtime",

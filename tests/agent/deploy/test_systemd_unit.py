@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
-from agent.deploy.systemd import UnitOptions, render_unit
+from agent.deploy.systemd import UnitOptions, account_steps, render_unit
 from agent.vault.passphrase import from_environment
 from tests.support.sites import new_site
 
@@ -49,6 +49,20 @@ def test_the_unit_allows_what_the_site_allows_and_nothing_else(
                     ("CapabilityBoundingSet", "")]:
         assert setting in directives, setting
     assert not [k for k, v in directives if k == "Environment" and "PASSPHRASE" in v]
+    assert any(k == "ExecStart" and v.endswith(" serve --group plantagent-users")
+               for k, v in directives)
+
+
+def test_an_encrypted_credential_is_loaded_encrypted() -> None:
+    options = UnitOptions(home=Path("/srv/plantagent"), allowlist=(), encrypted=True,
+                          credential=Path("/etc/plantagent/passphrase.cred"),
+                          executable=Path("/usr/bin/plantagent"))
+    directives = _directives(render_unit(options))
+    assert ("LoadCredentialEncrypted",
+            "plantagent-passphrase:/etc/plantagent/passphrase.cred") in directives
+    assert not [k for k, _ in directives if k == "LoadCredential"]
+    assert any("systemd-creds encrypt --name=plantagent-passphrase" in step
+               for step in account_steps(options))
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import os
 import pwd
-import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,40 +19,26 @@ from agent.people.keys import KeySecret, write_key_file
 from agent.people.models import ADMIN_ROLE
 from agent.runtime import SiteRuntime
 from agent.settings import load_settings
-from agent.vault.egress import permitting
+from tests.support.os_accounts import ROOT_WITH_USERADD, os_accounts, python_for, run_system
 from tests.support.people import sign_site_policies
 from tests.support.sites import FAST_KDF, PASSPHRASE, new_site
 
 from ..policy.policy_helpers import SITE_POLICY, make_catalog
 
 pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not (shutil.which("useradd") and shutil.which("runuser")),
+    not ROOT_WITH_USERADD,
     reason="needs root with useradd and runuser to create two real OS accounts",
 )
 PERSONAL = {"alice": "alice's own passphrase", "bob": "bob's own passphrase"}
-
-
-def _run(argv: list[str], **options: Any) -> subprocess.CompletedProcess[Any]:
-    """A system program the test needs (useradd, runuser, userdel), let past the egress
-    guard the site's runtime installs in this process."""
-    with permitting(argv[0]):
-        return subprocess.run(argv, **options)
+_run = run_system
+_python = python_for
 
 
 @pytest.fixture
 def accounts() -> Iterator[dict[str, str]]:
     """Two fresh OS accounts (person name -> login), deleted after the test."""
-    made: dict[str, str] = {}
-    try:
-        for person in PERSONAL:
-            login = f"pa{secrets.token_hex(3)}{person}"
-            _run(["useradd", "--no-create-home", "--shell", "/bin/sh", login],
-                           check=True, capture_output=True)
-            made[person] = login
+    with os_accounts(PERSONAL) as made:
         yield made
-    finally:
-        for login in made.values():
-            _run(["userdel", login], check=False, capture_output=True)
 
 
 @pytest.fixture
@@ -73,24 +56,6 @@ def _hand_to(home: Path, login: str) -> None:
     entry = pwd.getpwnam(login)
     for path in [home, *home.rglob("*")]:
         os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
-
-
-def _python(login: str) -> tuple[str, str]:
-    """An interpreter the account may run, and the PYTHONPATH it needs: this one, or
-    (when it lives in root's private home) the system's of the same version with this
-    environment's packages and the repository on its path."""
-    if _run(["runuser", "-u", login, "--", "test", "-x", sys.executable],
-                      check=False).returncode == 0:
-        return sys.executable, ""
-    system = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
-    packages = [p for p in sys.path if p.endswith("site-packages")]
-    if not Path(system).is_file() or not packages:
-        pytest.skip(f"no Python {sys.version_info.major}.{sys.version_info.minor} the test "
-                    "accounts may run (this one is in a private directory)")
-    return system, os.pathsep.join([str(REPO), *packages])
-
-
-REPO = Path(__file__).resolve().parents[3]
 
 
 def _cli(home: Path, login: str, person: str, *argv: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,215 @@
+"""Clients of the site service, and the one interface the CLI (and later the terminal
+UI) asks through: ``ask(question, on_event) -> AgentAnswer``, cancelled by cancelling
+the awaiting task.
+
+:class:`ServiceClient` talks to `plantagent serve` over its Unix socket (the service
+knows the caller from the kernel; no passphrase on this side). :class:`AgentClient`
+answers in this process (the single-user demo), as commands always did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from agent.errors import ServiceError
+from agent.pipeline.answer import AgentAnswer
+from agent.pipeline.events import AgentEvent
+from agent.pipeline.runner import Agent
+from agent.serve.protocol import (
+    MAX_LINE,
+    Answer,
+    Ask,
+    Cancel,
+    Error,
+    Event,
+    Hello,
+    Queued,
+    Status,
+    StatusRequest,
+    Welcome,
+    encode,
+    service_message,
+)
+from agent.serve.results import answer_from_wire
+from agent.serve.status import SiteServiceStatus
+
+EventHandler = Callable[[AgentEvent], None]
+
+_RESTART_FIX = ("see whether it runs (plantagent status; systemctl status plantagent), "
+                "then ask again: nothing was answered")
+
+
+class AskClient(Protocol):
+    """What a face asks through, whether the site service or this process answers."""
+
+    async def ask(self, question: str, on_event: EventHandler) -> AgentAnswer:
+        """Answer ``question``, reporting progress to ``on_event``; cancel the awaiting
+        task to stop it (the cancellation is audited)."""
+        ...
+
+
+class AgentClient:
+    """Answers in this process (the single-user demo), as ``actor`` in ``role``."""
+
+    def __init__(self, agent: Agent, *, actor: str, role: str) -> None:
+        self.agent = agent
+        self.actor = actor
+        self.role = role
+
+    async def ask(self, question: str, on_event: EventHandler) -> AgentAnswer:
+        """Answer ``question`` with the agent of this process."""
+        return await self.agent.ask(question, actor=self.actor, role=self.role,
+                                    on_event=on_event)
+
+
+def place_text(position: int) -> str:
+    """A question's place in line as a person reads it."""
+    if position <= 1:
+        return "waiting for the model: next in line"
+    return f"waiting for the model: {position - 1} ahead of you"
+
+
+class ServiceClient:
+    """A connection to the site service at ``path``; use ``async with``. ``welcome`` says
+    who the service knows the caller as. Several questions may be in flight at once."""
+
+    def __init__(self, path: Path, *, role: str | None = None) -> None:
+        self.path = path
+        self.role = role
+        self.welcome: Welcome | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._pending: dict[str, asyncio.Queue[Queued | Event | Answer | Error]] = {}
+        self._status: list[asyncio.Future[SiteServiceStatus]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._ids = itertools.count(1)
+        self._lost: ServiceError | None = None
+
+    async def __aenter__(self) -> ServiceClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.close()
+
+    async def connect(self) -> Welcome:
+        """Connect and say hello; ServiceError when no service answers or it refuses."""
+        try:
+            self._reader, self._writer = await asyncio.open_unix_connection(
+                os.fspath(self.path), limit=MAX_LINE)
+        except (FileNotFoundError, ConnectionRefusedError):
+            raise ServiceError(f"no plantagent service answers on {self.path}",
+                               fix="start it (systemctl start plantagent, or plantagent "
+                               "serve), or ask without it (--no-service)") from None
+        except PermissionError:
+            raise ServiceError(f"your account may not connect to {self.path}",
+                               fix="an administrator adds your account to the service's "
+                               "group (plantagent serve --group)") from None
+        self._writer.write(encode(Hello(role=self.role)))
+        first = await self._reader.readline()
+        if not first:
+            raise ServiceError("the service closed the connection at once",
+                               fix=_RESTART_FIX)
+        message = service_message(first)
+        if isinstance(message, Error):
+            await self.close()
+            raise ServiceError(f"the service refused you: {message.message}",
+                               fix=message.fix)
+        if not isinstance(message, Welcome):
+            raise ServiceError("the service did not welcome the connection",
+                               fix="client and service must be the same plantagent version")
+        self.welcome = message
+        self._task = asyncio.create_task(self._read(), name="plantagent-service-client")
+        return message
+
+    async def close(self) -> None:
+        """Close the connection (questions in flight are cancelled by the service)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(Exception):
+                await self._writer.wait_closed()
+            self._writer = None
+
+    async def ask(self, question: str, on_event: EventHandler) -> AgentAnswer:
+        """Ask the service (see AskClient): progress, place in line, then the answer;
+        ServiceError when the service refuses it or stops before answering."""
+        writer = self._connected()
+        qid = f"q{next(self._ids)}"
+        inbox: asyncio.Queue[Queued | Event | Answer | Error] = asyncio.Queue()
+        self._pending[qid] = inbox
+        try:
+            writer.write(encode(Ask(id=qid, question=question)))
+            while True:
+                message = await inbox.get()
+                if isinstance(message, Queued):
+                    on_event(AgentEvent("status", place_text(message.position)))
+                elif isinstance(message, Event):
+                    on_event(AgentEvent(message.kind, message.text))
+                elif isinstance(message, Answer):
+                    return answer_from_wire(message.answer)
+                else:
+                    raise ServiceError(message.message, fix=message.fix)
+        except asyncio.CancelledError:
+            if self._writer is not None and not self._writer.is_closing():
+                self._writer.write(encode(Cancel(id=qid)))
+            raise
+        finally:
+            self._pending.pop(qid, None)
+
+    async def status(self) -> SiteServiceStatus:
+        """The service's status (`plantagent status`)."""
+        writer = self._connected()
+        future: asyncio.Future[SiteServiceStatus] = asyncio.get_running_loop().create_future()
+        self._status.append(future)
+        writer.write(encode(StatusRequest()))
+        return await future
+
+    def _connected(self) -> asyncio.StreamWriter:
+        if self._lost is not None:
+            raise self._lost
+        if self._writer is None:
+            raise ServiceError("the client is not connected", fix="use `async with`")
+        return self._writer
+
+    async def _read(self) -> None:
+        assert self._reader is not None
+        lost = ServiceError(
+            "the service closed the connection before answering (stopped or restarted)",
+            fix=_RESTART_FIX)
+        try:
+            while line := await self._reader.readline():
+                message = service_message(line)
+                if isinstance(message, Status):
+                    if self._status:
+                        self._status.pop(0).set_result(
+                            SiteServiceStatus.model_validate(message.status))
+                    continue
+                qid = getattr(message, "id", None)
+                if qid in self._pending:
+                    self._pending[qid].put_nowait(message)  # type: ignore[arg-type]
+        except (ConnectionError, ServiceError):
+            pass
+        except asyncio.CancelledError:
+            lost = ServiceError("the connection to the service was closed by this client",
+                                fix="connect again to ask")
+            raise
+        finally:
+            self._lost = lost
+            for inbox in self._pending.values():
+                inbox.put_nowait(Error(message=lost.message, fix=lost.fix))
+            for future in self._status:
+                if not future.done():
+                    future.set_exception(lost)
