@@ -43,6 +43,9 @@ from .conftest import SHIFT_LEAD
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 CASE = ask_suite.case("p101-bearing")
+#: The model writes every answer: a value-only question like CASE is otherwise answered
+#: from the readings without it, and there would be nothing to queue or cancel.
+MODEL_WRITES = {"user": SHIFT_LEAD, "role": "shift_lead", "plain_readings": False}
 
 
 async def test_the_real_model_answers_through_the_service(
@@ -51,8 +54,8 @@ async def test_the_real_model_answers_through_the_service(
     secret = tmp_path / "passphrase"
     secret.write_text(PASSPHRASE + "\n")
     secret.chmod(0o600)
-    settings = site_settings(e2e_home, user=SHIFT_LEAD, model={
-        "directory": str(default_model_path.parent), "threads": 1})
+    settings = site_settings(e2e_home, model={
+        "directory": str(default_model_path.parent), "threads": 1}, agent=MODEL_WRITES)
     case = CASE
     async with SiteRuntime(settings, endpoint=plant.endpoint,
                            passphrase=credential_passphrase(secret),
@@ -106,8 +109,8 @@ async def test_two_os_accounts_ask_the_real_model_at_once(
         home = new_site(shared / "site")
         os.chown(home, -1, grp.getgrnam(group).gr_gid)
         home.chmod(0o710)
-        settings = site_settings(home, user=SHIFT_LEAD, model={
-            "directory": str(default_model_path.parent), "threads": 1})
+        settings = site_settings(home, model={
+            "directory": str(default_model_path.parent), "threads": 1}, agent=MODEL_WRITES)
         async with SiteRuntime(settings, endpoint=plant.endpoint,
                                plant_name="the demo plant") as runtime:
             enroll(runtime, shared, {"Alice": logins["alice"], "Bob": logins["bob"]})
