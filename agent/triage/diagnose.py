@@ -21,6 +21,9 @@ from agent.triage.library import FaultLibrary, Signature, Symptom
 from agent.triage.models import Candidate
 from agent.twin.semantics.records import TagSemantics
 
+#: A machine's drive quantities are bound by physics (power = torque x speed, current
+#: follows power): one of them moving with another is the machine, not a transmitter.
+DRIVE_QUANTITIES = frozenset({"current", "power", "load", "torque", "speed", "frequency"})
 #: A lone tag moving this much (share of range) with its equipment steady looks like drift.
 DRIFT_FRACTION = 0.08
 
@@ -102,13 +105,21 @@ def _applies(view: PlantView, sig: Signature, equipment: str) -> bool:
     return all(view.find(equipment, s) for s in req)
 
 
+def _measured(view: PlantView, tag: str) -> bool:
+    sem = view.semantics.get(tag)
+    return sem is None or (sem.function == "measurement" and sem.quantity not in (
+        "state", "output"))
+
+
 def _sensor_candidates(view: PlantView, book: EvidenceBook) -> list[Candidate]:
     """The generic instrument rules of the library (stuck, drift) on every equipment."""
     out: list[Candidate] = []
     stuck = view.library.instrument("stuck")
     drift = view.library.instrument("drift")
     for eq, tags in view.equipment_tags.items():
-        feats = [view.features[t] for t in tags if t in view.features]
+        # Only transmitters fail as transmitters: a setpoint, a controller output or a
+        # state is written by someone, and a constant setpoint is no frozen sensor.
+        feats = [view.features[t] for t in tags if t in view.features and _measured(view, t)]
         frozen = [f for f in feats if f.direction == "frozen"]
         live = [f for f in feats if f.direction != "frozen" and f.recent_std > 0]
         for f in frozen if stuck is not None else ():
@@ -147,6 +158,48 @@ def _sensor_candidates(view: PlantView, book: EvidenceBook) -> list[Candidate]:
                     confidence=round(conf, 3), evidence_for=ids,
                     explanation=f"{f.tag} diverges while the coupled tags of {eq} stay steady",
                 ))
+        else:
+            out += _unexplained_movers(view, book, eq, moved, near)
+    return out
+
+
+def _unexplained_movers(view: PlantView, book: EvidenceBook, eq: str,
+                        moved: Sequence[TagFeatures], near: Sequence[TagFeatures]
+                        ) -> list[Candidate]:  # fmt: skip
+    """A reading that moves in a way no fault of its equipment's class makes, while every
+    other reading of the same quantity on the equipment and around it holds still (a
+    chiller's return water 'warming' with its supply, condenser and tower temperatures
+    steady), is its transmitter: drift, with less confidence than a lone mover."""
+    drift = view.library.instrument("drift")
+    if drift is None:
+        return []
+    signatures = view.library.for_class(view.classes.get(eq))
+    own = [view.features[t] for t in view.equipment_tags.get(eq, ()) if t in view.features]
+    out = []
+    for f in moved:
+        sem = view.semantics.get(f.tag)
+        if sem is None or abs(f.shift_span) < DRIFT_FRACTION:
+            continue
+        if any(sym.direction == f.direction and sym.matches(sem)
+               for sig in signatures for sym in sig.symptoms):
+            continue  # a fault of this class moves it so: the signatures decide
+        if sem.quantity in DRIVE_QUANTITIES and any(
+                g.tag != f.tag and g.direction == f.direction
+                and (gs := view.semantics.get(g.tag)) is not None
+                and gs.quantity in DRIVE_QUANTITIES for g in own):
+            continue  # a drive's current, power and torque move together: the process
+        peers = [g for g in [*own, *near] if g.tag != f.tag and _measured(view, g.tag)
+                 and (ps := view.semantics.get(g.tag)) is not None
+                 and ps.quantity == sem.quantity]
+        if len(peers) < 2 or any(g.direction != "flat" for g in peers):
+            continue
+        ids = [book.tag_history(f, view.units.get(f.tag))]
+        ids += [book.tag_history(g, view.units.get(g.tag)) for g in peers[:3]]
+        out.append(Candidate(
+            cause=drift.cause, equipment=eq, tag=f.tag, process_fault=False,
+            confidence=round(min(0.75, 0.5 + 0.05 * len(peers)), 3), evidence_for=ids,
+            explanation=f"{f.tag} moves as no fault of its equipment does, while the other "
+            f"{(sem.quantity or '').replace('_', ' ')} readings around it stay steady"))
     return out
 
 

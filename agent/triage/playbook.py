@@ -82,7 +82,8 @@ class Playbook:
     def relevant(self, incident: Incident) -> tuple[list[str], list[str]]:
         """(equipment to look at, names neither the catalog nor the semantics know): the
         equipment of the incident's tags as the semantics group them (a flat gateway
-        folder holds many), else of its catalog equipment, then what is coupled to it."""
+        folder holds many), else of its catalog equipment, then what is coupled to it and
+        to that."""
         sem = self.semantics
         by_catalog: dict[str, list[str]] = {}
         for name, found in sem.equipment.items():
@@ -101,7 +102,10 @@ class Playbook:
                 unknown.append(name)
         start = list(dict.fromkeys(e for e in start if e is not None))
         coupling = self.couplings()
-        out = [x for eq in start for x in [eq, *coupling.neighbours(eq)] if x in sem.equipment]
+        # Two steps out: a pump's high discharge pressure is the valve after the line it
+        # feeds closing, and the valve is coupled to the line, not to the pump.
+        near = [x for eq in start for x in [eq, *coupling.neighbours(eq)]]
+        out = [x for eq in near for x in [eq, *coupling.neighbours(eq)] if x in sem.equipment]
         return list(dict.fromkeys(out)), unknown + incident.unknown_sources
 
     async def run(self, incident: Incident) -> TriageReport:
