@@ -226,7 +226,10 @@ def diagnose(view: PlantView, book: EvidenceBook, *, limit: int = 5,
         c for c in candidates if c.confidence >= strong]
     for i, (sig, eq, c) in enumerate(matched):
         if c.evidence_against:
-            others = [o for o in firm if (o.cause, o.equipment) != (c.cause, c.equipment)]
+            # Only another equipment's fault explains a symptom away: a cause on the same
+            # equipment (a stuck feed valve for a falling tank level) competes with this
+            # one for the same symptoms instead.
+            others = [o for o in firm if o.equipment != c.equipment]
             explained = frozenset(
                 _tags_of(book, [ev for o in others for ev in o.evidence_for])
                 - _tags_of(book, c.evidence_for))
