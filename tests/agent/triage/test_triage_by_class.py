@@ -1,6 +1,7 @@
 """Diagnosis by equipment class and tag role: one signature found on two plants that name
-everything differently, couplings from the hierarchy, ISA loop numbers and the site file,
-and NE 107 values never counted as evidence."""
+everything differently, and couplings from the hierarchy, ISA loop numbers and the site
+file. (NE 107 Failure and Function check values are left out of the evidence by
+agent/triage/gather.py: tests/tools/opcua/test_ne107.py.)"""
 
 from __future__ import annotations
 
