@@ -1,45 +1,61 @@
-"""Deterministic diagnosis: match tag behaviour against fault signatures and sensor rules.
+"""Deterministic diagnosis: match tag behaviour against the fault library by equipment
+class and tag role, and the generic instrument rules.
 
 Each candidate cause gets the evidence for and against it and a confidence in [0, 1]:
-the weighted share of its symptoms seen, halved when its required symptom is missing and
+the weighted share of its symptoms seen, cut when its required symptom is missing and
 reduced by symptoms that speak against it. Instrument faults are checked first: a frozen
 or lone drifting transmitter is reported as an instrument fault, never as a process fault.
+What a tag measures comes from the tag semantics (its role), which equipment class a
+signature applies to from the equipment's class, never from a tag's or equipment's name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from agent.triage.coupling import Coupling
 from agent.triage.evidence import EvidenceBook
 from agent.triage.features import TagFeatures
+from agent.triage.library import FaultLibrary, Signature, Symptom
 from agent.triage.models import Candidate
-from agent.triage.signatures import SIGNATURES, Signature, Symptom
+from agent.twin.semantics.records import TagSemantics
 
+#: A machine's drive quantities are bound by physics (power = torque x speed, current
+#: follows power): one of them moving with another is the machine, not a transmitter.
+DRIVE_QUANTITIES = frozenset({"current", "power", "load", "torque", "speed", "frequency"})
 #: A lone tag moving this much (share of range) with its equipment steady looks like drift.
 DRIFT_FRACTION = 0.08
-#: Variables that rise alone early in a real fault (vibration leads bearing wear by hours),
-#: so alone they are weaker evidence of a drifting transmitter.
-LEADING_INDICATORS = frozenset({"Vibration"})
 
 
 @dataclass(frozen=True)
 class PlantView:
-    """The part of the plant a diagnosis looks at."""
+    """The part of the plant a diagnosis looks at: features by tag, tags and class by
+    equipment, each tag's semantics, the coupling and the fault library."""
 
     features: Mapping[str, TagFeatures]
     equipment_tags: Mapping[str, Sequence[str]]
-    coupling: Mapping[str, Sequence[str]]
+    coupling: Coupling
     units: Mapping[str, str | None]
+    semantics: Mapping[str, TagSemantics]
+    classes: Mapping[str, str | None]
+    library: FaultLibrary = field(default_factory=FaultLibrary)
 
-    def find(self, equipment: str, variable: str, scope: str) -> list[TagFeatures]:
-        """Features of ``variable`` on the equipment itself or on its coupled equipment."""
-        owners = [equipment] if scope == "self" else list(self.coupling.get(equipment, ()))
+    def find(self, equipment: str, sym: Symptom) -> list[TagFeatures]:
+        """Features of the tags with the symptom's role on ``equipment`` itself or on the
+        equipment its scope names (of the symptom's classes, when it names some)."""
+        if sym.scope == "self":
+            owners = [equipment]
+        else:
+            owners = [e for e in self.coupling.neighbours(equipment, sym.scope)
+                      if not sym.on_class or self.classes.get(e) in sym.on_class]
         out = []
         for eq in owners:
-            f = self.features.get(f"{eq}.{variable}")
-            if f is not None:
-                out.append(f)
+            for tag in self.equipment_tags.get(eq, ()):
+                sem = self.semantics.get(tag)
+                f = self.features.get(tag)
+                if f is not None and sem is not None and sym.matches(sem):
+                    out.append(f)
         return out
 
 
@@ -52,7 +68,7 @@ def _match(view: PlantView, sig: Signature, equipment: str, book: EvidenceBook,
     evidence_against: list[str] = []
     required_ok = True
     for sym in sig.symptoms:
-        seen = view.find(equipment, sym.variable, sym.scope)
+        seen = view.find(equipment, sym)
         if not seen:
             continue  # not measured here: neither for nor against
         total += sym.weight
@@ -66,8 +82,10 @@ def _match(view: PlantView, sig: Signature, equipment: str, book: EvidenceBook,
             evidence_against += [book.tag_history(f, view.units.get(f.tag)) for f in seen]
     penalty = 0.0
     for sym in sig.against:
-        for f in view.find(equipment, sym.variable, sym.scope):
-            if f.direction == sym.direction and f.tag not in explained:
+        for f in view.find(equipment, sym):
+            # A neighbour's own symptom against this cause (the driven conveyor slowing
+            # while its motor overloads) points at the neighbour: never explained away.
+            if f.direction == sym.direction and (f.tag not in explained or sym.scope != "self"):
                 penalty += 0.25 * sym.weight
                 evidence_against.append(book.tag_history(f, view.units.get(f.tag)))
     score = got / total if total else 0.0
@@ -84,45 +102,104 @@ def _match(view: PlantView, sig: Signature, equipment: str, book: EvidenceBook,
 
 def _applies(view: PlantView, sig: Signature, equipment: str) -> bool:
     req = [s for s in sig.symptoms if s.required] or list(sig.symptoms[:1])
-    return all(view.find(equipment, s.variable, s.scope) for s in req)
+    return all(view.find(equipment, s) for s in req)
+
+
+def _measured(view: PlantView, tag: str) -> bool:
+    sem = view.semantics.get(tag)
+    return sem is None or (sem.function == "measurement" and sem.quantity not in (
+        "state", "output"))
 
 
 def _sensor_candidates(view: PlantView, book: EvidenceBook) -> list[Candidate]:
+    """The generic instrument rules of the library (stuck, drift) on every equipment."""
     out: list[Candidate] = []
+    stuck = view.library.instrument("stuck")
+    drift = view.library.instrument("drift")
     for eq, tags in view.equipment_tags.items():
-        feats = [view.features[t] for t in tags if t in view.features]
+        # Only transmitters fail as transmitters: a setpoint, a controller output or a
+        # state is written by someone, and a constant setpoint is no frozen sensor.
+        feats = [view.features[t] for t in tags if t in view.features and _measured(view, t)]
         frozen = [f for f in feats if f.direction == "frozen"]
         live = [f for f in feats if f.direction != "frozen" and f.recent_std > 0]
-        for f in frozen:
+        for f in frozen if stuck is not None else ():
             # Everything frozen at once is a communication problem, not one transmitter.
             if not live:
                 continue
             ids = [book.tag_history(f, view.units.get(f.tag))]
             ids += [book.tag_history(g, view.units.get(g.tag)) for g in live[:2]]
             out.append(Candidate(
-                cause="stuck_sensor", equipment=eq, tag=f.tag, process_fault=False,
-                confidence=0.9, evidence_for=ids,
+                cause=stuck.cause if stuck else "", equipment=eq, tag=f.tag,
+                process_fault=False, confidence=0.9, evidence_for=ids,
                 explanation=f"{f.tag} shows no variation while other tags of {eq} still vary",
             ))
+        if drift is None:
+            continue
         moved = [f for f in feats if f.direction in ("up", "down")]
         # Physically coupled tags: the equipment's own and those of coupled equipment.
-        near = [view.features[t] for c in view.coupling.get(eq, ())
+        near = [view.features[t] for c in view.coupling.neighbours(eq)
                 for t in view.equipment_tags.get(c, ()) if t in view.features]
         near_moved = [f for f in near if f.direction in ("up", "down")]
-        if len(moved) == 1 and not near_moved and len(feats) >= 3:
+        if len(moved) == 1 and not near_moved and len(feats) >= 2 and len(feats) + len(
+                near) >= 3:
             f = moved[0]
             if abs(f.shift_span) >= DRIFT_FRACTION:
                 steady = [g for g in feats if g.direction == "flat"]
+                steady_near = [g for g in near if g.direction == "flat"]
                 ids = [book.tag_history(f, view.units.get(f.tag))]
-                ids += [book.tag_history(g, view.units.get(g.tag)) for g in steady[:3]]
-                conf = min(0.85, 0.5 + 0.1 * len(steady))
-                if f.tag.rsplit(".", 1)[-1] in LEADING_INDICATORS:
+                ids += [book.tag_history(g, view.units.get(g.tag))
+                        for g in (steady + steady_near)[:3]]
+                conf = min(0.85, 0.5 + 0.1 * len(steady) + 0.05 * len(steady_near))
+                sem = view.semantics.get(f.tag)
+                if sem is not None and sem.quantity in drift.leading_quantities:
                     conf *= 0.6
                 out.append(Candidate(
-                    cause="sensor_drift", equipment=eq, tag=f.tag, process_fault=False,
+                    cause=drift.cause, equipment=eq, tag=f.tag, process_fault=False,
                     confidence=round(conf, 3), evidence_for=ids,
                     explanation=f"{f.tag} diverges while the coupled tags of {eq} stay steady",
                 ))
+        else:
+            out += _unexplained_movers(view, book, eq, moved, near)
+    return out
+
+
+def _unexplained_movers(view: PlantView, book: EvidenceBook, eq: str,
+                        moved: Sequence[TagFeatures], near: Sequence[TagFeatures]
+                        ) -> list[Candidate]:  # fmt: skip
+    """A reading that moves in a way no fault of its equipment's class makes, while every
+    other reading of the same quantity on the equipment and around it holds still (a
+    chiller's return water 'warming' with its supply, condenser and tower temperatures
+    steady), is its transmitter: drift, with less confidence than a lone mover."""
+    drift = view.library.instrument("drift")
+    if drift is None:
+        return []
+    signatures = view.library.for_class(view.classes.get(eq))
+    own = [view.features[t] for t in view.equipment_tags.get(eq, ()) if t in view.features]
+    out = []
+    for f in moved:
+        sem = view.semantics.get(f.tag)
+        if sem is None or abs(f.shift_span) < DRIFT_FRACTION:
+            continue
+        if any(sym.direction == f.direction and sym.matches(sem)
+               for sig in signatures for sym in sig.symptoms):
+            continue  # a fault of this class moves it so: the signatures decide
+        if sem.quantity in DRIVE_QUANTITIES and any(
+                g.tag != f.tag and g.direction == f.direction
+                and (gs := view.semantics.get(g.tag)) is not None
+                and gs.quantity in DRIVE_QUANTITIES for g in own):
+            continue  # a drive's current, power and torque move together: the process
+        peers = [g for g in [*own, *near] if g.tag != f.tag and _measured(view, g.tag)
+                 and (ps := view.semantics.get(g.tag)) is not None
+                 and ps.quantity == sem.quantity]
+        if len(peers) < 2 or any(g.direction != "flat" for g in peers):
+            continue
+        ids = [book.tag_history(f, view.units.get(f.tag))]
+        ids += [book.tag_history(g, view.units.get(g.tag)) for g in peers[:3]]
+        out.append(Candidate(
+            cause=drift.cause, equipment=eq, tag=f.tag, process_fault=False,
+            confidence=round(min(0.75, 0.5 + 0.05 * len(peers)), 3), evidence_for=ids,
+            explanation=f"{f.tag} moves as no fault of its equipment does, while the other "
+            f"{(sem.quantity or '').replace('_', ' ')} readings around it stay steady"))
     return out
 
 
@@ -142,14 +219,17 @@ def diagnose(view: PlantView, book: EvidenceBook, *, limit: int = 5,
     instrument_tags = {c.tag for c in candidates}
     matched: list[tuple[Signature, str, Candidate]] = []
     for eq in view.equipment_tags:
-        for sig in SIGNATURES:
+        for sig in view.library.for_class(view.classes.get(eq)):
             if _applies(view, sig, eq):
                 matched.append((sig, eq, _match(view, sig, eq, book)))
     firm = [c for _, _, c in matched if c.confidence >= strong] + [
         c for c in candidates if c.confidence >= strong]
     for i, (sig, eq, c) in enumerate(matched):
         if c.evidence_against:
-            others = [o for o in firm if (o.cause, o.equipment) != (c.cause, c.equipment)]
+            # Only another equipment's fault explains a symptom away: a cause on the same
+            # equipment (a stuck feed valve for a falling tank level) competes with this
+            # one for the same symptoms instead.
+            others = [o for o in firm if o.equipment != c.equipment]
             explained = frozenset(
                 _tags_of(book, [ev for o in others for ev in o.evidence_for])
                 - _tags_of(book, c.evidence_for))
@@ -170,7 +250,8 @@ def concurrent_causes(candidates: Sequence[Candidate], *, strong: float = 0.45) 
         Candidate]:
     """The top candidate, then every other strong candidate on other equipment (or an
     instrument fault beside a process fault) whose supporting evidence the causes before
-    it do not already hold: independent faults in one incident, each reported on its own."""
+    it do not already mostly hold: independent faults in one incident, each reported on
+    its own."""
     out: list[Candidate] = []
     held: set[str] = set()
     for c in candidates:
@@ -179,7 +260,11 @@ def concurrent_causes(candidates: Sequence[Candidate], *, strong: float = 0.45) 
         target = c.tag or c.equipment
         same = [o for o in out if (o.tag or o.equipment) == target or (
             o.equipment == c.equipment and o.process_fault == c.process_fault)]
-        if out and (same or set(c.evidence_for) <= held):
+        # Independent means its own evidence: a cause whose symptoms are mostly those of
+        # a cause before it (a motor overloaded by the conveyor it drives jamming) is a
+        # consequence of that cause, not a second fault.
+        own = set(c.evidence_for) - held
+        if out and (same or len(own) * 2 <= len(set(c.evidence_for))):
             continue
         out.append(c)
         held |= set(c.evidence_for)
@@ -187,5 +272,5 @@ def concurrent_causes(candidates: Sequence[Candidate], *, strong: float = 0.45) 
 
 
 def symptom_words(sym: Symptom) -> str:
-    """A symptom as words, e.g. 'Vibration up'."""
-    return f"{sym.variable} {sym.direction}"
+    """A symptom as words, e.g. 'vibration up'."""
+    return sym.words()

@@ -18,7 +18,7 @@ Direction = Literal["up", "down", "flat", "frozen"]
 class AlarmEvent(BaseModel):
     """One alarm transition or active condition, reduced to what triage needs."""
 
-    condition: str = Field(description="Stable condition name, e.g. 'P-101.Vibration.High'.")
+    condition: str = Field(description="Stable condition name, e.g. '<tag>.High'.")
     tag: str
     equipment: str | None = Field(description="None when the catalog does not know the tag.")
     time: datetime

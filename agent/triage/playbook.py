@@ -19,10 +19,12 @@ from typing import Any
 from agent.audit import AuditSink
 from agent.errors import PlantAgentError
 from agent.settings import OpcUaSettings
+from agent.triage.coupling import Coupling, infer_coupling
 from agent.triage.diagnose import PlantView, concurrent_causes, diagnose
 from agent.triage.evidence import EvidenceBook
 from agent.triage.features import TagFeatures, analyse
 from agent.triage.gather import gather
+from agent.triage.library import FaultLibrary, load_library
 from agent.triage.models import (
     Candidate,
     Incident,
@@ -30,10 +32,11 @@ from agent.triage.models import (
     SuggestedShelve,
     TriageReport,
 )
-from agent.triage.signatures import DEMO_COUPLING, SENSOR_CHECKS, signature
 from agent.triage.writer import ReportWriter, TemplateWriter
 from agent.twin.documents.index import DocumentIndex
 from agent.twin.incidents.memory import IncidentMemory
+from agent.twin.semantics.infer import cached
+from agent.twin.semantics.records import PlantSemantics
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
 from tools.opcua.statuses import NOT_EVIDENCE
@@ -54,8 +57,22 @@ class Playbook:
     incidents: IncidentMemory | None = None
     documents: DocumentIndex | None = None
     writer: ReportWriter = field(default_factory=TemplateWriter)
-    coupling: Mapping[str, Sequence[str]] = field(default_factory=lambda: DEMO_COUPLING)
+    #: The fault library (shipped + the site's files); the shipped one when not given.
+    library: FaultLibrary = field(default_factory=lambda: load_library(None))
+    #: Which equipment feels another's faults; inferred from the catalog when None.
+    coupling: Coupling | None = None
     lookback: timedelta = timedelta(minutes=60)
+
+    @property
+    def semantics(self) -> PlantSemantics:
+        """What every tag measures and its equipment (with the site file applied)."""
+        return cached(self.catalog)
+
+    def couplings(self) -> Coupling:
+        """The coupling given, else the one the plant's structure shows."""
+        if self.coupling is None:
+            self.coupling = infer_coupling(self.semantics, self.catalog)
+        return self.coupling
 
     def _audit(self, step: str, payload: dict[str, Any], equipment: str | None = None) -> None:
         if self.audit is not None:
@@ -63,13 +80,32 @@ class Playbook:
                               equipment=equipment)
 
     def relevant(self, incident: Incident) -> tuple[list[str], list[str]]:
-        """(known equipment to look at, names the catalog does not know)."""
-        known = set(self.catalog.equipment_names())
-        out: list[str] = []
-        unknown = [e for e in incident.equipment if e not in known]
-        for eq in incident.equipment:
-            if eq in known:
-                out += [eq, *(c for c in self.coupling.get(eq, ()) if c in known)]
+        """(equipment to look at, names neither the catalog nor the semantics know): the
+        equipment of the incident's tags as the semantics group them (a flat gateway
+        folder holds many), else of its catalog equipment, then what is coupled to it and
+        to that."""
+        sem = self.semantics
+        by_catalog: dict[str, list[str]] = {}
+        for name, found in sem.equipment.items():
+            for c in found.catalog_equipment:
+                by_catalog.setdefault(c, []).append(name)
+        start = [s.equipment for t in incident.tags
+                 if (s := sem.tags.get(t)) is not None and s.equipment in sem.equipment]
+        unknown: list[str] = []
+        for name in incident.equipment:
+            if name in sem.equipment:
+                start.append(name)
+            elif name in by_catalog:
+                if not start:
+                    start += by_catalog[name]
+            else:
+                unknown.append(name)
+        start = list(dict.fromkeys(e for e in start if e is not None))
+        coupling = self.couplings()
+        # Two steps out: a pump's high discharge pressure is the valve after the line it
+        # feeds closing, and the valve is coupled to the line, not to the pump.
+        near = [x for eq in start for x in [eq, *coupling.neighbours(eq)]]
+        out = [x for eq in near for x in [eq, *coupling.neighbours(eq)] if x in sem.equipment]
         return list(dict.fromkeys(out)), unknown + incident.unknown_sources
 
     async def run(self, incident: Incident) -> TriageReport:
@@ -98,7 +134,9 @@ class Playbook:
             not_checked.append(f"{name}: not in the plant's catalog/twin, no tags to check")
         self._audit("scope", {"incident": incident.key, "equipment": equipment,
                               "unknown": unknown})
-        tags = [t for eq in equipment for t in self.catalog.tags_of(eq)]
+        sem = self.semantics
+        tags = [self.catalog.tags[t] for eq in equipment for t in sem.equipment[eq].tags
+                if t in self.catalog.tags]
         now = self.clock()
         feats: dict[str, TagFeatures] = {}
         units = {t.name: t.unit for t in tags}
@@ -125,8 +163,9 @@ class Playbook:
         if causal:
             book.add("order", "left their normal band in this order: " + ", ".join(causal[:8]),
                      {"order": causal[:8]})
-        view = PlantView(feats, {eq: [t.name for t in self.catalog.tags_of(eq)]
-                                 for eq in equipment}, self.coupling, units)
+        view = PlantView(feats, {eq: list(sem.equipment[eq].tags) for eq in equipment},
+                         self.couplings(), units, sem.tags,
+                         {eq: sem.equipment[eq].eq_class for eq in equipment}, self.library)
         candidates = diagnose(view, book) if feats else []
         self._audit("diagnose", {"incident": incident.key, "candidates": [
             {"cause": c.cause, "equipment": c.equipment, "confidence": c.confidence}
@@ -154,7 +193,7 @@ class Playbook:
         source = await self._knowledge(incident, top, book, not_checked)
         status = "diagnosed" if top and top.confidence >= MIN_CONFIDENCE else (
             "insufficient_evidence")
-        checks = _next_checks(top, status, incident)
+        checks = _next_checks(self.library, top, status, incident)
         checks += [f"also reported separately: {c.cause} on {c.tag or c.equipment}"
                    for c in also]
         report = TriageReport(
@@ -162,7 +201,7 @@ class Playbook:
             incident=incident, created=now, status=status,
             candidates=candidates, evidence=list(book.items), causal_order=causal,
             not_checked=not_checked, next_checks=checks,
-            fixes=_fixes(top, source) if status == "diagnosed" else [],
+            fixes=_fixes(self.library, top, source) if status == "diagnosed" else [],
         )
         return report
 
@@ -251,14 +290,12 @@ def split_incident(incident: Incident, lead: Candidate) -> Incident:
     })
 
 
-def _next_checks(top: Candidate | None, status: str, incident: Incident) -> list[str]:
+def _next_checks(library: FaultLibrary, top: Candidate | None, status: str,
+                 incident: Incident) -> list[str]:
     if top is None:
         return ["confirm the alarm locally", "check the instrument and its wiring",
                 "look at the trend of the alarmed tags over the last hours"]
-    checks = list(SENSOR_CHECKS.get(top.cause, ()))
-    sig = signature(top.cause)
-    if sig is not None:
-        checks += list(sig.checks)
+    checks = list(library.checks(top.cause))
     if status == "insufficient_evidence":
         checks.insert(0, "collect more history: the pattern is not yet clear")
     if incident.flapping:
@@ -266,7 +303,8 @@ def _next_checks(top: Candidate | None, status: str, incident: Incident) -> list
     return checks
 
 
-def _fixes(top: Candidate | None, source: str | None) -> list[SuggestedFix]:
+def _fixes(library: FaultLibrary, top: Candidate | None, source: str | None
+           ) -> list[SuggestedFix]:  # fmt: skip
     if top is None:
         return []
     if not top.process_fault:
@@ -274,7 +312,7 @@ def _fixes(top: Candidate | None, source: str | None) -> list[SuggestedFix]:
             equipment=top.equipment, action=f"check and recalibrate or replace {top.tag}; "
             "do not act on the process from its reading meanwhile",
             why=top.explanation, evidence_ids=top.evidence_for[:5], risk="low", source=source)]
-    sig = signature(top.cause)
+    sig = library.signature(top.cause)
     if sig is None or not sig.action:
         return []
     return [SuggestedFix(equipment=top.equipment, action=sig.action,

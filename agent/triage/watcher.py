@@ -19,6 +19,7 @@ from agent.triage.gather import gather
 from agent.triage.grouping import GroupingRules, group_alarms
 from agent.triage.models import AlarmEvent, Incident
 from agent.triage.shelved import worsened_shelved
+from agent.twin.semantics.infer import cached
 from tools.opcua.alarms import EventLog, active_alarms
 from tools.opcua.catalog import Catalog
 from tools.opcua.client import OpcUaConnection
@@ -113,11 +114,21 @@ class Watcher:
             infos += self.events.recent(now - self.rules.event_window, 1000)
         return [to_event(a, self.catalog, now) for a in infos if a.source and not a.shelved]
 
+    def owner(self, tag: str) -> str:
+        """The equipment a tag belongs to as the semantics group it (a flat gateway
+        folder holds many), else its catalog equipment."""
+        sem = cached(self.catalog).tags.get(tag)
+        if sem is not None and sem.equipment is not None:
+            return sem.equipment
+        return self.catalog.tags[tag].equipment if tag in self.catalog.tags else tag
+
     async def rule_hits(self, alarmed: set[str]) -> list[Incident]:
-        """Trend-to-limit and frozen-tag incidents on tags without an alarm."""
+        """Trend-to-limit and frozen-tag incidents on tags without an alarm
+        (``alarmed``: equipment as :meth:`owner` names it)."""
         now = self.clock()
+        semantics = cached(self.catalog).tags
         tags = [self.catalog.tag(n) for n in self.catalog.tag_names()]
-        tags = [t for t in tags if t.eu_low is not None and t.equipment not in alarmed]
+        tags = [t for t in tags if t.eu_low is not None and self.owner(t.name) not in alarmed]
         got = await gather(self.conn, tags, start=now - self.rules.lookback, end=now,
                            settings=self.opcua, clock=self.clock)
         if got.server_lost:
@@ -127,6 +138,11 @@ class Watcher:
         for t in tags:
             f = analyse(t.name, got.series.get(t.name, []), t.eu_low, t.eu_high, None)
             if f is None:
+                continue
+            sem = semantics.get(t.name)
+            # A setpoint or an output is written, not measured: constant is its nature.
+            if f.direction == "frozen" and sem is not None and sem.function in (
+                    "setpoint", "output"):
                 continue
             if f.direction == "frozen":
                 out.append(Incident(key=f"frozen:{t.name}:{day}", kind="frozen",
@@ -154,7 +170,7 @@ class Watcher:
         # One rule incident per equipment: the first tag found stands for it.
         seen: dict[str, Incident] = {}
         for inc in out:
-            seen.setdefault(inc.equipment[0], inc)
+            seen.setdefault(self.owner(inc.tags[0]), inc)
         return list(seen.values())
 
     async def beyond_wander(self, tag: TagInfo, features: TagFeatures) -> bool:
@@ -178,6 +194,6 @@ class Watcher:
         incidents += await worsened_shelved(self.conn, self.catalog, self.shelved, self.opcua,
                                             threshold=self.rules.deviation, now=self.clock())
         if self.rules.trends:
-            alarmed = {e for i in incidents for e in i.equipment}
+            alarmed = {self.owner(t) for i in incidents for t in i.tags}
             incidents += await self.rule_hits(alarmed)
         return incidents

@@ -159,6 +159,8 @@ def _add_plants(evals_sub: Any) -> None:
                     "(0: none)")
     pl.add_argument("--faults", type=int, default=None,
                     help="inject only this many faults per plant (0: no triage)")
+    pl.add_argument("--seeds", type=int, default=1,
+                    help="runs of each test-plant fault, seeds 1..N (default 1)")
     pl.add_argument("--models-dir", type=Path, default=None,
                     help="where the GGUF files are (default: the site's model directory)")
     pl.add_argument("--threads", type=int, default=None,
@@ -218,7 +220,8 @@ def _plants(args: argparse.Namespace) -> int:
     logging.getLogger("asyncua").setLevel(logging.ERROR)  # session-timeout notices
     plan = PlantsPlan(plants=tuple(args.plant or PLANTS), questions=args.questions,
                       faults=args.faults, model_name=settings.model.name,
-                      models_dir=args.models_dir or settings.models_dir, threads=threads)
+                      models_dir=args.models_dir or settings.models_dir, threads=threads,
+                      seeds=args.seeds)
     started = time.monotonic()
     header = (f"Model {settings.model.name}, {threads} thread(s); plants: "
               f"{', '.join(plan.plants)}.")

@@ -39,6 +39,7 @@ from agent.triage.playbook import MIN_CONFIDENCE
 from agent.triage.watcher import WatchRules
 from harness.sites import throwaway_site
 from plant.server import DemoPlantServer
+from plant.site import install_demo_site
 
 #: (target, simulated seconds until its symptoms are clear) per fault mode.
 FAULTS: dict[str, tuple[str, float]] = {
@@ -114,7 +115,9 @@ def _judge(out: Outcome, reports: list[TriageReport], t_sim: float, t_wall: floa
 
 async def run_one(faults: tuple[str, ...], seed: int, home: Path, timeout_s: float,
                   model: ChatModel | None = None) -> RunResult:
-    """One live run of ``faults`` injected together (``model`` writes the summaries)."""
+    """One live run of ``faults`` injected together (``model`` writes the summaries), in
+    the demo site at ``home`` (its site data installed as any site keeps its own)."""
+    install_demo_site(home)
     slowest = max(FAULTS[f][1] for f in faults)
     speed = min(1000.0, max(2.0, slowest / WALL_TARGET_S))
     sim = SimSettings(port=0, speed=speed, history_hours=0.05, history_period_s=0.5, seed=seed)

@@ -31,6 +31,7 @@ from agent.settings import Settings
 from agent.vault import init_site
 from agent.vault.egress import permitting
 from plant.server import DemoPlantServer
+from plant.site import install_demo_site
 
 DEFAULT_QUESTIONS = (
     "Which equipment is outside its normal limits right now?",
@@ -66,6 +67,8 @@ def ensure_demo_site(settings: Settings) -> None:
     with open_runtime(settings) as runtime:
         if not runtime.site.demo:
             return
+        # The demo site's own data (couplings, fault modes), where any site keeps its own.
+        install_demo_site(settings.home)
         enrolled = enroll_demo_people(runtime.people, settings.home)
         if enrolled:
             # The demo's operator and engineer share this one OS account: a site policy

@@ -28,6 +28,7 @@ from agent.vault.egress import install_egress_guard, installed_guard
 from agent.vault.passphrase import forget as forget_passphrases
 from models import shipped_manifest_text
 from plant.server import DemoPlantServer
+from plant.site import install_demo_site
 
 from .models import shared_model_dir
 from .plants import demo_plant
@@ -80,8 +81,11 @@ def site(home: Path) -> Iterator[Site]:
 
 @pytest.fixture
 def site_home(tmp_path: Path) -> Path:
-    """A fresh demo-key-file site (no passphrase to give) in tmp_path/demo-site."""
-    return new_site(tmp_path / "demo-site")
+    """A fresh demo-key-file site (no passphrase to give) in tmp_path/demo-site, with the
+    demo site's data (couplings, fault modes) installed as `plantagent demo` does."""
+    home = new_site(tmp_path / "demo-site")
+    install_demo_site(home)
+    return home
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -86,13 +86,14 @@ def markdown(results: list[PlantResult], header: str) -> str:
             lines.append(f"| {q.id} | {'yes' if q.right else 'no'} | "
                          f"{'yes' if q.grounded else 'no'} | {q.outcome} | {problems} |")
         if r.faults:
-            lines += ["", "| fault | on | ranked first | top cause (equipment) | wall s |",
-                      "|---|---|---|---|---|"]
+            lines += ["", "| fault | on | seed | ranked first | top cause (equipment) | wall s |",
+                      "|---|---|---|---|---|---|"]
             for f in r.faults:
                 where = f" ({f.top_equipment})" if f.top_equipment else ""
                 top = (f"{f.top_cause}{where}" if f.top_cause else
                        f"{f.reports} report(s), no cause ranked" if f.reports else "no report")
-                lines.append(f"| {f.fault} | {f.target} | {'yes' if f.ranked_first else 'no'}"
+                lines.append(f"| {f.fault} | {f.target} | {f.seed} | "
+                             f"{'yes' if f.ranked_first else 'no'}"
                              f" | {top} | {f.wall_s_to_report or '-'} |")
     return "\n".join(lines) + "\n"
 

@@ -45,6 +45,8 @@ class PlantsPlan:
     models_dir: Path | None = None
     threads: int = 1
     triage_timeout_s: float = 40.0
+    #: Runs of each test-plant fault, with seeds 1..N (the triage target is per run).
+    seeds: int = 1
     #: A model to use instead of loading one (tests pass a ScriptedModel).
     model: ChatModel | None = None
     #: Value-only questions answered from the readings without the model, as the product
@@ -89,11 +91,13 @@ async def run_plant(name: str, plan: PlantsPlan, work: Path,
             result.questions = await questions.ask_suite(
                 suite, server, agent, chosen, lambda line: progress(f"{name} {line}"))
     for i, case in enumerate(suite.triage[:plan.faults], 1):
-        got = await triage.run_fault(plant, suite, case, work / f"{name}-triage-{i}",
-                                     timeout_s=plan.triage_timeout_s)
-        result.faults.append(got)
-        progress(f"{name} triage {case.fault} on {case.target}: "
-                 f"{'first' if got.ranked_first else 'NOT first'} (top: {got.top_cause})")
+        for seed in range(1, max(1, plan.seeds) + 1):
+            got = await triage.run_fault(plant, suite, case,
+                                         work / f"{name}-triage-{i}-{seed}",
+                                         timeout_s=plan.triage_timeout_s, seed=seed)
+            result.faults.append(got)
+            progress(f"{name} triage {case.fault} on {case.target} seed {seed}: "
+                     f"{'first' if got.ranked_first else 'NOT first'} (top: {got.top_cause})")
     return result
 
 

@@ -44,6 +44,7 @@ class TriageResult:
     top_equipment: str | None = None
     wall_s_to_report: float | None = None
     reports: int = 0
+    seed: int = 1
 
 
 def _is_equipment(c: Candidate, case: TriageCase, suite: Suite, plant: PlantDef,
@@ -84,7 +85,7 @@ async def run_fault(plant: PlantDef, suite: Suite, case: TriageCase, home: Path,
     init_site(home, demo_keyfile=True, kdf=KdfParams(n=2**10, r=8, p=1))
     speed = min(1000.0, max(2.0, case.symptoms_s / WALL_TARGET_S))
     sim = SimSettings(port=0, speed=speed, history_hours=0.05, history_period_s=0.5, seed=seed)
-    out = TriageResult(case.fault, case.target, case.equipment)
+    out = TriageResult(case.fault, case.target, case.equipment, seed=seed)
     async with KitPlantServer(plant, sim, publish_interval_s=0.25) as server:
         # The watcher's time rules are in wall time; the plant runs fast, so they are
         # scaled to the simulated times a real site has (30 min trend horizon, 2 min
