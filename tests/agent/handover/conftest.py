@@ -13,6 +13,7 @@ import pytest_asyncio
 from agent.llm.scripted import ScriptedModel
 from agent.runtime import SiteRuntime
 from plant.server import DemoPlantServer
+from plant.site import install_demo_site
 from tests.support.sites import new_site
 
 from .handover_helpers import FAULTS, Opened, demo_plant, run_shift, site_settings
@@ -27,8 +28,11 @@ async def plant() -> AsyncIterator[DemoPlantServer]:
 
 @pytest.fixture(scope="module")
 def shift_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh demo-key site for the module."""
-    return new_site(tmp_path_factory.mktemp("handover") / "site")
+    """A fresh demo-key site for the module, with the demo site's data (its fault modes
+    and couplings), as `plantagent demo` installs them."""
+    home = new_site(tmp_path_factory.mktemp("handover") / "site")
+    install_demo_site(home)
+    return home
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
