@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import distributions
 from pathlib import Path
@@ -26,10 +27,25 @@ from agent.vault.egress_policy import child_env
 #: The extras of the product a site runs (the model runtime); dev and report stay out.
 EXTRAS = ("llm",)
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-#: What a copy of the project for building its wheel leaves out.
-_SKIP = shutil.ignore_patterns(".git", ".venv", "venv", "__pycache__", "build", "dist",
-                               "*.egg-info", ".mypy_cache", ".ruff_cache", ".pytest_cache",
-                               "tests", "site", "reports")
+#: What a copy of the project for building its wheel leaves out, at any depth.
+_SKIP_ANYWHERE = shutil.ignore_patterns(".git", ".venv", "venv", "__pycache__",
+                                        "*.egg-info", ".mypy_cache", ".ruff_cache",
+                                        ".pytest_cache")
+#: ... and only at its top: a developer's site, reports and build output there (a package
+#: may well be named site or build, as plant/site is).
+_SKIP_AT_TOP = frozenset({"build", "dist", "tests", "site", "reports"})
+
+
+def _skip(project: Path) -> Callable[[str, list[str]], set[str]]:
+    """The copytree ignore function for a copy of ``project``."""
+    top = project.resolve()
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skipped = set(_SKIP_ANYWHERE(directory, names))
+        if Path(directory).resolve() == top:
+            skipped |= _SKIP_AT_TOP & set(names)
+        return skipped
+    return ignore
 
 
 def normalize(name: str) -> str:
@@ -127,7 +143,7 @@ def collect_wheels(
         # Build from a clean copy: no build/ or egg-info left in the checkout, and no
         # stray file of the working tree in the wheel.
         source = Path(tmp) / "src"
-        shutil.copytree(project, source, ignore=_SKIP, symlinks=False)
+        shutil.copytree(project, source, ignore=_skip(project), symlinks=False)
         if constraints is None:
             constraints = Path(tmp) / "constraints.txt"
             constraints.write_text(environment_constraints(), encoding="utf-8")

@@ -14,6 +14,7 @@ from agent.llm.scripted import ScriptedModel
 from agent.runtime import SiteRuntime
 from agent.service import AgentService, open_service
 from plant.server import DemoPlantServer
+from plant.site import install_demo_site
 from tests.support.people import Staff
 from tests.support.sites import new_site
 
@@ -27,7 +28,9 @@ COOLING_LOSS = [("cooling_loss", "HX-101", 500.0)]
 @pytest.fixture(scope="module")
 def review_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh demo-key site for the module."""
-    yield new_site(tmp_path_factory.mktemp("review") / "site")
+    home = new_site(tmp_path_factory.mktemp("review") / "site")
+    install_demo_site(home)  # its fault modes and couplings, as `plantagent demo` does
+    yield home
 
 
 @pytest.fixture(scope="module")
