@@ -27,10 +27,17 @@ from agent.twin.whatif.base import (
 )
 from agent.twin.whatif.compressor import CompressorWhatIf
 from agent.twin.whatif.heat_exchanger import HeatExchangerWhatIf
-from agent.twin.whatif.inputs import aligned_window, filter_of, infer_class, pump_fed_by
+from agent.twin.whatif.inputs import (
+    aligned_window,
+    class_of,
+    equipment_views,
+    filter_of,
+    pump_fed_by,
+)
 from agent.twin.whatif.pump import PumpWhatIf
 from agent.twin.whatif.records import WhatIfResult
 from agent.twin.whatif.report import build_result
+from agent.twin.whatif.roles import refuse_missing, resolve
 
 MODELS: tuple[WhatIfModel, ...] = (HeatExchangerWhatIf(), PumpWhatIf(), CompressorWhatIf())
 #: How much history the fits use.
@@ -101,7 +108,8 @@ def what_if(
         raise InvalidArgumentError(
             f"a horizon of {hours} h", fix=f"ask for more than 0 and at most {MAX_HOURS:g} hours"
         )
-    everything = assets.equipment()
+    semantics = assets.semantics()
+    everything = equipment_views(assets.equipment(), semantics)
     target = next((e for e in everything if e.name == equipment), None)
     if target is None:
         close = difflib.get_close_matches(equipment, [e.name for e in everything], n=3)
@@ -113,7 +121,8 @@ def what_if(
             suggestions=close,
         )
     parsed = parse_change(change)
-    eq_class = infer_class(target, MODELS)
+    classify = class_of(semantics, MODELS)
+    eq_class = classify(target)
     eq, related = target, {}
     if eq_class == "filter":
         if parsed.action not in ("replace_filter", "clean", "clear_fault"):
@@ -122,22 +131,28 @@ def what_if(
                 fix="use change 'replace_filter'",
             )
         parsed = Change(action="replace_filter")
-        eq = pump_fed_by(target, everything, MODELS)
+        eq = pump_fed_by(target, everything, classify)
         eq_class = "pump"
     model = _by_class().get(eq_class or "")
     if model is None:
         raise ToolError(
             f"no what-if model for {equipment} (class {eq_class or 'unknown'})",
             fix=f"what-if covers the classes {', '.join(_by_class())} and filter; "
-            "set class in assets.toml if the equipment is one of them",
+            "if the equipment is one of them, set its class in assets.toml: "
+            f"[equipment.{equipment}] class = \"...\"",
         )
-    if eq_class == "pump" and (flt := filter_of(eq, everything, MODELS)) is not None:
+    res = resolve(eq, model.roles, semantics)
+    if eq_class == "pump" and (flt := filter_of(eq, everything, classify)) is not None:
         related["filter"] = flt
+        extra = resolve(flt, PumpWhatIf.filter_roles, semantics, "filter")
+        res.names.update(extra.names)
+        res.missing.update(extra.missing)
+    refuse_missing(eq, eq_class or "", res, set(model.required))
     _check_change(model, parsed, eq)
-    tags = [t.name for e in (eq, *related.values()) for t in e.tags]
+    tags = sorted(set(res.names.values()))
     times, window = aligned_window(historian, tags, now, fit_minutes)
     latest = {k: v.value for k, v in historian.latest(tags).items() if v.value is not None}
-    sit = Situation(eq, related, window, latest, dict(eq.parameters), times)
+    sit = Situation(eq, related, window, latest, dict(eq.parameters), times, res.names)
     missing = [v for v in model.required if sit.tag(v) not in sit.window]
     if missing:
         raise ToolError(
@@ -156,9 +171,17 @@ def what_if(
     fits = model.fit(sit)
     changed = model.run(sit, fits, parsed, hours)
     baseline = model.run(sit, fits, None, hours)
+    info = {t.name: t for e in (eq, *related.values()) for t in e.tags}
+    keys = {k: info[name] for k in changed if (name := _key_tag(sit, k)) in info}
     return build_result(
-        eq, related, eq_class or "", parsed, hours, fits, changed, baseline, fit_minutes
+        eq, related, eq_class or "", parsed, hours, fits, changed, baseline, fit_minutes, keys
     )
+
+
+def _key_tag(sit: Situation, key: str) -> str:
+    """The tag of a trajectory key ('Var' or 'related:Var')."""
+    related, _, variable = key.rpartition(":")
+    return sit.tag(variable, related or None)
 
 
 def _check_change(model: WhatIfModel, change: Change, eq: EquipmentAsset) -> None:
