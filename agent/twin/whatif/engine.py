@@ -3,7 +3,9 @@
     result = what_if(assets, historian, "HX-101", "setpoint=32", hours=2, now=now)
 
 Models exist for the classes in :data:`MODELS` (heat exchanger, pump with its strainer,
-compressor); a filter's what-if runs the model of the pump it feeds. A change is
+compressor, cooling tower); each finds its tags by role through the tag semantics
+(agent.twin.whatif.roles), so it runs on any plant whose equipment has the roles. A
+filter's what-if runs the model of the pump it feeds. A change is
 ``VARIABLE=VALUE`` (a setpoint) or a maintenance action name (``clean``,
 ``replace_filter``, ``clear_fault`` ...). A value outside the model's valid range is refused,
 never extrapolated. Blocking work: call it with ``asyncio.to_thread``.
@@ -26,6 +28,7 @@ from agent.twin.whatif.base import (
     WhatIfModel,
 )
 from agent.twin.whatif.compressor import CompressorWhatIf
+from agent.twin.whatif.cooling_tower import CoolingTowerWhatIf
 from agent.twin.whatif.heat_exchanger import HeatExchangerWhatIf
 from agent.twin.whatif.inputs import (
     aligned_window,
@@ -39,7 +42,12 @@ from agent.twin.whatif.records import WhatIfResult
 from agent.twin.whatif.report import build_result
 from agent.twin.whatif.roles import refuse_missing, resolve
 
-MODELS: tuple[WhatIfModel, ...] = (HeatExchangerWhatIf(), PumpWhatIf(), CompressorWhatIf())
+MODELS: tuple[WhatIfModel, ...] = (
+    HeatExchangerWhatIf(),
+    PumpWhatIf(),
+    CompressorWhatIf(),
+    CoolingTowerWhatIf(),
+)
 #: How much history the fits use.
 FIT_MINUTES = 15.0
 MAX_HOURS = 24.0
