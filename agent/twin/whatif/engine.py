@@ -120,6 +120,17 @@ def what_if(
     everything = equipment_views(assets.equipment(), semantics)
     target = next((e for e in everything if e.name == equipment), None)
     if target is None:
+        # A catalog folder's name (a flat gateway's PLC) stands for the equipment in it.
+        inside = [s.name for s in semantics.equipment.values() if equipment in s.catalog_equipment]
+        if len(inside) == 1:
+            target = next((e for e in everything if e.name == inside[0]), None)
+        elif inside:
+            raise UnknownNameError(
+                f"{equipment!r} holds several equipment: {', '.join(inside[:6])}",
+                fix=f"name one of them, e.g. {inside[0]!r}",
+                suggestions=inside[:6],
+            )
+    if target is None:
         close = difflib.get_close_matches(equipment, [e.name for e in everything], n=3)
         raise UnknownNameError(
             f"no equipment named {equipment!r} in the asset model",

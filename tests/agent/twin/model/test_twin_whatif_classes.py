@@ -67,6 +67,10 @@ async def test_cooling_tower_what_if_by_role_and_refusals(site: Site) -> None:
     assert by_tag[leaving].end < by_tag[leaving].baseline_end
     assert by_tag[leaving].end == pytest.approx(target, abs=0.5)
 
+    # The catalog's folder of the tower's points stands for the tower.
+    folder = assets.semantics().equipment[tower].catalog_equipment[0]
+    assert what_if(assets, historian, folder, "repair_fan", hours=1, now=now).equipment == tower
+
     # A pump of this plant has no suction pressure, winding temperature ...: said so.
     pump = assets.semantics().of_class("pump")[0].name
     with pytest.raises(ToolError) as refused:
