@@ -121,8 +121,9 @@ class CoolingTowerWhatIf:
             else:
                 lo = a
         ntu = math.exp((lo + hi) / 2.0)
-        if sit.tag("Setpoint") in sit.window:
-            setpoint, how = float(np.median(sit.series("Setpoint"))), "the setpoint tag"
+        # A constant setpoint is recorded once (on change), so it is read as the latest.
+        if sit.tag("Setpoint") in sit.latest:
+            setpoint, how = sit.latest[sit.tag("Setpoint")], "the setpoint tag"
         else:
             setpoint, how = float(np.mean(cold)), "mean leaving temperature (no setpoint tag)"
         return [

@@ -3,7 +3,7 @@
     result = what_if(assets, historian, "HX-101", "setpoint=32", hours=2, now=now)
 
 Models exist for the classes in :data:`MODELS` (heat exchanger, pump with its strainer,
-compressor, cooling tower); each finds its tags by role through the tag semantics
+compressor, cooling tower, chiller); each finds its tags by role through the tag semantics
 (agent.twin.whatif.roles), so it runs on any plant whose equipment has the roles. A
 filter's what-if runs the model of the pump it feeds. A change is
 ``VARIABLE=VALUE`` (a setpoint) or a maintenance action name (``clean``,
@@ -27,6 +27,7 @@ from agent.twin.whatif.base import (
     Situation,
     WhatIfModel,
 )
+from agent.twin.whatif.chiller import ChillerWhatIf
 from agent.twin.whatif.compressor import CompressorWhatIf
 from agent.twin.whatif.cooling_tower import CoolingTowerWhatIf
 from agent.twin.whatif.heat_exchanger import HeatExchangerWhatIf
@@ -47,6 +48,7 @@ MODELS: tuple[WhatIfModel, ...] = (
     PumpWhatIf(),
     CompressorWhatIf(),
     CoolingTowerWhatIf(),
+    ChillerWhatIf(),
 )
 #: How much history the fits use.
 FIT_MINUTES = 15.0

@@ -1,7 +1,7 @@
 """What-if by equipment class on a plant that is not the demo: a BMS chiller plant (real
 asyncua server, names like ``points.LWT``) recorded into the historian, its cooling tower
-found by class and its tags by role; a pump without the roles the pump model needs and a
-class without a model are refused with what to do."""
+and chiller found by class and their tags by role; a pump without the roles the pump
+model needs and a class without a model are refused with what to do."""
 
 from __future__ import annotations
 
@@ -25,6 +25,13 @@ from .twin_helpers import make_settings
 
 #: Enough aligned samples to fit (the model needs 6); waited for, never timed.
 SAMPLES = 24
+
+
+def latest_value(historian: Historian, tag: str) -> float:
+    """The last recorded value of ``tag``."""
+    value = historian.latest([tag])[tag].value
+    assert value is not None
+    return value
 
 
 async def _recorded_chiller_plant(site: Site) -> tuple[AssetModel, Historian, str]:
@@ -66,6 +73,19 @@ async def test_cooling_tower_what_if_by_role_and_refusals(site: Site) -> None:
     assert fan.end > fan.baseline_end
     assert by_tag[leaving].end < by_tag[leaving].baseline_end
     assert by_tag[leaving].end == pytest.approx(target, abs=0.5)
+
+    # The chiller, found by class: a warmer chilled-water setpoint takes less power.
+    chiller = assets.semantics().of_class("chiller")[0].name
+    supply = next(t.tag for t in assets.semantics().tags_of(chiller)
+                  if t.role == "supply temperature")
+    warmer = latest_value(historian, supply) + 1.0
+    result = what_if(assets, historian, chiller, f"setpoint={warmer:.2f}", hours=2, now=now)
+    assert result.eq_class == "chiller"
+    by_tag = {p.tag: p for p in result.predictions}
+    assert by_tag[supply].end == pytest.approx(warmer, abs=0.3)
+    power = next(p for t, p in by_tag.items() if t.endswith("KW"))
+    assert power.end < power.baseline_end
+    assert {f.name for f in result.fitted} >= {"chw_flow_m3h", "cw_flow_m3h", "ua_cond_kw_k"}
 
     # The catalog's folder of the tower's points stands for the tower.
     folder = assets.semantics().equipment[tower].catalog_equipment[0]
