@@ -28,7 +28,7 @@ class WhatIfArgs(BaseModel):
         max_length=80,
         description="'setpoint=VALUE' for a setpoint, or a maintenance action: clean, "
         "restore_cooling, replace_filter, replace_bearing, repair_valve, repair_fan, "
-        "clear_fault.",
+        "clean_condenser, clear_fault.",
     )
     hours: float = Field(2.0, gt=0, le=MAX_HOURS, description="How far ahead to predict.")
 
