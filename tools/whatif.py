@@ -26,7 +26,8 @@ class WhatIfArgs(BaseModel):
     change: str = Field(
         min_length=1,
         max_length=80,
-        description="'setpoint=VALUE' for a setpoint, or a maintenance action: clean, "
+        description="'setpoint=VALUE' for a setpoint ('speed=VALUE' for a fan), or a "
+        "maintenance action: clean, "
         "restore_cooling, replace_filter, replace_bearing, repair_valve, repair_fan, "
         "clean_condenser, clear_fault.",
     )

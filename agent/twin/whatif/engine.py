@@ -3,7 +3,7 @@
     result = what_if(assets, historian, "HX-101", "setpoint=32", hours=2, now=now)
 
 Models exist for the classes in :data:`MODELS` (heat exchanger, pump with its strainer,
-compressor, cooling tower, chiller); each finds its tags by role through the tag semantics
+compressor, cooling tower, chiller, fan); each finds its tags by role through the tag semantics
 (agent.twin.whatif.roles), so it runs on any plant whose equipment has the roles. A
 filter's what-if runs the model of the pump it feeds. A change is
 ``VARIABLE=VALUE`` (a setpoint) or a maintenance action name (``clean``,
@@ -16,6 +16,8 @@ from __future__ import annotations
 import difflib
 import math
 from datetime import datetime
+
+import numpy as np
 
 from agent.errors import ConfigError, InvalidArgumentError, ToolError, UnknownNameError
 from agent.twin.assets.file import AssetsFile
@@ -30,6 +32,7 @@ from agent.twin.whatif.base import (
 from agent.twin.whatif.chiller import ChillerWhatIf
 from agent.twin.whatif.compressor import CompressorWhatIf
 from agent.twin.whatif.cooling_tower import CoolingTowerWhatIf
+from agent.twin.whatif.fan import FanWhatIf
 from agent.twin.whatif.heat_exchanger import HeatExchangerWhatIf
 from agent.twin.whatif.inputs import (
     aligned_window,
@@ -49,6 +52,7 @@ MODELS: tuple[WhatIfModel, ...] = (
     CompressorWhatIf(),
     CoolingTowerWhatIf(),
     ChillerWhatIf(),
+    FanWhatIf(),
 )
 #: How much history the fits use.
 FIT_MINUTES = 15.0
@@ -173,6 +177,12 @@ def what_if(
     tags = sorted(set(res.names.values()))
     times, window = aligned_window(historian, tags, now, fit_minutes)
     latest = {k: v.value for k, v in historian.latest(tags).items() if v.value is not None}
+    if len(times):
+        # The recorder stores value changes: a tag with too few samples for the grid (a
+        # constant command or setpoint) held its latest value.
+        for name in tags:
+            if name not in window and name in latest:
+                window[name] = np.full(len(times), latest[name])
     sit = Situation(eq, related, window, latest, dict(eq.parameters), times, res.names)
     missing = [v for v in model.required if sit.tag(v) not in sit.window]
     if missing:

@@ -23,17 +23,20 @@ class VarRole:
 
     quantity: str
     places: frozenset[str] = frozenset()
+    #: The tag's function; 'measurement|output' accepts either (a fan speed may be only
+    #: its drive's command).
     function: str = "measurement"
 
     def matches(self, tag: TagSemantics) -> bool:
         """True when ``tag`` plays this role (its places may say more)."""
-        return (tag.quantity == self.quantity and tag.function == self.function
+        return (tag.quantity == self.quantity and tag.function in self.function.split("|")
                 and self.places <= set(tag.places))
 
     def words(self) -> str:
         """'outlet temperature', 'flow', 'outlet temperature setpoint'."""
         text = " ".join([*sorted(self.places), self.quantity.replace("_", " ")])
-        return f"{text} {self.function}" if self.function != "measurement" else text
+        first = self.function.split("|")[0]
+        return f"{text} {first}" if first != "measurement" else text
 
 
 def role(text: str, function: str = "measurement") -> VarRole:

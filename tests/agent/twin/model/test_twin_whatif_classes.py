@@ -21,7 +21,7 @@ from tests.support.plants import kit_plant
 from tools.opcua.browse import browse_catalog
 from tools.opcua.client import OpcUaConnection
 
-from .twin_helpers import make_settings
+from .twin_helpers import demo_catalog, make_settings
 
 #: Enough aligned samples to fit (the model needs 6); waited for, never timed.
 SAMPLES = 24
@@ -98,7 +98,23 @@ async def test_cooling_tower_what_if_by_role_and_refusals(site: Site) -> None:
     assert "has no tag with the role" in refused.value.message
     assert '[tag."' in (refused.value.fix or "") and "assets.toml" in (refused.value.fix or "")
 
-    # A class without a what-if model (the air handler's fan) is refused, no traceback.
+    # The air handler's fan (speed known only as its drive's command): slower, less air.
     fan_eq = assets.semantics().of_class("fan")[0].name
-    with pytest.raises(ToolError, match="no what-if model"):
-        what_if(assets, historian, fan_eq, "clear_fault", hours=1, now=now)
+    airflow = next(t.tag for t in assets.semantics().tags_of(fan_eq) if t.quantity == "flow")
+    speed = next(t.tag for t in assets.semantics().tags_of(fan_eq) if t.quantity == "speed")
+    slower = latest_value(historian, speed) - 15.0
+    result = what_if(assets, historian, fan_eq, f"speed={slower:.1f}", hours=1, now=now)
+    by_tag = {p.tag: p for p in result.predictions}
+    assert result.eq_class == "fan"
+    assert by_tag[airflow].end < 0.95 * by_tag[airflow].baseline_end
+    assert by_tag[airflow].baseline_end == pytest.approx(by_tag[airflow].now, rel=0.05)
+
+
+def test_a_class_without_a_model_is_refused(site: Site) -> None:
+    assets = AssetModel(site.database(TWIN_DATABASE))
+    assets.sync(demo_catalog(), datetime.now(UTC))
+    conveyor = assets.semantics().of_class("conveyor")[0].name
+    with pytest.raises(ToolError, match="no what-if model") as refused:
+        what_if(assets, Historian(site.database(TWIN_DATABASE)), conveyor, "clear_fault",
+                hours=1, now=datetime.now(UTC))
+    assert "assets.toml" in (refused.value.fix or "")
