@@ -26,8 +26,10 @@ class WhatIfArgs(BaseModel):
     change: str = Field(
         min_length=1,
         max_length=80,
-        description="'setpoint=VALUE' for a setpoint, or a maintenance action: clean, "
-        "restore_cooling, replace_filter, replace_bearing, repair_valve, clear_fault.",
+        description="'setpoint=VALUE' for a setpoint ('speed=VALUE' for a fan), or a "
+        "maintenance action: clean, "
+        "restore_cooling, replace_filter, replace_bearing, repair_valve, repair_fan, "
+        "clean_condenser, clear_fault.",
     )
     hours: float = Field(2.0, gt=0, le=MAX_HOURS, description="How far ahead to predict.")
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from agent.errors import ToolError
 from agent.twin.assets.records import EquipmentAsset
+from agent.twin.whatif.roles import VarRole
 
 #: Seconds per model step and between stored trajectory points.
 STEP_S = 5.0
@@ -37,9 +38,15 @@ class Situation:
     params: dict[str, float] = field(default_factory=dict)
     #: Seconds of each window point since the window's start.
     times: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Model variable ('Var', or 'related:Var') -> the full tag found for it by role.
+    names: dict[str, str] = field(default_factory=dict)
 
     def tag(self, variable: str, role: str | None = None) -> str:
-        """Full tag name of ``variable`` on the equipment (or on its related ``role``)."""
+        """Full tag name of ``variable`` on the equipment (or on its related ``role``): the
+        tag the semantics found for the variable's role, else '<equipment>.<variable>'."""
+        found = self.names.get(f"{role}:{variable}" if role else variable)
+        if found is not None:
+            return found
         eq = self.related[role] if role else self.equipment
         return f"{eq.name}.{variable}"
 
@@ -94,6 +101,8 @@ class WhatIfModel(Protocol):
     eq_class: str
     #: Variables the equipment must have (also how a class is recognised without a file).
     required: tuple[str, ...]
+    #: Every variable the model reads or predicts -> its role (how its tag is found).
+    roles: dict[str, VarRole]
     #: Settable variable -> (unit, description).
     settables: dict[str, tuple[str, str]]
     #: Maintenance action -> description.

@@ -29,6 +29,7 @@ from agent.twin.whatif.base import (
     least_squares_scale,
     require_samples,
 )
+from agent.twin.whatif.roles import VarRole, role
 
 _OUT = (
     "DischargePressure",
@@ -52,6 +53,15 @@ class CompressorWhatIf:
         "MotorCurrent",
         "AirFlow",
     )
+    roles: dict[str, VarRole] = {
+        "DischargePressure": role("discharge pressure"),
+        "DischargeTemperature": role("discharge temperature"),
+        "OilTemperature": role("oil temperature"),
+        "OilPressure": role("oil pressure"),
+        "MotorCurrent": role("current"),
+        "AirFlow": role("flow"),
+        "DutyCycle": role("load"),
+    }
     settables: dict[str, tuple[str, str]] = {
         "setpoint": ("bar", "receiver pressure setpoint (gauge)")
     }

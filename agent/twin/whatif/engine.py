@@ -3,7 +3,9 @@
     result = what_if(assets, historian, "HX-101", "setpoint=32", hours=2, now=now)
 
 Models exist for the classes in :data:`MODELS` (heat exchanger, pump with its strainer,
-compressor); a filter's what-if runs the model of the pump it feeds. A change is
+compressor, cooling tower, chiller, fan); each finds its tags by role through the tag semantics
+(agent.twin.whatif.roles), so it runs on any plant whose equipment has the roles. A
+filter's what-if runs the model of the pump it feeds. A change is
 ``VARIABLE=VALUE`` (a setpoint) or a maintenance action name (``clean``,
 ``replace_filter``, ``clear_fault`` ...). A value outside the model's valid range is refused,
 never extrapolated. Blocking work: call it with ``asyncio.to_thread``.
@@ -15,6 +17,8 @@ import difflib
 import math
 from datetime import datetime
 
+import numpy as np
+
 from agent.errors import ConfigError, InvalidArgumentError, ToolError, UnknownNameError
 from agent.twin.assets.file import AssetsFile
 from agent.twin.assets.records import EquipmentAsset
@@ -25,14 +29,31 @@ from agent.twin.whatif.base import (
     Situation,
     WhatIfModel,
 )
+from agent.twin.whatif.chiller import ChillerWhatIf
 from agent.twin.whatif.compressor import CompressorWhatIf
+from agent.twin.whatif.cooling_tower import CoolingTowerWhatIf
+from agent.twin.whatif.fan import FanWhatIf
 from agent.twin.whatif.heat_exchanger import HeatExchangerWhatIf
-from agent.twin.whatif.inputs import aligned_window, filter_of, infer_class, pump_fed_by
+from agent.twin.whatif.inputs import (
+    aligned_window,
+    class_of,
+    equipment_views,
+    filter_of,
+    pump_fed_by,
+)
 from agent.twin.whatif.pump import PumpWhatIf
 from agent.twin.whatif.records import WhatIfResult
 from agent.twin.whatif.report import build_result
+from agent.twin.whatif.roles import refuse_missing, resolve
 
-MODELS: tuple[WhatIfModel, ...] = (HeatExchangerWhatIf(), PumpWhatIf(), CompressorWhatIf())
+MODELS: tuple[WhatIfModel, ...] = (
+    HeatExchangerWhatIf(),
+    PumpWhatIf(),
+    CompressorWhatIf(),
+    CoolingTowerWhatIf(),
+    ChillerWhatIf(),
+    FanWhatIf(),
+)
 #: How much history the fits use.
 FIT_MINUTES = 15.0
 MAX_HOURS = 24.0
@@ -101,8 +122,20 @@ def what_if(
         raise InvalidArgumentError(
             f"a horizon of {hours} h", fix=f"ask for more than 0 and at most {MAX_HOURS:g} hours"
         )
-    everything = assets.equipment()
+    semantics = assets.semantics()
+    everything = equipment_views(assets.equipment(), semantics)
     target = next((e for e in everything if e.name == equipment), None)
+    if target is None:
+        # A catalog folder's name (a flat gateway's PLC) stands for the equipment in it.
+        inside = [s.name for s in semantics.equipment.values() if equipment in s.catalog_equipment]
+        if len(inside) == 1:
+            target = next((e for e in everything if e.name == inside[0]), None)
+        elif inside:
+            raise UnknownNameError(
+                f"{equipment!r} holds several equipment: {', '.join(inside[:6])}",
+                fix=f"name one of them, e.g. {inside[0]!r}",
+                suggestions=inside[:6],
+            )
     if target is None:
         close = difflib.get_close_matches(equipment, [e.name for e in everything], n=3)
         raise UnknownNameError(
@@ -113,7 +146,8 @@ def what_if(
             suggestions=close,
         )
     parsed = parse_change(change)
-    eq_class = infer_class(target, MODELS)
+    classify = class_of(semantics, MODELS)
+    eq_class = classify(target)
     eq, related = target, {}
     if eq_class == "filter":
         if parsed.action not in ("replace_filter", "clean", "clear_fault"):
@@ -122,22 +156,34 @@ def what_if(
                 fix="use change 'replace_filter'",
             )
         parsed = Change(action="replace_filter")
-        eq = pump_fed_by(target, everything, MODELS)
+        eq = pump_fed_by(target, everything, classify)
         eq_class = "pump"
     model = _by_class().get(eq_class or "")
     if model is None:
         raise ToolError(
             f"no what-if model for {equipment} (class {eq_class or 'unknown'})",
             fix=f"what-if covers the classes {', '.join(_by_class())} and filter; "
-            "set class in assets.toml if the equipment is one of them",
+            "if the equipment is one of them, set its class in assets.toml: "
+            f"[equipment.{equipment}] class = \"...\"",
         )
-    if eq_class == "pump" and (flt := filter_of(eq, everything, MODELS)) is not None:
+    res = resolve(eq, model.roles, semantics)
+    if eq_class == "pump" and (flt := filter_of(eq, everything, classify)) is not None:
         related["filter"] = flt
+        extra = resolve(flt, PumpWhatIf.filter_roles, semantics, "filter")
+        res.names.update(extra.names)
+        res.missing.update(extra.missing)
+    refuse_missing(eq, eq_class or "", res, set(model.required))
     _check_change(model, parsed, eq)
-    tags = [t.name for e in (eq, *related.values()) for t in e.tags]
+    tags = sorted(set(res.names.values()))
     times, window = aligned_window(historian, tags, now, fit_minutes)
     latest = {k: v.value for k, v in historian.latest(tags).items() if v.value is not None}
-    sit = Situation(eq, related, window, latest, dict(eq.parameters), times)
+    if len(times):
+        # The recorder stores value changes: a tag with too few samples for the grid (a
+        # constant command or setpoint) held its latest value.
+        for name in tags:
+            if name not in window and name in latest:
+                window[name] = np.full(len(times), latest[name])
+    sit = Situation(eq, related, window, latest, dict(eq.parameters), times, res.names)
     missing = [v for v in model.required if sit.tag(v) not in sit.window]
     if missing:
         raise ToolError(
@@ -156,9 +202,17 @@ def what_if(
     fits = model.fit(sit)
     changed = model.run(sit, fits, parsed, hours)
     baseline = model.run(sit, fits, None, hours)
+    info = {t.name: t for e in (eq, *related.values()) for t in e.tags}
+    keys = {k: info[name] for k in changed if (name := _key_tag(sit, k)) in info}
     return build_result(
-        eq, related, eq_class or "", parsed, hours, fits, changed, baseline, fit_minutes
+        eq, related, eq_class or "", parsed, hours, fits, changed, baseline, fit_minutes, keys
     )
+
+
+def _key_tag(sit: Situation, key: str) -> str:
+    """The tag of a trajectory key ('Var' or 'related:Var')."""
+    related, _, variable = key.rpartition(":")
+    return sit.tag(variable, related or None)
 
 
 def _check_change(model: WhatIfModel, change: Change, eq: EquipmentAsset) -> None:

@@ -36,6 +36,7 @@ from agent.twin.whatif.base import (
     least_squares_scale,
     require_samples,
 )
+from agent.twin.whatif.roles import VarRole, role
 
 _OUT = (
     "HotOutletTemperature",
@@ -65,6 +66,16 @@ class HeatExchangerWhatIf:
         "CoolantValvePosition",
         "HeatDuty",
     )
+    #: The product is the hot side (inlet/outlet), the coolant the cold one (supply/return).
+    roles: dict[str, VarRole] = {
+        "HotInletTemperature": role("inlet temperature"),
+        "HotOutletTemperature": role("outlet temperature"),
+        "ColdInletTemperature": role("supply temperature"),
+        "ColdOutletTemperature": role("return temperature"),
+        "CoolantFlow": role("flow"),
+        "CoolantValvePosition": role("position"),
+        "HeatDuty": role("power"),
+    }
     settables: dict[str, tuple[str, str]] = {
         "setpoint": ("°C", "product outlet temperature setpoint")
     }

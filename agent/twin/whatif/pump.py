@@ -34,6 +34,7 @@ from agent.twin.whatif.base import (
     least_squares_scale,
     require_samples,
 )
+from agent.twin.whatif.roles import VarRole, role
 
 _OUT = (
     "FlowRate",
@@ -62,6 +63,19 @@ class PumpWhatIf:
         "MotorWindingTemperature",
         "Vibration",
     )
+    roles: dict[str, VarRole] = {
+        "FlowRate": role("flow"),
+        "DischargePressure": role("discharge pressure"),
+        "SuctionPressure": role("suction pressure"),
+        "MotorCurrent": role("current"),
+        "Power": role("power"),
+        "Speed": role("speed"),
+        "MotorWindingTemperature": role("winding temperature"),
+        "BearingTemperature": role("bearing temperature"),
+        "Vibration": role("vibration"),
+    }
+    #: The strainer on the suction (related "filter").
+    filter_roles: dict[str, VarRole] = {"DifferentialPressure": role("differential_pressure")}
     settables: dict[str, tuple[str, str]] = {}
     actions: dict[str, str] = {
         "replace_filter": "replace the suction strainer element (clean resistance)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.twin.assets.records import EquipmentAsset
+from agent.twin.assets.records import EquipmentAsset, TagAsset
 from agent.twin.whatif.base import OUTPUT_EVERY_S, Change, Fitted, Trajectory
 from agent.twin.whatif.records import Crossing, FitInfo, TagPrediction, WhatIfResult
 
@@ -44,15 +44,15 @@ def build_result(
     changed: Trajectory,
     baseline: Trajectory,
     fit_minutes: float,
+    tags: dict[str, TagAsset],
 ) -> WhatIfResult:
-    """The result model from both trajectories: per tag now/end/min/max, crossings."""
+    """The result model from both trajectories: per tag now/end/min/max, crossings;
+    ``tags`` maps each trajectory key to the plant's tag found for it."""
     predictions: list[TagPrediction] = []
     crossings: list[Crossing] = []
     base_crossings: list[Crossing] = []
     for key, traj in changed.items():
-        role, _, variable = key.rpartition(":")
-        owner = related[role] if role else eq
-        info = owner.tag(variable)
+        info = tags.get(key)
         if info is None:
             continue
         predictions.append(
