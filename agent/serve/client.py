@@ -92,6 +92,12 @@ class ServiceClient:
         self._ids = itertools.count(1)
         self._lost: ServiceError | None = None
 
+    @property
+    def lost(self) -> bool:
+        """True once the connection is gone (the service stopped, or this client closed
+        it): connect a new client to ask again."""
+        return self._lost is not None
+
     async def __aenter__(self) -> ServiceClient:
         await self.connect()
         return self
