@@ -1,6 +1,6 @@
-"""Clients of the site service, and the one interface the CLI (and later the terminal
-UI) asks through: ``ask(question, on_event) -> AgentAnswer``, cancelled by cancelling
-the awaiting task.
+"""Clients of the site service, and the one interface the CLI and the terminal UI
+(``terminal_ui.remote``) ask through: ``ask(question, on_event) -> AgentAnswer``,
+cancelled by cancelling the awaiting task.
 
 :class:`ServiceClient` talks to `plantagent serve` over its Unix socket (the service
 knows the caller from the kernel; no passphrase on this side). :class:`AgentClient`
