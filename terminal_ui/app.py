@@ -185,6 +185,8 @@ def main_widgets(service: AgentService | SiteServiceBackend,
                 with TabPane(f"{key.upper()} {title}", id=tab):
                     if tab == "ask":
                         yield AskPane(service, id="ask-pane")
+                    elif tab == "plant":  # read through the service; no trend screen
+                        yield PlantPane(service, id="plant-pane")
                     else:
                         yield SingleUserOnly(title)
         yield Footer()

@@ -7,8 +7,10 @@ service knows the person from the kernel (SO_PEERCRED), so no site passphrase is
 for here. A connection the service dropped (stopped, restarted) is made again on the
 next question; while no service answers, the question fails with a clear error.
 
-The other panes (plant, alarms, approvals, audit, handover) need more of the site than
-protocol version 1 carries; with this backend they say so (see ``app.main_widgets``).
+The Plant tab reads the plant through the service too (``plant``: the equipment tree with
+live values, without trends). The other panes (alarms, approvals, audit, handover) need
+more of the site than the protocol carries; with this backend they say so (see
+``app.main_widgets``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from agent.pipeline.answer import AgentAnswer
 from agent.serve.client import EventHandler, ServiceClient
 from agent.serve.protocol import Welcome
 from agent.service.citations import citation_views
-from agent.service.views import CitationView, ServiceStatus
+from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
 
 #: What the panes the protocol does not carry yet show.
 SINGLE_USER_ONLY = ("available in the single-user mode (plantagent tui --no-service): "
@@ -70,14 +72,23 @@ class SiteServiceBackend:
         reading (the plant's history is the service's)."""
         return citation_views(answer, lambda tag: ())
 
-    async def status(self) -> ServiceStatus:
-        """The status bar's facts from the service's status; ServiceError while it is
-        gone."""
+    def _still_connected(self) -> ServiceClient:
+        # The panes that poll never reconnect on their own: a stopped service is said
+        # once a poll, and a question (a person's act) connects again.
         if self._client is None or self._client.lost:
             raise ServiceError("the site service is not connected",
                                fix="ask a question to connect again, or see "
                                    "plantagent status")
-        status = await self._client.status()
+        return self._client
+
+    async def plant_snapshot(self) -> PlantSnapshot:
+        """Every equipment with its tags now, read by the service (read-only)."""
+        return PlantSnapshot.model_validate(await self._still_connected().plant())
+
+    async def status(self) -> ServiceStatus:
+        """The status bar's facts from the service's status; ServiceError while it is
+        gone."""
+        status = await self._still_connected().status()
         welcome = self.welcome
         opcua = status.opcua if status.opcua in ("connected", "reconnecting") else "down"
         return ServiceStatus(

@@ -19,6 +19,7 @@ from agent.serve.site_socket import socket_path
 from plant.server import DemoPlantServer
 from terminal_ui.app import PlantAgentApp, SingleUserOnly
 from terminal_ui.panes.ask import AskPane
+from terminal_ui.panes.plant import PlantPane
 from terminal_ui.remote import SINGLE_USER_ONLY, SiteServiceBackend
 from terminal_ui.status import StatusBar
 from tests.agent.serve.serve_helpers import (
@@ -81,11 +82,19 @@ async def test_a_question_is_answered_through_the_service_as_the_enrolled_person
                 assert bar.last is not None
                 assert (bar.last.user, bar.last.role) == (PERSON, "shift_lead")
                 assert bar.last.model == "scripted" and bar.last.connection == "connected"
+                # The Plant tab reads the live plant through the service.
+                await pilot.press("f3")
+                plant = app.screen.query_one(PlantPane)
+                await wait_for(lambda: plant.snapshot is not None, pilot, what="the plant")
+                assert plant.snapshot is not None and plant.snapshot.connection == "connected"
+                tags = [t for e in plant.snapshot.equipment for t in e.tags]
+                assert len(tags) > 40 and all(t.quality == "good" for t in tags)
+                assert any(t.name.startswith("P-101.") for t in tags)
                 # The other tabs say where they are; switching to them never crashes.
-                for key in ("f3", "f4", "f5", "f6", "f7"):
+                for key in ("f4", "f5", "f6", "f7"):
                     await pilot.press(key)
                 notes = list(app.screen.query(SingleUserOnly))
-                assert len(notes) == 5
+                assert len(notes) == 4
                 assert all(SINGLE_USER_ONLY in str(n.render()) for n in notes)
             await backend.close()
         asked = runtime.audit.search(kind="question")
@@ -154,6 +163,9 @@ async def test_the_service_stopping_while_the_ui_waits_is_said_and_survived(
             bar.refresh_status()
             await wait_for(lambda: bar.problem is not None, pilot, what="the bar to say so")
             assert bar.problem is not None and "not connected" in bar.problem
+            plant = app.screen.query_one(PlantPane)
+            await wait_for(lambda: plant.problem is not None, pilot,
+                           what="the Plant tab to say so")
             # No service: the next question says so, with the fix.
             await pilot.press(*QUESTION, "enter")
             await wait_for(lambda: pane.current is not None and "no plantagent service "
