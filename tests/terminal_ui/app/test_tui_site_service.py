@@ -5,6 +5,7 @@ passphrase is given to the UI."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from textual.pilot import Pilot
 from agent.cli import main
 from agent.cli.tui_cmd import site_service_starter
 from agent.people.identity import os_account
+from agent.serve.client import ServiceClient
 from agent.serve.site_socket import socket_path
 from plant.server import DemoPlantServer
 from terminal_ui.app import PlantAgentApp, SingleUserOnly
@@ -30,6 +32,7 @@ from tests.agent.serve.serve_helpers import (
     enroll,
     final,
     running_service,
+    until,
 )
 from tests.support.runtimes import scripted_runtime
 
@@ -135,6 +138,38 @@ async def test_escape_sends_cancel_and_the_next_question_is_answered(
             await backend.close()
         cancelled = cancelled_answers(runtime)
         assert [(c["actor"], c["question"]) for c in cancelled] == [(PERSON, QUESTION)]
+
+
+@in_module_loop
+async def test_the_place_in_line_shows_and_escape_leaves_the_line(
+    live_plant: DemoPlantServer, site_home: Path, tmp_path: Path
+) -> None:
+    model = HeldModel([final()])
+    async with scripted_runtime(site_home, live_plant.endpoint, model) as runtime:
+        enroll(runtime, tmp_path, {PERSON: os_account()})
+        path = socket_path(site_home)
+        backend = SiteServiceBackend(path)
+        async with running_service(runtime) as server, ServiceClient(path) as other:
+            model.hold.set()  # another terminal's question holds the model
+            holding = asyncio.create_task(other.ask(QUESTION, lambda e: None))
+            await until(lambda: model.entered == 1, "the other question reaches the model")
+            app = PlantAgentApp(starter=site_service_starter(backend))
+            async with app.run_test(size=(80, 24)) as pilot:
+                pane = await started(app, pilot)
+                await pilot.press(*QUESTION, "enter")
+                await wait_for(lambda: "waiting for the model: next in line" in pane.activity,
+                               pilot, what="the place in line")
+                assert pane.current is not None
+                assert any("next in line" in what for what, _ in pane.current.steps)
+                await pilot.press("escape")
+                await wait_for(lambda: server.queue.view().waiting == [], pilot,
+                               what="the question to leave the line")
+                assert pane.current.meta_text == "cancelled"
+            await backend.close()
+            model.hold.clear()
+            assert (await holding).answer == ANSWER
+        notes = [(c["actor"], c["note"]) for c in cancelled_answers(runtime)]
+        assert notes == [(PERSON, "cancelled while waiting for the model")]
 
 
 @in_module_loop
