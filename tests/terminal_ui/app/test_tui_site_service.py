@@ -23,6 +23,7 @@ from terminal_ui.app import PlantAgentApp, SingleUserOnly
 from terminal_ui.panes.ask import AskPane
 from terminal_ui.panes.plant import PlantPane
 from terminal_ui.remote import SINGLE_USER_ONLY, SiteServiceBackend
+from terminal_ui.startup import StartupView
 from terminal_ui.status import StatusBar
 from tests.agent.serve.serve_helpers import (
     ANSWER,
@@ -231,3 +232,16 @@ def test_tui_picks_the_service_when_its_socket_exists_and_asks_no_passphrase(
     assert "not for the site service" in capsys.readouterr().err
     assert main(["--home", str(site_home), "tui", "--no-service", "--role", "x"]) == 2
     assert "--role is for the site service" in capsys.readouterr().err
+
+
+@in_module_loop
+async def test_no_service_behind_the_socket_is_said_on_the_start_screen(
+    tmp_path: Path
+) -> None:
+    app = PlantAgentApp(starter=site_service_starter(
+        SiteServiceBackend(tmp_path / "service.sock")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(StartupView)
+        await wait_for(lambda: view.failed is not None, pilot, what="the failure")
+        assert "no plantagent service answers" in view.plain()
+        assert "plantagent serve" in view.plain() and not app.started
