@@ -4,7 +4,9 @@ Tabs for Ask, Plant, Alarms, Approvals, Audit and Handover, a status bar on top,
 hints at the bottom and a help screen; every pane does its slow work in Textual workers.
 The app talks only to the agent service it is given, or that its starter opens: then it
 starts at once, shows the start (a plant server that is down, the model loading) and
-switches to the tabs once the service is up.
+switches to the tabs once the service is up. Given the site service's client
+(:class:`~terminal_ui.remote.SiteServiceBackend`) instead, it asks through the service
+and the other tabs say they are in the single-user mode.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from agent.errors import PlantAgentError
 from agent.service import AgentService
@@ -26,6 +28,7 @@ from terminal_ui.panes.ask import AskPane
 from terminal_ui.panes.audit import AuditPane
 from terminal_ui.panes.handover import HandoverPane
 from terminal_ui.panes.plant import PlantPane
+from terminal_ui.remote import SINGLE_USER_ONLY, SiteServiceBackend
 from terminal_ui.startup import Starter, StartupView
 from terminal_ui.status import StatusBar
 
@@ -57,7 +60,8 @@ class PlantAgentApp(App[None]):
     TabPane { padding: 0; }
     """
 
-    def __init__(self, service: AgentService | None = None, *, starter: Starter | None = None,
+    def __init__(self, service: AgentService | SiteServiceBackend | None = None, *,
+                 starter: Starter | None = None,
                  initial_tab: str = "ask") -> None:
         super().__init__()
         if (service is None) == (starter is None):
@@ -159,9 +163,34 @@ class PlantAgentApp(App[None]):
             self.push_screen(HelpScreen())
 
 
-def main_widgets(service: AgentService, initial_tab: str) -> ComposeResult:
-    """Status bar, the tabs with their panes, key hints (inside a compose)."""
+class SingleUserOnly(Static):
+    """A tab the site service's protocol does not carry yet: says where it is."""
+
+    DEFAULT_CSS = """
+    SingleUserOnly { padding: 1 2; color: $text-muted; }
+    """
+
+    def __init__(self, title: str) -> None:
+        super().__init__(f"{title}: {SINGLE_USER_ONLY}.", classes="single-user-only")
+
+
+def main_widgets(service: AgentService | SiteServiceBackend,
+                 initial_tab: str) -> ComposeResult:
+    """Status bar, the tabs with their panes, key hints (inside a compose); with the
+    site service, the Ask tab and a word on each of the others."""
     yield StatusBar(service)
+    if isinstance(service, SiteServiceBackend):
+        with TabbedContent(initial=initial_tab, id="tabs"):
+            for tab, title, key in TABS:
+                with TabPane(f"{key.upper()} {title}", id=tab):
+                    if tab == "ask":
+                        yield AskPane(service, id="ask-pane")
+                    elif tab == "plant":  # read through the service; no trend screen
+                        yield PlantPane(service, id="plant-pane")
+                    else:
+                        yield SingleUserOnly(title)
+        yield Footer()
+        return
     with TabbedContent(initial=initial_tab, id="tabs"):
         with TabPane("F2 Ask", id="ask"):
             yield AskPane(service, id="ask-pane")
@@ -182,7 +211,7 @@ def main_widgets(service: AgentService, initial_tab: str) -> ComposeResult:
 class MainScreen(Screen[None]):
     """The tabs, once a starter has opened the service."""
 
-    def __init__(self, service: AgentService, initial_tab: str) -> None:
+    def __init__(self, service: AgentService | SiteServiceBackend, initial_tab: str) -> None:
         super().__init__()
         self.service = service
         self.initial_tab = initial_tab

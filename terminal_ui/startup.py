@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from agent.service import AgentService
+from terminal_ui.remote import SiteServiceBackend
 
 
 class StartProgress(Protocol):
@@ -28,8 +29,9 @@ class StartProgress(Protocol):
         ...
 
 
-#: Opens the agent service, reporting progress; raises PlantAgentError when it cannot.
-Starter = Callable[[StartProgress], Awaitable[AgentService]]
+#: Opens the agent service (or connects to the site service), reporting progress; raises
+#: PlantAgentError when it cannot.
+Starter = Callable[[StartProgress], Awaitable[AgentService | SiteServiceBackend]]
 
 #: The stages in the order they show, and their labels.
 STAGES = (("site", "Site"), ("opcua", "OPC UA"), ("model", "Model"), ("service", "Agent"))

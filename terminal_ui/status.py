@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from agent.errors import PlantAgentError
 from agent.service.views import ServiceStatus
 from terminal_ui.backend import StatusBackend
 
@@ -67,6 +68,8 @@ class StatusBar(Static):
         self.backend = backend
         self.refresh_s = refresh_s
         self.last: ServiceStatus | None = None
+        #: What keeps the bar from showing the status (the site service gone), if anything.
+        self.problem: str | None = None
         #: (total, unacknowledged) as the alarms tab last counted them.
         self.alarms: tuple[int, int] | None = None
 
@@ -80,7 +83,16 @@ class StatusBar(Static):
         self.run_worker(self._fetch(), group="status", exclusive=True)
 
     async def _fetch(self) -> None:
-        self.show(await self.backend.status())
+        try:
+            status = await self.backend.status()
+        except PlantAgentError as exc:  # the site service stopped: said, never a crash
+            self.last = None
+            self.problem = exc.message
+            self.update(Text(f" {exc.message}", style="bold white on red", no_wrap=True,
+                             overflow="ellipsis"))
+            return
+        self.problem = None
+        self.show(status)
 
     def show(self, status: ServiceStatus) -> None:
         """Render ``status`` cut to the bar's width."""

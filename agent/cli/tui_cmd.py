@@ -6,15 +6,17 @@ import argparse
 import asyncio
 import sys
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.cli.common import open_runtime, settings_from_args
+from agent.cli.common import open_runtime, service_socket, settings_from_args
 from agent.errors import OpcUaError, UsageError
 from agent.runtime import SiteRuntime
 from agent.settings import Settings
 
 if TYPE_CHECKING:  # the UI (textual) loads only when the tui command runs
     from agent.service import AgentService
+    from terminal_ui.remote import SiteServiceBackend
     from terminal_ui.startup import Starter, StartProgress
 
 
@@ -26,6 +28,17 @@ def register(sub: Any) -> None:
                      help="do not run the triage watcher in the background")
     tui.add_argument("--triage-interval", type=float, default=None,
                      help="seconds between triage passes (default: [triage] interval_s, 30)")
+    where = tui.add_mutually_exclusive_group()
+    where.add_argument("--service", action="store_true",
+                       help="ask through the site service (plantagent serve; no passphrase); "
+                       "the default when its socket exists")
+    where.add_argument("--no-service", action="store_true",
+                       help="open the site in this process (the single-user mode, every "
+                       "tab; needs the site passphrase), even when a service runs")
+    tui.add_argument("--socket", type=Path, default=None,
+                     help="the service's socket (default: SITE/service.sock)")
+    tui.add_argument("--role", default=None,
+                     help="with the service: one of your own roles (default: the site's)")
     tui.set_defaults(handler=_tui)
 
 
@@ -68,6 +81,41 @@ def service_starter(
     return start
 
 
+def site_service_starter(backend: SiteServiceBackend) -> Starter:
+    """What the app calls to connect to the site service: it knows the person by their OS
+    account, so nothing is unlocked here (closed by whoever owns ``backend``)."""
+    async def start(progress: StartProgress) -> SiteServiceBackend:
+        progress("service", f"connecting to the site service at {backend.path}")
+        welcome = await backend.connect()
+        progress("service", f"connected as {welcome.person} ({welcome.role}); service pid "
+                            f"{welcome.service_pid}", done=True)
+        return backend
+
+    return start
+
+
+def _need_terminal() -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the terminal UI needs a terminal (stdin and stdout are not one)",
+                         fix="run it in a terminal (over SSH: ssh -t); from a script use "
+                             "`plantagent ask`, `triage run` or `handover`")
+
+
+async def run_tui_service(path: Path, *, role: str | None = None) -> int:
+    """Run the app as a client of the site service at ``path``: questions go through the
+    service's socket; no site passphrase is asked for."""
+    from terminal_ui.app import PlantAgentApp
+    from terminal_ui.remote import SiteServiceBackend
+
+    _need_terminal()
+    backend = SiteServiceBackend(path, role=role)
+    try:
+        await PlantAgentApp(starter=site_service_starter(backend)).run_async()
+    finally:
+        await backend.close()
+    return 0
+
+
 async def run_tui(
     settings: Settings, *, endpoint: str | None, plant_name: str = "the plant",
     triage: bool = True, triage_interval_s: float | None = None,
@@ -81,10 +129,7 @@ async def run_tui(
     async with open_runtime(settings, endpoint=endpoint, plant_name=plant_name) as runtime, \
             AsyncExitStack() as stack:
         _ = runtime.audit  # unlocks the site: a passphrase is asked for in the terminal now
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            raise UsageError("the terminal UI needs a terminal (stdin and stdout are not one)",
-                             fix="run it in a terminal (over SSH: ssh -t); from a script use "
-                                 "`plantagent ask`, `triage run` or `handover`")
+        _need_terminal()
         starter = service_starter(runtime, stack, triage=triage,
                                   triage_interval_s=triage_interval_s)
         await PlantAgentApp(starter=starter).run_async()
@@ -92,6 +137,17 @@ async def run_tui(
 
 
 def _tui(args: argparse.Namespace) -> int:
+    path = service_socket(args)
+    if args.service or (not args.no_service and path.exists()):
+        if args.endpoint or args.no_triage or args.triage_interval is not None:
+            raise UsageError("--endpoint, --no-triage and --triage-interval are not for the "
+                             "site service: it reads its own plant and runs its own triage",
+                             fix="leave them out, or open the site here with --no-service")
+        return asyncio.run(run_tui_service(path, role=args.role))
+    if args.role:
+        raise UsageError("--role is for the site service (--service)",
+                         fix="leave it out: this process acts as the site's configured "
+                             "user and role")
     settings = settings_from_args(args)
     return asyncio.run(run_tui(settings, endpoint=args.endpoint, triage=not args.no_triage,
                                triage_interval_s=args.triage_interval))

@@ -1,6 +1,6 @@
-"""Clients of the site service, and the one interface the CLI (and later the terminal
-UI) asks through: ``ask(question, on_event) -> AgentAnswer``, cancelled by cancelling
-the awaiting task.
+"""Clients of the site service, and the one interface the CLI and the terminal UI
+(``terminal_ui.remote``) ask through: ``ask(question, on_event) -> AgentAnswer``,
+cancelled by cancelling the awaiting task.
 
 :class:`ServiceClient` talks to `plantagent serve` over its Unix socket (the service
 knows the caller from the kernel; no passphrase on this side). :class:`AgentClient`
@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from agent.errors import ServiceError
 from agent.pipeline.answer import AgentAnswer
@@ -30,6 +30,8 @@ from agent.serve.protocol import (
     Error,
     Event,
     Hello,
+    Plant,
+    PlantRequest,
     Queued,
     Status,
     StatusRequest,
@@ -88,9 +90,16 @@ class ServiceClient:
         self._writer: asyncio.StreamWriter | None = None
         self._pending: dict[str, asyncio.Queue[Queued | Event | Answer | Error]] = {}
         self._status: list[asyncio.Future[SiteServiceStatus]] = []
+        self._plants: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
         self._lost: ServiceError | None = None
+
+    @property
+    def lost(self) -> bool:
+        """True once the connection is gone (the service stopped, or this client closed
+        it): connect a new client to ask again."""
+        return self._lost is not None
 
     async def __aenter__(self) -> ServiceClient:
         await self.connect()
@@ -177,6 +186,19 @@ class ServiceClient:
         writer.write(encode(StatusRequest()))
         return await future
 
+    async def plant(self) -> dict[str, Any]:
+        """The plant now as JSON (agent.service.views.PlantSnapshot's fields; read-only);
+        ServiceError when the service cannot read it or is gone."""
+        writer = self._connected()
+        rid = f"p{next(self._ids)}"
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._plants[rid] = future
+        try:
+            writer.write(encode(PlantRequest(id=rid)))
+            return await future
+        finally:
+            self._plants.pop(rid, None)
+
     def _connected(self) -> asyncio.StreamWriter:
         if self._lost is not None:
             raise self._lost
@@ -198,6 +220,13 @@ class ServiceClient:
                             SiteServiceStatus.model_validate(message.status))
                     continue
                 qid = getattr(message, "id", None)
+                plant = self._plants.get(qid or "")
+                if plant is not None and not plant.done():
+                    if isinstance(message, Plant):
+                        plant.set_result(message.snapshot)
+                    elif isinstance(message, Error):
+                        plant.set_exception(ServiceError(message.message, fix=message.fix))
+                    continue
                 if qid in self._pending:
                     self._pending[qid].put_nowait(message)  # type: ignore[arg-type]
         except (ConnectionError, ServiceError):
@@ -210,6 +239,7 @@ class ServiceClient:
             self._lost = lost
             for inbox in self._pending.values():
                 inbox.put_nowait(Error(message=lost.message, fix=lost.fix))
-            for future in self._status:
+            futures: list[asyncio.Future[Any]] = [*self._status, *self._plants.values()]
+            for future in futures:
                 if not future.done():
                     future.set_exception(lost)

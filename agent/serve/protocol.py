@@ -54,7 +54,16 @@ class StatusRequest(_Message):
     type: Literal["status"] = "status"
 
 
-ClientMessage = Annotated[Hello | Ask | Cancel | StatusRequest, Field(discriminator="type")]
+class PlantRequest(_Message):
+    """Ask for the plant now (read-only): every equipment with its tags, as the terminal
+    UI's Plant tab shows it; answered by ``plant`` or ``error`` with the same id."""
+
+    type: Literal["plant"] = "plant"
+    id: str = Field(min_length=1, max_length=64)
+
+
+ClientMessage = Annotated[Hello | Ask | Cancel | StatusRequest | PlantRequest,
+                          Field(discriminator="type")]
 
 
 class Welcome(_Message):
@@ -110,12 +119,21 @@ class Status(_Message):
     status: dict[str, Any]
 
 
-ServiceMessage = Annotated[Welcome | Queued | Event | Answer | Error | Status,
+class Plant(_Message):
+    """The plant now (agent.service.views.PlantSnapshot as JSON)."""
+
+    type: Literal["plant"] = "plant"
+    id: str
+    snapshot: dict[str, Any]
+
+
+ServiceMessage = Annotated[Welcome | Queued | Event | Answer | Error | Status | Plant,
                            Field(discriminator="type")]
 
-_client: TypeAdapter[Hello | Ask | Cancel | StatusRequest] = TypeAdapter(ClientMessage)
-_service: TypeAdapter[Welcome | Queued | Event | Answer | Error | Status] = TypeAdapter(
-    ServiceMessage)
+_client: TypeAdapter[Hello | Ask | Cancel | StatusRequest | PlantRequest] = TypeAdapter(
+    ClientMessage)
+_service: TypeAdapter[Welcome | Queued | Event | Answer | Error | Status | Plant] = \
+    TypeAdapter(ServiceMessage)
 
 
 def encode(message: BaseModel) -> bytes:
@@ -123,12 +141,12 @@ def encode(message: BaseModel) -> bytes:
     return message.model_dump_json().encode("utf-8") + b"\n"
 
 
-def client_message(line: bytes) -> Hello | Ask | Cancel | StatusRequest:
+def client_message(line: bytes) -> Hello | Ask | Cancel | StatusRequest | PlantRequest:
     """A client's line, validated (ServiceError naming what is wrong)."""
     return _parse(_client, line)
 
 
-def service_message(line: bytes) -> Welcome | Queued | Event | Answer | Error | Status:
+def service_message(line: bytes) -> Welcome | Queued | Event | Answer | Error | Status | Plant:
     """A service's line, validated (ServiceError naming what is wrong)."""
     return _parse(_service, line)
 

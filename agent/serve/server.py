@@ -35,6 +35,8 @@ from agent.serve.protocol import (
     Error,
     Event,
     Hello,
+    Plant,
+    PlantRequest,
     Queued,
     Status,
     StatusRequest,
@@ -180,6 +182,11 @@ class SiteServer:
                         task.cancel()
                 elif isinstance(message, StatusRequest):
                     send(Status(status=(await self.status()).model_dump(mode="json")))
+                elif isinstance(message, PlantRequest):
+                    # In a task: a slow plant server must not hold up this client's
+                    # cancels; dropped with the connection like its questions.
+                    questions[f"plant:{message.id}"] = asyncio.create_task(
+                        self._plant(message, send), name=f"plant-{message.id}")
                 await writer.drain()
         finally:
             # The client went away (or the service stops): its questions are dropped,
@@ -213,6 +220,15 @@ class SiteServer:
         person = await asyncio.to_thread(person_of_account, self.people, account)
         role = choose_role(person, hello.role, self.service.settings.agent.role)
         return Caller(person=person.name, account=account, role=role)
+
+    async def _plant(self, request: PlantRequest, send: Callable[[BaseModel], None]) -> None:
+        """The plant now (read-only, as the terminal UI's Plant tab shows it)."""
+        try:
+            snapshot = await self.service.plant_snapshot()
+        except PlantAgentError as exc:
+            send(Error(id=request.id, message=exc.message, fix=exc.fix))
+            return
+        send(Plant(id=request.id, snapshot=snapshot.model_dump(mode="json")))
 
     async def _answer(self, caller: Caller, ask: Ask, send: Callable[[BaseModel], None]
                       ) -> None:

@@ -3,6 +3,7 @@ refreshed by a worker every few seconds."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -10,6 +11,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import Worker
 
+from agent.errors import PlantAgentError
 from agent.service.views import PlantSnapshot
 from agent.site_time import SiteTime
 from terminal_ui.backend import PlantBackend
@@ -39,6 +41,8 @@ class PlantPane(Vertical):
         self.site = site or SiteTime()
         self.refresh_s = refresh_s
         self.snapshot: PlantSnapshot | None = None
+        #: Why the last read failed (the site service gone), if it did.
+        self.problem: str | None = None
         self._tree_nodes: dict[str, TreeNode[str]] = {}
         self._worker: Worker[None] | None = None
 
@@ -64,7 +68,16 @@ class PlantPane(Vertical):
         self._worker = self.run_worker(self._refresh(), group="plant")
 
     async def _refresh(self) -> None:
-        self.show(await self.backend.plant_snapshot())
+        try:
+            snapshot = await self.backend.plant_snapshot()
+        except PlantAgentError as exc:  # the site service gone: said, never a crash
+            self.problem = exc.message
+            self.query_one("#plant-summary", Static).update(
+                Text(f"{exc.message} ({exc.fix})" if exc.fix else exc.message,
+                     style="bold red", no_wrap=True, overflow="ellipsis"))
+            return
+        self.problem = None
+        self.show(snapshot)
 
     def show(self, snapshot: PlantSnapshot) -> None:
         """Put ``snapshot`` on screen, keeping what is expanded and selected."""

@@ -61,6 +61,10 @@ async def test_answers_the_enrolled_caller(live_plant: DemoPlantServer, site_hom
             assert status.guards.site_unlocked and status.guards.model == "scripted"
             assert status.guards.egress.startswith("on-site only")
             assert status.opcua == "connected" and status.triage == "off"
+            # The plant, read-only, as the terminal UI's Plant tab shows it.
+            plant = await client.plant()
+            assert plant["connection"] == "connected" and plant["equipment"]
+            assert all(t["quality"] == "good" for e in plant["equipment"] for t in e["tags"])
             assert server.queue.view().running == []
         asked = runtime.audit.search(kind="question")
         assert [r.actor for r in asked] == ["Rita Lead"]
