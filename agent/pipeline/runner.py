@@ -2,7 +2,8 @@
 and acts, the grounded writer checks the answer.
 
 Per question: questions the system settles itself (names the plant does not have,
-questions off the plant) are answered without the model; a change request is decided by
+questions off the plant, and, after the prefetch, questions asking only for the values it
+read: plain_reading.py) are answered without the model; a change request is decided by
 the policy and answered by the system (changes.py); the obvious reads are prefetched;
 then per step the model emits one step of the typed union (steps.py: a tool call with
 catalog-enum arguments, a final answer citing evidence that exists, or "cannot answer");
