@@ -9,8 +9,9 @@ recent values: the prediction is the expected trajectory, not a noisy one.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 
@@ -151,3 +152,19 @@ def require_samples(sit: Situation, minimum: int = 6) -> int:
             fix="record at least a few minutes of history (`plantagent twin record`)",
         )
     return n
+
+
+P = TypeVar("P")
+
+
+def overridable(params_class: type[Any], *nested: str) -> frozenset[str]:
+    """The design parameters a site may override: the fields of ``params_class`` but the
+    ``nested`` ones (sub-models and controllers, fitted or fixed elsewhere)."""
+    return frozenset(f.name for f in dataclasses.fields(params_class)) - set(nested)
+
+
+def site_params(default: P, names: frozenset[str], sit: Situation) -> P:
+    """``default`` with the site's overrides among ``names`` (the engine has already
+    refused any other key)."""
+    known = {k: v for k, v in sit.params.items() if k in names}
+    return cast(P, dataclasses.replace(cast(Any, default), **known))

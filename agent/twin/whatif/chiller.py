@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, cast
 
 import numpy as np
 
@@ -34,7 +33,9 @@ from agent.twin.whatif.base import (
     Situation,
     Trajectory,
     fitted_value,
+    overridable,
     require_samples,
+    site_params,
 )
 from agent.twin.whatif.roles import VarRole, role
 
@@ -81,14 +82,11 @@ class ChillerWhatIf:
         "clean_condenser": "clean the condenser tubes: heat transfer back to the design value",
         "clear_fault": "same as clean_condenser",
     }
-    parameter_names: frozenset[str] = frozenset(
-        f.name for f in dataclasses.fields(ChillerParams)
-    ) - {"capacity_control"}
+    parameter_names: frozenset[str] = overridable(ChillerParams, "capacity_control")
 
     def params(self, sit: Situation) -> ChillerParams:
         """The design parameters, with the site's overrides."""
-        known = {k: v for k, v in sit.params.items() if k in self.parameter_names}
-        return dataclasses.replace(ChillerParams(), **cast(dict[str, Any], known))
+        return site_params(ChillerParams(), self.parameter_names, sit)
 
     def fit(self, sit: Situation) -> list[Fitted]:
         """Water flows from the heat balance; condenser UA from the power."""

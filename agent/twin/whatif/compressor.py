@@ -12,7 +12,6 @@ Changes: the receiver pressure ``setpoint`` (bar); actions ``repair_valve``/``cl
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, cast
 
 import numpy as np
 
@@ -27,7 +26,9 @@ from agent.twin.whatif.base import (
     Trajectory,
     fitted_value,
     least_squares_scale,
+    overridable,
     require_samples,
+    site_params,
 )
 from agent.twin.whatif.roles import VarRole, role
 
@@ -69,17 +70,14 @@ class CompressorWhatIf:
         "repair_valve": "repair the leaking discharge/check valve",
         "clear_fault": "same as repair_valve",
     }
-    parameter_names: frozenset[str] = frozenset(
-        f.name for f in dataclasses.fields(CompressorParams)
-    ) - {
+    parameter_names: frozenset[str] = overridable(CompressorParams,
         "pressure_control",
         "bearing",
-    }
+    )
 
     def params(self, sit: Situation) -> CompressorParams:
         """Design parameters with the site's overrides."""
-        known = {k: v for k, v in sit.params.items() if k in self.parameter_names}
-        return dataclasses.replace(CompressorParams(), **cast(dict[str, Any], known))
+        return site_params(CompressorParams(), self.parameter_names, sit)
 
     def _load(self, p: CompressorParams, current: np.ndarray) -> np.ndarray:
         span = p.full_load_current_a - p.unloaded_current_a

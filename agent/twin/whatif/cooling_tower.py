@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, cast
 
 import numpy as np
 
@@ -38,7 +37,9 @@ from agent.twin.whatif.base import (
     Trajectory,
     fitted_value,
     least_squares_scale,
+    overridable,
     require_samples,
+    site_params,
 )
 from agent.twin.whatif.roles import VarRole, role
 
@@ -70,14 +71,11 @@ class CoolingTowerWhatIf:
         "repair_fan": "repair the fan (belt, blades): full airflow at its speed",
         "clear_fault": "same as repair_fan",
     }
-    parameter_names: frozenset[str] = frozenset(
-        f.name for f in dataclasses.fields(CoolingTowerParams)
-    ) - {"fan_control", "bearing"}
+    parameter_names: frozenset[str] = overridable(CoolingTowerParams, "fan_control", "bearing")
 
     def params(self, sit: Situation) -> CoolingTowerParams:
         """The design parameters, with the site's overrides."""
-        known = {k: v for k, v in sit.params.items() if k in self.parameter_names}
-        return dataclasses.replace(CoolingTowerParams(), **cast(dict[str, Any], known))
+        return site_params(CoolingTowerParams(), self.parameter_names, sit)
 
     def fit(self, sit: Situation) -> list[Fitted]:
         """Fan degradation from the effectiveness; the controller's setpoint."""

@@ -15,7 +15,6 @@ Changes: ``speed`` (percent of rated, the VFD command); actions ``replace_filter
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, cast
 
 import numpy as np
 
@@ -31,7 +30,9 @@ from agent.twin.whatif.base import (
     Trajectory,
     fitted_value,
     least_squares_scale,
+    overridable,
     require_samples,
+    site_params,
 )
 from agent.twin.whatif.roles import VarRole, role
 
@@ -60,14 +61,11 @@ class FanWhatIf:
         "replace_filter": "replace the filter: clean resistance",
         "clear_fault": "same as replace_filter",
     }
-    parameter_names: frozenset[str] = frozenset(
-        f.name for f in dataclasses.fields(FanParams)
-    ) - {"motor", "bearing"}
+    parameter_names: frozenset[str] = overridable(FanParams, "motor", "bearing")
 
     def params(self, sit: Situation) -> FanParams:
         """The design parameters, with the site's overrides."""
-        known = {k: v for k, v in sit.params.items() if k in self.parameter_names}
-        return dataclasses.replace(FanParams(), **cast(dict[str, Any], known))
+        return site_params(FanParams(), self.parameter_names, sit)
 
     def fit(self, sit: Situation) -> list[Fitted]:
         """Filter and duct resistance, and the motor current's scale."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, cast
 
 import numpy as np
 
@@ -34,7 +33,9 @@ from agent.twin.whatif.base import (
     Trajectory,
     fitted_value,
     least_squares_scale,
+    overridable,
     require_samples,
+    site_params,
 )
 from agent.twin.whatif.roles import VarRole, role
 
@@ -84,14 +85,11 @@ class HeatExchangerWhatIf:
         "restore_cooling": "restore the full cooling-water supply",
         "clear_fault": "both: clean and restore the supply",
     }
-    parameter_names: frozenset[str] = frozenset(
-        f.name for f in dataclasses.fields(HeatExchangerParams)
-    ) - {"temperature_control"}
+    parameter_names: frozenset[str] = overridable(HeatExchangerParams, "temperature_control")
 
     def params(self, sit: Situation) -> HeatExchangerParams:
         """The design parameters, with the site's overrides."""
-        known = {k: v for k, v in sit.params.items() if k in self.parameter_names}
-        return dataclasses.replace(HeatExchangerParams(), **cast(dict[str, Any], known))
+        return site_params(HeatExchangerParams(), self.parameter_names, sit)
 
     def _c_hot(self, sit: Situation) -> float:
         drop = sit.series("HotInletTemperature") - sit.series("HotOutletTemperature")

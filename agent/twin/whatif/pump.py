@@ -13,9 +13,6 @@ Actions: ``replace_filter`` (clean strainer), ``replace_bearing``, ``clear_fault
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, cast
-
 import numpy as np
 
 from agent.errors import ToolError
@@ -32,7 +29,9 @@ from agent.twin.whatif.base import (
     Trajectory,
     fitted_value,
     least_squares_scale,
+    overridable,
     require_samples,
+    site_params,
 )
 from agent.twin.whatif.roles import VarRole, role
 
@@ -82,28 +81,13 @@ class PumpWhatIf:
         "replace_bearing": "replace the pump bearing (no wear)",
         "clear_fault": "both",
     }
-    parameter_names: frozenset[str] = frozenset(
-        {f.name for f in dataclasses.fields(PumpParams)} - {"motor", "bearing"}
-        | {"clean_resistance", "clogged_factor"}
-    )
+    pump_parameters: frozenset[str] = overridable(PumpParams, "motor", "bearing")
+    filter_parameters: frozenset[str] = frozenset({"clean_resistance", "clogged_factor"})
+    parameter_names: frozenset[str] = pump_parameters | filter_parameters
 
     def _params(self, sit: Situation) -> tuple[PumpParams, FilterParams]:
-        pump_keys = {f.name for f in dataclasses.fields(PumpParams)} - {"motor", "bearing"}
-        pump = dataclasses.replace(
-            PumpParams(),
-            **cast(dict[str, Any], {k: v for k, v in sit.params.items() if k in pump_keys}),
-        )
-        filt = dataclasses.replace(
-            FilterParams(),
-            **cast(
-                dict[str, Any],
-                {
-                    k: v
-                    for k, v in sit.params.items()
-                    if k in ("clean_resistance", "clogged_factor")
-                },
-            ),
-        )
+        pump = site_params(PumpParams(), self.pump_parameters, sit)
+        filt = site_params(FilterParams(), self.filter_parameters, sit)
         return pump, filt
 
     def fit(self, sit: Situation) -> list[Fitted]:
