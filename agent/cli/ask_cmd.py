@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from agent.cli.common import (
+    add_service_choice,
+    chosen_service,
     open_runtime,
     print_json,
-    service_socket,
     settings_from_args,
 )
 from agent.errors import UsageError
@@ -32,15 +33,9 @@ def register(sub: Any) -> None:
                      "named, with their own key)")
     ask.add_argument("--role", help="one of your own roles (default: settings' role if "
                      "yours)")
-    where = ask.add_mutually_exclusive_group()
-    where.add_argument("--service", action="store_true",
-                       help="ask the site service (plantagent serve); the default when its "
-                       "socket exists")
-    where.add_argument("--no-service", action="store_true",
-                       help="answer in this process (the single-user demo; needs the site "
-                       "passphrase), even when a service runs")
-    ask.add_argument("--socket", type=Path, default=None,
-                     help="the service's socket (default: SITE/service.sock)")
+    add_service_choice(ask, service_help="ask the site service (plantagent serve)",
+                       local_help="answer in this process (the single-user demo; needs the "
+                       "site passphrase)")
     ask.set_defaults(handler=_ask)
 
 
@@ -94,8 +89,8 @@ async def ask_service(path: Path, question: str, *, role: str | None,
 
 
 def _ask(args: argparse.Namespace) -> int:
-    path = service_socket(args)
-    if args.service or (not args.no_service and path.exists()):
+    path = chosen_service(args)
+    if path is not None:
         if args.user or args.endpoint:
             raise UsageError("--as and --endpoint are not for the site service: it knows "
                              "you by your OS account and reads its own plant",

@@ -39,6 +39,26 @@ def service_socket(args: argparse.Namespace) -> Path:
     return socket_path(Path(home))
 
 
+def add_service_choice(parser: argparse.ArgumentParser, *, service_help: str,
+                       local_help: str) -> None:
+    """``--service`` / ``--no-service`` and ``--socket``: whether a command goes through the
+    site service (the default when its socket exists) or opens the site itself."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--service", action="store_true",
+                       help=f"{service_help}; the default when its socket exists")
+    where.add_argument("--no-service", action="store_true",
+                       help=f"{local_help}, even when a service runs")
+    parser.add_argument("--socket", type=Path, default=None,
+                        help="the service's socket (default: SITE/service.sock)")
+
+
+def chosen_service(args: argparse.Namespace) -> Path | None:
+    """The socket to use when the command goes through the site service (the choice of
+    ``add_service_choice``), else None: the command opens the site itself."""
+    path = service_socket(args)
+    return path if args.service or (not args.no_service and path.exists()) else None
+
+
 def site_passphrase(home: Path) -> str | None:
     """None for a demo key-file site; else PLANTAGENT_PASSPHRASE or the terminal (asked
     only when the command unlocks the site)."""

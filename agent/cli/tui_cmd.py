@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.cli.common import open_runtime, service_socket, settings_from_args
+from agent.cli.common import add_service_choice, chosen_service, open_runtime, settings_from_args
 from agent.errors import OpcUaError, UsageError
 from agent.runtime import SiteRuntime
 from agent.settings import Settings
@@ -28,15 +28,9 @@ def register(sub: Any) -> None:
                      help="do not run the triage watcher in the background")
     tui.add_argument("--triage-interval", type=float, default=None,
                      help="seconds between triage passes (default: [triage] interval_s, 30)")
-    where = tui.add_mutually_exclusive_group()
-    where.add_argument("--service", action="store_true",
-                       help="ask through the site service (plantagent serve; no passphrase); "
-                       "the default when its socket exists")
-    where.add_argument("--no-service", action="store_true",
-                       help="open the site in this process (the single-user mode, every "
-                       "tab; needs the site passphrase), even when a service runs")
-    tui.add_argument("--socket", type=Path, default=None,
-                     help="the service's socket (default: SITE/service.sock)")
+    add_service_choice(tui, service_help="ask through the site service (plantagent serve; "
+                       "no passphrase)", local_help="open the site in this process (the "
+                       "single-user mode, every tab; needs the site passphrase)")
     tui.add_argument("--role", default=None,
                      help="with the service: one of your own roles (default: the site's)")
     tui.set_defaults(handler=_tui)
@@ -137,8 +131,8 @@ async def run_tui(
 
 
 def _tui(args: argparse.Namespace) -> int:
-    path = service_socket(args)
-    if args.service or (not args.no_service and path.exists()):
+    path = chosen_service(args)
+    if path is not None:
         if args.endpoint or args.no_triage or args.triage_interval is not None:
             raise UsageError("--endpoint, --no-triage and --triage-interval are not for the "
                              "site service: it reads its own plant and runs its own triage",
