@@ -52,12 +52,12 @@ def _words(text: str) -> set[str]:
 def asks_values_only(question: str) -> bool:
     """The question opens by asking for a value and asks for nothing else."""
     text = question.strip().lstrip("¿¡")
-    if not _OPENERS.match(text) or text.count("?") > 1:
+    opener = _OPENERS.match(text)
+    if opener is None or text.count("?") > 1:
         return False
     # The opener's own words ("what", "how high is") are not "more"; the rest must not
     # ask for a reason, a judgement, a comparison or a change.
-    rest = text[_OPENERS.match(text).end():]  # type: ignore[union-attr]
-    return not (_words(rest) & _MORE)
+    return not (_words(text[opener.end():]) & _MORE)
 
 
 def plain_reading_tags(question: str, asked: Sequence[str],

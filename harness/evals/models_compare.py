@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from agent.errors import UsageError
 from agent.llm.base import ChatModel
 from agent.runtime.model import shared_chat_model
 from agent.settings import load_settings
@@ -125,6 +126,10 @@ async def compare_models(models: Sequence[str], plan: PlantsPlan, out: Path, *,
     ``injection`` payloads and ``triage_faults`` with the model loaded once; models.md /
     models.json in ``out`` are written after each part (a stopped run keeps what it
     measured). ``plan.model``, when given, stands in for every model (tests)."""
+    if injection and plan.models_dir is None:
+        raise UsageError("the injection payloads need the models directory (the manuals are "
+                         "indexed with its embedding model)",
+                         fix="give the plan's models_dir (--models-dir)")
     result = Comparison()
     for name in models:
         progress(f"{name}: the question suites")
@@ -140,8 +145,9 @@ async def compare_models(models: Sequence[str], plan: PlantsPlan, out: Path, *,
                  else await asyncio.to_thread(_load, name, plan))
         try:
             if injection:
-                models_dir = plan.models_dir or Path(".")
-                result.injection.append(await injection_row(name, model, injection, models_dir,
+                assert plan.models_dir is not None  # checked above
+                result.injection.append(await injection_row(name, model, injection,
+                                                            plan.models_dir,
                                                             progress=progress))
                 await asyncio.to_thread(write, result, out, header)
             if triage_faults:
