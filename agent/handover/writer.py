@@ -155,6 +155,12 @@ def _feedback(checked: CheckedLines, lines: Sequence[HandoverLine]) -> str:
             + ". Rewrite all lines with only what the cited evidence states.")
 
 
+def grounded_count(lines: Sequence[HandoverLine], verdict: Verdict) -> int:
+    """How many of a draft's lines the grounding check supports."""
+    bad = verdict.detail.bad_lines() if isinstance(verdict.detail, CheckedLines) else set()
+    return len(lines) - len(bad)
+
+
 def replace_unsupported(lines: Sequence[HandoverLine], checked: CheckedLines,
                         evidence: dict[str, HandoverEvidence]) -> list[HandoverLine]:
     """The lines, each unsupported one replaced by the template's lines for the facts it
@@ -233,10 +239,11 @@ async def write_lines(
 
     def better(first: list[HandoverLine], v1: Verdict, second: list[HandoverLine],
                v2: Verdict) -> bool:
-        # Fewer unsupported claims, or as few and no fewer lines: a redraft that only
-        # drops good lines is not better.
-        return len(v2.problems) < len(v1.problems) or (
-            len(v2.problems) == len(v1.problems) and len(second) >= len(first))
+        # Unsupported lines are replaced by the template's either way, so what a draft
+        # brings is its grounded lines: more of them, or as many with fewer unsupported
+        # claims. A redraft with fewer claims but no good line is not better.
+        kept1, kept2 = grounded_count(first, v1), grounded_count(second, v2)
+        return kept2 > kept1 or (kept2 == kept1 and len(v2.problems) <= len(v1.problems))
 
     task: WritingTask[list[HandoverLine]] = WritingTask(
         schema=lines_schema([e.id for e in shown]), parse=parse, check=check,

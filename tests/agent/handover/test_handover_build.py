@@ -178,6 +178,32 @@ async def test_a_cause_pinned_on_the_wrong_fact_is_replaced_and_a_worse_redraft_
     assert "the redraft was no better; the draft is the base" in report.notes
 
 
+async def test_a_redraft_with_fewer_problems_but_no_grounded_line_is_not_the_base(
+    lived: Opened,
+) -> None:
+    """Seen with the real model: a draft of good and bad lines, then a redraft of one bad
+    line. Bad lines are replaced by the template's either way; the good ones stay."""
+    first = await build_handover(lived.sources, since=SHIFT, use_model=False)
+    change = one(first, "approval", request=lived.shift.executed)
+    jam = one(first, "active_alarm", equipment="CV-101")
+    triage = one(first, "triage_report", cause="conveyor_jam")
+    lived.model.enqueue(_lines(
+        ("HX-101.OutletTemperatureSetpoint was set to 34.", [change]),
+        ("CV-101 alarms point to bearing_wear.", [jam]),
+        ("Triage found conveyor_jam on CV-101.", [triage]),
+        ("HX-101.OutletTemperatureSetpoint was set to 31.5.", [change]),
+    ))
+    lived.model.enqueue(_lines(("CV-101 alarms point to seal_leak.", [jam])))
+    report = await build_handover(lived.sources, since=SHIFT)
+    no_marks(report)
+    assert report.grounded
+    texts = [line.text for line in report.lines if line.writer == "model"]
+    assert texts == ["HX-101.OutletTemperatureSetpoint was set to 34.",
+                     "Triage found conveyor_jam on CV-101."]
+    assert "seal_leak" not in report.markdown() and "bearing_wear" not in report.markdown()
+    assert "the redraft was no better; the draft is the base" in report.notes
+
+
 async def test_an_output_cut_off_by_the_token_limit_keeps_its_complete_lines(
     lived: Opened,
 ) -> None:
