@@ -71,6 +71,10 @@ def _add(book: FactBook, item: Evidence) -> None:
         for name, value in (("baseline", base), ("recent", recent), ("last", last)):
             if isinstance(value, int | float):
                 book.add(Fact("stat", item.id, tag=tag, value=float(value), name=name))
+        if isinstance(last, int | float) and isinstance(base, int | float):
+            # "a speed 5.36 m/s down on its baseline": the last value less the baseline.
+            book.add(Fact("stat", item.id, tag=tag, value=float(last) - float(base),
+                          name="change"))
         direction = _DIRECTIONS.get(str(data.get("direction")))
         if direction is not None:
             book.add(Fact("trend", item.id, tag=tag, value=0.0,

@@ -250,6 +250,16 @@ def _match(number: Number, facts: Iterable[Fact]) -> Fact | None:
                 None)
 
 
+def _change_match(number: Number, changes: Iterable[Fact]) -> Fact | None:
+    """The change ``number`` states: with its sign when it is written with one, else by
+    size ("dropped by 5.4": the words carry the direction)."""
+    signed = number.text[0] in "+-"
+    size = number.text.lstrip("+-")
+    return next((f for f in changes if f.value is not None and (
+        number_matches(number.text, f.value) if signed else number_matches(size, abs(f.value))
+    )), None)
+
+
 def _check_number(index: int, number: Number, tags: tuple[str, ...], book: FactBook,
                   evidence_text: str, names: PlantNames) -> list[Claim]:
     role = number.role
@@ -261,6 +271,11 @@ def _check_number(index: int, number: Number, tags: tuple[str, ...], book: FactB
             return [Claim("value", text, False, f"no cited reading of {_shown(subject)}",
                           index, tags)]
         found = _match(number, readings)
+        if found is None and text[0] in "+-":
+            # A signed number next to a tag may be its change ("-5.36 against baseline").
+            changes = [f for f in book.of_kind("stat", tags=subject) if f.name == "change"]
+            if _change_match(number, changes) is not None:
+                return [Claim("history", text, True, "", index, tags)]
         if found is None:
             current = ", ".join(f"{r.tag} reads {value_text(r.value)}" for r in readings[:3]
                                 if r.value is not None) or "no value"
@@ -290,7 +305,8 @@ def _check_number(index: int, number: Number, tags: tuple[str, ...], book: FactB
         if named:
             # "The average was 124.1 kW" must be the cited history's mean, not its last
             # sample: a number said to be a statistic is checked against that statistic.
-            ok = _match(number, named) is not None
+            matcher = _change_match if said == "change" else _match
+            ok = matcher(number, named) is not None
             shown = ", ".join(f"{f.tag} {said} {value_text(f.value)}" for f in named[:3]
                               if f.value is not None)
             claims = [Claim("history", text, ok, "" if ok else

@@ -230,10 +230,15 @@ class FactBook:
         if isinstance(s, TrendSummary):
             self._limits(source, s.tag, s.unit, s.low, s.high)
         if result is not None:
-            for point in result.points:
-                if isinstance(point.value, int | float) and not isinstance(point.value, bool):
-                    self.add(Fact("stat", source, tag=s.tag, value=float(point.value),
-                                  unit=s.unit, name="sample", when=point.time))
+            samples = [(float(p.value), p.time) for p in result.points
+                       if isinstance(p.value, int | float) and not isinstance(p.value, bool)]
+            for value, when in samples:
+                self.add(Fact("stat", source, tag=s.tag, value=value, unit=s.unit,
+                              name="sample", when=when))
+            if samples and s.last is not None:
+                # "rose by 6 °C over the hour": the last sample less the first.
+                self.add(Fact("stat", source, tag=s.tag, unit=s.unit, name="change",
+                              value=float(s.last) - samples[0][0]))
 
     def _request(self, source: str, r: ApprovalRequest) -> None:
         self.names.add(r.target.tag.lower())

@@ -37,6 +37,11 @@ STATISTICS: dict[str, re.Pattern[str]] = {
                   r"máxim[oa]", r"plus haut\w*"),
     "min": _words(r"min", r"minimum", r"lowest", r"niedrigst\w*", r"minimal\w*", r"mínim[oa]",
                   r"plus bas\w*"),
+    # "dropped by 5.4", "a change of -6": the difference from the start of the window (or
+    # from the baseline triage compares with), not a reading.
+    "change": _words(r"by", r"change[sd]?", r"delta", r"deviation", r"differen\w*", r"um",
+                     r"änderung", r"abweichung", r"variation", r"écart", r"cambio",
+                     r"diferencia", r"variación", r"desviación"),
 }
 
 
@@ -48,6 +53,8 @@ def statistic_before(text: str) -> str | None:
         for match in pattern.finditer(text):
             if name == "min" and re.search(r"\d\s*$", text[:match.start()]):
                 continue
+            if match.group().lower() in ("by", "um") and text[match.end():].strip():
+                continue  # "the maximum reached by P-101 was": only "by 5.4" is a change
             if found is None or match.start() > found[0]:
                 found = (match.start(), name)
     return found[1] if found else None

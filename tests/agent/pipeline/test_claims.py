@@ -152,6 +152,27 @@ class TestDemoPlant:
         assert statistic_before("Over the last 30 min the bearing of P-101 was ") is None
         assert statistic_before("the min was ") == "min"
 
+    def test_a_change_must_be_the_change_of_the_cited_window(self) -> None:
+        start = AT - timedelta(hours=1)
+        points = [HistoryPoint(time=start + timedelta(minutes=10 * i), value=50.0 + i,
+                               quality="good", status="Good") for i in range(7)]
+        summary = HistorySummary(tag="P-101.BearingTemperature", unit="°C", start=start, end=AT,
+                                 count=7, min=50.0, max=56.0, mean=53.0, last=56.0,
+                                 last_time=AT)
+        book = FactBook()
+        book.add_model("E1", HistoryResult(summary=summary, points=points))
+        assert ok("The bearing temperature of P-101 rose by 6 °C in the hour.", book, DEMO)
+        assert reasons("The bearing temperature of P-101 rose by 4 °C in the hour.", book,
+                       DEMO) == ["history:4"]
+        # Signed, next to the tag: the change with its sign, never a reading it is not.
+        assert ok("P-101.BearingTemperature is +6 °C over the hour.", book, DEMO)
+        assert not ok("P-101.BearingTemperature is -6 °C over the hour.", book, DEMO)
+        # "by" names a change only right before its number.
+        assert ok("The maximum reached by P-101 bearing temperature was 56 °C.", book, DEMO)
+        assert reasons("The maximum reached by P-101 bearing temperature was 6 °C.", book,
+                       DEMO) == ["history:6"]
+        assert statistic_before("Die Lagertemperatur von P-101 stieg um ") == "change"
+
     def test_a_limit_check_settles_inside_and_outside(self) -> None:
         healthy = FactBook()
         healthy.add_model("E1", LimitCheck(summary="nothing outside", checked=40, outside=[],

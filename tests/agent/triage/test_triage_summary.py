@@ -81,6 +81,20 @@ async def test_a_cut_off_model_summary_is_salvaged_and_grounding_checked() -> No
                             "2.8 mm/s [T1].")
 
 
+async def test_a_change_from_the_baseline_is_grounded_and_a_wrong_one_is_not() -> None:
+    # A bigger model writes the change against the baseline (2.8 - 1.6 = 1.2), signed or
+    # as "rose by"; a change the evidence does not give is refused like any number.
+    for text in ("Bearing wear on P-101: a process fault. P-101.Vibration is +1.2 mm/s "
+                 "against its baseline [T1].",
+                 "Bearing wear on P-101: a process fault. Vibration rose by 1.2 mm/s [T1]."):
+        written = await _writer({"summary": text}).write(_report())
+        assert written.writer == "model:scripted" and written.grounded, written.writer
+    wrong = {"summary": "Bearing wear on P-101: a process fault. Vibration rose by 1.9 mm/s "
+                        "[T1]."}
+    written = await _writer(wrong, wrong).write(_report())
+    assert written.writer.startswith("template (model summary 1.9"), written.writer
+
+
 async def test_an_invented_number_goes_back_once_then_the_template_is_used() -> None:
     invented = {"summary": "Bearing wear on P-101: a process fault. Vibration reached 9.9 mm/s "
                            "[T1]."}
