@@ -117,6 +117,29 @@ def parse_lines(data: object, evidence: dict[str, HandoverEvidence]) -> list[Han
     return lines
 
 
+def recite(lines: Sequence[HandoverLine], shown: Sequence[HandoverEvidence],
+           evidence: dict[str, HandoverEvidence], names: PlantNames,
+           ) -> tuple[list[HandoverLine], int]:
+    """The lines, each one its citations do not support moved to the one fact shown that
+    supports all of it (a small model often writes a fact of the list and cites its
+    neighbour); the line is checked again against the fact it now cites. Also the number
+    of lines moved."""
+    out: list[HandoverLine] = []
+    moved = 0
+    for line in lines:
+        if check_lines([line], evidence, names).grounded:
+            out.append(line)
+            continue
+        fixed = next((c for c in (line.model_copy(update={"citations": [e.id],
+                                                          "section": e.section})
+                                  for e in shown if e.source != "shift"
+                                  and [e.id] != line.citations)
+                      if check_lines([c], evidence, names).grounded), None)
+        out.append(fixed or line)
+        moved += fixed is not None
+    return out, moved
+
+
 def salvage(text: str) -> dict[str, Any]:
     """The complete line objects of an output cut off by the token limit: the JSON
     decoder reads them one by one and stops at the first unfinished one."""
@@ -206,12 +229,16 @@ async def write_lines(
     progress(f"the model is writing from {len(shown)} facts")
     calls = ModelCalls(model, audit, actor=actor, role=role, purpose="handover")
     cut: list[str] = []
+    recited: list[int] = []
 
     def parse(data: object) -> list[HandoverLine]:
-        return parse_lines(data, by_id)
+        lines, moved = recite(parse_lines(data, by_id), shown, by_id, names)
+        recited.append(moved)
+        return lines
 
     def salvaged(text: str) -> list[HandoverLine] | None:
-        kept = parse_lines(salvage(text), by_id)
+        kept, moved = recite(parse_lines(salvage(text), by_id), shown, by_id, names)
+        recited.append(moved)
         if kept:
             cut.append(f"the model's output was cut off at {MAX_TOKENS} tokens; its "
                        f"{len(kept)} complete line(s) were kept")
@@ -256,6 +283,9 @@ async def write_lines(
                                text=calls.stats.cut_off[-1] if calls.stats.cut_off else "")
     final = check_lines(written.value, by_id, names)
     notes = [*cut, *(n for n in written.notes if "cut off" not in n)]
+    if any(recited):
+        notes.append(f"{max(recited)} line(s) cited a neighbouring fact and now cite the "
+                     "fact that states them")
     replaced = sum(1 for line in written.value if line.writer == "template")
     if replaced:
         notes.append(f"{replaced} line(s) the model could not ground were replaced by the "

@@ -204,6 +204,29 @@ async def test_a_redraft_with_fewer_problems_but_no_grounded_line_is_not_the_bas
     assert "the redraft was no better; the draft is the base" in report.notes
 
 
+async def test_a_line_citing_a_neighbouring_fact_moves_to_the_fact_that_states_it(
+    lived: Opened,
+) -> None:
+    """Seen with the real model: a true line of the list cited with its neighbour's id.
+    It is checked against the fact that states it and kept; a line no fact states is not."""
+    first = await build_handover(lived.sources, since=SHIFT, use_model=False)
+    change = one(first, "approval", request=lived.shift.executed)
+    jam = one(first, "active_alarm", equipment="CV-101")
+    lived.model.enqueue(_lines(
+        ("HX-101.OutletTemperatureSetpoint was set to 34.", [jam]),
+        ("HX-101.OutletTemperatureSetpoint was set to 37.", [jam]),
+    ))
+    lived.model.enqueue(_lines(("HX-101.OutletTemperatureSetpoint was set to 34.", [jam])))
+    report = await build_handover(lived.sources, since=SHIFT)
+    no_marks(report)
+    assert report.grounded
+    moved = [line for line in report.lines if line.writer == "model"]
+    assert [(line.text, line.citations) for line in moved] == [
+        ("HX-101.OutletTemperatureSetpoint was set to 34.", [change])]
+    assert "set to 37" not in report.markdown()
+    assert any("now cite the fact that states them" in note for note in report.notes)
+
+
 async def test_an_output_cut_off_by_the_token_limit_keeps_its_complete_lines(
     lived: Opened,
 ) -> None:
