@@ -37,6 +37,7 @@ from agent.serve.site_socket import socket_path
 from agent.settings import SimSettings, load_settings
 from agent.vault.egress import permitting
 from harness.bench.result import BenchResult
+from harness.evals.figures import percentile
 from harness.evals.triage_eval import FAULTS, WALL_TARGET_S
 from harness.sites import throwaway_site
 from plant.server import DemoPlantServer
@@ -46,13 +47,6 @@ SCRIPTED_ANSWER = "P-101 is running and its readings are inside the normal range
 #: The fault injected while the askers are busy (develops in ~WALL_TARGET_S of wall time).
 FAULT = "cooling_loss"
 Say = Callable[[str], None]
-
-
-def percentile(values: list[float], share: float) -> float:
-    """The ``share`` percentile (nearest rank) of ``values``."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(share * len(ordered) + 0.5)))
-    return ordered[rank - 1]
 
 
 def _scripted(steps: int) -> ScriptedModel:
