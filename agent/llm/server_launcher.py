@@ -45,6 +45,25 @@ def server_args(
     ]  # fmt: skip
 
 
+def llama_server_args(
+    model_path: Path,
+    *,
+    alias: str,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    threads: int = 2,
+    context_tokens: int = 4096,
+) -> list[str]:
+    """The arguments of llama.cpp's own ``llama-server`` for the same model file: one slot
+    (the prompt prefix stays evaluated in it), no web UI, and the extra CPU buffer types
+    off (``--no-repack``), as every model load in plantagent is."""
+    return [
+        "-m", str(model_path), "--alias", alias, "--host", host, "--port", str(port),
+        "-c", str(context_tokens), "-t", str(threads), "-tb", str(threads), "-np", "1",
+        "--no-repack", "--no-webui",
+    ]  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run llama-cpp-python's server in this process (blocks until it stops)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -70,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
 
 @dataclass
 class ServerProcess:
-    """``python -m agent.llm.server_launcher`` as a child process, on loopback."""
+    """``python -m agent.llm.server_launcher`` (or llama.cpp's ``llama-server`` binary)
+    as a child process, on loopback."""
 
     model_path: Path
     alias: str
@@ -79,6 +99,8 @@ class ServerProcess:
     host: str = "127.0.0.1"
     port: int = 0
     log: Path | None = None
+    #: llama.cpp's ``llama-server`` binary to run instead of llama-cpp-python's server.
+    llama_server: Path | None = None
 
     def __post_init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
@@ -93,7 +115,10 @@ class ServerProcess:
         """Start the server and wait until it lists its model; the base URL."""
         if not self.port:
             self.port = free_port(self.host)
-        argv = [sys.executable, "-m", MODULE, *server_args(
+        builder, command = ((llama_server_args, [str(self.llama_server)])
+                            if self.llama_server is not None
+                            else (server_args, [sys.executable, "-m", MODULE]))
+        argv = [*command, *builder(
             self.model_path, alias=self.alias, host=self.host, port=self.port,
             threads=self.threads, context_tokens=self.context_tokens)]  # fmt: skip
         self._log = open(self.log, "wb") if self.log else None  # noqa: SIM115 (kept open)
