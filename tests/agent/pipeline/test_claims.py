@@ -55,6 +55,18 @@ def reasons(text: str, book: FactBook, names: PlantNames) -> list[str]:
     return [f"{c.kind}:{c.text}" for c in check_claims(text, book, names).unsupported]
 
 
+def rising_bearing() -> FactBook:
+    """E1: P-101's bearing temperature over the last hour, 50 to 56 °C in seven samples."""
+    start = AT - timedelta(hours=1)
+    points = [HistoryPoint(time=start + timedelta(minutes=10 * i), value=50.0 + i,
+                           quality="good", status="Good") for i in range(7)]
+    summary = HistorySummary(tag="P-101.BearingTemperature", unit="°C", start=start, end=AT,
+                             count=7, min=50.0, max=56.0, mean=53.0, last=56.0, last_time=AT)
+    book = FactBook()
+    book.add_model("E1", HistoryResult(summary=summary, points=points))
+    return book
+
+
 VT = reading("P_101.VT_101", 8.4, "mm/s", 0.0, 4.5)
 
 
@@ -110,14 +122,8 @@ class TestDemoPlant:
         assert reasons("T-101.Level is 54.2 % at 12:10 UTC.", book, DEMO) == ["time:12:10"]
 
     def test_rising_and_falling_must_agree_with_the_history(self) -> None:
+        book = rising_bearing()
         start = AT - timedelta(hours=1)
-        points = [HistoryPoint(time=start + timedelta(minutes=10 * i), value=50.0 + i,
-                               quality="good", status="Good") for i in range(7)]
-        summary = HistorySummary(tag="P-101.BearingTemperature", unit="°C", start=start, end=AT,
-                                 count=7, min=50.0, max=56.0, mean=53.0, last=56.0,
-                                 last_time=AT)
-        book = FactBook()
-        book.add_model("E1", HistoryResult(summary=summary, points=points))
         assert ok("The bearing temperature of P-101 is rising; it peaked at 56 °C.", book, DEMO)
         assert reasons("The bearing temperature of P-101 is falling.", book, DEMO) == [
             "trend:falling"]
@@ -153,14 +159,7 @@ class TestDemoPlant:
         assert statistic_before("the min was ") == "min"
 
     def test_a_change_must_be_the_change_of_the_cited_window(self) -> None:
-        start = AT - timedelta(hours=1)
-        points = [HistoryPoint(time=start + timedelta(minutes=10 * i), value=50.0 + i,
-                               quality="good", status="Good") for i in range(7)]
-        summary = HistorySummary(tag="P-101.BearingTemperature", unit="°C", start=start, end=AT,
-                                 count=7, min=50.0, max=56.0, mean=53.0, last=56.0,
-                                 last_time=AT)
-        book = FactBook()
-        book.add_model("E1", HistoryResult(summary=summary, points=points))
+        book = rising_bearing()
         assert ok("The bearing temperature of P-101 rose by 6 °C in the hour.", book, DEMO)
         assert reasons("The bearing temperature of P-101 rose by 4 °C in the hour.", book,
                        DEMO) == ["history:4"]
