@@ -15,7 +15,7 @@ from pathlib import Path
 
 from agent.errors import PolicyDenied, UsageError
 from agent.people.keys import PERSON_KEYFILE_ENV, PERSON_PASSPHRASE_ENV, KeySecret
-from agent.people.models import ADMIN_ROLE, Person
+from agent.people.models import ADMIN_ROLE, Person, SealedKey
 from agent.people.names import person_key
 from agent.people.register import PeopleRegister
 from agent.people.statements import PersonalSigner
@@ -81,18 +81,20 @@ def choose_role(person: Person, role: str | None, preferred: str | None = None) 
     return role
 
 
-def secret_from(key_file: str | Path | None, person: Person | None = None) -> KeySecret:
+def secret_from(key_file: str | Path | None, person: Person | None = None, *,
+                sealed: SealedKey | None = None) -> KeySecret:
     """The personal secret: ``key_file``, else PLANTAGENT_PERSON_KEYFILE, else
-    PLANTAGENT_PERSON_PASSPHRASE, else the key file recorded at enrolment, else the
-    terminal."""
+    PLANTAGENT_PERSON_PASSPHRASE, else the key file recorded at enrolment (in the
+    person's ``sealed`` key), else the terminal."""
     chosen = key_file or os.environ.get(PERSON_KEYFILE_ENV)
     if chosen:
         return KeySecret(key_file=Path(chosen))
     passphrase = os.environ.get(PERSON_PASSPHRASE_ENV)
     if passphrase:
         return KeySecret(passphrase=passphrase)
-    if person is not None and person.sealed.key_file:
-        return KeySecret(key_file=Path(person.sealed.key_file))
+    sealed = person.sealed if person is not None else sealed
+    if sealed is not None and sealed.key_file:
+        return KeySecret(key_file=Path(sealed.key_file))
     from agent.vault.passphrase import read_passphrase
 
     return KeySecret(passphrase=read_passphrase(prompt="Your personal passphrase: ",

@@ -2,10 +2,16 @@
 a pydantic model tagged by ``type``, the version in the first message each way.
 
 Client -> service: ``hello`` (its protocol version), then any number of ``ask``,
-``cancel`` and ``status``. Service -> client: ``welcome`` (who the kernel says is
-calling, their role) or ``error`` (refused: the connection then closes), then per
-question ``queued`` (its place in line), ``event`` (progress), and one ``answer`` or
-``error``; ``status`` answers ``status``.
+``cancel``, ``status``, ``plant``, ``approvals`` and ``act``. Service -> client:
+``welcome`` (who the kernel says is calling, their role) or ``error`` (refused: the
+connection then closes), then per question ``queued`` (its place in line), ``event``
+(progress), and one ``answer`` or ``error``; ``status`` answers ``status``.
+
+A decision a person signs (``act``: approve, deny, execute) is prepared by the service
+and signed by the client with the caller's own key: the service sends ``sign`` (the exact
+statement, with a one-time nonce, and the caller's own sealed key), the client answers
+``signature`` (or ``signature`` with ``refused``), and the act ends in ``done`` or
+``error``. See agent/serve/README.md, "Personal signatures over the socket".
 """
 
 from __future__ import annotations
@@ -62,8 +68,45 @@ class PlantRequest(_Message):
     id: str = Field(min_length=1, max_length=64)
 
 
-ClientMessage = Annotated[Hello | Ask | Cancel | StatusRequest | PlantRequest,
-                          Field(discriminator="type")]
+class Act(_Message):
+    """A decision on the approval request ``target``, signed by the caller: the service
+    answers ``sign`` (once per statement to sign), then ``done`` or ``error``."""
+
+    type: Literal["act"] = "act"
+    id: str = Field(min_length=1, max_length=64)
+    action: Literal["approve", "deny", "execute"]
+    target: str = Field(min_length=1, max_length=64, description="The request id.")
+    note: str = Field("", max_length=4000, description="deny: why it was refused.")
+    execute: bool = Field(False, description="approve: then write it, when approved.")
+    as_name: str | None = Field(None, description="--as: must name the caller's person.")
+
+
+class Signature(_Message):
+    """The client's answer to ``sign {nonce}``: the signed statement (SignedStatement as
+    JSON), or ``refused`` saying why the client did not sign (a wrong passphrase)."""
+
+    type: Literal["signature"] = "signature"
+    id: str
+    nonce: str = Field(min_length=1, max_length=128)
+    signed: dict[str, Any] | None = None
+    refused: str | None = Field(None, max_length=4000)
+
+
+class ApprovalsQuery(_Message):
+    """The approval requests (read-only): ``request`` alone, else those in ``states``
+    (all when None), newest first; answered by ``approvals`` or ``error``."""
+
+    type: Literal["approvals"] = "approvals"
+    id: str = Field(min_length=1, max_length=64)
+    states: list[str] | None = None
+    request: str | None = None
+
+
+ClientMessage = Annotated[
+    Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery,
+    Field(discriminator="type")]
+AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
+                    | ApprovalsQuery)
 
 
 class Welcome(_Message):
@@ -127,13 +170,44 @@ class Plant(_Message):
     snapshot: dict[str, Any]
 
 
-ServiceMessage = Annotated[Welcome | Queued | Event | Answer | Error | Status | Plant,
-                           Field(discriminator="type")]
+class SignRequest(_Message):
+    """Sign ``statement`` exactly as it is, with your own current key ``key`` (PersonKey
+    as JSON), unsealed from ``sealed`` (your own SealedKey as JSON) with your own secret;
+    answer with ``signature`` carrying the same ``nonce`` before ``expires_at``."""
 
-_client: TypeAdapter[Hello | Ask | Cancel | StatusRequest | PlantRequest] = TypeAdapter(
-    ClientMessage)
-_service: TypeAdapter[Welcome | Queued | Event | Answer | Error | Status | Plant] = \
-    TypeAdapter(ServiceMessage)
+    type: Literal["sign"] = "sign"
+    id: str
+    nonce: str
+    statement: dict[str, Any]
+    key: dict[str, Any]
+    sealed: dict[str, Any]
+    expires_at: str
+
+
+class Done(_Message):
+    """The act ``id`` is recorded: ``result`` holds the request (and the write, if any)."""
+
+    type: Literal["done"] = "done"
+    id: str
+    result: dict[str, Any]
+
+
+class Approvals(_Message):
+    """The approval requests asked for (ApprovalRequest as JSON each)."""
+
+    type: Literal["approvals"] = "approvals"
+    id: str
+    requests: list[dict[str, Any]]
+
+
+ServiceMessage = Annotated[
+    Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest | Done | Approvals,
+    Field(discriminator="type")]
+AnyServiceMessage = (Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest
+                     | Done | Approvals)
+
+_client: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
+_service: TypeAdapter[AnyServiceMessage] = TypeAdapter(ServiceMessage)
 
 
 def encode(message: BaseModel) -> bytes:
@@ -141,12 +215,12 @@ def encode(message: BaseModel) -> bytes:
     return message.model_dump_json().encode("utf-8") + b"\n"
 
 
-def client_message(line: bytes) -> Hello | Ask | Cancel | StatusRequest | PlantRequest:
+def client_message(line: bytes) -> AnyClientMessage:
     """A client's line, validated (ServiceError naming what is wrong)."""
     return _parse(_client, line)
 
 
-def service_message(line: bytes) -> Welcome | Queued | Event | Answer | Error | Status | Plant:
+def service_message(line: bytes) -> AnyServiceMessage:
     """A service's line, validated (ServiceError naming what is wrong)."""
     return _parse(_service, line)
 

@@ -26,10 +26,13 @@ from agent.errors import PlantAgentError, ServiceError
 from agent.people.identity import choose_role, person_of_account
 from agent.people.register import PeopleRegister
 from agent.pipeline.events import AgentEvent
+from agent.serve.acts import ConnectionActs
 from agent.serve.protocol import (
     MAX_LINE,
     PROTOCOL_VERSION,
+    Act,
     Answer,
+    ApprovalsQuery,
     Ask,
     Cancel,
     Error,
@@ -38,6 +41,7 @@ from agent.serve.protocol import (
     Plant,
     PlantRequest,
     Queued,
+    Signature,
     Status,
     StatusRequest,
     Welcome,
@@ -162,6 +166,8 @@ class SiteServer:
         send(Welcome(person=caller.person, account=caller.account, role=caller.role,
                      service_pid=os.getpid()))
         questions: dict[str, asyncio.Task[None]] = {}
+        acts = ConnectionActs(self.service, self.people, account=caller.account,
+                              role=caller.role, send=send)
         try:
             while line := await reader.readline():
                 try:
@@ -187,10 +193,24 @@ class SiteServer:
                     # cancels; dropped with the connection like its questions.
                     questions[f"plant:{message.id}"] = asyncio.create_task(
                         self._plant(message, send), name=f"plant-{message.id}")
+                elif isinstance(message, ApprovalsQuery):
+                    questions[f"approvals:{message.id}"] = asyncio.create_task(
+                        acts.approvals(message), name=f"approvals-{message.id}")
+                elif isinstance(message, Act):
+                    key = f"act:{message.id}"
+                    if key in questions and not questions[key].done():
+                        send(Error(id=message.id, message=f"act {message.id} is already "
+                                   "under way", fix="give each act its own id"))
+                        continue
+                    questions[key] = asyncio.create_task(acts.act(message),
+                                                         name=f"act-{message.id}")
+                elif isinstance(message, Signature):
+                    acts.answer(message)
                 await writer.drain()
         finally:
             # The client went away (or the service stops): its questions are dropped,
-            # each cancellation audited.
+            # each cancellation audited; acts waiting for a signature fail, unrecorded.
+            acts.close()
             for task in questions.values():
                 task.cancel()
             if questions:

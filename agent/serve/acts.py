@@ -1,0 +1,176 @@
+"""Signed acts over the socket: one connection's approvals, denials and executions,
+each signed by the caller's own client (agent.serve.signing), checked by the same
+workflow, with the same rules, as the in-process commands (agent.approvals).
+
+Who acts is the kernel's word (the connection's OS account -> the enrolled person, read
+again from the register for every act, so a person disabled meanwhile is refused); the
+role is the one the connection was welcomed in. The service holds no private key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
+from agent.approvals.models import ApprovalRequest, ApprovalState
+from agent.audit.records import format_ts
+from agent.errors import PlantAgentError, PolicyDenied, ServiceError, UsageError
+from agent.people.identity import Acting, person_of_account
+from agent.people.names import person_key
+from agent.people.register import PeopleRegister
+from agent.people.statements import SignedStatement
+from agent.serve.protocol import Act, Approvals, ApprovalsQuery, Done, Error, Signature, SignRequest
+from agent.serve.signing import NONCE_FIELD, SIGN_TIMEOUT_S, RemoteSigner
+from agent.service import AgentService
+from tools.context import utcnow
+
+log = logging.getLogger(__name__)
+
+STATES: tuple[ApprovalState, ...] = ("pending", "approved", "denied", "expired", "executing",
+                                      "executed", "failed")
+
+
+class ConnectionActs:
+    """The signed acts of one connection (``account`` in ``role``); ``send`` writes a
+    message to it."""
+
+    def __init__(self, service: AgentService, people: PeopleRegister, *, account: str,
+                 role: str, send: Callable[[BaseModel], None]) -> None:
+        self.service = service
+        self.people = people
+        self.account = account
+        self.role = role
+        self._send = send
+        self._loop = asyncio.get_running_loop()
+        #: nonce -> the future its signature completes; a nonce is used once.
+        self._waiting: dict[str, asyncio.Future[SignedStatement]] = {}
+
+    # -- the read loop's side ---------------------------------------------------------
+
+    def answer(self, message: Signature) -> None:
+        """A client's ``signature``: completes the one waiting sign request of its nonce;
+        one that was never asked, already answered or expired is refused."""
+        future = self._waiting.pop(message.nonce, None)
+        if future is None or future.done():
+            self._send(Error(id=message.id, message="no signature is awaited with this nonce "
+                             "(never asked, already used, or expired)",
+                             fix="sign only what the service sends, once"))
+            return
+        if message.refused is not None or message.signed is None:
+            future.set_exception(ServiceError(
+                f"you did not sign: {message.refused or 'no signature'}",
+                fix="give your own personal passphrase or key file and try again"))
+            return
+        try:
+            future.set_result(SignedStatement.model_validate(message.signed))
+        except ValueError:
+            future.set_exception(ServiceError("the signature is not a signed statement",
+                                              fix="use plantagent's own client"))
+
+    def close(self) -> None:
+        """The connection is gone: every act waiting for a signature fails (nothing of
+        it is recorded)."""
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(ServiceError("the client went away before signing"))
+        self._waiting.clear()
+
+    # -- acts -------------------------------------------------------------------------
+
+    async def act(self, act: Act) -> None:
+        """Run ``act``; ``done`` or ``error`` with its id."""
+        try:
+            result = await self._act(act)
+        except PlantAgentError as exc:
+            self._send(Error(id=act.id, message=exc.message, fix=exc.fix))
+        except Exception as exc:  # a bug: the person hears of it instead of waiting
+            log.exception("act %s (%s %s) failed", act.id, act.action, act.target)
+            self._send(Error(id=act.id, message=f"internal error: {type(exc).__name__}: {exc}",
+                             fix="this is a bug in plantagent: the service's log has the "
+                             "traceback; report it"))
+        else:
+            self._send(Done(id=act.id, result=result))
+
+    async def approvals(self, query: ApprovalsQuery) -> None:
+        """The requests asked for (read-only; any enrolled person may read them)."""
+        approvals = self.service.sources.approvals
+        try:
+            if query.request is not None:
+                found = [await asyncio.to_thread(approvals.get, query.request)]
+            else:
+                unknown = [s for s in query.states or () if s not in STATES]
+                if unknown:
+                    raise UsageError(f"unknown state(s): {', '.join(unknown)}",
+                                     fix=f"use: {', '.join(STATES)}")
+                states = {s for s in STATES if s in (query.states or ())} or None
+                found = await asyncio.to_thread(approvals.requests, states)
+        except PlantAgentError as exc:
+            self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
+            return
+        self._send(Approvals(id=query.id, requests=[r.model_dump(mode="json") for r in found]))
+
+    async def _act(self, act: Act) -> dict[str, Any]:
+        approvals = self.service.sources.approvals
+        person = await asyncio.to_thread(person_of_account, self.people, self.account)
+        if act.as_name is not None and person_key(act.as_name) != person.key:
+            raise PolicyDenied(
+                f"you are logged in as {self.account!r}, enrolled as {person.name}; you can "
+                f"not act as {act.as_name!r}", fix=f"{act.as_name} acts from their own OS account")
+        if self.role not in person.roles:
+            raise PolicyDenied(f"{person.name} no longer holds the role {self.role}",
+                               fix="connect again (plantagent chooses among your roles)")
+        actor = Acting(RemoteSigner(person, lambda prepared: self._challenge(act, prepared)),
+                       self.role)
+        write: WriteOutcome | None = None
+        if act.action == "approve":
+            approved = await asyncio.to_thread(approvals.approve, act.target, actor)
+            if act.execute and approved.state == "approved":  # the plant only now
+                write = await self._execute(approved.id, actor)
+        elif act.action == "deny":
+            await asyncio.to_thread(approvals.deny, act.target, actor, note=act.note)
+        else:
+            write = await self._execute(act.target, actor)
+        request: ApprovalRequest = await asyncio.to_thread(approvals.get, act.target)
+        return {"request": request.model_dump(mode="json"),
+                "write": write.model_dump(mode="json") if write is not None else None}
+
+    async def _execute(self, request_id: str, actor: Acting) -> WriteOutcome:
+        executor = ApprovedWriteExecutor(self.service.sources.approvals,
+                                         self.service.sources.connection)
+        return await executor.execute(request_id, actor)
+
+    # -- signing ----------------------------------------------------------------------
+
+    def _challenge(self, act: Act, prepared: dict[str, Any]) -> SignedStatement:
+        """From a worker thread: the client's signature of ``prepared`` (blocks)."""
+        future = asyncio.run_coroutine_threadsafe(self._ask(act, prepared), self._loop)
+        try:
+            return future.result(SIGN_TIMEOUT_S + 30)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise ServiceError("no signature came back", fix="try again") from None
+
+    async def _ask(self, act: Act, prepared: dict[str, Any]) -> SignedStatement:
+        person = await asyncio.to_thread(self.people.get, str(prepared["person"]))
+        nonce = str(prepared[NONCE_FIELD])
+        future: asyncio.Future[SignedStatement] = self._loop.create_future()
+        self._waiting[nonce] = future
+        expires = utcnow() + timedelta(seconds=SIGN_TIMEOUT_S)
+        self._send(SignRequest(id=act.id, nonce=nonce, statement=prepared,
+                               key=person.current_key.model_dump(mode="json"),
+                               sealed=person.sealed.model_dump(mode="json"),
+                               expires_at=format_ts(expires)))
+        try:
+            return await asyncio.wait_for(future, SIGN_TIMEOUT_S)
+        except TimeoutError:
+            raise ServiceError(f"no signature within {SIGN_TIMEOUT_S:.0f} s: nothing was "
+                               "recorded", fix="try again, and sign when asked") from None
+        finally:
+            self._waiting.pop(nonce, None)
