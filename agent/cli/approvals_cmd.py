@@ -25,13 +25,13 @@ from agent.cli.common import (
     add_service_choice,
     chosen_service,
     open_runtime,
+    person_signer,
     print_json,
     settings_from_args,
 )
-from agent.people.identity import Acting, secret_from
+from agent.people.identity import Acting
 from agent.runtime import SiteRuntime
-from agent.serve.client import ServiceClient, Signer
-from agent.serve.local_signing import sign_prepared
+from agent.serve.client import ServiceClient
 
 STATES = ("pending", "approved", "denied", "expired", "executing", "executed", "failed")
 
@@ -83,13 +83,6 @@ def _service(parser: argparse.ArgumentParser) -> None:
                        local_help="open the site in this process (needs the site passphrase)")
 
 
-def _signer(args: argparse.Namespace) -> Signer:
-    """Signs what the service prepares with the caller's own key (their passphrase or
-    key file, as in process; never the site passphrase)."""
-    return lambda request: sign_prepared(
-        request, lambda sealed: secret_from(args.key_file, sealed=sealed))
-
-
 def _over_service(args: argparse.Namespace, action: Literal["approve", "deny", "execute"]
                   ) -> int:
     """approve / deny / execute through the site service."""
@@ -98,8 +91,8 @@ def _over_service(args: argparse.Namespace, action: Literal["approve", "deny", "
 
     async def act() -> dict[str, Any]:
         async with ServiceClient(path, role=args.role) as client:
-            return await client.act(action, args.id, sign=_signer(args), as_name=args.user,
-                                    note=getattr(args, "note", ""),
+            return await client.act(action, args.id, sign=person_signer(args.key_file),
+                                    as_name=args.user, note=getattr(args, "note", ""),
                                     execute=action == "approve" and not args.no_execute)
 
     result = asyncio.run(act())

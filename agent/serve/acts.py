@@ -1,6 +1,8 @@
-"""Signed acts over the socket: one connection's approvals, denials and executions,
-each signed by the caller's own client (agent.serve.signing), checked by the same
-workflow, with the same rules, as the in-process commands (agent.approvals).
+"""Signed acts over the socket: one connection's approvals, denials and executions of
+plant writes and alarm shelves, and its alarm actions (acknowledge, confirm, comment, ask
+to shelve), each signed where the in-process command signs, by the caller's own client
+(agent.serve.signing), and checked by the same workflow, with the same rules, as the
+in-process commands (agent.approvals, agent.alarms).
 
 Who acts is the kernel's word (the connection's OS account -> the enrolled person, read
 again from the register for every act, so a person disabled meanwhile is refused); the
@@ -12,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
+from agent.alarms.desk import AlarmDesk
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest, ApprovalState
 from agent.audit.records import format_ts
@@ -26,7 +29,18 @@ from agent.people.identity import Acting, person_of_account
 from agent.people.names import person_key
 from agent.people.register import PeopleRegister
 from agent.people.statements import SignedStatement
-from agent.serve.protocol import Act, Approvals, ApprovalsQuery, Done, Error, Signature, SignRequest
+from agent.serve.protocol import (
+    Act,
+    AlarmAct,
+    Alarms,
+    AlarmsQuery,
+    Approvals,
+    ApprovalsQuery,
+    Done,
+    Error,
+    Signature,
+    SignRequest,
+)
 from agent.serve.signing import NONCE_FIELD, SIGN_TIMEOUT_S, RemoteSigner
 from agent.service import AgentService
 from tools.context import utcnow
@@ -86,17 +100,7 @@ class ConnectionActs:
 
     async def act(self, act: Act) -> None:
         """Run ``act``; ``done`` or ``error`` with its id."""
-        try:
-            result = await self._act(act)
-        except PlantAgentError as exc:
-            self._send(Error(id=act.id, message=exc.message, fix=exc.fix))
-        except Exception as exc:  # a bug: the person hears of it instead of waiting
-            log.exception("act %s (%s %s) failed", act.id, act.action, act.target)
-            self._send(Error(id=act.id, message=f"internal error: {type(exc).__name__}: {exc}",
-                             fix="this is a bug in plantagent: the service's log has the "
-                             "traceback; report it"))
-        else:
-            self._send(Done(id=act.id, result=result))
+        await self._reply(act.id, act.action, act.target, self._act(act))
 
     async def approvals(self, query: ApprovalsQuery) -> None:
         """The requests asked for (read-only; any enrolled person may read them)."""
@@ -116,18 +120,92 @@ class ConnectionActs:
             return
         self._send(Approvals(id=query.id, requests=[r.model_dump(mode="json") for r in found]))
 
-    async def _act(self, act: Act) -> dict[str, Any]:
-        approvals = self.service.sources.approvals
+    async def alarm(self, act: AlarmAct) -> None:
+        """Run an alarm act; ``done`` or ``error`` with its id."""
+        await self._reply(act.id, act.action, act.condition or act.request or "",
+                          self._alarm(act))
+
+    async def alarms(self, query: AlarmsQuery) -> None:
+        """The alarm board or the shelve requests (read-only)."""
+        try:
+            desk = await self._desk()
+            if query.what == "board":
+                rows = await desk.board()
+                items = [{"state": r.state.model_dump(mode="json"), "priority": r.priority,
+                          "rank": r.rank} for r in rows]
+            else:
+                states = None if query.all else {"pending", "approved"}
+                found = await desk.shelving.requests(states)  # type: ignore[arg-type]
+                items = [r.model_dump(mode="json") for r in found]
+        except PlantAgentError as exc:
+            self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
+            return
+        self._send(Alarms(id=query.id, items=items))
+
+    async def _desk(self) -> AlarmDesk:
+        if self.service.review is None:
+            raise ServiceError("this service has no alarm desk", fix="restart the service")
+        return await self.service.review.desk()
+
+    async def _alarm(self, act: AlarmAct) -> dict[str, Any]:
+        desk = await self._desk()
+        actor = await self._actor(act, act.as_name)
+        name, role = actor.name, actor.role
+        if act.action in ("approve", "deny"):
+            if act.request is None:
+                raise UsageError("which shelve request?", fix="give its id, e.g. SH-1a2b3c4d")
+            await desk.shelving.get(act.request)  # an unknown request is named first
+            if act.action == "deny":
+                done = await desk.shelving.deny(act.request, actor, note=act.note)
+            else:
+                await desk.shelving.approve(act.request, actor)
+                done = await desk.shelving.execute(act.request, actor)
+            return {"request": done.model_dump(mode="json")}
+        if act.condition is None:
+            raise UsageError("which alarm?", fix="name its condition as `alarms list` shows it")
+        if act.action == "shelve":
+            asked = await desk.shelve(actor=name, role=role, condition=act.condition,
+                                      minutes=act.minutes, reason=act.reason)
+            return {"request": asked.model_dump(mode="json")}
+        if act.action == "unshelve":
+            asked = await desk.unshelve(actor=name, role=role, condition=act.condition,
+                                        reason=act.reason)
+            return {"request": asked.model_dump(mode="json")}
+        result = await desk.act(act.action, actor=name, role=role, condition=act.condition,
+                                event_id=act.event_id, comment=act.comment)
+        return {"action": result.model_dump(mode="json")}
+
+    async def _reply(self, mid: str, what: str, about: str,
+                     work: Coroutine[Any, Any, dict[str, Any]]) -> None:
+        try:
+            result = await work
+        except PlantAgentError as exc:
+            self._send(Error(id=mid, message=exc.message, fix=exc.fix))
+        except Exception as exc:  # a bug: the person hears of it instead of waiting
+            log.exception("act %s (%s %s) failed", mid, what, about)
+            self._send(Error(id=mid, message=f"internal error: {type(exc).__name__}: {exc}",
+                             fix="this is a bug in plantagent: the service's log has the "
+                             "traceback; report it"))
+        else:
+            self._send(Done(id=mid, result=result))
+
+    async def _actor(self, act: Act | AlarmAct, as_name: str | None) -> Acting:
+        """The caller's person, read again from the register, in the connection's role,
+        signing through their own client."""
         person = await asyncio.to_thread(person_of_account, self.people, self.account)
-        if act.as_name is not None and person_key(act.as_name) != person.key:
+        if as_name is not None and person_key(as_name) != person.key:
             raise PolicyDenied(
                 f"you are logged in as {self.account!r}, enrolled as {person.name}; you can "
-                f"not act as {act.as_name!r}", fix=f"{act.as_name} acts from their own OS account")
+                f"not act as {as_name!r}", fix=f"{as_name} acts from their own OS account")
         if self.role not in person.roles:
             raise PolicyDenied(f"{person.name} no longer holds the role {self.role}",
                                fix="connect again (plantagent chooses among your roles)")
-        actor = Acting(RemoteSigner(person, lambda prepared: self._challenge(act, prepared)),
-                       self.role)
+        return Acting(RemoteSigner(person, lambda prepared: self._challenge(act, prepared)),
+                      self.role)
+
+    async def _act(self, act: Act) -> dict[str, Any]:
+        approvals = self.service.sources.approvals
+        actor = await self._actor(act, act.as_name)
         write: WriteOutcome | None = None
         if act.action == "approve":
             approved = await asyncio.to_thread(approvals.approve, act.target, actor)
@@ -148,7 +226,7 @@ class ConnectionActs:
 
     # -- signing ----------------------------------------------------------------------
 
-    def _challenge(self, act: Act, prepared: dict[str, Any]) -> SignedStatement:
+    def _challenge(self, act: Act | AlarmAct, prepared: dict[str, Any]) -> SignedStatement:
         """From a worker thread: the client's signature of ``prepared`` (blocks)."""
         future = asyncio.run_coroutine_threadsafe(self._ask(act, prepared), self._loop)
         try:
@@ -157,7 +235,7 @@ class ConnectionActs:
             future.cancel()
             raise ServiceError("no signature came back", fix="try again") from None
 
-    async def _ask(self, act: Act, prepared: dict[str, Any]) -> SignedStatement:
+    async def _ask(self, act: Act | AlarmAct, prepared: dict[str, Any]) -> SignedStatement:
         person = await asyncio.to_thread(self.people.get, str(prepared["person"]))
         nonce = str(prepared[NONCE_FIELD])
         future: asyncio.Future[SignedStatement] = self._loop.create_future()

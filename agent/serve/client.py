@@ -28,6 +28,9 @@ from agent.pipeline.runner import Agent
 from agent.serve.protocol import (
     MAX_LINE,
     Act,
+    AlarmAct,
+    Alarms,
+    AlarmsQuery,
     Answer,
     Approvals,
     ApprovalsQuery,
@@ -103,7 +106,7 @@ class ServiceClient:
         self._pending: dict[str, asyncio.Queue[Queued | Event | Answer | Error]] = {}
         self._status: list[asyncio.Future[SiteServiceStatus]] = []
         self._plants: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._acts: dict[str, asyncio.Queue[SignRequest | Done | Approvals | Error]] = {}
+        self._acts: dict[str, asyncio.Queue[SignRequest | Done | Approvals | Alarms | Error]] = {}
         self._task: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
         self._lost: ServiceError | None = None
@@ -236,10 +239,32 @@ class ServiceClient:
         assert isinstance(message, Done)
         return message.result
 
+    async def alarms(self, what: Literal["board", "requests"], *, every: bool = False
+                     ) -> list[dict[str, Any]]:
+        """The alarm board (rows: state, priority, rank) or the shelve requests (open
+        ones; every one with ``every``), as JSON."""
+        rid = f"l{next(self._ids)}"
+        message = await self._exchange(rid, AlarmsQuery(id=rid, what=what, all=every),
+                                       sign=None)
+        assert isinstance(message, Alarms)
+        return message.items
+
+    async def alarm(self, action: Literal["acknowledge", "confirm", "comment", "shelve",
+                                          "unshelve", "approve", "deny"], *,
+                    sign: Signer | None = None, **fields: Any) -> dict[str, Any]:
+        """An alarm act as the caller (AlarmAct's fields); approving or denying a shelve
+        request is signed by ``sign``. ``{"action": AlarmActionResult}`` or ``{"request":
+        ShelveRequest}`` as JSON; ServiceError with the service's message and fix."""
+        aid = f"a{next(self._ids)}"
+        message = await self._exchange(aid, AlarmAct(id=aid, action=action, **fields),
+                                       sign=sign, target=fields.get("request"))
+        assert isinstance(message, Done)
+        return message.result
+
     async def _exchange(self, mid: str, request: BaseModel, *, sign: Signer | None,
-                        target: str | None = None) -> Done | Approvals:
+                        target: str | None = None) -> Done | Approvals | Alarms:
         writer = self._connected()
-        inbox: asyncio.Queue[SignRequest | Done | Approvals | Error] = asyncio.Queue()
+        inbox: asyncio.Queue[SignRequest | Done | Approvals | Alarms | Error] = asyncio.Queue()
         self._acts[mid] = inbox
         try:
             writer.write(encode(request))

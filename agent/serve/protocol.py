@@ -2,12 +2,13 @@
 a pydantic model tagged by ``type``, the version in the first message each way.
 
 Client -> service: ``hello`` (its protocol version), then any number of ``ask``,
-``cancel``, ``status``, ``plant``, ``approvals`` and ``act``. Service -> client:
-``welcome`` (who the kernel says is calling, their role) or ``error`` (refused: the
-connection then closes), then per question ``queued`` (its place in line), ``event``
-(progress), and one ``answer`` or ``error``; ``status`` answers ``status``.
+``cancel``, ``status``, ``plant``, ``approvals``, ``act``, ``alarms`` and ``alarm``.
+Service -> client: ``welcome`` (who the kernel says is calling, their role) or ``error``
+(refused: the connection then closes), then per question ``queued`` (its place in line),
+``event`` (progress), and one ``answer`` or ``error``; ``status`` answers ``status``.
 
-A decision a person signs (``act``: approve, deny, execute) is prepared by the service
+A decision a person signs (``act``: approve, deny, execute; ``alarm``: approve or deny a
+shelve request) is prepared by the service
 and signed by the client with the caller's own key: the service sends ``sign`` (the exact
 statement, with a one-time nonce, and the caller's own sealed key), the client answers
 ``signature`` (or ``signature`` with ``refused``), and the act ends in ``done`` or
@@ -102,11 +103,41 @@ class ApprovalsQuery(_Message):
     request: str | None = None
 
 
+class AlarmAct(_Message):
+    """An act on the plant's alarms as the caller: ``acknowledge``, ``confirm`` or
+    ``comment`` a ``condition``; ask to ``shelve`` (``minutes``, None: one-shot) or
+    ``unshelve`` it with a ``reason``; ``approve`` (then run) or ``deny`` the shelve
+    ``request`` (signed: ``sign`` first). Answered by ``done`` or ``error``."""
+
+    type: Literal["alarm"] = "alarm"
+    id: str = Field(min_length=1, max_length=64)
+    action: Literal["acknowledge", "confirm", "comment", "shelve", "unshelve", "approve",
+                    "deny"]
+    condition: str | None = Field(None, max_length=400)
+    request: str | None = Field(None, max_length=64)
+    event_id: str | None = Field(None, max_length=200)
+    comment: str = Field("", max_length=4000)
+    minutes: float | None = Field(None, gt=0)
+    reason: str = Field("", max_length=4000)
+    note: str = Field("", max_length=4000)
+    as_name: str | None = None
+
+
+class AlarmsQuery(_Message):
+    """The alarm board (``board``) or the shelve requests (``requests``: open ones, all
+    with ``all``), read-only; answered by ``alarms`` or ``error``."""
+
+    type: Literal["alarms"] = "alarms"
+    id: str = Field(min_length=1, max_length=64)
+    what: Literal["board", "requests"]
+    all: bool = False
+
+
 ClientMessage = Annotated[
-    Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery,
-    Field(discriminator="type")]
+    Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery
+    | AlarmAct | AlarmsQuery, Field(discriminator="type")]
 AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
-                    | ApprovalsQuery)
+                    | ApprovalsQuery | AlarmAct | AlarmsQuery)
 
 
 class Welcome(_Message):
@@ -200,11 +231,20 @@ class Approvals(_Message):
     requests: list[dict[str, Any]]
 
 
+class Alarms(_Message):
+    """The alarm board (each row: ``state`` as ConditionState JSON, ``priority``,
+    ``rank``) or the shelve requests (ShelveRequest JSON each)."""
+
+    type: Literal["alarms"] = "alarms"
+    id: str
+    items: list[dict[str, Any]]
+
+
 ServiceMessage = Annotated[
-    Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest | Done | Approvals,
-    Field(discriminator="type")]
+    Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest | Done | Approvals
+    | Alarms, Field(discriminator="type")]
 AnyServiceMessage = (Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest
-                     | Done | Approvals)
+                     | Done | Approvals | Alarms)
 
 _client: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
 _service: TypeAdapter[AnyServiceMessage] = TypeAdapter(ServiceMessage)

@@ -31,6 +31,8 @@ from agent.serve.protocol import (
     MAX_LINE,
     PROTOCOL_VERSION,
     Act,
+    AlarmAct,
+    AlarmsQuery,
     Answer,
     ApprovalsQuery,
     Ask,
@@ -204,6 +206,17 @@ class SiteServer:
                         continue
                     questions[key] = asyncio.create_task(acts.act(message),
                                                          name=f"act-{message.id}")
+                elif isinstance(message, AlarmsQuery):
+                    questions[f"alarms:{message.id}"] = asyncio.create_task(
+                        acts.alarms(message), name=f"alarms-{message.id}")
+                elif isinstance(message, AlarmAct):
+                    key = f"act:{message.id}"
+                    if key in questions and not questions[key].done():
+                        send(Error(id=message.id, message=f"act {message.id} is already "
+                                   "under way", fix="give each act its own id"))
+                        continue
+                    questions[key] = asyncio.create_task(acts.alarm(message),
+                                                         name=f"alarm-{message.id}")
                 elif isinstance(message, Signature):
                     acts.answer(message)
                 await writer.drain()
