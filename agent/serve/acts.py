@@ -25,6 +25,8 @@ from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest, ApprovalState
 from agent.audit.records import format_ts
 from agent.errors import PlantAgentError, PolicyDenied, ServiceError, UsageError
+from agent.handover import HandoverReport, build_handover
+from agent.handover.ack import acknowledge, acknowledgements, find_handover
 from agent.people.identity import Acting, person_of_account
 from agent.people.names import person_key
 from agent.people.register import PeopleRegister
@@ -38,14 +40,19 @@ from agent.serve.protocol import (
     ApprovalsQuery,
     Done,
     Error,
+    HandoverAct,
     Signature,
     SignRequest,
 )
+from agent.serve.queue import QUESTION, FairQueue
 from agent.serve.signing import NONCE_FIELD, SIGN_TIMEOUT_S, RemoteSigner
 from agent.service import AgentService
 from tools.context import utcnow
 
 log = logging.getLogger(__name__)
+
+#: An act that may need the caller's signature.
+AnyAct = Act | AlarmAct | HandoverAct
 
 STATES: tuple[ApprovalState, ...] = ("pending", "approved", "denied", "expired", "executing",
                                       "executed", "failed")
@@ -56,8 +63,9 @@ class ConnectionActs:
     message to it."""
 
     def __init__(self, service: AgentService, people: PeopleRegister, *, account: str,
-                 role: str, send: Callable[[BaseModel], None]) -> None:
+                 role: str, send: Callable[[BaseModel], None], queue: FairQueue) -> None:
         self.service = service
+        self.queue = queue
         self.people = people
         self.account = account
         self.role = role
@@ -189,7 +197,43 @@ class ConnectionActs:
         else:
             self._send(Done(id=mid, result=result))
 
-    async def _actor(self, act: Act | AlarmAct, as_name: str | None) -> Acting:
+    async def handover(self, act: HandoverAct) -> None:
+        """Write, acknowledge (signed) or read the acknowledgements of a handover."""
+        await self._reply(act.id, f"handover {act.action}", str(act.seq or "newest"),
+                          self._handover(act))
+
+    async def _handover(self, act: HandoverAct) -> dict[str, Any]:
+        audit = self.service.sources.audit
+        if act.action == "write":
+            person = await asyncio.to_thread(person_of_account, self.people, self.account)
+            since = timedelta(seconds=act.since_s) if act.since_s is not None else None
+
+            async def write() -> HandoverReport:
+                return await build_handover(self.service.sources, since=since,
+                                            use_model=act.use_model,
+                                            author=(person.name, self.role))
+
+            if not act.use_model:
+                report = await write()
+            else:  # the model is shared: in line with the questions
+                async with self.queue.turn(person.name, kind="handover", priority=QUESTION,
+                                           label=act.id):
+                    report = await write()
+            return {"report": report.model_dump(mode="json")}
+        handover = await asyncio.to_thread(find_handover, audit, act.seq)
+        written = {"seq": handover.seq, "actor": handover.actor,
+                   "ts": handover.ts.isoformat()}
+        if act.action == "acks":
+            done = await asyncio.to_thread(acknowledgements, audit, self.people, handover)
+            return {"handover": written, "acknowledgements": [
+                {**vars(a), "signed_at": a.signed_at.isoformat()} for a in done]}
+        actor = await self._actor(act, act.as_name)
+        record = await asyncio.to_thread(acknowledge, audit, self.people, actor, handover,
+                                         act.note)
+        return {"handover": written, "person": actor.name, "role": actor.role,
+                "record": record.seq}
+
+    async def _actor(self, act: AnyAct, as_name: str | None) -> Acting:
         """The caller's person, read again from the register, in the connection's role,
         signing through their own client."""
         person = await asyncio.to_thread(person_of_account, self.people, self.account)
@@ -226,7 +270,7 @@ class ConnectionActs:
 
     # -- signing ----------------------------------------------------------------------
 
-    def _challenge(self, act: Act | AlarmAct, prepared: dict[str, Any]) -> SignedStatement:
+    def _challenge(self, act: AnyAct, prepared: dict[str, Any]) -> SignedStatement:
         """From a worker thread: the client's signature of ``prepared`` (blocks)."""
         future = asyncio.run_coroutine_threadsafe(self._ask(act, prepared), self._loop)
         try:
@@ -235,7 +279,7 @@ class ConnectionActs:
             future.cancel()
             raise ServiceError("no signature came back", fix="try again") from None
 
-    async def _ask(self, act: Act | AlarmAct, prepared: dict[str, Any]) -> SignedStatement:
+    async def _ask(self, act: AnyAct, prepared: dict[str, Any]) -> SignedStatement:
         person = await asyncio.to_thread(self.people.get, str(prepared["person"]))
         nonce = str(prepared[NONCE_FIELD])
         future: asyncio.Future[SignedStatement] = self._loop.create_future()

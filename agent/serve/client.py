@@ -39,6 +39,7 @@ from agent.serve.protocol import (
     Done,
     Error,
     Event,
+    HandoverAct,
     Hello,
     Plant,
     PlantRequest,
@@ -258,6 +259,17 @@ class ServiceClient:
         aid = f"a{next(self._ids)}"
         message = await self._exchange(aid, AlarmAct(id=aid, action=action, **fields),
                                        sign=sign, target=fields.get("request"))
+        assert isinstance(message, Done)
+        return message.result
+
+    async def handover(self, action: Literal["write", "ack", "acks"], *,
+                       sign: Signer | None = None, **fields: Any) -> dict[str, Any]:
+        """The shift handover as the caller (HandoverAct's fields): ``{"report": ...}``
+        for ``write``; ``{"handover", "person", "role", "record"}`` for ``ack`` (signed by
+        ``sign``); ``{"handover", "acknowledgements"}`` for ``acks``; as JSON."""
+        aid = f"a{next(self._ids)}"
+        message = await self._exchange(aid, HandoverAct(id=aid, action=action, **fields),
+                                       sign=sign)
         assert isinstance(message, Done)
         return message.result
 

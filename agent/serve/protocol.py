@@ -2,13 +2,14 @@
 a pydantic model tagged by ``type``, the version in the first message each way.
 
 Client -> service: ``hello`` (its protocol version), then any number of ``ask``,
-``cancel``, ``status``, ``plant``, ``approvals``, ``act``, ``alarms`` and ``alarm``.
+``cancel``, ``status``, ``plant``, ``approvals``, ``act``, ``alarms``, ``alarm`` and
+``handover``.
 Service -> client: ``welcome`` (who the kernel says is calling, their role) or ``error``
 (refused: the connection then closes), then per question ``queued`` (its place in line),
 ``event`` (progress), and one ``answer`` or ``error``; ``status`` answers ``status``.
 
 A decision a person signs (``act``: approve, deny, execute; ``alarm``: approve or deny a
-shelve request) is prepared by the service
+shelve request; ``handover``: ack) is prepared by the service
 and signed by the client with the caller's own key: the service sends ``sign`` (the exact
 statement, with a one-time nonce, and the caller's own sealed key), the client answers
 ``signature`` (or ``signature`` with ``refused``), and the act ends in ``done`` or
@@ -133,11 +134,27 @@ class AlarmsQuery(_Message):
     all: bool = False
 
 
+class HandoverAct(_Message):
+    """The shift handover as the caller: ``write`` it (the last ``since_s`` seconds, or
+    the site's shift; with the model, in line with the questions, or the template),
+    ``ack`` one (``seq``, default the newest; signed: ``sign`` first), or read its
+    ``acks``. Answered by ``done`` or ``error``."""
+
+    type: Literal["handover"] = "handover"
+    id: str = Field(min_length=1, max_length=64)
+    action: Literal["write", "ack", "acks"]
+    since_s: float | None = Field(None, gt=0)
+    use_model: bool = True
+    seq: int | None = Field(None, ge=1)
+    note: str = Field("", max_length=4000)
+    as_name: str | None = None
+
+
 ClientMessage = Annotated[
     Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery
-    | AlarmAct | AlarmsQuery, Field(discriminator="type")]
+    | AlarmAct | AlarmsQuery | HandoverAct, Field(discriminator="type")]
 AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
-                    | ApprovalsQuery | AlarmAct | AlarmsQuery)
+                    | ApprovalsQuery | AlarmAct | AlarmsQuery | HandoverAct)
 
 
 class Welcome(_Message):

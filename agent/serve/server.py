@@ -39,6 +39,7 @@ from agent.serve.protocol import (
     Cancel,
     Error,
     Event,
+    HandoverAct,
     Hello,
     Plant,
     PlantRequest,
@@ -169,7 +170,7 @@ class SiteServer:
                      service_pid=os.getpid()))
         questions: dict[str, asyncio.Task[None]] = {}
         acts = ConnectionActs(self.service, self.people, account=caller.account,
-                              role=caller.role, send=send)
+                              role=caller.role, send=send, queue=self.queue)
         try:
             while line := await reader.readline():
                 try:
@@ -209,14 +210,15 @@ class SiteServer:
                 elif isinstance(message, AlarmsQuery):
                     questions[f"alarms:{message.id}"] = asyncio.create_task(
                         acts.alarms(message), name=f"alarms-{message.id}")
-                elif isinstance(message, AlarmAct):
+                elif isinstance(message, AlarmAct | HandoverAct):
                     key = f"act:{message.id}"
                     if key in questions and not questions[key].done():
                         send(Error(id=message.id, message=f"act {message.id} is already "
                                    "under way", fix="give each act its own id"))
                         continue
-                    questions[key] = asyncio.create_task(acts.alarm(message),
-                                                         name=f"alarm-{message.id}")
+                    run = (acts.alarm(message) if isinstance(message, AlarmAct)
+                           else acts.handover(message))
+                    questions[key] = asyncio.create_task(run, name=f"act-{message.id}")
                 elif isinstance(message, Signature):
                     acts.answer(message)
                 await writer.drain()
