@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pwd
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +45,17 @@ class Acting:
         return self.signer.person.key
 
 
+#: The OS account the work in hand is done for, when it is not this process's own user:
+#: the site service sets it to its caller's (the kernel's word, SO_PEERCRED) for all a
+#: connection does, so a request asked for through the service records the caller's
+#: account, not the service's (the two-person rule compares accounts).
+CALLER_ACCOUNT: ContextVar[str | None] = ContextVar("plantagent_caller_account", default=None)
+
+
 def os_account() -> str:
-    """The login name of the process's real user."""
-    return pwd.getpwuid(os.getuid()).pw_name
+    """The login name of the person the work is done for: the site service's caller
+    (:data:`CALLER_ACCOUNT`), else the process's real user."""
+    return CALLER_ACCOUNT.get() or pwd.getpwuid(os.getuid()).pw_name
 
 
 def person_of_account(register: PeopleRegister, account: str | None = None) -> Person:

@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from agent.errors import PlantAgentError, ServiceError
-from agent.people.identity import choose_role, person_of_account
+from agent.people.identity import CALLER_ACCOUNT, choose_role, person_of_account
 from agent.people.register import PeopleRegister
 from agent.pipeline.events import AgentEvent
 from agent.serve.acts import ConnectionActs
@@ -168,6 +168,9 @@ class SiteServer:
             return
         send(Welcome(person=caller.person, account=caller.account, role=caller.role,
                      service_pid=os.getpid()))
+        # Everything this connection starts (its tasks, their worker threads) is done for
+        # the caller's account: a request asked for here records it.
+        CALLER_ACCOUNT.set(caller.account)
         questions: dict[str, asyncio.Task[None]] = {}
         acts = ConnectionActs(self.service, self.people, account=caller.account,
                               role=caller.role, send=send, queue=self.queue)

@@ -1,6 +1,7 @@
 """Two REAL OS accounts decide on a plant write through the site service, each from
 their own process, with their own key file and no site passphrase: Alice asked for the
-change and cannot approve it (two-person rule), Bob cannot approve as Alice, and Bob's
+change through the service and cannot approve it (two-person rule: the request records
+her name and her own OS account, not the service's), Bob cannot approve as Alice, and Bob's
 approval is recorded as Bob's own signature. Needs root (useradd, runuser); the accounts
 are removed afterwards."""
 
@@ -27,8 +28,10 @@ from tests.support.os_accounts import ROOT_WITH_USERADD, os_accounts, python_for
 from tests.support.runtimes import scripted_runtime
 from tests.support.sites import new_site
 
-from .serve_helpers import HeldModel, enroll, running_service
-from .signing_helpers import pending_request
+from .serve_helpers import HeldModel, ask_as, enroll, running_service
+from .signing_helpers import TAG, VALUE
+
+CHANGE = f"Set the {TAG} to {VALUE:g}."
 
 pytestmark = [
     pytest.mark.skipif(not ROOT_WITH_USERADD,
@@ -77,8 +80,13 @@ async def test_two_accounts_decide_each_as_themselves(
                                       secret=KeySecret(key_file=key))
                 # Each key file is its owner's alone (mode 600), as in real use.
                 os.chown(key, pwd.getpwnam(login).pw_uid, -1)
-            request = await pending_request(runtime, "Alice", logins["alice"])
             async with running_service(runtime, group=group):
+                # Alice asks for the change through the service, from her own account.
+                asked = await asyncio.to_thread(ask_as, logins["alice"], home, CHANGE)
+                assert asked.returncode == 0, asked.stderr
+                [request] = runtime.approvals.requests({"pending"})
+                assert (request.requested_by, request.requested_account) == (
+                    "Alice", logins["alice"])
                 # In a thread: the service answers in this event loop.
                 own = await asyncio.to_thread(decide_as, logins["alice"], home, "approve",
                                               request.id, "--no-execute", "--role", "engineer")
