@@ -63,8 +63,10 @@ class ConnectionActs:
     message to it."""
 
     def __init__(self, service: AgentService, people: PeopleRegister, *, account: str,
-                 role: str, send: Callable[[BaseModel], None], queue: FairQueue) -> None:
+                 role: str, send: Callable[[BaseModel], None], queue: FairQueue,
+                 sign_timeout_s: float = SIGN_TIMEOUT_S) -> None:
         self.service = service
+        self.sign_timeout_s = sign_timeout_s
         self.queue = queue
         self.people = people
         self.account = account
@@ -73,6 +75,7 @@ class ConnectionActs:
         self._loop = asyncio.get_running_loop()
         #: nonce -> the future its signature completes; a nonce is used once.
         self._waiting: dict[str, asyncio.Future[SignedStatement]] = {}
+        self._closed = False
 
     # -- the read loop's side ---------------------------------------------------------
 
@@ -99,6 +102,7 @@ class ConnectionActs:
     def close(self) -> None:
         """The connection is gone: every act waiting for a signature fails (nothing of
         it is recorded)."""
+        self._closed = True
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(ServiceError("the client went away before signing"))
@@ -274,25 +278,29 @@ class ConnectionActs:
         """From a worker thread: the client's signature of ``prepared`` (blocks)."""
         future = asyncio.run_coroutine_threadsafe(self._ask(act, prepared), self._loop)
         try:
-            return future.result(SIGN_TIMEOUT_S + 30)
+            return future.result(self.sign_timeout_s + 30)
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise ServiceError("no signature came back", fix="try again") from None
 
     async def _ask(self, act: AnyAct, prepared: dict[str, Any]) -> SignedStatement:
+        if self._closed:  # a worker that got here after the connection closed
+            raise ServiceError("the client went away before signing")
         person = await asyncio.to_thread(self.people.get, str(prepared["person"]))
+        if self._closed:
+            raise ServiceError("the client went away before signing")
         nonce = str(prepared[NONCE_FIELD])
         future: asyncio.Future[SignedStatement] = self._loop.create_future()
         self._waiting[nonce] = future
-        expires = utcnow() + timedelta(seconds=SIGN_TIMEOUT_S)
+        expires = utcnow() + timedelta(seconds=self.sign_timeout_s)
         self._send(SignRequest(id=act.id, nonce=nonce, statement=prepared,
                                key=person.current_key.model_dump(mode="json"),
                                sealed=person.sealed.model_dump(mode="json"),
                                expires_at=format_ts(expires)))
         try:
-            return await asyncio.wait_for(future, SIGN_TIMEOUT_S)
+            return await asyncio.wait_for(future, self.sign_timeout_s)
         except TimeoutError:
-            raise ServiceError(f"no signature within {SIGN_TIMEOUT_S:.0f} s: nothing was "
+            raise ServiceError(f"no signature within {self.sign_timeout_s:g} s: nothing was "
                                "recorded", fix="try again, and sign when asked") from None
         finally:
             self._waiting.pop(nonce, None)

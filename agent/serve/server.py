@@ -52,6 +52,7 @@ from agent.serve.protocol import (
     encode,
 )
 from agent.serve.queue import QUESTION, FairQueue
+from agent.serve.signing import SIGN_TIMEOUT_S
 from agent.serve.site_socket import peer_uid
 from agent.serve.status import Guards, ServiceInfo, SiteServiceStatus
 from agent.service import AgentService, egress_state
@@ -91,6 +92,8 @@ class SiteServer:
         self._connections: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._stopping = False
+        #: How long a person has to sign what the service prepared (agent.serve.signing).
+        self.sign_timeout_s = SIGN_TIMEOUT_S
 
     async def start(self) -> None:
         """Accept connections (returns at once)."""
@@ -173,7 +176,8 @@ class SiteServer:
         CALLER_ACCOUNT.set(caller.account)
         questions: dict[str, asyncio.Task[None]] = {}
         acts = ConnectionActs(self.service, self.people, account=caller.account,
-                              role=caller.role, send=send, queue=self.queue)
+                              role=caller.role, send=send, queue=self.queue,
+                              sign_timeout_s=self.sign_timeout_s)
         try:
             while line := await reader.readline():
                 try:

@@ -114,9 +114,32 @@ async def test_a_nonce_signs_once_on_its_own_connection(
             again = service_message(await reader.readline())
             assert isinstance(again, Error) and "no signature is awaited" in again.message
             writer.close()
-            # On another connection the nonce was never issued.
-            async with ServiceClient(socket_path(site_home)) as other:
-                assert other.welcome is not None
+        assert [p["event"] for p in approved_records(runtime, request.id)] == ["approved"]
+
+
+async def test_a_client_gone_before_signing_leaves_nothing_recorded(
+    live_plant: DemoPlantServer, site_home: Path, tmp_path: Path
+) -> None:
+    me = os_account()
+    async with scripted_runtime(site_home, live_plant.endpoint, HeldModel()) as runtime:
+        enroll_people(runtime, tmp_path, {"Sam Lead": ("sam-os", ["shift_lead"]),
+                                          "Rita Eng": (me, ["engineer"])})
+        request = await pending_request(runtime, "Sam Lead", "sam-os")
+        async with running_service(runtime):
+            reader, writer = await asyncio.open_unix_connection(str(socket_path(site_home)))
+            writer.write(encode(Hello()))
+            assert isinstance(service_message(await reader.readline()), Welcome)
+            writer.write(encode(Act(id="a1", action="approve", target=request.id)))
+            asked = service_message(await reader.readline())
+            assert isinstance(asked, SignRequest)
+            writer.close()  # gone, the statement unsigned
+            # The service is not stuck: the same person approves from a new connection.
+            async with ServiceClient(socket_path(site_home)) as client:
+                done = await client.act("approve", request.id,
+                                        sign=own_signer(tmp_path / f"{me}.key"))
+            assert done["request"]["state"] == "approved"
+        [approval] = runtime.approvals.get(request.id).approvals
+        assert approval.signed["statement"]["nonce"] != asked.nonce
         assert [p["event"] for p in approved_records(runtime, request.id)] == ["approved"]
 
 
@@ -223,3 +246,32 @@ async def test_the_cli_decides_through_the_service_without_the_site_passphrase(
             assert code == 1 and "executed" in err and "Traceback" not in err
         assert [p["event"] for p in approved_records(runtime, request.id)] == [
             "approved", "executing"]
+
+
+async def test_a_late_signature_is_refused_and_nothing_recorded(
+    live_plant: DemoPlantServer, site_home: Path, tmp_path: Path
+) -> None:
+    me = os_account()
+    async with scripted_runtime(site_home, live_plant.endpoint, HeldModel()) as runtime:
+        enroll_people(runtime, tmp_path, {"Sam Lead": ("sam-os", ["shift_lead"]),
+                                          "Rita Eng": (me, ["engineer"])})
+        request = await pending_request(runtime, "Sam Lead", "sam-os")
+        async with running_service(runtime) as server:
+            server.sign_timeout_s = 0.2  # the person walked away from the terminal
+            reader, writer = await asyncio.open_unix_connection(str(socket_path(site_home)))
+            writer.write(encode(Hello()))
+            assert isinstance(service_message(await reader.readline()), Welcome)
+            writer.write(encode(Act(id="a1", action="approve", target=request.id)))
+            asked = service_message(await reader.readline())
+            assert isinstance(asked, SignRequest)
+            expired = service_message(await reader.readline())  # waits for the expiry
+            assert isinstance(expired, Error) and expired.id == "a1"
+            assert "no signature within" in expired.message
+            signed = own_signer(tmp_path / f"{me}.key")(asked)
+            writer.write(encode(Signature(id="a1", nonce=asked.nonce,
+                                          signed=signed.model_dump(mode="json"))))
+            late = service_message(await reader.readline())
+            assert isinstance(late, Error) and "no signature is awaited" in late.message
+            writer.close()
+        assert approved_records(runtime, request.id) == []
+        assert runtime.approvals.get(request.id).state == "pending"
