@@ -15,6 +15,7 @@ import asyncio
 import concurrent.futures
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -47,6 +48,8 @@ from agent.serve.protocol import (
 from agent.serve.queue import QUESTION, FairQueue
 from agent.serve.signing import NONCE_FIELD, SIGN_TIMEOUT_S, RemoteSigner
 from agent.service import AgentService
+from agent.service.review import request_actions, signature_lines
+from agent.service.review_evidence import proposal_evidence
 from tools.context import utcnow
 
 log = logging.getLogger(__name__)
@@ -127,10 +130,23 @@ class ConnectionActs:
                                      fix=f"use: {', '.join(STATES)}")
                 states = {s for s in STATES if s in (query.states or ())} or None
                 found = await asyncio.to_thread(approvals.requests, states)
+            person = await asyncio.to_thread(person_of_account, self.people, self.account)
+            actions = {r.id: sorted(request_actions(approvals, person.name, self.role, r))
+                       for r in found}
+            detail = None
+            if query.request is not None and query.detail:
+                detail = await asyncio.to_thread(self._detail, found[0])
         except PlantAgentError as exc:
             self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
             return
-        self._send(Approvals(id=query.id, requests=[r.model_dump(mode="json") for r in found]))
+        self._send(Approvals(id=query.id, requests=[r.model_dump(mode="json") for r in found],
+                             actions=actions, detail=detail))
+
+    def _detail(self, request: ApprovalRequest) -> dict[str, Any]:
+        """The question, evidence and verified signatures of ``request`` (a worker)."""
+        question, evidence = proposal_evidence(self.service.sources.audit, request)
+        return {"question": question, "evidence": [asdict(e) for e in evidence],
+                "signatures": signature_lines(self.service.sources.approvals, request)}
 
     async def alarm(self, act: AlarmAct) -> None:
         """Run an alarm act; ``done`` or ``error`` with its id."""

@@ -220,11 +220,18 @@ class ServiceClient:
                         request: str | None = None) -> list[dict[str, Any]]:
         """The approval requests (ApprovalRequest as JSON each): ``request`` alone, else
         those in ``states`` (all when None), newest first."""
+        return (await self.approvals_view(states=states, request=request)).requests
+
+    async def approvals_view(self, *, states: list[str] | None = None,
+                             request: str | None = None, detail: bool = False) -> Approvals:
+        """:meth:`approvals` with what the caller may do with each request, and with
+        ``detail`` (one ``request``) its question, evidence and verified signatures."""
         rid = f"r{next(self._ids)}"
         message = await self._exchange(rid, ApprovalsQuery(id=rid, states=states,
-                                                            request=request), sign=None)
+                                                            request=request, detail=detail),
+                                       sign=None)
         assert isinstance(message, Approvals)
-        return message.requests
+        return message
 
     async def act(self, action: Literal["approve", "deny", "execute"], target: str, *,
                   sign: Signer, note: str = "", execute: bool = False,

@@ -102,6 +102,8 @@ class ApprovalsQuery(_Message):
     id: str = Field(min_length=1, max_length=64)
     states: list[str] | None = None
     request: str | None = None
+    detail: bool = Field(False, description="With ``request``: its question, evidence "
+                         "and signatures too (the terminal UI's detail).")
 
 
 class AlarmAct(_Message):
@@ -246,6 +248,10 @@ class Approvals(_Message):
     type: Literal["approvals"] = "approvals"
     id: str
     requests: list[dict[str, Any]]
+    #: What the caller may do with each request now (request id -> approve, deny, execute).
+    actions: dict[str, list[str]] = Field(default_factory=dict)
+    #: With ``detail``: question, evidence (EvidenceItem fields each), signatures.
+    detail: dict[str, Any] | None = None
 
 
 class Alarms(_Message):
