@@ -187,6 +187,8 @@ def main_widgets(service: AgentService | SiteServiceBackend,
                         yield AskPane(service, id="ask-pane")
                     elif tab == "plant":  # read through the service; no trend screen
                         yield PlantPane(service, id="plant-pane")
+                    elif tab == "approvals":  # decided through it, signed here
+                        yield ApprovalsPane(service)
                     else:
                         yield SingleUserOnly(title)
         yield Footer()

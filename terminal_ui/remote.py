@@ -8,21 +8,34 @@ for here. A connection the service dropped (stopped, restarted) is made again on
 next question; while no service answers, the question fails with a clear error.
 
 The Plant tab reads the plant through the service too (``plant``: the equipment tree with
-live values, without trends). The other panes (alarms, approvals, audit, handover) need
-more of the site than the protocol carries; with this backend they say so (see
-``app.main_widgets``).
+live values, without trends). The Approvals tab decides through it (``review``:
+:class:`RemoteApprovals`; each decision prepared by the service and signed here with the
+person's own key, agent/serve/README.md), without the what-if (the service's twin). The
+other panes (alarms, audit, handover) need more of the site than the protocol carries;
+with this backend they say so (see ``app.main_widgets``).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from agent.errors import ServiceError
+from agent.approvals.executor import WriteOutcome
+from agent.approvals.models import ApprovalRequest
+from agent.errors import ServiceError, UsageError
+from agent.people.identity import secret_from
+from agent.people.keys import PERSON_KEYFILE_ENV, PERSON_PASSPHRASE_ENV, KeySecret
+from agent.people.models import SealedKey
+from agent.people.statements import SignedStatement
 from agent.pipeline.answer import AgentAnswer
 from agent.serve.client import EventHandler, ServiceClient
-from agent.serve.protocol import Welcome
+from agent.serve.local_signing import sign_prepared
+from agent.serve.protocol import SignRequest, Welcome
 from agent.service.citations import citation_views
+from agent.service.review import OPEN_STATES
+from agent.service.review_models import EvidenceItem, ProposalDetail, WhatIfView
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
+from agent.site_time import SiteTime
 
 #: What the panes the protocol does not carry yet show.
 SINGLE_USER_ONLY = ("available in the single-user mode (plantagent tui --no-service): "
@@ -38,6 +51,8 @@ class SiteServiceBackend:
         self.role = role
         self.welcome: Welcome | None = None
         self._client: ServiceClient | None = None
+        #: The Approvals tab's backend (decisions signed here, with the person's own key).
+        self.review = RemoteApprovals(self)
 
     async def connect(self) -> Welcome:
         """Connect (again) and say hello; ServiceError when no service answers or it
@@ -72,6 +87,14 @@ class SiteServiceBackend:
         reading (the plant's history is the service's)."""
         return citation_views(answer, lambda tag: ())
 
+    async def connected(self) -> ServiceClient:
+        """The connection, made again if the service dropped it (a person's act)."""
+        return await self._connected()
+
+    def still_connected(self) -> ServiceClient:
+        """The connection as it is (a poll); ServiceError while the service is gone."""
+        return self._still_connected()
+
     def _still_connected(self) -> ServiceClient:
         # The panes that poll never reconnect on their own: a stopped service is said
         # once a poll, and a question (a person's act) connects again.
@@ -98,3 +121,91 @@ class SiteServiceBackend:
             user=welcome.person if welcome else "?", role=welcome.role if welcome else "?",
             triage=status.triage,
         )
+
+
+#: What the Approvals tab says instead of the what-if, which needs the service's twin.
+WHAT_IF_ELSEWHERE = "the what-if is shown in the single-user mode (plantagent tui --no-service)"
+
+
+def _secret(sealed: SealedKey) -> KeySecret:
+    """The person's own secret, never asked at the terminal (the UI holds it): their key
+    file or passphrase from the environment, or the key file recorded at enrolment."""
+    if not (os.environ.get(PERSON_KEYFILE_ENV) or os.environ.get(PERSON_PASSPHRASE_ENV)
+            or sealed.key_file):
+        raise UsageError("no personal key file or passphrase to sign with",
+                         fix=f"start the UI with {PERSON_PASSPHRASE_ENV} or "
+                         f"{PERSON_KEYFILE_ENV} set")
+    return secret_from(None, sealed=sealed)
+
+
+def sign_here(request: SignRequest) -> SignedStatement:
+    """Sign what the service prepared with the person's own key (in a worker thread)."""
+    return sign_prepared(request, _secret)
+
+
+class RemoteApprovals:
+    """The Approvals tab's backend over the site service: the open requests with what
+    the person may do with each (the service's policy decides), a request's question,
+    evidence and verified signatures, and decisions signed here."""
+
+    def __init__(self, backend: SiteServiceBackend) -> None:
+        self._backend = backend
+        self._actions: dict[str, set[str]] = {}
+
+    @property
+    def user(self) -> str:
+        """The person the service knows the caller as."""
+        welcome = self._backend.welcome
+        return welcome.person if welcome else "?"
+
+    @property
+    def role(self) -> str:
+        """Their role on this connection."""
+        welcome = self._backend.welcome
+        return welcome.role if welcome else "?"
+
+    @property
+    def site_time(self) -> SiteTime:
+        """Times in UTC (the site's zone is the service's setting)."""
+        return SiteTime()
+
+    async def open_requests(self) -> list[ApprovalRequest]:
+        """Pending and approved requests, newest first (a poll: never reconnects)."""
+        view = await self._backend.still_connected().approvals_view(
+            states=sorted(OPEN_STATES))
+        self._actions = {rid: set(done) for rid, done in view.actions.items()}
+        return [ApprovalRequest.model_validate(r) for r in view.requests]
+
+    def request_actions(self, request: ApprovalRequest) -> set[str]:
+        """What the person may do with ``request``, as the service said at the last
+        poll (the service checks again when they do it)."""
+        return self._actions.get(request.id, set())
+
+    async def proposal(self, request_id: str) -> ProposalDetail:
+        """The request with its question, evidence and verified signatures."""
+        view = await self._backend.still_connected().approvals_view(request=request_id,
+                                                                    detail=True)
+        detail = view.detail or {}
+        return ProposalDetail(
+            ApprovalRequest.model_validate(view.requests[0]), detail.get("question"),
+            [EvidenceItem(**e) for e in detail.get("evidence", [])],
+            WhatIfView(change=None, problem=WHAT_IF_ELSEWHERE),
+            list(detail.get("signatures", [])))
+
+    async def approve(self, request_id: str) -> ApprovalRequest:
+        """Approve (only approve: the write is its own step, as in process)."""
+        client = await self._backend.connected()
+        result = await client.act("approve", request_id, sign=sign_here)
+        return ApprovalRequest.model_validate(result["request"])
+
+    async def deny(self, request_id: str, note: str) -> ApprovalRequest:
+        """Deny (or withdraw one's own request), with the note."""
+        client = await self._backend.connected()
+        result = await client.act("deny", request_id, note=note.strip(), sign=sign_here)
+        return ApprovalRequest.model_validate(result["request"])
+
+    async def execute(self, request_id: str) -> WriteOutcome:
+        """Write an approved request to the plant (the service checks and reads back)."""
+        client = await self._backend.connected()
+        result = await client.act("execute", request_id, sign=sign_here)
+        return WriteOutcome.model_validate(result["write"])

@@ -147,8 +147,10 @@ class ShelveService:
         except ShelveRefused as exc:
             self._audit("approve_refused", user, role, request, refusal=exc.message)
             raise
-        signed = actor.signer.sign(decision_statement(request, "approve", role),
-                                   now=self.clock())
+        # Off the loop: signing is CPU work, and a signer over the site service's socket
+        # waits for the person's own client.
+        signed = await asyncio.to_thread(
+            actor.signer.sign, decision_statement(request, "approve", role), now=self.clock())
         self._audit("approved", user, role, approved, signed=signed.model_dump(mode="json"))
         if not await asyncio.to_thread(self.store.transition, approved, "pending"):
             raise ShelveRefused(f"{request_id} changed while it was being approved",
@@ -168,7 +170,8 @@ class ShelveService:
             raise ShelveRefused(f"role {role} may not deny {request_id}",
                                 fix=f"ask someone with role {' or '.join(request.approver_roles)}")
         verb = "cancel" if requester and role not in request.approver_roles else "deny"
-        signed = actor.signer.sign(decision_statement(request, verb, role), now=self.clock())
+        signed = await asyncio.to_thread(
+            actor.signer.sign, decision_statement(request, verb, role), now=self.clock())
         denied = request.model_copy(update={
             "state": "denied", "decided_by": user, "decided_role": role,
             "decided_at": self.clock(), "decision_note": note or None})
@@ -199,8 +202,8 @@ class ShelveService:
         except AuthorityRefused as exc:
             self._audit("execute_refused", user, role, request, refusal=exc.message)
             raise ShelveRefused(exc.message, fix=exc.fix) from None
-        signed = actor.signer.sign(decision_statement(request, "execute", role),
-                                   now=self.clock())
+        signed = await asyncio.to_thread(
+            actor.signer.sign, decision_statement(request, "execute", role), now=self.clock())
         return await self._execute(request, user, role, signed=signed.model_dump(mode="json"))
 
     def _authority(self, request: ShelveRequest) -> None:

@@ -18,6 +18,7 @@ is never retried silently.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -70,7 +71,9 @@ class ApprovedWriteExecutor:
     async def execute(self, request_id: str, actor: Acting) -> WriteOutcome:
         """Write an approved request as the enrolled person ``actor``; ApprovalRefused /
         WriteRefused / OpcUaError name what stopped it (the request is then ``failed``)."""
-        request = self.service.claim(request_id, actor)
+        # In a worker thread: the claim is signed, and a signer over the site service's
+        # socket waits for the person's own client to sign.
+        request = await asyncio.to_thread(self.service.claim, request_id, actor)
         user, role = actor.name, actor.role
         try:
             return await self._execute(request, user, role)

@@ -1,8 +1,11 @@
 """`plantagent alarms list|ack|confirm|comment|shelve|unshelve|requests|approve|deny|report|record`.
 
-The person acting is ``agent.user`` in role ``agent.role`` from the settings (people's own
-identities come later). Every action goes through the policy gate and is audited; what
-is printed is what the server reads back afterwards.
+In this process the person acting is ``agent.user`` in role ``agent.role`` from the
+settings; through the site service (when its socket exists, or ``--service``:
+agent/cli/alarms_service.py) it is the enrolled person of the caller's OS account, with
+no site passphrase, and shelve decisions are signed with the caller's own key. Every
+action goes through the policy gate and is audited; what is printed is what the server
+reads back afterwards.
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from typing import Any, TypeVar
 
 from agent.alarms.desk import AlarmRow
 from agent.alarms.requests import ShelveRequest
-from agent.cli.common import nested, print_json, settings_from_args
+from agent.cli import alarms_service
+from agent.cli.common import (
+    add_service_choice,
+    chosen_service,
+    nested,
+    print_json,
+    settings_from_args,
+)
 from agent.durations import parse_duration
 from agent.runtime.alarms import AlarmSession, open_alarm_desk
 from tools.context import utcnow
@@ -32,9 +42,13 @@ def register(sub: Any) -> None:
     alarms = sub.add_parser("alarms", help="the plant's alarms: act on them, shelve, report")
     a = alarms.add_subparsers(dest="alarms_command", metavar="ACTION")
 
-    def common(p: argparse.ArgumentParser) -> None:
+    def common(p: argparse.ArgumentParser, *, service: bool = True) -> None:
         p.add_argument("--endpoint", help="OPC UA endpoint URL (default: opcua.endpoint)")
         p.add_argument("--json", action="store_true", help="print JSON")
+        if service:
+            add_service_choice(p, service_help="go through the site service (no site "
+                               "passphrase; you act as your own enrolled person)",
+                               local_help="open the site and the plant in this process")
 
     lst = a.add_parser("list", help="the alarms the server holds: priority, state, time left")
     common(lst)
@@ -86,7 +100,7 @@ def register(sub: Any) -> None:
     report.add_argument("--since", default="30d", help="window, e.g. 8h, 7d (default 30d)")
     report.add_argument("--out", default=None, help="also write report.md, report.json and "
                         "PNG charts into this directory")
-    common(report)
+    common(report, service=False)
     report.set_defaults(handler=_report)
     record = a.add_parser("record", help="keep the site's alarm journal until interrupted")
     record.add_argument("--endpoint", help="OPC UA endpoint URL (default: opcua.endpoint)")
@@ -122,7 +136,8 @@ def _list(args: argparse.Namespace) -> int:
     async def work(session: AlarmSession) -> list[AlarmRow]:
         return await session.desk.board()
 
-    rows = _run(args, work)
+    path = chosen_service(args)
+    rows = alarms_service.board(path, args) if path is not None else _run(args, work)
     if args.json:
         print_json([{**r.state.model_dump(mode="json"), "priority": r.priority,
                      "status": r.status} for r in rows])
@@ -155,6 +170,9 @@ def _action(args: argparse.Namespace) -> int:
         return await session.desk.act(action, actor=user, role=role, condition=args.condition,
                                       event_id=args.event, comment=text)
 
+    path = chosen_service(args)
+    if path is not None:
+        return _print_result(args, alarms_service.action(path, args))
     return _print_result(args, _run(args, work))
 
 
@@ -181,6 +199,10 @@ def _shelve(args: argparse.Namespace) -> int:
         return await session.desk.shelve(actor=user, role=role, condition=args.condition,
                                          minutes=minutes, reason=args.reason)
 
+    path = chosen_service(args)
+    if path is not None:
+        return _print_request(args, alarms_service.ask_shelve(path, args, minutes=minutes,
+                                                              unshelve=False))
     return _print_request(args, _run(args, work))
 
 
@@ -190,6 +212,10 @@ def _unshelve(args: argparse.Namespace) -> int:
         return await session.desk.unshelve(actor=user, role=role, condition=args.condition,
                                            reason=args.reason)
 
+    path = chosen_service(args)
+    if path is not None:
+        return _print_request(args, alarms_service.ask_shelve(path, args, minutes=None,
+                                                              unshelve=True))
     return _print_request(args, _run(args, work))
 
 
@@ -198,7 +224,9 @@ def _requests(args: argparse.Namespace) -> int:
         states = None if args.all else {"pending", "approved"}
         return await session.desk.shelving.requests(states)  # type: ignore[arg-type]
 
-    found = _run(args, work, browse=False)
+    path = chosen_service(args)
+    found = (alarms_service.requests(path, args) if path is not None
+             else _run(args, work, browse=False))
     if args.json:
         print_json(found)
         return 0
@@ -222,6 +250,9 @@ def _decide(args: argparse.Namespace) -> int:
         await shelving.approve(args.id, actor)
         return await shelving.execute(args.id, actor)
 
+    path = chosen_service(args)
+    if path is not None:
+        return _print_request(args, alarms_service.decide(path, args))
     return _print_request(args, _run(args, work, browse=False))
 
 

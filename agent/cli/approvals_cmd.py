@@ -5,6 +5,11 @@ UI, through the same ApprovalService). The approver is the enrolled person of th
 account running the command (agent.people); ``--as`` and ``--role`` only select among
 that person's own name and roles, and every decision is signed with the person's key
 (their passphrase from PLANTAGENT_PERSON_PASSPHRASE or the terminal, or ``--key-file``).
+
+When the site service runs (its socket exists, or ``--service``), every command goes
+through it with no site passphrase: the service prepares each statement, this process
+signs it with the person's own key (agent.serve.local_signing), the service checks and
+records it. ``--no-service`` opens the site in this process, as before.
 """
 
 from __future__ import annotations
@@ -12,13 +17,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from typing import Any, Literal
 
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest
-from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.cli.common import (
+    add_service_choice,
+    chosen_service,
+    open_runtime,
+    person_signer,
+    print_json,
+    settings_from_args,
+)
 from agent.people.identity import Acting
 from agent.runtime import SiteRuntime
+from agent.serve.client import ServiceClient
 
 STATES = ("pending", "approved", "denied", "expired", "executing", "executed", "failed")
 
@@ -30,10 +43,12 @@ def register(sub: Any) -> None:
     lst = a_sub.add_parser("list", help="list approval requests, newest first")
     lst.add_argument("--state", choices=STATES, action="append", help="only these states")
     lst.add_argument("--json", action="store_true", help="print JSON")
+    _service(lst)
     lst.set_defaults(handler=_list)
     show = a_sub.add_parser("show", help="show one request")
     show.add_argument("id")
     show.add_argument("--json", action="store_true", help="print JSON")
+    _service(show)
     show.set_defaults(handler=_show)
     execute = a_sub.add_parser("execute", help="write an approved request to the plant")
     _identity(execute)
@@ -59,6 +74,44 @@ def _identity(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", default=None, help="one of your own roles")
     parser.add_argument("--key-file", default=None, help="your personal key file")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    _service(parser)
+
+
+def _service(parser: argparse.ArgumentParser) -> None:
+    add_service_choice(parser, service_help="go through the site service (no site "
+                       "passphrase; you sign with your own key)",
+                       local_help="open the site in this process (needs the site passphrase)")
+
+
+def _over_service(args: argparse.Namespace, action: Literal["approve", "deny", "execute"]
+                  ) -> int:
+    """approve / deny / execute through the site service."""
+    path = chosen_service(args)
+    assert path is not None
+
+    async def act() -> dict[str, Any]:
+        async with ServiceClient(path, role=args.role) as client:
+            return await client.act(action, args.id, sign=person_signer(args.key_file),
+                                    as_name=args.user, note=getattr(args, "note", ""),
+                                    execute=action == "approve" and not args.no_execute)
+
+    result = asyncio.run(act())
+    write = result.get("write")
+    _report(args, ApprovalRequest.model_validate(result["request"]),
+            WriteOutcome.model_validate(write) if write else None)
+    return 0
+
+
+def _read_over_service(args: argparse.Namespace, *, request: str | None = None,
+                       states: list[str] | None = None) -> list[ApprovalRequest]:
+    path = chosen_service(args)
+    assert path is not None
+
+    async def read() -> list[dict[str, Any]]:
+        async with ServiceClient(path) as client:
+            return await client.approvals(request=request, states=states)
+
+    return [ApprovalRequest.model_validate(r) for r in asyncio.run(read())]
 
 
 def _who(args: argparse.Namespace, runtime: SiteRuntime) -> Acting:
@@ -73,8 +126,11 @@ def _line(r: ApprovalRequest) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    with open_runtime(settings_from_args(args)) as runtime:
-        found = runtime.approvals.requests(set(args.state) if args.state else None)
+    if chosen_service(args) is not None:
+        found = _read_over_service(args, states=args.state)
+    else:
+        with open_runtime(settings_from_args(args)) as runtime:
+            found = runtime.approvals.requests(set(args.state) if args.state else None)
     if args.json:
         print_json([r.model_dump(mode="json") for r in found])
     elif not found:
@@ -85,8 +141,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    with open_runtime(settings_from_args(args)) as runtime:
-        request = runtime.approvals.get(args.id)
+    if chosen_service(args) is not None:
+        request = _read_over_service(args, request=args.id)[0]
+    else:
+        with open_runtime(settings_from_args(args)) as runtime:
+            request = runtime.approvals.get(args.id)
     if args.json:
         print_json(request)
     else:
@@ -96,6 +155,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _approve(args: argparse.Namespace) -> int:
+    if chosen_service(args) is not None:
+        return _over_service(args, "approve")
     settings = settings_from_args(args)
 
     async def approve() -> tuple[ApprovalRequest, WriteOutcome | None]:
@@ -113,6 +174,8 @@ def _approve(args: argparse.Namespace) -> int:
 
 
 def _execute(args: argparse.Namespace) -> int:
+    if chosen_service(args) is not None:
+        return _over_service(args, "execute")
     settings = settings_from_args(args)
 
     async def execute() -> tuple[ApprovalRequest, WriteOutcome]:
@@ -126,6 +189,8 @@ def _execute(args: argparse.Namespace) -> int:
 
 
 def _deny(args: argparse.Namespace) -> int:
+    if chosen_service(args) is not None:
+        return _over_service(args, "deny")
     settings = settings_from_args(args)
     with open_runtime(settings) as runtime:
         request = runtime.approvals.deny(args.id, _who(args, runtime), note=args.note)

@@ -14,7 +14,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from agent.errors import UsageError
+from agent.people.identity import secret_from
 from agent.runtime import SiteRuntime
+from agent.serve.client import Signer
+from agent.serve.local_signing import sign_prepared
 from agent.serve.site_socket import socket_path
 from agent.settings import Settings, default_home, load_settings
 from agent.vault.manifest import load_manifest
@@ -57,6 +60,14 @@ def chosen_service(args: argparse.Namespace) -> Path | None:
     ``add_service_choice``), else None: the command opens the site itself."""
     path = service_socket(args)
     return path if args.service or (not args.no_service and path.exists()) else None
+
+
+def person_signer(key_file: str | None) -> Signer:
+    """Signs what the site service prepares with the caller's own key, unsealed with
+    their own secret (``key_file``, else as agent.people.identity.secret_from takes it:
+    never the site passphrase)."""
+    return lambda request: sign_prepared(
+        request, lambda sealed: secret_from(key_file, sealed=sealed))
 
 
 def site_passphrase(home: Path) -> str | None:

@@ -1,5 +1,10 @@
 """`plantagent handover [--since 8h]`: a grounded summary of the shift, every line cited;
-`plantagent handover ack|acks`: the incoming shift lead's signed acknowledgement of it."""
+`plantagent handover ack|acks`: the incoming shift lead's signed acknowledgement of it.
+
+When the site service runs (its socket exists, or ``--service``), each goes through it
+with no site passphrase: the handover is written by the service (its model, in line
+with the questions) and recorded as the caller's; an acknowledgement is prepared by the
+service and signed here with the caller's own key."""
 
 from __future__ import annotations
 
@@ -7,15 +12,23 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from agent.cli.common import open_runtime, print_json, settings_from_args
+from agent.cli.common import (
+    add_service_choice,
+    chosen_service,
+    open_runtime,
+    person_signer,
+    print_json,
+    settings_from_args,
+)
 from agent.durations import parse_duration
 from agent.handover import HandoverReport, build_handover
-from agent.handover.ack import acknowledge, acknowledgements, find_handover
+from agent.handover.ack import Acknowledgement, acknowledge, acknowledgements, find_handover
 from agent.handover.unloaded import UnloadedModel
 from agent.llm.base import ChatModel
+from agent.serve.client import ServiceClient
 from agent.settings import Settings
 
 
@@ -33,6 +46,7 @@ def register(sub: Any) -> None:
     handover.add_argument("--endpoint", help="OPC UA endpoint URL (default: settings)")
     handover.add_argument("--no-model", action="store_true",
                           help="write it with the deterministic template, not the model")
+    _service(handover)
     handover.set_defaults(handler=_handover)
     h_sub = handover.add_subparsers(dest="handover_command", metavar="ACTION")
     ack = h_sub.add_parser("ack", help="acknowledge the newest handover, signed with your "
@@ -44,13 +58,33 @@ def register(sub: Any) -> None:
                      help="your name (must be the person of your OS account)")
     ack.add_argument("--role", default=None, help="one of your own roles (shift_lead)")
     ack.add_argument("--key-file", default=None, help="your personal key file")
+    _service(ack)
     ack.set_defaults(handler=_ack)
     acks = h_sub.add_parser("acks", help="who acknowledged a handover, each signature "
                             "verified")
     acks.add_argument("--seq", type=int, default=None,
                       help="the handover's audit record (default: the newest handover)")
     acks.add_argument("--json", action="store_true", help="print JSON")
+    _service(acks)
     acks.set_defaults(handler=_acks)
+
+
+def _service(parser: argparse.ArgumentParser) -> None:
+    add_service_choice(parser, service_help="go through the site service (no site "
+                       "passphrase; you act as your own enrolled person)",
+                       local_help="open the site in this process (needs the site passphrase)")
+
+
+def _over_service(args: argparse.Namespace, action: Literal["write", "ack", "acks"],
+                  **fields: Any) -> dict[str, Any]:
+    path = chosen_service(args)
+    assert path is not None
+
+    async def run() -> dict[str, Any]:
+        async with ServiceClient(path, role=getattr(args, "role", None)) as client:
+            return await client.handover(action, **fields)
+
+    return asyncio.run(run())
 
 
 def _progress(quiet: bool) -> Callable[[str], None]:
@@ -81,11 +115,15 @@ async def run_handover(
 def _handover(args: argparse.Namespace) -> int:
     # Bad input fails before anything is opened.
     since = parse_duration(args.since) if args.since is not None else None
-    settings = settings_from_args(args)
-    report = asyncio.run(run_handover(
-        settings, since=since, endpoint=args.endpoint, use_model=not args.no_model,
-        quiet=args.json,
-    ))
+    if chosen_service(args) is not None:
+        result = _over_service(args, "write", use_model=not args.no_model,
+                               since_s=since.total_seconds() if since is not None else None)
+        report = HandoverReport.model_validate(result["report"])
+    else:
+        report = asyncio.run(run_handover(
+            settings_from_args(args), since=since, endpoint=args.endpoint,
+            use_model=not args.no_model, quiet=args.json,
+        ))
     if args.json:
         print_json(report)
     else:
@@ -94,6 +132,14 @@ def _handover(args: argparse.Namespace) -> int:
 
 
 def _ack(args: argparse.Namespace) -> int:
+    if chosen_service(args) is not None:
+        done = _over_service(args, "ack", seq=args.seq, note=args.note, as_name=args.user,
+                             sign=person_signer(args.key_file))
+        h = done["handover"]
+        print(f"{done['person']} ({done['role']}) acknowledged handover {h['seq']} (written "
+              f"by {h['actor']} {datetime.fromisoformat(h['ts']):%Y-%m-%d %H:%M}Z), signed "
+              f"with their own key: audit record {done['record']}")
+        return 0
     with open_runtime(settings_from_args(args)) as runtime:
         handover = find_handover(runtime.audit, args.seq)
         actor = runtime.acting(name=args.user, role=args.role, key_file=args.key_file)
@@ -105,14 +151,21 @@ def _ack(args: argparse.Namespace) -> int:
 
 
 def _acks(args: argparse.Namespace) -> int:
-    with open_runtime(settings_from_args(args)) as runtime:
-        handover = find_handover(runtime.audit, args.seq)
-        done = acknowledgements(runtime.audit, runtime.people, handover)
+    if chosen_service(args) is not None:
+        result = _over_service(args, "acks", seq=args.seq)
+        seq, actor = result["handover"]["seq"], result["handover"]["actor"]
+        ts = datetime.fromisoformat(result["handover"]["ts"])
+        done = [Acknowledgement(**{**a, "signed_at": datetime.fromisoformat(a["signed_at"])})
+                for a in result["acknowledgements"]]
+    else:
+        with open_runtime(settings_from_args(args)) as runtime:
+            handover = find_handover(runtime.audit, args.seq)
+            done = acknowledgements(runtime.audit, runtime.people, handover)
+        seq, actor, ts = handover.seq, handover.actor, handover.ts
     if args.json:
-        print_json({"handover": handover.seq, "acknowledgements": [vars(a) for a in done]})
+        print_json({"handover": seq, "acknowledgements": [vars(a) for a in done]})
         return 0
-    print(f"handover {handover.seq} (written by {handover.actor} "
-          f"{handover.ts:%Y-%m-%d %H:%M}Z):")
+    print(f"handover {seq} (written by {actor} {ts:%Y-%m-%d %H:%M}Z):")
     if not done:
         print("  not acknowledged yet")
     for a in done:

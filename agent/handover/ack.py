@@ -118,6 +118,8 @@ def acknowledgements(audit: AuditReader, people: PeopleRegister,
         role = str(statement.get("role"))
         expected = {**ack_statement(handover, role, str(p.get("note", ""))),
                     "person": signed.person, "signed_at": statement.get("signed_at")}
+        if "nonce" in statement:  # signed over the site service's socket (agent/serve)
+            expected["nonce"] = statement["nonce"]
         if statement != expected:
             raise IntegrityError(f"audit record {record.seq}: the signed acknowledgement is "
                                  f"not of handover {handover.seq} as recorded")

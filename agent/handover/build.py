@@ -61,6 +61,7 @@ async def build_handover(
     use_model: bool = True,
     now: datetime | None = None,
     on_progress: Callable[[str], None] | None = None,
+    author: tuple[str, str] | None = None,
 ) -> HandoverReport:
     """A grounded summary of the last ``since`` before ``now`` (default: now), or without
     ``since`` of the site's shift (``[site] shift_starts``). Times are named in the
@@ -70,9 +71,13 @@ async def build_handover(
     sources' model writes the lines and the grounding check marks what no cited
     evidence supports; otherwise, for a quiet shift, or when the model fails, the
     deterministic template writes them. ``on_progress`` hears what is being done (on the
-    event loop's thread). The handover is recorded in the audit log (kind "handover").
+    event loop's thread). The handover is recorded in the audit log (kind "handover")
+    as written by ``author`` (name, role): the site service's caller; by default the
+    settings' ``agent.user`` in ``agent.role``.
     """
     moment = now or utcnow()
+    agent = sources.settings.agent
+    author = author or (agent.user, agent.role)
     site = SiteTime.from_settings(sources.settings, clock=lambda: moment)
     start, until, shift = handover_window(site, since)
     progress = on_progress or (lambda _text: None)
@@ -81,7 +86,8 @@ async def build_handover(
         # The stores compare times in UTC (some as ISO text): the window goes in as UTC.
         evidence = await gather_shift(sources, since=start.astimezone(UTC),
                                       until=until.astimezone(UTC), progress=progress)
-        written = await _write(sources, evidence, use_model=use_model, progress=progress)
+        written = await _write(sources, evidence, use_model=use_model, progress=progress,
+                               author=author)
     report = HandoverReport(
         since=start, until=until, shift=shift, lines=written.lines,
         evidence={e.id: e for e in evidence},
@@ -89,7 +95,7 @@ async def build_handover(
         model=written.writer, notes=written.notes,
         seconds=round(time.monotonic() - started, 2),
     )
-    await _audit(sources, report, written)
+    await _audit(sources, report, written, author)
     return report
 
 
@@ -106,7 +112,7 @@ class _Written:
 
 
 async def _write(sources: ShiftSources, evidence: list[HandoverEvidence], *, use_model: bool,
-                 progress: Callable[[str], None]) -> _Written:
+                 progress: Callable[[str], None], author: tuple[str, str]) -> _Written:
     """The model's lines when asked for and there is something to say; else, or when the
     model fails, the template's. Both go through the grounding check."""
     catalog = sources.catalog
@@ -117,11 +123,10 @@ async def _write(sources: ShiftSources, evidence: list[HandoverEvidence], *, use
         notes.append("nothing happened: written by the template, the model was not asked")
     elif use_model:
         try:
-            settings = sources.settings
             draft = await write_lines(sources.model, evidence, names,
                                       plant_name=sources.plant_name,
                                       progress=progress, audit=sources.audit,
-                                      actor=settings.agent.user, role=settings.agent.role)
+                                      actor=author[0], role=author[1])
         except ModelError as exc:
             notes.append(f"the model failed ({exc.message[:100]}); written by the template")
         else:
@@ -156,8 +161,8 @@ def _assemble(
     return [*head.lines, *model_lines.lines, *tail.lines], unsupported, len(missing)
 
 
-async def _audit(sources: ShiftSources, report: HandoverReport, written: _Written) -> None:
-    settings = sources.settings
+async def _audit(sources: ShiftSources, report: HandoverReport, written: _Written,
+                 author: tuple[str, str]) -> None:
     payload: dict[str, Any] = {
         "since": report.since.isoformat(), "until": report.until.isoformat(),
         "shift": report.shift,
@@ -176,8 +181,7 @@ async def _audit(sources: ShiftSources, report: HandoverReport, written: _Writte
         "model_cut_off_outputs": written.cut_off,
         "seconds": report.seconds,
     }
-    await sources.audit.append_async("handover", settings.agent.user, payload,
-                                     role=settings.agent.role)
+    await sources.audit.append_async("handover", author[0], payload, role=author[1])
 
 
 def _audited(item: HandoverEvidence) -> dict[str, Any]:

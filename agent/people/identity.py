@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import pwd
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.errors import PolicyDenied, UsageError
 from agent.people.keys import PERSON_KEYFILE_ENV, PERSON_PASSPHRASE_ENV, KeySecret
-from agent.people.models import ADMIN_ROLE, Person
+from agent.people.models import ADMIN_ROLE, Person, SealedKey
 from agent.people.names import person_key
 from agent.people.register import PeopleRegister
 from agent.people.statements import PersonalSigner
@@ -44,9 +45,17 @@ class Acting:
         return self.signer.person.key
 
 
+#: The OS account the work in hand is done for, when it is not this process's own user:
+#: the site service sets it to its caller's (the kernel's word, SO_PEERCRED) for all a
+#: connection does, so a request asked for through the service records the caller's
+#: account, not the service's (the two-person rule compares accounts).
+CALLER_ACCOUNT: ContextVar[str | None] = ContextVar("plantagent_caller_account", default=None)
+
+
 def os_account() -> str:
-    """The login name of the process's real user."""
-    return pwd.getpwuid(os.getuid()).pw_name
+    """The login name of the person the work is done for: the site service's caller
+    (:data:`CALLER_ACCOUNT`), else the process's real user."""
+    return CALLER_ACCOUNT.get() or pwd.getpwuid(os.getuid()).pw_name
 
 
 def person_of_account(register: PeopleRegister, account: str | None = None) -> Person:
@@ -81,18 +90,20 @@ def choose_role(person: Person, role: str | None, preferred: str | None = None) 
     return role
 
 
-def secret_from(key_file: str | Path | None, person: Person | None = None) -> KeySecret:
+def secret_from(key_file: str | Path | None, person: Person | None = None, *,
+                sealed: SealedKey | None = None) -> KeySecret:
     """The personal secret: ``key_file``, else PLANTAGENT_PERSON_KEYFILE, else
-    PLANTAGENT_PERSON_PASSPHRASE, else the key file recorded at enrolment, else the
-    terminal."""
+    PLANTAGENT_PERSON_PASSPHRASE, else the key file recorded at enrolment (in the
+    person's ``sealed`` key), else the terminal."""
     chosen = key_file or os.environ.get(PERSON_KEYFILE_ENV)
     if chosen:
         return KeySecret(key_file=Path(chosen))
     passphrase = os.environ.get(PERSON_PASSPHRASE_ENV)
     if passphrase:
         return KeySecret(passphrase=passphrase)
-    if person is not None and person.sealed.key_file:
-        return KeySecret(key_file=Path(person.sealed.key_file))
+    sealed = person.sealed if person is not None else sealed
+    if sealed is not None and sealed.key_file:
+        return KeySecret(key_file=Path(sealed.key_file))
     from agent.vault.passphrase import read_passphrase
 
     return KeySecret(passphrase=read_passphrase(prompt="Your personal passphrase: ",

@@ -16,23 +16,36 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from agent.errors import ServiceError
+from pydantic import BaseModel
+
+from agent.errors import PlantAgentError, ServiceError
+from agent.people.statements import SignedStatement
 from agent.pipeline.answer import AgentAnswer
 from agent.pipeline.events import AgentEvent
 from agent.pipeline.runner import Agent
 from agent.serve.protocol import (
     MAX_LINE,
+    Act,
+    AlarmAct,
+    Alarms,
+    AlarmsQuery,
     Answer,
+    Approvals,
+    ApprovalsQuery,
     Ask,
     Cancel,
+    Done,
     Error,
     Event,
+    HandoverAct,
     Hello,
     Plant,
     PlantRequest,
     Queued,
+    Signature,
+    SignRequest,
     Status,
     StatusRequest,
     Welcome,
@@ -43,6 +56,9 @@ from agent.serve.results import answer_from_wire
 from agent.serve.status import SiteServiceStatus
 
 EventHandler = Callable[[AgentEvent], None]
+#: Signs what the service prepared, with the caller's own key (local_signing.sign_prepared
+#: with the person's secret); runs in a worker thread (it may ask at the terminal).
+Signer = Callable[[SignRequest], SignedStatement]
 
 _RESTART_FIX = ("see whether it runs (plantagent status; systemctl status plantagent), "
                 "then ask again: nothing was answered")
@@ -91,6 +107,7 @@ class ServiceClient:
         self._pending: dict[str, asyncio.Queue[Queued | Event | Answer | Error]] = {}
         self._status: list[asyncio.Future[SiteServiceStatus]] = []
         self._plants: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._acts: dict[str, asyncio.Queue[SignRequest | Done | Approvals | Alarms | Error]] = {}
         self._task: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
         self._lost: ServiceError | None = None
@@ -199,6 +216,104 @@ class ServiceClient:
         finally:
             self._plants.pop(rid, None)
 
+    async def approvals(self, *, states: list[str] | None = None,
+                        request: str | None = None) -> list[dict[str, Any]]:
+        """The approval requests (ApprovalRequest as JSON each): ``request`` alone, else
+        those in ``states`` (all when None), newest first."""
+        return (await self.approvals_view(states=states, request=request)).requests
+
+    async def approvals_view(self, *, states: list[str] | None = None,
+                             request: str | None = None, detail: bool = False) -> Approvals:
+        """:meth:`approvals` with what the caller may do with each request, and with
+        ``detail`` (one ``request``) its question, evidence and verified signatures."""
+        rid = f"r{next(self._ids)}"
+        message = await self._exchange(rid, ApprovalsQuery(id=rid, states=states,
+                                                            request=request, detail=detail),
+                                       sign=None)
+        assert isinstance(message, Approvals)
+        return message
+
+    async def act(self, action: Literal["approve", "deny", "execute"], target: str, *,
+                  sign: Signer, note: str = "", execute: bool = False,
+                  as_name: str | None = None) -> dict[str, Any]:
+        """A signed decision on the approval request ``target``: each statement the
+        service prepares is signed here by ``sign`` (the caller's own key); the result
+        is ``{"request": ..., "write": ...}`` as JSON. ServiceError when the service
+        refuses it (its message and fix) or the signing fails (nothing is recorded)."""
+        aid = f"a{next(self._ids)}"
+        message = await self._exchange(aid, Act(id=aid, action=action, target=target,
+                                                note=note, execute=execute, as_name=as_name),
+                                       sign=sign, target=target)
+        assert isinstance(message, Done)
+        return message.result
+
+    async def alarms(self, what: Literal["board", "requests"], *, every: bool = False
+                     ) -> list[dict[str, Any]]:
+        """The alarm board (rows: state, priority, rank) or the shelve requests (open
+        ones; every one with ``every``), as JSON."""
+        rid = f"l{next(self._ids)}"
+        message = await self._exchange(rid, AlarmsQuery(id=rid, what=what, all=every),
+                                       sign=None)
+        assert isinstance(message, Alarms)
+        return message.items
+
+    async def alarm(self, action: Literal["acknowledge", "confirm", "comment", "shelve",
+                                          "unshelve", "approve", "deny"], *,
+                    sign: Signer | None = None, **fields: Any) -> dict[str, Any]:
+        """An alarm act as the caller (AlarmAct's fields); approving or denying a shelve
+        request is signed by ``sign``. ``{"action": AlarmActionResult}`` or ``{"request":
+        ShelveRequest}`` as JSON; ServiceError with the service's message and fix."""
+        aid = f"a{next(self._ids)}"
+        message = await self._exchange(aid, AlarmAct(id=aid, action=action, **fields),
+                                       sign=sign, target=fields.get("request"))
+        assert isinstance(message, Done)
+        return message.result
+
+    async def handover(self, action: Literal["write", "ack", "acks"], *,
+                       sign: Signer | None = None, **fields: Any) -> dict[str, Any]:
+        """The shift handover as the caller (HandoverAct's fields): ``{"report": ...}``
+        for ``write``; ``{"handover", "person", "role", "record"}`` for ``ack`` (signed by
+        ``sign``); ``{"handover", "acknowledgements"}`` for ``acks``; as JSON."""
+        aid = f"a{next(self._ids)}"
+        message = await self._exchange(aid, HandoverAct(id=aid, action=action, **fields),
+                                       sign=sign)
+        assert isinstance(message, Done)
+        return message.result
+
+    async def _exchange(self, mid: str, request: BaseModel, *, sign: Signer | None,
+                        target: str | None = None) -> Done | Approvals | Alarms:
+        writer = self._connected()
+        inbox: asyncio.Queue[SignRequest | Done | Approvals | Alarms | Error] = asyncio.Queue()
+        self._acts[mid] = inbox
+        try:
+            writer.write(encode(request))
+            while True:
+                message = await inbox.get()
+                if isinstance(message, Error):
+                    raise ServiceError(message.message, fix=message.fix)
+                if not isinstance(message, SignRequest):
+                    return message
+                signed, refused = None, None
+                try:
+                    if sign is None:
+                        raise ServiceError("the service asked for a signature out of turn",
+                                           fix="client and service must be the same version")
+                    about = message.statement.get("request")
+                    if target is not None and about is not None and about != target.strip():
+                        raise ServiceError(f"the service asked to sign about {about}, not "
+                                           f"{target}", fix="report it: nothing was signed")
+                    signed = await asyncio.to_thread(sign, message)
+                except PlantAgentError as exc:
+                    refused = exc
+                self._connected().write(encode(Signature(
+                    id=mid, nonce=message.nonce,
+                    signed=signed.model_dump(mode="json") if signed is not None else None,
+                    refused=None if refused is None else refused.message)))
+                if refused is not None:
+                    raise refused
+        finally:
+            self._acts.pop(mid, None)
+
     def _connected(self) -> asyncio.StreamWriter:
         if self._lost is not None:
             raise self._lost
@@ -229,6 +344,8 @@ class ServiceClient:
                     continue
                 if qid in self._pending:
                     self._pending[qid].put_nowait(message)  # type: ignore[arg-type]
+                elif qid in self._acts:
+                    self._acts[qid].put_nowait(message)  # type: ignore[arg-type]
         except (ConnectionError, ServiceError):
             pass
         except asyncio.CancelledError:
@@ -239,6 +356,8 @@ class ServiceClient:
             self._lost = lost
             for inbox in self._pending.values():
                 inbox.put_nowait(Error(message=lost.message, fix=lost.fix))
+            for waiting in self._acts.values():
+                waiting.put_nowait(Error(message=lost.message, fix=lost.fix))
             futures: list[asyncio.Future[Any]] = [*self._status, *self._plants.values()]
             for future in futures:
                 if not future.done():

@@ -2,10 +2,18 @@
 a pydantic model tagged by ``type``, the version in the first message each way.
 
 Client -> service: ``hello`` (its protocol version), then any number of ``ask``,
-``cancel`` and ``status``. Service -> client: ``welcome`` (who the kernel says is
-calling, their role) or ``error`` (refused: the connection then closes), then per
-question ``queued`` (its place in line), ``event`` (progress), and one ``answer`` or
-``error``; ``status`` answers ``status``.
+``cancel``, ``status``, ``plant``, ``approvals``, ``act``, ``alarms``, ``alarm`` and
+``handover``.
+Service -> client: ``welcome`` (who the kernel says is calling, their role) or ``error``
+(refused: the connection then closes), then per question ``queued`` (its place in line),
+``event`` (progress), and one ``answer`` or ``error``; ``status`` answers ``status``.
+
+A decision a person signs (``act``: approve, deny, execute; ``alarm``: approve or deny a
+shelve request; ``handover``: ack) is prepared by the service
+and signed by the client with the caller's own key: the service sends ``sign`` (the exact
+statement, with a one-time nonce, and the caller's own sealed key), the client answers
+``signature`` (or ``signature`` with ``refused``), and the act ends in ``done`` or
+``error``. See agent/serve/README.md, "Personal signatures over the socket".
 """
 
 from __future__ import annotations
@@ -62,8 +70,93 @@ class PlantRequest(_Message):
     id: str = Field(min_length=1, max_length=64)
 
 
-ClientMessage = Annotated[Hello | Ask | Cancel | StatusRequest | PlantRequest,
-                          Field(discriminator="type")]
+class Act(_Message):
+    """A decision on the approval request ``target``, signed by the caller: the service
+    answers ``sign`` (once per statement to sign), then ``done`` or ``error``."""
+
+    type: Literal["act"] = "act"
+    id: str = Field(min_length=1, max_length=64)
+    action: Literal["approve", "deny", "execute"]
+    target: str = Field(min_length=1, max_length=64, description="The request id.")
+    note: str = Field("", max_length=4000, description="deny: why it was refused.")
+    execute: bool = Field(False, description="approve: then write it, when approved.")
+    as_name: str | None = Field(None, description="--as: must name the caller's person.")
+
+
+class Signature(_Message):
+    """The client's answer to ``sign {nonce}``: the signed statement (SignedStatement as
+    JSON), or ``refused`` saying why the client did not sign (a wrong passphrase)."""
+
+    type: Literal["signature"] = "signature"
+    id: str
+    nonce: str = Field(min_length=1, max_length=128)
+    signed: dict[str, Any] | None = None
+    refused: str | None = Field(None, max_length=4000)
+
+
+class ApprovalsQuery(_Message):
+    """The approval requests (read-only): ``request`` alone, else those in ``states``
+    (all when None), newest first; answered by ``approvals`` or ``error``."""
+
+    type: Literal["approvals"] = "approvals"
+    id: str = Field(min_length=1, max_length=64)
+    states: list[str] | None = None
+    request: str | None = None
+    detail: bool = Field(False, description="With ``request``: its question, evidence "
+                         "and signatures too (the terminal UI's detail).")
+
+
+class AlarmAct(_Message):
+    """An act on the plant's alarms as the caller: ``acknowledge``, ``confirm`` or
+    ``comment`` a ``condition``; ask to ``shelve`` (``minutes``, None: one-shot) or
+    ``unshelve`` it with a ``reason``; ``approve`` (then run) or ``deny`` the shelve
+    ``request`` (signed: ``sign`` first). Answered by ``done`` or ``error``."""
+
+    type: Literal["alarm"] = "alarm"
+    id: str = Field(min_length=1, max_length=64)
+    action: Literal["acknowledge", "confirm", "comment", "shelve", "unshelve", "approve",
+                    "deny"]
+    condition: str | None = Field(None, max_length=400)
+    request: str | None = Field(None, max_length=64)
+    event_id: str | None = Field(None, max_length=200)
+    comment: str = Field("", max_length=4000)
+    minutes: float | None = Field(None, gt=0)
+    reason: str = Field("", max_length=4000)
+    note: str = Field("", max_length=4000)
+    as_name: str | None = None
+
+
+class AlarmsQuery(_Message):
+    """The alarm board (``board``) or the shelve requests (``requests``: open ones, all
+    with ``all``), read-only; answered by ``alarms`` or ``error``."""
+
+    type: Literal["alarms"] = "alarms"
+    id: str = Field(min_length=1, max_length=64)
+    what: Literal["board", "requests"]
+    all: bool = False
+
+
+class HandoverAct(_Message):
+    """The shift handover as the caller: ``write`` it (the last ``since_s`` seconds, or
+    the site's shift; with the model, in line with the questions, or the template),
+    ``ack`` one (``seq``, default the newest; signed: ``sign`` first), or read its
+    ``acks``. Answered by ``done`` or ``error``."""
+
+    type: Literal["handover"] = "handover"
+    id: str = Field(min_length=1, max_length=64)
+    action: Literal["write", "ack", "acks"]
+    since_s: float | None = Field(None, gt=0)
+    use_model: bool = True
+    seq: int | None = Field(None, ge=1)
+    note: str = Field("", max_length=4000)
+    as_name: str | None = None
+
+
+ClientMessage = Annotated[
+    Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery
+    | AlarmAct | AlarmsQuery | HandoverAct, Field(discriminator="type")]
+AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
+                    | ApprovalsQuery | AlarmAct | AlarmsQuery | HandoverAct)
 
 
 class Welcome(_Message):
@@ -127,13 +220,57 @@ class Plant(_Message):
     snapshot: dict[str, Any]
 
 
-ServiceMessage = Annotated[Welcome | Queued | Event | Answer | Error | Status | Plant,
-                           Field(discriminator="type")]
+class SignRequest(_Message):
+    """Sign ``statement`` exactly as it is, with your own current key ``key`` (PersonKey
+    as JSON), unsealed from ``sealed`` (your own SealedKey as JSON) with your own secret;
+    answer with ``signature`` carrying the same ``nonce`` before ``expires_at``."""
 
-_client: TypeAdapter[Hello | Ask | Cancel | StatusRequest | PlantRequest] = TypeAdapter(
-    ClientMessage)
-_service: TypeAdapter[Welcome | Queued | Event | Answer | Error | Status | Plant] = \
-    TypeAdapter(ServiceMessage)
+    type: Literal["sign"] = "sign"
+    id: str
+    nonce: str
+    statement: dict[str, Any]
+    key: dict[str, Any]
+    sealed: dict[str, Any]
+    expires_at: str
+
+
+class Done(_Message):
+    """The act ``id`` is recorded: ``result`` holds the request (and the write, if any)."""
+
+    type: Literal["done"] = "done"
+    id: str
+    result: dict[str, Any]
+
+
+class Approvals(_Message):
+    """The approval requests asked for (ApprovalRequest as JSON each)."""
+
+    type: Literal["approvals"] = "approvals"
+    id: str
+    requests: list[dict[str, Any]]
+    #: What the caller may do with each request now (request id -> approve, deny, execute).
+    actions: dict[str, list[str]] = Field(default_factory=dict)
+    #: With ``detail``: question, evidence (EvidenceItem fields each), signatures.
+    detail: dict[str, Any] | None = None
+
+
+class Alarms(_Message):
+    """The alarm board (each row: ``state`` as ConditionState JSON, ``priority``,
+    ``rank``) or the shelve requests (ShelveRequest JSON each)."""
+
+    type: Literal["alarms"] = "alarms"
+    id: str
+    items: list[dict[str, Any]]
+
+
+ServiceMessage = Annotated[
+    Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest | Done | Approvals
+    | Alarms, Field(discriminator="type")]
+AnyServiceMessage = (Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest
+                     | Done | Approvals | Alarms)
+
+_client: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
+_service: TypeAdapter[AnyServiceMessage] = TypeAdapter(ServiceMessage)
 
 
 def encode(message: BaseModel) -> bytes:
@@ -141,12 +278,12 @@ def encode(message: BaseModel) -> bytes:
     return message.model_dump_json().encode("utf-8") + b"\n"
 
 
-def client_message(line: bytes) -> Hello | Ask | Cancel | StatusRequest | PlantRequest:
+def client_message(line: bytes) -> AnyClientMessage:
     """A client's line, validated (ServiceError naming what is wrong)."""
     return _parse(_client, line)
 
 
-def service_message(line: bytes) -> Welcome | Queued | Event | Answer | Error | Status | Plant:
+def service_message(line: bytes) -> AnyServiceMessage:
     """A service's line, validated (ServiceError naming what is wrong)."""
     return _parse(_service, line)
 

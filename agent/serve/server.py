@@ -23,21 +23,28 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from agent.errors import PlantAgentError, ServiceError
-from agent.people.identity import choose_role, person_of_account
+from agent.people.identity import CALLER_ACCOUNT, choose_role, person_of_account
 from agent.people.register import PeopleRegister
 from agent.pipeline.events import AgentEvent
+from agent.serve.acts import ConnectionActs
 from agent.serve.protocol import (
     MAX_LINE,
     PROTOCOL_VERSION,
+    Act,
+    AlarmAct,
+    AlarmsQuery,
     Answer,
+    ApprovalsQuery,
     Ask,
     Cancel,
     Error,
     Event,
+    HandoverAct,
     Hello,
     Plant,
     PlantRequest,
     Queued,
+    Signature,
     Status,
     StatusRequest,
     Welcome,
@@ -45,6 +52,7 @@ from agent.serve.protocol import (
     encode,
 )
 from agent.serve.queue import QUESTION, FairQueue
+from agent.serve.signing import SIGN_TIMEOUT_S
 from agent.serve.site_socket import peer_uid
 from agent.serve.status import Guards, ServiceInfo, SiteServiceStatus
 from agent.service import AgentService, egress_state
@@ -84,6 +92,8 @@ class SiteServer:
         self._connections: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._stopping = False
+        #: How long a person has to sign what the service prepared (agent.serve.signing).
+        self.sign_timeout_s = SIGN_TIMEOUT_S
 
     async def start(self) -> None:
         """Accept connections (returns at once)."""
@@ -161,7 +171,13 @@ class SiteServer:
             return
         send(Welcome(person=caller.person, account=caller.account, role=caller.role,
                      service_pid=os.getpid()))
+        # Everything this connection starts (its tasks, their worker threads) is done for
+        # the caller's account: a request asked for here records it.
+        CALLER_ACCOUNT.set(caller.account)
         questions: dict[str, asyncio.Task[None]] = {}
+        acts = ConnectionActs(self.service, self.people, account=caller.account,
+                              role=caller.role, send=send, queue=self.queue,
+                              sign_timeout_s=self.sign_timeout_s)
         try:
             while line := await reader.readline():
                 try:
@@ -187,10 +203,36 @@ class SiteServer:
                     # cancels; dropped with the connection like its questions.
                     questions[f"plant:{message.id}"] = asyncio.create_task(
                         self._plant(message, send), name=f"plant-{message.id}")
+                elif isinstance(message, ApprovalsQuery):
+                    questions[f"approvals:{message.id}"] = asyncio.create_task(
+                        acts.approvals(message), name=f"approvals-{message.id}")
+                elif isinstance(message, Act):
+                    key = f"act:{message.id}"
+                    if key in questions and not questions[key].done():
+                        send(Error(id=message.id, message=f"act {message.id} is already "
+                                   "under way", fix="give each act its own id"))
+                        continue
+                    questions[key] = asyncio.create_task(acts.act(message),
+                                                         name=f"act-{message.id}")
+                elif isinstance(message, AlarmsQuery):
+                    questions[f"alarms:{message.id}"] = asyncio.create_task(
+                        acts.alarms(message), name=f"alarms-{message.id}")
+                elif isinstance(message, AlarmAct | HandoverAct):
+                    key = f"act:{message.id}"
+                    if key in questions and not questions[key].done():
+                        send(Error(id=message.id, message=f"act {message.id} is already "
+                                   "under way", fix="give each act its own id"))
+                        continue
+                    run = (acts.alarm(message) if isinstance(message, AlarmAct)
+                           else acts.handover(message))
+                    questions[key] = asyncio.create_task(run, name=f"act-{message.id}")
+                elif isinstance(message, Signature):
+                    acts.answer(message)
                 await writer.drain()
         finally:
             # The client went away (or the service stops): its questions are dropped,
-            # each cancellation audited.
+            # each cancellation audited; acts waiting for a signature fail, unrecorded.
+            acts.close()
             for task in questions.values():
                 task.cancel()
             if questions:

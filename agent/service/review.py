@@ -21,6 +21,7 @@ from agent.approvals.authority import check_statement
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest, ApprovalState
 from agent.approvals.refusals import approval_problem
+from agent.approvals.service import ApprovalService
 from agent.audit.merkle import root_of
 from agent.audit.records import AuditRecord
 from agent.audit.review import VERDICTS
@@ -191,38 +192,13 @@ class ReviewService:
 
     def _signatures(self, request: ApprovalRequest) -> list[str]:
         """Each signed decision on ``request``, its signature verified now."""
-        people = self.sources.approvals.people
-        out = []
-        for decision in request.approvals:
-            done = {"approve": "approved", "deny": "denied", "cancel": "cancelled",
-                    "execute": "executed"}[decision.verb]
-            line = f"{decision.person} ({decision.role}) {done} at {decision.at:%H:%M} UTC"
-            if people is None:
-                out.append(f"{line}: signature not checked (no register)")
-                continue
-            try:
-                check_statement(people, request, decision.verb, decision.signed)
-                out.append(f"{line}: signature verified")
-            except PlantAgentError as exc:
-                out.append(f"{line}: signature NOT valid ({exc.message})")
-        return out
+        return signature_lines(self.sources.approvals, request)
 
     def request_actions(self, request: ApprovalRequest) -> set[str]:
         """What the configured person may do with ``request`` now, as the policy and the
         approval service decide it ("approve", "deny", "execute"): the UI offers only
         these."""
-        approvals = self.sources.approvals
-        allowed: set[str] = set()
-        if request.state == "pending" and approval_problem(
-                approvals.policy, request, self.user, self.role) is None:
-            allowed.add("approve")
-        if request.state in ("pending", "approved") and (
-                self.role in request.approver_roles or self.user == request.requested_by):
-            allowed.add("deny")
-        spec = approvals.policy.roles.get(self.role)
-        if request.state == "approved" and spec is not None and spec.human:
-            allowed.add("execute")
-        return allowed
+        return request_actions(self.sources.approvals, self.user, self.role, request)
 
     async def approve(self, request_id: str) -> ApprovalRequest:
         """Approve as the configured person; ApprovalRefused says why the policy refuses."""
@@ -320,6 +296,43 @@ class ReviewService:
         loop's thread)."""
         return await build_handover(self.sources, since=since, use_model=use_model, now=now,
                                     on_progress=on_progress)
+
+
+def signature_lines(approvals: ApprovalService, request: ApprovalRequest) -> list[str]:
+    """Each signed decision on ``request``, its signature verified now."""
+    people = approvals.people
+    out = []
+    for decision in request.approvals:
+        done = {"approve": "approved", "deny": "denied", "cancel": "cancelled",
+                "execute": "executed"}[decision.verb]
+        line = f"{decision.person} ({decision.role}) {done} at {decision.at:%H:%M} UTC"
+        if people is None:
+            out.append(f"{line}: signature not checked (no register)")
+            continue
+        try:
+            check_statement(people, request, decision.verb, decision.signed)
+            out.append(f"{line}: signature verified")
+        except PlantAgentError as exc:
+            out.append(f"{line}: signature NOT valid ({exc.message})")
+    return out
+
+
+def request_actions(approvals: ApprovalService, user: str, role: str,
+                    request: ApprovalRequest) -> set[str]:
+    """What ``user`` in ``role`` may do with ``request`` now, as the policy and the
+    approval service decide it ("approve", "deny", "execute"): the UI offers only
+    these."""
+    allowed: set[str] = set()
+    if request.state == "pending" and approval_problem(
+            approvals.policy, request, user, role) is None:
+        allowed.add("approve")
+    if request.state in ("pending", "approved") and (
+            role in request.approver_roles or user == request.requested_by):
+        allowed.add("deny")
+    spec = approvals.policy.roles.get(role)
+    if request.state == "approved" and spec is not None and spec.human:
+        allowed.add("execute")
+    return allowed
 
 
 def alarm_view(row: AlarmRow) -> AlarmView:

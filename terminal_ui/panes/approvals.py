@@ -21,7 +21,11 @@ from textual.widgets import DataTable, Label, Markdown
 from agent.approvals.models import ApprovalRequest
 from agent.errors import PlantAgentError
 from terminal_ui.panes.approval_detail import change_line, detail_markdown, request_row
-from terminal_ui.panes.review_backend import ReviewHost, review_of, site_time_of
+from terminal_ui.panes.review_backend import (
+    ApprovalsHost,
+    approvals_of,
+    approvals_time_of,
+)
 from terminal_ui.panes.review_columns import add_columns
 from terminal_ui.panes.review_dialogs import ConfirmScreen, NoteScreen
 
@@ -50,7 +54,7 @@ class ApprovalsPane(Widget):
         Binding("r", "refresh_now", "Refresh"),
     ]
 
-    def __init__(self, service: ReviewHost, *, poll_s: float = 10.0,
+    def __init__(self, service: ApprovalsHost, *, poll_s: float = 10.0,
                  id: str | None = None) -> None:
         super().__init__(id=id)
         self.service = service
@@ -73,7 +77,7 @@ class ApprovalsPane(Widget):
         self.set_interval(self.poll_s, self.refresh_requests)
 
     def _who(self) -> str:
-        review = review_of(self.service)
+        review = approvals_of(self.service)
         return f"acting as {review.user} ({review.role})"
 
     def action_refresh_now(self) -> None:
@@ -85,7 +89,7 @@ class ApprovalsPane(Widget):
         """Load the open requests; redraw when they changed (or ``force``), keeping the
         cursor on the same request."""
         try:
-            requests = await review_of(self.service).open_requests()
+            requests = await approvals_of(self.service).open_requests()
         except PlantAgentError as exc:
             self.query_one("#approvals-status", Label).update(f"cannot list: {exc.message}")
             return
@@ -98,7 +102,7 @@ class ApprovalsPane(Widget):
         table = self.query_one(DataTable)
         table.clear()
         for request in requests:
-            table.add_row(*request_row(request, site_time_of(self.service)), key=request.id)
+            table.add_row(*request_row(request, approvals_time_of(self.service)), key=request.id)
         if keep is not None and keep.id in ids:
             table.move_cursor(row=ids.index(keep.id))
         self.refresh_bindings()  # states changed: what may be done changed with them
@@ -136,11 +140,11 @@ class ApprovalsPane(Widget):
         markdown = self.query_one("#detail-text", Markdown)
         await markdown.update(f"Loading {request_id}: evidence and what-if…")
         try:
-            detail = await review_of(self.service).proposal(request_id)
+            detail = await approvals_of(self.service).proposal(request_id)
         except PlantAgentError as exc:
             await markdown.update(f"Cannot load {request_id}: {exc}")
             return
-        await markdown.update(detail_markdown(detail, site_time_of(self.service)))
+        await markdown.update(detail_markdown(detail, approvals_time_of(self.service)))
 
     # -- decisions ------------------------------------------------------------------------
 
@@ -198,7 +202,7 @@ class ApprovalsPane(Widget):
     @work(exclusive=True, group="approvals-decide")
     async def decide(self, request_id: str, verb: str, note: str) -> None:
         """Approve, deny or execute; the policy's refusal is shown, not raised."""
-        review = review_of(self.service)
+        review = approvals_of(self.service)
         try:
             if verb == "approve":
                 done = await review.approve(request_id)

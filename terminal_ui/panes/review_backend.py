@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from agent.approvals.executor import WriteOutcome
+from agent.approvals.models import ApprovalRequest
 from agent.errors import UsageError
 from agent.service.review import ReviewService
+from agent.service.review_models import ProposalDetail
 from agent.site_time import SiteTime
 
 
@@ -25,4 +28,70 @@ def review_of(service: ReviewHost) -> ReviewService:
 
 def site_time_of(service: ReviewHost) -> SiteTime:
     """How the pane shows times: the site's clock, or UTC without a review backend."""
+    return service.review.site_time if service.review is not None else SiteTime()
+
+
+class ApprovalsReview(Protocol):
+    """What the Approvals pane needs: the in-process ReviewService, or the site service's
+    (terminal_ui.remote.RemoteApprovals)."""
+
+    @property
+    def user(self) -> str:
+        """Who decides through this backend."""
+        ...
+
+    @property
+    def role(self) -> str:
+        """In which role."""
+        ...
+
+    @property
+    def site_time(self) -> SiteTime:
+        """How times are shown."""
+        ...
+
+    async def open_requests(self) -> list[ApprovalRequest]:
+        """Requests waiting for a decision or for the write, newest first."""
+        ...
+
+    async def proposal(self, request_id: str) -> ProposalDetail:
+        """A request with its question, evidence, what-if and signatures."""
+        ...
+
+    def request_actions(self, request: ApprovalRequest) -> set[str]:
+        """What the person may do with ``request`` now."""
+        ...
+
+    async def approve(self, request_id: str) -> ApprovalRequest:
+        """Approve, signed with the person's own key."""
+        ...
+
+    async def deny(self, request_id: str, note: str) -> ApprovalRequest:
+        """Deny (or withdraw), signed."""
+        ...
+
+    async def execute(self, request_id: str) -> WriteOutcome:
+        """Write an approved request to the plant, signed."""
+        ...
+
+
+class ApprovalsHost(Protocol):
+    """A backend with an approvals review (the agent service, or the site service's)."""
+
+    @property
+    def review(self) -> ApprovalsReview | None:
+        """The approvals backend, if any."""
+        ...
+
+
+def approvals_of(service: ApprovalsHost) -> ApprovalsReview:
+    """``service.review`` for the Approvals pane; UsageError when missing."""
+    if service.review is None:
+        raise UsageError("this agent service has no review backend",
+                         fix="open it with agent.service.open_service, which sets one")
+    return service.review
+
+
+def approvals_time_of(service: ApprovalsHost) -> SiteTime:
+    """How the Approvals pane shows times."""
     return service.review.site_time if service.review is not None else SiteTime()
