@@ -43,15 +43,18 @@ def service_socket(args: argparse.Namespace) -> Path:
 
 
 def add_service_choice(parser: argparse.ArgumentParser, *, service_help: str,
-                       local_help: str) -> None:
+                       local_help: str, nested: bool = False) -> None:
     """``--service`` / ``--no-service`` and ``--socket``: whether a command goes through the
-    site service (the default when its socket exists) or opens the site itself."""
+    site service (the default when its socket exists) or opens the site itself.
+    ``nested``: ``parser`` is a subcommand of a command that has them too; given before
+    the subcommand they must not be reset by the subcommand's defaults."""
+    unset: dict[str, Any] = {"default": argparse.SUPPRESS} if nested else {}
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--service", action="store_true",
-                       help=f"{service_help}; the default when its socket exists")
+                       help=f"{service_help}; the default when its socket exists", **unset)
     where.add_argument("--no-service", action="store_true",
-                       help=f"{local_help}, even when a service runs")
-    parser.add_argument("--socket", type=Path, default=None,
+                       help=f"{local_help}, even when a service runs", **unset)
+    parser.add_argument("--socket", type=Path, default=None if not nested else argparse.SUPPRESS,
                         help="the service's socket (default: SITE/service.sock)")
 
 

@@ -58,21 +58,23 @@ def register(sub: Any) -> None:
                      help="your name (must be the person of your OS account)")
     ack.add_argument("--role", default=None, help="one of your own roles (shift_lead)")
     ack.add_argument("--key-file", default=None, help="your personal key file")
-    _service(ack)
+    _service(ack, nested=True)
     ack.set_defaults(handler=_ack)
     acks = h_sub.add_parser("acks", help="who acknowledged a handover, each signature "
                             "verified")
     acks.add_argument("--seq", type=int, default=None,
                       help="the handover's audit record (default: the newest handover)")
-    acks.add_argument("--json", action="store_true", help="print JSON")
-    _service(acks)
+    acks.add_argument("--json", action="store_true", help="print JSON",
+                      default=argparse.SUPPRESS)  # given before 'acks' too
+    _service(acks, nested=True)
     acks.set_defaults(handler=_acks)
 
 
-def _service(parser: argparse.ArgumentParser) -> None:
+def _service(parser: argparse.ArgumentParser, *, nested: bool = False) -> None:
     add_service_choice(parser, service_help="go through the site service (no site "
                        "passphrase; you act as your own enrolled person)",
-                       local_help="open the site in this process (needs the site passphrase)")
+                       local_help="open the site in this process (needs the site passphrase)",
+                       nested=nested)
 
 
 def _over_service(args: argparse.Namespace, action: Literal["write", "ack", "acks"],
