@@ -37,6 +37,9 @@ class ApprovalStore:
     def __init__(self, conn: apsw.Connection) -> None:
         self._conn = conn
         self._lock = threading.Lock()
+        # Read once: even the file name of a connection another thread is using raises
+        # apsw's ThreadingViolationError, and _guard runs before it holds the lock.
+        self._path = Path(conn.filename or "approvals.db")
         with self._guard():
             self._migrate()
 
@@ -51,7 +54,7 @@ class ApprovalStore:
         return cls(connect())
 
     def _guard(self) -> _Translate:
-        return _Translate(self._lock, Path(self._conn.filename or "approvals.db"))
+        return _Translate(self._lock, self._path)
 
     def insert(self, request: ApprovalRequest) -> None:
         """Store a new request (its id must be new)."""

@@ -13,6 +13,7 @@ import asyncio
 import os
 import stat
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agent.audit.sink import AuditSink
@@ -32,6 +33,9 @@ from agent.vault.passphrase import (
 )
 
 CREDENTIAL = CREDENTIAL_NAMES[PASSPHRASE_ENV]
+#: Worker threads of the service: room for many people waiting at their passphrase prompt
+#: (a waiting thread costs memory, not CPU) beside the site's own blocking work.
+WORKER_THREADS = 64
 
 
 def credential_passphrase(passphrase_file: Path | None) -> Callable[[Path], str | None]:
@@ -110,6 +114,11 @@ async def run_site_service(
     told, socket removed, lock released). ``ready`` hears the started server."""
     home = runtime.settings.home
     lock = lock_site(home)
+    # Acts wait in worker threads for a person's signature, up to SIGN_TIMEOUT_S while
+    # they type their passphrase. The default pool (cores + 4 threads) is shared with the
+    # audit log, the register and the model: a few people at a prompt must not stall it.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(
+        max_workers=WORKER_THREADS, thread_name_prefix="service"))
     try:
         queue = queue or FairQueue()
         _ = runtime.site  # unlock first: a wrong passphrase stops here, no socket made

@@ -50,9 +50,10 @@ _MIGRATIONS = [
 
 @contextlib.contextmanager
 def guarded(conn: apsw.Connection, lock: threading.Lock) -> Iterator[None]:
-    """Hold ``lock`` and turn apsw errors into ours (the boundary to SQLite)."""
-    path = Path(conn.filename or "twin.db")
-    with lock, translate_db_errors(path):
+    """Hold ``lock`` and turn apsw errors into ours (the boundary to SQLite). The file name
+    is read under the lock: reading it while another thread uses the connection raises
+    apsw's ThreadingViolationError."""
+    with lock, translate_db_errors(Path(conn.filename or "twin.db")):
         yield
 
 

@@ -8,7 +8,9 @@ holds over the socket; the CLI decides through the service with no site passphra
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -37,7 +39,7 @@ from plant.server import DemoPlantServer
 from tests.support.runtimes import scripted_runtime
 from tests.support.sites import new_site
 
-from .serve_helpers import HeldModel, running_service
+from .serve_helpers import HeldModel, running_service, until
 from .signing_helpers import VALUE, enroll_people, own_signer, pending_request, signer_as
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -278,3 +280,41 @@ async def test_a_late_signature_is_refused_and_nothing_recorded(
             writer.close()
         assert approved_records(runtime, request.id) == []
         assert runtime.approvals.get(request.id).state == "pending"
+
+
+async def test_people_at_their_passphrase_prompt_do_not_stall_the_service(
+    live_plant: DemoPlantServer, site_home: Path, tmp_path: Path
+) -> None:
+    """Eight approvals wait for their signer (a person typing a passphrase): more than the
+    default thread pool of a two-core machine. Someone else's reading still answers, and
+    every approval goes through once the signers answer."""
+    me = os_account()
+    waiting = 8
+    async with scripted_runtime(site_home, live_plant.endpoint, HeldModel()) as runtime:
+        enroll_people(runtime, tmp_path, {
+            "Sam Lead": ("sam-os", ["shift_lead"]), "Rita Eng": (me, ["engineer"])})
+        requests = [await pending_request(runtime, "Sam Lead", "sam-os")
+                    for _ in range(waiting)]
+        typing = threading.Event()
+        prompted: list[str] = []
+        honest = own_signer(tmp_path / f"{me}.key")
+
+        def at_the_prompt(request: SignRequest) -> SignedStatement:
+            prompted.append(request.nonce)
+            typing.wait(120)  # until the test lets them finish typing
+            return honest(request)
+
+        async with running_service(runtime), contextlib.AsyncExitStack() as stack:
+            clients = [await stack.enter_async_context(ServiceClient(socket_path(site_home)))
+                       for _ in range(waiting + 1)]
+            acts = [asyncio.create_task(client.act("approve", request.id, sign=at_the_prompt))
+                    for client, request in zip(clients, requests, strict=False)]
+            try:
+                await until(lambda: len(prompted) == waiting, "every signer at the prompt")
+                listed = await asyncio.wait_for(
+                    clients[-1].approvals(states=["pending"]), timeout=120)
+            finally:
+                typing.set()
+            done = await asyncio.gather(*acts)
+        assert {r["id"] for r in listed} == {r.id for r in requests}
+        assert all(d["request"]["state"] == "approved" for d in done)
