@@ -51,13 +51,18 @@ def test_indexing_compares_with_raw_embedding() -> None:
     from harness.bench import indexing
     from tests.support.fixtures import shared_model_dir
 
-    result = indexing.run(shared_model_dir(), orders=30, threads=2)
+    result = indexing.run(shared_model_dir(), orders=30, threads=2, limit_chunks=6)
     figures = {f.label: f.value for f in result.figures}
     assert figures["work orders: raw embedding"] > 0 and figures["manuals: raw embedding"] > 0
+    assert figures["limit: GEMM rate / FLOPs per chunk"] > 0
     assert [r.label for r in result.ratios] == [
         "work orders: loading / raw embedding (records/s)",
-        "manuals: indexing / raw embedding (chunks/s)"]
+        "manuals: indexing / raw embedding (chunks/s)",
+        "manuals: raw embedding / the GEMM limit (per CPU-second)",
+        "manuals: Q8_0 copy / model in use (chunks per CPU-second)"]
     assert result.ratios[0].note == "30 added; reload embedded 0"
+    assert "goal 200 chunks/s on" in result.ratios[2].note
+    assert "top-5 agreement" in result.ratios[3].note
 
 
 def test_historian_ingest_batched_and_live() -> None:
