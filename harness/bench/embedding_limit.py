@@ -8,7 +8,7 @@ best case of matrix products) that gives the chunks per CPU-second no runtime co
 on this CPU. Both are measured per CPU-second, so the other jobs on a shared machine move
 them alike.
 
-The quantised variant is made here, from the model file in use, with llama.cpp's own
+The quantised variants are made here, from the model file in use, with llama.cpp's own
 quantize API (deterministic: the same input gives the same bytes and sha256), and
 compared on the same texts: speed, and whether the same chunks come back in the top k of
 the same queries (agreement of the top-k sets, the quantised model's results against

@@ -42,6 +42,8 @@ Say = Callable[[str], None]
 
 #: Issue 22's goal for indexing on two cores, chunks per second.
 INDEX_GOAL = 200
+#: The llama.cpp quantisations of the embedding model compared with the one in use.
+QUANTISED = ("Q8_0", "BF16")
 
 
 def work_orders(n: int) -> list[IncidentRecord]:
@@ -61,7 +63,7 @@ def run(models_dir: Path, *, orders: int = 3388, threads: int = 2, limit_chunks:
         say: Say = lambda _: None) -> BenchResult:  # fmt: skip
     """Raw embedding vs indexing of work orders and manuals (chunks per second); the
     manuals' raw embedding (their first ``limit_chunks`` chunks; None: all) against the
-    CPU's limit and against a Q8_0 copy of the model."""
+    CPU's limit and against quantised copies of the model."""
     settings = load_settings(None, model={"directory": models_dir, "threads": threads})
     embedder = load_embedder(settings, assemble=False)
     embedder_entry_path = (embedding_entry(settings), settings.models_dir, threads)
@@ -124,19 +126,21 @@ def run(models_dir: Path, *, orders: int = 3388, threads: int = 2, limit_chunks:
 def _limit(result: BenchResult, model: tuple[ModelEntry, Path, int], chunks: list[str],
            orders: list[str], say: Say) -> None:
     """The manuals' raw embedding per CPU-second against the CPU's GEMM limit at their
-    measured length, and a Q8_0 copy of the model against the model in use (speed, and
-    the same top 5 for the same queries)."""
+    measured length, and the QUANTISED copies of the model against the model in use
+    (speed, and the same top 5 for the same queries)."""
     entry, models_dir, threads = model
-    say("the CPU's matrix-product rate; a Q8_0 copy of the embedding model")
+    say(f"the CPU's matrix-product rate; {' and '.join(QUANTISED)} copies of the model")
     gemm = gemm_flops_per_cpu_second()
     queries = [o.split("\n")[0] for o in orders[:24]] + [
         c.split("\n")[1] for c in chunks if c.count("\n") > 1][:60]  # fmt: skip
     corpus = chunks + orders[:24]
     runs: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-q8-") as tmp:
-        q8 = Path(tmp) / entry.file.replace(".gguf", ".q8_0.gguf")
-        digest = quantize(entry.path_in(models_dir), q8)
-        variants = {"in use": entry.path_in(models_dir), "q8_0": q8}
+    digests: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-quant-") as tmp:
+        variants = {"in use": entry.path_in(models_dir)}
+        for kind in QUANTISED:
+            variants[kind] = Path(tmp) / entry.file.replace(".gguf", f".{kind.lower()}.gguf")
+            digests[kind] = quantize(entry.path_in(models_dir), variants[kind], kind)
         for name, path in variants.items():
             embedder = LlamaEmbedder(dataclasses.replace(entry, file=path.name), path,
                                      threads=threads)
@@ -163,9 +167,10 @@ def _limit(result: BenchResult, model: tuple[ModelEntry, Path, int], chunks: lis
                  f"{INDEX_GOAL / (limit * cores):.1f}x the CPU's GEMM rate: "
                  f"{'within' if limit * cores >= INDEX_GOAL else 'beyond'} this hardware with "
                  "this model")
-    mean, worst = top_k_agreement(runs["in use"][0], runs["in use"][1], runs["q8_0"][0],
-                                  runs["q8_0"][1])
-    result.ratio("manuals: Q8_0 copy / model in use (chunks per CPU-second)",
-                 runs["in use"][2], runs["q8_0"][2],
-                 f"top-5 agreement {mean:.3f} (worst query {worst:.1f}) over {len(queries)} "
-                 f"queries; Q8_0 sha256 {digest[:16]}…")
+    for kind in QUANTISED:
+        mean, worst = top_k_agreement(runs["in use"][0], runs["in use"][1], runs[kind][0],
+                                      runs[kind][1])
+        result.ratio(f"manuals: {kind} copy / model in use (chunks per CPU-second)",
+                     runs["in use"][2], runs[kind][2],
+                     f"top-5 agreement {mean:.3f} (worst query {worst:.1f}) over "
+                     f"{len(queries)} queries; {kind} sha256 {digests[kind][:16]}…")
