@@ -3,10 +3,10 @@
 Embedding is matrix products: a BERT encoder of L layers, width d and feed-forward width
 f spends, on a text of n tokens, 2·n·(4·d² + 2·d·f) FLOPs a layer in its projections and
 feed-forward and 4·n²·d in attention (QKᵀ and the weighted sum). Divided into the
-machine's own single-precision GEMM rate (NumPy's BLAS on large square matrices, the
-best case of matrix products) that gives the chunks per CPU-second no runtime could beat
-on this CPU. Both are measured per CPU-second, so the other jobs on a shared machine move
-them alike.
+machine's own single-precision GEMM rate (NumPy's BLAS on one core, large square
+matrices: the best case of matrix products) that gives the chunks per CPU-second no
+runtime could beat on this CPU. Both are measured per CPU-second, so the other jobs on a
+shared machine move them alike.
 
 The quantised variants are made here, from the model file in use, with llama.cpp's own
 quantize API (deterministic: the same input gives the same bytes and sha256), and
@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,23 +54,39 @@ def encoder_shape(metadata: dict[str, str]) -> EncoderShape:
     )
 
 
-def gemm_flops_per_cpu_second(size: int = 1024, seconds: float = 1.0) -> float:
-    """Single-precision matrix products per CPU-second (NumPy's BLAS, every thread it
-    uses counted): the best the CPU does at the work embedding is made of."""
-    rng = np.random.default_rng(0)
-    a = rng.random((size, size), dtype=np.float32)
-    b = rng.random((size, size), dtype=np.float32)
-    a @ b  # warm up (threads, pages)
-    best = 0.0
-    for _ in range(3):
-        reps, start, cpu = 0, time.perf_counter(), time.process_time()
-        while time.perf_counter() - start < seconds / 3:
-            a @ b
-            reps += 1
-        used = time.process_time() - cpu
-        if used > 0:
-            best = max(best, 2 * size**3 * reps / used)
-    return best
+_GEMM = """
+import sys, time
+import numpy as np
+size, seconds = int(sys.argv[1]), float(sys.argv[2])
+rng = np.random.default_rng(0)
+a = rng.random((size, size), dtype=np.float32)
+b = rng.random((size, size), dtype=np.float32)
+a @ b
+best = 0.0
+for _ in range(3):
+    reps, start, cpu = 0, time.perf_counter(), time.process_time()
+    while time.perf_counter() - start < seconds / 3:
+        a @ b
+        reps += 1
+    used = time.process_time() - cpu
+    if used > 0:
+        best = max(best, 2 * size**3 * reps / used)
+print(best)
+"""
+
+
+def gemm_flops_per_cpu_second(size: int = 1024, seconds: float = 1.5) -> float:
+    """Single-precision matrix products per CPU-second on one core (NumPy's BLAS): the
+    best the CPU does at the work embedding is made of.
+
+    Measured in a child process whose BLAS has one thread: BLAS threads spin while they
+    wait for a core another job holds, and that spinning would count as work.
+    """
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", _GEMM, str(size), str(seconds)], env=env,
+                         capture_output=True, text=True, check=True, timeout=120)
+    return float(out.stdout.strip())
 
 
 def quantize(source: Path, target: Path, kind: str = "Q8_0") -> str:
