@@ -17,12 +17,11 @@ the current vectors).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
-import os
-import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,39 +53,60 @@ def encoder_shape(metadata: dict[str, str]) -> EncoderShape:
     )
 
 
-_GEMM = """
-import sys, time
-import numpy as np
-size, seconds = int(sys.argv[1]), float(sys.argv[2])
-rng = np.random.default_rng(0)
-a = rng.random((size, size), dtype=np.float32)
-b = rng.random((size, size), dtype=np.float32)
-a @ b
-best = 0.0
-for _ in range(3):
-    reps, start, cpu = 0, time.perf_counter(), time.process_time()
-    while time.perf_counter() - start < seconds / 3:
-        a @ b
-        reps += 1
-    used = time.process_time() - cpu
-    if used > 0:
-        best = max(best, 2 * size**3 * reps / used)
-print(best)
-"""
-
-
 def gemm_flops_per_cpu_second(size: int = 1024, seconds: float = 1.5) -> float:
     """Single-precision matrix products per CPU-second on one core (NumPy's BLAS): the
     best the CPU does at the work embedding is made of.
 
-    Measured in a child process whose BLAS has one thread: BLAS threads spin while they
-    wait for a core another job holds, and that spinning would count as work.
+    NumPy's OpenBLAS is held to one thread while it is measured: its threads spin while
+    they wait for a core another job holds, and that spinning would count as work.
     """
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", _GEMM, str(size), str(seconds)], env=env,
-                         capture_output=True, text=True, check=True, timeout=120)
-    return float(out.stdout.strip())
+    rng = np.random.default_rng(0)
+    a = rng.random((size, size), dtype=np.float32)
+    b = rng.random((size, size), dtype=np.float32)
+    with _one_blas_thread():
+        a @ b  # warm up
+        best = 0.0
+        for _ in range(3):
+            reps, start, cpu = 0, time.perf_counter(), time.process_time()
+            while time.perf_counter() - start < seconds / 3:
+                a @ b
+                reps += 1
+            used = time.process_time() - cpu
+            if used > 0:
+                best = max(best, 2 * size**3 * reps / used)
+    return best
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """OpenBLAS (the one NumPy's wheels load) on one thread, restored after; where it
+    cannot be found, nothing changes (the rate then counts every thread's CPU time)."""
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        maps = ""
+    paths = sorted({line.split()[-1] for line in maps.splitlines()
+                    if "openblas" in line.lower() and ".so" in line})  # fmt: skip
+    calls = None
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        for prefix, suffix in (("scipy_openblas", "64_"), ("openblas", ""), ("openblas", "64_")):
+            if hasattr(lib, f"{prefix}_set_num_threads{suffix}"):
+                calls = (getattr(lib, f"{prefix}_set_num_threads{suffix}"),
+                         getattr(lib, f"{prefix}_get_num_threads{suffix}"))
+                break
+        if calls is not None:
+            break
+    if calls is None:
+        yield
+        return
+    setter, getter = calls
+    before = int(getter())
+    setter(1)
+    try:
+        yield
+    finally:
+        setter(before)
 
 
 def quantize(source: Path, target: Path, kind: str = "Q8_0") -> str:
