@@ -3,8 +3,8 @@
 Embedding is matrix products: a BERT encoder of L layers, width d and feed-forward width
 f spends, on a text of n tokens, 2·n·(4·d² + 2·d·f) FLOPs a layer in its projections and
 feed-forward and 4·n²·d in attention (QKᵀ and the weighted sum). Divided into the
-machine's own single-precision GEMM rate (NumPy's BLAS on one core, large square
-matrices: the best case of matrix products) that gives the chunks per CPU-second no
+machine's own single-precision GEMM rate (NumPy's BLAS: the best case of matrix
+products) that gives the chunks per CPU-second no
 runtime could beat on this CPU. Both are measured per CPU-second, so the other jobs on a
 shared machine move them alike.
 
@@ -17,11 +17,9 @@ the current vectors).
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import hashlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,60 +51,33 @@ def encoder_shape(metadata: dict[str, str]) -> EncoderShape:
     )
 
 
-def gemm_flops_per_cpu_second(size: int = 1024, seconds: float = 1.5) -> float:
-    """Single-precision matrix products per CPU-second on one core (NumPy's BLAS): the
-    best the CPU does at the work embedding is made of.
+def gemm_flops_per_cpu_second(seconds: float = 2.0) -> float:
+    """Single-precision matrix products per CPU-second (NumPy's BLAS): the best the CPU
+    does at the work embedding is made of; the better of two ways of measuring it.
 
-    NumPy's OpenBLAS is held to one thread while it is measured: its threads spin while
-    they wait for a core another job holds, and that spinning would count as work.
+    Large products (1024 x 1024) run on every BLAS thread, whose threads spin while they
+    wait for a core another job holds, and that spinning counts as CPU time; a stack of
+    64 x 64 products (the largest OpenBLAS keeps on one thread, the stack looped in C)
+    cannot spin but runs a little below the CPU's best. On a quiet machine the first is
+    higher, on a busy one the second.
     """
     rng = np.random.default_rng(0)
-    a = rng.random((size, size), dtype=np.float32)
-    b = rng.random((size, size), dtype=np.float32)
-    with _one_blas_thread():
-        a @ b  # warm up
-        best = 0.0
-        for _ in range(3):
+    shapes = ((1, 1024), (512, 64))  # (stack, side)
+    best = 0.0
+    for stack, side in shapes:
+        a = rng.random((stack, side, side), dtype=np.float32)
+        b = rng.random((stack, side, side), dtype=np.float32)
+        a @ b  # warm up (threads, pages)
+        flops = 2 * stack * side**3
+        for _ in range(5):
             reps, start, cpu = 0, time.perf_counter(), time.process_time()
-            while time.perf_counter() - start < seconds / 3:
+            while time.perf_counter() - start < seconds / 10:
                 a @ b
                 reps += 1
             used = time.process_time() - cpu
             if used > 0:
-                best = max(best, 2 * size**3 * reps / used)
+                best = max(best, flops * reps / used)
     return best
-
-
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """OpenBLAS (the one NumPy's wheels load) on one thread, restored after; where it
-    cannot be found, nothing changes (the rate then counts every thread's CPU time)."""
-    try:
-        maps = Path("/proc/self/maps").read_text()
-    except OSError:
-        maps = ""
-    paths = sorted({line.split()[-1] for line in maps.splitlines()
-                    if "openblas" in line.lower() and ".so" in line})  # fmt: skip
-    calls = None
-    for path in paths:
-        lib = ctypes.CDLL(path)
-        for prefix, suffix in (("scipy_openblas", "64_"), ("openblas", ""), ("openblas", "64_")):
-            if hasattr(lib, f"{prefix}_set_num_threads{suffix}"):
-                calls = (getattr(lib, f"{prefix}_set_num_threads{suffix}"),
-                         getattr(lib, f"{prefix}_get_num_threads{suffix}"))
-                break
-        if calls is not None:
-            break
-    if calls is None:
-        yield
-        return
-    setter, getter = calls
-    before = int(getter())
-    setter(1)
-    try:
-        yield
-    finally:
-        setter(before)
 
 
 def quantize(source: Path, target: Path, kind: str = "Q8_0") -> str:
