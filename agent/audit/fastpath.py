@@ -19,50 +19,76 @@ arbitrary records.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
-from agent.audit.merkle import leaf_hash
 from agent.audit.records import AUDIT_KINDS, RECORD_VERSIONS
 
-_KINDS = frozenset(AUDIT_KINDS) - {"review_note"}
-_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_LIMITS = ((3, 200, False), (4, 100, True), (5, 200, True), (6, 200, True))
+#: Each kind the fast path proves, as its JSON text (kinds are ASCII identifiers).
+_KIND_TEXT = {kind: encode_basestring(kind) for kind in AUDIT_KINDS if kind != "review_note"}
+# ASCII digits only: ``\d`` would take other scripts' digits, which the full check refuses.
+_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", re.ASCII)
+_VERSIONS = frozenset(RECORD_VERSIONS)
+_sha256 = hashlib.sha256
+#: Short strings repeat (a few actors, roles, tools, equipment): their JSON text is
+#: remembered, up to a bound, instead of encoded again for every row.
+_texts: dict[str, str] = {}
+_TEXTS_MAX = 4096
 
 
-def _text(value: Any) -> str:
-    return "null" if value is None else encode_basestring(value)
+def _text(value: str) -> str:
+    text = _texts.get(value)
+    if text is None:
+        if len(_texts) >= _TEXTS_MAX:
+            _texts.clear()
+        text = _texts[value] = encode_basestring(value)
+    return text
+
+
+def _short(value: Any, limit: int) -> str | None:
+    """The JSON text of an optional short string column, or None when it is not one."""
+    if value is None:
+        return "null"
+    if type(value) is not str or not 0 < len(value) <= limit:
+        return None
+    return _text(value)
 
 
 def fast_leaf(row: Sequence[Any], expected_seq: int, prev: str) -> bytes | None:
     """The leaf hash of ``row`` when it is provably the record ``expected_seq`` linking to
-    ``prev``; None when the full check must decide."""
+    ``prev``; None when the full check must decide.
+
+    ``prev`` is the previous record's verified hash (or the genesis hash): lowercase hex,
+    so it is its own JSON text. The stored hash needs no pattern check of its own: it
+    must equal the hex of the computed leaf.
+    """
     if len(row) != 11:
         return None
     seq, ts, kind, actor, role, tool, equipment, payload, prev_hash, hash_, version = row
-    if type(version) is not int or version not in RECORD_VERSIONS:
+    if seq != expected_seq or type(seq) is not int or prev_hash != prev:
         return None
-    if type(seq) is not int or seq != expected_seq or prev_hash != prev:
+    if type(version) is not int or version not in _VERSIONS:
         return None
-    if kind not in _KINDS or type(ts) is not str or type(payload) is not str:
+    kind_text = _KIND_TEXT.get(kind)
+    if kind_text is None or type(ts) is not str or type(payload) is not str:
         return None
-    if type(hash_) is not str or not _HEX64.fullmatch(hash_) or not _TS.fullmatch(ts):
+    if not _TS.fullmatch(ts) or payload[:1] != "{" or payload[-1:] != "}":
         return None
-    for index, limit, nullable in _LIMITS:
-        value = row[index]
-        if value is None and nullable:
-            continue
-        if type(value) is not str or not 0 < len(value) <= limit or (not nullable and not value):
-            return None
-    if not (payload.startswith("{") and payload.endswith("}")):
+    if type(actor) is not str or not 0 < len(actor) <= 200:
         return None
+    role_text = _short(role, 100)
+    tool_text = _short(tool, 200)
+    equipment_text = _short(equipment, 200)
+    if role_text is None or tool_text is None or equipment_text is None:
+        return None
+    # The leading NUL is the leaf prefix of RFC 6962 (one UTF-8 byte), hashed in one go.
     body = (
-        f'{{"actor":{_text(actor)},"equipment":{_text(equipment)},"kind":{_text(kind)},'
-        f'"payload":{payload},"prev":{_text(prev_hash)},"role":{_text(role)},"seq":{seq},'
-        f'"tool":{_text(tool)},"ts":{_text(ts)},"v":{version}}}'
+        f'\x00{{"actor":{_text(actor)},"equipment":{equipment_text},"kind":{kind_text},'
+        f'"payload":{payload},"prev":"{prev}","role":{role_text},"seq":{seq},'
+        f'"tool":{tool_text},"ts":"{ts}","v":{version}}}'
     )
-    leaf = leaf_hash(body.encode("utf-8"))
+    leaf = _sha256(body.encode("utf-8")).digest()
     return leaf if leaf.hex() == hash_ else None

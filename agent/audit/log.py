@@ -42,7 +42,13 @@ from agent.audit.errors import AuditUsageError, AuditWriteError
 from agent.audit.keychain import rotation_payload
 from agent.audit.merkle import Frontier
 from agent.audit.reader import AuditReader
-from agent.audit.records import AuditKind, AuditRecord, genesis_hash, seal_record
+from agent.audit.records import (
+    AuditKind,
+    AuditRecord,
+    genesis_hash,
+    prepare_payload,
+    seal_record,
+)
 from agent.audit.review import VERDICTS, review_payload
 from agent.audit.signing import CheckpointSigner, CheckpointVerifier
 from agent.audit.witness import Witness, WitnessSender
@@ -179,6 +185,13 @@ class AuditLog(AuditReader):
                 f"unknown audit record kind {kind!r}",
                 fix=f"use one of: {', '.join(sorted(_KINDS))}",
             )
+        try:  # here, not in the batch's leader: writers prepare theirs side by side
+            prepared = prepare_payload(payload)
+        except (ValueError, TypeError) as exc:
+            raise AuditWriteError(
+                f"the audit record is invalid: {str(exc).splitlines()[0]}",
+                fix="pass a JSON object payload and non-empty actor",
+            ) from None
         item = self._group.submit(
             lambda seq, prev: seal_record(
                 seq=seq,
@@ -188,7 +201,7 @@ class AuditLog(AuditReader):
                 role=role,
                 tool=tool,
                 equipment=equipment,
-                payload=payload,
+                payload=prepared,
                 prev_hash=prev,
             )
         )

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+_sha256 = hashlib.sha256
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -38,20 +39,24 @@ def root_of(leaves: Sequence[bytes]) -> bytes:
 
 
 class Frontier:
-    """The right edge of a growing tree: roots of its perfect subtrees, largest first."""
+    """The right edge of a growing tree: roots of its perfect subtrees, largest first.
+
+    The subtree heights are the set bits of :attr:`size` (largest first), so the stack
+    holds only the roots, and appending merges once per trailing one bit of the size:
+    the hot loop of verification, kept free of bookkeeping.
+    """
 
     def __init__(self) -> None:
         self.size = 0
-        self._stack: list[tuple[int, bytes]] = []  # (subtree height, subtree root)
+        self._stack: list[bytes] = []  # subtree roots, heights the set bits of size
 
     def append(self, leaf: bytes) -> None:
         """Add one leaf hash."""
-        height, node = 0, leaf
-        while self._stack and self._stack[-1][0] == height:
-            _, left = self._stack.pop()
-            node = node_hash(left, node)
-            height += 1
-        self._stack.append((height, node))
+        stack, bits, node = self._stack, self.size, leaf
+        while bits & 1:
+            node = _sha256(b"\x01" + stack.pop() + node).digest()
+            bits >>= 1
+        stack.append(node)
         self.size += 1
 
     def root(self) -> bytes:
@@ -60,8 +65,8 @@ class Frontier:
             return EMPTY_ROOT
         # The RFC split puts the largest perfect subtree left and recurses on the rest,
         # so folding the subtrees from the right gives the same root.
-        node = self._stack[-1][1]
-        for _, left in reversed(self._stack[:-1]):
+        node = self._stack[-1]
+        for left in reversed(self._stack[:-1]):
             node = node_hash(left, node)
         return node
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
@@ -188,6 +189,33 @@ def record_body(
     )
 
 
+@dataclass(frozen=True)
+class PreparedPayload:
+    """A payload in the form it is sealed in: plain JSON and the record version that
+    carries it exactly (:func:`prepare_payload`)."""
+
+    plain: dict[str, Any]
+    version: Literal[1, 2]
+
+
+def prepare_payload(payload: dict[str, Any]) -> PreparedPayload:
+    """The sealed form of ``payload``; ValueError/TypeError for what JSON cannot carry.
+
+    Depends on nothing but the payload, so a writer does it before its record queues
+    (:meth:`agent.audit.log.AuditLog.append`) and the group commit's leader, who writes
+    every record of a batch in turn, does not.
+    """
+    # Round-trip the payload through canonical JSON: it refuses NaN and non-JSON types and
+    # makes the stored payload exactly the hashed one (in JCS, 1.0 is stored as 1).
+    plain = json.loads(canonical_json(payload))
+    try:
+        return PreparedPayload(json.loads(encode(plain, RECORD_VERSION)), RECORD_VERSION)
+    except ValueError:
+        # An integer a double cannot hold exactly (an OPC UA UInt64, a nanosecond time):
+        # JCS cannot carry it, and rounding it would record a value that never was.
+        return PreparedPayload(plain, 1)
+
+
 def seal_record(
     *,
     seq: int,
@@ -197,20 +225,12 @@ def seal_record(
     role: str | None,
     tool: str | None,
     equipment: str | None,
-    payload: dict[str, Any],
+    payload: dict[str, Any] | PreparedPayload,
     prev_hash: HexHash,
 ) -> AuditRecord:
     """Build a record and compute its hash; validation errors name the bad field."""
-    # Round-trip the payload through canonical JSON: it refuses NaN and non-JSON types and
-    # makes the stored payload exactly the hashed one (in JCS, 1.0 is stored as 1).
-    plain = json.loads(canonical_json(payload))
-    version: Literal[1, 2] = RECORD_VERSION
-    try:
-        plain = json.loads(encode(plain, version))
-    except ValueError:
-        # An integer a double cannot hold exactly (an OPC UA UInt64, a nanosecond time):
-        # JCS cannot carry it, and rounding it would record a value that never was.
-        version = 1
+    prepared = payload if isinstance(payload, PreparedPayload) else prepare_payload(payload)
+    plain, version = prepared.plain, prepared.version
     body = record_body(
         seq=seq,
         ts=format_ts(ts),

@@ -10,23 +10,40 @@ raw embedding throughput of the same model on the same texts, in the same run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
+from agent.llm.registry import ModelEntry
 from agent.settings import load_settings
 from agent.twin.documents.index import DocumentIndex, expand_paths
-from agent.twin.embeddings.runtime import load_embedder
+from agent.twin.embeddings.assemble import embedding_entry
+from agent.twin.embeddings.runtime import LlamaEmbedder, load_embedder
 from agent.twin.incidents.memory import IncidentMemory
 from agent.twin.incidents.records import IncidentRecord, load_incident_files
 from agent.vault import open_database
+from harness.bench.embedding_limit import (
+    embed_cpu_seconds,
+    encoder_shape,
+    gemm_flops_per_cpu_second,
+    quantize,
+    top_k_agreement,
+)
 from harness.bench.result import BenchResult
 from plant.docs import demo_documents
 from plant.incidents import demo_incident_files
 
 Say = Callable[[str], None]
+
+#: Issue 22's goal for indexing on two cores, chunks per second.
+INDEX_GOAL = 200
+#: The llama.cpp quantisations of the embedding model compared with the one in use.
+QUANTISED = ("Q8_0", "BF16")
 
 
 def work_orders(n: int) -> list[IncidentRecord]:
@@ -42,11 +59,14 @@ def work_orders(n: int) -> list[IncidentRecord]:
     return out
 
 
-def run(models_dir: Path, *, orders: int = 3388, threads: int = 2,
+def run(models_dir: Path, *, orders: int = 3388, threads: int = 2, limit_chunks: int | None = None,
         say: Say = lambda _: None) -> BenchResult:  # fmt: skip
-    """Raw embedding vs indexing of work orders and manuals (chunks per second)."""
+    """Raw embedding vs indexing of work orders and manuals (chunks per second); the
+    manuals' raw embedding (their first ``limit_chunks`` chunks; None: all) against the
+    CPU's limit and against quantised copies of the model."""
     settings = load_settings(None, model={"directory": models_dir, "threads": threads})
     embedder = load_embedder(settings, assemble=False)
+    embedder_entry_path = (embedding_entry(settings), settings.models_dir, threads)
     result = BenchResult("indexing", f"indexing vs raw embedding ({embedder.model_name}, "
                          f"{embedder.threads} contexts of 1 thread, {orders} work orders)",
                          params={"orders": orders, "threads": threads})  # fmt: skip
@@ -96,7 +116,61 @@ def run(models_dir: Path, *, orders: int = 3388, threads: int = 2,
                  f"{counts['added']} added; reload embedded {again['added'] + again['updated']}")
     result.ratio("manuals: indexing / raw embedding (chunks/s)", docs_raw_s / docs_s, 1.0,
                  f"{chunks} chunks in {len(files)} files")
+    _limit(result, embedder_entry_path, chunk_texts[:limit_chunks], texts, say)
     tokens = sum(len(t) for t in texts) / max(len(texts), 1)
     result.notes.append(f"a work-order text averages {tokens:.0f} characters (about "
                         f"{tokens / 3.5:.0f} tokens); a manual chunk up to 1,000")
     return result
+
+
+def _limit(result: BenchResult, model: tuple[ModelEntry, Path, int], chunks: list[str],
+           orders: list[str], say: Say) -> None:
+    """The manuals' raw embedding per CPU-second against the CPU's GEMM limit at their
+    measured length, and the QUANTISED copies of the model against the model in use
+    (speed, and the same top 5 for the same queries)."""
+    entry, models_dir, threads = model
+    say(f"the CPU's matrix-product rate; {' and '.join(QUANTISED)} copies of the model")
+    gemm = gemm_flops_per_cpu_second()
+    queries = [o.split("\n")[0] for o in orders[:24]] + [
+        c.split("\n")[1] for c in chunks if c.count("\n") > 1][:60]  # fmt: skip
+    corpus = chunks + orders[:24]
+    runs: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
+    digests: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-quant-") as tmp:
+        variants = {"in use": entry.path_in(models_dir)}
+        for kind in QUANTISED:
+            variants[kind] = Path(tmp) / entry.file.replace(".gguf", f".{kind.lower()}.gguf")
+            digests[kind] = quantize(entry.path_in(models_dir), variants[kind], kind)
+        for name, path in variants.items():
+            embedder = LlamaEmbedder(dataclasses.replace(entry, file=path.name), path,
+                                     threads=threads)
+            try:
+                if name == "in use":
+                    shape = encoder_shape(embedder.metadata)
+                    tokens = float(np.mean(embedder.token_counts(chunks)))
+                embedder.embed(chunks[:4])  # warm up
+                _, cpu_s = embed_cpu_seconds(embedder, chunks)
+                runs[name] = (embedder.embed(corpus), embedder.embed(queries), cpu_s)
+            finally:
+                embedder.close()
+    per_cpu_s = len(chunks) / runs["in use"][2]
+    limit = gemm / shape.flops(tokens)
+    cores = os.cpu_count() or 1
+    result.add("manuals: raw embedding per CPU-second", per_cpu_s, "chunks/CPU-s")
+    result.add(f"manuals: mean chunk length ({entry.name})", tokens, "tokens")
+    result.add("FLOPs per chunk at that length", shape.flops(tokens) / 1e9, "GFLOP")
+    result.add("the CPU's GEMM rate (NumPy BLAS, float32)", gemm / 1e9, "GFLOP/CPU-s")
+    result.add("limit: GEMM rate / FLOPs per chunk", limit, "chunks/CPU-s")
+    result.ratio("manuals: raw embedding / the GEMM limit (per CPU-second)", per_cpu_s, limit,
+                 f"goal {INDEX_GOAL} chunks/s on {cores} cores needs "
+                 f"{INDEX_GOAL * shape.flops(tokens) / cores / 1e9:.0f} GFLOP/CPU-s, "
+                 f"{INDEX_GOAL / (limit * cores):.1f}x the CPU's GEMM rate: "
+                 f"{'within' if limit * cores >= INDEX_GOAL else 'beyond'} this hardware with "
+                 "this model")
+    for kind in QUANTISED:
+        mean, worst = top_k_agreement(runs["in use"][0], runs["in use"][1], runs[kind][0],
+                                      runs[kind][1])
+        result.ratio(f"manuals: {kind} copy / model in use (chunks per CPU-second)",
+                     runs["in use"][2], runs[kind][2],
+                     f"top-5 agreement {mean:.3f} (worst query {worst:.1f}) over "
+                     f"{len(queries)} queries; {kind} sha256 {digests[kind][:16]}…")

@@ -122,6 +122,16 @@ class LlamaEmbedder:
         return self._entry.name
 
     @property
+    def metadata(self) -> dict[str, str]:
+        """The GGUF file's metadata (architecture, layer count, widths)."""
+        return dict(self._contexts[0].metadata)
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Tokens each text is embedded as (cut at the model's limit, as :meth:`embed`)."""
+        tokenizer = self._contexts[0]
+        return [min(len(tokenizer.tokenize(t.encode("utf-8"))), self._max_tokens) for t in texts]
+
+    @property
     def threads(self) -> int:
         """Texts embedded at the same time (one llama.cpp context each)."""
         return len(self._contexts)

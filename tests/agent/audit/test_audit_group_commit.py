@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from agent.audit import AuditWriteError
 from agent.audit.fastpath import fast_leaf
-from agent.audit.records import AUDIT_KINDS, seal_record
+from agent.audit.merkle import leaf_hash
+from agent.audit.records import AUDIT_KINDS, record_body, record_from_row, seal_record
 
 from .audit_helpers import MakeLog
 
@@ -158,3 +159,19 @@ def test_a_mangled_column_falls_back_to_the_full_check(make_log: MakeLog, column
                           (12345 if column == 0 else "x",))  # seq: a gap
     report = log.verify()
     assert not report.ok and report.first_bad_seq == 3, report.problems
+
+
+def test_the_fast_path_proves_no_time_written_in_other_digits() -> None:
+    """A row whose time has digits of another script (which ``\\d`` would match), hashed
+    as such by someone who rewrote it, is left to the full check, which refuses it."""
+    record = seal_record(seq=1, ts=datetime(2026, 3, 1, 8, 0, tzinfo=UTC), kind="answer",
+                         actor="ana", role=None, tool=None, equipment=None, payload={},
+                         prev_hash="00" * 32)
+    row = list(record.stored_row())
+    row[1] = row[1].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    body = record_body(seq=1, ts=row[1], kind="answer", actor="ana", role=None, tool=None,
+                       equipment=None, payload={}, prev_hash="00" * 32)
+    row[9] = leaf_hash(body).hex()
+    assert fast_leaf(row, 1, "00" * 32) is None
+    with pytest.raises(ValueError):
+        record_from_row(tuple(row))

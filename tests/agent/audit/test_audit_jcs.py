@@ -8,8 +8,11 @@ import random
 import struct
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from agent.audit.jcs import canonicalize, serialize_number
+from agent.audit import jcs
+from agent.audit.jcs import canonicalize, serialize_number, serialize_string
 
 # RFC 8785 section 3.2.2: the sample input and its canonical form.
 RFC_INPUT = r"""{
@@ -113,3 +116,70 @@ def test_what_jcs_cannot_carry_exactly_is_refused() -> None:
     # Integers a double holds exactly are written as that double.
     assert canonicalize([2**53, 10**21, 1.0]) == b"[9007199254740992,1e+21,1]"
     assert canonicalize(53068657267162430) == b"53068657267162430"  # 5.306865726716243e16
+
+
+def _rfc_string(text: str) -> str:
+    """RFC 8785 section 3.2.2.2 spelled out character by character (the reference)."""
+    short = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"',
+             "\\": "\\\\"}
+    out = ['"']
+    for char in text:
+        if char in short:
+            out.append(short[char])
+        elif ord(char) < 0x20:
+            out.append(f"\\u{ord(char):04x}")
+        elif 0xD800 <= ord(char) <= 0xDFFF:
+            raise ValueError("lone surrogate")
+        else:
+            out.append(char)
+    return "".join([*out, '"'])
+
+
+@given(st.text(alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF)))
+def test_strings_escape_as_the_rfc_spells_it(text: str) -> None:
+    try:
+        expected = _rfc_string(text)
+    except ValueError:
+        with pytest.raises(ValueError, match="lone surrogate"):
+            serialize_string(text)
+        return
+    assert serialize_string(text) == expected
+
+
+@given(st.dictionaries(st.text(max_size=4).filter(lambda k: not any(
+    0xD800 <= ord(c) <= 0xDFFF for c in k)), st.integers(-9, 9), max_size=6))
+def test_members_sort_by_utf16_code_units_for_any_keys(value: dict[str, int]) -> None:
+    keys = list(json.loads(canonicalize(value)))
+    assert keys == sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner)
+    | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    | st.dictionaries(st.integers(0, 3), inner, min_size=1, max_size=2),
+    max_leaves=12,
+)
+
+
+@given(_JSON)
+def test_the_quick_route_writes_what_the_rfc_writer_writes(value: object) -> None:
+    """canonicalize takes the standard library's text only when it is the RFC's: the same
+    bytes as the full writer, or the same error."""
+    parts: list[str] = []
+    try:
+        jcs._write(value, parts)
+    except (TypeError, ValueError) as exc:
+        with pytest.raises(type(exc)):
+            canonicalize(value)
+        return
+    assert canonicalize(value) == "".join(parts).encode("utf-8")
+
+
+def test_the_quick_route_leaves_what_python_writes_otherwise_to_the_rfc_writer() -> None:
+    assert canonicalize({"b": [1.0, 1e-05, 2**60 // 2**7], "a": "x"}) == (
+        b'{"a":"x","b":[1,0.00001,9007199254740992]}')
+    assert canonicalize({"\ue000": 1, "\U0001f600": 2}) == '{"\U0001f600":2,"\ue000":1}'.encode()
+    with pytest.raises(TypeError):
+        canonicalize({1: 2})

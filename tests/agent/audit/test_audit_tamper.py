@@ -200,3 +200,28 @@ def test_changed_log_id_breaks_record_one_and_every_checkpoint(
         report = log.verify()
     assert not report.ok and report.first_bad_seq == 1
     assert sum("checkpoint is of log" in p.message for p in report.problems) == 2
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_many_checkpoints_report_alike_with_signatures_checked_aside(
+    make_log: Any, monkeypatch: pytest.MonkeyPatch, threaded: bool
+) -> None:
+    """With many checkpoints their signatures are checked in a second thread while the
+    chain is walked; the report is the one checking them in line gives."""
+    from agent.audit import verify
+
+    log = make_log(checkpoint_every=2)
+    fill(log, 30)
+    with log._conn:
+        log._conn.execute(  # a forged signature on the checkpoint of size 8
+            "UPDATE checkpoints SET ts = ? WHERE tree_size = 8", (format_ts(StepClock()()),))
+        log._conn.execute("UPDATE records SET actor = 'mallory' WHERE seq = 17")
+    monkeypatch.setattr(verify, "_SIGNATURES_IN_THREAD", 1 if threaded else 10**9)
+    report = log.verify()
+    assert not report.ok and report.first_bad_seq == 17
+    assert report.checkpoints_verified == 7  # sizes 2..16 but 8
+    assert [p.message.split(":")[0][:40] for p in report.problems] == [
+        "checkpoint signature does not verify",
+        "record 17 was altered (hash mismatch)",
+        *[f"checkpoint of size {size} not checked" for size in range(18, 31, 2)],
+    ]

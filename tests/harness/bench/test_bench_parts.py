@@ -26,10 +26,11 @@ def test_audit_throughput_reports_both_sides() -> None:
     assert figures["append, 4 writers (group commit)"] > 0 and figures["verify (db)"] > 0
     assert figures["hashing the same records (limit)"] > figures["verify (db)"]
     assert _labels(result) == ["group-committed append / bare fsynced commit (records/s)",
+                               "group-committed append / its limit, disk or CPU (records/s)",
                                "append, 1 writer / bare fsynced commit",
                                "verify / hashing rate (records/s)"]
     assert "5,000/s" in result.ratios[0].note
-    assert "checkpoint signatures checked" in result.ratios[2].note
+    assert "checkpoint signatures checked" in result.ratios[3].note
 
 
 def test_opcua_reads_count_requests_on_the_server() -> None:
@@ -51,13 +52,19 @@ def test_indexing_compares_with_raw_embedding() -> None:
     from harness.bench import indexing
     from tests.support.fixtures import shared_model_dir
 
-    result = indexing.run(shared_model_dir(), orders=30, threads=2)
+    result = indexing.run(shared_model_dir(), orders=30, threads=2, limit_chunks=6)
     figures = {f.label: f.value for f in result.figures}
     assert figures["work orders: raw embedding"] > 0 and figures["manuals: raw embedding"] > 0
+    assert figures["limit: GEMM rate / FLOPs per chunk"] > 0
     assert [r.label for r in result.ratios] == [
         "work orders: loading / raw embedding (records/s)",
-        "manuals: indexing / raw embedding (chunks/s)"]
+        "manuals: indexing / raw embedding (chunks/s)",
+        "manuals: raw embedding / the GEMM limit (per CPU-second)",
+        "manuals: Q8_0 copy / model in use (chunks per CPU-second)",
+        "manuals: BF16 copy / model in use (chunks per CPU-second)"]
     assert result.ratios[0].note == "30 added; reload embedded 0"
+    assert "goal 200 chunks/s on" in result.ratios[2].note
+    assert all("top-5 agreement" in r.note for r in result.ratios[3:])
 
 
 def test_historian_ingest_batched_and_live() -> None:
