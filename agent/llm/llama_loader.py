@@ -50,8 +50,10 @@ def open_llama(
     n_batch: int = 512,
     seed: int = 0,
     extra_buffers: bool = False,
+    **options: Any,
 ) -> Any:
-    """A ``llama_cpp.Llama`` for ``path`` (the caller verified the file first)."""
+    """A ``llama_cpp.Llama`` for ``path`` (the caller verified the file first);
+    ``options`` are more of ``Llama``'s arguments (``embedding``, ``n_ubatch``, ...)."""
     try:
         from llama_cpp import Llama
     except ImportError:
@@ -63,7 +65,7 @@ def open_llama(
         try:
             return Llama(
                 model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                n_batch=min(n_batch, n_ctx), seed=seed, verbose=False,
+                n_batch=min(n_batch, n_ctx), seed=seed, verbose=False, **options,
             )  # fmt: skip
         except (ValueError, RuntimeError) as exc:
             raise ModelError(

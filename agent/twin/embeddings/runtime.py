@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from agent.errors import ModelError
+from agent.llm.llama_loader import open_llama
 from agent.llm.registry import ModelEntry
 from agent.llm.verify import VerificationCache, verify_file
 from agent.settings import Settings
@@ -73,36 +74,25 @@ class LlamaEmbedder:
     def __init__(
         self, entry: ModelEntry, path: Path, *, threads: int = 2, max_tokens: int = MAX_TOKENS
     ) -> None:
-        try:
-            from llama_cpp import Llama
-        except ImportError:
-            raise ModelError(
-                "llama-cpp-python is not installed, so no embedding model can run",
-                fix="pip install 'plantagent[llm]'",
-            ) from None
         self._entry = entry
         self._max_tokens = min(max_tokens, entry.context_length)
         self._workers: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._contexts: list[Any] = []
         try:
             for _ in range(max(1, threads)):
-                llm = Llama(
-                    model_path=str(path),
-                    embedding=True,
-                    n_ctx=self._max_tokens,
-                    n_batch=self._max_tokens,
-                    n_ubatch=self._max_tokens,
-                    n_seq_max=PACK_TOKENS // 8,
-                    n_threads=1,
-                    n_threads_batch=1,
-                    verbose=False,
-                )
+                # Through the one loader: extra CPU buffer types off, as for every model.
+                llm = open_llama(path, n_ctx=self._max_tokens, threads=1,
+                                 n_batch=self._max_tokens, embedding=True,
+                                 n_ubatch=self._max_tokens, n_seq_max=PACK_TOKENS // 8)
                 self._contexts.append(llm)
                 self._workers.put(llm)
-        except (ValueError, RuntimeError) as exc:
+        except ModelError as exc:
             self.close()
+            if "not installed" in exc.message:
+                raise ModelError("llama-cpp-python is not installed, so no embedding model "
+                                 "can run", fix="pip install 'plantagent[llm]'") from None
             raise ModelError(
-                f"llama.cpp could not load the embedding model {path} ({exc})",
+                f"llama.cpp could not load the embedding model {path} ({exc.message})",
                 fix=f"delete it and run `plantagent docs model` to assemble {entry.name} again",
             ) from None
         self._dim = int(self._contexts[0].n_embd())
