@@ -1,6 +1,7 @@
 """`plantagent twin ...`: the digital twin's asset model, historian and what-if.
 
 plantagent twin sync [--endpoint URL] [--json]       browse the server into the asset model
+                     [--no-warm]                     (then prepare the model's prompt)
 plantagent twin assets [--all] [--json]              equipment and tags as stored
 plantagent twin semantics [--unresolved] [--json]    inferred quantity/equipment/class
 plantagent twin record [--endpoint URL] [--duration S]   record value changes (foreground)
@@ -19,7 +20,7 @@ from typing import Any
 
 from agent.cli.common import nested, open_runtime, print_json, settings_from_args
 from agent.durations import parse_minutes
-from agent.errors import OpcUaUnavailable, UsageError
+from agent.errors import ModelError, OpcUaUnavailable, UsageError
 from agent.runtime import SiteRuntime
 from tools.context import utcnow
 
@@ -35,6 +36,8 @@ def register(sub: Any) -> None:
     sync = actions.add_parser("sync", help="browse the OPC UA server into the asset model")
     sync.add_argument("--endpoint", help="OPC UA endpoint URL (default: opcua.endpoint)")
     sync.add_argument("--json", action="store_true", help="print the sync report as JSON")
+    sync.add_argument("--no-warm", action="store_true",
+                      help="do not prepare the model's prompt for this plant afterwards")
     sync.set_defaults(handler=_sync)
 
     assets = actions.add_parser("assets", help="list equipment and tags of the asset model")
@@ -104,8 +107,11 @@ def _sync(args: argparse.Namespace) -> int:
             catalog = await runtime.catalog()
             # The embedding model (only if its file is in place) decides what the rules
             # could not; opened only when needed.
-            return runtime.twin.assets.sync(catalog, utcnow(), site_file, path,
-                                            embedder=lambda: runtime.embedder)
+            report = runtime.twin.assets.sync(catalog, utcnow(), site_file, path,
+                                              embedder=lambda: runtime.embedder)
+            if not args.no_warm:
+                await _warm(runtime)
+            return report
 
     report = asyncio.run(sync())
     if args.json:
@@ -134,6 +140,23 @@ def _sync(args: argparse.Namespace) -> int:
         print(f"{len(report.unresolved_tags)} tag(s) unresolved: "
               "`plantagent twin semantics --unresolved` lists them and why")
     return 0
+
+
+async def _warm(runtime: SiteRuntime) -> None:
+    """Evaluate the model's prompt prefix for this plant now and keep its state in the
+    site, so the first question (of any later command) starts warm instead of paying for
+    the whole prefix. Skipped, with the reason, when the model cannot be opened here."""
+    try:
+        agent = await runtime.agent()
+    except ModelError as exc:
+        print(f"the model's prompt was not prepared: {exc.message}"
+              + (f" ({exc.fix})" if exc.fix else ""), file=sys.stderr)
+        return
+    print("preparing the model's prompt for this plant (once; the first question then "
+          "starts warm) ...", file=sys.stderr)
+    tokens = await agent.warm()
+    if tokens:
+        print(f"prepared: {tokens} prompt tokens evaluated and kept", file=sys.stderr)
 
 
 def _semantics(args: argparse.Namespace) -> int:
