@@ -1,9 +1,10 @@
 """`plantagent alarms list|ack|confirm|comment|shelve|unshelve|requests|approve|deny|report|record`.
 
-In this process the person acting is ``agent.user`` in role ``agent.role`` from the
-settings; through the site service (when its socket exists, or ``--service``:
-agent/cli/alarms_service.py) it is the enrolled person of the caller's OS account, with
-no site passphrase, and shelve decisions are signed with the caller's own key. Every
+The person acting is the enrolled person of the caller's OS account (the settings'
+``agent.user`` only on a site where nobody is enrolled). In this process the site is
+opened with its passphrase; through the site service (when its socket exists, or
+``--service``: agent/cli/alarms_service.py) no site passphrase is needed. Shelve
+decisions are signed with the caller's own key. Every
 action goes through the policy gate and is audited; what is printed is what the server
 reads back afterwards.
 """
@@ -120,8 +121,10 @@ def _run(args: argparse.Namespace, work: Callable[[AlarmSession], Awaitable[T]],
 
 
 def _who(args: argparse.Namespace, session: AlarmSession) -> tuple[str, str]:
-    agent = session.settings.agent
-    return (getattr(args, "user", None) or agent.user, getattr(args, "role", None) or agent.role)
+    """The enrolled person of this OS account and their role (``--as``/``--role`` only
+    choose among what the register allows); the settings' user where nobody is enrolled."""
+    asker = session.asker(name=getattr(args, "user", None), role=getattr(args, "role", None))
+    return asker.name, asker.role
 
 
 def row_line(row: AlarmRow) -> str:

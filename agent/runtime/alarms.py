@@ -19,7 +19,7 @@ from agent.alarms.desk import AlarmDesk
 from agent.alarms.shelving import ShelveService
 from agent.alarms.store import DATABASE_NAME, AlarmStore
 from agent.audit.log import AuditLog
-from agent.people.identity import Acting
+from agent.people.identity import Acting, Asker
 from agent.people.register import PeopleRegister
 from agent.policy import PolicyEngine
 from agent.settings import Settings
@@ -42,6 +42,9 @@ class AlarmSession:
     settings: Settings
     #: The enrolled person of the OS account, key unlocked (SiteRuntime.acting).
     acting: Callable[..., Acting]
+    #: Who acts on an alarm without signing: the enrolled person of the OS account, the
+    #: settings' user only where nobody is enrolled (SiteRuntime.asker).
+    asker: Callable[..., Asker]
 
 
 def alarm_registry() -> ToolRegistry:
@@ -80,4 +83,5 @@ async def open_alarm_desk(
     async with SiteRuntime(settings, endpoint=endpoint, passphrase=passphrase) as runtime:
         desk = await runtime.alarm_desk(browse=browse)
         yield AlarmSession(desk, runtime.alarm_store, runtime.site, runtime.audit,
-                           await runtime.connection(), settings, runtime.acting)
+                           await runtime.connection(), settings, runtime.acting,
+                           runtime.asker)

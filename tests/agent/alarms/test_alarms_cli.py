@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
+from agent.people.identity import os_account
+from agent.people.keys import KeySecret, write_key_file
 from agent.runtime import SiteRuntime
 from agent.settings import load_settings
 from plant.server import DemoPlantServer
@@ -23,8 +25,9 @@ def _cli(home: Path, plant: DemoPlantServer, *args: str) -> list[str]:
     return ["--home", str(home), "alarms", *args, "--endpoint", plant.endpoint]
 
 
-def _enrol(home: Path, name: str) -> Staff:
-    """``name`` acting from this one OS account (the site's signed policy allows it)."""
+def _enrol(home: Path, name: str, operator: str) -> Staff:
+    """``name`` acting from this one OS account (the site's signed policy allows it), and
+    ``operator`` enrolled as this OS account's person (a shift lead)."""
     (home / "policies").mkdir(exist_ok=True)
     (home / "policies" / "people.toml").write_text("[people]\nmatch_os_account = false\n",
                                                    encoding="utf-8")
@@ -32,6 +35,10 @@ def _enrol(home: Path, name: str) -> Staff:
         staff = Staff(runtime.people, home.parent / "keys", ["shift_lead", "engineer"])
         sign_site_policies(home, staff.admin)
         staff.signer(name)
+        key = home.parent / "keys" / "operator.key"
+        write_key_file(key)
+        runtime.people.enroll(by=staff.admin, name=operator, os_account=os_account(),
+                              roles=["shift_lead"], secret=KeySecret(key_file=key))
     return staff
 
 
@@ -57,7 +64,9 @@ async def test_list_ack_shelve_and_report(
                                               "--reason", "fitter on the valve", "--json"))
     request = json.loads(capsys.readouterr().out)
     assert code == 0 and request["state"] == "pending"
-    staff = _enrol(home, "eve")
+    # Once people are enrolled, an OS account nobody has acts on no alarm (the settings'
+    # free-text user counts only on a site where nobody is enrolled).
+    staff = _enrol(home, "eve", operator="Olga Op")
     code = await asyncio.to_thread(main, _cli(home, plant, "approve", request["id"], "--as",
                                               "eve", "--key-file", str(staff.key_file("eve")),
                                               "--role", "engineer"))
@@ -68,6 +77,14 @@ async def test_list_ack_shelve_and_report(
                                               "--reason", "longer"))
     err = capsys.readouterr().err
     assert code == 1 and "MaxTimeShelved" in err and "fix: shelve for at most 10 min" in err
+    # The alarm's journal names the enrolled person of this OS account, not a label.
+    code = await asyncio.to_thread(main, _cli(home, plant, "comment", name, "fitter done"))
+    said = capsys.readouterr()
+    assert code == 0, said.err
+    with SiteRuntime(load_settings(home=home), audit_options={"export_dir": None}) as rt:
+        actors = [r.actor for r in rt.audit.search(kind="tool_call")
+                  if r.payload.get("tool") == "comment_alarm"]
+    assert actors[-1] == "Olga Op", actors
 
     out_dir = tmp_path / "report"
     code = await asyncio.to_thread(main, _cli(home, plant, "report", "--since", "2h",
