@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from agent.triage.coupling import Coupling
 from agent.triage.evidence import EvidenceBook
 from agent.triage.features import TagFeatures
+from agent.triage.instrument_rules import flat_lines, out_of_range
 from agent.triage.library import FaultLibrary, Signature, Symptom
 from agent.triage.models import Candidate
 from agent.twin.semantics.records import TagSemantics
@@ -121,7 +122,8 @@ def _measured(view: PlantView, tag: str) -> bool:
 
 
 def _sensor_candidates(view: PlantView, book: EvidenceBook) -> list[Candidate]:
-    """The generic instrument rules of the library (stuck, drift) on every equipment."""
+    """The generic instrument rules of the library (out of range, flat line, stuck,
+    drift) on every equipment."""
     out: list[Candidate] = []
     stuck = view.library.instrument("stuck")
     drift = view.library.instrument("drift")
@@ -129,6 +131,11 @@ def _sensor_candidates(view: PlantView, book: EvidenceBook) -> list[Candidate]:
         # Only transmitters fail as transmitters: a setpoint, a controller output or a
         # state is written by someone, and a constant setpoint is no frozen sensor.
         feats = [view.features[t] for t in tags if t in view.features and _measured(view, t)]
+        # A reading no instrument of its kind can give, or one that never changed while
+        # its equipment moved, is its transmitter; it is no symptom of anything else.
+        broken = out_of_range(view, book, eq, feats) + flat_lines(view, book, eq, feats)
+        out += broken
+        feats = [f for f in feats if f.tag not in {c.tag for c in broken}]
         frozen = [f for f in feats if f.direction == "frozen"]
         live = [f for f in feats if f.direction != "frozen" and f.recent_std > 0]
         for f in frozen if stuck is not None else ():

@@ -53,6 +53,13 @@ class TagFeatures:
     #: The direction of a shift that is clear of the noise but not yet a move (the
     #: moved direction when it moved, "flat" when it is only noise).
     lean: Direction = "flat"
+    #: Highest minus lowest reading over the whole window (0: a flat line).
+    window_range: float = 0.0
+    #: The largest change between two consecutive readings of the recent part.
+    max_step: float = 0.0
+    #: The normal range the shares above are of (None: not known).
+    low: float | None = None
+    high: float | None = None
 
 
 def _split(series: Series, onset: datetime | None) -> tuple[list[float], list[float]]:
@@ -112,6 +119,10 @@ def analyse(
         tag, len(series), base_mean, base_std, series[-1][1], recent_mean, recent_std,
         shift, shift_span, direction, left, slope(tail),
         lean=_lean(direction, shift, shift_span, base_std, len(base), len(recent)),
+        window_range=max(v for _, v in series) - min(v for _, v in series),
+        max_step=max(abs(b - a) for (_, a), (_, b) in itertools.pairwise(
+            series[-max(3, len(series) // 6):])),
+        low=low, high=high,
     )
 
 
