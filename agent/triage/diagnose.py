@@ -226,7 +226,7 @@ def _unexplained_movers(view: PlantView, book: EvidenceBook, eq: str,
                for sig in signatures for sym in sig.symptoms):
             continue  # a fault of this class moves it so: the signatures decide
         if sem.quantity in DRIVE_QUANTITIES and any(
-                g.tag != f.tag and g.direction == f.direction
+                g.tag != f.tag and g.lean == f.direction
                 and (gs := view.semantics.get(g.tag)) is not None
                 and gs.quantity in DRIVE_QUANTITIES for g in own):
             continue  # a drive's current, power and torque move together: the process

@@ -41,7 +41,9 @@ def _catalog(plant: str) -> Catalog:
                 "bar", 0.0, 10.0),
                ("VT", "Schwingung Pumpe" if german else "pump vibration", "mm/s", 0.0, 8.0),
                ("IT", "Motorstrom Pumpe" if german else "pump motor current", "A", 0.0,
-                60.0)],
+                60.0),
+               ("JT", "Leistung Motor Pumpe" if german else "pump motor power", "kW", 0.0,
+                40.0)],
     }
     cat = Catalog()
     for path, specs in tags.items():
@@ -99,3 +101,14 @@ def test_a_lone_mover_whose_fault_shows_its_second_symptom_is_no_drift(plant: st
     ranked = _ranked(plant, {dp: 0.12, flow: -0.02})
     assert ranked[0] == ("filter.clogging", None)
     assert ("sensor_drift", dp) not in ranked
+
+
+@pytest.mark.parametrize("plant", sorted(PLANTS))
+def test_a_current_falling_with_its_power_is_the_machine_not_its_transmitter(
+        plant: str) -> None:
+    pump = PLANTS[plant][1][-1]
+    current, power = f"{pump}.IT", f"{pump}.JT"
+    assert _ranked(plant, {current: -0.15})[0] == ("sensor_drift", current)
+    # The power eases off with it (not yet a move): the machine's load fell.
+    ranked = _ranked(plant, {current: -0.15, power: -0.025})
+    assert ("sensor_drift", current) not in ranked
