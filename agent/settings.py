@@ -241,6 +241,10 @@ class TriageSettings(Section):
                                     "wandering noise is no incident.")
     settle_s: float = Field(120.0, ge=0, description="An incident younger than this with too "
                             "little evidence waits for the next pass.")
+    retriage_s: float = Field(300.0, ge=0, description="An incident reported as insufficient "
+                              "evidence is triaged again after this long (doubled after each "
+                              "look that changed nothing, at most lookback_s), or at once when "
+                              "new alarms join it.")
     trends: bool = Field(True, description="Run the trend/deviation/frozen rules.")
     interval_s: float = Field(30.0, gt=0, description="Seconds between passes of the watch.")
     use_model: bool = Field(True, description="The local model writes report summaries "

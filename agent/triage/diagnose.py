@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from agent.triage.coupling import Coupling
 from agent.triage.evidence import EvidenceBook
 from agent.triage.features import TagFeatures
+from agent.triage.instrument_rules import flat_lines, out_of_range
 from agent.triage.library import FaultLibrary, Signature, Symptom
 from agent.triage.models import Candidate
 from agent.twin.semantics.records import TagSemantics
@@ -26,6 +27,9 @@ from agent.twin.semantics.records import TagSemantics
 DRIVE_QUANTITIES = frozenset({"current", "power", "load", "torque", "speed", "frequency"})
 #: A lone tag moving this much (share of range) with its equipment steady looks like drift.
 DRIFT_FRACTION = 0.08
+#: The share of a symptom's weight a reading earns that leans its way without having
+#: moved yet (features.TagFeatures.lean).
+PARTIAL = 0.5
 
 
 @dataclass(frozen=True)
@@ -73,9 +77,15 @@ def _match(view: PlantView, sig: Signature, equipment: str, book: EvidenceBook,
             continue  # not measured here: neither for nor against
         total += sym.weight
         hit = [f for f in seen if f.direction == sym.direction]
+        leaning = [f for f in seen if f.lean == sym.direction]
         if hit:
             got += sym.weight
             evidence_for += [book.tag_history(f, view.units.get(f.tag)) for f in hit]
+        elif leaning and not sym.required:
+            # On its way but not yet past the move threshold: half the symptom, and no
+            # evidence against (a fault's second symptom often lags its first).
+            got += PARTIAL * sym.weight
+            evidence_for += [book.tag_history(f, view.units.get(f.tag)) for f in leaning]
         else:
             if sym.required:
                 required_ok = False
@@ -112,7 +122,8 @@ def _measured(view: PlantView, tag: str) -> bool:
 
 
 def _sensor_candidates(view: PlantView, book: EvidenceBook) -> list[Candidate]:
-    """The generic instrument rules of the library (stuck, drift) on every equipment."""
+    """The generic instrument rules of the library (out of range, flat line, stuck,
+    drift) on every equipment."""
     out: list[Candidate] = []
     stuck = view.library.instrument("stuck")
     drift = view.library.instrument("drift")
@@ -120,6 +131,11 @@ def _sensor_candidates(view: PlantView, book: EvidenceBook) -> list[Candidate]:
         # Only transmitters fail as transmitters: a setpoint, a controller output or a
         # state is written by someone, and a constant setpoint is no frozen sensor.
         feats = [view.features[t] for t in tags if t in view.features and _measured(view, t)]
+        # A reading no instrument of its kind can give, or one that never changed while
+        # its equipment moved, is its transmitter; it is no symptom of anything else.
+        broken = out_of_range(view, book, eq, feats) + flat_lines(view, book, eq, feats)
+        out += broken
+        feats = [f for f in feats if f.tag not in {c.tag for c in broken}]
         frozen = [f for f in feats if f.direction == "frozen"]
         live = [f for f in feats if f.direction != "frozen" and f.recent_std > 0]
         for f in frozen if stuck is not None else ():
@@ -143,7 +159,7 @@ def _sensor_candidates(view: PlantView, book: EvidenceBook) -> list[Candidate]:
         if len(moved) == 1 and not near_moved and len(feats) >= 2 and len(feats) + len(
                 near) >= 3:
             f = moved[0]
-            if abs(f.shift_span) >= DRIFT_FRACTION:
+            if abs(f.shift_span) >= DRIFT_FRACTION and not _process_follows(view, eq, f):
                 steady = [g for g in feats if g.direction == "flat"]
                 steady_near = [g for g in near if g.direction == "flat"]
                 ids = [book.tag_history(f, view.units.get(f.tag))]
@@ -161,6 +177,32 @@ def _sensor_candidates(view: PlantView, book: EvidenceBook) -> list[Candidate]:
         else:
             out += _unexplained_movers(view, book, eq, moved, near)
     return out
+
+
+def _process_follows(view: PlantView, eq: str, f: TagFeatures) -> bool:
+    """True when readings bound to a lone mover lean with it, so the process moves and
+    not only its transmitter: another drive quantity of the equipment the same way
+    (current and power), or another symptom of a fault of the equipment's class that
+    moves the mover so (a filter's flow easing off as its pressure drop climbs)."""
+    sem = view.semantics.get(f.tag)
+    if sem is None:
+        return False
+    own = [view.features[t] for t in view.equipment_tags.get(eq, ()) if t in view.features]
+    if sem.quantity in DRIVE_QUANTITIES and any(
+            g.tag != f.tag and g.lean == f.direction
+            and (gs := view.semantics.get(g.tag)) is not None
+            and gs.quantity in DRIVE_QUANTITIES for g in own):
+        return True
+    for sig in view.library.for_class(view.classes.get(eq)):
+        if not any(s.direction == f.direction and s.matches(sem) for s in sig.symptoms):
+            continue
+        # Only the equipment's own readings: a coupled loop's controller wanders on its
+        # own and would hide every drifting transmitter next to it.
+        for other in (s for s in sig.symptoms if s.scope == "self"):
+            if any(g.tag != f.tag and g.lean == other.direction
+                   for g in view.find(eq, other)):
+                return True
+    return False
 
 
 def _unexplained_movers(view: PlantView, book: EvidenceBook, eq: str,
@@ -184,7 +226,7 @@ def _unexplained_movers(view: PlantView, book: EvidenceBook, eq: str,
                for sig in signatures for sym in sig.symptoms):
             continue  # a fault of this class moves it so: the signatures decide
         if sem.quantity in DRIVE_QUANTITIES and any(
-                g.tag != f.tag and g.direction == f.direction
+                g.tag != f.tag and g.lean == f.direction
                 and (gs := view.semantics.get(g.tag)) is not None
                 and gs.quantity in DRIVE_QUANTITIES for g in own):
             continue  # a drive's current, power and torque move together: the process

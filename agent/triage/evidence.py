@@ -29,6 +29,10 @@ class EvidenceBook:
         u = f" {unit}" if unit else ""
         if f.direction == "frozen":
             text = f"{f.tag} frozen at {f.last:.4g}{u} (no variation in the recent samples)"
+        elif f.direction == "flat" and f.lean != "flat":
+            text = (f"{f.tag} creeping {f.lean} from {f.base_mean:.4g}{u} to "
+                    f"{f.recent_mean:.4g}{u} ({f.shift_span * 100:+.1f}% of its normal "
+                    "range, clear of its noise but not yet a move)")
         elif f.direction == "flat":
             text = f"{f.tag} steady around {f.recent_mean:.4g}{u} (baseline {f.base_mean:.4g}{u})"
         else:
@@ -37,7 +41,8 @@ class EvidenceBook:
                 f"({f.shift_span * 100:+.0f}% of its normal range)"
             )
         data: dict[str, object] = {
-            "tag": f.tag, "direction": f.direction, "baseline": round(f.base_mean, 4),
+            "tag": f.tag, "direction": f.direction, "lean": f.lean,
+            "baseline": round(f.base_mean, 4),
             "recent": round(f.recent_mean, 4), "last": round(f.last, 4),
             "shift_pct_of_range": round(finite(f.shift_span) * 100, 1),
             "left_band_at": f.left_band_at.isoformat() if f.left_band_at else None,

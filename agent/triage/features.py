@@ -27,6 +27,11 @@ Series = list[tuple[datetime, float]]
 MOVE_FRACTION = 0.06
 BAND_SIGMAS = 4.0
 FROZEN_POINTS = 10
+#: A tag that has not moved yet "leans" when its shift is at least this many standard
+#: errors of the difference of the two means and this share of its normal range: a
+#: fault's second symptom on its way (a bearing warming a little behind its vibration).
+LEAN_SIGMAS = 4.0
+LEAN_FRACTION = 0.005
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,16 @@ class TagFeatures:
     direction: Direction
     left_band_at: datetime | None
     slope_per_s: float
+    #: The direction of a shift that is clear of the noise but not yet a move (the
+    #: moved direction when it moved, "flat" when it is only noise).
+    lean: Direction = "flat"
+    #: Highest minus lowest reading over the whole window (0: a flat line).
+    window_range: float = 0.0
+    #: The largest change between two consecutive readings of the recent part.
+    max_step: float = 0.0
+    #: The normal range the shares above are of (None: not known).
+    low: float | None = None
+    high: float | None = None
 
 
 def _split(series: Series, onset: datetime | None) -> tuple[list[float], list[float]]:
@@ -103,7 +118,25 @@ def analyse(
     return TagFeatures(
         tag, len(series), base_mean, base_std, series[-1][1], recent_mean, recent_std,
         shift, shift_span, direction, left, slope(tail),
+        lean=_lean(direction, shift, shift_span, base_std, len(base), len(recent)),
+        window_range=max(v for _, v in series) - min(v for _, v in series),
+        max_step=max(abs(b - a) for (_, a), (_, b) in itertools.pairwise(
+            series[-max(3, len(series) // 6):])),
+        low=low, high=high,
     )
+
+
+def _lean(direction: Direction, shift: float, shift_span: float, base_std: float,
+          n_base: int, n_recent: int) -> Direction:
+    """A move's direction, or the direction of a shift too small to be a move but clear
+    of the noise (LEAN_SIGMAS standard errors of the two means and LEAN_FRACTION of the
+    range)."""
+    if direction != "flat":
+        return direction
+    standard_error = base_std * math.sqrt(1.0 / n_base + 1.0 / n_recent)
+    if abs(shift_span) < LEAN_FRACTION or abs(shift) < LEAN_SIGMAS * standard_error:
+        return "flat"
+    return "up" if shift > 0 else "down"
 
 
 #: Fewest positions ``natural_shift`` needs to say anything.

@@ -2,6 +2,9 @@
 
 A pass scans for incidents, skips those already reported (keys persisted in the site, so a
 restart does not report again), runs the playbook on the rest and stores the reports.
+An incident reported only as "insufficient evidence" is triaged again when new alarms
+join it or after a back-off (its history has grown), audited; a new diagnosis becomes a
+report, the same "insufficient evidence" does not.
 Two incidents whose top cause is the same fault on the same equipment (the filter's
 clogging alarming on the filter and on the pump) become one report.
 """
@@ -12,6 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from agent.audit import AuditSink
 from agent.errors import OpcUaError
@@ -70,6 +74,25 @@ class TriageService:
                 "first_out": inc.first_out.condition if inc.first_out else None,
             }, equipment=inc.equipment[0] if inc.equipment else None)
 
+    def _due(self, undiagnosed: tuple[datetime, int] | None) -> bool:
+        """An undiagnosed incident without new alarms is looked at again after a back-off:
+        ``retriage_after``, doubled with every look that changed nothing, at most the
+        lookback (its history grows meanwhile)."""
+        if undiagnosed is None:
+            return False
+        last, attempts = undiagnosed
+        rules = self.watcher.rules
+        wait = min(rules.retriage_after * (2 ** min(attempts, 16)),
+                   max(rules.lookback, rules.retriage_after))
+        return self.watcher.clock() - last >= wait
+
+    def _audit_retriage(self, inc: Incident, reason: str, outcome: str, attempt: int) -> None:
+        if self.audit is not None:
+            self.audit.append("triage", "triage", {
+                "step": "retriage", "incident": inc.key, "reason": reason,
+                "outcome": outcome, "attempt": attempt,
+            }, equipment=inc.equipment[0] if inc.equipment else None)
+
     async def run_once(self, progress: Callable[[str], None] | None = None) -> PassResult:
         """Scan and triage every new incident."""
         result = PassResult()
@@ -86,7 +109,8 @@ class TriageService:
             self.store.recent_tops, self.watcher.clock() - self.watcher.rules.lookback)
         for inc in incidents:
             unseen, reported = await asyncio.to_thread(self.store.known, inc)
-            if not unseen:
+            undiagnosed = await asyncio.to_thread(self.store.undiagnosed, inc)
+            if not unseen and not self._due(undiagnosed):
                 result.skipped += 1
                 continue
             self._audit_incident(inc)
@@ -95,6 +119,19 @@ class TriageService:
             young = self.watcher.clock() - inc.onset < self.watcher.rules.settle
             # Text is written only for the reports kept: the model is the slow part.
             for report in await self.playbook.run_all(inc, write=False):
+                if undiagnosed is not None:
+                    # Reported before as "insufficient evidence": looked at again as its
+                    # alarms or its history grew; the same conclusion is not reported twice.
+                    reason = "new alarms" if unseen else "back-off"
+                    if report.status == "insufficient_evidence":
+                        # Its new alarms are known now: only a back-off brings it back.
+                        await asyncio.to_thread(self.store.mark, report.incident, "-", None)
+                        n = await asyncio.to_thread(self.store.looked_again, inc,
+                                                    self.watcher.clock())
+                        self._audit_retriage(inc, reason, "unchanged", n)
+                        result.skipped += 1
+                        continue
+                    self._audit_retriage(inc, reason, "diagnosed", undiagnosed[1] + 1)
                 await self._take(report, inc, young, reported | recent, done, fresh, result)
         for report in fresh:
             await self.playbook.write(report)  # after merging: the text tells it all

@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS triage_seen (key TEXT PRIMARY KEY, report_id TEXT NOT
     seen TEXT NOT NULL, top TEXT);
 CREATE TABLE IF NOT EXISTS triage_tops (key TEXT NOT NULL, top TEXT NOT NULL,
     PRIMARY KEY (key, top));
+"""), ("0002_retriage", """
+CREATE TABLE triage_retries (incident_key TEXT PRIMARY KEY, checked TEXT NOT NULL,
+    attempts INTEGER NOT NULL);
 """),)
 
 
@@ -92,6 +95,46 @@ class ReportStore:
         if incident.key in found and len(keys) == 1:
             return [], tops
         return [k for k in keys if k not in found], tops
+
+    def undiagnosed(self, incident: Incident) -> tuple[datetime, int] | None:
+        """(when it was last looked at, how often it was looked at again) of an incident
+        reported before only as "insufficient evidence" and never diagnosed since; None
+        for an incident never reported or diagnosed already."""
+        lookup = _lookup_keys(incident)
+        marks = ",".join("?" * len(lookup))
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT s.top, r.status, r.created FROM triage_seen s LEFT JOIN "
+                f"triage_reports r ON r.id = s.report_id WHERE s.key IN ({marks})",
+                lookup).fetchall()
+            tops = self.conn.execute(
+                f"SELECT 1 FROM triage_tops WHERE key IN ({marks}) LIMIT 1", lookup
+            ).fetchone()
+            retry = self.conn.execute(
+                "SELECT checked, attempts FROM triage_retries WHERE incident_key = ?",
+                (incident.key,)).fetchone()
+        if tops is not None or any(r[0] for r in rows):
+            return None
+        times = [datetime.fromisoformat(str(r[2])) for r in rows
+                 if r[1] == "insufficient_evidence"]
+        if not times:
+            return None
+        if retry is not None:
+            times.append(datetime.fromisoformat(str(retry[0])))
+        return max(times), int(retry[1]) if retry is not None else 0
+
+    def looked_again(self, incident: Incident, when: datetime) -> int:
+        """Record that an undiagnosed incident was triaged again at ``when`` without a
+        new conclusion; returns how often that has happened."""
+        with self._lock, self.conn:
+            self.conn.execute(
+                "INSERT INTO triage_retries VALUES (?, ?, 1) ON CONFLICT (incident_key) DO "
+                "UPDATE SET checked = excluded.checked, attempts = attempts + 1",
+                (incident.key, when.isoformat()))
+            row = self.conn.execute(
+                "SELECT attempts FROM triage_retries WHERE incident_key = ?",
+                (incident.key,)).fetchone()
+        return int(row[0]) if row is not None else 1
 
     def mark(self, incident: Incident, report_id: str, top: str | None) -> None:
         """Remember the incident's keys as reported by ``report_id``."""

@@ -48,6 +48,10 @@ class WatchRules:
     #: An incident younger than this with too little evidence is looked at again on the
     #: next pass (the history has not caught up with a fast fault yet) before reporting.
     settle: timedelta = timedelta(minutes=2)
+    #: An incident reported as "insufficient evidence" is triaged again after this long
+    #: (doubled after every look that changed nothing, at most the lookback), or at once
+    #: when new alarms join it.
+    retriage_after: timedelta = timedelta(minutes=5)
 
     @classmethod
     def from_settings(cls, triage: TriageSettings) -> WatchRules:
@@ -61,6 +65,7 @@ class WatchRules:
             event_window=timedelta(seconds=triage.event_window_s),
             deviation=triage.deviation, deviation_margin=triage.deviation_margin,
             settle=timedelta(seconds=triage.settle_s),
+            retriage_after=timedelta(seconds=triage.retriage_s),
         )
 
 

@@ -89,11 +89,13 @@ async def run_fault(plant: PlantDef, suite: Suite, case: TriageCase, home: Path,
     async with KitPlantServer(plant, sim, publish_interval_s=0.25) as server:
         # The watcher's time rules are in wall time; the plant runs fast, so they are
         # scaled to the simulated times a real site has (30 min trend horizon, 2 min
-        # settling of a thin incident), as the demo's evaluation scales the horizon.
+        # settling of a thin incident, 5 min before an "insufficient evidence" incident
+        # is looked at again), as the demo's evaluation scales the horizon.
         settings = load_settings(home=home,
                                  opcua={"endpoint": server.endpoint, "timeout_s": 5.0},
                                  triage={"trend_horizon_s": max(5.0, 1800.0 / speed),
-                                         "settle_s": max(1.0, 120.0 / speed)})
+                                         "settle_s": max(1.0, 120.0 / speed),
+                                         "retriage_s": max(1.0, 300.0 / speed)})
         async with open_product_triage(settings, server.endpoint) as triage:
             await triage.run_once()
             server.model.inject(case.fault, case.target)

@@ -53,3 +53,23 @@ def test_two_causes_of_one_incident_are_both_remembered(site_home: Path) -> None
         unseen, tops = store.known(inc)
     assert unseen == []
     assert tops == {"conveyor_jam@CV-101", "bearing_wear@CV-101"}
+
+
+def test_an_undiagnosed_incident_is_remembered_across_a_restart_until_diagnosed(
+        site_home: Path) -> None:
+    inc = _incident(T0)
+    thin = TriageReport(id="TR-1", incident=inc, created=T0, status="insufficient_evidence",
+                        candidates=[], evidence=[])
+    with SiteRuntime(load_settings(home=site_home)) as runtime:
+        assert runtime.reports.undiagnosed(inc) is None  # never reported
+        runtime.reports.save(thin)
+        assert runtime.reports.undiagnosed(inc) == (T0, 0)
+        assert runtime.reports.looked_again(inc, T0 + timedelta(minutes=5)) == 1
+    # A new alarm of the same incident, after a restart: still undiagnosed, and when.
+    grown = inc.model_copy(update={"alarms": [*inc.alarms, inc.alarms[0].model_copy(
+        update={"time": T0 + timedelta(minutes=7)})]})
+    with SiteRuntime(load_settings(home=site_home)) as runtime:
+        assert runtime.reports.known(grown)[0]  # the new activation is not known yet
+        assert runtime.reports.undiagnosed(grown) == (T0 + timedelta(minutes=5), 1)
+        runtime.reports.save(_report(grown, "conveyor_jam", "TR-2"))
+        assert runtime.reports.undiagnosed(grown) is None

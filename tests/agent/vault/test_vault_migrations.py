@@ -133,7 +133,9 @@ def test_old_reports_are_kept_and_still_known(site: Site) -> None:
     store = ReportStore(conn)
     assert [r.id for r in store.list()] == ["TR-old"]
     assert store.seen(incident)  # a restarted watcher still does not report it again
-    assert applied(conn, REPORTS_DATABASE) == ["0001_reports_seen_tops"]
+    # ... but it looks again at an incident it could not diagnose then.
+    assert store.undiagnosed(incident) == (NOW, 0)
+    assert applied(conn, REPORTS_DATABASE) == ["0001_reports_seen_tops", "0002_retriage"]
 
 
 def test_an_old_twin_database_keeps_its_history_and_its_record(site: Site) -> None:

@@ -1,0 +1,53 @@
+"""An incident reported as "insufficient evidence" is triaged again as its evidence grows
+(after a back-off, or when new alarms join it), audited, and reported again only when the
+conclusion changes. A real demo plant server, the rule-based triage and the site's store;
+the watcher's lookback stands for the history the incident has built up so far."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from agent.triage.watcher import WatchRules
+
+from .triage_testing import faulted_plant, open_service
+
+COOLING = [("cooling_loss", "HX-101", 500.0)]
+
+
+async def test_an_undiagnosed_incident_is_triaged_again_as_its_history_grows(
+        site_home: Path) -> None:
+    # Too little history yet (a few points): the alarm stands, the cause cannot be told.
+    thin = WatchRules(lookback=timedelta(seconds=25), settle=timedelta(0),
+                      retriage_after=timedelta(hours=1), trends=False)
+    async with faulted_plant(COOLING) as plant, \
+            open_service(site_home, plant.endpoint, rules=thin) as opened:
+        service = opened.service
+        assert service.playbook.lookback == thin.lookback
+        first = await service.run_once()
+        assert [r.status for r in first.reports] == ["insufficient_evidence"]
+        # Within the back-off nothing is looked at again.
+        waiting = await service.run_once()
+        assert waiting.reports == [] and waiting.skipped >= 1
+        # Back-off over, the history still thin: looked at again, the same conclusion is
+        # not reported a second time.
+        service.watcher.rules = replace(thin, retriage_after=timedelta(0))
+        unchanged = await service.run_once()
+        assert unchanged.reports == []
+        # The history has grown: looked at again, now diagnosed and reported.
+        service.watcher.rules = replace(thin, retriage_after=timedelta(0),
+                                        lookback=timedelta(minutes=60))
+        service.playbook.lookback = service.watcher.rules.lookback
+        grown = await service.run_once()
+        assert [(r.status, r.candidates[0].cause) for r in grown.reports] == [
+            ("diagnosed", "cooling_loss")]
+        # Diagnosed: never triaged again.
+        after = await service.run_once()
+        assert after.reports == [] and after.skipped >= 1
+        stored = [r.status for r in opened.runtime.reports.list()]
+        records = opened.runtime.audit.search()
+    assert sorted(stored) == ["diagnosed", "insufficient_evidence"]
+    looks = [(r.payload["outcome"], r.payload["reason"], r.payload["attempt"])
+             for r in records if r.payload.get("step") == "retriage"]
+    assert looks == [("unchanged", "back-off", 1), ("diagnosed", "back-off", 2)]
