@@ -3,18 +3,21 @@ approver roles, a pending request to decide, and signers a hostile client might 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from unittest.mock import patch
 
 from agent.approvals.models import ApprovalRequest
+from agent.people.identity import os_account
 from agent.people.keys import PERSON_CONTEXT, KeySecret, unseal_keys, write_key_file
 from agent.people.models import Person, PersonKey, SealedKey
 from agent.people.statements import PersonalSigner, SignedStatement, signed_bytes
 from agent.runtime import SiteRuntime
 from agent.serve.client import Signer
 from agent.serve.local_signing import sign_prepared
-from agent.serve.protocol import SignRequest
+from agent.serve.protocol import Act, Hello, SignRequest, Welcome, encode, service_message
+from agent.serve.site_socket import socket_path
 
 from .serve_helpers import enroll
 
@@ -70,3 +73,30 @@ def signer_as(person: Person, key_file: Path,
         return SignedStatement(statement=statement, key=key.fingerprint,
                                signature=signature.to_b64())
     return sign
+
+
+def sam_and_rita(runtime: SiteRuntime, key_dir: Path,
+                 more: dict[str, tuple[str, list[str]]] | None = None) -> PersonalSigner:
+    """Sam Lead (a shift lead of another OS account) and Rita Eng (an engineer, this OS
+    account), and ``more``; returns the first administrator."""
+    return enroll_people(runtime, key_dir, {"Sam Lead": ("sam-os", ["shift_lead"]),
+                                            "Rita Eng": (os_account(), ["engineer"]),
+                                            **(more or {})})
+
+
+async def sams_request(runtime: SiteRuntime) -> ApprovalRequest:
+    """A pending request of Sam Lead's, for Rita to decide."""
+    return await pending_request(runtime, "Sam Lead", "sam-os")
+
+
+async def asked_to_sign(site_home: Path, request_id: str
+                        ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, SignRequest]:
+    """The protocol by hand: a connection that asked to approve ``request_id`` and holds
+    the statement the service prepared for it."""
+    reader, writer = await asyncio.open_unix_connection(str(socket_path(site_home)))
+    writer.write(encode(Hello()))
+    assert isinstance(service_message(await reader.readline()), Welcome)
+    writer.write(encode(Act(id="a1", action="approve", target=request_id)))
+    asked = service_message(await reader.readline())
+    assert isinstance(asked, SignRequest)
+    return reader, writer, asked

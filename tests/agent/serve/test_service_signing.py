@@ -23,13 +23,10 @@ from agent.people.names import person_key
 from agent.people.statements import SignedStatement
 from agent.serve.client import ServiceClient, Signer
 from agent.serve.protocol import (
-    Act,
     Done,
     Error,
-    Hello,
     Signature,
     SignRequest,
-    Welcome,
     encode,
     service_message,
 )
@@ -40,7 +37,16 @@ from tests.support.runtimes import scripted_runtime
 from tests.support.sites import new_site
 
 from .serve_helpers import HeldModel, running_service, until
-from .signing_helpers import VALUE, enroll_people, own_signer, pending_request, signer_as
+from .signing_helpers import (
+    VALUE,
+    asked_to_sign,
+    enroll_people,
+    own_signer,
+    pending_request,
+    sam_and_rita,
+    sams_request,
+    signer_as,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -60,9 +66,8 @@ async def test_an_approval_over_the_socket_is_the_callers_own_signature(
 ) -> None:
     me = os_account()
     async with scripted_runtime(site_home, live_plant.endpoint, HeldModel()) as runtime:
-        enroll_people(runtime, tmp_path, {"Sam Lead": ("sam-os", ["shift_lead"]),
-                                          "Rita Eng": (me, ["engineer"])})
-        request = await pending_request(runtime, "Sam Lead", "sam-os")
+        sam_and_rita(runtime, tmp_path)
+        request = await sams_request(runtime)
         seen: list[SignRequest] = []
         async with running_service(runtime), \
                 ServiceClient(socket_path(site_home)) as client:
@@ -96,17 +101,11 @@ async def test_a_nonce_signs_once_on_its_own_connection(
 ) -> None:
     me = os_account()
     async with scripted_runtime(site_home, live_plant.endpoint, HeldModel()) as runtime:
-        enroll_people(runtime, tmp_path, {"Sam Lead": ("sam-os", ["shift_lead"]),
-                                          "Rita Eng": (me, ["engineer"])})
-        request = await pending_request(runtime, "Sam Lead", "sam-os")
+        sam_and_rita(runtime, tmp_path)
+        request = await sams_request(runtime)
         async with running_service(runtime):
             # The protocol by hand, as a client that keeps what it signed.
-            reader, writer = await asyncio.open_unix_connection(str(socket_path(site_home)))
-            writer.write(encode(Hello()))
-            assert isinstance(service_message(await reader.readline()), Welcome)
-            writer.write(encode(Act(id="a1", action="approve", target=request.id)))
-            asked = service_message(await reader.readline())
-            assert isinstance(asked, SignRequest)
+            reader, writer, asked = await asked_to_sign(site_home, request.id)
             signed = own_signer(tmp_path / f"{me}.key")(asked)
             answer = Signature(id="a1", nonce=asked.nonce, signed=signed.model_dump(mode="json"))
             writer.write(encode(answer))
@@ -124,16 +123,10 @@ async def test_a_client_gone_before_signing_leaves_nothing_recorded(
 ) -> None:
     me = os_account()
     async with scripted_runtime(site_home, live_plant.endpoint, HeldModel()) as runtime:
-        enroll_people(runtime, tmp_path, {"Sam Lead": ("sam-os", ["shift_lead"]),
-                                          "Rita Eng": (me, ["engineer"])})
-        request = await pending_request(runtime, "Sam Lead", "sam-os")
+        sam_and_rita(runtime, tmp_path)
+        request = await sams_request(runtime)
         async with running_service(runtime):
-            reader, writer = await asyncio.open_unix_connection(str(socket_path(site_home)))
-            writer.write(encode(Hello()))
-            assert isinstance(service_message(await reader.readline()), Welcome)
-            writer.write(encode(Act(id="a1", action="approve", target=request.id)))
-            asked = service_message(await reader.readline())
-            assert isinstance(asked, SignRequest)
+            _reader, writer, asked = await asked_to_sign(site_home, request.id)
             writer.close()  # gone, the statement unsigned
             # The service is not stuck: the same person approves from a new connection.
             async with ServiceClient(socket_path(site_home)) as client:
@@ -223,9 +216,8 @@ async def test_the_cli_decides_through_the_service_without_the_site_passphrase(
     home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
     async with scripted_runtime(home, live_plant.endpoint, HeldModel(),
                                 passphrase=PASSPHRASE) as runtime:
-        enroll_people(runtime, tmp_path, {"Sam Lead": ("sam-os", ["shift_lead"]),
-                                          "Rita Eng": (me, ["engineer"])})
-        request = await pending_request(runtime, "Sam Lead", "sam-os")
+        sam_and_rita(runtime, tmp_path)
+        request = await sams_request(runtime)
         monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
         monkeypatch.setenv("PLANTAGENT_PERSON_KEYFILE", str(tmp_path / f"{me}.key"))
         base = ["--home", str(home)]
@@ -258,17 +250,11 @@ async def test_a_late_signature_is_refused_and_nothing_recorded(
 ) -> None:
     me = os_account()
     async with scripted_runtime(site_home, live_plant.endpoint, HeldModel()) as runtime:
-        enroll_people(runtime, tmp_path, {"Sam Lead": ("sam-os", ["shift_lead"]),
-                                          "Rita Eng": (me, ["engineer"])})
-        request = await pending_request(runtime, "Sam Lead", "sam-os")
+        sam_and_rita(runtime, tmp_path)
+        request = await sams_request(runtime)
         async with running_service(runtime) as server:
             server.sign_timeout_s = 0.2  # the person walked away from the terminal
-            reader, writer = await asyncio.open_unix_connection(str(socket_path(site_home)))
-            writer.write(encode(Hello()))
-            assert isinstance(service_message(await reader.readline()), Welcome)
-            writer.write(encode(Act(id="a1", action="approve", target=request.id)))
-            asked = service_message(await reader.readline())
-            assert isinstance(asked, SignRequest)
+            reader, writer, asked = await asked_to_sign(site_home, request.id)
             expired = service_message(await reader.readline())  # waits for the expiry
             assert isinstance(expired, Error) and expired.id == "a1"
             assert "no signature within" in expired.message
