@@ -10,9 +10,6 @@ import grp
 import json
 import os
 import secrets
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,15 +35,6 @@ pytestmark = [
                        reason="needs root with useradd and runuser to create OS accounts"),
     pytest.mark.asyncio(loop_scope="module"),
 ]
-
-
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A short directory outside root's private tmp, reachable by the test accounts."""
-    path = Path(tempfile.mkdtemp(prefix="pa-serve-", dir="/tmp"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 async def test_two_accounts_ask_at_once_and_are_told_apart(

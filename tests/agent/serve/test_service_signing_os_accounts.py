@@ -12,10 +12,7 @@ import grp
 import json
 import os
 import pwd
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,15 +35,6 @@ pytestmark = [
                        reason="needs root with useradd and runuser to create OS accounts"),
     pytest.mark.asyncio(loop_scope="module"),
 ]
-
-
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A short directory outside root's private tmp, reachable by the test accounts."""
-    path = Path(tempfile.mkdtemp(prefix="pa-sign-", dir="/tmp"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def decide_as(login: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
