@@ -10,14 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.triage.coupling import infer_coupling
-from agent.triage.diagnose import PlantView, diagnose
-from agent.triage.evidence import EvidenceBook
 from agent.triage.features import Series, analyse
-from agent.triage.library import load_library
-from agent.twin.semantics.infer import infer
 from tools.opcua.catalog import Catalog
-from tools.opcua.models import EquipmentInfo, TagInfo
+
+from .synthetic import catalog_of, ranked_causes
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 N = 120
@@ -40,14 +36,7 @@ PLANTS = {
 
 def _catalog(plant: str) -> Catalog:
     path, specs = PLANTS[plant]
-    eq = path[-1]
-    cat = Catalog()
-    cat.add(EquipmentInfo(name=eq, browse_path=list(path), node_id=f"ns=2;s={eq}"), [
-        TagInfo(name=f"{eq}.{b}", equipment=eq, browse_path=[*path, b],
-                node_id=f"ns=2;s={eq}.{b}", namespace_uri="urn:test", unit=u, eu_low=lo,
-                eu_high=hi, description=d, data_type="Double")
-        for b, d, u, lo, hi in specs])
-    return cat
+    return catalog_of({path: specs})
 
 
 def _noisy(mid: float, noise: float, seed: int, ramp: float = 0.0) -> list[float]:
@@ -59,7 +48,6 @@ def _causes(plant: str, shapes: dict[int, list[float]]) -> list[tuple[str, str |
     """Ranked (cause, tag) with the plant's i-th tag following ``shapes[i]`` (noise
     around mid-range otherwise)."""
     cat = _catalog(plant)
-    sem = infer(cat)
     feats = {}
     for i, (name, info) in enumerate(cat.tags.items()):
         assert info.eu_low is not None and info.eu_high is not None
@@ -69,11 +57,7 @@ def _causes(plant: str, shapes: dict[int, list[float]]) -> list[tuple[str, str |
         f = analyse(name, series, info.eu_low, info.eu_high, None)
         assert f is not None
         feats[name] = f
-    view = PlantView(feats, {e: list(s.tags) for e, s in sem.equipment.items()},
-                     infer_coupling(sem, cat), {t: cat.tags[t].unit for t in cat.tags},
-                     sem.tags, {e: s.eq_class for e, s in sem.equipment.items()},
-                     load_library(None))
-    return [(c.cause, c.tag) for c in diagnose(view, EvidenceBook())]
+    return ranked_causes(cat, feats)
 
 
 def _tag(plant: str, i: int) -> str:

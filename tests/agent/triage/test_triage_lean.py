@@ -9,14 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.triage.coupling import infer_coupling
-from agent.triage.diagnose import PlantView, diagnose
-from agent.triage.evidence import EvidenceBook
 from agent.triage.features import Series, analyse
-from agent.triage.library import load_library
-from agent.twin.semantics.infer import infer
 from tools.opcua.catalog import Catalog
-from tools.opcua.models import EquipmentInfo, TagInfo
+
+from .synthetic import Spec, catalog_of, ranked_causes
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -32,7 +28,7 @@ PLANTS = {
 def _catalog(plant: str) -> Catalog:
     filt, pump, dp, flow = PLANTS[plant]
     german = plant == "german"
-    tags = {
+    tags: dict[tuple[str, ...], list[Spec]] = {
         filt: [(dp.split(".")[1], "Differenzdruck Filter" if german else
                 "strainer differential pressure", "mbar", 0.0, 500.0),
                (flow.split(".")[1], "Durchfluss nach Filter" if german else "strainer flow",
@@ -45,15 +41,7 @@ def _catalog(plant: str) -> Catalog:
                ("JT", "Leistung Motor Pumpe" if german else "pump motor power", "kW", 0.0,
                 40.0)],
     }
-    cat = Catalog()
-    for path, specs in tags.items():
-        eq = path[-1]
-        cat.add(EquipmentInfo(name=eq, browse_path=list(path), node_id=f"ns=2;s={eq}"), [
-            TagInfo(name=f"{eq}.{b}", equipment=eq, browse_path=[*path, b],
-                    node_id=f"ns=2;s={eq}.{b}", namespace_uri="urn:test", unit=u,
-                    eu_low=lo, eu_high=hi, description=d, data_type="Double")
-            for b, d, u, lo, hi in specs])
-    return cat
+    return catalog_of(tags)
 
 
 def _series(base: float, noise: float, rise: float, seed: int) -> Series:
@@ -64,7 +52,6 @@ def _series(base: float, noise: float, rise: float, seed: int) -> Series:
 
 def _ranked(plant: str, rises: dict[str, float]) -> list[tuple[str, str | None]]:
     cat = _catalog(plant)
-    sem = infer(cat)
     feats = {}
     for i, (name, info) in enumerate(cat.tags.items()):
         assert info.eu_low is not None and info.eu_high is not None
@@ -74,11 +61,7 @@ def _ranked(plant: str, rises: dict[str, float]) -> list[tuple[str, str | None]]
                     info.eu_low, info.eu_high, None)
         assert f is not None
         feats[name] = f
-    view = PlantView(feats, {e: list(s.tags) for e, s in sem.equipment.items()},
-                     infer_coupling(sem, cat), {t: cat.tags[t].unit for t in cat.tags},
-                     sem.tags, {e: s.eq_class for e, s in sem.equipment.items()},
-                     load_library(None))
-    return [(c.cause, c.tag) for c in diagnose(view, EvidenceBook())]
+    return ranked_causes(cat, feats)
 
 
 def test_a_shift_clear_of_the_noise_leans_before_it_moves() -> None:
