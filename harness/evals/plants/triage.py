@@ -59,15 +59,22 @@ def _is_equipment(c: Candidate, case: TriageCase, suite: Suite, plant: PlantDef,
     return False
 
 
-def _judge(out: TriageResult, case: TriageCase, reports: list[TriageReport], suite: Suite,
+def judge_fault(out: TriageResult, case: TriageCase, reports: list[TriageReport], suite: Suite,
            plant: PlantDef, tag_nodes: dict[str, str]) -> bool:
+    """Record in ``out`` whether a report ranks the fault first (or in its top three) on
+    its equipment, with the top cause of the report that ranks it best; else the top
+    cause of the first report about its equipment. True when one ranks it in its top 3."""
+    best: int | None = None
     for r in reports:
         top3 = [c for c in r.candidates[:3] if c.confidence >= MIN_CONFIDENCE]
         ranks = [i for i, c in enumerate(top3)
                  if c.cause in case.causes and _is_equipment(c, case, suite, plant, tag_nodes)]
-        if ranks:
+        if ranks and (best is None or ranks[0] < best):
+            # The top of the report judged (the one ranking the fault best), not of
+            # whichever report came last.
+            best = ranks[0]
             out.in_top3 = out.equipment_named = True
-            out.ranked_first = out.ranked_first or ranks[0] == 0
+            out.ranked_first = best == 0
             out.top_cause, out.top_equipment = top3[0].cause, top3[0].equipment
     if out.in_top3:
         return True
@@ -104,7 +111,7 @@ async def run_fault(plant: PlantDef, suite: Suite, case: TriageCase, home: Path,
                 await asyncio.sleep(1.0)
                 res = await triage.run_once()
                 out.reports += len(res.reports)
-                if _judge(out, case, res.reports, suite, plant, triage.tag_nodes):
+                if judge_fault(out, case, res.reports, suite, plant, triage.tag_nodes):
                     out.wall_s_to_report = round(time.monotonic() - t0, 1)
                     break
     return out
