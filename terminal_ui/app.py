@@ -177,7 +177,7 @@ class SingleUserOnly(Static):
 def main_widgets(service: AgentService | SiteServiceBackend,
                  initial_tab: str) -> ComposeResult:
     """Status bar, the tabs with their panes, key hints (inside a compose); with the
-    site service, the Ask tab and a word on each of the others."""
+    site service, the tabs its protocol carries and a word on each of the others."""
     yield StatusBar(service)
     if isinstance(service, SiteServiceBackend):
         with TabbedContent(initial=initial_tab, id="tabs"):
@@ -189,6 +189,8 @@ def main_widgets(service: AgentService | SiteServiceBackend,
                         yield PlantPane(service, id="plant-pane")
                     elif tab == "approvals":  # decided through it, signed here
                         yield ApprovalsPane(service)
+                    elif tab == "alarms":  # read and acted on through it; no trend
+                        yield AlarmsPane(service)
                     else:
                         yield SingleUserOnly(title)
         yield Footer()

@@ -11,8 +11,10 @@ The Plant tab reads the plant through the service too (``plant``: the equipment 
 live values, without trends). The Approvals tab decides through it (``review``:
 :class:`RemoteApprovals`; each decision prepared by the service and signed here with the
 person's own key, agent/serve/README.md), without the what-if (the service's twin). The
-other panes (alarms, audit, handover) need more of the site than the protocol carries;
-with this backend they say so (see ``app.main_widgets``).
+Alarms tab reads the board and the triage reports and acts through it as the caller
+(:class:`~terminal_ui.remote_alarms.RemoteAlarms`), without the trend screen. The other
+panes (audit, handover) need more of the site than the protocol carries; with this
+backend they say so (see ``app.main_widgets``).
 """
 
 from __future__ import annotations
@@ -36,10 +38,11 @@ from agent.service.review import OPEN_STATES
 from agent.service.review_models import EvidenceItem, ProposalDetail, WhatIfView
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
 from agent.site_time import SiteTime
+from terminal_ui.remote_alarms import RemoteAlarms
 
 #: What the panes the protocol does not carry yet show.
 SINGLE_USER_ONLY = ("available in the single-user mode (plantagent tui --no-service): "
-                    "with the site service this screen only asks questions")
+                    "the site service does not serve this screen yet")
 
 
 class SiteServiceBackend:
@@ -51,8 +54,9 @@ class SiteServiceBackend:
         self.role = role
         self.welcome: Welcome | None = None
         self._client: ServiceClient | None = None
-        #: The Approvals tab's backend (decisions signed here, with the person's own key).
-        self.review = RemoteApprovals(self)
+        #: The Approvals and Alarms tabs' backend (decisions signed here, with the
+        #: person's own key).
+        self.review = RemoteReview(self)
 
     async def connect(self) -> Welcome:
         """Connect (again) and say hello; ServiceError when no service answers or it
@@ -209,3 +213,11 @@ class RemoteApprovals:
         client = await self._backend.connected()
         result = await client.act("execute", request_id, sign=sign_here)
         return WriteOutcome.model_validate(result["write"])
+
+
+class RemoteReview(RemoteApprovals, RemoteAlarms):
+    """The review tabs' backend over the site service: Approvals and Alarms."""
+
+    def __init__(self, backend: SiteServiceBackend) -> None:
+        RemoteApprovals.__init__(self, backend)
+        RemoteAlarms.__init__(self, backend)

@@ -44,6 +44,8 @@ from agent.serve.protocol import (
     HandoverAct,
     Signature,
     SignRequest,
+    Triage,
+    TriageQuery,
 )
 from agent.serve.queue import QUESTION, FairQueue
 from agent.serve.signing import NONCE_FIELD, SIGN_TIMEOUT_S, RemoteSigner
@@ -155,12 +157,14 @@ class ConnectionActs:
 
     async def alarms(self, query: AlarmsQuery) -> None:
         """The alarm board or the shelve requests (read-only)."""
+        actions: list[str] = []
         try:
             desk = await self._desk()
             if query.what == "board":
                 rows = await desk.board()
                 items = [{"state": r.state.model_dump(mode="json"), "priority": r.priority,
                           "rank": r.rank} for r in rows]
+                actions = sorted(desk.allowed(self.role))
             else:
                 states = None if query.all else {"pending", "approved"}
                 found = await desk.shelving.requests(states)  # type: ignore[arg-type]
@@ -168,7 +172,27 @@ class ConnectionActs:
         except PlantAgentError as exc:
             self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
             return
-        self._send(Alarms(id=query.id, items=items))
+        self._send(Alarms(id=query.id, items=items, actions=actions))
+
+    async def triage(self, query: TriageQuery) -> None:
+        """The triage reports, newest first, or one with its Markdown (read-only; any
+        enrolled person may read them, as in the terminal UI)."""
+        review = self.service.review
+        markdown: str | None = None
+        try:
+            if review is None:
+                raise ServiceError("this service has no triage reports",
+                                   fix="restart the service")
+            if query.report is not None:
+                report, markdown = await review.triage_report(query.report)
+                found = [report]
+            else:
+                found = await review.triage_reports(query.limit)
+        except PlantAgentError as exc:
+            self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
+            return
+        self._send(Triage(id=query.id, reports=[r.model_dump(mode="json") for r in found],
+                          markdown=markdown))
 
     async def _desk(self) -> AlarmDesk:
         if self.service.review is None:

@@ -2,8 +2,8 @@
 a pydantic model tagged by ``type``, the version in the first message each way.
 
 Client -> service: ``hello`` (its protocol version), then any number of ``ask``,
-``cancel``, ``status``, ``plant``, ``approvals``, ``act``, ``alarms``, ``alarm`` and
-``handover``.
+``cancel``, ``status``, ``plant``, ``approvals``, ``act``, ``alarms``, ``alarm``,
+``triage`` and ``handover``.
 Service -> client: ``welcome`` (who the kernel says is calling, their role) or ``error``
 (refused: the connection then closes), then per question ``queued`` (its place in line),
 ``event`` (progress), and one ``answer`` or ``error``; ``status`` answers ``status``.
@@ -136,6 +136,16 @@ class AlarmsQuery(_Message):
     all: bool = False
 
 
+class TriageQuery(_Message):
+    """The triage reports (read-only): the newest ``limit`` first, or ``report`` alone
+    with its Markdown; answered by ``triage`` or ``error``."""
+
+    type: Literal["triage"] = "triage"
+    id: str = Field(min_length=1, max_length=64)
+    report: str | None = Field(None, min_length=1, max_length=64)
+    limit: int = Field(50, ge=1, le=500)
+
+
 class HandoverAct(_Message):
     """The shift handover as the caller: ``write`` it (the last ``since_s`` seconds, or
     the site's shift; with the model, in line with the questions, or the template),
@@ -154,9 +164,9 @@ class HandoverAct(_Message):
 
 ClientMessage = Annotated[
     Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery
-    | AlarmAct | AlarmsQuery | HandoverAct, Field(discriminator="type")]
+    | AlarmAct | AlarmsQuery | TriageQuery | HandoverAct, Field(discriminator="type")]
 AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
-                    | ApprovalsQuery | AlarmAct | AlarmsQuery | HandoverAct)
+                    | ApprovalsQuery | AlarmAct | AlarmsQuery | TriageQuery | HandoverAct)
 
 
 class Welcome(_Message):
@@ -261,13 +271,26 @@ class Alarms(_Message):
     type: Literal["alarms"] = "alarms"
     id: str
     items: list[dict[str, Any]]
+    #: With ``board``: the alarm actions the caller's role may take or ask for (the
+    #: policy's; acknowledge, confirm, comment, shelve, unshelve), for the UI to offer.
+    actions: list[str] = Field(default_factory=list)
+
+
+class Triage(_Message):
+    """The triage reports asked for (TriageReport as JSON each, newest first); with
+    ``report``: that one and its Markdown, in the site's time."""
+
+    type: Literal["triage"] = "triage"
+    id: str
+    reports: list[dict[str, Any]]
+    markdown: str | None = None
 
 
 ServiceMessage = Annotated[
     Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest | Done | Approvals
-    | Alarms, Field(discriminator="type")]
+    | Alarms | Triage, Field(discriminator="type")]
 AnyServiceMessage = (Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest
-                     | Done | Approvals | Alarms)
+                     | Done | Approvals | Alarms | Triage)
 
 _client: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
 _service: TypeAdapter[AnyServiceMessage] = TypeAdapter(ServiceMessage)

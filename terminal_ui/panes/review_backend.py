@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from agent.alarms.requests import ShelveRequest
 from agent.approvals.executor import WriteOutcome
 from agent.approvals.models import ApprovalRequest
 from agent.errors import UsageError
 from agent.service.review import ReviewService
 from agent.service.review_models import ProposalDetail
+from agent.service.views import AlarmView
 from agent.site_time import SiteTime
+from agent.triage.models import TriageReport
+from tools.opcua.alarm_actions import AlarmActionResult
 
 
 class ReviewHost(Protocol):
@@ -94,4 +98,76 @@ def approvals_of(service: ApprovalsHost) -> ApprovalsReview:
 
 def approvals_time_of(service: ApprovalsHost) -> SiteTime:
     """How the Approvals pane shows times."""
+    return service.review.site_time if service.review is not None else SiteTime()
+
+
+class AlarmsReview(Protocol):
+    """What the Alarms pane needs: the in-process ReviewService, or the site service's
+    (terminal_ui.remote_alarms.RemoteAlarms)."""
+
+    @property
+    def site_time(self) -> SiteTime:
+        """How times are shown."""
+        ...
+
+    async def alarm_board(self) -> list[AlarmView]:
+        """Every alarm the server holds, as read now."""
+        ...
+
+    async def alarm_actions(self) -> set[str]:
+        """The alarm actions the person's role may take or ask for."""
+        ...
+
+    async def triage_reports(self, limit: int = 50) -> list[TriageReport]:
+        """The newest triage reports first."""
+        ...
+
+    async def triage_report(self, report_id: str) -> tuple[TriageReport, str]:
+        """One report in full: (the report, its Markdown)."""
+        ...
+
+    async def acknowledge_alarm(self, condition_id: str, *, event_id: str | None,
+                                comment: str = "") -> AlarmActionResult:
+        """Acknowledge as the person."""
+        ...
+
+    async def confirm_alarm(self, condition_id: str, *, event_id: str | None,
+                            comment: str = "") -> AlarmActionResult:
+        """Confirm an acknowledged alarm as the person."""
+        ...
+
+    async def comment_alarm(self, condition_id: str, comment: str, *,
+                            event_id: str | None) -> AlarmActionResult:
+        """Add a comment as the person."""
+        ...
+
+    async def shelve_alarm(self, condition_id: str, *, minutes: float | None,
+                           reason: str) -> ShelveRequest:
+        """Ask for a shelve (a request an approver may have to approve)."""
+        ...
+
+    async def unshelve_alarm(self, condition_id: str, reason: str) -> ShelveRequest:
+        """Ask for an unshelve."""
+        ...
+
+
+class AlarmsHost(Protocol):
+    """A backend with an alarms review (the agent service, or the site service's)."""
+
+    @property
+    def review(self) -> AlarmsReview | None:
+        """The alarms backend, if any."""
+        ...
+
+
+def alarms_of(service: AlarmsHost) -> AlarmsReview:
+    """``service.review`` for the Alarms pane; UsageError when missing."""
+    if service.review is None:
+        raise UsageError("this agent service has no review backend",
+                         fix="open it with agent.service.open_service, which sets one")
+    return service.review
+
+
+def alarms_time_of(service: AlarmsHost) -> SiteTime:
+    """How the Alarms pane shows times."""
     return service.review.site_time if service.review is not None else SiteTime()
