@@ -5,8 +5,9 @@ hints at the bottom and a help screen; every pane does its slow work in Textual 
 The app talks only to the agent service it is given, or that its starter opens: then it
 starts at once, shows the start (a plant server that is down, the model loading) and
 switches to the tabs once the service is up. Given the site service's client
-(:class:`~terminal_ui.remote.SiteServiceBackend`) instead, it asks through the service
-and the other tabs say they are in the single-user mode.
+(:class:`~terminal_ui.remote.SiteServiceBackend`) instead, it asks, reads the plant and
+works the Alarms, Approvals and Handover tabs through the service, and the Audit tab says
+it is in the single-user mode.
 """
 
 from __future__ import annotations
@@ -191,6 +192,8 @@ def main_widgets(service: AgentService | SiteServiceBackend,
                         yield ApprovalsPane(service)
                     elif tab == "alarms":  # read and acted on through it; no trend
                         yield AlarmsPane(service)
+                    elif tab == "handover":  # written by it, acknowledged signed here
+                        yield HandoverPane(service)
                     else:
                         yield SingleUserOnly(title)
         yield Footer()

@@ -12,9 +12,11 @@ live values, without trends). The Approvals tab decides through it (``review``:
 :class:`RemoteApprovals`; each decision prepared by the service and signed here with the
 person's own key, agent/serve/README.md), without the what-if (the service's twin). The
 Alarms tab reads the board and the triage reports and acts through it as the caller
-(:class:`~terminal_ui.remote_alarms.RemoteAlarms`), without the trend screen. The other
-panes (audit, handover) need more of the site than the protocol carries; with this
-backend they say so (see ``app.main_widgets``).
+(:class:`~terminal_ui.remote_alarms.RemoteAlarms`), without the trend screen. The
+Handover tab has the service write the handover as the caller's and acknowledges the
+newest one, signed here (:class:`~terminal_ui.remote_handover.RemoteHandover`). The Audit
+pane needs more of the site than the protocol carries; with this backend it says so
+(see ``app.main_widgets``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from agent.service.review_models import EvidenceItem, ProposalDetail, WhatIfView
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
 from agent.site_time import SiteTime
 from terminal_ui.remote_alarms import RemoteAlarms
+from terminal_ui.remote_handover import RemoteHandover
 
 #: What the panes the protocol does not carry yet show.
 SINGLE_USER_ONLY = ("available in the single-user mode (plantagent tui --no-service): "
@@ -54,8 +57,8 @@ class SiteServiceBackend:
         self.role = role
         self.welcome: Welcome | None = None
         self._client: ServiceClient | None = None
-        #: The Approvals and Alarms tabs' backend (decisions signed here, with the
-        #: person's own key).
+        #: The Approvals, Alarms and Handover tabs' backend (decisions signed here, with
+        #: the person's own key).
         self.review = RemoteReview(self)
 
     async def connect(self) -> Welcome:
@@ -215,9 +218,10 @@ class RemoteApprovals:
         return WriteOutcome.model_validate(result["write"])
 
 
-class RemoteReview(RemoteApprovals, RemoteAlarms):
-    """The review tabs' backend over the site service: Approvals and Alarms."""
+class RemoteReview(RemoteApprovals, RemoteAlarms, RemoteHandover):
+    """The review tabs' backend over the site service: Approvals, Alarms, Handover."""
 
     def __init__(self, backend: SiteServiceBackend) -> None:
         RemoteApprovals.__init__(self, backend)
         RemoteAlarms.__init__(self, backend)
+        RemoteHandover.__init__(self, backend, sign_here)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Protocol, runtime_checkable
 
 from agent.alarms.requests import ShelveRequest
 from agent.approvals.executor import WriteOutcome
 from agent.approvals.models import ApprovalRequest
 from agent.errors import UsageError
+from agent.handover.models import HandoverReport
 from agent.service.review import ReviewService
 from agent.service.review_models import ProposalDetail
 from agent.service.views import AlarmView
 from agent.site_time import SiteTime
 from agent.triage.models import TriageReport
+from terminal_ui.remote_handover import HandoverStanding
 from tools.opcua.alarm_actions import AlarmActionResult
 
 
@@ -171,3 +175,44 @@ def alarms_of(service: AlarmsHost) -> AlarmsReview:
 def alarms_time_of(service: AlarmsHost) -> SiteTime:
     """How the Alarms pane shows times."""
     return service.review.site_time if service.review is not None else SiteTime()
+
+
+class HandoverReview(Protocol):
+    """What the Handover pane needs: the in-process ReviewService, or the site service's
+    (terminal_ui.remote_handover.RemoteHandover)."""
+
+    async def handover(self, since: timedelta | None, *, use_model: bool = True,
+                       on_progress: Callable[[str], None] | None = None) -> HandoverReport:
+        """Write the handover of the shift (``since`` None) or of the last ``since``."""
+        ...
+
+
+@runtime_checkable
+class HandoverAcking(Protocol):
+    """A handover backend where the person also acknowledges the newest handover, signed
+    with their own key (the site service's)."""
+
+    async def newest_handover(self) -> HandoverStanding:
+        """The newest handover and who acknowledged it."""
+        ...
+
+    async def acknowledge_handover(self, seq: int, note: str) -> HandoverStanding:
+        """Acknowledge handover ``seq``, signed; the standing after it."""
+        ...
+
+
+class HandoverHost(Protocol):
+    """A backend with a handover review (the agent service, or the site service's)."""
+
+    @property
+    def review(self) -> HandoverReview | None:
+        """The handover backend, if any."""
+        ...
+
+
+def handover_of(service: HandoverHost) -> HandoverReview:
+    """``service.review`` for the Handover pane; UsageError when missing."""
+    if service.review is None:
+        raise UsageError("this agent service has no review backend",
+                         fix="open it with agent.service.open_service, which sets one")
+    return service.review

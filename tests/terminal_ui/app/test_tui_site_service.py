@@ -94,11 +94,10 @@ async def test_a_question_is_answered_through_the_service_as_the_enrolled_person
                 tags = [t for e in plant.snapshot.equipment for t in e.tags]
                 assert len(tags) > 40 and all(t.quality == "good" for t in tags)
                 assert any(t.name.startswith("P-101.") for t in tags)
-                # The other tabs say where they are; switching to them never crashes.
-                for key in ("f6", "f7"):
-                    await pilot.press(key)
+                # The Audit tab says where it is; switching to it never crashes.
+                await pilot.press("f6")
                 notes = list(app.screen.query(SingleUserOnly))
-                assert len(notes) == 2  # Approvals and Alarms work through the service
+                assert len(notes) == 1  # only Audit: the others work through the service
                 assert all(SINGLE_USER_ONLY in str(n.render()) for n in notes)
             await backend.close()
         asked = runtime.audit.search(kind="question")
