@@ -6,8 +6,8 @@ The app talks only to the agent service it is given, or that its starter opens: 
 starts at once, shows the start (a plant server that is down, the model loading) and
 switches to the tabs once the service is up. Given the site service's client
 (:class:`~terminal_ui.remote.SiteServiceBackend`) instead, it asks, reads the plant and
-works the Alarms, Approvals and Handover tabs through the service, and the Audit tab says
-it is in the single-user mode.
+works the Alarms, Approvals and Handover tabs through the service, and shows an auditor
+the Audit tab read-only.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane
 
 from agent.errors import PlantAgentError
 from agent.service import AgentService
@@ -29,7 +29,7 @@ from terminal_ui.panes.ask import AskPane
 from terminal_ui.panes.audit import AuditPane
 from terminal_ui.panes.handover import HandoverPane
 from terminal_ui.panes.plant import PlantPane
-from terminal_ui.remote import SINGLE_USER_ONLY, SiteServiceBackend
+from terminal_ui.remote import SiteServiceBackend
 from terminal_ui.startup import Starter, StartupView
 from terminal_ui.status import StatusBar
 
@@ -164,21 +164,10 @@ class PlantAgentApp(App[None]):
             self.push_screen(HelpScreen())
 
 
-class SingleUserOnly(Static):
-    """A tab the site service's protocol does not carry yet: says where it is."""
-
-    DEFAULT_CSS = """
-    SingleUserOnly { padding: 1 2; color: $text-muted; }
-    """
-
-    def __init__(self, title: str) -> None:
-        super().__init__(f"{title}: {SINGLE_USER_ONLY}.", classes="single-user-only")
-
-
 def main_widgets(service: AgentService | SiteServiceBackend,
                  initial_tab: str) -> ComposeResult:
     """Status bar, the tabs with their panes, key hints (inside a compose); with the
-    site service, the tabs its protocol carries and a word on each of the others."""
+    site service, the same tabs over its socket."""
     yield StatusBar(service)
     if isinstance(service, SiteServiceBackend):
         with TabbedContent(initial=initial_tab, id="tabs"):
@@ -194,8 +183,8 @@ def main_widgets(service: AgentService | SiteServiceBackend,
                         yield AlarmsPane(service)
                     elif tab == "handover":  # written by it, acknowledged signed here
                         yield HandoverPane(service)
-                    else:
-                        yield SingleUserOnly(title)
+                    else:  # audit: read-only, for a connection in the auditor role
+                        yield AuditPane(service)
         yield Footer()
         return
     with TabbedContent(initial=initial_tab, id="tabs"):

@@ -15,8 +15,8 @@ Alarms tab reads the board and the triage reports and acts through it as the cal
 (:class:`~terminal_ui.remote_alarms.RemoteAlarms`), without the trend screen. The
 Handover tab has the service write the handover as the caller's and acknowledges the
 newest one, signed here (:class:`~terminal_ui.remote_handover.RemoteHandover`). The Audit
-pane needs more of the site than the protocol carries; with this backend it says so
-(see ``app.main_widgets``).
+tab reads the log read-only, for an auditor
+(:class:`~terminal_ui.remote_audit.RemoteAudit`).
 """
 
 from __future__ import annotations
@@ -41,11 +41,8 @@ from agent.service.review_models import EvidenceItem, ProposalDetail, WhatIfView
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
 from agent.site_time import SiteTime
 from terminal_ui.remote_alarms import RemoteAlarms
+from terminal_ui.remote_audit import RemoteAudit
 from terminal_ui.remote_handover import RemoteHandover
-
-#: What the panes the protocol does not carry yet show.
-SINGLE_USER_ONLY = ("available in the single-user mode (plantagent tui --no-service): "
-                    "the site service does not serve this screen yet")
 
 
 class SiteServiceBackend:
@@ -218,10 +215,12 @@ class RemoteApprovals:
         return WriteOutcome.model_validate(result["write"])
 
 
-class RemoteReview(RemoteApprovals, RemoteAlarms, RemoteHandover):
-    """The review tabs' backend over the site service: Approvals, Alarms, Handover."""
+class RemoteReview(RemoteApprovals, RemoteAlarms, RemoteHandover, RemoteAudit):
+    """The review tabs' backend over the site service: Approvals, Alarms, Handover and
+    (read-only, for auditors) Audit."""
 
     def __init__(self, backend: SiteServiceBackend) -> None:
         RemoteApprovals.__init__(self, backend)
         RemoteAlarms.__init__(self, backend)
+        RemoteAudit.__init__(self, backend)
         RemoteHandover.__init__(self, backend, sign_here)

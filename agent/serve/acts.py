@@ -39,6 +39,8 @@ from agent.serve.protocol import (
     AlarmsQuery,
     Approvals,
     ApprovalsQuery,
+    AuditQuery,
+    AuditView,
     Done,
     Error,
     HandoverAct,
@@ -52,12 +54,17 @@ from agent.serve.signing import NONCE_FIELD, SIGN_TIMEOUT_S, RemoteSigner
 from agent.service import AgentService
 from agent.service.review import request_actions, signature_lines
 from agent.service.review_evidence import proposal_evidence
+from agent.service.review_models import AuditFilter
 from tools.context import utcnow
 
 log = logging.getLogger(__name__)
 
 #: An act that may need the caller's signature.
 AnyAct = Act | AlarmAct | HandoverAct
+
+#: The roles that may read the audit log through the service (it holds every person's
+#: questions and acts: the auditors' to review, not everyone's to browse).
+AUDIT_ROLES = frozenset({"auditor"})
 
 STATES: tuple[ApprovalState, ...] = ("pending", "approved", "denied", "expired", "executing",
                                       "executed", "failed")
@@ -193,6 +200,32 @@ class ConnectionActs:
             return
         self._send(Triage(id=query.id, reports=[r.model_dump(mode="json") for r in found],
                           markdown=markdown))
+
+    async def audit(self, query: AuditQuery) -> None:
+        """A page of the audit log or its verification, for an audit-reading role of the
+        caller's person (read again from the register)."""
+        review = self.service.review
+        try:
+            person = await asyncio.to_thread(person_of_account, self.people, self.account)
+            if self.role not in AUDIT_ROLES or self.role not in person.roles:
+                raise PolicyDenied(
+                    f"{person.name} ({self.role}) may not read the audit log through the "
+                    "service", fix="an auditor connects in that role (plantagent tui "
+                    "--role auditor)")
+            if review is None:
+                raise ServiceError("this service has no audit review", fix="restart the service")
+            if query.verify:
+                self._send(AuditView(id=query.id, verify=asdict(await review.verify())))
+                return
+            filters = AuditFilter(kind=query.kind, actor=query.actor, text=query.text,
+                                  since=query.since, until=query.until)
+            page = await review.audit_page(filters, older_than=query.older_than,
+                                           newer_than=query.newer_than, size=query.size)
+        except PlantAgentError as exc:
+            self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
+            return
+        self._send(AuditView(id=query.id, has_older=page.has_older, has_newer=page.has_newer,
+                             records=[r.model_dump(mode="json") for r in page.records]))
 
     async def _desk(self) -> AlarmDesk:
         if self.service.review is None:

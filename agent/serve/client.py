@@ -35,6 +35,8 @@ from agent.serve.protocol import (
     Approvals,
     ApprovalsQuery,
     Ask,
+    AuditQuery,
+    AuditView,
     Cancel,
     Done,
     Error,
@@ -59,7 +61,7 @@ from agent.serve.status import SiteServiceStatus
 
 EventHandler = Callable[[AgentEvent], None]
 #: What the service answers an act or a read-only query with.
-_Reply = SignRequest | Done | Approvals | Alarms | Triage | Error
+_Reply = SignRequest | Done | Approvals | Alarms | Triage | AuditView | Error
 #: Signs what the service prepared, with the caller's own key (local_signing.sign_prepared
 #: with the person's secret); runs in a worker thread (it may ask at the terminal).
 Signer = Callable[[SignRequest], SignedStatement]
@@ -288,6 +290,14 @@ class ServiceClient:
         assert isinstance(message, Done)
         return message.result
 
+    async def audit(self, **fields: Any) -> AuditView:
+        """A page of the audit log or (``verify=True``) its verification (AuditQuery's
+        fields); ServiceError when the caller's role may not read it."""
+        rid = f"u{next(self._ids)}"
+        message = await self._exchange(rid, AuditQuery(id=rid, **fields), sign=None)
+        assert isinstance(message, AuditView)
+        return message
+
     async def handover(self, action: Literal["write", "ack", "acks"], *,
                        sign: Signer | None = None, **fields: Any) -> dict[str, Any]:
         """The shift handover as the caller (HandoverAct's fields): ``{"report": ...}``
@@ -300,7 +310,8 @@ class ServiceClient:
         return message.result
 
     async def _exchange(self, mid: str, request: BaseModel, *, sign: Signer | None,
-                        target: str | None = None) -> Done | Approvals | Alarms | Triage:
+                        target: str | None = None
+                        ) -> Done | Approvals | Alarms | Triage | AuditView:
         writer = self._connected()
         inbox: asyncio.Queue[_Reply] = asyncio.Queue()
         self._acts[mid] = inbox

@@ -3,7 +3,7 @@ a pydantic model tagged by ``type``, the version in the first message each way.
 
 Client -> service: ``hello`` (its protocol version), then any number of ``ask``,
 ``cancel``, ``status``, ``plant``, ``approvals``, ``act``, ``alarms``, ``alarm``,
-``triage`` and ``handover``.
+``triage``, ``audit`` and ``handover``.
 Service -> client: ``welcome`` (who the kernel says is calling, their role) or ``error``
 (refused: the connection then closes), then per question ``queued`` (its place in line),
 ``event`` (progress), and one ``answer`` or ``error``; ``status`` answers ``status``.
@@ -18,6 +18,7 @@ statement, with a one-time nonce, and the caller's own sealed key), the client a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -146,6 +147,25 @@ class TriageQuery(_Message):
     limit: int = Field(50, ge=1, le=500)
 
 
+class AuditQuery(_Message):
+    """One page of the audit log, newest first (the page older than seq ``older_than``
+    or newer than ``newer_than``; the filters as in the terminal UI), or with ``verify``
+    the log verified. Read-only, for a connection in an audit-reading role; answered by
+    ``audit`` or ``error``."""
+
+    type: Literal["audit"] = "audit"
+    id: str = Field(min_length=1, max_length=64)
+    verify: bool = False
+    kind: str | None = Field(None, max_length=100)
+    actor: str | None = Field(None, max_length=200)
+    text: str | None = Field(None, max_length=400)
+    since: datetime | None = None
+    until: datetime | None = None
+    older_than: int | None = Field(None, ge=1)
+    newer_than: int | None = Field(None, ge=1)
+    size: int = Field(200, ge=1, le=1000)
+
+
 class HandoverAct(_Message):
     """The shift handover as the caller: ``write`` it (the last ``since_s`` seconds, or
     the site's shift; with the model, in line with the questions, or the template),
@@ -164,9 +184,11 @@ class HandoverAct(_Message):
 
 ClientMessage = Annotated[
     Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery
-    | AlarmAct | AlarmsQuery | TriageQuery | HandoverAct, Field(discriminator="type")]
+    | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery | HandoverAct,
+    Field(discriminator="type")]
 AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
-                    | ApprovalsQuery | AlarmAct | AlarmsQuery | TriageQuery | HandoverAct)
+                    | ApprovalsQuery | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery
+                    | HandoverAct)
 
 
 class Welcome(_Message):
@@ -286,11 +308,23 @@ class Triage(_Message):
     markdown: str | None = None
 
 
+class AuditView(_Message):
+    """A page of the audit log (AuditRecord as JSON each, newest first, and whether more
+    lie either side), or with ``verify`` the verification (VerifyStatus's fields)."""
+
+    type: Literal["audit"] = "audit"
+    id: str
+    records: list[dict[str, Any]] = Field(default_factory=list)
+    has_older: bool = False
+    has_newer: bool = False
+    verify: dict[str, Any] | None = None
+
+
 ServiceMessage = Annotated[
     Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest | Done | Approvals
-    | Alarms | Triage, Field(discriminator="type")]
+    | Alarms | Triage | AuditView, Field(discriminator="type")]
 AnyServiceMessage = (Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest
-                     | Done | Approvals | Alarms | Triage)
+                     | Done | Approvals | Alarms | Triage | AuditView)
 
 _client: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
 _service: TypeAdapter[AnyServiceMessage] = TypeAdapter(ServiceMessage)

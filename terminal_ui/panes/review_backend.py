@@ -1,4 +1,6 @@
-"""The review backend of a pane: ``service.review``, or a clear error when it is missing."""
+"""The review backend of each review pane: ``service.review`` (the in-process ReviewService
+or the site service's ``terminal_ui.remote.RemoteReview``), or a clear error when it is
+missing; one protocol per pane says what that pane needs."""
 
 from __future__ import annotations
 
@@ -9,34 +11,21 @@ from typing import Protocol, runtime_checkable
 from agent.alarms.requests import ShelveRequest
 from agent.approvals.executor import WriteOutcome
 from agent.approvals.models import ApprovalRequest
+from agent.audit.records import AuditRecord
 from agent.errors import UsageError
 from agent.handover.models import HandoverReport
-from agent.service.review import ReviewService
-from agent.service.review_models import ProposalDetail
+from agent.service.review_models import (
+    AUDIT_PAGE_SIZE,
+    AuditFilter,
+    AuditPage,
+    ProposalDetail,
+    VerifyStatus,
+)
 from agent.service.views import AlarmView
 from agent.site_time import SiteTime
 from agent.triage.models import TriageReport
 from terminal_ui.remote_handover import HandoverStanding
 from tools.opcua.alarm_actions import AlarmActionResult
-
-
-class ReviewHost(Protocol):
-    """What the review panes need of the agent service: its review backend."""
-
-    review: ReviewService | None
-
-
-def review_of(service: ReviewHost) -> ReviewService:
-    """``service.review``; UsageError when the service was opened without it."""
-    if service.review is None:
-        raise UsageError("this agent service has no review backend",
-                         fix="open it with agent.service.open_service, which sets one")
-    return service.review
-
-
-def site_time_of(service: ReviewHost) -> SiteTime:
-    """How the pane shows times: the site's clock, or UTC without a review backend."""
-    return service.review.site_time if service.review is not None else SiteTime()
 
 
 class ApprovalsReview(Protocol):
@@ -216,3 +205,50 @@ def handover_of(service: HandoverHost) -> HandoverReview:
         raise UsageError("this agent service has no review backend",
                          fix="open it with agent.service.open_service, which sets one")
     return service.review
+
+
+class AuditReview(Protocol):
+    """What the Audit pane needs: the in-process ReviewService, or the site service's
+    read-only one (terminal_ui.remote_audit.RemoteAudit)."""
+
+    @property
+    def site_time(self) -> SiteTime:
+        """How times are shown."""
+        ...
+
+    async def audit_page(self, filters: AuditFilter, *, older_than: int | None = None,
+                         newer_than: int | None = None,
+                         size: int = AUDIT_PAGE_SIZE) -> AuditPage:
+        """One page of matching records, newest first."""
+        ...
+
+    async def verify(self) -> VerifyStatus:
+        """The audit log verified."""
+        ...
+
+    async def add_review_note(self, first: int, last: int, verdict: str,
+                              note: str) -> AuditRecord:
+        """A signed review note on records ``first``..``last``."""
+        ...
+
+
+class AuditHost(Protocol):
+    """A backend with an audit review (the agent service, or the site service's)."""
+
+    @property
+    def review(self) -> AuditReview | None:
+        """The audit backend, if any."""
+        ...
+
+
+def audit_of(service: AuditHost) -> AuditReview:
+    """``service.review`` for the Audit pane; UsageError when missing."""
+    if service.review is None:
+        raise UsageError("this agent service has no review backend",
+                         fix="open it with agent.service.open_service, which sets one")
+    return service.review
+
+
+def audit_time_of(service: AuditHost) -> SiteTime:
+    """How the Audit pane shows times."""
+    return service.review.site_time if service.review is not None else SiteTime()

@@ -1,7 +1,8 @@
 """The read-only reads the terminal UI's Alarms tab makes through the site service, against
 the real service, the real encrypted site and the real demo plant: the triage reports
 (newest first, one with its Markdown, an unknown one refused with its fix) and the alarm
-actions the caller's role may take, as the service's policy says for that role."""
+actions the caller's role may take, as the service's policy says for that role; the
+audit log read by an auditor and refused to a shift lead."""
 
 from __future__ import annotations
 
@@ -53,6 +54,10 @@ async def test_triage_reports_and_alarm_actions_through_the_service(
                     await lead.triage(report="TR-nowhere")
                 assert "TR-nowhere" in refused.value.message
                 assert refused.value.fix and "triage reports" in refused.value.fix
+                with pytest.raises(ServiceError) as no_audit:
+                    await lead.audit()
+                assert "may not read the audit log" in no_audit.value.message
+                assert no_audit.value.fix and "--role auditor" in no_audit.value.fix
                 board = await lead.alarms_view("board")
                 assert set(board.actions) == {"acknowledge", "confirm", "comment", "shelve",
                                               "unshelve"}
@@ -60,3 +65,7 @@ async def test_triage_reports_and_alarm_actions_through_the_service(
                 board = await auditor.alarms_view("board")
                 assert board.actions == []  # an auditor reads; the policy offers no act
                 assert len((await auditor.triage()).reports) == 2
+                page = await auditor.audit(size=3)
+                assert len(page.records) == 3 and page.has_older and not page.has_newer
+                checked = await auditor.audit(verify=True)
+                assert checked.verify is not None and checked.verify["ok"] is True
