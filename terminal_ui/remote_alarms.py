@@ -8,7 +8,7 @@ None of these acts is signed (as in process): a shelve request is approved apart
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from agent.alarms.desk import AlarmRow
 from agent.alarms.requests import ShelveRequest
@@ -73,14 +73,16 @@ class RemoteAlarms:
         view = await self._service.still_connected().triage(report=report_id)
         return TriageReport.model_validate(view.reports[0]), view.markdown or ""
 
-    async def _action(self, action: str, **fields: Any) -> AlarmActionResult:
+    async def _action(self, action: Literal["acknowledge", "confirm", "comment"],
+                      **fields: Any) -> AlarmActionResult:
         client = await self._service.connected()
-        result = await client.alarm(action, **fields)  # type: ignore[arg-type]
+        result = await client.alarm(action, **fields)
         return AlarmActionResult.model_validate(result["action"])
 
-    async def _request(self, action: str, **fields: Any) -> ShelveRequest:
+    async def _request(self, action: Literal["shelve", "unshelve"],
+                       **fields: Any) -> ShelveRequest:
         client = await self._service.connected()
-        result = await client.alarm(action, **fields)  # type: ignore[arg-type]
+        result = await client.alarm(action, **fields)
         return ShelveRequest.model_validate(result["request"])
 
     async def acknowledge_alarm(self, condition_id: str, *, event_id: str | None,
