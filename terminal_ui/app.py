@@ -5,8 +5,9 @@ hints at the bottom and a help screen; every pane does its slow work in Textual 
 The app talks only to the agent service it is given, or that its starter opens: then it
 starts at once, shows the start (a plant server that is down, the model loading) and
 switches to the tabs once the service is up. Given the site service's client
-(:class:`~terminal_ui.remote.SiteServiceBackend`) instead, it asks through the service
-and the other tabs say they are in the single-user mode.
+(:class:`~terminal_ui.remote.SiteServiceBackend`) instead, it asks, reads the plant and
+works the Alarms, Approvals and Handover tabs through the service, and shows an auditor
+the Audit tab read-only.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane
 
 from agent.errors import PlantAgentError
 from agent.service import AgentService
@@ -28,7 +29,7 @@ from terminal_ui.panes.ask import AskPane
 from terminal_ui.panes.audit import AuditPane
 from terminal_ui.panes.handover import HandoverPane
 from terminal_ui.panes.plant import PlantPane
-from terminal_ui.remote import SINGLE_USER_ONLY, SiteServiceBackend
+from terminal_ui.remote import SiteServiceBackend
 from terminal_ui.startup import Starter, StartupView
 from terminal_ui.status import StatusBar
 
@@ -163,21 +164,10 @@ class PlantAgentApp(App[None]):
             self.push_screen(HelpScreen())
 
 
-class SingleUserOnly(Static):
-    """A tab the site service's protocol does not carry yet: says where it is."""
-
-    DEFAULT_CSS = """
-    SingleUserOnly { padding: 1 2; color: $text-muted; }
-    """
-
-    def __init__(self, title: str) -> None:
-        super().__init__(f"{title}: {SINGLE_USER_ONLY}.", classes="single-user-only")
-
-
 def main_widgets(service: AgentService | SiteServiceBackend,
                  initial_tab: str) -> ComposeResult:
     """Status bar, the tabs with their panes, key hints (inside a compose); with the
-    site service, the Ask tab and a word on each of the others."""
+    site service, the same tabs over its socket."""
     yield StatusBar(service)
     if isinstance(service, SiteServiceBackend):
         with TabbedContent(initial=initial_tab, id="tabs"):
@@ -189,8 +179,12 @@ def main_widgets(service: AgentService | SiteServiceBackend,
                         yield PlantPane(service, id="plant-pane")
                     elif tab == "approvals":  # decided through it, signed here
                         yield ApprovalsPane(service)
-                    else:
-                        yield SingleUserOnly(title)
+                    elif tab == "alarms":  # read and acted on through it; no trend
+                        yield AlarmsPane(service)
+                    elif tab == "handover":  # written by it, acknowledged signed here
+                        yield HandoverPane(service)
+                    else:  # audit: read-only, for a connection in the auditor role
+                        yield AuditPane(service)
         yield Footer()
         return
     with TabbedContent(initial=initial_tab, id="tabs"):

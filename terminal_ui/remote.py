@@ -11,8 +11,12 @@ The Plant tab reads the plant through the service too (``plant``: the equipment 
 live values, without trends). The Approvals tab decides through it (``review``:
 :class:`RemoteApprovals`; each decision prepared by the service and signed here with the
 person's own key, agent/serve/README.md), without the what-if (the service's twin). The
-other panes (alarms, audit, handover) need more of the site than the protocol carries;
-with this backend they say so (see ``app.main_widgets``).
+Alarms tab reads the board and the triage reports and acts through it as the caller
+(:class:`~terminal_ui.remote_alarms.RemoteAlarms`), without the trend screen. The
+Handover tab has the service write the handover as the caller's and acknowledges the
+newest one, signed here (:class:`~terminal_ui.remote_handover.RemoteHandover`). The Audit
+tab reads the log read-only, for an auditor
+(:class:`~terminal_ui.remote_audit.RemoteAudit`).
 """
 
 from __future__ import annotations
@@ -36,10 +40,9 @@ from agent.service.review import OPEN_STATES
 from agent.service.review_models import EvidenceItem, ProposalDetail, WhatIfView
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
 from agent.site_time import SiteTime
-
-#: What the panes the protocol does not carry yet show.
-SINGLE_USER_ONLY = ("available in the single-user mode (plantagent tui --no-service): "
-                    "with the site service this screen only asks questions")
+from terminal_ui.remote_alarms import RemoteAlarms
+from terminal_ui.remote_audit import RemoteAudit
+from terminal_ui.remote_handover import RemoteHandover
 
 
 class SiteServiceBackend:
@@ -51,8 +54,9 @@ class SiteServiceBackend:
         self.role = role
         self.welcome: Welcome | None = None
         self._client: ServiceClient | None = None
-        #: The Approvals tab's backend (decisions signed here, with the person's own key).
-        self.review = RemoteApprovals(self)
+        #: The Approvals, Alarms and Handover tabs' backend (decisions signed here, with
+        #: the person's own key).
+        self.review = RemoteReview(self)
 
     async def connect(self) -> Welcome:
         """Connect (again) and say hello; ServiceError when no service answers or it
@@ -209,3 +213,14 @@ class RemoteApprovals:
         client = await self._backend.connected()
         result = await client.act("execute", request_id, sign=sign_here)
         return WriteOutcome.model_validate(result["write"])
+
+
+class RemoteReview(RemoteApprovals, RemoteAlarms, RemoteHandover, RemoteAudit):
+    """The review tabs' backend over the site service: Approvals, Alarms, Handover and
+    (read-only, for auditors) Audit."""
+
+    def __init__(self, backend: SiteServiceBackend) -> None:
+        RemoteApprovals.__init__(self, backend)
+        RemoteAlarms.__init__(self, backend)
+        RemoteAudit.__init__(self, backend)
+        RemoteHandover.__init__(self, backend, sign_here)

@@ -39,23 +39,32 @@ from agent.serve.protocol import (
     AlarmsQuery,
     Approvals,
     ApprovalsQuery,
+    AuditQuery,
+    AuditView,
     Done,
     Error,
     HandoverAct,
     Signature,
     SignRequest,
+    Triage,
+    TriageQuery,
 )
 from agent.serve.queue import QUESTION, FairQueue
 from agent.serve.signing import NONCE_FIELD, SIGN_TIMEOUT_S, RemoteSigner
 from agent.service import AgentService
 from agent.service.review import request_actions, signature_lines
 from agent.service.review_evidence import proposal_evidence
+from agent.service.review_models import AuditFilter
 from tools.context import utcnow
 
 log = logging.getLogger(__name__)
 
 #: An act that may need the caller's signature.
 AnyAct = Act | AlarmAct | HandoverAct
+
+#: The roles that may read the audit log through the service (it holds every person's
+#: questions and acts: the auditors' to review, not everyone's to browse).
+AUDIT_ROLES = frozenset({"auditor"})
 
 STATES: tuple[ApprovalState, ...] = ("pending", "approved", "denied", "expired", "executing",
                                       "executed", "failed")
@@ -155,12 +164,14 @@ class ConnectionActs:
 
     async def alarms(self, query: AlarmsQuery) -> None:
         """The alarm board or the shelve requests (read-only)."""
+        actions: list[str] = []
         try:
             desk = await self._desk()
             if query.what == "board":
                 rows = await desk.board()
                 items = [{"state": r.state.model_dump(mode="json"), "priority": r.priority,
                           "rank": r.rank} for r in rows]
+                actions = sorted(desk.allowed(self.role))
             else:
                 states = None if query.all else {"pending", "approved"}
                 found = await desk.shelving.requests(states)  # type: ignore[arg-type]
@@ -168,7 +179,53 @@ class ConnectionActs:
         except PlantAgentError as exc:
             self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
             return
-        self._send(Alarms(id=query.id, items=items))
+        self._send(Alarms(id=query.id, items=items, actions=actions))
+
+    async def triage(self, query: TriageQuery) -> None:
+        """The triage reports, newest first, or one with its Markdown (read-only; any
+        enrolled person may read them, as in the terminal UI)."""
+        review = self.service.review
+        markdown: str | None = None
+        try:
+            if review is None:
+                raise ServiceError("this service has no triage reports",
+                                   fix="restart the service")
+            if query.report is not None:
+                report, markdown = await review.triage_report(query.report)
+                found = [report]
+            else:
+                found = await review.triage_reports(query.limit)
+        except PlantAgentError as exc:
+            self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
+            return
+        self._send(Triage(id=query.id, reports=[r.model_dump(mode="json") for r in found],
+                          markdown=markdown))
+
+    async def audit(self, query: AuditQuery) -> None:
+        """A page of the audit log or its verification, for an audit-reading role of the
+        caller's person (read again from the register)."""
+        review = self.service.review
+        try:
+            person = await asyncio.to_thread(person_of_account, self.people, self.account)
+            if self.role not in AUDIT_ROLES or self.role not in person.roles:
+                raise PolicyDenied(
+                    f"{person.name} ({self.role}) may not read the audit log through the "
+                    "service", fix="an auditor connects in that role (plantagent tui "
+                    "--role auditor)")
+            if review is None:
+                raise ServiceError("this service has no audit review", fix="restart the service")
+            if query.verify:
+                self._send(AuditView(id=query.id, verify=asdict(await review.verify())))
+                return
+            filters = AuditFilter(kind=query.kind, actor=query.actor, text=query.text,
+                                  since=query.since, until=query.until)
+            page = await review.audit_page(filters, older_than=query.older_than,
+                                           newer_than=query.newer_than, size=query.size)
+        except PlantAgentError as exc:
+            self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
+            return
+        self._send(AuditView(id=query.id, has_older=page.has_older, has_newer=page.has_newer,
+                             records=[r.model_dump(mode="json") for r in page.records]))
 
     async def _desk(self) -> AlarmDesk:
         if self.service.review is None:

@@ -35,6 +35,8 @@ from agent.serve.protocol import (
     Approvals,
     ApprovalsQuery,
     Ask,
+    AuditQuery,
+    AuditView,
     Cancel,
     Done,
     Error,
@@ -48,6 +50,8 @@ from agent.serve.protocol import (
     SignRequest,
     Status,
     StatusRequest,
+    Triage,
+    TriageQuery,
     Welcome,
     encode,
     service_message,
@@ -56,6 +60,8 @@ from agent.serve.results import answer_from_wire
 from agent.serve.status import SiteServiceStatus
 
 EventHandler = Callable[[AgentEvent], None]
+#: What the service answers an act or a read-only query with.
+_Reply = SignRequest | Done | Approvals | Alarms | Triage | AuditView | Error
 #: Signs what the service prepared, with the caller's own key (local_signing.sign_prepared
 #: with the person's secret); runs in a worker thread (it may ask at the terminal).
 Signer = Callable[[SignRequest], SignedStatement]
@@ -107,7 +113,7 @@ class ServiceClient:
         self._pending: dict[str, asyncio.Queue[Queued | Event | Answer | Error]] = {}
         self._status: list[asyncio.Future[SiteServiceStatus]] = []
         self._plants: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._acts: dict[str, asyncio.Queue[SignRequest | Done | Approvals | Alarms | Error]] = {}
+        self._acts: dict[str, asyncio.Queue[_Reply]] = {}
         self._task: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
         self._lost: ServiceError | None = None
@@ -251,11 +257,26 @@ class ServiceClient:
                      ) -> list[dict[str, Any]]:
         """The alarm board (rows: state, priority, rank) or the shelve requests (open
         ones; every one with ``every``), as JSON."""
+        return (await self.alarms_view(what, every=every)).items
+
+    async def alarms_view(self, what: Literal["board", "requests"], *, every: bool = False
+                          ) -> Alarms:
+        """:meth:`alarms` with, for the board, the alarm actions the caller's role may
+        take or ask for."""
         rid = f"l{next(self._ids)}"
         message = await self._exchange(rid, AlarmsQuery(id=rid, what=what, all=every),
                                        sign=None)
         assert isinstance(message, Alarms)
-        return message.items
+        return message
+
+    async def triage(self, *, report: str | None = None, limit: int = 50) -> Triage:
+        """The triage reports (TriageReport as JSON each), newest first; with ``report``
+        that one and its Markdown (in the site's time). ServiceError when unknown."""
+        rid = f"t{next(self._ids)}"
+        message = await self._exchange(rid, TriageQuery(id=rid, report=report, limit=limit),
+                                       sign=None)
+        assert isinstance(message, Triage)
+        return message
 
     async def alarm(self, action: Literal["acknowledge", "confirm", "comment", "shelve",
                                           "unshelve", "approve", "deny"], *,
@@ -269,6 +290,14 @@ class ServiceClient:
         assert isinstance(message, Done)
         return message.result
 
+    async def audit(self, **fields: Any) -> AuditView:
+        """A page of the audit log or (``verify=True``) its verification (AuditQuery's
+        fields); ServiceError when the caller's role may not read it."""
+        rid = f"u{next(self._ids)}"
+        message = await self._exchange(rid, AuditQuery(id=rid, **fields), sign=None)
+        assert isinstance(message, AuditView)
+        return message
+
     async def handover(self, action: Literal["write", "ack", "acks"], *,
                        sign: Signer | None = None, **fields: Any) -> dict[str, Any]:
         """The shift handover as the caller (HandoverAct's fields): ``{"report": ...}``
@@ -281,9 +310,10 @@ class ServiceClient:
         return message.result
 
     async def _exchange(self, mid: str, request: BaseModel, *, sign: Signer | None,
-                        target: str | None = None) -> Done | Approvals | Alarms:
+                        target: str | None = None
+                        ) -> Done | Approvals | Alarms | Triage | AuditView:
         writer = self._connected()
-        inbox: asyncio.Queue[SignRequest | Done | Approvals | Alarms | Error] = asyncio.Queue()
+        inbox: asyncio.Queue[_Reply] = asyncio.Queue()
         self._acts[mid] = inbox
         try:
             writer.write(encode(request))

@@ -2,8 +2,8 @@
 a pydantic model tagged by ``type``, the version in the first message each way.
 
 Client -> service: ``hello`` (its protocol version), then any number of ``ask``,
-``cancel``, ``status``, ``plant``, ``approvals``, ``act``, ``alarms``, ``alarm`` and
-``handover``.
+``cancel``, ``status``, ``plant``, ``approvals``, ``act``, ``alarms``, ``alarm``,
+``triage``, ``audit`` and ``handover``.
 Service -> client: ``welcome`` (who the kernel says is calling, their role) or ``error``
 (refused: the connection then closes), then per question ``queued`` (its place in line),
 ``event`` (progress), and one ``answer`` or ``error``; ``status`` answers ``status``.
@@ -18,6 +18,7 @@ statement, with a one-time nonce, and the caller's own sealed key), the client a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -136,6 +137,35 @@ class AlarmsQuery(_Message):
     all: bool = False
 
 
+class TriageQuery(_Message):
+    """The triage reports (read-only): the newest ``limit`` first, or ``report`` alone
+    with its Markdown; answered by ``triage`` or ``error``."""
+
+    type: Literal["triage"] = "triage"
+    id: str = Field(min_length=1, max_length=64)
+    report: str | None = Field(None, min_length=1, max_length=64)
+    limit: int = Field(50, ge=1, le=500)
+
+
+class AuditQuery(_Message):
+    """One page of the audit log, newest first (the page older than seq ``older_than``
+    or newer than ``newer_than``; the filters as in the terminal UI), or with ``verify``
+    the log verified. Read-only, for a connection in an audit-reading role; answered by
+    ``audit`` or ``error``."""
+
+    type: Literal["audit"] = "audit"
+    id: str = Field(min_length=1, max_length=64)
+    verify: bool = False
+    kind: str | None = Field(None, max_length=100)
+    actor: str | None = Field(None, max_length=200)
+    text: str | None = Field(None, max_length=400)
+    since: datetime | None = None
+    until: datetime | None = None
+    older_than: int | None = Field(None, ge=1)
+    newer_than: int | None = Field(None, ge=1)
+    size: int = Field(200, ge=1, le=1000)
+
+
 class HandoverAct(_Message):
     """The shift handover as the caller: ``write`` it (the last ``since_s`` seconds, or
     the site's shift; with the model, in line with the questions, or the template),
@@ -154,9 +184,11 @@ class HandoverAct(_Message):
 
 ClientMessage = Annotated[
     Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery
-    | AlarmAct | AlarmsQuery | HandoverAct, Field(discriminator="type")]
+    | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery | HandoverAct,
+    Field(discriminator="type")]
 AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
-                    | ApprovalsQuery | AlarmAct | AlarmsQuery | HandoverAct)
+                    | ApprovalsQuery | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery
+                    | HandoverAct)
 
 
 class Welcome(_Message):
@@ -261,13 +293,38 @@ class Alarms(_Message):
     type: Literal["alarms"] = "alarms"
     id: str
     items: list[dict[str, Any]]
+    #: With ``board``: the alarm actions the caller's role may take or ask for (the
+    #: policy's; acknowledge, confirm, comment, shelve, unshelve), for the UI to offer.
+    actions: list[str] = Field(default_factory=list)
+
+
+class Triage(_Message):
+    """The triage reports asked for (TriageReport as JSON each, newest first); with
+    ``report``: that one and its Markdown, in the site's time."""
+
+    type: Literal["triage"] = "triage"
+    id: str
+    reports: list[dict[str, Any]]
+    markdown: str | None = None
+
+
+class AuditView(_Message):
+    """A page of the audit log (AuditRecord as JSON each, newest first, and whether more
+    lie either side), or with ``verify`` the verification (VerifyStatus's fields)."""
+
+    type: Literal["audit"] = "audit"
+    id: str
+    records: list[dict[str, Any]] = Field(default_factory=list)
+    has_older: bool = False
+    has_newer: bool = False
+    verify: dict[str, Any] | None = None
 
 
 ServiceMessage = Annotated[
     Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest | Done | Approvals
-    | Alarms, Field(discriminator="type")]
+    | Alarms | Triage | AuditView, Field(discriminator="type")]
 AnyServiceMessage = (Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest
-                     | Done | Approvals | Alarms)
+                     | Done | Approvals | Alarms | Triage | AuditView)
 
 _client: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
 _service: TypeAdapter[AnyServiceMessage] = TypeAdapter(ServiceMessage)

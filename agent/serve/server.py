@@ -36,6 +36,7 @@ from agent.serve.protocol import (
     Answer,
     ApprovalsQuery,
     Ask,
+    AuditQuery,
     Cancel,
     Error,
     Event,
@@ -47,6 +48,7 @@ from agent.serve.protocol import (
     Signature,
     Status,
     StatusRequest,
+    TriageQuery,
     Welcome,
     client_message,
     encode,
@@ -217,6 +219,12 @@ class SiteServer:
                 elif isinstance(message, AlarmsQuery):
                     questions[f"alarms:{message.id}"] = asyncio.create_task(
                         acts.alarms(message), name=f"alarms-{message.id}")
+                elif isinstance(message, AuditQuery):
+                    questions[f"audit:{message.id}"] = asyncio.create_task(
+                        acts.audit(message), name=f"audit-{message.id}")
+                elif isinstance(message, TriageQuery):
+                    questions[f"triage:{message.id}"] = asyncio.create_task(
+                        acts.triage(message), name=f"triage-{message.id}")
                 elif isinstance(message, AlarmAct | HandoverAct):
                     key = f"act:{message.id}"
                     if key in questions and not questions[key].done():

@@ -11,7 +11,7 @@ from textual.widgets import Label
 
 from agent.errors import PlantAgentError
 from agent.service.views import AlarmView
-from terminal_ui.panes.review_backend import ReviewHost, review_of
+from terminal_ui.panes.review_backend import AlarmsHost, alarms_of
 from terminal_ui.panes.review_dialogs import ConfirmScreen, NoteScreen
 from terminal_ui.panes.shelve_dialog import ShelveInput, ShelveScreen
 
@@ -19,7 +19,7 @@ from terminal_ui.panes.shelve_dialog import ShelveInput, ShelveScreen
 class AlarmActing(Widget):
     """The acting half of the alarms pane (the pane supplies the table and the poll)."""
 
-    service: ReviewHost
+    service: AlarmsHost
 
     def highlighted_alarm(self) -> AlarmView | None:
         """The alarm under the cursor (the pane knows its table)."""
@@ -100,7 +100,7 @@ class AlarmActing(Widget):
     @work(group="alarms-act")
     async def _do(self, action: str, alarm: AlarmView, text: str) -> None:
         """Run one action through the service; say what the server reads back."""
-        review = review_of(self.service)
+        review = alarms_of(self.service)
         try:
             if action == "acknowledge":
                 result = await review.acknowledge_alarm(alarm.condition_id,
@@ -124,7 +124,7 @@ class AlarmActing(Widget):
     @work(group="alarms-act")
     async def _shelve(self, alarm: AlarmView, asked: ShelveInput) -> None:
         try:
-            request = await review_of(self.service).shelve_alarm(
+            request = await alarms_of(self.service).shelve_alarm(
                 alarm.condition_id, minutes=asked.minutes, reason=asked.reason)
         except PlantAgentError as exc:
             self.notify(str(exc), title=f"Cannot shelve {alarm.name}", severity="error")

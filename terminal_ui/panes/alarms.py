@@ -31,7 +31,7 @@ from terminal_ui.panes.alarm_rows import (
     counts_line,
 )
 from terminal_ui.panes.markdown_screen import MarkdownScreen
-from terminal_ui.panes.review_backend import ReviewHost, review_of, site_time_of
+from terminal_ui.panes.review_backend import AlarmsHost, alarms_of, alarms_time_of
 from terminal_ui.panes.review_columns import add_columns
 from terminal_ui.trend import TrendScreen, TrendSource
 
@@ -84,7 +84,7 @@ class AlarmsPane(AlarmActing):
         Binding("tab", "switch_table", "Alarms/Reports", show=False),
     ]
 
-    def __init__(self, service: ReviewHost, *, poll_s: float = 5.0, report_limit: int = 50,
+    def __init__(self, service: AlarmsHost, *, poll_s: float = 5.0, report_limit: int = 50,
                  trend: TrendSource | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.service = service
@@ -132,13 +132,13 @@ class AlarmsPane(AlarmActing):
             self.notify("no alarm to show the trend of", severity="warning")
             return
         tag = alarm.name.rsplit(".", 1)[0] if alarm.name.count(".") >= 2 else alarm.name
-        self.app.push_screen(TrendScreen(tag, self.trend, site_time_of(self.service)))
+        self.app.push_screen(TrendScreen(tag, self.trend, alarms_time_of(self.service)))
 
     @work(exclusive=True, group="alarms-allowed")
     async def load_allowed(self) -> None:
         """Ask the service what the configured role may do with alarms."""
         try:
-            self.allowed = await review_of(self.service).alarm_actions()
+            self.allowed = await alarms_of(self.service).alarm_actions()
         except PlantAgentError as exc:
             self.notify(str(exc), title="Alarm actions unavailable", severity="error")
         self.refresh_bindings()
@@ -158,7 +158,7 @@ class AlarmsPane(AlarmActing):
     @work(exclusive=True, group="alarms-poll")
     async def poll(self) -> None:
         """Fetch the alarm board and the reports; a failure shows in the status line."""
-        review = review_of(self.service)
+        review = alarms_of(self.service)
         problems: list[str] = []
         try:
             self.show_alarms(await review.alarm_board())
@@ -182,7 +182,7 @@ class AlarmsPane(AlarmActing):
         current = self.highlighted_alarm()
         self.shown = arrange(alarms, sort=self.sort, filter_by=self.filter_by)
         top = max((a.rank for a in alarms), default=0)
-        site = site_time_of(self.service)
+        site = alarms_time_of(self.service)
         table.clear()
         for alarm in self.shown:
             table.add_row(*alarm_cells(alarm, top, site), key=alarm.condition_id)
@@ -211,7 +211,7 @@ class AlarmsPane(AlarmActing):
         if [r.id for r in reports] == self.report_ids:
             return  # unchanged: leave the table (and the reader's cursor) alone
         self.report_ids = [r.id for r in reports]
-        site = site_time_of(self.service)
+        site = alarms_time_of(self.service)
         table.clear()
         for report in reports:
             table.add_row(*report_row(report, site), key=report.id)
@@ -261,7 +261,7 @@ class AlarmsPane(AlarmActing):
     async def open_report(self, report_id: str) -> None:
         """Load one report and show it on its own screen."""
         try:
-            report, text = await review_of(self.service).triage_report(report_id)
+            report, text = await alarms_of(self.service).triage_report(report_id)
         except PlantAgentError as exc:
             self.notify(str(exc), title="Cannot open the report", severity="error")
             return

@@ -23,7 +23,7 @@ from agent.errors import PlantAgentError
 from agent.service.review_models import AUDIT_PAGE_SIZE, AuditFilter, AuditPage, audit_filter
 from agent.site_time import SiteTime
 from terminal_ui.panes.markdown_screen import MarkdownScreen
-from terminal_ui.panes.review_backend import ReviewHost, review_of, site_time_of
+from terminal_ui.panes.review_backend import AuditHost, audit_of, audit_time_of
 from terminal_ui.panes.review_columns import add_columns
 from terminal_ui.panes.review_dialogs import ReviewNoteInput, ReviewNoteScreen
 from terminal_ui.payload_view import summary as payload_summary
@@ -84,7 +84,7 @@ class AuditPane(Widget):
         Binding("escape", "focus_records", "Records", show=False),
     ]
 
-    def __init__(self, service: ReviewHost, *, page_size: int = AUDIT_PAGE_SIZE,
+    def __init__(self, service: AuditHost, *, page_size: int = AUDIT_PAGE_SIZE,
                  clock: Callable[[], datetime] = _utcnow, id: str | None = None) -> None:
         super().__init__(id=id)
         self.service = service
@@ -157,7 +157,7 @@ class AuditPane(Widget):
                         newer_than: int | None = None) -> None:
         """Fetch one page with the current filters and show it."""
         try:
-            page = await review_of(self.service).audit_page(
+            page = await audit_of(self.service).audit_page(
                 self.filters, older_than=older_than, newer_than=newer_than,
                 size=self.page_size)
         except PlantAgentError as exc:
@@ -169,7 +169,7 @@ class AuditPane(Widget):
         """Replace the rows and the page line."""
         self.page = page
         table = self.query_one(DataTable)
-        site = site_time_of(self.service)
+        site = audit_time_of(self.service)
         table.clear()
         for record in page.records:
             table.add_row(*record_row(record, site), key=str(record.seq))
@@ -195,7 +195,7 @@ class AuditPane(Widget):
         record = self.highlighted()
         if record is not None:
             self.app.push_screen(MarkdownScreen(f"Audit record {record.seq}",
-                                                record_markdown(record, site_time_of(
+                                                record_markdown(record, audit_time_of(
                                                     self.service))))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -217,7 +217,7 @@ class AuditPane(Widget):
     async def add_note(self, entered: ReviewNoteInput) -> None:
         """Append the signed note, then show it and verify again."""
         try:
-            record = await review_of(self.service).add_review_note(
+            record = await audit_of(self.service).add_review_note(
                 entered.first, entered.last, entered.verdict, entered.note)
         except PlantAgentError as exc:
             self.notify(str(exc), title="Review note not added", severity="error")
@@ -238,7 +238,7 @@ class AuditPane(Widget):
         line.update("verifying…")
         line.remove_class("ok", "failed")
         try:
-            status = await review_of(self.service).verify()
+            status = await audit_of(self.service).verify()
         except PlantAgentError as exc:
             line.update(f"verify could not run: {exc.message}")
             line.add_class("failed")

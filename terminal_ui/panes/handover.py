@@ -4,6 +4,10 @@ read the cited lines and the evidence each id stands for.
 The model writes the lines from the shift's evidence; a line the grounding check cannot
 support after one redraft is replaced by the template's line for its facts, and the lines
 the model wrote are marked "(model)"; ``m`` switches to the deterministic template.
+
+Over the site service (a backend that is also :class:`HandoverAcking`) the service writes
+it as the caller's, the pane shows the newest handover on the site with who acknowledged
+it, and ``k`` acknowledges that one, signed with the person's own key.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from textual.worker import Worker
 
 from agent.errors import PlantAgentError
 from agent.handover.models import HandoverReport
-from terminal_ui.panes.review_backend import ReviewHost, review_of
+from terminal_ui.panes.review_backend import HandoverAcking, HandoverHost, handover_of
+from terminal_ui.panes.review_dialogs import NoteScreen
+from terminal_ui.remote_handover import HandoverStanding
 
 #: The windows ``w`` cycles through: the site's shift (None), then hours.
 WINDOWS_H: tuple[int | None, ...] = (None, 4, 8, 12, 24)
@@ -37,8 +43,9 @@ def outcome_line(report: HandoverReport) -> str:
             f"written by {writer} in {report.seconds:.1f} s")
 
 
-class HandoverPane(Widget):
-    """Window and writer on top, progress while it runs, the handover below."""
+class HandoverPane(Widget, can_focus=True):
+    """Window and writer on top, progress while it runs, the handover below. The pane
+    itself takes the keyboard (F7), so its keys work before anything is written."""
 
     DEFAULT_CSS = """
     HandoverPane { layout: vertical; height: 1fr; }
@@ -54,11 +61,12 @@ class HandoverPane(Widget):
         Binding("g", "generate", "Generate"),
         Binding("w", "cycle_window", "Window"),
         Binding("m", "toggle_model", "Model/template"),
+        Binding("k", "acknowledge", "Acknowledge"),
         Binding("escape", "cancel", "Cancel", show=False),
     ]
 
-    def __init__(self, service: ReviewHost, *, window_h: int | None = None, use_model: bool = True,
-                 id: str | None = None) -> None:
+    def __init__(self, service: HandoverHost, *, window_h: int | None = None,
+                 use_model: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
         self.service = service
         self.window_h = window_h
@@ -67,10 +75,13 @@ class HandoverPane(Widget):
         self.worker: Worker[None] | None = None
         self._started = 0.0
         self._step = ""
+        #: The newest handover on the site (with a backend that acknowledges).
+        self.standing: HandoverStanding | None = None
 
     def compose(self) -> ComposeResult:
         """Settings line, progress, the handover, the outcome line."""
         yield Label("", id="handover-settings", classes="handover-line")
+        yield Label("", id="handover-acks", classes="handover-line")
         yield ProgressBar(total=None, show_eta=False, id="handover-progress")
         yield Label("", id="handover-step", classes="handover-line")
         with VerticalScroll(id="handover-view"):
@@ -81,6 +92,66 @@ class HandoverPane(Widget):
         """Show the settings and tick the progress line while a handover is written."""
         self._show_settings()
         self.set_interval(0.5, self._tick)
+        if self._acking() is not None:
+            self.load_standing()
+        else:
+            self.query_one("#handover-acks", Label).display = False
+
+    def _acking(self) -> HandoverAcking | None:
+        review = self.service.review
+        return review if isinstance(review, HandoverAcking) else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer ``k`` only where the backend acknowledges (the site service)."""
+        return action != "acknowledge" or self._acking() is not None
+
+    @work(exclusive=True, group="handover-acks")
+    async def load_standing(self) -> None:
+        """Read the newest handover and its acknowledgements."""
+        acking = self._acking()
+        if acking is None:
+            return
+        try:
+            self.standing = await acking.newest_handover()
+        except PlantAgentError as exc:
+            self.standing = None
+            self.query_one("#handover-acks", Label).update(exc.message)
+            return
+        self.query_one("#handover-acks", Label).update(
+            f"{self.standing.line()} · k acknowledges")
+
+    def action_acknowledge(self) -> None:
+        """Acknowledge the newest handover (the one the line names), with a note."""
+        if self.standing is None:
+            self.notify("no handover to acknowledge", severity="warning")
+            return
+        seq = self.standing.seq
+        self.app.push_screen(
+            NoteScreen(f"Acknowledge handover {seq}", self.standing.line(),
+                       "note (optional; Enter acknowledges, signed with your key)",
+                       required=False),
+            lambda note: self._noted(seq, note))
+
+    def _noted(self, seq: int, note: str | None) -> None:
+        """The dialog's answer: None (Escape) acknowledges nothing."""
+        if note is not None:
+            self._ack(seq, note)
+
+    @work(group="handover-ack")
+    async def _ack(self, seq: int, note: str) -> None:
+        acking = self._acking()
+        assert acking is not None
+        try:
+            self.standing = await acking.acknowledge_handover(seq, note)
+        except PlantAgentError as exc:
+            self.notify(str(exc), title=f"Cannot acknowledge handover {seq}",
+                        severity="error", timeout=10)
+            self.query_one("#handover-step", Label).update(
+                f"acknowledge refused: {exc.message}")
+            return
+        self.notify(f"handover {seq} acknowledged, signed with your key", title="Handover")
+        self.query_one("#handover-acks", Label).update(
+            f"{self.standing.line()} · k acknowledges")
 
     def _show_settings(self) -> None:
         writer = "model, grounding-checked" if self.use_model else "template (no model)"
@@ -136,7 +207,7 @@ class HandoverPane(Widget):
                       else f"gathering the last {since.total_seconds() / 3600:g} h")
         self._set_running(True)
         try:
-            report = await review_of(self.service).handover(
+            report = await handover_of(self.service).handover(
                 since, use_model=use_model, on_progress=self._progress)
         except PlantAgentError as exc:
             self.notify(str(exc), title="Handover failed", severity="error", timeout=10)
@@ -145,6 +216,8 @@ class HandoverPane(Widget):
         finally:
             self._set_running(False)
         await self.show_report(report)
+        if self._acking() is not None:
+            self.load_standing()  # the one just written is now the newest
 
     async def show_report(self, report: HandoverReport) -> None:
         """Show a handover: its cited lines by section, then the evidence. ``report`` is

@@ -19,10 +19,11 @@ from agent.people.identity import os_account
 from agent.serve.client import ServiceClient
 from agent.serve.site_socket import socket_path
 from plant.server import DemoPlantServer
-from terminal_ui.app import PlantAgentApp, SingleUserOnly
+from terminal_ui.app import PlantAgentApp
 from terminal_ui.panes.ask import AskPane
+from terminal_ui.panes.audit import AuditPane
 from terminal_ui.panes.plant import PlantPane
-from terminal_ui.remote import SINGLE_USER_ONLY, SiteServiceBackend
+from terminal_ui.remote import SiteServiceBackend
 from terminal_ui.startup import StartupView
 from terminal_ui.status import StatusBar
 from tests.agent.serve.serve_helpers import (
@@ -94,12 +95,13 @@ async def test_a_question_is_answered_through_the_service_as_the_enrolled_person
                 tags = [t for e in plant.snapshot.equipment for t in e.tags]
                 assert len(tags) > 40 and all(t.quality == "good" for t in tags)
                 assert any(t.name.startswith("P-101.") for t in tags)
-                # The other tabs say where they are; switching to them never crashes.
-                for key in ("f4", "f6", "f7"):
-                    await pilot.press(key)
-                notes = list(app.screen.query(SingleUserOnly))
-                assert len(notes) == 3  # Approvals decides through the service
-                assert all(SINGLE_USER_ONLY in str(n.render()) for n in notes)
+                # The audit log is the auditors' to read: a shift lead is refused, clearly.
+                await pilot.press("f6")
+                audit = app.screen.query_one(AuditPane)
+                await wait_for(lambda: any("may not read the audit log" in n.message
+                                           for n in app._notifications), pilot,
+                               what="the refusal")
+                assert audit.page is None
             await backend.close()
         asked = runtime.audit.search(kind="question")
         assert [r.actor for r in asked] == [PERSON]

@@ -1,0 +1,66 @@
+"""The terminal UI's Audit tab through the site service, read-only: a real service over
+its Unix socket, the real demo plant and a real encrypted site. An auditor pages the log
+(newest first, filtered by the service) and sees it verified; a review note is refused
+with where to sign it (the shift lead's refusal is in test_tui_site_service.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Label
+
+from agent.cli.tui_cmd import site_service_starter
+from agent.errors import UsageError
+from agent.people.identity import os_account
+from agent.serve.site_socket import socket_path
+from plant.server import DemoPlantServer
+from terminal_ui.app import PlantAgentApp
+from terminal_ui.panes.audit import AuditPane
+from terminal_ui.remote import SiteServiceBackend
+from terminal_ui.remote_audit import NOTES_ELSEWHERE
+from tests.agent.serve.serve_helpers import HeldModel, running_service
+from tests.agent.serve.signing_helpers import enroll_people
+from tests.support.runtimes import scripted_runtime
+
+from .tui_helpers import focus_settled, wait_for
+
+in_module_loop = pytest.mark.asyncio(loop_scope="module")
+
+
+@in_module_loop
+async def test_an_auditor_reads_the_log_from_the_tab_through_the_service(
+    live_plant: DemoPlantServer, site_home: Path, tmp_path: Path
+) -> None:
+    me = os_account()
+    async with scripted_runtime(site_home, live_plant.endpoint, HeldModel()) as runtime:
+        enroll_people(runtime, tmp_path, {"Avery Audit": (me, ["auditor"])})
+        newest = runtime.audit.search(newest_first=True, limit=1)[0]
+        backend = SiteServiceBackend(socket_path(site_home), role="auditor")
+        async with running_service(runtime):
+            app = PlantAgentApp(starter=site_service_starter(backend))
+            async with app.run_test(size=(120, 32)) as pilot:
+                await wait_for(lambda: app.started, pilot, what="the connection")
+                await focus_settled(app, pilot)
+                await pilot.press("f6")
+                pane = app.screen.query_one(AuditPane)
+                verify = pane.query_one("#verify-line", Label)
+                await wait_for(lambda: pane.page is not None
+                               and str(verify.render()).startswith("verify OK"), pilot,
+                               what="the newest page and the verification")
+                assert pane.page is not None
+                seqs = [r.seq for r in pane.page.records]
+                assert seqs[0] >= newest.seq and seqs == sorted(seqs, reverse=True)
+
+                # A filter is applied by the service.
+                kind = pane.query_one("#filter-kind", Input)
+                kind.focus()
+                await pilot.press(*newest.kind, "enter")
+                await wait_for(lambda: pane.page is not None and pane.page.filters.kind
+                               == newest.kind, pilot, what="the filtered page")
+                assert pane.page.records
+                assert {r.kind for r in pane.page.records} == {newest.kind}
+            assert backend.review is not None
+            with pytest.raises(UsageError, match=NOTES_ELSEWHERE.split(" (")[0]):
+                await backend.review.add_review_note(1, 2, "ok", "fine")
+            await backend.close()
