@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from agent.alarms.desk import AlarmRow
+from agent.alarms.report_files import ReportData, data_from_json
 from agent.alarms.requests import ShelveRequest
 from agent.cli.common import person_signer
 from agent.serve.client import ServiceClient
@@ -35,6 +37,12 @@ def board(path: Path, args: argparse.Namespace) -> list[AlarmRow]:
     items = _run(path, args, lambda c: c.alarms("board"))
     return [AlarmRow(ConditionState.model_validate(i["state"]), str(i["priority"]),
                      int(i["rank"])) for i in items]
+
+
+def report_data(path: Path, args: argparse.Namespace, *, since: datetime,
+                until: datetime) -> ReportData:
+    """The alarm report's data for [since, until], read by the service."""
+    return data_from_json(_run(path, args, lambda c: c.alarms_report(since, until)))
 
 
 def requests(path: Path, args: argparse.Namespace) -> list[ShelveRequest]:

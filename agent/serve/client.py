@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import os
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol
@@ -31,6 +32,8 @@ from agent.serve.protocol import (
     AlarmAct,
     Alarms,
     AlarmsQuery,
+    AlarmsReport,
+    AlarmsReportQuery,
     Answer,
     Approvals,
     ApprovalsQuery,
@@ -61,7 +64,8 @@ from agent.serve.status import SiteServiceStatus
 
 EventHandler = Callable[[AgentEvent], None]
 #: What the service answers an act or a read-only query with.
-_Reply = SignRequest | Done | Approvals | Alarms | Triage | AuditView | Error
+_Reply = (SignRequest | Done | Approvals | Alarms | Triage | AuditView | AlarmsReport
+          | Error)
 #: Signs what the service prepared, with the caller's own key (local_signing.sign_prepared
 #: with the person's secret); runs in a worker thread (it may ask at the terminal).
 Signer = Callable[[SignRequest], SignedStatement]
@@ -278,6 +282,15 @@ class ServiceClient:
         assert isinstance(message, Triage)
         return message
 
+    async def alarms_report(self, since: datetime, until: datetime) -> dict[str, Any]:
+        """The alarm report's data for [since, until]
+        (agent.alarms.report_files.data_to_json); ServiceError with the service's fix."""
+        rid = f"r{next(self._ids)}"
+        message = await self._exchange(rid, AlarmsReportQuery(id=rid, since=since,
+                                                              until=until), sign=None)
+        assert isinstance(message, AlarmsReport)
+        return message.data
+
     async def alarm(self, action: Literal["acknowledge", "confirm", "comment", "shelve",
                                           "unshelve", "approve", "deny"], *,
                     sign: Signer | None = None, **fields: Any) -> dict[str, Any]:
@@ -311,7 +324,7 @@ class ServiceClient:
 
     async def _exchange(self, mid: str, request: BaseModel, *, sign: Signer | None,
                         target: str | None = None
-                        ) -> Done | Approvals | Alarms | Triage | AuditView:
+                        ) -> Done | Approvals | Alarms | Triage | AuditView | AlarmsReport:
         writer = self._connected()
         inbox: asyncio.Queue[_Reply] = asyncio.Queue()
         self._acts[mid] = inbox

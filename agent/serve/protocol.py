@@ -147,6 +147,16 @@ class TriageQuery(_Message):
     limit: int = Field(50, ge=1, le=500)
 
 
+class AlarmsReportQuery(_Message):
+    """The alarm performance report of [since, until] (read-only, any enrolled person, as
+    in process); answered by ``alarms_report`` or ``error``."""
+
+    type: Literal["alarms_report"] = "alarms_report"
+    id: str = Field(min_length=1, max_length=64)
+    since: datetime
+    until: datetime
+
+
 class AuditQuery(_Message):
     """One page of the audit log, newest first (the page older than seq ``older_than``
     or newer than ``newer_than``; the filters as in the terminal UI), or with ``verify``
@@ -184,11 +194,11 @@ class HandoverAct(_Message):
 
 ClientMessage = Annotated[
     Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery
-    | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery | HandoverAct,
+    | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery | HandoverAct | AlarmsReportQuery,
     Field(discriminator="type")]
 AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
                     | ApprovalsQuery | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery
-                    | HandoverAct)
+                    | HandoverAct | AlarmsReportQuery)
 
 
 class Welcome(_Message):
@@ -308,6 +318,15 @@ class Triage(_Message):
     markdown: str | None = None
 
 
+class AlarmsReport(_Message):
+    """The alarm report's data (agent.alarms.report_files.data_to_json: the report, the
+    activations, the rules) for the client to write the same files as in process."""
+
+    type: Literal["alarms_report"] = "alarms_report"
+    id: str
+    data: dict[str, Any]
+
+
 class AuditView(_Message):
     """A page of the audit log (AuditRecord as JSON each, newest first, and whether more
     lie either side), or with ``verify`` the verification (VerifyStatus's fields)."""
@@ -322,9 +341,9 @@ class AuditView(_Message):
 
 ServiceMessage = Annotated[
     Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest | Done | Approvals
-    | Alarms | Triage | AuditView, Field(discriminator="type")]
+    | Alarms | Triage | AuditView | AlarmsReport, Field(discriminator="type")]
 AnyServiceMessage = (Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest
-                     | Done | Approvals | Alarms | Triage | AuditView)
+                     | Done | Approvals | Alarms | Triage | AuditView | AlarmsReport)
 
 _client: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
 _service: TypeAdapter[AnyServiceMessage] = TypeAdapter(ServiceMessage)

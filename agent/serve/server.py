@@ -27,12 +27,14 @@ from agent.people.identity import CALLER_ACCOUNT, choose_role, person_of_account
 from agent.people.register import PeopleRegister
 from agent.pipeline.events import AgentEvent
 from agent.serve.acts import ConnectionActs
+from agent.serve.alarm_reports import alarms_report
 from agent.serve.protocol import (
     MAX_LINE,
     PROTOCOL_VERSION,
     Act,
     AlarmAct,
     AlarmsQuery,
+    AlarmsReportQuery,
     Answer,
     ApprovalsQuery,
     Ask,
@@ -222,6 +224,9 @@ class SiteServer:
                 elif isinstance(message, AuditQuery):
                     questions[f"audit:{message.id}"] = asyncio.create_task(
                         acts.audit(message), name=f"audit-{message.id}")
+                elif isinstance(message, AlarmsReportQuery):
+                    questions[f"report:{message.id}"] = asyncio.create_task(
+                        self._report(message, send), name=f"report-{message.id}")
                 elif isinstance(message, TriageQuery):
                     questions[f"triage:{message.id}"] = asyncio.create_task(
                         acts.triage(message), name=f"triage-{message.id}")
@@ -270,6 +275,10 @@ class SiteServer:
         person = await asyncio.to_thread(person_of_account, self.people, account)
         role = choose_role(person, hello.role, self.service.settings.agent.role)
         return Caller(person=person.name, account=account, role=role)
+
+    async def _report(self, query: AlarmsReportQuery,
+                      send: Callable[[BaseModel], None]) -> None:
+        send(await alarms_report(self.service, query))
 
     async def _plant(self, request: PlantRequest, send: Callable[[BaseModel], None]) -> None:
         """The plant now (read-only, as the terminal UI's Plant tab shows it)."""
