@@ -103,8 +103,12 @@ def register(sub: Any) -> None:
                         "PNG charts into this directory")
     common(report)
     report.set_defaults(handler=_report)
-    record = a.add_parser("record", help="keep the site's alarm journal until interrupted")
+    record = a.add_parser("record", help="keep the site's alarm journal until interrupted "
+                          "(with a site service: it records it; this says so)")
     record.add_argument("--endpoint", help="OPC UA endpoint URL (default: opcua.endpoint)")
+    add_service_choice(record, service_help="ask the site service, which records the journal "
+                       "while it runs (started now if it was not)",
+                       local_help="record it in this process")
     record.set_defaults(handler=_record)
 
 
@@ -295,6 +299,11 @@ def _report(args: argparse.Namespace) -> int:
 def _record(args: argparse.Namespace) -> int:
     from agent.alarms.journal import AlarmJournal
     from tools.opcua.alarms import event_log
+
+    path = chosen_service(args)
+    if path is not None:
+        print(alarms_service.journal(path, args))
+        return 0
 
     async def work(session: AlarmSession) -> int:
         log = await event_log(session.connection, session.desk.context.catalog)

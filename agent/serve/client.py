@@ -46,6 +46,8 @@ from agent.serve.protocol import (
     Event,
     HandoverAct,
     Hello,
+    Journal,
+    JournalQuery,
     Plant,
     PlantRequest,
     Queued,
@@ -65,7 +67,7 @@ from agent.serve.status import SiteServiceStatus
 EventHandler = Callable[[AgentEvent], None]
 #: What the service answers an act or a read-only query with.
 _Reply = (SignRequest | Done | Approvals | Alarms | Triage | AuditView | AlarmsReport
-          | Error)
+          | Journal | Error)
 #: Signs what the service prepared, with the caller's own key (local_signing.sign_prepared
 #: with the person's secret); runs in a worker thread (it may ask at the terminal).
 Signer = Callable[[SignRequest], SignedStatement]
@@ -282,6 +284,14 @@ class ServiceClient:
         assert isinstance(message, Triage)
         return message
 
+    async def journal(self) -> Journal:
+        """Whether the service records the alarm journal (it starts it if the settings
+        want it and it does not)."""
+        rid = f"j{next(self._ids)}"
+        message = await self._exchange(rid, JournalQuery(id=rid), sign=None)
+        assert isinstance(message, Journal)
+        return message
+
     async def alarms_report(self, since: datetime, until: datetime) -> dict[str, Any]:
         """The alarm report's data for [since, until]
         (agent.alarms.report_files.data_to_json); ServiceError with the service's fix."""
@@ -324,7 +334,8 @@ class ServiceClient:
 
     async def _exchange(self, mid: str, request: BaseModel, *, sign: Signer | None,
                         target: str | None = None
-                        ) -> Done | Approvals | Alarms | Triage | AuditView | AlarmsReport:
+                        ) -> (Done | Approvals | Alarms | Triage | AuditView | AlarmsReport
+                              | Journal):
         writer = self._connected()
         inbox: asyncio.Queue[_Reply] = asyncio.Queue()
         self._acts[mid] = inbox

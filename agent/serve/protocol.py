@@ -157,6 +157,15 @@ class AlarmsReportQuery(_Message):
     until: datetime
 
 
+class JournalQuery(_Message):
+    """Whether the service records the site's alarm journal; it starts the recorder if
+    the settings want it and it is not running (``plantagent alarms record``). Answered
+    by ``journal`` or ``error``."""
+
+    type: Literal["journal"] = "journal"
+    id: str = Field(min_length=1, max_length=64)
+
+
 class AuditQuery(_Message):
     """One page of the audit log, newest first (the page older than seq ``older_than``
     or newer than ``newer_than``; the filters as in the terminal UI), or with ``verify``
@@ -194,11 +203,11 @@ class HandoverAct(_Message):
 
 ClientMessage = Annotated[
     Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery
-    | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery | HandoverAct | AlarmsReportQuery,
-    Field(discriminator="type")]
+    | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery | HandoverAct | AlarmsReportQuery
+    | JournalQuery, Field(discriminator="type")]
 AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
                     | ApprovalsQuery | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery
-                    | HandoverAct | AlarmsReportQuery)
+                    | HandoverAct | AlarmsReportQuery | JournalQuery)
 
 
 class Welcome(_Message):
@@ -327,6 +336,20 @@ class AlarmsReport(_Message):
     data: dict[str, Any]
 
 
+class Journal(_Message):
+    """The alarm journal in the service: ``recording`` (it was), ``started`` (just now),
+    ``off`` (the site's settings turn it off) or ``unavailable`` (the server cannot be
+    subscribed to now: ``problem`` and ``fix``); ``recorded``: events since it started."""
+
+    type: Literal["journal"] = "journal"
+    id: str
+    state: Literal["recording", "started", "off", "unavailable"]
+    recorded: int = 0
+    endpoint: str | None = None
+    problem: str | None = None
+    fix: str | None = None
+
+
 class AuditView(_Message):
     """A page of the audit log (AuditRecord as JSON each, newest first, and whether more
     lie either side), or with ``verify`` the verification (VerifyStatus's fields)."""
@@ -341,9 +364,10 @@ class AuditView(_Message):
 
 ServiceMessage = Annotated[
     Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest | Done | Approvals
-    | Alarms | Triage | AuditView | AlarmsReport, Field(discriminator="type")]
+    | Alarms | Triage | AuditView | AlarmsReport | Journal, Field(discriminator="type")]
 AnyServiceMessage = (Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest
-                     | Done | Approvals | Alarms | Triage | AuditView | AlarmsReport)
+                     | Done | Approvals | Alarms | Triage | AuditView | AlarmsReport
+                     | Journal)
 
 _client: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
 _service: TypeAdapter[AnyServiceMessage] = TypeAdapter(ServiceMessage)

@@ -16,7 +16,7 @@ import os
 import pwd
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,7 @@ from agent.serve.protocol import (
     Event,
     HandoverAct,
     Hello,
+    JournalQuery,
     Plant,
     PlantRequest,
     Queued,
@@ -84,8 +85,12 @@ class SiteServer:
 
     def __init__(self, service: AgentService, people: PeopleRegister, listener: socket.socket,
                  *, queue: FairQueue | None = None, socket_file: Path | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 journal: Callable[[JournalQuery], Awaitable[BaseModel]] | None = None,
+                 ) -> None:
         self.service = service
+        #: The alarm journal's state (agent.serve.journal, over the service's runtime).
+        self._journal = journal
         self.people = people
         self.queue = queue or FairQueue()
         self._listener = listener
@@ -224,6 +229,9 @@ class SiteServer:
                 elif isinstance(message, AuditQuery):
                     questions[f"audit:{message.id}"] = asyncio.create_task(
                         acts.audit(message), name=f"audit-{message.id}")
+                elif isinstance(message, JournalQuery):
+                    questions[f"journal:{message.id}"] = asyncio.create_task(
+                        self._journal_state(message, send), name=f"journal-{message.id}")
                 elif isinstance(message, AlarmsReportQuery):
                     questions[f"report:{message.id}"] = asyncio.create_task(
                         self._report(message, send), name=f"report-{message.id}")
@@ -275,6 +283,17 @@ class SiteServer:
         person = await asyncio.to_thread(person_of_account, self.people, account)
         role = choose_role(person, hello.role, self.service.settings.agent.role)
         return Caller(person=person.name, account=account, role=role)
+
+    async def _journal_state(self, query: JournalQuery,
+                             send: Callable[[BaseModel], None]) -> None:
+        if self._journal is None:
+            send(Error(id=query.id, message="this service does not keep the alarm journal",
+                       fix="restart it with plantagent serve"))
+            return
+        try:
+            send(await self._journal(query))
+        except PlantAgentError as exc:
+            send(Error(id=query.id, message=exc.message, fix=exc.fix))
 
     async def _report(self, query: AlarmsReportQuery,
                       send: Callable[[BaseModel], None]) -> None:
