@@ -51,6 +51,7 @@ from agent.serve.protocol import (
     Plant,
     PlantRequest,
     Queued,
+    ReviewAct,
     Signature,
     SignRequest,
     Status,
@@ -283,6 +284,26 @@ class ServiceClient:
                                        sign=None)
         assert isinstance(message, Triage)
         return message
+
+    async def review(self, first: int, last: int, verdict: str, note: str, *,
+                     sign: Signer, as_name: str | None = None) -> dict[str, Any]:
+        """A review note on audit records ``first``..``last`` signed by ``sign`` (the
+        caller's own key; an auditor's connection): the AuditRecord as JSON. The
+        statement is checked to be this note before anything is signed."""
+        def checked(request: SignRequest) -> SignedStatement:
+            asked = request.statement
+            if (asked.get("first"), asked.get("last"), asked.get("verdict"),
+                    asked.get("note")) != (first, last, verdict, note.strip()):
+                raise ServiceError("the service asked to sign another review note than "
+                                   "the one given", fix="report it: nothing was signed")
+            return sign(request)
+
+        aid = f"a{next(self._ids)}"
+        message = await self._exchange(aid, ReviewAct(id=aid, first=first, last=last,
+                                                       verdict=verdict, note=note,
+                                                       as_name=as_name), sign=checked)
+        assert isinstance(message, Done)
+        return dict(message.result["record"])
 
     async def journal(self) -> Journal:
         """Whether the service records the alarm journal (it starts it if the settings

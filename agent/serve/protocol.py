@@ -157,6 +157,20 @@ class AlarmsReportQuery(_Message):
     until: datetime
 
 
+class ReviewAct(_Message):
+    """A signed review note on audit records ``first``..``last`` as the caller, in an
+    audit-reading role: ``sign`` first (their own key), then ``done {record}`` or
+    ``error``."""
+
+    type: Literal["review"] = "review"
+    id: str = Field(min_length=1, max_length=64)
+    first: int = Field(ge=1)
+    last: int = Field(ge=1)
+    verdict: str = Field(min_length=1, max_length=40)
+    note: str = Field(min_length=1, max_length=4000)
+    as_name: str | None = None
+
+
 class JournalQuery(_Message):
     """Whether the service records the site's alarm journal; it starts the recorder if
     the settings want it and it is not running (``plantagent alarms record``). Answered
@@ -204,10 +218,10 @@ class HandoverAct(_Message):
 ClientMessage = Annotated[
     Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery
     | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery | HandoverAct | AlarmsReportQuery
-    | JournalQuery, Field(discriminator="type")]
+    | JournalQuery | ReviewAct, Field(discriminator="type")]
 AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
                     | ApprovalsQuery | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery
-                    | HandoverAct | AlarmsReportQuery | JournalQuery)
+                    | HandoverAct | AlarmsReportQuery | JournalQuery | ReviewAct)
 
 
 class Welcome(_Message):

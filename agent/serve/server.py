@@ -48,6 +48,7 @@ from agent.serve.protocol import (
     Plant,
     PlantRequest,
     Queued,
+    ReviewAct,
     Signature,
     Status,
     StatusRequest,
@@ -238,14 +239,15 @@ class SiteServer:
                 elif isinstance(message, TriageQuery):
                     questions[f"triage:{message.id}"] = asyncio.create_task(
                         acts.triage(message), name=f"triage-{message.id}")
-                elif isinstance(message, AlarmAct | HandoverAct):
+                elif isinstance(message, AlarmAct | HandoverAct | ReviewAct):
                     key = f"act:{message.id}"
                     if key in questions and not questions[key].done():
                         send(Error(id=message.id, message=f"act {message.id} is already "
                                    "under way", fix="give each act its own id"))
                         continue
                     run = (acts.alarm(message) if isinstance(message, AlarmAct)
-                           else acts.handover(message))
+                           else acts.handover(message) if isinstance(message, HandoverAct)
+                           else acts.review(message))
                     questions[key] = asyncio.create_task(run, name=f"act-{message.id}")
                 elif isinstance(message, Signature):
                     acts.answer(message)
