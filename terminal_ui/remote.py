@@ -15,7 +15,7 @@ Alarms tab reads the board and the triage reports and acts through it as the cal
 (:class:`~terminal_ui.remote_alarms.RemoteAlarms`), without the trend screen. The
 Handover tab has the service write the handover as the caller's and acknowledges the
 newest one, signed here (:class:`~terminal_ui.remote_handover.RemoteHandover`). The Audit
-tab reads the log read-only, for an auditor
+tab reads the log for an auditor and adds review notes signed here
 (:class:`~terminal_ui.remote_audit.RemoteAudit`).
 """
 
@@ -217,10 +217,10 @@ class RemoteApprovals:
 
 class RemoteReview(RemoteApprovals, RemoteAlarms, RemoteHandover, RemoteAudit):
     """The review tabs' backend over the site service: Approvals, Alarms, Handover and
-    (read-only, for auditors) Audit."""
+    (for auditors: pages, verification, signed review notes) Audit."""
 
     def __init__(self, backend: SiteServiceBackend) -> None:
         RemoteApprovals.__init__(self, backend)
         RemoteAlarms.__init__(self, backend)
-        RemoteAudit.__init__(self, backend)
+        RemoteAudit.__init__(self, backend, sign_here)
         RemoteHandover.__init__(self, backend, sign_here)

@@ -1,25 +1,25 @@
 """The Audit tab over the site service (`plantagent serve`), read-only: pages of the audit
 log and its verification, read by the service for a connection in the auditor role (the
 service checks the role; the log holds every person's questions and acts). A review note
-is signed in the single-user mode, where the auditor's own key signs it in process."""
+is prepared by the service, signed here with the auditor's own key, checked and recorded
+by the service."""
 
 from __future__ import annotations
 
 from agent.audit.records import AuditRecord
-from agent.errors import UsageError
+from agent.serve.client import Signer
 from agent.service.review_models import AUDIT_PAGE_SIZE, AuditFilter, AuditPage, VerifyStatus
 from agent.site_time import SiteTime
 from terminal_ui.remote_alarms import ServiceConnection
 
-#: Why ``n`` (a signed review note) is not offered over the service.
-NOTES_ELSEWHERE = "review notes are signed in the single-user mode (plantagent tui --no-service)"
-
 
 class RemoteAudit:
-    """What the Audit pane asks of the site service: pages and the verification."""
+    """What the Audit pane asks of the site service: pages, the verification and signed
+    review notes (``sign``: the auditor's own key, in this process)."""
 
-    def __init__(self, service: ServiceConnection) -> None:
+    def __init__(self, service: ServiceConnection, sign: Signer) -> None:
         self._service = service
+        self._sign_note = sign
 
     @property
     def site_time(self) -> SiteTime:
@@ -46,6 +46,9 @@ class RemoteAudit:
 
     async def add_review_note(self, first: int, last: int, verdict: str,
                               note: str) -> AuditRecord:
-        """Not over the service (read-only): a clear error naming where."""
-        raise UsageError(NOTES_ELSEWHERE, fix="start the UI with --no-service to sign a "
-                         "review note with your own key")
+        """A review note on records ``first``..``last``: the service prepares it, it is
+        signed here with the auditor's own key, the service checks and records it
+        (ServiceError with the service's refusal and fix)."""
+        client = await self._service.connected()
+        record = await client.review(first, last, verdict, note, sign=self._sign_note)
+        return AuditRecord.model_validate(record)

@@ -101,10 +101,14 @@ def register(sub: Any) -> None:
     report.add_argument("--since", default="30d", help="window, e.g. 8h, 7d (default 30d)")
     report.add_argument("--out", default=None, help="also write report.md, report.json and "
                         "PNG charts into this directory")
-    common(report, service=False)
+    common(report)
     report.set_defaults(handler=_report)
-    record = a.add_parser("record", help="keep the site's alarm journal until interrupted")
+    record = a.add_parser("record", help="keep the site's alarm journal until interrupted "
+                          "(with a site service: it records it; this says so)")
     record.add_argument("--endpoint", help="OPC UA endpoint URL (default: opcua.endpoint)")
+    add_service_choice(record, service_help="ask the site service, which records the journal "
+                       "while it runs (started now if it was not)",
+                       local_help="record it in this process")
     record.set_defaults(handler=_record)
 
 
@@ -260,9 +264,8 @@ def _decide(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from agent.alarms.gather import gather_inputs
     from agent.alarms.metrics import Rules
-    from agent.alarms.report import analyse, build_report
+    from agent.alarms.report_files import ReportData, report_data, write_report_files
     from agent.alarms.report_text import markdown
 
     window = parse_duration(args.since)
@@ -271,38 +274,36 @@ def _report(args: argparse.Namespace) -> int:
         from agent.alarms.charts import _pyplot
 
         _pyplot()  # a missing matplotlib is said before anything is read
+    now = utcnow()
 
-    async def work(session: AlarmSession) -> Any:
-        now = utcnow()
-        inputs = await gather_inputs(session.connection, session.desk.context.catalog,
-                                     session.store, since=now - window, until=now, now=now)
+    async def work(session: AlarmSession) -> ReportData:
         rules = Rules.from_settings(session.settings.alarms,
                                     session.desk.shelving.policy.alarms)
-        report = build_report(inputs, since=now - window, until=now, rules=rules,
-                              generated=now)
-        return report, analyse(inputs, now - window, now).activations, rules
+        return await report_data(session.connection, session.desk.context.catalog,
+                                 session.store, rules, since=now - window, until=now)
 
-    report, activations, rules = _run(args, work)
-    text = markdown(report)
+    path = chosen_service(args)
+    data = (alarms_service.report_data(path, args, since=now - window, until=now)
+            if path is not None else _run(args, work))
     if out is not None:
-        from agent.alarms.charts import write_charts
-
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "report.md").write_text(text, encoding="utf-8")
-        (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
-        charts = write_charts(report, activations, rules, out)
+        charts = write_report_files(data, out)
         print(f"wrote {out / 'report.md'}, report.json and {len(charts)} charts",
               file=sys.stderr)
     if args.json:
-        print_json(report)
+        print_json(data.report)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(markdown(data.report))
     return 0
 
 
 def _record(args: argparse.Namespace) -> int:
     from agent.alarms.journal import AlarmJournal
     from tools.opcua.alarms import event_log
+
+    path = chosen_service(args)
+    if path is not None:
+        print(alarms_service.journal(path, args))
+        return 0
 
     async def work(session: AlarmSession) -> int:
         log = await event_log(session.connection, session.desk.context.catalog)

@@ -8,12 +8,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from agent.alarms.desk import AlarmRow
+from agent.alarms.report_files import ReportData, data_from_json
 from agent.alarms.requests import ShelveRequest
 from agent.cli.common import person_signer
+from agent.errors import ServiceError, UsageError
 from agent.serve.client import ServiceClient
 from tools.opcua.alarm_actions import AlarmActionResult
 from tools.opcua.models import ConditionState
@@ -35,6 +38,29 @@ def board(path: Path, args: argparse.Namespace) -> list[AlarmRow]:
     items = _run(path, args, lambda c: c.alarms("board"))
     return [AlarmRow(ConditionState.model_validate(i["state"]), str(i["priority"]),
                      int(i["rank"])) for i in items]
+
+
+def report_data(path: Path, args: argparse.Namespace, *, since: datetime,
+                until: datetime) -> ReportData:
+    """The alarm report's data for [since, until], read by the service."""
+    return data_from_json(_run(path, args, lambda c: c.alarms_report(since, until)))
+
+
+def journal(path: Path, args: argparse.Namespace) -> str:
+    """What the service does with the alarm journal (it starts recording it when the
+    settings want it and it did not); UsageError when the settings turn it off,
+    ServiceError when the server cannot be subscribed to."""
+    state = _run(path, args, lambda c: c.journal())
+    if state.state == "off":
+        raise UsageError(state.problem or "the alarm journal is off", fix=state.fix)
+    if state.state == "unavailable":
+        raise ServiceError(f"the site service cannot record the alarm journal: "
+                           f"{state.problem}", fix=state.fix)
+    if state.state == "started":
+        return (f"the site service was not recording the alarm journal; it records it now "
+                f"(from {state.endpoint}) for as long as it runs")
+    return (f"the site service records the alarm journal (from {state.endpoint}; "
+            f"{state.recorded} events since it started): nothing to run here")
 
 
 def requests(path: Path, args: argparse.Namespace) -> list[ShelveRequest]:

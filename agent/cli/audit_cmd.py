@@ -30,7 +30,15 @@ from agent.audit.store import SearchQuery
 from agent.audit.vault_keys import VaultSigner, load_public_bundle
 from agent.audit.verify import Problem, VerifyReport
 from agent.audit.witness import DirectoryWitness, read_witness, witness_from_url
-from agent.cli.common import count, open_runtime, print_json, settings_from_args
+from agent.cli.common import (
+    add_service_choice,
+    chosen_service,
+    count,
+    open_runtime,
+    person_signer,
+    print_json,
+    settings_from_args,
+)
 from agent.durations import parse_time
 from agent.people.log_check import PersonalCheck, bundle_records, check_personal_signatures
 from agent.vault.inspect import DatabaseState
@@ -108,6 +116,9 @@ def register(sub: Any) -> None:
                         help="your name (must be the person of your OS account)")
     review.add_argument("--role", default=None, help="one of your own roles")
     review.add_argument("--key-file", default=None, help="your personal key file")
+    add_service_choice(review, service_help="go through the site service (no site "
+                       "passphrase; an auditor's connection; you sign with your own key)",
+                       local_help="open the site in this process")
     review.set_defaults(handler=_review)
 
     checkpoint = cmds.add_parser("checkpoint", help="sign and export a checkpoint now")
@@ -298,6 +309,36 @@ def _parse_range(args: argparse.Namespace) -> tuple[int, int]:
 
 def _review(args: argparse.Namespace) -> int:
     first, last = _parse_range(args)
+    path = chosen_service(args)
+    if path is not None:
+        record = _review_through(path, args, first, last)
+    else:
+        record = _review_here(args, first, last)
+    if args.json:
+        print_json(record)
+    else:
+        print(f"review note recorded as seq {record.seq} on records {first}-{last}")
+    return 0
+
+
+def _review_through(path: Path, args: argparse.Namespace, first: int, last: int
+                    ) -> AuditRecord:
+    """The note through the site service: it prepares the statement, this process signs
+    it with the auditor's own key, the service checks it and records it."""
+    import asyncio
+
+    from agent.serve.client import ServiceClient
+
+    async def main() -> AuditRecord:
+        async with ServiceClient(path, role=args.role) as client:
+            found = await client.review(first, last, args.verdict, args.note,
+                                        sign=person_signer(args.key_file), as_name=args.user)
+        return AuditRecord.model_validate(found)
+
+    return asyncio.run(main())
+
+
+def _review_here(args: argparse.Namespace, first: int, last: int) -> AuditRecord:
     settings = settings_from_args(args)
     with open_runtime(settings) as runtime:
         log = runtime.audit
@@ -311,13 +352,8 @@ def _review(args: argparse.Namespace) -> int:
                      "last": last, "verdict": args.verdict, "note": args.note,
                      "target_root": root_of(log.record_hashes(first, last)).hex()}
         signed = actor.signer.sign(statement, now=runtime.clock())
-        record = log.review(actor.name, first, last, args.verdict, args.note,
-                            role=actor.role, signed=signed.model_dump(mode="json"))
-    if args.json:
-        print_json(record)
-    else:
-        print(f"review note recorded as seq {record.seq} on records {first}-{last}")
-    return 0
+        return log.review(actor.name, first, last, args.verdict, args.note,
+                          role=actor.role, signed=signed.model_dump(mode="json"))
 
 
 def _checkpoint(args: argparse.Namespace) -> int:

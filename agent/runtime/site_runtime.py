@@ -123,6 +123,9 @@ class SiteRuntime:
         self._audit_options = dict(audit_options or {})
         self._notify = notify or (lambda _text: None)
         self._parts = Parts()
+        #: Why the alarm journal could not subscribe the last time it was asked (None: it
+        #: records, or was never asked).
+        self.journal_problem: OpcUaError | None = None
         self._log: AuditLog | None = None
         self._recover_audit = recover_audit
         self._people_kdf = people_kdf
@@ -429,25 +432,35 @@ class SiteRuntime:
 
     async def alarm_journal(self) -> AlarmJournal | None:
         """The site's alarm journal recording the server's alarm events while it is open
-        (None when the settings turn it off or the server cannot be subscribed to now)."""
+        (None when the settings turn it off or the server cannot be subscribed to now:
+        the next call tries again, see :attr:`journal_problem`)."""
         if not self.settings.alarms.journal:
             return None
 
-        async def start() -> AlarmJournal | None:
-            connection, catalog = await self.connection(), await self.catalog()
-            try:
-                log = await event_log(connection, catalog)
-            except OpcUaError:
-                return None
+        connection, catalog = await self.connection(), await self.catalog()
+
+        async def start() -> AlarmJournal:
+            log = await event_log(connection, catalog)  # raises: nothing kept, retried
             journal = AlarmJournal(self.alarm_store, log, endpoint=connection.endpoint)
             await journal.start()
             return journal
 
-        async def stop(journal: AlarmJournal | None) -> None:
-            if journal is not None:
-                await journal.close()
+        async def stop(journal: AlarmJournal) -> None:
+            await journal.close()
 
-        return await self._parts.aget("alarm_journal", start, acloser=stop)
+        try:
+            journal = await self._parts.aget("alarm_journal", start, acloser=stop)
+        except OpcUaError as exc:
+            self.journal_problem = exc
+            return None
+        self.journal_problem = None
+        return journal
+
+    @property
+    def recording_journal(self) -> AlarmJournal | None:
+        """The alarm journal when it records now (None: not started, off or failed)."""
+        journal: AlarmJournal | None = self._parts.peek("alarm_journal")
+        return journal
 
     async def report_writer(self, *, use_model: bool) -> ReportWriter:
         """Who writes triage summaries: the model when asked for and it loads, else the

@@ -44,6 +44,7 @@ from agent.serve.protocol import (
     Done,
     Error,
     HandoverAct,
+    ReviewAct,
     Signature,
     SignRequest,
     Triage,
@@ -55,12 +56,13 @@ from agent.service import AgentService
 from agent.service.review import request_actions, signature_lines
 from agent.service.review_evidence import proposal_evidence
 from agent.service.review_models import AuditFilter
+from agent.service.review_notes import check_review_note, record_review_note
 from tools.context import utcnow
 
 log = logging.getLogger(__name__)
 
 #: An act that may need the caller's signature.
-AnyAct = Act | AlarmAct | HandoverAct
+AnyAct = Act | AlarmAct | HandoverAct | ReviewAct
 
 #: The roles that may read the audit log through the service (it holds every person's
 #: questions and acts: the auditors' to review, not everyone's to browse).
@@ -278,6 +280,22 @@ class ConnectionActs:
         """Write, acknowledge (signed) or read the acknowledgements of a handover."""
         await self._reply(act.id, f"handover {act.action}", str(act.seq or "newest"),
                           self._handover(act))
+
+    async def review(self, act: ReviewAct) -> None:
+        """A review note on audit records, signed by the caller's own key (auditors)."""
+        await self._reply(act.id, "review", f"{act.first}-{act.last}", self._review(act))
+
+    async def _review(self, act: ReviewAct) -> dict[str, Any]:
+        if self.role not in AUDIT_ROLES:
+            raise PolicyDenied(f"the role {self.role} may not sign audit review notes "
+                               "through the service", fix="an auditor connects in that role "
+                               "(--role auditor)")
+        check_review_note(act.verdict, act.note)  # before anyone is asked to sign
+        actor = await self._actor(act, act.as_name)  # still holds the role
+        record = await asyncio.to_thread(record_review_note, self.service.sources.audit,
+                                         actor, act.first, act.last, act.verdict, act.note,
+                                         now=utcnow())
+        return {"record": record.model_dump(mode="json")}
 
     async def _handover(self, act: HandoverAct) -> dict[str, Any]:
         audit = self.service.sources.audit

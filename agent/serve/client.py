@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import os
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol
@@ -31,6 +32,8 @@ from agent.serve.protocol import (
     AlarmAct,
     Alarms,
     AlarmsQuery,
+    AlarmsReport,
+    AlarmsReportQuery,
     Answer,
     Approvals,
     ApprovalsQuery,
@@ -43,9 +46,12 @@ from agent.serve.protocol import (
     Event,
     HandoverAct,
     Hello,
+    Journal,
+    JournalQuery,
     Plant,
     PlantRequest,
     Queued,
+    ReviewAct,
     Signature,
     SignRequest,
     Status,
@@ -61,7 +67,8 @@ from agent.serve.status import SiteServiceStatus
 
 EventHandler = Callable[[AgentEvent], None]
 #: What the service answers an act or a read-only query with.
-_Reply = SignRequest | Done | Approvals | Alarms | Triage | AuditView | Error
+_Reply = (SignRequest | Done | Approvals | Alarms | Triage | AuditView | AlarmsReport
+          | Journal | Error)
 #: Signs what the service prepared, with the caller's own key (local_signing.sign_prepared
 #: with the person's secret); runs in a worker thread (it may ask at the terminal).
 Signer = Callable[[SignRequest], SignedStatement]
@@ -278,6 +285,43 @@ class ServiceClient:
         assert isinstance(message, Triage)
         return message
 
+    async def review(self, first: int, last: int, verdict: str, note: str, *,
+                     sign: Signer, as_name: str | None = None) -> dict[str, Any]:
+        """A review note on audit records ``first``..``last`` signed by ``sign`` (the
+        caller's own key; an auditor's connection): the AuditRecord as JSON. The
+        statement is checked to be this note before anything is signed."""
+        def checked(request: SignRequest) -> SignedStatement:
+            asked = request.statement
+            if (asked.get("first"), asked.get("last"), asked.get("verdict"),
+                    asked.get("note")) != (first, last, verdict, note.strip()):
+                raise ServiceError("the service asked to sign another review note than "
+                                   "the one given", fix="report it: nothing was signed")
+            return sign(request)
+
+        aid = f"a{next(self._ids)}"
+        message = await self._exchange(aid, ReviewAct(id=aid, first=first, last=last,
+                                                       verdict=verdict, note=note,
+                                                       as_name=as_name), sign=checked)
+        assert isinstance(message, Done)
+        return dict(message.result["record"])
+
+    async def journal(self) -> Journal:
+        """Whether the service records the alarm journal (it starts it if the settings
+        want it and it does not)."""
+        rid = f"j{next(self._ids)}"
+        message = await self._exchange(rid, JournalQuery(id=rid), sign=None)
+        assert isinstance(message, Journal)
+        return message
+
+    async def alarms_report(self, since: datetime, until: datetime) -> dict[str, Any]:
+        """The alarm report's data for [since, until]
+        (agent.alarms.report_files.data_to_json); ServiceError with the service's fix."""
+        rid = f"r{next(self._ids)}"
+        message = await self._exchange(rid, AlarmsReportQuery(id=rid, since=since,
+                                                              until=until), sign=None)
+        assert isinstance(message, AlarmsReport)
+        return message.data
+
     async def alarm(self, action: Literal["acknowledge", "confirm", "comment", "shelve",
                                           "unshelve", "approve", "deny"], *,
                     sign: Signer | None = None, **fields: Any) -> dict[str, Any]:
@@ -311,7 +355,8 @@ class ServiceClient:
 
     async def _exchange(self, mid: str, request: BaseModel, *, sign: Signer | None,
                         target: str | None = None
-                        ) -> Done | Approvals | Alarms | Triage | AuditView:
+                        ) -> (Done | Approvals | Alarms | Triage | AuditView | AlarmsReport
+                              | Journal):
         writer = self._connected()
         inbox: asyncio.Queue[_Reply] = asyncio.Queue()
         self._acts[mid] = inbox

@@ -10,6 +10,7 @@ person's shell: no terminal prompt and no PLANTAGENT_PASSPHRASE.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import stat
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from pathlib import Path
 from agent.audit.sink import AuditSink
 from agent.errors import VaultError
 from agent.runtime import SiteRuntime
+from agent.serve.journal import journal_state
 from agent.serve.queue import TRIAGE, FairQueue
 from agent.serve.server import SiteServer
 from agent.serve.site_socket import listen, lock_site, socket_path
@@ -130,7 +132,8 @@ async def run_site_service(
         ) as service:
             path = socket_file or socket_path(home)
             server = SiteServer(service, runtime.people, listen(path, group=group),
-                                queue=queue, socket_file=path)
+                                queue=queue, socket_file=path,
+                                journal=functools.partial(journal_state, runtime))
             await server.start()
             await asyncio.to_thread(runtime.audit.append, "session_start", "plantagent", {
                 "event": "service_started", "pid": os.getpid(), "socket": str(path)})

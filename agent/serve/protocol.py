@@ -147,6 +147,39 @@ class TriageQuery(_Message):
     limit: int = Field(50, ge=1, le=500)
 
 
+class AlarmsReportQuery(_Message):
+    """The alarm performance report of [since, until] (read-only, any enrolled person, as
+    in process); answered by ``alarms_report`` or ``error``."""
+
+    type: Literal["alarms_report"] = "alarms_report"
+    id: str = Field(min_length=1, max_length=64)
+    since: datetime
+    until: datetime
+
+
+class ReviewAct(_Message):
+    """A signed review note on audit records ``first``..``last`` as the caller, in an
+    audit-reading role: ``sign`` first (their own key), then ``done {record}`` or
+    ``error``."""
+
+    type: Literal["review"] = "review"
+    id: str = Field(min_length=1, max_length=64)
+    first: int = Field(ge=1)
+    last: int = Field(ge=1)
+    verdict: str = Field(min_length=1, max_length=40)
+    note: str = Field(min_length=1, max_length=4000)
+    as_name: str | None = None
+
+
+class JournalQuery(_Message):
+    """Whether the service records the site's alarm journal; it starts the recorder if
+    the settings want it and it is not running (``plantagent alarms record``). Answered
+    by ``journal`` or ``error``."""
+
+    type: Literal["journal"] = "journal"
+    id: str = Field(min_length=1, max_length=64)
+
+
 class AuditQuery(_Message):
     """One page of the audit log, newest first (the page older than seq ``older_than``
     or newer than ``newer_than``; the filters as in the terminal UI), or with ``verify``
@@ -184,11 +217,11 @@ class HandoverAct(_Message):
 
 ClientMessage = Annotated[
     Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery
-    | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery | HandoverAct,
-    Field(discriminator="type")]
+    | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery | HandoverAct | AlarmsReportQuery
+    | JournalQuery | ReviewAct, Field(discriminator="type")]
 AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
                     | ApprovalsQuery | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery
-                    | HandoverAct)
+                    | HandoverAct | AlarmsReportQuery | JournalQuery | ReviewAct)
 
 
 class Welcome(_Message):
@@ -308,6 +341,29 @@ class Triage(_Message):
     markdown: str | None = None
 
 
+class AlarmsReport(_Message):
+    """The alarm report's data (agent.alarms.report_files.data_to_json: the report, the
+    activations, the rules) for the client to write the same files as in process."""
+
+    type: Literal["alarms_report"] = "alarms_report"
+    id: str
+    data: dict[str, Any]
+
+
+class Journal(_Message):
+    """The alarm journal in the service: ``recording`` (it was), ``started`` (just now),
+    ``off`` (the site's settings turn it off) or ``unavailable`` (the server cannot be
+    subscribed to now: ``problem`` and ``fix``); ``recorded``: events since it started."""
+
+    type: Literal["journal"] = "journal"
+    id: str
+    state: Literal["recording", "started", "off", "unavailable"]
+    recorded: int = 0
+    endpoint: str | None = None
+    problem: str | None = None
+    fix: str | None = None
+
+
 class AuditView(_Message):
     """A page of the audit log (AuditRecord as JSON each, newest first, and whether more
     lie either side), or with ``verify`` the verification (VerifyStatus's fields)."""
@@ -322,9 +378,10 @@ class AuditView(_Message):
 
 ServiceMessage = Annotated[
     Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest | Done | Approvals
-    | Alarms | Triage | AuditView, Field(discriminator="type")]
+    | Alarms | Triage | AuditView | AlarmsReport | Journal, Field(discriminator="type")]
 AnyServiceMessage = (Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest
-                     | Done | Approvals | Alarms | Triage | AuditView)
+                     | Done | Approvals | Alarms | Triage | AuditView | AlarmsReport
+                     | Journal)
 
 _client: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
 _service: TypeAdapter[AnyServiceMessage] = TypeAdapter(ServiceMessage)

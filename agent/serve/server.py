@@ -16,7 +16,7 @@ import os
 import pwd
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +27,14 @@ from agent.people.identity import CALLER_ACCOUNT, choose_role, person_of_account
 from agent.people.register import PeopleRegister
 from agent.pipeline.events import AgentEvent
 from agent.serve.acts import ConnectionActs
+from agent.serve.alarm_reports import alarms_report
 from agent.serve.protocol import (
     MAX_LINE,
     PROTOCOL_VERSION,
     Act,
     AlarmAct,
     AlarmsQuery,
+    AlarmsReportQuery,
     Answer,
     ApprovalsQuery,
     Ask,
@@ -42,9 +44,11 @@ from agent.serve.protocol import (
     Event,
     HandoverAct,
     Hello,
+    JournalQuery,
     Plant,
     PlantRequest,
     Queued,
+    ReviewAct,
     Signature,
     Status,
     StatusRequest,
@@ -82,8 +86,12 @@ class SiteServer:
 
     def __init__(self, service: AgentService, people: PeopleRegister, listener: socket.socket,
                  *, queue: FairQueue | None = None, socket_file: Path | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 journal: Callable[[JournalQuery], Awaitable[BaseModel]] | None = None,
+                 ) -> None:
         self.service = service
+        #: The alarm journal's state (agent.serve.journal, over the service's runtime).
+        self._journal = journal
         self.people = people
         self.queue = queue or FairQueue()
         self._listener = listener
@@ -222,17 +230,24 @@ class SiteServer:
                 elif isinstance(message, AuditQuery):
                     questions[f"audit:{message.id}"] = asyncio.create_task(
                         acts.audit(message), name=f"audit-{message.id}")
+                elif isinstance(message, JournalQuery):
+                    questions[f"journal:{message.id}"] = asyncio.create_task(
+                        self._journal_state(message, send), name=f"journal-{message.id}")
+                elif isinstance(message, AlarmsReportQuery):
+                    questions[f"report:{message.id}"] = asyncio.create_task(
+                        self._report(message, send), name=f"report-{message.id}")
                 elif isinstance(message, TriageQuery):
                     questions[f"triage:{message.id}"] = asyncio.create_task(
                         acts.triage(message), name=f"triage-{message.id}")
-                elif isinstance(message, AlarmAct | HandoverAct):
+                elif isinstance(message, AlarmAct | HandoverAct | ReviewAct):
                     key = f"act:{message.id}"
                     if key in questions and not questions[key].done():
                         send(Error(id=message.id, message=f"act {message.id} is already "
                                    "under way", fix="give each act its own id"))
                         continue
                     run = (acts.alarm(message) if isinstance(message, AlarmAct)
-                           else acts.handover(message))
+                           else acts.handover(message) if isinstance(message, HandoverAct)
+                           else acts.review(message))
                     questions[key] = asyncio.create_task(run, name=f"act-{message.id}")
                 elif isinstance(message, Signature):
                     acts.answer(message)
@@ -270,6 +285,21 @@ class SiteServer:
         person = await asyncio.to_thread(person_of_account, self.people, account)
         role = choose_role(person, hello.role, self.service.settings.agent.role)
         return Caller(person=person.name, account=account, role=role)
+
+    async def _journal_state(self, query: JournalQuery,
+                             send: Callable[[BaseModel], None]) -> None:
+        if self._journal is None:
+            send(Error(id=query.id, message="this service does not keep the alarm journal",
+                       fix="restart it with plantagent serve"))
+            return
+        try:
+            send(await self._journal(query))
+        except PlantAgentError as exc:
+            send(Error(id=query.id, message=exc.message, fix=exc.fix))
+
+    async def _report(self, query: AlarmsReportQuery,
+                      send: Callable[[BaseModel], None]) -> None:
+        send(await alarms_report(self.service, query))
 
     async def _plant(self, request: PlantRequest, send: Callable[[BaseModel], None]) -> None:
         """The plant now (read-only, as the terminal UI's Plant tab shows it)."""

@@ -22,9 +22,7 @@ from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest, ApprovalState
 from agent.approvals.refusals import approval_problem
 from agent.approvals.service import ApprovalService
-from agent.audit.merkle import root_of
 from agent.audit.records import AuditRecord
-from agent.audit.review import VERDICTS
 from agent.audit.store import SearchQuery
 from agent.errors import PlantAgentError, UsageError
 from agent.handover import build_handover
@@ -40,6 +38,7 @@ from agent.service.review_models import (
     ProposalDetail,
     VerifyStatus,
 )
+from agent.service.review_notes import check_review_note, record_review_note
 from agent.service.views import AlarmView
 from agent.settings import Settings
 from agent.site_time import SiteTime
@@ -262,28 +261,14 @@ class ReviewService:
         self, first: int, last: int, verdict: str, note: str
     ) -> AuditRecord:
         """Append a signed review note on records ``first``..``last`` as the configured
-        person (AuditUsageError names a bad range or verdict)."""
-        if verdict not in VERDICTS:
-            raise UsageError(f"unknown verdict {verdict!r}", fix=f"use one of: "
-                             f"{', '.join(VERDICTS)}")
-        if not note.strip():
-            raise UsageError("a review note needs text", fix="say what you checked or found")
-        return await asyncio.to_thread(self._review_note, first, last, verdict, note.strip())
+        person (UsageError names a bad range, verdict or an empty note)."""
+        check_review_note(verdict, note)
+        return await asyncio.to_thread(self._review_note, first, last, verdict, note)
 
     def _review_note(self, first: int, last: int, verdict: str, note: str) -> AuditRecord:
         """The note signed by the enrolled reviewer (their key), besides the site's."""
-        audit = self.sources.audit
-        actor = self._actor()
-        size = audit.size()
-        if not 1 <= first <= last <= size:
-            raise UsageError(f"records {first}-{last} are not in the log (it has {size})",
-                             fix=f"give a range within 1-{size}")
-        statement = {"type": "plantagent/review/v1", "log_id": audit.log_id, "first": first,
-                     "last": last, "verdict": verdict, "note": note,
-                     "target_root": root_of(audit.record_hashes(first, last)).hex()}
-        signed = actor.signer.sign(statement, now=self.clock())
-        return audit.review(actor.name, first, last, verdict, note, role=actor.role,
-                            signed=signed.model_dump(mode="json"))
+        return record_review_note(self.sources.audit, self._actor(), first, last, verdict,
+                                  note, now=self.clock())
 
     # -- handover -----------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The terminal UI's Audit tab through the site service, read-only: a real service over
 its Unix socket, the real demo plant and a real encrypted site. An auditor pages the log
-(newest first, filtered by the service) and sees it verified; a review note is refused
-with where to sign it (the shift lead's refusal is in test_tui_site_service.py)."""
+(newest first, filtered by the service) and sees it verified, and adds a review note
+with `n`: prepared by the service, signed in the UI with the auditor's own key, recorded
+by the service (the shift lead's refusal is in test_tui_site_service.py)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ import pytest
 from textual.widgets import Input, Label
 
 from agent.cli.tui_cmd import site_service_starter
-from agent.errors import UsageError
 from agent.people.identity import os_account
+from agent.people.names import person_key
+from agent.people.statements import SignedStatement, check_signature
 from agent.serve.site_socket import socket_path
 from plant.server import DemoPlantServer
 from terminal_ui.app import PlantAgentApp
 from terminal_ui.panes.audit import AuditPane
+from terminal_ui.panes.review_dialogs import ReviewNoteScreen
 from terminal_ui.remote import SiteServiceBackend
-from terminal_ui.remote_audit import NOTES_ELSEWHERE
 from tests.agent.serve.serve_helpers import HeldModel, running_service
 from tests.agent.serve.signing_helpers import enroll_people
 from tests.support.runtimes import scripted_runtime
@@ -30,9 +32,11 @@ in_module_loop = pytest.mark.asyncio(loop_scope="module")
 
 @in_module_loop
 async def test_an_auditor_reads_the_log_from_the_tab_through_the_service(
-    live_plant: DemoPlantServer, site_home: Path, tmp_path: Path
+    live_plant: DemoPlantServer, site_home: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
 ) -> None:
     me = os_account()
+    monkeypatch.setenv("PLANTAGENT_PERSON_KEYFILE", str(tmp_path / f"{me}.key"))
     async with scripted_runtime(site_home, live_plant.endpoint, HeldModel()) as runtime:
         enroll_people(runtime, tmp_path, {"Avery Audit": (me, ["auditor"])})
         newest = runtime.audit.search(newest_first=True, limit=1)[0]
@@ -60,7 +64,22 @@ async def test_an_auditor_reads_the_log_from_the_tab_through_the_service(
                                == newest.kind, pilot, what="the filtered page")
                 assert pane.page.records
                 assert {r.kind for r in pane.page.records} == {newest.kind}
-            assert backend.review is not None
-            with pytest.raises(UsageError, match=NOTES_ELSEWHERE.split(" (")[0]):
-                await backend.review.add_review_note(1, 2, "ok", "fine")
+
+                # A review note on the records on screen, signed here with her own key.
+                before = runtime.audit.size()
+                pane.query_one("#records").focus()
+                await pilot.press("n")
+                await wait_for(lambda: isinstance(app.screen, ReviewNoteScreen), pilot,
+                               what="the note dialog")
+                await pilot.press(*"read the filtered page", "enter")
+                await wait_for(lambda: [r.seq for r in runtime.audit.search(
+                    kind="review_note")] != [], pilot, what="the signed note recorded")
             await backend.close()
+        note = runtime.audit.search(kind="review_note")[0]
+        assert note.seq > before and note.actor == "Avery Audit" and note.role == "auditor"
+        assert note.payload["note"] == "read the filtered page"
+        signed = SignedStatement.model_validate(note.payload["signed"])
+        assert signed.statement["person"] == person_key("Avery Audit")
+        assert "nonce" in signed.statement
+        check_signature(runtime.people.get(person_key("Avery Audit")), signed)
+        assert runtime.audit.verify().ok

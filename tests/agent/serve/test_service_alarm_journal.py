@@ -1,0 +1,103 @@
+"""`plantagent alarms record` when the site service runs: the service records the alarm
+journal (it owns the plant connection), so the command says so instead of opening the
+site; it has the service start the recorder when the server could not be subscribed to
+at the service's start; a site whose settings turn the journal off gets the fix. Real
+service over a real Unix socket, real encrypted site (no passphrase given to the client),
+the real demo plant."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+
+from agent.cli import main
+from agent.errors import OpcUaError
+from agent.people.identity import os_account
+from plant.server import DemoPlantServer
+from tests.support.runtimes import scripted_runtime
+from tests.support.sites import new_site
+from tools.opcua.alarms import event_log
+
+from .serve_helpers import HeldModel, running_service, until
+from .signing_helpers import enroll_people
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+ALARM = "HX-101.CoolantFlow.Low"
+PASSPHRASE = "a site passphrase the service reads from its credential"
+
+
+async def _record(home: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = await asyncio.to_thread(main, ["--home", str(home), "alarms", "record"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def test_the_service_records_the_journal_and_the_command_says_so(
+    live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
+    monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
+    async with scripted_runtime(home, live_plant.endpoint, HeldModel(),
+                                passphrase=PASSPHRASE) as runtime:
+        enroll_people(runtime, tmp_path, {"Rita Lead": (os_account(), ["shift_lead"])})
+        async with running_service(runtime):
+            code, out, err = await _record(home, capsys)
+            assert code == 0, err
+            assert "the site service records the alarm journal" in out
+            assert live_plant.endpoint in out and "Traceback" not in err
+
+
+async def test_the_service_starts_the_journal_it_could_not_start(
+    live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
+    monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
+    calls: list[int] = []
+
+    async def subscribed_from_the_second_time(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:  # the server refused the subscription when the service started
+            raise OpcUaError("the server refused the event subscription",
+                             fix="check the server's subscription limits")
+        return await event_log(*args, **kwargs)
+
+    async with scripted_runtime(home, live_plant.endpoint, HeldModel(),
+                                passphrase=PASSPHRASE) as runtime:
+        enroll_people(runtime, tmp_path, {"Rita Lead": (os_account(), ["shift_lead"])})
+        with patch("agent.runtime.site_runtime.event_log", subscribed_from_the_second_time):
+            async with running_service(runtime):
+                assert runtime.recording_journal is None and calls == [1]
+                code, out, err = await _record(home, capsys)
+                assert code == 0, err
+                assert "was not recording the alarm journal; it records it now" in out
+                journal = runtime.recording_journal
+                assert journal is not None
+                try:
+                    await live_plant.force_alarm(ALARM, active=True)
+                    await until(lambda: journal.recorded > 0, "the journal records the alarm")
+                finally:
+                    await live_plant.force_alarm(ALARM, active=False)
+                code, out, err = await _record(home, capsys)
+                assert code == 0 and "the site service records the alarm journal" in out, err
+
+
+async def test_a_journal_turned_off_is_said_with_its_fix(
+    live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
+    monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
+    async with scripted_runtime(home, live_plant.endpoint, HeldModel(), passphrase=PASSPHRASE,
+                                settings={"alarms": {"journal": False}}) as runtime:
+        enroll_people(runtime, tmp_path, {"Rita Lead": (os_account(), ["shift_lead"])})
+        async with running_service(runtime):
+            code, out, err = await _record(home, capsys)
+    assert code == 2 and "journal = false" in err and "journal = true" in err, err
+    assert "Traceback" not in err and out == ""
