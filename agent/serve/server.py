@@ -16,9 +16,10 @@ import os
 import pwd
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -64,6 +65,8 @@ from agent.serve.status import Guards, ServiceInfo, SiteServiceStatus
 from agent.service import AgentService, egress_state
 
 log = logging.getLogger(__name__)
+#: What serves one read or act of a connection (run as its own task).
+Handler = Callable[[Any], Coroutine[Any, Any, None]]
 
 #: Bytes waiting for a slow client beyond which its token events are dropped (the
 #: answer and every other message still go): the service never buffers without bound.
@@ -188,6 +191,20 @@ class SiteServer:
         acts = ConnectionActs(self.service, self.people, account=caller.account,
                               role=caller.role, send=send, queue=self.queue,
                               sign_timeout_s=self.sign_timeout_s)
+        # Each read and each act of a message type: (task kind, handler).
+        reads: dict[type[BaseModel], tuple[str, Handler]] = {
+            PlantRequest: ("plant", lambda m: self._plant(m, send)),
+            ApprovalsQuery: ("approvals", acts.approvals),
+            AlarmsQuery: ("alarms", acts.alarms),
+            AuditQuery: ("audit", acts.audit),
+            JournalQuery: ("journal", lambda m: self._journal_state(m, send)),
+            AlarmsReportQuery: ("report", lambda m: self._report(m, send)),
+            TriageQuery: ("triage", acts.triage),
+        }
+        signed_acts: dict[type[BaseModel], Handler] = {
+            Act: acts.act, AlarmAct: acts.alarm, HandoverAct: acts.handover,
+            ReviewAct: acts.review,
+        }
         try:
             while line := await reader.readline():
                 try:
@@ -208,47 +225,21 @@ class SiteServer:
                         task.cancel()
                 elif isinstance(message, StatusRequest):
                     send(Status(status=(await self.status()).model_dump(mode="json")))
-                elif isinstance(message, PlantRequest):
-                    # In a task: a slow plant server must not hold up this client's
-                    # cancels; dropped with the connection like its questions.
-                    questions[f"plant:{message.id}"] = asyncio.create_task(
-                        self._plant(message, send), name=f"plant-{message.id}")
-                elif isinstance(message, ApprovalsQuery):
-                    questions[f"approvals:{message.id}"] = asyncio.create_task(
-                        acts.approvals(message), name=f"approvals-{message.id}")
-                elif isinstance(message, Act):
-                    key = f"act:{message.id}"
-                    if key in questions and not questions[key].done():
-                        send(Error(id=message.id, message=f"act {message.id} is already "
-                                   "under way", fix="give each act its own id"))
+                elif (read := reads.get(type(message))) is not None:
+                    # In a task: a slow plant server or a long read must not hold up this
+                    # client's cancels; dropped with the connection like its questions.
+                    kind, handler = read
+                    mid = str(getattr(message, "id", ""))
+                    questions[f"{kind}:{mid}"] = asyncio.create_task(
+                        handler(message), name=f"{kind}-{mid}")
+                elif (act := signed_acts.get(type(message))) is not None:
+                    mid = str(getattr(message, "id", ""))
+                    if f"act:{mid}" in questions and not questions[f"act:{mid}"].done():
+                        send(Error(id=mid, message=f"act {mid} is already under way",
+                                   fix="give each act its own id"))
                         continue
-                    questions[key] = asyncio.create_task(acts.act(message),
-                                                         name=f"act-{message.id}")
-                elif isinstance(message, AlarmsQuery):
-                    questions[f"alarms:{message.id}"] = asyncio.create_task(
-                        acts.alarms(message), name=f"alarms-{message.id}")
-                elif isinstance(message, AuditQuery):
-                    questions[f"audit:{message.id}"] = asyncio.create_task(
-                        acts.audit(message), name=f"audit-{message.id}")
-                elif isinstance(message, JournalQuery):
-                    questions[f"journal:{message.id}"] = asyncio.create_task(
-                        self._journal_state(message, send), name=f"journal-{message.id}")
-                elif isinstance(message, AlarmsReportQuery):
-                    questions[f"report:{message.id}"] = asyncio.create_task(
-                        self._report(message, send), name=f"report-{message.id}")
-                elif isinstance(message, TriageQuery):
-                    questions[f"triage:{message.id}"] = asyncio.create_task(
-                        acts.triage(message), name=f"triage-{message.id}")
-                elif isinstance(message, AlarmAct | HandoverAct | ReviewAct):
-                    key = f"act:{message.id}"
-                    if key in questions and not questions[key].done():
-                        send(Error(id=message.id, message=f"act {message.id} is already "
-                                   "under way", fix="give each act its own id"))
-                        continue
-                    run = (acts.alarm(message) if isinstance(message, AlarmAct)
-                           else acts.handover(message) if isinstance(message, HandoverAct)
-                           else acts.review(message))
-                    questions[key] = asyncio.create_task(run, name=f"act-{message.id}")
+                    questions[f"act:{mid}"] = asyncio.create_task(act(message),
+                                                                  name=f"act-{mid}")
                 elif isinstance(message, Signature):
                     acts.answer(message)
                 await writer.drain()
