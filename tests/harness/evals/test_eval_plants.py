@@ -16,11 +16,9 @@ import pytest_asyncio
 from agent.llm.scripted import ScriptedModel
 from agent.pipeline.answer import AgentAnswer, StepRecord
 from agent.settings import SimSettings
-from agent.triage.models import Candidate, Incident, TriageReport
 from harness.evals.plants.check import judge, kit_node
 from harness.evals.plants.run import PlantsPlan, run_plants
 from harness.evals.plants.suite import Suite, load_suite
-from harness.evals.plants.triage import TriageResult, judge_fault
 from plant.kit.server import KitPlantServer
 from plant.testplants import all_test_plants
 from tools.opcua.models import Reading
@@ -93,27 +91,3 @@ async def test_a_tiny_run_through_the_real_loop_writes_the_tables(tmp_path: Path
     table = (tmp_path / "plants.md").read_text(encoding="utf-8")
     assert "| waterworks |" in table and "ww-p1-bearing" in table
 
-
-def test_the_top_cause_shown_is_the_top_of_the_report_judged() -> None:
-    """Two reports: the first ranks the fault first, a later one second behind another
-    cause. The fault counts as ranked first, and the table's top cause is the first
-    report's, not the later one's."""
-    suite = load_suite("waterworks")
-    case = next(c for c in suite.triage if not c.fault.startswith("instrument."))
-    plant = all_test_plants()["waterworks"]
-    equipment = suite.equipment[case.equipment].aliases[0]
-    now = datetime.now(UTC)
-
-    def report(*causes: str) -> TriageReport:
-        return TriageReport(
-            id=f"TR-{len(causes)}", created=now, status="diagnosed",
-            incident=Incident(key="k", kind="alarm", equipment=[equipment], tags=[],
-                              onset=now, summary="1 alarm(s)"),
-            candidates=[Candidate(cause=c, equipment=equipment, confidence=0.9 - 0.1 * i)
-                        for i, c in enumerate(causes)], evidence=[])
-
-    out = TriageResult(case.fault, case.target, case.equipment)
-    judged = judge_fault(out, case, [report(case.causes[0]),
-                                      report("something_else", case.causes[0])],
-                          suite, plant, {})
-    assert judged and out.ranked_first and out.top_cause == case.causes[0]
