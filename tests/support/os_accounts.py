@@ -13,6 +13,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,3 +71,15 @@ def python_for(login: str) -> tuple[str, str]:
         pytest.skip(f"no Python {sys.version_info.major}.{sys.version_info.minor} the test "
                     "accounts may run (this one is in a private directory)")
     return system, os.pathsep.join([str(REPO), *packages])
+
+
+@contextmanager
+def shared_tmp_dir(prefix: str) -> Iterator[Path]:
+    """A short directory outside root's private tmp that test OS accounts can reach,
+    removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +17,13 @@ from agent.people.keys import KeySecret, write_key_file
 from agent.people.models import ADMIN_ROLE
 from agent.runtime import SiteRuntime
 from agent.settings import load_settings
-from tests.support.os_accounts import ROOT_WITH_USERADD, os_accounts, python_for, run_system
+from tests.support.os_accounts import (
+    ROOT_WITH_USERADD,
+    os_accounts,
+    python_for,
+    run_system,
+    shared_tmp_dir,
+)
 from tests.support.people import sign_site_policies
 from tests.support.sites import FAST_KDF, PASSPHRASE, new_site
 
@@ -44,10 +48,8 @@ def accounts() -> Iterator[dict[str, str]]:
 @pytest.fixture
 def shared_dir() -> Iterator[Path]:
     """A directory outside root's private tmp, reachable by the test accounts."""
-    path = Path(tempfile.mkdtemp(prefix="pa-people-", dir="/tmp"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    with shared_tmp_dir("pa-people-") as path:
+        yield path
 
 
 def _hand_to(home: Path, login: str) -> None:
