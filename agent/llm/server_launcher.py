@@ -113,6 +113,10 @@ class ServerProcess:
 
     def start(self, *, ready_timeout_s: float = 120.0) -> str:
         """Start the server and wait until it lists its model; the base URL."""
+        if self.llama_server is not None and not os.access(self.llama_server, os.X_OK):
+            raise ModelError(f"{self.llama_server} is not an executable llama-server",
+                             fix="build llama.cpp's llama-server (docs/inference-servers.md) "
+                             "and give its path")
         if not self.port:
             self.port = free_port(self.host)
         builder, command = ((llama_server_args, [str(self.llama_server)])

@@ -27,3 +27,12 @@ def test_arguments_name_the_model_and_bind_loopback_by_default(tmp_path: Path) -
     pairs = dict(zip(args[::2], args[1::2], strict=True))
     assert pairs["--host"] == "127.0.0.1" and pairs["--model_alias"] == "m"
     assert pairs["--n_threads"] == pairs["--n_threads_batch"] == "1"
+
+
+def test_a_llama_server_path_that_is_no_program_is_a_clear_error(tmp_path: Path) -> None:
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    server = ServerProcess(model, "m", llama_server=tmp_path / "no-such-llama-server")
+    with pytest.raises(ModelError, match="not an executable llama-server") as raised:
+        server.start(ready_timeout_s=5)
+    assert raised.value.fix and "docs/inference-servers.md" in raised.value.fix
