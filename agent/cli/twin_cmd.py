@@ -20,7 +20,7 @@ from typing import Any
 
 from agent.cli.common import nested, open_runtime, print_json, settings_from_args
 from agent.durations import parse_minutes
-from agent.errors import ModelError, OpcUaUnavailable, UsageError
+from agent.errors import OpcUaUnavailable, PlantAgentError, UsageError
 from agent.runtime import SiteRuntime
 from tools.context import utcnow
 
@@ -148,13 +148,13 @@ async def _warm(runtime: SiteRuntime) -> None:
     the whole prefix. Skipped, with the reason, when the model cannot be opened here."""
     try:
         agent = await runtime.agent()
-    except ModelError as exc:
+        print("preparing the model's prompt for this plant (once; the first question then "
+              "starts warm) ...", file=sys.stderr)
+        tokens = await agent.warm()
+    except PlantAgentError as exc:  # the sync itself is done and stored: say, go on
         print(f"the model's prompt was not prepared: {exc.message}"
               + (f" ({exc.fix})" if exc.fix else ""), file=sys.stderr)
         return
-    print("preparing the model's prompt for this plant (once; the first question then "
-          "starts warm) ...", file=sys.stderr)
-    tokens = await agent.warm()
     if tokens:
         print(f"prepared: {tokens} prompt tokens evaluated and kept", file=sys.stderr)
 
