@@ -21,7 +21,6 @@ from agent.audit.bundle import verify_bundle
 from agent.audit.checkpoints import read_checkpoint_file
 from agent.audit.errors import AuditUsageError
 from agent.audit.log import AuditLog
-from agent.audit.merkle import root_of
 from agent.audit.note import origin_of, signed_note
 from agent.audit.records import AUDIT_KINDS, AuditRecord, canonical_json
 from agent.audit.recover import accepted_losses
@@ -41,6 +40,8 @@ from agent.cli.common import (
 )
 from agent.durations import parse_time
 from agent.people.log_check import PersonalCheck, bundle_records, check_personal_signatures
+from agent.policy.reviewers import SIGN_NOTES, check_audit_reviewer
+from agent.service.review_notes import record_review_note
 from agent.vault.inspect import DatabaseState
 
 
@@ -346,14 +347,12 @@ def _review_here(args: argparse.Namespace, first: int, last: int) -> AuditRecord
         if not 1 <= first <= last <= size:
             raise AuditUsageError(f"records {first}-{last} are not in the log (it has {size})",
                                   fix=f"give a range within 1-{size}")
-        # The reviewer is the enrolled person of this OS account, signing with their key.
+        # The reviewer is the enrolled person of this OS account, signing with their key,
+        # in a reviewer role of the policy (the same rule as through the service).
         actor = runtime.acting(name=args.user, role=args.role, key_file=args.key_file)
-        statement = {"type": "plantagent/review/v1", "log_id": log.log_id, "first": first,
-                     "last": last, "verdict": args.verdict, "note": args.note,
-                     "target_root": root_of(log.record_hashes(first, last)).hex()}
-        signed = actor.signer.sign(statement, now=runtime.clock())
-        return log.review(actor.name, first, last, args.verdict, args.note,
-                          role=actor.role, signed=signed.model_dump(mode="json"))
+        check_audit_reviewer(runtime.policy, actor.name, actor.role, doing=SIGN_NOTES)
+        return record_review_note(log, actor, first, last, args.verdict, args.note,
+                                  now=runtime.clock())
 
 
 def _checkpoint(args: argparse.Namespace) -> int:

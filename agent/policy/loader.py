@@ -240,6 +240,8 @@ def cross_check(policy: Policy, origin: dict[Loc, str]) -> list[Problem]:
         (("writes", "approver_roles"), policy.writes.approver_roles),
         (("fixes", "approver_roles"), policy.fixes.approver_roles),
         (("alarms", "shelving", "approver_roles"), policy.alarms.shelving.approver_roles),
+        # Reviewers sign their notes with their own key: people, not service accounts.
+        (("audit", "reviewer_roles"), policy.audit.reviewer_roles),
     ]
     for i, rule in enumerate(policy.writes.rules):
         if rule.approver_roles is not None:

@@ -229,6 +229,15 @@ class PeoplePolicy(_Strict):
         "they ask, each under the name the register gives them."))
 
 
+class AuditPolicy(_Strict):
+    """Who reviews the audit log (it holds every person's questions and acts)."""
+
+    reviewer_roles: list[str] = Field(
+        default_factory=lambda: ["auditor"], min_length=1, description=(
+            "Roles that may read the audit log through the site service and sign review "
+            "notes on it (in process and through the service)."))
+
+
 class Policy(_Strict):
     """The effective policy: shipped defaults with the site's files merged over them."""
 
@@ -241,6 +250,7 @@ class Policy(_Strict):
     qualification: QualificationPolicy = Field(default_factory=QualificationPolicy)
     alarms: AlarmsPolicy = Field(default_factory=AlarmsPolicy)
     people: PeoplePolicy = Field(default_factory=PeoplePolicy)
+    audit: AuditPolicy = Field(default_factory=AuditPolicy)
 
     def budget(self, role: str) -> Budget:
         """The budget of ``role``: its overrides over the default."""

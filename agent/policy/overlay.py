@@ -1,11 +1,11 @@
 """How a site's policy differs from the shipped one, and which differences weaken it.
 
 A site may tighten the shipped policy freely; a difference that relaxes it (the
-two-person rule off, more approver roles, fewer approvals, a new writable node, wider
-bounds, more networks, bigger budgets, longer shelves, a model without qualification,
-people acting from shared accounts) is listed as weakening, and the runtime loads such a
-policy only when an enrolled administrator signed the site's files
-(agent/people/overlays.py). ``plantagent policy check`` prints every difference.
+two-person rule off, more approver or audit reviewer roles, fewer approvals, a new
+writable node, wider bounds, more networks, bigger budgets, longer shelves, a model
+without qualification, people acting from shared accounts) is listed as weakening, and
+the runtime loads such a policy only when an enrolled administrator signed the site's
+files (agent/people/overlays.py). ``plantagent policy check`` prints every difference.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ _LOOSE_DOWN = ("writes.approvals", "rule.min", "rule.approvals", "qualification.
                "qualification.max_*")
 #: Lists that relax when they gain an item, and when they lose one.
 _LOOSE_ADD = ("network.allowlist", "writes.approver_roles", "fixes.approver_roles",
-              "alarms.shelving.approver_roles", "roles.*.tools", "rule.approver_roles")
+              "alarms.shelving.approver_roles", "roles.*.tools", "rule.approver_roles",
+              "audit.reviewer_roles")
 _LOOSE_REMOVE = ("roles.*.deny_tools",)
 
 

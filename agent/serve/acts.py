@@ -32,6 +32,7 @@ from agent.people.identity import Acting, person_of_account
 from agent.people.names import person_key
 from agent.people.register import PeopleRegister
 from agent.people.statements import SignedStatement
+from agent.policy.reviewers import READ, SIGN_NOTES, check_audit_reviewer
 from agent.serve.protocol import (
     Act,
     AlarmAct,
@@ -63,10 +64,6 @@ log = logging.getLogger(__name__)
 
 #: An act that may need the caller's signature.
 AnyAct = Act | AlarmAct | HandoverAct | ReviewAct
-
-#: The roles that may read the audit log through the service (it holds every person's
-#: questions and acts: the auditors' to review, not everyone's to browse).
-AUDIT_ROLES = frozenset({"auditor"})
 
 STATES: tuple[ApprovalState, ...] = ("pending", "approved", "denied", "expired", "executing",
                                       "executed", "failed")
@@ -208,12 +205,7 @@ class ConnectionActs:
         caller's person (read again from the register)."""
         review = self.service.review
         try:
-            person = await asyncio.to_thread(person_of_account, self.people, self.account)
-            if self.role not in AUDIT_ROLES or self.role not in person.roles:
-                raise PolicyDenied(
-                    f"{person.name} ({self.role}) may not read the audit log through the "
-                    "service", fix="an auditor connects in that role (plantagent tui "
-                    "--role auditor)")
+            await self._reviewer(READ)
             if review is None:
                 raise ServiceError("this service has no audit review", fix="restart the service")
             if query.verify:
@@ -286,16 +278,20 @@ class ConnectionActs:
         await self._reply(act.id, "review", f"{act.first}-{act.last}", self._review(act))
 
     async def _review(self, act: ReviewAct) -> dict[str, Any]:
-        if self.role not in AUDIT_ROLES:
-            raise PolicyDenied(f"the role {self.role} may not sign audit review notes "
-                               "through the service", fix="an auditor connects in that role "
-                               "(--role auditor)")
+        await self._reviewer(SIGN_NOTES)
         check_review_note(act.verdict, act.note)  # before anyone is asked to sign
         actor = await self._actor(act, act.as_name)  # still holds the role
         record = await asyncio.to_thread(record_review_note, self.service.sources.audit,
                                          actor, act.first, act.last, act.verdict, act.note,
                                          now=utcnow())
         return {"record": record.model_dump(mode="json")}
+
+    async def _reviewer(self, doing: str) -> None:
+        """PolicyDenied unless the connection's role is one of the policy's audit
+        reviewer roles and the caller's person (read again from the register) holds it."""
+        person = await asyncio.to_thread(person_of_account, self.people, self.account)
+        check_audit_reviewer(self.service.sources.approvals.policy, person.name, self.role,
+                             doing=doing, holds=self.role in person.roles)
 
     async def _handover(self, act: HandoverAct) -> dict[str, Any]:
         audit = self.service.sources.audit

@@ -29,6 +29,7 @@ from agent.handover import build_handover
 from agent.handover.models import HandoverReport
 from agent.handover.sources import ShiftSources
 from agent.people.identity import Acting
+from agent.policy.reviewers import SIGN_NOTES, check_audit_reviewer
 from agent.runtime import TwinStores
 from agent.service.review_evidence import proposal_evidence, proposal_what_if
 from agent.service.review_models import (
@@ -267,8 +268,11 @@ class ReviewService:
 
     def _review_note(self, first: int, last: int, verdict: str, note: str) -> AuditRecord:
         """The note signed by the enrolled reviewer (their key), besides the site's."""
-        return record_review_note(self.sources.audit, self._actor(), first, last, verdict,
-                                  note, now=self.clock())
+        actor = self._actor()
+        check_audit_reviewer(self.sources.approvals.policy, actor.name, actor.role,
+                             doing=SIGN_NOTES)
+        return record_review_note(self.sources.audit, actor, first, last, verdict, note,
+                                  now=self.clock())
 
     # -- handover -----------------------------------------------------------------------
 

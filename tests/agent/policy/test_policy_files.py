@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, PolicyDenied
 from agent.policy.loader import PolicySource, build_policy, load_policy, shipped_sources
+from agent.policy.overlay import differences
+from agent.policy.reviewers import READ, SIGN_NOTES, check_audit_reviewer
 
 from .policy_helpers import NS_URI, make_policy
 
@@ -145,3 +147,35 @@ def test_no_fallback_to_defaults_on_error(tmp_path: Path) -> None:
     _site_file(tmp_path, "zz.toml", "[roles.engineer]\ntools = [\"*\"]\nhumam = true\n")
     with pytest.raises(ConfigError):
         load_policy(tmp_path)
+
+
+def test_audit_reviewer_roles_are_policy_and_a_malformed_entry_is_named(
+    tmp_path: Path
+) -> None:
+    assert load_policy(None).policy.audit.reviewer_roles == ["auditor"]
+    err = _error(tmp_path, "audit.toml", '[audit]\nreviewer_roles = ["auditr"]\n')
+    assert "audit.toml" in err.message and "audit.reviewer_roles" in err.message
+    assert "role 'auditr' is not defined" in err.message and "did you mean 'auditor'" in (
+        err.message)
+    err = _error(tmp_path, "audit.toml", '[audit]\nreviewer_roles = "auditor"\n')
+    assert "audit.reviewer_roles" in err.message and "'auditor'" in err.message
+    err = _error(tmp_path, "audit.toml", '[audit]\nreviewers = ["auditor"]\n')
+    assert "unknown key 'reviewers'" in err.message and err.fix is not None
+    assert "reviewer_roles" in err.fix
+    err = _error(tmp_path, "audit.toml", "[audit]\nreviewer_roles = []\n")
+    assert "audit.reviewer_roles" in err.message
+    # Reviewers sign with their own key: a service account can not be one.
+    err = _error(tmp_path, "audit.toml", '[audit]\nreviewer_roles = ["triage_service"]\n')
+    assert "audit.reviewer_roles" in err.message and "service account" in err.message
+
+
+def test_a_reviewer_role_is_honoured_and_weakens_the_shipped_policy(tmp_path: Path) -> None:
+    _site_file(tmp_path, "audit.toml", '[audit]\nreviewer_roles = ["auditor", "engineer"]\n')
+    site = load_policy(tmp_path).policy
+    check_audit_reviewer(site, "Eve", "engineer", doing=SIGN_NOTES)
+    with pytest.raises(PolicyDenied, match="reviewer roles are auditor, engineer"):
+        check_audit_reviewer(site, "Sam", "shift_lead", doing=SIGN_NOTES)
+    with pytest.raises(PolicyDenied, match="no longer holds the role auditor"):
+        check_audit_reviewer(site, "Ann", "auditor", doing=READ, holds=False)
+    [change] = differences(load_policy(None).policy, site)
+    assert change.path == "audit.reviewer_roles" and change.weakens

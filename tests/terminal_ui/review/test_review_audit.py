@@ -10,12 +10,13 @@ import pytest
 from textual.widgets import DataTable, Input, Label, Markdown
 
 from agent.audit.log import AuditLog
+from agent.errors import PolicyDenied
 from agent.service import AgentService
 from terminal_ui.panes.audit import AuditPane
 from terminal_ui.panes.markdown_screen import MarkdownScreen
 from terminal_ui.panes.review_dialogs import ReviewNoteScreen
 
-from .review_helpers import SHIFT_LEAD, PaneApp, wait_for
+from .review_helpers import SHIFT_LEAD, Host, PaneApp, as_person, wait_for
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -107,8 +108,15 @@ async def test_filters_and_paging_over_thousands_of_records(service: AgentServic
 
 async def test_review_note_is_signed_and_verify_stays_ok(service: AgentService) -> None:
     audit = service.audit
+    assert service.review is not None
+    # In the shift lead's role the policy refuses the note (only its reviewer roles,
+    # [audit] reviewer_roles, sign them), as the site service does; nothing is recorded.
+    with pytest.raises(PolicyDenied, match="may not sign audit review notes") as refused:
+        await service.review.add_review_note(1, 2, "reviewed", "looked")
+    assert refused.value.fix and "--role auditor" in refused.value.fix
     before = audit.size()
-    app = PaneApp(lambda: AuditPane(service, page_size=50))
+    auditor = Host(as_person(service.review, SHIFT_LEAD, "auditor"))
+    app = PaneApp(lambda: AuditPane(auditor, page_size=50))
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(AuditPane)
         verify = pane.query_one("#verify-line", Label)
@@ -129,7 +137,7 @@ async def test_review_note_is_signed_and_verify_stays_ok(service: AgentService) 
         await wait_for(pilot, lambda: "verify OK" in str(verify.content)
                        and f"{before + 1} records" in str(verify.content), "verify again")
     note = audit.last(1)[0]
-    assert note.kind == "review_note" and note.actor == SHIFT_LEAD
+    assert note.kind == "review_note" and note.actor == SHIFT_LEAD and note.role == "auditor"
     assert note.payload["first"] == before - 49 and note.payload["last"] == before
     assert note.payload["note"] == "checked the alarm flood"
     assert note.payload["verdict"] == "reviewed"
