@@ -15,8 +15,8 @@ from agent.handover.models import HandoverReport
 from agent.serve.client import Signer
 from terminal_ui.remote_alarms import ServiceConnection
 
-#: What the progress line says while the service writes (it sends no progress events).
-WRITING = "the service writes it (in line with the questions)"
+#: What the progress line says until the service sends the first place in line or step.
+WRITING = "asking the service to write it (in line with the questions)"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def standing(result: dict[str, Any]) -> HandoverStanding:
     return HandoverStanding(
         seq=int(written["seq"]), actor=str(written["actor"]),
         ts=datetime.fromisoformat(str(written["ts"])),
-        acknowledged_by=[f"{a['person']} ({a['role']})"
+        acknowledged_by=[f"{a.get('name') or a['person']} ({a['role']})"
                          for a in result.get("acknowledgements", [])])
 
 
@@ -56,13 +56,18 @@ class RemoteHandover:
     async def handover(self, since: timedelta | None, *, use_model: bool = True,
                        on_progress: Callable[[str], None] | None = None) -> HandoverReport:
         """The handover of the site's shift (``since`` None) or of the last ``since``,
-        written by the service and recorded as the caller's."""
+        written by the service and recorded as the caller's; ``on_progress`` hears its
+        place in line and each step; cancelling the awaiting task drops it (the service
+        audits the cancellation)."""
         if on_progress is not None:
             on_progress(WRITING)
         client = await self._service.connected()
         fields: dict[str, Any] = {"use_model": use_model}
         if since is not None:
             fields["since_s"] = since.total_seconds()
+        if on_progress is not None:
+            step = on_progress
+            fields["on_event"] = lambda event: step(event.text)
         result = await client.handover("write", **fields)
         return HandoverReport.model_validate(result["report"])
 

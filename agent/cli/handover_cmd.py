@@ -118,8 +118,12 @@ def _handover(args: argparse.Namespace) -> int:
     # Bad input fails before anything is opened.
     since = parse_duration(args.since) if args.since is not None else None
     if chosen_service(args) is not None:
+        # Its place in line and its steps as the service sends them, as `ask` shows a
+        # question's; Ctrl-C drops it (the service audits the cancellation).
+        show = _progress(args.json)
         result = _over_service(args, "write", use_model=not args.no_model,
-                               since_s=since.total_seconds() if since is not None else None)
+                               since_s=since.total_seconds() if since is not None else None,
+                               on_event=lambda event: show(event.text))
         report = HandoverReport.model_validate(result["report"])
     else:
         report = asyncio.run(run_handover(
@@ -172,6 +176,6 @@ def _acks(args: argparse.Namespace) -> int:
         print("  not acknowledged yet")
     for a in done:
         note = f": {a.note}" if a.note else ""
-        print(f"  acknowledged by {a.person} ({a.role}) {a.signed_at:%Y-%m-%d %H:%M}Z, "
+        print(f"  acknowledged by {a.shown} ({a.role}) {a.signed_at:%Y-%m-%d %H:%M}Z, "
               f"signature verified (record {a.record_seq}){note}")
     return 0

@@ -26,13 +26,18 @@ from agent.people.statements import SignedStatement, check_signature
 
 ACK_TYPE = "plantagent/handover-ack/v1"
 ACK_EVENT = "acknowledged"
+#: A handover cancelled while it waited for the model or was being written (the site
+#: service records it, as it records a cancelled question): not a handover.
+CANCELLED_EVENT = "cancelled"
 #: Roles that take over a shift (a site's policy may name an ``operator`` role).
 ACK_ROLES = ("shift_lead", "operator")
 
 
 @dataclass(frozen=True)
 class Acknowledgement:
-    """A verified acknowledgement of one handover."""
+    """A verified acknowledgement of one handover: ``person`` is the signer's key (what
+    the signed statement and the audit name), ``name`` their enrolled name (what people
+    read)."""
 
     handover_seq: int
     record_seq: int
@@ -40,17 +45,25 @@ class Acknowledgement:
     role: str
     signed_at: datetime
     note: str
+    name: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The enrolled name (the key where an older record gives none)."""
+        return self.name or self.person
 
 
 def _handovers(audit: AuditReader) -> list[AuditRecord]:
-    return [r for r in audit.search(kind="handover") if r.payload.get("event") != ACK_EVENT]
+    """The handovers written (a record with an ``event`` is an acknowledgement or a
+    cancellation, not a handover)."""
+    return [r for r in audit.search(kind="handover") if "event" not in r.payload]
 
 
 def find_handover(audit: AuditReader, seq: int | None = None) -> AuditRecord:
     """The handover record ``seq`` (default: the newest); UsageError naming the fix."""
     if seq is not None:
         found = audit.search(kind="handover", seq_from=seq, seq_to=seq)
-        if not found or found[0].payload.get("event") == ACK_EVENT:
+        if not found or "event" in found[0].payload:
             raise UsageError(f"audit record {seq} is not a handover",
                              fix="give the seq `plantagent audit search --kind handover` shows")
         return found[0]
@@ -134,5 +147,5 @@ def acknowledgements(audit: AuditReader, people: PeopleRegister,
             if not person.disabled:  # disabled later: the acknowledgement stays valid
                 raise IntegrityError(f"audit record {record.seq}: {exc.message}") from None
         out.append(Acknowledgement(handover.seq, record.seq, person.key, role,
-                                   signed.signed_at, str(p.get("note", ""))))
+                                   signed.signed_at, str(p.get("note", "")), person.name))
     return out

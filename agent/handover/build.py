@@ -130,12 +130,14 @@ async def _write(sources: ShiftSources, evidence: list[HandoverEvidence], *, use
         except ModelError as exc:
             notes.append(f"the model failed ({exc.message[:100]}); written by the template")
         else:
+            progress("checking the lines against the facts")
             lines, unsupported, added = _assemble(draft.checked, evidence, names)
             if added:
                 draft.notes.append(f"{added} fact(s) the model left out were added by the "
                                    "template")
             return _Written(lines, unsupported, f"model:{sources.model.info.name}",
                             draft.notes, draft.steps, draft.cut_off)
+    progress("checking the lines against the facts")
     checked = check_lines(template_lines(evidence, quiet=nothing),
                           {e.id: e for e in evidence}, names)
     return _Written(checked.lines, checked.unsupported, notes=notes)

@@ -27,7 +27,12 @@ from agent.approvals.models import ApprovalRequest, ApprovalState
 from agent.audit.records import format_ts
 from agent.errors import PlantAgentError, PolicyDenied, ServiceError, UsageError
 from agent.handover import HandoverReport, build_handover
-from agent.handover.ack import acknowledge, acknowledgements, find_handover
+from agent.handover.ack import (
+    CANCELLED_EVENT,
+    acknowledge,
+    acknowledgements,
+    find_handover,
+)
 from agent.people.identity import Acting, person_of_account
 from agent.people.names import person_key
 from agent.people.register import PeopleRegister
@@ -44,7 +49,9 @@ from agent.serve.protocol import (
     AuditView,
     Done,
     Error,
+    Event,
     HandoverAct,
+    Queued,
     ReviewAct,
     Signature,
     SignRequest,
@@ -269,9 +276,15 @@ class ConnectionActs:
             self._send(Done(id=mid, result=result))
 
     async def handover(self, act: HandoverAct) -> None:
-        """Write, acknowledge (signed) or read the acknowledgements of a handover."""
-        await self._reply(act.id, f"handover {act.action}", str(act.seq or "newest"),
-                          self._handover(act))
+        """Write (its place in line and steps sent as it goes; a cancel drops it,
+        audited), acknowledge (signed) or read the acknowledgements of a handover."""
+        work = self._write(act) if act.action == "write" else self._handover(act)
+        try:
+            await self._reply(act.id, f"handover {act.action}", str(act.seq or "newest"),
+                              work)
+        except asyncio.CancelledError:  # a cancel, the client gone, the service stopping
+            self._send(Error(id=act.id, message=f"handover {act.id}: cancelled; nothing "
+                             "was recorded", cancelled=True))
 
     async def review(self, act: ReviewAct) -> None:
         """A review note on audit records, signed by the caller's own key (auditors)."""
@@ -293,24 +306,45 @@ class ConnectionActs:
         check_audit_reviewer(self.service.sources.approvals.policy, person.name, self.role,
                              doing=doing, holds=self.role in person.roles)
 
-    async def _handover(self, act: HandoverAct) -> dict[str, Any]:
-        audit = self.service.sources.audit
-        if act.action == "write":
-            person = await asyncio.to_thread(person_of_account, self.people, self.account)
-            since = timedelta(seconds=act.since_s) if act.since_s is not None else None
+    async def _write(self, act: HandoverAct) -> dict[str, Any]:
+        """The handover written as the caller's, in line with the questions when the
+        model writes it; its place in line and each step go to the client as a
+        question's do; cancelled, it is audited as a question is (nothing else kept)."""
+        person = await asyncio.to_thread(person_of_account, self.people, self.account)
+        since = timedelta(seconds=act.since_s) if act.since_s is not None else None
+        started = False
 
-            async def write() -> HandoverReport:
-                return await build_handover(self.service.sources, since=since,
-                                            use_model=act.use_model,
-                                            author=(person.name, self.role))
+        def step(text: str) -> None:
+            self._send(Event(id=act.id, kind="status", text=text))
 
+        def place(position: int) -> None:
+            self._send(Queued(id=act.id, position=position))
+
+        async def write() -> HandoverReport:
+            nonlocal started
+            started = True
+            return await build_handover(self.service.sources, since=since,
+                                        use_model=act.use_model, on_progress=step,
+                                        author=(person.name, self.role))
+
+        try:
             if not act.use_model:
                 report = await write()
             else:  # the model is shared: in line with the questions
                 async with self.queue.turn(person.name, kind="handover", priority=QUESTION,
-                                           label=act.id):
+                                           label=act.id, on_position=place):
                     report = await write()
-            return {"report": report.model_dump(mode="json")}
+        except asyncio.CancelledError:
+            await asyncio.to_thread(
+                self.service.sources.audit.append, "handover", person.name,
+                {"event": CANCELLED_EVENT, "act": act.id, "use_model": act.use_model,
+                 "note": "cancelled while being written" if started
+                 else "cancelled while waiting for the model"}, role=self.role)
+            raise
+        return {"report": report.model_dump(mode="json")}
+
+    async def _handover(self, act: HandoverAct) -> dict[str, Any]:
+        audit = self.service.sources.audit
         handover = await asyncio.to_thread(find_handover, audit, act.seq)
         written = {"seq": handover.seq, "actor": handover.actor,
                    "ts": handover.ts.isoformat()}

@@ -66,9 +66,10 @@ from agent.serve.results import answer_from_wire
 from agent.serve.status import SiteServiceStatus
 
 EventHandler = Callable[[AgentEvent], None]
-#: What the service answers an act or a read-only query with.
+#: What the service answers an act or a read-only query with (a handover being written
+#: also sends its place in line and its steps).
 _Reply = (SignRequest | Done | Approvals | Alarms | Triage | AuditView | AlarmsReport
-          | Journal | Error)
+          | Journal | Error | Queued | Event)
 #: Signs what the service prepared, with the caller's own key (local_signing.sign_prepared
 #: with the person's secret); runs in a worker thread (it may ask at the terminal).
 Signer = Callable[[SignRequest], SignedStatement]
@@ -343,18 +344,23 @@ class ServiceClient:
         return message
 
     async def handover(self, action: Literal["write", "ack", "acks"], *,
-                       sign: Signer | None = None, **fields: Any) -> dict[str, Any]:
+                       sign: Signer | None = None, on_event: EventHandler | None = None,
+                       **fields: Any) -> dict[str, Any]:
         """The shift handover as the caller (HandoverAct's fields): ``{"report": ...}``
-        for ``write``; ``{"handover", "person", "role", "record"}`` for ``ack`` (signed by
-        ``sign``); ``{"handover", "acknowledgements"}`` for ``acks``; as JSON."""
+        for ``write`` (its place in line and steps go to ``on_event`` as a question's do;
+        cancel the awaiting task to drop it, audited by the service);
+        ``{"handover", "person", "role", "record"}`` for ``ack`` (signed by ``sign``);
+        ``{"handover", "acknowledgements"}`` for ``acks``; as JSON."""
         aid = f"a{next(self._ids)}"
         message = await self._exchange(aid, HandoverAct(id=aid, action=action, **fields),
-                                       sign=sign)
+                                       sign=sign, on_event=on_event,
+                                       cancellable=action == "write")
         assert isinstance(message, Done)
         return message.result
 
     async def _exchange(self, mid: str, request: BaseModel, *, sign: Signer | None,
-                        target: str | None = None
+                        target: str | None = None, on_event: EventHandler | None = None,
+                        cancellable: bool = False,
                         ) -> (Done | Approvals | Alarms | Triage | AuditView | AlarmsReport
                               | Journal):
         writer = self._connected()
@@ -366,6 +372,12 @@ class ServiceClient:
                 message = await inbox.get()
                 if isinstance(message, Error):
                     raise ServiceError(message.message, fix=message.fix)
+                if isinstance(message, Queued | Event):
+                    if on_event is not None:
+                        on_event(AgentEvent("status", place_text(message.position))
+                                 if isinstance(message, Queued)
+                                 else AgentEvent(message.kind, message.text))
+                    continue
                 if not isinstance(message, SignRequest):
                     return message
                 signed, refused = None, None
@@ -386,6 +398,10 @@ class ServiceClient:
                     refused=None if refused is None else refused.message)))
                 if refused is not None:
                     raise refused
+        except asyncio.CancelledError:
+            if cancellable and self._writer is not None and not self._writer.is_closing():
+                self._writer.write(encode(Cancel(id=mid)))
+            raise
         finally:
             self._acts.pop(mid, None)
 

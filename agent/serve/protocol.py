@@ -51,7 +51,8 @@ class Ask(_Message):
 
 
 class Cancel(_Message):
-    """Stop the question ``id`` (waiting or running)."""
+    """Stop the question ``id`` (waiting or running), or the handover being written for
+    the act ``id`` (handover write)."""
 
     type: Literal["cancel"] = "cancel"
     id: str
@@ -236,7 +237,8 @@ class Welcome(_Message):
 
 
 class Queued(_Message):
-    """The question waits: ``position`` questions or reports are ahead of it (0: next)."""
+    """The question (or a handover written with the model, by its act's ``id``) waits for
+    the model: ``position`` is its place in line (1: next)."""
 
     type: Literal["queued"] = "queued"
     id: str
@@ -244,7 +246,8 @@ class Queued(_Message):
 
 
 class Event(_Message):
-    """A progress event of the question ``id`` (agent.pipeline.events.AgentEvent)."""
+    """A progress event of the question ``id`` (agent.pipeline.events.AgentEvent), or a
+    step of the handover being written for the act ``id`` (kind ``status``)."""
 
     type: Literal["event"] = "event"
     id: str

@@ -220,9 +220,11 @@ class SiteServer:
                     questions[message.id] = asyncio.create_task(
                         self._answer(caller, message, send), name=f"question-{message.id}")
                 elif isinstance(message, Cancel):
-                    task = questions.get(message.id)
-                    if task is not None:
-                        task.cancel()
+                    # A question, or a handover being written (an act, but model work
+                    # in line like a question: it may be dropped the same way).
+                    for key in (message.id, f"write:{message.id}"):
+                        if (task := questions.get(key)) is not None:
+                            task.cancel()
                 elif isinstance(message, StatusRequest):
                     send(Status(status=(await self.status()).model_dump(mode="json")))
                 elif (read := reads.get(type(message))) is not None:
@@ -240,6 +242,8 @@ class SiteServer:
                         continue
                     questions[f"act:{mid}"] = asyncio.create_task(act(message),
                                                                   name=f"act-{mid}")
+                    if isinstance(message, HandoverAct) and message.action == "write":
+                        questions[f"write:{mid}"] = questions[f"act:{mid}"]
                 elif isinstance(message, Signature):
                     acts.answer(message)
                 await writer.drain()

@@ -60,7 +60,11 @@ async def test_handover_through_the_service_as_the_callers_own_person(
             assert code == 0, err
             acks = json.loads(out)
             assert acks["handover"] == outgoing.seq
-            assert [a["person"] for a in acks["acknowledgements"]] == [person_key("Rita Lead")]
+            # The signer's key (as the audit names them) and their enrolled name.
+            assert [(a["person"], a["name"]) for a in acks["acknowledgements"]] == [
+                (person_key("Rita Lead"), "Rita Lead")]
+            code, out, err = await run("acks")
+            assert code == 0 and "acknowledged by Rita Lead (shift_lead)" in out, err
             # Twice is refused, with the reason.
             code, out, err = await run("ack")
             assert code == 1 and "already acknowledged" in err

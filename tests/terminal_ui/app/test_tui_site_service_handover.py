@@ -2,7 +2,8 @@
 socket, the real demo plant and a real encrypted site. The incoming shift lead sees the
 outgoing lead's handover, acknowledges it from the tab (the statement prepared by the
 service, signed in the UI's process with her own key), has the service write her own
-handover (recorded as hers, shown on the tab), and cannot acknowledge that one."""
+handover (recorded as hers, shown on the tab), and cannot acknowledge that one; written
+with the model, the service's steps show on the tab and Escape drops it (audited)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,9 @@ from textual.widgets import Label
 
 from agent.cli.tui_cmd import site_service_starter
 from agent.handover import build_handover
-from agent.handover.ack import acknowledgements, find_handover
-from agent.handover.unloaded import UnloadedModel
+from agent.handover.ack import CANCELLED_EVENT, acknowledgements, find_handover
 from agent.people.identity import os_account
 from agent.people.keys import PERSON_KEYFILE_ENV
-from agent.people.names import person_key
 from agent.serve.site_socket import socket_path
 from plant.server import DemoPlantServer
 from terminal_ui.app import PlantAgentApp
@@ -31,8 +30,7 @@ from tests.support.runtimes import SHIFT_LEAD, scripted_runtime
 from .tui_helpers import focus_settled, wait_for
 
 in_module_loop = pytest.mark.asyncio(loop_scope="module")
-#: How a verified acknowledgement names its signer: the person's key.
-RITA = person_key("Rita Lead")
+ALARM = "HX-101.CoolantFlow.Low"
 
 
 @in_module_loop
@@ -41,11 +39,12 @@ async def test_a_shift_lead_acknowledges_and_writes_the_handover_through_the_ser
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
     me = os_account()
-    async with scripted_runtime(site_home, live_plant.endpoint, HeldModel()) as runtime:
+    model = HeldModel()
+    async with scripted_runtime(site_home, live_plant.endpoint, model) as runtime:
         enroll_people(runtime, tmp_path, {"Rita Lead": (me, ["shift_lead"])})
         monkeypatch.setenv(PERSON_KEYFILE_ENV, str(tmp_path / f"{me}.key"))
-        sources = await runtime.shift_sources(UnloadedModel("test"))
-        await build_handover(sources, use_model=False)  # the outgoing lead's
+        # The outgoing lead's, by the template (the service's sources, its held model).
+        await build_handover(await runtime.shift_sources(), use_model=False)
         outgoing = find_handover(runtime.audit)
         assert outgoing.actor == SHIFT_LEAD
         backend = SiteServiceBackend(socket_path(site_home))
@@ -68,7 +67,7 @@ async def test_a_shift_lead_acknowledges_and_writes_the_handover_through_the_ser
                 await pilot.press(*"took over at the board", "enter")
                 step = pane.query_one("#handover-step", Label)
                 await wait_for(lambda: (pane.standing is not None and pane.standing
-                                        .acknowledged_by == [f"{RITA} (shift_lead)"])
+                                        .acknowledged_by == ["Rita Lead (shift_lead)"])
                                or "refused" in str(step.render()),
                                pilot, what="her signed acknowledgement on the tab")
                 assert "refused" not in str(step.render()), step.render()
@@ -91,5 +90,24 @@ async def test_a_shift_lead_acknowledges_and_writes_the_handover_through_the_ser
                 await pilot.press("enter")
                 await wait_for(lambda: "acknowledge refused" in str(step.render()), pilot,
                                what="her own handover refused")
+
+                # With the model (held by the test) and an alarm to write about: the
+                # service's steps show on the tab, and Escape drops the handover (the
+                # service audits the cancel).
+                model.hold.set()
+                await live_plant.force_alarm(ALARM, active=True)
+                try:
+                    await pilot.press("m", "g")
+                    await wait_for(lambda: "the model is writing" in str(step.render()),
+                                   pilot, what="the service's step on the tab")
+                    await pilot.press("escape")
+                    await wait_for(lambda: any(
+                        r.payload.get("event") == CANCELLED_EVENT
+                        for r in runtime.audit.search(kind="handover")), pilot,
+                        what="the cancel audited by the service")
+                finally:
+                    model.hold.clear()
+                    await live_plant.force_alarm(ALARM, active=False)
+                assert find_handover(runtime.audit).seq == written.seq
             await backend.close()
         assert acknowledgements(runtime.audit, runtime.people, written) == []
