@@ -35,6 +35,7 @@ from agent.pipeline.answer import AgentAnswer
 from agent.serve.client import EventHandler, ServiceClient
 from agent.serve.local_signing import sign_prepared
 from agent.serve.protocol import SignRequest, Welcome
+from agent.serve.site_clock import site_time
 from agent.service.citations import citation_views
 from agent.service.review import OPEN_STATES
 from agent.service.review_models import EvidenceItem, ProposalDetail, WhatIfView
@@ -170,8 +171,10 @@ class RemoteApprovals:
 
     @property
     def site_time(self) -> SiteTime:
-        """Times in UTC (the site's zone is the service's setting)."""
-        return SiteTime()
+        """The site's time, as the service's welcome describes it (its ``[site]``
+        settings), as the tables show it in process."""
+        welcome = self._backend.welcome
+        return site_time(welcome.site_clock if welcome is not None else None)
 
     async def open_requests(self) -> list[ApprovalRequest]:
         """Pending and approved requests, newest first (a poll: never reconnects)."""

@@ -13,6 +13,8 @@ from typing import Any, Literal, Protocol
 from agent.alarms.desk import AlarmRow
 from agent.alarms.requests import ShelveRequest
 from agent.serve.client import ServiceClient
+from agent.serve.protocol import Welcome
+from agent.serve.site_clock import site_time
 from agent.service.review import alarm_view
 from agent.service.views import AlarmView
 from agent.site_time import SiteTime
@@ -23,6 +25,9 @@ from tools.opcua.models import ConditionState
 
 class ServiceConnection(Protocol):
     """The site service's connection as the UI holds it (SiteServiceBackend)."""
+
+    #: Who the service knows the caller as, and how the site shows times.
+    welcome: Welcome | None
 
     async def connected(self) -> ServiceClient:
         """The connection, made again if the service dropped it (a person's act)."""
@@ -48,9 +53,10 @@ class RemoteAlarms:
 
     @property
     def site_time(self) -> SiteTime:
-        """Times in UTC (the site's zone is the service's setting); a report's Markdown
-        comes from the service in the site's time."""
-        return SiteTime()
+        """The site's time, as the service's welcome describes it (its ``[site]``
+        settings); a report's Markdown comes from the service in the site's time."""
+        welcome = self._service.welcome
+        return site_time(welcome.site_clock if welcome is not None else None)
 
     async def alarm_board(self) -> list[AlarmView]:
         """Every alarm the plant holds, read by the service now (a poll: never

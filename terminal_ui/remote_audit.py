@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from agent.audit.records import AuditRecord
 from agent.serve.client import Signer
+from agent.serve.site_clock import site_time
 from agent.service.review_models import AUDIT_PAGE_SIZE, AuditFilter, AuditPage, VerifyStatus
 from agent.site_time import SiteTime
 from terminal_ui.remote_alarms import ServiceConnection
@@ -23,8 +24,9 @@ class RemoteAudit:
 
     @property
     def site_time(self) -> SiteTime:
-        """Times in UTC (the site's zone is the service's setting)."""
-        return SiteTime()
+        """The site's time, as the service's welcome describes it."""
+        welcome = self._service.welcome
+        return site_time(welcome.site_clock if welcome is not None else None)
 
     async def audit_page(self, filters: AuditFilter, *, older_than: int | None = None,
                          newer_than: int | None = None,

@@ -225,6 +225,17 @@ AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | 
                     | HandoverAct | AlarmsReportQuery | JournalQuery | ReviewAct)
 
 
+class SiteClock(_Message):
+    """How the site shows times (its ``[site]`` settings, as the service runs with them):
+    the clients' tables show the site's time, as in process (agent.serve.site_clock)."""
+
+    timezone: str | None = Field(None, description="The zone's IANA name; None: the "
+                                 "service's zone has none, ``utc_offset_min`` stands.")
+    utc_offset_min: int = Field(0, description="The zone's offset from UTC when welcomed.")
+    shift_starts: list[str] = Field(default_factory=lambda: ["06:00", "14:00", "22:00"])
+    handover_grace_minutes: float = 60.0
+
+
 class Welcome(_Message):
     """The caller is known: the enrolled person of their OS account, in ``role``."""
 
@@ -234,6 +245,7 @@ class Welcome(_Message):
     account: str
     role: str
     service_pid: int
+    site_clock: SiteClock | None = Field(None, description="The site's time (None: UTC).")
 
 
 class Queued(_Message):

@@ -60,6 +60,7 @@ from agent.serve.protocol import (
 )
 from agent.serve.queue import QUESTION, FairQueue
 from agent.serve.signing import SIGN_TIMEOUT_S
+from agent.serve.site_clock import site_clock
 from agent.serve.site_socket import peer_uid
 from agent.serve.status import Guards, ServiceInfo, SiteServiceStatus
 from agent.service import AgentService, egress_state
@@ -183,7 +184,7 @@ class SiteServer:
             await writer.drain()
             return
         send(Welcome(person=caller.person, account=caller.account, role=caller.role,
-                     service_pid=os.getpid()))
+                     service_pid=os.getpid(), site_clock=site_clock(self.service.settings)))
         # Everything this connection starts (its tasks, their worker threads) is done for
         # the caller's account: a request asked for here records it.
         CALLER_ACCOUNT.set(caller.account)
