@@ -31,8 +31,9 @@ ALARM = "HX-101.CoolantFlow.Low"
 PASSPHRASE = "a site passphrase the service reads from its credential"
 
 
-async def _record(home: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = await asyncio.to_thread(main, ["--home", str(home), "alarms", "record"])
+async def _record(home: Path, capsys: pytest.CaptureFixture[str], *more: str
+                  ) -> tuple[int, str, str]:
+    code = await asyncio.to_thread(main, ["--home", str(home), "alarms", "record", *more])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -51,6 +52,17 @@ async def test_the_service_records_the_journal_and_the_command_says_so(
             assert code == 0, err
             assert "the site service records the alarm journal" in out
             assert live_plant.endpoint in out and "Traceback" not in err
+            # Another server named through the service: refused, not silently ignored
+            # (the service reads its own plant connection), as for the other alarm
+            # commands; in this process (--no-service) it would be used.
+            other = "opc.tcp://127.0.0.1:4999/elsewhere"
+            for command in (["record"], ["report", "--since", "1h"], ["list"]):
+                code = await asyncio.to_thread(main, ["--home", str(home), "alarms",
+                                                      *command, "--endpoint", other])
+                out, err = capsys.readouterr()
+                assert code == 2 and f"--endpoint {other} is not used through the site " \
+                    "service" in err, (command, err)
+                assert "--no-service" in err and "Traceback" not in err
 
 
 async def test_the_service_starts_the_journal_it_could_not_start(
