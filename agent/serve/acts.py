@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import threading
 from collections.abc import Callable, Coroutine
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import Any
 
@@ -60,6 +61,7 @@ from agent.serve.protocol import (
 )
 from agent.serve.queue import QUESTION, FairQueue
 from agent.serve.signing import NONCE_FIELD, SIGN_TIMEOUT_S, RemoteSigner
+from agent.serve.stoppable import StoppableModel
 from agent.service import AgentService
 from agent.service.review import request_actions, signature_lines
 from agent.service.review_evidence import proposal_evidence
@@ -313,6 +315,10 @@ class ConnectionActs:
         person = await asyncio.to_thread(person_of_account, self.people, self.account)
         since = timedelta(seconds=act.since_s) if act.since_s is not None else None
         started = False
+        # Cancelled while the model writes: its step stops at the next token.
+        stop = threading.Event()
+        sources = replace(self.service.sources,
+                          model=StoppableModel(self.service.sources.model, stop))
 
         def step(text: str) -> None:
             self._send(Event(id=act.id, kind="status", text=text))
@@ -323,9 +329,8 @@ class ConnectionActs:
         async def write() -> HandoverReport:
             nonlocal started
             started = True
-            return await build_handover(self.service.sources, since=since,
-                                        use_model=act.use_model, on_progress=step,
-                                        author=(person.name, self.role))
+            return await build_handover(sources, since=since, use_model=act.use_model,
+                                        on_progress=step, author=(person.name, self.role))
 
         try:
             if not act.use_model:
@@ -335,6 +340,7 @@ class ConnectionActs:
                                            label=act.id, on_position=place):
                     report = await write()
         except asyncio.CancelledError:
+            stop.set()
             await asyncio.to_thread(
                 self.service.sources.audit.append, "handover", person.name,
                 {"event": CANCELLED_EVENT, "act": act.id, "use_model": act.use_model,

@@ -8,6 +8,7 @@ plant."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from agent.cli import main
 from agent.errors import UsageError
 from agent.handover.ack import CANCELLED_EVENT, find_handover
+from agent.llm.base import ChatMessage, JsonSchema, StepResult, TokenCallback
 from agent.people.identity import os_account
 from agent.pipeline.events import AgentEvent
 from agent.serve.client import ServiceClient
@@ -28,11 +30,29 @@ from .serve_helpers import ANSWER, QUESTION, HeldModel, enroll, final, running_s
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
+class CountedModel(HeldModel):
+    """A held model that counts the steps that ended (returned or raised)."""
+
+    def __init__(self, steps: Sequence[dict[str, Any]]) -> None:
+        super().__init__(steps)
+        self.ended = 0
+
+    def step(self, prefix: Sequence[ChatMessage], history: Sequence[ChatMessage],
+             schema: JsonSchema, *, on_token: TokenCallback | None = None,
+             max_tokens: int = 512) -> StepResult:
+        """The held step, counted when it ends."""
+        try:
+            return super().step(prefix, history, schema, on_token=on_token,
+                                max_tokens=max_tokens)
+        finally:
+            self.ended += 1
+
+
 async def test_a_handover_through_the_service_shows_its_place_and_steps_and_cancels(
     live_plant: DemoPlantServer, site_home: Path, tmp_path: Path,
     capsys: pytest.CaptureFixture[str]
 ) -> None:
-    model = HeldModel([final()])
+    model = CountedModel([final()])
     async with scripted_runtime(site_home, live_plant.endpoint, model) as runtime:
         enroll(runtime, tmp_path, {"Rita Lead": os_account()})
         audit = runtime.audit
@@ -75,6 +95,9 @@ async def test_a_handover_through_the_service_shows_its_place_and_steps_and_canc
                 with pytest.raises(asyncio.CancelledError):
                     await writing
                 await until(lambda: len(cancelled()) == 2, "the second cancel is audited")
+                # Its model step stops at its next token (the model is still held by
+                # the test): the model is free for the next job, as after a question.
+                await until(lambda: model.ended == 2, "the cancelled step stopped")
                 model.hold.clear()
                 assert [(c["actor"], c["note"]) for c in cancelled()] == [
                     ("Rita Lead", "cancelled while waiting for the model"),
