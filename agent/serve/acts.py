@@ -51,6 +51,7 @@ from agent.serve.protocol import (
     TriageQuery,
 )
 from agent.serve.queue import QUESTION, FairQueue
+from agent.serve.reads import triage_lines
 from agent.serve.signing import NONCE_FIELD, SIGN_TIMEOUT_S, RemoteSigner
 from agent.service import AgentService
 from agent.service.review import request_actions, signature_lines
@@ -200,8 +201,10 @@ class ConnectionActs:
         except PlantAgentError as exc:
             self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
             return
+        lines = (triage_lines(found, review.site_time)
+                 if review is not None and query.report is None else [])
         self._send(Triage(id=query.id, reports=[r.model_dump(mode="json") for r in found],
-                          markdown=markdown))
+                          markdown=markdown, lines=lines))
 
     async def audit(self, query: AuditQuery) -> None:
         """A page of the audit log or its verification, for an audit-reading role of the

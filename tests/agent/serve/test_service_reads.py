@@ -1,0 +1,123 @@
+"""The reading commands (`twin assets|semantics|history|whatif`, `triage reports|show`,
+`docs search`) through the site service print what they print in process for the same
+site (real service over a real Unix socket, a real encrypted passphrase site with no site
+passphrase given to the client, the real demo plant, the real embedding model)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+
+from agent.cli import main
+from agent.errors import PlantAgentError, ServiceError
+from agent.people.identity import os_account
+from agent.runtime.stores import TwinStores
+from agent.serve import reads
+from agent.serve.client import ServiceClient
+from agent.serve.site_socket import socket_path
+from agent.twin.assets.file import assets_path, load_assets_file
+from agent.twin.documents.index import DocumentIndex
+from agent.twin.historian.recorder import Recorder
+from plant.server import DemoPlantServer
+from tests.support.models import shared_model_dir
+from tests.support.runtimes import scripted_runtime
+from tests.support.sites import new_site
+from tests.terminal_ui.review.review_snapshot_data import triage_report
+from tools.context import utcnow
+
+from .serve_helpers import HeldModel, running_service, until
+from .signing_helpers import enroll_people
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+PASSPHRASE = "a site passphrase the service reads from its credential"
+MANUAL = ("# Cooler HX-101\n\n## 4 Fouling\n\nA fouled cooler lets the hot outlet "
+          "temperature rise; clean the tube bundle.\n")
+#: Each command, run once through the service and once in process.
+COMMANDS = [
+    ["twin", "assets"], ["twin", "assets", "--all", "--json"],
+    ["twin", "semantics"], ["twin", "semantics", "--unresolved", "--json"],
+    ["twin", "history", "HX-101.HotOutletTemperature", "--since", "10m"],
+    ["twin", "history", "HX-101.HotOutletTemperature", "--since", "10m", "--json"],
+    ["twin", "whatif", "HX-101", "--set", "setpoint=33", "--hours", "1"],
+    ["twin", "whatif", "HX-101", "--set", "setpoint=33", "--hours", "1", "--json"],
+    ["triage", "reports"], ["triage", "reports", "--json"],
+    ["triage", "show", "TR-0001"], ["triage", "show", "TR-0001", "--json"],
+    ["docs", "search", "fouled cooler", "-k", "2"],
+    ["docs", "search", "fouled cooler", "--json", "--mode", "fts"],
+]
+
+
+def _fits(twin: TwinStores) -> bool:
+    try:
+        reads.what_if(twin, "HX-101", "setpoint=33", hours=1, now=utcnow())
+    except PlantAgentError:
+        return False
+    return True
+
+
+async def test_reading_commands_through_the_service_print_what_they_print_in_process(
+    live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    me = os_account()
+    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
+    models = str(shared_model_dir())
+    monkeypatch.setenv("PLANTAGENT_MODEL__DIRECTORY", models)
+    async with scripted_runtime(home, live_plant.endpoint, HeldModel(), passphrase=PASSPHRASE,
+                                settings={"model": {"directory": models}}) as runtime:
+        enroll_people(runtime, tmp_path, {"Rita Lead": (me, ["shift_lead", "auditor"])})
+        catalog = await runtime.catalog()
+        path = assets_path(home)
+        runtime.twin.assets.sync(catalog, utcnow(), load_assets_file(path), path,
+                                 embedder=lambda: runtime.embedder)
+        historian = runtime.twin.historian
+        async with Recorder(historian, await runtime.connection(),
+                            list(catalog.tags.values()), period_ms=100):
+            await until(lambda: _fits(runtime.twin), "enough history for the what-if to fit",
+                        limit_s=60)
+        report = triage_report().model_copy(update={"id": "TR-0001"})
+        runtime.reports.save(report)
+        (tmp_path / "hx_manual.md").write_text(MANUAL, encoding="utf-8")
+        DocumentIndex(runtime.twin_database, runtime.load_embedder()).add_paths(
+            [tmp_path / "hx_manual.md"])
+        now = utcnow()
+
+        async def run(*args: str) -> tuple[int, str]:
+            with patch("agent.cli.twin_cmd.utcnow", return_value=now):
+                code = await asyncio.to_thread(main, ["--home", str(home), *args])
+            out, err = capsys.readouterr()
+            assert code == 0, (args, err)
+            return code, out
+
+        monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
+        async with running_service(runtime):
+            served = [await run(*command) for command in COMMANDS]
+            # A what-if the engine refuses is the same refusal, with its fix.
+            with patch("agent.cli.twin_cmd.utcnow", return_value=now):
+                code = await asyncio.to_thread(main, ["--home", str(home), "twin", "whatif",
+                                                      "HX-101", "--set", "setpoint=90"])
+            refused = capsys.readouterr().err
+            assert code == 1 and "not extrapolating" in refused and "fix:" in refused
+            # Any enrolled person may read, in any of their roles, as in process.
+            async with ServiceClient(socket_path(home), role="auditor") as auditor:
+                assert len(await auditor.twin("assets")) == len(
+                    runtime.twin.assets.equipment())
+                with pytest.raises(ServiceError, match="HX-999"):
+                    await auditor.what_if("HX-999", "setpoint=3", hours=1, now=now)
+        monkeypatch.setenv("PLANTAGENT_PASSPHRASE", PASSPHRASE)
+        local = [await run(*command, "--no-service") for command in COMMANDS]
+    for command, (s, here) in zip(COMMANDS, zip(served, local, strict=True), strict=True):
+        assert s == here, command
+    outputs = dict(zip((" ".join(c) for c in COMMANDS), (o for _, o in served), strict=True))
+    assert "HX-101" in outputs["twin assets"]
+    assert json.loads(outputs["twin history HX-101.HotOutletTemperature --since 10m --json"]
+                      )["count"] > 3
+    assert json.loads(outputs["twin whatif HX-101 --set setpoint=33 --hours 1 --json"]
+                      )["eq_class"] == "heat_exchanger"
+    assert "TR-0001" in outputs["triage reports"]
+    assert "hx_manual.md" in outputs["docs search fouled cooler -k 2"]
