@@ -13,15 +13,11 @@ from unittest.mock import patch
 import pytest
 
 from agent.cli import main
-from agent.errors import PlantAgentError, ServiceError
+from agent.errors import ServiceError
 from agent.people.identity import os_account
-from agent.runtime.stores import TwinStores
-from agent.serve import reads
 from agent.serve.client import ServiceClient
 from agent.serve.site_socket import socket_path
-from agent.twin.assets.file import assets_path, load_assets_file
 from agent.twin.documents.index import DocumentIndex
-from agent.twin.historian.recorder import Recorder
 from plant.server import DemoPlantServer
 from tests.support.models import shared_model_dir
 from tests.support.runtimes import scripted_runtime
@@ -29,8 +25,9 @@ from tests.support.sites import new_site
 from tests.terminal_ui.review.review_snapshot_data import triage_report
 from tools.context import utcnow
 
-from .serve_helpers import HeldModel, running_service, until
+from .serve_helpers import HeldModel, running_service
 from .signing_helpers import enroll_people
+from .twin_helpers import twin_with_history
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -52,14 +49,6 @@ COMMANDS = [
 ]
 
 
-def _fits(twin: TwinStores) -> bool:
-    try:
-        reads.what_if(twin, "HX-101", "setpoint=33", hours=1, now=utcnow())
-    except PlantAgentError:
-        return False
-    return True
-
-
 async def test_reading_commands_through_the_service_print_what_they_print_in_process(
     live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch
@@ -71,15 +60,7 @@ async def test_reading_commands_through_the_service_print_what_they_print_in_pro
     async with scripted_runtime(home, live_plant.endpoint, HeldModel(), passphrase=PASSPHRASE,
                                 settings={"model": {"directory": models}}) as runtime:
         enroll_people(runtime, tmp_path, {"Rita Lead": (me, ["shift_lead", "auditor"])})
-        catalog = await runtime.catalog()
-        path = assets_path(home)
-        runtime.twin.assets.sync(catalog, utcnow(), load_assets_file(path), path,
-                                 embedder=lambda: runtime.embedder)
-        historian = runtime.twin.historian
-        async with Recorder(historian, await runtime.connection(),
-                            list(catalog.tags.values()), period_ms=100):
-            await until(lambda: _fits(runtime.twin), "enough history for the what-if to fit",
-                        limit_s=60)
+        await twin_with_history(runtime)
         report = triage_report().model_copy(update={"id": "TR-0001"})
         runtime.reports.save(report)
         (tmp_path / "hx_manual.md").write_text(MANUAL, encoding="utf-8")
