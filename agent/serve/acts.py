@@ -211,7 +211,8 @@ class ConnectionActs:
             else:
                 found = await review.triage_reports(query.limit)
         except PlantAgentError as exc:
-            self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
+            self._send(Error(id=query.id, message=exc.message, fix=exc.fix,
+                             usage=isinstance(exc, UsageError)))
             return
         lines = (triage_lines(found, review.site_time)
                  if review is not None and query.report is None else [])

@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from agent.errors import PlantAgentError, ServiceError
+from agent.errors import PlantAgentError, ServiceError, UsageError
 from agent.people.statements import SignedStatement
 from agent.pipeline.answer import AgentAnswer
 from agent.pipeline.events import AgentEvent
@@ -410,7 +410,9 @@ class ServiceClient:
             while True:
                 message = await inbox.get()
                 if isinstance(message, Error):
-                    raise ServiceError(message.message, fix=message.fix)
+                    # A usage error stays one (the command's exit 2, as in process).
+                    raise (UsageError if message.usage else ServiceError)(message.message,
+                                                                          fix=message.fix)
                 if not isinstance(message, SignRequest):
                     return message
                 signed, refused = None, None

@@ -232,8 +232,8 @@ class HistoryQuery(_Message):
 
     type: Literal["history"] = "history"
     id: str = Field(min_length=1, max_length=64)
-    tag: str = Field(min_length=1, max_length=400)
-    minutes: float = Field(gt=0)
+    tag: str = Field(max_length=10_000)
+    minutes: float
     now: datetime
 
 
@@ -243,8 +243,8 @@ class WhatIfQuery(_Message):
 
     type: Literal["whatif"] = "whatif"
     id: str = Field(min_length=1, max_length=64)
-    equipment: str = Field(min_length=1, max_length=400)
-    change: str = Field(min_length=1, max_length=400)
+    equipment: str = Field(max_length=10_000)
+    change: str = Field(max_length=10_000)
     hours: float
     now: datetime
 
@@ -255,7 +255,7 @@ class DocsQuery(_Message):
 
     type: Literal["docs"] = "docs"
     id: str = Field(min_length=1, max_length=64)
-    query: str = Field(max_length=4000)
+    query: str = Field(max_length=100_000)
     k: int = Field(5, ge=1, le=1000)
     mode: Literal["hybrid", "fts", "vector"] = "hybrid"
 
@@ -325,6 +325,8 @@ class Error(_Message):
     message: str
     fix: str | None = None
     cancelled: bool = Field(False, description="The question was cancelled (audited).")
+    usage: bool = Field(False, description="The request itself was wrong (a usage error: "
+                        "an unknown name, an empty query), as in process (exit 2).")
 
 
 class Status(_Message):

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.errors import PlantAgentError, ServiceError
+from agent.errors import PlantAgentError, ServiceError, UsageError
 from agent.runtime.stores import TwinStores
 from agent.serve import reads
 from agent.serve.protocol import (
@@ -54,7 +54,8 @@ class ReadViews:
                 return ReadResult(id=query.id, data=view.model_dump(mode="json"))
             data = await asyncio.to_thread(self._compute, query)
         except PlantAgentError as exc:
-            return Error(id=query.id, message=exc.message, fix=exc.fix)
+            return Error(id=query.id, message=exc.message, fix=exc.fix,
+                         usage=isinstance(exc, UsageError))
         except Exception as exc:  # a bug: the person hears of it instead of waiting
             log.exception("read %s (%s) failed", query.id, query.type)
             return Error(id=query.id, message=f"internal error: {type(exc).__name__}: {exc}",

@@ -13,7 +13,6 @@ from unittest.mock import patch
 import pytest
 
 from agent.cli import main
-from agent.errors import ServiceError
 from agent.people.identity import os_account
 from agent.serve.client import ServiceClient
 from agent.serve.site_socket import socket_path
@@ -47,6 +46,13 @@ COMMANDS = [
     ["docs", "search", "fouled cooler", "-k", "2"],
     ["docs", "search", "fouled cooler", "--json", "--mode", "fts"],
 ]
+#: Refused both ways alike, with the same exit code and error (the fix included).
+REFUSED = {
+    ("twin", "whatif", "HX-101", "--set", "setpoint=90"): 1,  # the engine's range
+    ("twin", "whatif", "HX-999", "--set", "setpoint=30"): 1,  # no such equipment
+    ("triage", "show", "TR-nowhere"): 2,
+    ("docs", "search", " "): 2,
+}
 
 
 async def test_reading_commands_through_the_service_print_what_they_print_in_process(
@@ -68,33 +74,34 @@ async def test_reading_commands_through_the_service_print_what_they_print_in_pro
             [tmp_path / "hx_manual.md"])
         now = utcnow()
 
-        async def run(*args: str) -> tuple[int, str]:
+        async def run(*args: str) -> tuple[int, str, list[str]]:
             with patch("agent.cli.twin_cmd.utcnow", return_value=now):
                 code = await asyncio.to_thread(main, ["--home", str(home), *args])
             out, err = capsys.readouterr()
-            assert code == 0, (args, err)
-            return code, out
+            # stderr also holds the in-process command's notes; the error is compared.
+            return code, out, [line for line in err.splitlines()
+                               if line.startswith(("error:", "  fix:"))]
 
+        commands = [*COMMANDS, *(list(c) for c in REFUSED)]
         monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
         async with running_service(runtime):
-            served = [await run(*command) for command in COMMANDS]
-            # A what-if the engine refuses is the same refusal, with its fix.
-            with patch("agent.cli.twin_cmd.utcnow", return_value=now):
-                code = await asyncio.to_thread(main, ["--home", str(home), "twin", "whatif",
-                                                      "HX-101", "--set", "setpoint=90"])
-            refused = capsys.readouterr().err
-            assert code == 1 and "not extrapolating" in refused and "fix:" in refused
+            served = [await run(*command) for command in commands]
+            # A value the protocol does not carry is a usage error naming the way out.
+            code, _, refused = await run("triage", "reports", "--limit", "501")
+            assert code == 2 and "--no-service" in refused[-1]
             # Any enrolled person may read, in any of their roles, as in process.
             async with ServiceClient(socket_path(home), role="auditor") as auditor:
                 assert len(await auditor.twin("assets")) == len(
                     runtime.twin.assets.equipment())
-                with pytest.raises(ServiceError, match="HX-999"):
-                    await auditor.what_if("HX-999", "setpoint=3", hours=1, now=now)
         monkeypatch.setenv("PLANTAGENT_PASSPHRASE", PASSPHRASE)
-        local = [await run(*command, "--no-service") for command in COMMANDS]
-    for command, (s, here) in zip(COMMANDS, zip(served, local, strict=True), strict=True):
-        assert s == here, command
-    outputs = dict(zip((" ".join(c) for c in COMMANDS), (o for _, o in served), strict=True))
+        local = [await run(*command, "--no-service") for command in commands]
+    for command, through, here in zip(commands, served, local, strict=True):
+        assert through == here, command
+        assert through[0] == REFUSED.get(tuple(command), 0), (command, through[2])
+        assert bool(through[2]) == (tuple(command) in REFUSED), command
+    outputs = dict(zip((" ".join(c) for c in COMMANDS), (o for _, o, _ in served),
+                       strict=False))
+    assert "not extrapolating" in served[len(COMMANDS)][2][0]
     assert "HX-101" in outputs["twin assets"]
     assert json.loads(outputs["twin history HX-101.HotOutletTemperature --since 10m --json"]
                       )["count"] > 3
