@@ -5,6 +5,9 @@ Sources, strongest first:
 - the site file (``assets.toml``): ``feeds = [...]`` (material flows from this equipment
   to those: they are downstream of it) and ``drives = [...]`` (mechanical coupling). When
   the site file states any relation, it is the whole truth: the site knows its process.
+- flow-direction words in the descriptions ("discharge to the strainer", "Zulauf zum
+  Behälter 1", "alimentado por la bomba 2": agent/triage/flow_words.py): each pair they
+  name gets its direction; the other relations come from the sources below.
 - ISA-5.1 loop numbers: equipment whose tags share a loop series (the loop number without
   its last two digits: loops 2001, 2010 and 2034 are series 20) sit in one process unit.
   An equipment measured in two series (a tank with its inflow loop 2010 and its level
@@ -21,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from agent.triage.flow_words import from_descriptions
 from agent.twin.assets.file import AssetsFile
 from agent.twin.semantics.records import PlantSemantics
 from agent.twin.semantics.vocabulary import CONTAINER_NAMES
@@ -35,7 +39,8 @@ class Coupling:
     upstream: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Related without a known direction (inferred).
     related: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    #: Where the relations came from: "site file", "loop numbers", "hierarchy", "none".
+    #: Where the relations came from: "site file", "loop numbers", "hierarchy", "none"
+    #: ("descriptions + ..." when descriptions gave some of them a direction).
     source: str = "none"
 
     def neighbours(self, equipment: str, scope: str = "coupled") -> list[str]:
@@ -128,11 +133,32 @@ def from_hierarchy(semantics: PlantSemantics, catalog: Catalog) -> Coupling:
     return Coupling(related=_sym(pairs), source="hierarchy")
 
 
+def with_flow_words(base: Coupling, pairs: Sequence[tuple[str, str]]) -> Coupling:
+    """``base`` with the (upstream, downstream) pairs the descriptions state: each such
+    pair directed, every other relation of ``base`` kept as it was."""
+    if not pairs:
+        return base
+    directed = {frozenset(p) for p in pairs}
+    down: dict[str, list[str]] = {}
+    up: dict[str, list[str]] = {}
+    for a, b in pairs:
+        down.setdefault(a, []).append(b)
+        up.setdefault(b, []).append(a)
+    related = {k: tuple(v for v in vs if frozenset((k, v)) not in directed)
+               for k, vs in base.related.items()}
+    return Coupling({k: tuple(dict.fromkeys(v)) for k, v in down.items()},
+                    {k: tuple(dict.fromkeys(v)) for k, v in up.items()},
+                    {k: v for k, v in related.items() if v},
+                    f"descriptions + {base.source}")
+
+
 def infer_coupling(semantics: PlantSemantics, catalog: Catalog,
                    assets: AssetsFile | None = None) -> Coupling:
-    """The site file's relations, else loop series, else the hierarchy."""
+    """The site file's relations; else the flow directions the descriptions state, the
+    rest from loop series, else from the hierarchy."""
     if assets is not None:
         site = from_site_file(assets, semantics)
         if site is not None:
             return site
-    return from_loops(semantics) or from_hierarchy(semantics, catalog)
+    base = from_loops(semantics) or from_hierarchy(semantics, catalog)
+    return with_flow_words(base, from_descriptions(semantics, catalog))
