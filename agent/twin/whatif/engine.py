@@ -3,9 +3,10 @@
     result = what_if(assets, historian, "HX-101", "setpoint=32", hours=2, now=now)
 
 Models exist for the classes in :data:`MODELS` (heat exchanger, pump with its strainer,
-compressor, cooling tower, chiller, fan); each finds its tags by role through the tag semantics
-(agent.twin.whatif.roles), so it runs on any plant whose equipment has the roles. A
-filter's what-if runs the model of the pump it feeds. A change is
+compressor, cooling tower, chiller, fan, tank); each finds its tags by role through the
+tag semantics (agent.twin.whatif.roles), so it runs on any plant whose equipment has the
+roles. A filter's what-if runs the model of the pump it feeds; a tank without its own
+flow tags takes those of the equipment the site file says feed it and it feeds. A change is
 ``VARIABLE=VALUE`` (a setpoint) or a maintenance action name (``clean``,
 ``replace_filter``, ``clear_fault`` ...). A value outside the model's valid range is refused,
 never extrapolated. Blocking work: call it with ``asyncio.to_thread``.
@@ -24,6 +25,7 @@ from agent.twin.assets.file import AssetsFile
 from agent.twin.assets.records import EquipmentAsset
 from agent.twin.assets.store import AssetModel
 from agent.twin.historian.store import Historian
+from agent.twin.semantics.records import PlantSemantics
 from agent.twin.whatif.base import (
     Change,
     Situation,
@@ -44,7 +46,8 @@ from agent.twin.whatif.inputs import (
 from agent.twin.whatif.pump import PumpWhatIf
 from agent.twin.whatif.records import WhatIfResult
 from agent.twin.whatif.report import build_result
-from agent.twin.whatif.roles import refuse_missing, resolve
+from agent.twin.whatif.roles import Resolution, refuse_missing, resolve, role
+from agent.twin.whatif.tank import TankWhatIf
 
 MODELS: tuple[WhatIfModel, ...] = (
     HeatExchangerWhatIf(),
@@ -53,6 +56,7 @@ MODELS: tuple[WhatIfModel, ...] = (
     CoolingTowerWhatIf(),
     ChillerWhatIf(),
     FanWhatIf(),
+    TankWhatIf(),
 )
 #: How much history the fits use.
 FIT_MINUTES = 15.0
@@ -172,6 +176,8 @@ def what_if(
         extra = resolve(flt, PumpWhatIf.filter_roles, semantics, "filter")
         res.names.update(extra.names)
         res.missing.update(extra.missing)
+    if eq_class == "tank":
+        _neighbour_flows(eq, everything, semantics, res, related)
     refuse_missing(eq, eq_class or "", res, set(model.required))
     _check_change(model, parsed, eq)
     tags = sorted(set(res.names.values()))
@@ -207,6 +213,31 @@ def what_if(
     return build_result(
         eq, related, eq_class or "", parsed, hours, fits, changed, baseline, fit_minutes, keys
     )
+
+
+def _neighbour_flows(tank: EquipmentAsset, everything: list[EquipmentAsset],
+                     semantics: PlantSemantics, res: Resolution,
+                     related: dict[str, EquipmentAsset]) -> None:
+    """A tank without its own inlet or outlet flow tag takes the flow of the one
+    equipment that feeds it (or that it feeds), by the site file's ``feeds``, when that
+    equipment has exactly one flow tag."""
+    # The site file may name the tank by its catalog folder (a gateway's TK_3 that the
+    # semantics call by its description).
+    known = semantics.equipment.get(tank.name)
+    names = {tank.name, *(known.catalog_equipment if known else ())}
+    sides = {"Inflow": [e for e in everything if names & set(e.feeds)],
+             "Outflow": [e for e in everything if e.name in tank.feeds]}
+    for variable, around in sides.items():
+        if variable not in res.missing:
+            continue
+        found = [(e, r.names["Flow"]) for e in around
+                 if not (r := resolve(e, {"Flow": role("flow")}, semantics)).missing
+                 and not r.ambiguous]
+        if len(found) == 1:
+            eq, tag = found[0]
+            related[variable.lower()] = eq
+            res.names[variable] = tag
+            del res.missing[variable]
 
 
 def _key_tag(sit: Situation, key: str) -> str:
