@@ -15,12 +15,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from agent.triage.coupling import Coupling
 from agent.triage.evidence import EvidenceBook
 from agent.triage.features import TagFeatures
 from agent.triage.instrument_rules import flat_lines, out_of_range
 from agent.triage.library import FaultLibrary, Signature, Symptom
 from agent.triage.models import Candidate
+from agent.twin.coupling.relations import Coupling
 from agent.twin.semantics.records import TagSemantics
 
 #: A machine's drive quantities are bound by physics (power = torque x speed, current

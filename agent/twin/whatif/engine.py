@@ -6,7 +6,8 @@ Models exist for the classes in :data:`MODELS` (heat exchanger, pump with its st
 compressor, cooling tower, chiller, fan, tank); each finds its tags by role through the
 tag semantics (agent.twin.whatif.roles), so it runs on any plant whose equipment has the
 roles. A filter's what-if runs the model of the pump it feeds; a tank without its own
-flow tags takes those of the equipment the site file says feed it and it feeds. A change is
+flow tags takes those of the equipment the site file or the descriptions say feed it and
+it feeds. A change is
 ``VARIABLE=VALUE`` (a setpoint) or a maintenance action name (``clean``,
 ``replace_filter``, ``clear_fault`` ...). A value outside the model's valid range is refused,
 never extrapolated. Blocking work: call it with ``asyncio.to_thread``.
@@ -24,6 +25,7 @@ from agent.errors import ConfigError, InvalidArgumentError, ToolError, UnknownNa
 from agent.twin.assets.file import AssetsFile
 from agent.twin.assets.records import EquipmentAsset
 from agent.twin.assets.store import AssetModel
+from agent.twin.coupling.relations import coupling_of_records
 from agent.twin.historian.store import Historian
 from agent.twin.semantics.records import PlantSemantics
 from agent.twin.whatif.base import (
@@ -219,19 +221,24 @@ def _neighbour_flows(tank: EquipmentAsset, everything: list[EquipmentAsset],
                      semantics: PlantSemantics, res: Resolution,
                      related: dict[str, EquipmentAsset]) -> None:
     """A tank without its own inlet or outlet flow tag takes the flow of the one
-    equipment that feeds it (or that it feeds), by the site file's ``feeds``, when that
-    equipment has exactly one flow tag."""
+    equipment a stated direction says feeds it (or that it feeds): the site file's
+    ``feeds``, else the flow words of the descriptions (agent.twin.coupling), when that
+    equipment has exactly one flow tag. A coupling without a direction (siblings in the
+    hierarchy) cannot say which side a flow is on, and is not used."""
+    coupling = coupling_of_records(semantics, everything)
     # The site file may name the tank by its catalog folder (a gateway's TK_3 that the
     # semantics call by its description).
     known = semantics.equipment.get(tank.name)
-    names = {tank.name, *(known.catalog_equipment if known else ())}
-    sides = {"Inflow": [e for e in everything if names & set(e.feeds)],
-             "Outflow": [e for e in everything if e.name in tank.feeds]}
+    names = [tank.name, *(known.catalog_equipment if known else ())]
+    by_name = {e.name: e for e in everything}
+    sides = {"Inflow": [n for t in names for n in coupling.upstream.get(t, ())],
+             "Outflow": [n for t in names for n in coupling.downstream.get(t, ())]}
     for variable, around in sides.items():
         if variable not in res.missing:
             continue
-        found = [(e, r.names["Flow"]) for e in around
-                 if not (r := resolve(e, {"Flow": role("flow")}, semantics)).missing
+        found = [(e, r.names["Flow"]) for n in dict.fromkeys(around)
+                 if (e := by_name.get(n)) is not None and e.name != tank.name
+                 and not (r := resolve(e, {"Flow": role("flow")}, semantics)).missing
                  and not r.ambiguous]
         if len(found) == 1:
             eq, tag = found[0]

@@ -4,12 +4,12 @@ diagnosis gives for features computed from made-up series."""
 
 from __future__ import annotations
 
-from agent.triage.coupling import infer_coupling
 from agent.triage.diagnose import PlantView, diagnose
 from agent.triage.evidence import EvidenceBook
 from agent.triage.features import TagFeatures
 from agent.triage.library import load_library
 from agent.triage.models import Candidate
+from agent.twin.coupling.relations import infer_coupling
 from agent.twin.semantics.infer import infer
 from tools.opcua.catalog import Catalog
 from tools.opcua.models import EquipmentInfo, TagInfo

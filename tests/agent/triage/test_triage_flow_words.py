@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.triage.coupling import infer_coupling
-from agent.triage.flow_words import equipment_names, flow_pairs
 from agent.twin.assets.file import AssetsFile
+from agent.twin.coupling.flow_words import equipment_names, flow_pairs
+from agent.twin.coupling.relations import infer_coupling
 from agent.twin.semantics.infer import infer
 from tools.opcua.catalog import Catalog
 

@@ -1,12 +1,13 @@
 """What-if of a tank: its level from the flows in and out, its volume per unit of level
 fitted from the recorded history, on two plants named differently (ISA loop tags in
 English, a German hierarchy), with the flows its own or those of the equipment the site
-file says feed it."""
+file or the descriptions say feed it."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -25,22 +26,26 @@ PER_PCT = 0.4
 METER_HIGH = 0.5
 
 #: Per plant: the tank's browse path and its level, inflow and outflow tags (browse name,
-#: description); a feeding pump's path and flow tag.
-PLANTS = {
+#: description); a feeding pump's path and flow tag, and the words saying where it goes.
+PLANTS: dict[str, tuple[Any, ...]] = {
     "isa": (("Plant", "Area_3", "TK_3"), ("LT_301", "tank level"),
             ("FT_302", "tank inlet flow"), ("FT_303", "tank outlet flow"),
-            ("Plant", "Area_3", "PU_7"), ("FT_701", "pump discharge flow")),
+            ("Plant", "Area_3", "PU_7"), ("FT_701", "pump discharge flow"), " to tank TK_3"),
     "german": (("Werk", "Wasser", "Behaelter_4"), ("Fuellstand", "Füllstand Behälter"),
                ("Zulauf", "Zulauf Durchfluss Behälter"), ("Ablauf", "Ablauf Durchfluss Behälter"),
-               ("Werk", "Wasser", "Pumpe_4"), ("Durchfluss", "Durchfluss Druckseite Pumpe")),
+               ("Werk", "Wasser", "Pumpe_4"), ("Durchfluss", "Durchfluss Druckseite Pumpe"),
+               " zum Behälter 4"),
 }
 
 
-def _catalog(plant: str, *, own_inflow: bool = True) -> Catalog:
-    tank, level, inflow, outflow, pump, pump_flow = PLANTS[plant]
+def _catalog(plant: str, *, own_inflow: bool = True, words: bool = False) -> Catalog:
+    """The tank and a pump; without ``own_inflow`` the tank has no inflow tag, with
+    ``words`` the pump's flow says it goes to the tank."""
+    tank, level, inflow, outflow, pump, pump_flow, to_tank = PLANTS[plant]
+    flow = (pump_flow[0], pump_flow[1] + (to_tank if words else ""))
     specs = {tank: [(level, "%"), (outflow, "m3/h")] + ([(inflow, "m3/h")] if own_inflow
                                                           else []),
-             pump: [(pump_flow, "m3/h")]}
+             pump: [(flow, "m3/h")]}
     cat = Catalog()
     for path, tags in specs.items():
         eq = path[-1]
@@ -98,7 +103,7 @@ def test_a_tank_s_level_follows_its_flows_with_its_size_fitted(plant: str, site:
 @pytest.mark.parametrize("plant", sorted(PLANTS))
 def test_a_tank_without_an_inflow_tag_takes_its_feeder_s_flow_or_says_what_is_missing(
         plant: str, site: Site) -> None:
-    tank, level, _, _, pump, pump_flow = PLANTS[plant]
+    tank, level, _, _, pump, pump_flow, _ = PLANTS[plant]
     db = site.database(TWIN_DATABASE)
     assets, historian = AssetModel(db), Historian(db)
     now = datetime.now(UTC)
@@ -114,3 +119,18 @@ def test_a_tank_without_an_inflow_tag_takes_its_feeder_s_flow_or_says_what_is_mi
     assert f"{pump[-1]}.{pump_flow[0]}" in {p.tag for p in result.predictions}
     lvl = next(p for p in result.predictions if p.tag == f"{tank[-1]}.{level[0]}")
     assert lvl.end < lvl.now < lvl.baseline_end
+
+
+@pytest.mark.parametrize("plant", sorted(PLANTS))
+def test_a_tank_takes_the_flow_its_feeder_s_description_sends_to_it(
+        plant: str, site: Site) -> None:
+    tank, level, _, _, pump, pump_flow, _ = PLANTS[plant]
+    db = site.database(TWIN_DATABASE)
+    assets, historian = AssetModel(db), Historian(db)
+    now = datetime.now(UTC)
+    assets.sync(_catalog(plant, own_inflow=False, words=True), now)
+    _record(historian, plant, now, f"{pump[-1]}.{pump_flow[0]}")
+    result = what_if(assets, historian, tank[-1], "inflow=20", hours=1, now=now)
+    assert f"{pump[-1]}.{pump_flow[0]}" in {p.tag for p in result.predictions}
+    lvl = next(p for p in result.predictions if p.tag == f"{tank[-1]}.{level[0]}")
+    assert lvl.end - lvl.now == pytest.approx(-25.0, abs=3.0)

@@ -6,7 +6,7 @@ Sources, strongest first:
   to those: they are downstream of it) and ``drives = [...]`` (mechanical coupling). When
   the site file states any relation, it is the whole truth: the site knows its process.
 - flow-direction words in the descriptions ("discharge to the strainer", "Zulauf zum
-  Behälter 1", "alimentado por la bomba 2": agent/triage/flow_words.py): each pair they
+  Behälter 1", "alimentado por la bomba 2": agent/twin/coupling/flow_words.py): each pair they
   name gets its direction; the other relations come from the sources below.
 - ISA-5.1 loop numbers: equipment whose tags share a loop series (the loop number without
   its last two digits: loops 2001, 2010 and 2034 are series 20) sit in one process unit.
@@ -24,8 +24,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from agent.triage.flow_words import from_descriptions
 from agent.twin.assets.file import AssetsFile
+from agent.twin.assets.records import EquipmentAsset
+from agent.twin.coupling.flow_words import from_descriptions, from_texts
 from agent.twin.semantics.records import PlantSemantics
 from agent.twin.semantics.vocabulary import CONTAINER_NAMES
 from tools.opcua.catalog import Catalog
@@ -116,10 +117,16 @@ def _unit_path(path: Sequence[str]) -> tuple[str, ...]:
 
 def from_hierarchy(semantics: PlantSemantics, catalog: Catalog) -> Coupling:
     """Siblings under one parent; an equipment alone under its parent climbs a level."""
+    return from_paths(semantics, {c: e.browse_path for c, e in catalog.equipment.items()})
+
+
+def from_paths(semantics: PlantSemantics, browse_paths: Mapping[str, Sequence[str]]
+               ) -> Coupling:  # fmt: skip
+    """The hierarchy's couplings from the browse path of each catalog equipment."""
     units: dict[str, tuple[str, ...]] = {}
     for name, eq in semantics.equipment.items():
-        paths = [_unit_path(catalog.equipment[c].browse_path)
-                 for c in eq.catalog_equipment if c in catalog.equipment]
+        paths = [_unit_path(browse_paths[c])
+                 for c in eq.catalog_equipment if c in browse_paths]
         units[name] = min(paths, key=len) if paths else ()
     for name, unit in list(units.items()):
         while len(unit) > 1 and sum(1 for u in units.values() if u[:len(unit)] == unit) < 2:
@@ -162,3 +169,26 @@ def infer_coupling(semantics: PlantSemantics, catalog: Catalog,
             return site
     base = from_loops(semantics) or from_hierarchy(semantics, catalog)
     return with_flow_words(base, from_descriptions(semantics, catalog))
+
+
+def coupling_of_records(semantics: PlantSemantics, equipment: Sequence[EquipmentAsset]
+                        ) -> Coupling:  # fmt: skip
+    """The same sources from the asset model's records (as the what-if reads the plant):
+    the site file's ``feeds``/``drives`` kept on them when any is stated, else the flow
+    words of their descriptions over the loop series or the hierarchy of their paths."""
+    down: dict[str, list[str]] = {}
+    up: dict[str, list[str]] = {}
+    drives: list[tuple[str, str]] = []
+    for e in equipment:
+        for target in e.feeds:
+            down.setdefault(e.name, []).append(target)
+            up.setdefault(target, []).append(e.name)
+        drives += [(e.name, target) for target in e.drives]
+    if down or drives:
+        return Coupling({k: tuple(v) for k, v in down.items()},
+                        {k: tuple(v) for k, v in up.items()}, _sym(drives), "site file")
+    texts = {e.name: e.description for e in equipment if e.description}
+    texts.update({t.name: t.description for e in equipment for t in e.tags if t.description})
+    base = from_loops(semantics) or from_paths(
+        semantics, {e.name: e.path.split("/") for e in equipment})
+    return with_flow_words(base, from_texts(semantics, texts))

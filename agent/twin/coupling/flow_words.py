@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from agent.twin.semantics.records import PlantSemantics
 from tools.opcua.catalog import Catalog
@@ -125,6 +125,15 @@ def from_descriptions(semantics: PlantSemantics, catalog: Catalog
                       ) -> list[tuple[str, str]]:  # fmt: skip
     """(upstream, downstream) pairs of equipment the descriptions of their tags and of
     the equipment themselves state, each once, in catalog order."""
+    texts = {c: d for c, e in catalog.equipment.items() if (d := e.description)}
+    texts.update({t: d for t, info in catalog.tags.items() if (d := info.description)})
+    return from_texts(semantics, texts)
+
+
+def from_texts(semantics: PlantSemantics, descriptions: Mapping[str, str]
+               ) -> list[tuple[str, str]]:  # fmt: skip
+    """The same from descriptions keyed by catalog equipment and tag name (the asset
+    model's records, or a catalog's)."""
     names = equipment_names(semantics)
     owners: dict[str, list[str]] = {}
     for e in semantics.equipment.values():
@@ -133,8 +142,8 @@ def from_descriptions(semantics: PlantSemantics, catalog: Catalog
     pairs: list[tuple[str, str]] = []
     for e in semantics.equipment.values():
         texts = [d for c in e.catalog_equipment if owners[c] == [e.name]
-                 and c in catalog.equipment and (d := catalog.equipment[c].description)]
-        texts += [d for t in e.tags if t in catalog.tags and (d := catalog.tags[t].description)]
+                 and (d := descriptions.get(c))]
+        texts += [d for t in e.tags if (d := descriptions.get(t))]
         for text in texts:
             pairs += flow_pairs(text, e.name, names)
     return list(dict.fromkeys(pairs))
