@@ -3,14 +3,14 @@
     result = what_if(assets, historian, "HX-101", "setpoint=32", hours=2, now=now)
 
 Models exist for the classes in :data:`MODELS` (heat exchanger, pump with its strainer,
-compressor, cooling tower, chiller, fan, tank); each finds its tags by role through the
-tag semantics (agent.twin.whatif.roles), so it runs on any plant whose equipment has the
-roles. A filter's what-if runs the model of the pump it feeds; a tank without its own
-flow tags takes those of the equipment the site file or the descriptions say feed it and
-it feeds. A change is
-``VARIABLE=VALUE`` (a setpoint) or a maintenance action name (``clean``,
-``replace_filter``, ``clear_fault`` ...). A value outside the model's valid range is refused,
-never extrapolated. Blocking work: call it with ``asyncio.to_thread``.
+compressor, cooling tower, chiller, fan, tank, dosing skid); each finds its tags by role
+through the tag semantics (agent.twin.whatif.roles), so it runs on any plant whose
+equipment has the roles. A filter's what-if runs the model of the pump it feeds; a tank
+without its own flow tags takes those of the equipment the site file or the descriptions
+say feed it and it feeds. A change is ``VARIABLE=VALUE`` (a setpoint) or a maintenance
+action name (``clean``, ``replace_filter``, ``clear_fault`` ...). A value outside the
+model's valid range is refused, never extrapolated. Blocking work: call it with
+``asyncio.to_thread``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from agent.twin.whatif.base import (
 from agent.twin.whatif.chiller import ChillerWhatIf
 from agent.twin.whatif.compressor import CompressorWhatIf
 from agent.twin.whatif.cooling_tower import CoolingTowerWhatIf
+from agent.twin.whatif.dosing_skid import DosingSkidWhatIf
 from agent.twin.whatif.fan import FanWhatIf
 from agent.twin.whatif.heat_exchanger import HeatExchangerWhatIf
 from agent.twin.whatif.inputs import (
@@ -59,6 +60,7 @@ MODELS: tuple[WhatIfModel, ...] = (
     ChillerWhatIf(),
     FanWhatIf(),
     TankWhatIf(),
+    DosingSkidWhatIf(),
 )
 #: How much history the fits use.
 FIT_MINUTES = 15.0
