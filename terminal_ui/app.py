@@ -175,12 +175,13 @@ def main_widgets(service: AgentService | SiteServiceBackend,
                 with TabPane(f"{key.upper()} {title}", id=tab):
                     if tab == "ask":
                         yield AskPane(service, id="ask-pane")
-                    elif tab == "plant":  # read through the service; no trend screen
-                        yield PlantPane(service, id="plant-pane")
+                    elif tab == "plant":  # read through the service, trends too
+                        yield PlantPane(service, id="plant-pane", trend=service.trend,
+                                        site=service.review.site_time)
                     elif tab == "approvals":  # decided through it, signed here
                         yield ApprovalsPane(service)
-                    elif tab == "alarms":  # read and acted on through it; no trend
-                        yield AlarmsPane(service)
+                    elif tab == "alarms":  # read and acted on through it, trends too
+                        yield AlarmsPane(service, trend=service.trend)
                     elif tab == "handover":  # written by it, acknowledged signed here
                         yield HandoverPane(service)
                     else:  # audit: read-only, for a connection in the auditor role

@@ -8,11 +8,12 @@ for here. A connection the service dropped (stopped, restarted) is made again on
 next question; while no service answers, the question fails with a clear error.
 
 The Plant tab reads the plant through the service too (``plant``: the equipment tree with
-live values, without trends). The Approvals tab decides through it (``review``:
-:class:`RemoteApprovals`; each decision prepared by the service and signed here with the
-person's own key, agent/serve/README.md), without the what-if (the service's twin). The
-Alarms tab reads the board and the triage reports and acts through it as the caller
-(:class:`~terminal_ui.remote_alarms.RemoteAlarms`), without the trend screen. The
+live values; ``trend``: a tag's history for the trend screen). The Approvals tab decides
+through it (``review``: :class:`RemoteApprovals`; each decision prepared by the service
+and signed here with the person's own key, agent/serve/README.md), with the what-if the
+service computes from its twin. The Alarms tab reads the board and the triage reports and
+acts through it as the caller (:class:`~terminal_ui.remote_alarms.RemoteAlarms`), with
+the trend screen. The
 Handover tab has the service write the handover as the caller's and acknowledges the
 newest one, signed here (:class:`~terminal_ui.remote_handover.RemoteHandover`). The Audit
 tab reads the log for an auditor and adds review notes signed here
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from agent.approvals.executor import WriteOutcome
 from agent.approvals.models import ApprovalRequest
@@ -39,8 +41,9 @@ from agent.serve.site_clock import site_time
 from agent.service.citations import citation_views
 from agent.service.review import OPEN_STATES
 from agent.service.review_models import EvidenceItem, ProposalDetail, WhatIfView
-from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
+from agent.service.views import CitationView, PlantSnapshot, ServiceStatus, TrendView
 from agent.site_time import SiteTime
+from agent.twin.whatif.records import WhatIfResult
 from terminal_ui.remote_alarms import RemoteAlarms
 from terminal_ui.remote_audit import RemoteAudit
 from terminal_ui.remote_handover import RemoteHandover
@@ -109,6 +112,11 @@ class SiteServiceBackend:
                                    "plantagent status")
         return self._client
 
+    async def trend(self, tag: str, hours: float) -> TrendView:
+        """``tag``'s history over the last ``hours``, read by the service from the plant's
+        server (the trend screen; a poll of the screen: never reconnects)."""
+        return TrendView.model_validate(await self._still_connected().trend(tag, hours))
+
     async def plant_snapshot(self) -> PlantSnapshot:
         """Every equipment with its tags now, read by the service (read-only)."""
         return PlantSnapshot.model_validate(await self._still_connected().plant())
@@ -128,8 +136,13 @@ class SiteServiceBackend:
         )
 
 
-#: What the Approvals tab says instead of the what-if, which needs the service's twin.
-WHAT_IF_ELSEWHERE = "the what-if is shown in the single-user mode (plantagent tui --no-service)"
+def _what_if(view: dict[str, Any] | None) -> WhatIfView | None:
+    """The request's what-if as the service computed it from its twin (read-only)."""
+    if view is None:
+        return None
+    result = view.get("result")
+    return WhatIfView(change=view.get("change"), problem=view.get("problem"),
+                      result=WhatIfResult.model_validate(result) if result else None)
 
 
 def _secret(sealed: SealedKey) -> KeySecret:
@@ -196,7 +209,7 @@ class RemoteApprovals:
         return ProposalDetail(
             ApprovalRequest.model_validate(view.requests[0]), detail.get("question"),
             [EvidenceItem(**e) for e in detail.get("evidence", [])],
-            WhatIfView(change=None, problem=WHAT_IF_ELSEWHERE),
+            _what_if(detail.get("what_if")),
             list(detail.get("signatures", [])))
 
     async def approve(self, request_id: str) -> ApprovalRequest:

@@ -20,8 +20,17 @@ from typing import Any
 
 import apsw
 
-from agent.cli.common import count, guard_egress, open_runtime, print_json, settings_from_args
+from agent.cli.common import (
+    add_service_choice,
+    chosen_service,
+    count,
+    guard_egress,
+    open_runtime,
+    print_json,
+    settings_from_args,
+)
 from agent.cli.progress import progress_bar
+from agent.cli.served import read_served
 from agent.errors import UsageError
 from agent.runtime import SiteRuntime
 from agent.twin.embeddings.runtime import Embedder, load_embedder
@@ -43,6 +52,9 @@ def register(sub: Any) -> None:
     search.add_argument("-k", type=count(1, 1000), default=5, help="passages to show (default 5)")
     search.add_argument("--mode", choices=["hybrid", "fts", "vector"], default="hybrid")
     search.add_argument("--json", action="store_true", help="print hits as JSON")
+    add_service_choice(search, service_help="search through the site service (no site "
+                       "passphrase; it holds the document index)",
+                       local_help="open the site in this process (needs the site passphrase)")
     search.set_defaults(handler=_search)
 
     listing = docs_sub.add_parser("list", help="list indexed documents")
@@ -112,39 +124,29 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
+    from agent.serve.reads import docs_search
     from agent.twin.documents.index import DocumentIndex
     from agent.twin.documents.search import snippet
 
-    with open_runtime(settings_from_args(args)) as runtime:
-        twin = twin_of(runtime)
-        hits = DocumentIndex(twin.conn, twin.embedder).search(args.query, k=args.k, mode=args.mode)
+    path = chosen_service(args)
+    if path is not None:
+        hits = read_served(path, lambda client: client.docs(args.query, k=args.k,
+                                                           mode=args.mode))
+    else:
+        with open_runtime(settings_from_args(args)) as runtime:
+            twin = twin_of(runtime)
+            hits = docs_search(DocumentIndex(twin.conn, twin.embedder), args.query, k=args.k,
+                               mode=args.mode)
     if args.json:
-        print_json(
-            [
-                {
-                    "citation": h.citation,
-                    "document": h.chunk.document,
-                    "title": h.chunk.title,
-                    "section": h.chunk.section,
-                    "line_start": h.chunk.line_start,
-                    "line_end": h.chunk.line_end,
-                    "score": h.score,
-                    "fts_rank": h.fts_rank,
-                    "vector_rank": h.vector_rank,
-                    "suspected_instructions": h.suspected_instructions,
-                    "text": h.chunk.text,
-                }
-                for h in hits
-            ]
-        )
+        print_json(hits)
         return 0
     if not hits:
         print("no passages found", file=sys.stderr)
     for rank, hit in enumerate(hits, start=1):
-        print(f"{rank}. {hit.citation}  (score {hit.score:.4f})")
-        if hit.suspected_instructions:
+        print(f"{rank}. {hit['citation']}  (score {hit['score']:.4f})")
+        if hit["suspected_instructions"]:
             print("   ! this passage contains text addressed to an AI agent (shown as data)")
-        for line in snippet(hit.chunk.text, args.query).splitlines():
+        for line in snippet(hit["text"], args.query).splitlines():
             print(f"   > {line}")
     return 0
 

@@ -8,9 +8,19 @@ import signal
 import sys
 from typing import Any
 
-from agent.cli.common import count, open_runtime, print_json, settings_from_args
+from agent.cli.common import (
+    add_service_choice,
+    chosen_service,
+    count,
+    open_runtime,
+    print_json,
+    settings_from_args,
+)
+from agent.cli.served import read_served
 from agent.runtime import SiteRuntime
+from agent.serve.reads import triage_lines, triage_rows
 from agent.site_time import SiteTime
+from agent.triage.models import TriageReport
 from agent.triage.service import TriageService
 from agent.triage.writer import ModelWriter
 
@@ -33,11 +43,19 @@ def register(sub: Any) -> None:
     reports = actions.add_parser("reports", help="list stored triage reports")
     reports.add_argument("--json", action="store_true", help="print JSON")
     reports.add_argument("--limit", type=count(), default=50, help="how many, newest first")
+    _service_choice(reports)
     reports.set_defaults(handler=_reports)
     show = actions.add_parser("show", help="show one report (Markdown)")
     show.add_argument("id", help="report id, see `plantagent triage reports`")
     show.add_argument("--json", action="store_true", help="print JSON")
+    _service_choice(show)
     show.set_defaults(handler=_show)
+
+
+def _service_choice(parser: argparse.ArgumentParser) -> None:
+    add_service_choice(parser, service_help="read it through the site service (no site "
+                       "passphrase)",
+                       local_help="open the site in this process (needs the site passphrase)")
 
 
 def _progress(text: str) -> None:
@@ -98,36 +116,40 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _reports(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    site = SiteTime.from_settings(settings)
-    with open_runtime(settings) as runtime:
-        reports = runtime.reports.list(args.limit)
-    rows: list[dict[str, Any]] = [{"id": r.id, "created": r.created.isoformat(), "status": r.status,
-             "equipment": r.incident.equipment, "kind": r.incident.kind,
-             "top_cause": r.candidates[0].cause if r.candidates else None,
-             "confidence": r.candidates[0].confidence if r.candidates else None,
-             "summary": r.incident.summary} for r in reports]
-    created = {r.id: r.created for r in reports}
+    path = chosen_service(args)
+    if path is not None:
+        listed = read_served(path, lambda client: client.triage(limit=args.limit))
+        reports = [TriageReport.model_validate(r) for r in listed.reports]
+        lines = listed.lines
+    else:
+        settings = settings_from_args(args)
+        with open_runtime(settings) as runtime:
+            reports = runtime.reports.list(args.limit)
+        lines = triage_lines(reports, SiteTime.from_settings(settings))
     if args.json:
-        print_json(rows)
+        print_json(triage_rows(reports))
         return 0
-    if not rows:
+    if not reports:
         print("no triage reports yet (run `plantagent triage run`)")
-    for row in rows:
-        when = site.show(created[row['id']], seconds=False)
-        print(f"{row['id']}  {when:>11}  {row['status']:<22} "
-              f"{row['top_cause'] or '-':<22} {row['summary']}")
+    for line in lines:
+        print(line)
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
     from agent.triage.render import markdown
 
-    settings = settings_from_args(args)
-    with open_runtime(settings) as runtime:
-        report, _stored = runtime.reports.get(args.id)
+    path = chosen_service(args)
+    if path is not None:
+        shown = read_served(path, lambda client: client.triage(report=args.id))
+        report, text = TriageReport.model_validate(shown.reports[0]), shown.markdown or ""
+    else:
+        settings = settings_from_args(args)
+        with open_runtime(settings) as runtime:
+            report, _stored = runtime.reports.get(args.id)
+        text = markdown(report, SiteTime.from_settings(settings))
     if args.json:
         print_json(report)
     else:
-        print(markdown(report, SiteTime.from_settings(settings)))
+        print(text)
     return 0

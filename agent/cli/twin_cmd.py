@@ -18,10 +18,21 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from agent.cli.common import nested, open_runtime, print_json, settings_from_args
+from agent.cli.common import (
+    add_service_choice,
+    chosen_service,
+    nested,
+    open_runtime,
+    print_json,
+    settings_from_args,
+)
+from agent.cli.served import read_served
 from agent.durations import parse_minutes
 from agent.errors import OpcUaUnavailable, PlantAgentError, UsageError
 from agent.runtime import SiteRuntime
+from agent.serve import reads
+from agent.twin.historian.analysis import TrendSummary
+from agent.twin.whatif.records import WhatIfResult
 from tools.context import utcnow
 
 #: Raw samples older than this are folded into 1-minute rollups when recording starts.
@@ -45,6 +56,7 @@ def register(sub: Any) -> None:
     assets.add_argument("--json", action="store_true", help="print JSON")
     assets.add_argument("--semantics", action="store_true",
                         help="show the inferred semantics (as `twin semantics`)")
+    _service(assets)
     assets.set_defaults(handler=_assets)
 
     semantics = actions.add_parser(
@@ -53,6 +65,7 @@ def register(sub: Any) -> None:
     semantics.add_argument("--unresolved", action="store_true",
                            help="list only the unresolved tags")
     semantics.add_argument("--json", action="store_true", help="print JSON")
+    _service(semantics)
     semantics.set_defaults(handler=_semantics)
 
     record = actions.add_parser("record", help="record value changes into the historian")
@@ -76,6 +89,7 @@ def register(sub: Any) -> None:
     history.add_argument("tag", metavar="TAG")
     history.add_argument("--since", default="1h", help="window, e.g. 15m, 1h, 2d (default 1h)")
     history.add_argument("--json", action="store_true", help="print JSON")
+    _service(history)
     history.set_defaults(handler=_history)
 
     whatif = actions.add_parser("whatif", help="predict the effect of a change on equipment")
@@ -89,7 +103,14 @@ def register(sub: Any) -> None:
     )
     whatif.add_argument("--hours", type=float, default=2.0, help="horizon (default 2 h)")
     whatif.add_argument("--json", action="store_true", help="print JSON")
+    _service(whatif)
     whatif.set_defaults(handler=_whatif)
+
+
+def _service(parser: argparse.ArgumentParser) -> None:
+    add_service_choice(parser, service_help="read it through the site service (no site "
+                       "passphrase)",
+                       local_help="open the site in this process (needs the site passphrase)")
 
 
 def _sync(args: argparse.Namespace) -> int:
@@ -160,8 +181,13 @@ async def _warm(runtime: SiteRuntime) -> None:
 
 
 def _semantics(args: argparse.Namespace) -> int:
-    with open_runtime(settings_from_args(args)) as runtime:
-        semantics = runtime.twin.assets.semantics()
+    path = chosen_service(args)
+    if path is not None:
+        semantics = reads.semantics_from_json(
+            read_served(path, lambda client: client.twin("semantics")))
+    else:
+        with open_runtime(settings_from_args(args)) as runtime:
+            semantics = reads.semantics(runtime.twin)
     unresolved = semantics.unresolved()
     if args.json:
         print_json({
@@ -196,8 +222,13 @@ def _assets(args: argparse.Namespace) -> int:
     if args.semantics:
         args.unresolved = False
         return _semantics(args)
-    with open_runtime(settings_from_args(args)) as runtime:
-        equipment = runtime.twin.assets.equipment(include_retired=args.all)
+    path = chosen_service(args)
+    if path is not None:
+        equipment = reads.assets_from_json(
+            read_served(path, lambda client: client.twin("assets", every=args.all)))
+    else:
+        with open_runtime(settings_from_args(args)) as runtime:
+            equipment = reads.assets(runtime.twin, include_retired=args.all)
     if args.json:
         print_json(equipment)
         return 0
@@ -220,23 +251,14 @@ def _assets(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from tools.history import trend_summary
-
-    minutes = parse_minutes(args.since)
-    with open_runtime(settings_from_args(args)) as runtime:
-        twin = runtime.twin
-        owner = args.tag.split(".", 1)[0]
-        eq = twin.assets.get(owner)
-        info = eq.tag(args.tag[len(owner) + 1 :]) if eq else None
-        summary = trend_summary(
-            twin.historian,
-            args.tag,
-            window_minutes=minutes,
-            now=utcnow(),
-            unit=info.unit if info else None,
-            low=info.low if info else None,
-            high=info.high if info else None,
-        )
+    minutes, now = parse_minutes(args.since), utcnow()
+    path = chosen_service(args)
+    if path is not None:
+        summary = TrendSummary.model_validate(read_served(
+            path, lambda client: client.history(args.tag, minutes=minutes, now=now)))
+    else:
+        with open_runtime(settings_from_args(args)) as runtime:
+            summary = reads.history(runtime.twin, args.tag, minutes=minutes, now=now)
     if args.json:
         print_json(summary)
         return 0
@@ -320,17 +342,16 @@ def _progress(stats: Any, *, final: bool = False) -> None:
 
 
 def _whatif(args: argparse.Namespace) -> int:
-    from agent.twin.whatif.engine import what_if
-
-    with open_runtime(settings_from_args(args)) as runtime:
-        result = what_if(
-            runtime.twin.assets,
-            runtime.twin.historian,
-            args.equipment,
-            args.change,
-            hours=args.hours,
-            now=utcnow(),
-        )
+    now = utcnow()
+    path = chosen_service(args)
+    if path is not None:
+        result = WhatIfResult.model_validate(read_served(
+            path, lambda client: client.what_if(args.equipment, args.change,
+                                                hours=args.hours, now=now)))
+    else:
+        with open_runtime(settings_from_args(args)) as runtime:
+            result = reads.what_if(runtime.twin, args.equipment, args.change,
+                                   hours=args.hours, now=now)
     if args.json:
         print_json(result)
         return 0

@@ -8,7 +8,6 @@ from datetime import datetime
 from agent.audit import AuditSink
 from agent.runtime.stores import Knowledge
 from agent.settings import Settings
-from agent.triage.coupling import infer_coupling
 from agent.triage.library import load_library
 from agent.triage.playbook import Playbook
 from agent.triage.service import TriageService
@@ -16,6 +15,7 @@ from agent.triage.store import ReportStore
 from agent.triage.watcher import Watcher, WatchRules
 from agent.triage.writer import ReportWriter
 from agent.twin.assets.file import assets_path, load_assets_file
+from agent.twin.coupling.relations import infer_coupling
 from agent.twin.semantics.infer import cached
 from tools.opcua.alarms import EventLog
 from tools.opcua.catalog import Catalog

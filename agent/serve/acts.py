@@ -60,11 +60,12 @@ from agent.serve.protocol import (
     TriageQuery,
 )
 from agent.serve.queue import QUESTION, FairQueue
+from agent.serve.reads import triage_lines
 from agent.serve.signing import NONCE_FIELD, SIGN_TIMEOUT_S, RemoteSigner
 from agent.serve.stoppable import StoppableModel
 from agent.service import AgentService
 from agent.service.review import request_actions, signature_lines
-from agent.service.review_evidence import proposal_evidence
+from agent.service.review_evidence import proposal_evidence, proposal_what_if
 from agent.service.review_models import AuditFilter
 from agent.service.review_notes import check_review_note, record_review_note
 from tools.context import utcnow
@@ -163,7 +164,19 @@ class ConnectionActs:
         """The question, evidence and verified signatures of ``request`` (a worker)."""
         question, evidence = proposal_evidence(self.service.sources.audit, request)
         return {"question": question, "evidence": [asdict(e) for e in evidence],
-                "signatures": signature_lines(self.service.sources.approvals, request)}
+                "signatures": signature_lines(self.service.sources.approvals, request),
+                "what_if": self._what_if(request)}
+
+    def _what_if(self, request: ApprovalRequest) -> dict[str, Any] | None:
+        """The request's what-if, as the in-process Approvals tab computes it (read-only:
+        a prediction from the twin; the plant is not written), as JSON."""
+        review = self.service.review
+        if review is None:
+            return None
+        view = proposal_what_if(review.twin.assets, review.twin.historian, request,
+                                review.clock())
+        return {"change": view.change, "problem": view.problem,
+                "result": view.result.model_dump(mode="json") if view.result else None}
 
     async def alarm(self, act: AlarmAct) -> None:
         """Run an alarm act; ``done`` or ``error`` with its id."""
@@ -204,10 +217,13 @@ class ConnectionActs:
             else:
                 found = await review.triage_reports(query.limit)
         except PlantAgentError as exc:
-            self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
+            self._send(Error(id=query.id, message=exc.message, fix=exc.fix,
+                             usage=isinstance(exc, UsageError)))
             return
+        lines = (triage_lines(found, review.site_time)
+                 if review is not None and query.report is None else [])
         self._send(Triage(id=query.id, reports=[r.model_dump(mode="json") for r in found],
-                          markdown=markdown))
+                          markdown=markdown, lines=lines))
 
     async def audit(self, query: AuditQuery) -> None:
         """A page of the audit log or its verification, for an audit-reading role of the

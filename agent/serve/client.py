@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from agent.errors import PlantAgentError, ServiceError
+from agent.errors import PlantAgentError, ServiceError, UsageError
 from agent.people.statements import SignedStatement
 from agent.pipeline.answer import AgentAnswer
 from agent.pipeline.events import AgentEvent
@@ -41,24 +41,30 @@ from agent.serve.protocol import (
     AuditQuery,
     AuditView,
     Cancel,
+    DocsQuery,
     Done,
     Error,
     Event,
     HandoverAct,
     Hello,
+    HistoryQuery,
     Journal,
     JournalQuery,
     Plant,
     PlantRequest,
     Queued,
+    ReadResult,
     ReviewAct,
     Signature,
     SignRequest,
     Status,
     StatusRequest,
+    TrendQuery,
     Triage,
     TriageQuery,
+    TwinQuery,
     Welcome,
+    WhatIfQuery,
     encode,
     service_message,
 )
@@ -69,7 +75,7 @@ EventHandler = Callable[[AgentEvent], None]
 #: What the service answers an act or a read-only query with (a handover being written
 #: also sends its place in line and its steps).
 _Reply = (SignRequest | Done | Approvals | Alarms | Triage | AuditView | AlarmsReport
-          | Journal | Error | Queued | Event)
+          | Journal | ReadResult | Error | Queued | Event)
 #: Signs what the service prepared, with the caller's own key (local_signing.sign_prepared
 #: with the person's secret); runs in a worker thread (it may ask at the terminal).
 Signer = Callable[[SignRequest], SignedStatement]
@@ -323,6 +329,45 @@ class ServiceClient:
         assert isinstance(message, AlarmsReport)
         return message.data
 
+    async def read(self, query: Callable[[str], TwinQuery | HistoryQuery | WhatIfQuery
+                                         | DocsQuery | TrendQuery]) -> Any:
+        """A read-only view (``query`` builds its message from an id): its result as
+        JSON (agent.serve.reads); ServiceError with the service's message and fix."""
+        rid = f"v{next(self._ids)}"
+        message = await self._exchange(rid, query(rid), sign=None)
+        assert isinstance(message, ReadResult)
+        return message.data
+
+    async def twin(self, what: Literal["assets", "semantics"], *, every: bool = False
+                   ) -> Any:
+        """The asset model (every equipment with its tags; retired ones too with
+        ``every``) or the tag semantics, as JSON."""
+        return await self.read(lambda rid: TwinQuery(id=rid, what=what, all=every))
+
+    async def history(self, tag: str, *, minutes: float, now: datetime) -> dict[str, Any]:
+        """``tag``'s trend summary (TrendSummary as JSON) over the ``minutes`` before
+        ``now``."""
+        return dict(await self.read(lambda rid: HistoryQuery(id=rid, tag=tag,
+                                                             minutes=minutes, now=now)))
+
+    async def what_if(self, equipment: str, change: str, *, hours: float, now: datetime
+                      ) -> dict[str, Any]:
+        """The predicted effect of ``change`` on ``equipment`` (WhatIfResult as JSON)."""
+        return dict(await self.read(lambda rid: WhatIfQuery(
+            id=rid, equipment=equipment, change=change, hours=hours, now=now)))
+
+    async def docs(self, query: str, *, k: int = 5,
+                   mode: Literal["hybrid", "fts", "vector"] = "hybrid"
+                   ) -> list[dict[str, Any]]:
+        """The ``k`` best passages for ``query`` (agent.serve.reads.docs_search's rows)."""
+        return list(await self.read(lambda rid: DocsQuery(id=rid, query=query, k=k,
+                                                          mode=mode)))
+
+    async def trend(self, tag: str, hours: float) -> dict[str, Any]:
+        """``tag``'s history over the last ``hours`` from the plant's server
+        (agent.service.views.TrendView as JSON)."""
+        return dict(await self.read(lambda rid: TrendQuery(id=rid, tag=tag, hours=hours)))
+
     async def alarm(self, action: Literal["acknowledge", "confirm", "comment", "shelve",
                                           "unshelve", "approve", "deny"], *,
                     sign: Signer | None = None, **fields: Any) -> dict[str, Any]:
@@ -362,7 +407,7 @@ class ServiceClient:
                         target: str | None = None, on_event: EventHandler | None = None,
                         cancellable: bool = False,
                         ) -> (Done | Approvals | Alarms | Triage | AuditView | AlarmsReport
-                              | Journal):
+                              | Journal | ReadResult):
         writer = self._connected()
         inbox: asyncio.Queue[_Reply] = asyncio.Queue()
         self._acts[mid] = inbox
@@ -371,7 +416,9 @@ class ServiceClient:
             while True:
                 message = await inbox.get()
                 if isinstance(message, Error):
-                    raise ServiceError(message.message, fix=message.fix)
+                    # A usage error stays one (the command's exit 2, as in process).
+                    raise (UsageError if message.usage else ServiceError)(message.message,
+                                                                          fix=message.fix)
                 if isinstance(message, Queued | Event):
                     if on_event is not None:
                         on_event(AgentEvent("status", place_text(message.position))

@@ -27,6 +27,7 @@ from agent.serve.site_socket import listen, lock_site, socket_path
 from agent.service import open_service
 from agent.triage.models import TriageReport
 from agent.triage.writer import ReportWriter, Written
+from agent.twin.documents.index import DocumentIndex
 from agent.vault.manifest import load_manifest
 from agent.vault.passphrase import (
     CREDENTIAL_NAMES,
@@ -133,7 +134,9 @@ async def run_site_service(
             path = socket_file or socket_path(home)
             server = SiteServer(service, runtime.people, listen(path, group=group),
                                 queue=queue, socket_file=path,
-                                journal=functools.partial(journal_state, runtime))
+                                journal=functools.partial(journal_state, runtime),
+                                documents=lambda: DocumentIndex(runtime.twin_database,
+                                                                runtime.load_embedder()))
             await server.start()
             await asyncio.to_thread(runtime.audit.append, "session_start", "plantagent", {
                 "event": "service_started", "pid": os.getpid(), "socket": str(path)})

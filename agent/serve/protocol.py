@@ -3,7 +3,8 @@ a pydantic model tagged by ``type``, the version in the first message each way.
 
 Client -> service: ``hello`` (its protocol version), then any number of ``ask``,
 ``cancel``, ``status``, ``plant``, ``approvals``, ``act``, ``alarms``, ``alarm``,
-``triage``, ``audit`` and ``handover``.
+``triage``, ``audit`` and ``handover``, and the read-only views ``twin``, ``history``,
+``whatif``, ``docs`` and ``trend`` (each answered by ``read``).
 Service -> client: ``welcome`` (who the kernel says is calling, their role) or ``error``
 (refused: the connection then closes), then per question ``queued`` (its place in line),
 ``event`` (progress), and one ``answer`` or ``error``; ``status`` answers ``status``.
@@ -216,13 +217,69 @@ class HandoverAct(_Message):
     as_name: str | None = None
 
 
+class TwinQuery(_Message):
+    """The asset model (``assets``: every equipment with its tags, retired ones with
+    ``all``) or the tag semantics (``semantics``), read-only; answered by ``read``."""
+
+    type: Literal["twin"] = "twin"
+    id: str = Field(min_length=1, max_length=64)
+    what: Literal["assets", "semantics"]
+    all: bool = False
+
+
+class HistoryQuery(_Message):
+    """A tag's trend summary from the historian over the ``minutes`` before ``now`` (the
+    client's clock, so both ways read one window), read-only; answered by ``read``."""
+
+    type: Literal["history"] = "history"
+    id: str = Field(min_length=1, max_length=64)
+    tag: str = Field(max_length=10_000)
+    minutes: float
+    now: datetime
+
+
+class WhatIfQuery(_Message):
+    """The predicted effect of ``change`` on ``equipment`` over ``hours`` from ``now``
+    (read-only: a what-if never writes to the plant); answered by ``read``."""
+
+    type: Literal["whatif"] = "whatif"
+    id: str = Field(min_length=1, max_length=64)
+    equipment: str = Field(max_length=10_000)
+    change: str = Field(max_length=10_000)
+    hours: float
+    now: datetime
+
+
+class DocsQuery(_Message):
+    """The ``k`` best passages of the site's documents for ``query`` (read-only);
+    answered by ``read``."""
+
+    type: Literal["docs"] = "docs"
+    id: str = Field(min_length=1, max_length=64)
+    query: str = Field(max_length=100_000)
+    k: int = Field(5, ge=1, le=1000)
+    mode: Literal["hybrid", "fts", "vector"] = "hybrid"
+
+
+class TrendQuery(_Message):
+    """A tag's history over the last ``hours`` from the plant's server, for the terminal
+    UI's trend screen (read-only); answered by ``read``."""
+
+    type: Literal["trend"] = "trend"
+    id: str = Field(min_length=1, max_length=64)
+    tag: str = Field(min_length=1, max_length=400)
+    hours: float = Field(gt=0, le=24 * 366)
+
+
 ClientMessage = Annotated[
     Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery
     | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery | HandoverAct | AlarmsReportQuery
-    | JournalQuery | ReviewAct, Field(discriminator="type")]
+    | JournalQuery | ReviewAct | TwinQuery | HistoryQuery | WhatIfQuery | DocsQuery
+    | TrendQuery, Field(discriminator="type")]
 AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
                     | ApprovalsQuery | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery
-                    | HandoverAct | AlarmsReportQuery | JournalQuery | ReviewAct)
+                    | HandoverAct | AlarmsReportQuery | JournalQuery | ReviewAct
+                    | TwinQuery | HistoryQuery | WhatIfQuery | DocsQuery | TrendQuery)
 
 
 class SiteClock(_Message):
@@ -283,6 +340,8 @@ class Error(_Message):
     message: str
     fix: str | None = None
     cancelled: bool = Field(False, description="The question was cancelled (audited).")
+    usage: bool = Field(False, description="The request itself was wrong (a usage error: "
+                        "an unknown name, an empty query), as in process (exit 2).")
 
 
 class Status(_Message):
@@ -354,6 +413,9 @@ class Triage(_Message):
     id: str
     reports: list[dict[str, Any]]
     markdown: str | None = None
+    #: Without ``report``: the lines `plantagent triage reports` prints, in the site's
+    #: time (agent.serve.reads.triage_lines).
+    lines: list[str] = Field(default_factory=list)
 
 
 class AlarmsReport(_Message):
@@ -391,12 +453,22 @@ class AuditView(_Message):
     verify: dict[str, Any] | None = None
 
 
+class ReadResult(_Message):
+    """The answer to a read-only view (``twin``, ``history``, ``whatif``, ``docs``,
+    ``trend``): its result as JSON (agent.serve.reads; TrendView for ``trend``)."""
+
+    type: Literal["read"] = "read"
+    id: str
+    data: Any
+
+
 ServiceMessage = Annotated[
     Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest | Done | Approvals
-    | Alarms | Triage | AuditView | AlarmsReport | Journal, Field(discriminator="type")]
+    | Alarms | Triage | AuditView | AlarmsReport | Journal | ReadResult,
+    Field(discriminator="type")]
 AnyServiceMessage = (Welcome | Queued | Event | Answer | Error | Status | Plant | SignRequest
                      | Done | Approvals | Alarms | Triage | AuditView | AlarmsReport
-                     | Journal)
+                     | Journal | ReadResult)
 
 _client: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
 _service: TypeAdapter[AnyServiceMessage] = TypeAdapter(ServiceMessage)

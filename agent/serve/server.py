@@ -41,10 +41,12 @@ from agent.serve.protocol import (
     Ask,
     AuditQuery,
     Cancel,
+    DocsQuery,
     Error,
     Event,
     HandoverAct,
     Hello,
+    HistoryQuery,
     JournalQuery,
     Plant,
     PlantRequest,
@@ -53,17 +55,22 @@ from agent.serve.protocol import (
     Signature,
     Status,
     StatusRequest,
+    TrendQuery,
     TriageQuery,
+    TwinQuery,
     Welcome,
+    WhatIfQuery,
     client_message,
     encode,
 )
 from agent.serve.queue import QUESTION, FairQueue
+from agent.serve.read_views import ReadViews
 from agent.serve.signing import SIGN_TIMEOUT_S
 from agent.serve.site_clock import site_clock
 from agent.serve.site_socket import peer_uid
 from agent.serve.status import Guards, ServiceInfo, SiteServiceStatus
 from agent.service import AgentService, egress_state
+from agent.twin.documents.index import DocumentIndex
 
 log = logging.getLogger(__name__)
 #: What serves one read or act of a connection (run as its own task).
@@ -92,8 +99,11 @@ class SiteServer:
                  *, queue: FairQueue | None = None, socket_file: Path | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  journal: Callable[[JournalQuery], Awaitable[BaseModel]] | None = None,
+                 documents: Callable[[], DocumentIndex] | None = None,
                  ) -> None:
         self.service = service
+        #: The read-only views (twin, history, what-if, documents, trend): agent.serve.reads.
+        self._views = ReadViews(service, documents)
         #: The alarm journal's state (agent.serve.journal, over the service's runtime).
         self._journal = journal
         self.people = people
@@ -201,6 +211,8 @@ class SiteServer:
             JournalQuery: ("journal", lambda m: self._journal_state(m, send)),
             AlarmsReportQuery: ("report", lambda m: self._report(m, send)),
             TriageQuery: ("triage", acts.triage),
+            **{kind: ("read", lambda m: self._read(m, send))
+               for kind in (TwinQuery, HistoryQuery, WhatIfQuery, DocsQuery, TrendQuery)},
         }
         signed_acts: dict[type[BaseModel], Handler] = {
             Act: acts.act, AlarmAct: acts.alarm, HandoverAct: acts.handover,
@@ -296,6 +308,10 @@ class SiteServer:
     async def _report(self, query: AlarmsReportQuery,
                       send: Callable[[BaseModel], None]) -> None:
         send(await alarms_report(self.service, query))
+
+    async def _read(self, query: TwinQuery | HistoryQuery | WhatIfQuery | DocsQuery
+                    | TrendQuery, send: Callable[[BaseModel], None]) -> None:
+        send(await self._views.answer(query))
 
     async def _plant(self, request: PlantRequest, send: Callable[[BaseModel], None]) -> None:
         """The plant now (read-only, as the terminal UI's Plant tab shows it)."""

@@ -11,15 +11,16 @@ signature applies to from the equipment's class, never from a tag's or equipment
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from agent.triage.coupling import Coupling
 from agent.triage.evidence import EvidenceBook
 from agent.triage.features import TagFeatures
 from agent.triage.instrument_rules import flat_lines, out_of_range
 from agent.triage.library import FaultLibrary, Signature, Symptom
 from agent.triage.models import Candidate
+from agent.twin.coupling.relations import Coupling
 from agent.twin.semantics.records import TagSemantics
 
 #: A machine's drive quantities are bound by physics (power = torque x speed, current
@@ -30,6 +31,10 @@ DRIFT_FRACTION = 0.08
 #: The share of a symptom's weight a reading earns that leans its way without having
 #: moved yet (features.TagFeatures.lean).
 PARTIAL = 0.5
+#: A peer of an unexplained mover accounts for it only when it moved at least this share
+#: of the mover's shift, each in its own units (range or noise): warmer outdoor air by a
+#: fifth of its range does not account for a return water reading gone up by half its own.
+PEER_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ def _match(view: PlantView, sig: Signature, equipment: str, book: EvidenceBook,
     evidence_for: list[str] = []
     evidence_against: list[str] = []
     required_ok = True
+    main = _main_move(view, sig, equipment)
     for sym in sig.symptoms:
         seen = view.find(equipment, sym)
         if not seen:
@@ -96,7 +102,7 @@ def _match(view: PlantView, sig: Signature, equipment: str, book: EvidenceBook,
             # A neighbour's own symptom against this cause (the driven conveyor slowing
             # while its motor overloads) points at the neighbour: never explained away.
             if f.direction == sym.direction and (f.tag not in explained or sym.scope != "self"):
-                penalty += 0.25 * sym.weight
+                penalty += 0.25 * sym.weight * _against_share(f, main)
                 evidence_against.append(book.tag_history(f, view.units.get(f.tag)))
     score = got / total if total else 0.0
     if not required_ok:
@@ -108,6 +114,26 @@ def _match(view: PlantView, sig: Signature, equipment: str, book: EvidenceBook,
         evidence_against=list(dict.fromkeys(evidence_against)),
         explanation=sig.title,
     )
+
+
+def _main_move(view: PlantView, sig: Signature, equipment: str) -> float:
+    """How far the cause's main symptom (its required one, else its heaviest) moved its
+    way, as a share of its range: the largest such move of its readings (0: none)."""
+    main = [s for s in sig.symptoms if s.required] or sorted(
+        sig.symptoms, key=lambda s: -s.weight)[:1]
+    return max((abs(f.shift_span) for s in main for f in view.find(equipment, s)
+                if f.direction == s.direction), default=0.0)
+
+
+def _against_share(f: TagFeatures, main: float) -> float:
+    """The share of its weight a counter-symptom that moved takes off: all of it when it
+    moved at least as far as the cause's main symptom (each in its own range's share),
+    less in proportion when it moved less, so a small move of a side reading (the outdoor
+    air warming a little) cannot outweigh a large move of the main one (the tower fan
+    running up by half its range)."""
+    if main <= 0.0:
+        return 1.0
+    return min(1.0, abs(f.shift_span) / main)
 
 
 def _applies(view: PlantView, sig: Signature, equipment: str) -> bool:
@@ -233,7 +259,7 @@ def _unexplained_movers(view: PlantView, book: EvidenceBook, eq: str,
         peers = [g for g in [*own, *near] if g.tag != f.tag and _measured(view, g.tag)
                  and (ps := view.semantics.get(g.tag)) is not None
                  and ps.quantity == sem.quantity]
-        if len(peers) < 2 or any(g.direction != "flat" for g in peers):
+        if len(peers) < 2 or any(_comparable(g, f) for g in peers):
             continue
         ids = [book.tag_history(f, view.units.get(f.tag))]
         ids += [book.tag_history(g, view.units.get(g.tag)) for g in peers[:3]]
@@ -243,6 +269,27 @@ def _unexplained_movers(view: PlantView, book: EvidenceBook, eq: str,
             explanation=f"{f.tag} moves as no fault of its equipment does, while the other "
             f"{(sem.quantity or '').replace('_', ' ')} readings around it stay steady"))
     return out
+
+
+def _noise_units(f: TagFeatures) -> float:
+    """A reading's shift in standard deviations of its baseline (infinite for a reading
+    without noise that moved)."""
+    if f.base_std > 0.0:
+        return abs(f.shift) / f.base_std
+    return math.inf if f.shift else 0.0
+
+
+def _comparable(peer: TagFeatures, mover: TagFeatures) -> bool:
+    """True when ``peer`` moved comparably far to ``mover``, so the process moved around
+    it: it moved at least PEER_SHARE of the mover's shift in range units, or it leans
+    at least PEER_SHARE of the mover's shift in noise units (the tower's water warming
+    as far out of its noise as the wet bulb is out of its own). A side reading moving a
+    fraction of a transmitter's drift does not account for it."""
+    if peer.direction in ("up", "down") and abs(peer.shift_span) >= PEER_SHARE * abs(
+            mover.shift_span):
+        return True
+    return peer.lean in ("up", "down") and _noise_units(peer) >= PEER_SHARE * _noise_units(
+        mover)
 
 
 def _tags_of(book: EvidenceBook, ids: Sequence[str]) -> set[str]:

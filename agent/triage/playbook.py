@@ -19,7 +19,6 @@ from typing import Any
 from agent.audit import AuditSink
 from agent.errors import PlantAgentError
 from agent.settings import OpcUaSettings
-from agent.triage.coupling import Coupling, infer_coupling
 from agent.triage.diagnose import PlantView, concurrent_causes, diagnose
 from agent.triage.evidence import EvidenceBook
 from agent.triage.features import TagFeatures, analyse
@@ -33,6 +32,7 @@ from agent.triage.models import (
     TriageReport,
 )
 from agent.triage.writer import ReportWriter, TemplateWriter
+from agent.twin.coupling.relations import Coupling, infer_coupling
 from agent.twin.documents.index import DocumentIndex
 from agent.twin.incidents.memory import IncidentMemory
 from agent.twin.semantics.infer import cached

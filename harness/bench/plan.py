@@ -105,7 +105,8 @@ BENCHMARKS: dict[str, tuple[str, Callable[[BenchOptions, Say], BenchResult], int
             "first token warm vs cold", _llm, 60, 150),
     "opcua": ("batched vs single OPC UA reads", _opcua, 5, 10),
     "vector": ("in-memory index and sqlite-vec vs NumPy brute force", _vector, 5, 60),
-    "indexing": ("indexing work orders and manuals vs raw embedding", _indexing, 20, 90),
+    "indexing": ("indexing work orders and manuals vs raw embedding and a distilled static "
+                 "model", _indexing, 60, 150),
     "audit": ("audit append vs verify throughput", _audit, 5, 5),
     "historian": ("historian ingest, batched vs row by row; live recording", _historian, 10, 25),
     "ask": ("end-to-end question: cold / restart / warm", _ask, 35, 90),

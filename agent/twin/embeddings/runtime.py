@@ -75,6 +75,7 @@ class LlamaEmbedder:
         self, entry: ModelEntry, path: Path, *, threads: int = 2, max_tokens: int = MAX_TOKENS
     ) -> None:
         self._entry = entry
+        self._path = path
         self._max_tokens = min(max_tokens, entry.context_length)
         self._workers: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._contexts: list[Any] = []
@@ -116,6 +117,16 @@ class LlamaEmbedder:
         """The GGUF file's metadata (architecture, layer count, widths)."""
         return dict(self._contexts[0].metadata)
 
+    @property
+    def tokenizer(self) -> Any:
+        """The ``llama_cpp.Llama`` of the first context, for its tokenizer (thread-safe)."""
+        return self._contexts[0]
+
+    @property
+    def model_path(self) -> Path:
+        """The verified GGUF file the model was loaded from."""
+        return self._path
+
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         """Tokens each text is embedded as (cut at the model's limit, as :meth:`embed`)."""
         tokenizer = self._contexts[0]
@@ -142,12 +153,20 @@ class LlamaEmbedder:
         return out
 
     def _embed(self, texts: Sequence[str], progress: EmbedProgress | None) -> np.ndarray:
-        out = np.zeros((len(texts), self._dim), dtype=np.float32)
         if not texts:
-            return out
+            return np.zeros((0, self._dim), dtype=np.float32)
         tokenizer = self._contexts[0]
         tokens = [tokenizer.tokenize((t if t.strip() else "(empty)").encode("utf-8"))
                   [: self._max_tokens] for t in texts]  # fmt: skip
+        return self.embed_tokens(tokens, progress)
+
+    def embed_tokens(self, tokens: Sequence[list[int]],
+                     progress: EmbedProgress | None = None) -> np.ndarray:  # fmt: skip
+        """Unit vectors of already tokenized texts (special tokens included, each at most
+        the model's 256 tokens): what distilling a static model feeds it."""
+        out = np.zeros((len(tokens), self._dim), dtype=np.float32)
+        if not tokens:
+            return out
         packs = _packs([len(t) for t in tokens])
         done = 0
         futures = [self._pool.submit(self._run_pack, [tokens[i] for i in pack]) for pack in packs]
@@ -155,7 +174,7 @@ class LlamaEmbedder:
             out[pack] = future.result()
             done += len(pack)
             if progress is not None:
-                progress(done, len(texts))
+                progress(done, len(tokens))
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 

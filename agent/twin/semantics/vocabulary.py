@@ -23,8 +23,11 @@ QUANTITY_WORDS: dict[str, tuple[str, ...]] = {
                               "differenzdruck", "wirkdruck", "pressure drop", "delta p",
                               "pression differentielle", "perte de charge",
                               "presion diferencial", "dpi"),
+    # A stream of matter is a flow ('Förderstrom', 'Luftstrom'); 'Strom' alone, or in
+    # 'Motorstrom', is an electric current.
     "flow": ("flow", "flowrate", "flw", "durchfluss", "volumenstrom", "massenstrom",
-             "debit", "caudal", "throughput", "airflow"),
+             "foerderstrom", "foerdermenge", "wasserstrom", "luftstrom", "dampfstrom",
+             "gasstrom", "stoffstrom", "debit", "caudal", "throughput", "airflow"),
     "level": ("level", "lvl", "fuellstand", "pegel", "niveau", "nivel", "hoehenstand"),
     "vibration": ("vibration", "vib", "vibr", "schwingung", "schwinggeschwindigkeit",
                   "vibracion", "vibrations", "schwingstaerke"),

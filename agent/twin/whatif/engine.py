@@ -3,12 +3,14 @@
     result = what_if(assets, historian, "HX-101", "setpoint=32", hours=2, now=now)
 
 Models exist for the classes in :data:`MODELS` (heat exchanger, pump with its strainer,
-compressor, cooling tower, chiller, fan); each finds its tags by role through the tag semantics
-(agent.twin.whatif.roles), so it runs on any plant whose equipment has the roles. A
-filter's what-if runs the model of the pump it feeds. A change is
-``VARIABLE=VALUE`` (a setpoint) or a maintenance action name (``clean``,
-``replace_filter``, ``clear_fault`` ...). A value outside the model's valid range is refused,
-never extrapolated. Blocking work: call it with ``asyncio.to_thread``.
+compressor, cooling tower, chiller, fan, tank, dosing skid); each finds its tags by role
+through the tag semantics (agent.twin.whatif.roles), so it runs on any plant whose
+equipment has the roles. A filter's what-if runs the model of the pump it feeds; a tank
+without its own flow tags takes those of the equipment the site file or the descriptions
+say feed it and it feeds. A change is ``VARIABLE=VALUE`` (a setpoint) or a maintenance
+action name (``clean``, ``replace_filter``, ``clear_fault`` ...). A value outside the
+model's valid range is refused, never extrapolated. Blocking work: call it with
+``asyncio.to_thread``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from agent.errors import ConfigError, InvalidArgumentError, ToolError, UnknownNa
 from agent.twin.assets.file import AssetsFile
 from agent.twin.assets.records import EquipmentAsset
 from agent.twin.assets.store import AssetModel
+from agent.twin.coupling.relations import coupling_of_records
 from agent.twin.historian.store import Historian
+from agent.twin.semantics.records import PlantSemantics
 from agent.twin.whatif.base import (
     Change,
     Situation,
@@ -32,6 +36,7 @@ from agent.twin.whatif.base import (
 from agent.twin.whatif.chiller import ChillerWhatIf
 from agent.twin.whatif.compressor import CompressorWhatIf
 from agent.twin.whatif.cooling_tower import CoolingTowerWhatIf
+from agent.twin.whatif.dosing_skid import DosingSkidWhatIf
 from agent.twin.whatif.fan import FanWhatIf
 from agent.twin.whatif.heat_exchanger import HeatExchangerWhatIf
 from agent.twin.whatif.inputs import (
@@ -44,7 +49,8 @@ from agent.twin.whatif.inputs import (
 from agent.twin.whatif.pump import PumpWhatIf
 from agent.twin.whatif.records import WhatIfResult
 from agent.twin.whatif.report import build_result
-from agent.twin.whatif.roles import refuse_missing, resolve
+from agent.twin.whatif.roles import Resolution, refuse_missing, resolve, role
+from agent.twin.whatif.tank import TankWhatIf
 
 MODELS: tuple[WhatIfModel, ...] = (
     HeatExchangerWhatIf(),
@@ -53,6 +59,8 @@ MODELS: tuple[WhatIfModel, ...] = (
     CoolingTowerWhatIf(),
     ChillerWhatIf(),
     FanWhatIf(),
+    TankWhatIf(),
+    DosingSkidWhatIf(),
 )
 #: How much history the fits use.
 FIT_MINUTES = 15.0
@@ -172,6 +180,8 @@ def what_if(
         extra = resolve(flt, PumpWhatIf.filter_roles, semantics, "filter")
         res.names.update(extra.names)
         res.missing.update(extra.missing)
+    if eq_class == "tank":
+        _neighbour_flows(eq, everything, semantics, res, related)
     refuse_missing(eq, eq_class or "", res, set(model.required))
     _check_change(model, parsed, eq)
     tags = sorted(set(res.names.values()))
@@ -207,6 +217,36 @@ def what_if(
     return build_result(
         eq, related, eq_class or "", parsed, hours, fits, changed, baseline, fit_minutes, keys
     )
+
+
+def _neighbour_flows(tank: EquipmentAsset, everything: list[EquipmentAsset],
+                     semantics: PlantSemantics, res: Resolution,
+                     related: dict[str, EquipmentAsset]) -> None:
+    """A tank without its own inlet or outlet flow tag takes the flow of the one
+    equipment a stated direction says feeds it (or that it feeds): the site file's
+    ``feeds``, else the flow words of the descriptions (agent.twin.coupling), when that
+    equipment has exactly one flow tag. A coupling without a direction (siblings in the
+    hierarchy) cannot say which side a flow is on, and is not used."""
+    coupling = coupling_of_records(semantics, everything)
+    # The site file may name the tank by its catalog folder (a gateway's TK_3 that the
+    # semantics call by its description).
+    known = semantics.equipment.get(tank.name)
+    names = [tank.name, *(known.catalog_equipment if known else ())]
+    by_name = {e.name: e for e in everything}
+    sides = {"Inflow": [n for t in names for n in coupling.upstream.get(t, ())],
+             "Outflow": [n for t in names for n in coupling.downstream.get(t, ())]}
+    for variable, around in sides.items():
+        if variable not in res.missing:
+            continue
+        found = [(e, r.names["Flow"]) for n in dict.fromkeys(around)
+                 if (e := by_name.get(n)) is not None and e.name != tank.name
+                 and not (r := resolve(e, {"Flow": role("flow")}, semantics)).missing
+                 and not r.ambiguous]
+        if len(found) == 1:
+            eq, tag = found[0]
+            related[variable.lower()] = eq
+            res.names[variable] = tag
+            del res.missing[variable]
 
 
 def _key_tag(sit: Situation, key: str) -> str:

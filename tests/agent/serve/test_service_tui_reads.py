@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import ServiceError
+from agent.errors import ServiceError, UsageError
 from agent.people.identity import os_account
 from agent.serve.client import ServiceClient
 from agent.serve.site_socket import socket_path
@@ -50,7 +50,7 @@ async def test_triage_reports_and_alarm_actions_through_the_service(
                 assert [r["id"] for r in one.reports] == [older.id]
                 assert one.markdown is not None and older.id in one.markdown
                 assert "cooling_loss" in one.markdown
-                with pytest.raises(ServiceError) as refused:
+                with pytest.raises(UsageError) as refused:  # as in process
                     await lead.triage(report="TR-nowhere")
                 assert "TR-nowhere" in refused.value.message
                 assert refused.value.fix and "triage reports" in refused.value.fix

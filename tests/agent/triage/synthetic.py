@@ -4,11 +4,12 @@ diagnosis gives for features computed from made-up series."""
 
 from __future__ import annotations
 
-from agent.triage.coupling import infer_coupling
 from agent.triage.diagnose import PlantView, diagnose
 from agent.triage.evidence import EvidenceBook
 from agent.triage.features import TagFeatures
 from agent.triage.library import load_library
+from agent.triage.models import Candidate
+from agent.twin.coupling.relations import infer_coupling
 from agent.twin.semantics.infer import infer
 from tools.opcua.catalog import Catalog
 from tools.opcua.models import EquipmentInfo, TagInfo
@@ -30,12 +31,17 @@ def catalog_of(equipment: dict[tuple[str, ...], list[Spec]]) -> Catalog:
     return cat
 
 
-def ranked_causes(cat: Catalog, feats: dict[str, TagFeatures]) -> list[tuple[str, str | None]]:
-    """(cause, tag) of every candidate, ranked, through the plant's inferred semantics and
-    couplings and the shipped fault library."""
+def ranked_candidates(cat: Catalog, feats: dict[str, TagFeatures]) -> list[Candidate]:
+    """Every candidate, ranked, through the plant's inferred semantics and couplings and
+    the shipped fault library."""
     sem = infer(cat)
     view = PlantView(feats, {e: list(s.tags) for e, s in sem.equipment.items()},
                      infer_coupling(sem, cat), {t: cat.tags[t].unit for t in cat.tags},
                      sem.tags, {e: s.eq_class for e, s in sem.equipment.items()},
                      load_library(None))
-    return [(c.cause, c.tag) for c in diagnose(view, EvidenceBook())]
+    return diagnose(view, EvidenceBook())
+
+
+def ranked_causes(cat: Catalog, feats: dict[str, TagFeatures]) -> list[tuple[str, str | None]]:
+    """(cause, tag) of every candidate, ranked (see ranked_candidates)."""
+    return [(c.cause, c.tag) for c in ranked_candidates(cat, feats)]

@@ -8,12 +8,12 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from agent.triage.coupling import from_hierarchy, from_loops, infer_coupling
 from agent.triage.diagnose import PlantView, diagnose
 from agent.triage.evidence import EvidenceBook
 from agent.triage.features import Series, analyse
 from agent.triage.library import load_library
 from agent.twin.assets.file import AssetsFile
+from agent.twin.coupling.relations import from_hierarchy, from_loops, infer_coupling
 from agent.twin.semantics.infer import infer
 from tools.opcua.catalog import Catalog
 from tools.opcua.models import EquipmentInfo, TagInfo

@@ -5,6 +5,7 @@ the watcher's lookback stands for the history the incident has built up so far."
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -51,3 +52,44 @@ async def test_an_undiagnosed_incident_is_triaged_again_as_its_history_grows(
     looks = [(r.payload["outcome"], r.payload["reason"], r.payload["attempt"])
              for r in records if r.payload.get("step") == "retriage"]
     assert looks == [("unchanged", "back-off", 1), ("diagnosed", "back-off", 2)]
+
+
+#: Longest the test waits for the developing fault to raise one more alarm (about 20 s
+#: of plant time; a loaded 2-core box runs the plant slower).
+JOIN_WAIT_S = 180.0
+
+
+async def test_an_undiagnosed_incident_is_triaged_again_when_a_new_alarm_joins_it(
+        site_home: Path) -> None:
+    # The back-off is an hour: only the new alarm can bring the incident back.
+    thin = WatchRules(lookback=timedelta(seconds=25), settle=timedelta(0),
+                      retriage_after=timedelta(hours=1), trends=False)
+    async with faulted_plant(COOLING) as plant, \
+            open_service(site_home, plant.endpoint, rules=thin) as opened:
+        service = opened.service
+        first = await service.run_once()
+        assert [r.status for r in first.reports] == ["insufficient_evidence"]
+        seen = {a.condition for a in first.reports[0].incident.alarms}
+        # The cooling loss develops: another alarm of the exchanger joins the incident.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + JOIN_WAIT_S
+        while True:
+            incidents = await service.watcher.scan()
+            joined = {a.condition for i in incidents for a in i.alarms} - seen
+            if joined:
+                break
+            assert loop.time() < deadline, "no new alarm joined the incident"
+            await asyncio.sleep(1.0)
+        # Looked at again at once, with its history still thin: the same conclusion, not
+        # reported a second time.
+        again = await service.run_once()
+        assert again.reports == []
+        # The new alarm is known now and the back-off not over: not looked at again.
+        after = await service.run_once()
+        assert after.reports == [] and after.skipped >= 1
+        records = opened.runtime.audit.search()
+    looks = [(r.payload["outcome"], r.payload["reason"], r.payload["attempt"])
+             for r in records if r.payload.get("step") == "retriage"]
+    # One look for each pass that found a new alarm (usually one), numbered in turn.
+    assert looks and all(look[:2] == ("unchanged", "new alarms") for look in looks)
+    assert [look[2] for look in looks] == list(range(1, len(looks) + 1))

@@ -52,19 +52,29 @@ def test_indexing_compares_with_raw_embedding() -> None:
     from harness.bench import indexing
     from tests.support.fixtures import shared_model_dir
 
-    result = indexing.run(shared_model_dir(), orders=30, threads=2, limit_chunks=6)
+    result = indexing.run(shared_model_dir(), orders=30, threads=2, limit_chunks=6,
+                          distill_tokens=300)
     figures = {f.label: f.value for f in result.figures}
     assert figures["work orders: raw embedding"] > 0 and figures["manuals: raw embedding"] > 0
     assert figures["limit: GEMM rate / FLOPs per chunk"] > 0
     assert [r.label for r in result.ratios] == [
         "work orders: loading / raw embedding (records/s)",
         "manuals: indexing / raw embedding (chunks/s)",
+        "manuals: indexed / the goal of 200 chunks/s",
         "manuals: raw embedding / the GEMM limit (per CPU-second)",
         "manuals: Q8_0 copy / model in use (chunks per CPU-second)",
-        "manuals: BF16 copy / model in use (chunks per CPU-second)"]
+        "manuals: BF16 copy / model in use (chunks per CPU-second)",
+        "manuals: static model / model in use (chunks per CPU-second)",
+        "documents: fts recall@5, static / model in use",
+        "documents: vector recall@5, static / model in use",
+        "documents: hybrid recall@5, static / model in use",
+        "work orders: same fault mode nearest, static / model in use"]
     assert result.ratios[0].note == "30 added; reload embedded 0"
-    assert "goal 200 chunks/s on" in result.ratios[2].note
-    assert all("top-5 agreement" in r.note for r in result.ratios[3:])
+    assert "goal 200 chunks/s on" in result.ratios[3].note
+    assert all("top-5 agreement" in r.note for r in result.ratios[4:6])
+    assert "the goal of 200 chunks/s" in result.ratios[6].note
+    # Full-text search does not use vectors: the same recall with either model.
+    assert result.ratios[7].value == 1.0 and "top-5 agreement" in result.ratios[10].note
 
 
 def test_historian_ingest_batched_and_live() -> None:

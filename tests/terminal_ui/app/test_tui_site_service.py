@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Tree
 
 from agent.cli import main
 from agent.cli.tui_cmd import site_service_starter
@@ -26,6 +27,7 @@ from terminal_ui.panes.plant import PlantPane
 from terminal_ui.remote import SiteServiceBackend
 from terminal_ui.startup import StartupView
 from terminal_ui.status import StatusBar
+from terminal_ui.trend import TrendScreen
 from tests.agent.serve.serve_helpers import (
     ANSWER,
     QUESTION,
@@ -102,6 +104,26 @@ async def test_a_question_is_answered_through_the_service_as_the_enrolled_person
                                            for n in app._notifications), pilot,
                                what="the refusal")
                 assert audit.page is None
+                # Enter on a tag opens its trend, read by the service from the plant's
+                # server history.
+                await pilot.press("f3")
+                assert plant.show_tag("P-101.FlowRate")
+                tree = plant.query_one("#plant-tree", Tree)
+                await wait_for(lambda: tree.cursor_node is not None
+                               and tree.cursor_node.data == "P-101.FlowRate", pilot,
+                               what="the cursor on the tag")
+                await pilot.press("enter")
+                await wait_for(lambda: isinstance(app.screen, TrendScreen), pilot,
+                               what="the trend screen")
+                trend = app.screen
+                assert isinstance(trend, TrendScreen)
+                await wait_for(lambda: trend.view is not None, pilot, what="the history")
+                assert trend.view is not None and trend.view.tag == "P-101.FlowRate"
+                assert len(trend.view.values) > 10  # the plant's pre-filled history
+                assert trend.view.low is not None and trend.view.high is not None
+                await pilot.press("escape")
+                await wait_for(lambda: not isinstance(app.screen, TrendScreen), pilot,
+                               what="the trend closed")
             await backend.close()
         asked = runtime.audit.search(kind="question")
         assert [r.actor for r in asked] == [PERSON]

@@ -21,6 +21,7 @@ from terminal_ui.panes.markdown_screen import MarkdownScreen
 from terminal_ui.panes.review_dialogs import NoteScreen
 from terminal_ui.panes.shelve_dialog import ShelveScreen
 from terminal_ui.remote import SiteServiceBackend
+from terminal_ui.trend import TrendScreen
 from tests.agent.serve.serve_helpers import HeldModel, running_service
 from tests.agent.serve.signing_helpers import enroll_people
 from tests.support.runtimes import scripted_runtime
@@ -58,7 +59,6 @@ async def test_a_shift_lead_reads_and_acts_on_alarms_from_the_tab_through_the_se
                                    pilot, what="the board, the report and the actions")
                     assert pane.allowed == {"acknowledge", "confirm", "comment", "shelve",
                                             "unshelve"}
-                    assert pane.trend is None  # the plant's history is the service's
                     tabs = app.screen.query_one("#tabs")
                     label = str(tabs.get_tab("alarms").label)  # type: ignore[attr-defined]
                     assert label.startswith(f"F4 Alarms ({len(pane.alarms)}")
@@ -74,8 +74,23 @@ async def test_a_shift_lead_reads_and_acts_on_alarms_from_the_tab_through_the_se
                     await wait_for(lambda: not isinstance(app.screen, MarkdownScreen), pilot,
                                    what="the report to close")
 
-                    # Acknowledge with a comment, as Rita.
+                    # The alarm's trend, read by the service from the plant's history.
                     table = pane.query_one("#alarms", DataTable)
+                    table.focus()
+                    table.move_cursor(row=[a.name for a in pane.shown].index(ALARM))
+                    await pilot.press("t")
+                    await wait_for(lambda: isinstance(app.screen, TrendScreen), pilot,
+                                   what="the trend screen")
+                    trend = app.screen
+                    assert isinstance(trend, TrendScreen)
+                    await wait_for(lambda: trend.view is not None, pilot, what="the history")
+                    assert trend.view is not None and trend.view.tag == "HX-101.CoolantFlow"
+                    assert trend.view.values  # the plant's pre-filled history
+                    await pilot.press("escape")
+                    await wait_for(lambda: not isinstance(app.screen, TrendScreen), pilot,
+                                   what="the trend to close")
+
+                    # Acknowledge with a comment, as Rita.
                     table.focus()
                     table.move_cursor(row=[a.name for a in pane.shown].index(ALARM))
                     await pilot.press("a")

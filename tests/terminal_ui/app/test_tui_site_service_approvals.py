@@ -8,19 +8,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Markdown
 
 from agent.cli.tui_cmd import site_service_starter
 from agent.people.identity import os_account
 from agent.people.names import person_key
 from agent.serve.site_socket import socket_path
+from agent.service.review_evidence import proposal_what_if
 from plant.server import DemoPlantServer
 from terminal_ui.app import PlantAgentApp
 from terminal_ui.panes.approvals import ApprovalsPane
 from terminal_ui.panes.review_dialogs import ConfirmScreen
-from terminal_ui.remote import WHAT_IF_ELSEWHERE, SiteServiceBackend
+from terminal_ui.remote import SiteServiceBackend
 from tests.agent.serve.serve_helpers import HeldModel, running_service
 from tests.agent.serve.signing_helpers import VALUE, enroll_people, pending_request
+from tests.agent.serve.twin_helpers import twin_with_history
 from tests.support.runtimes import scripted_runtime
+from tools.context import utcnow
 
 from .tui_helpers import focus_settled, wait_for
 
@@ -36,6 +40,7 @@ async def test_an_engineer_approves_and_writes_from_the_tab_through_the_service(
         enroll_people(runtime, tmp_path, {"Sam Lead": ("sam-os", ["shift_lead"]),
                                           "Rita Eng": (me, ["engineer"])})
         request = await pending_request(runtime, "Sam Lead", "sam-os")
+        await twin_with_history(runtime)  # the what-if of the request fits
         backend = SiteServiceBackend(socket_path(site_home))
         async with running_service(runtime):
             app = PlantAgentApp(starter=site_service_starter(backend))
@@ -47,9 +52,18 @@ async def test_an_engineer_approves_and_writes_from_the_tab_through_the_service(
                 await wait_for(lambda: [r.id for r in pane.requests] == [request.id], pilot,
                                what="Sam's request on the tab")
                 await wait_for(lambda: pane.shown == request.id, pilot, what="its detail")
+                # The what-if, computed by the service from its twin as in process.
+                shown = pane.query_one("#detail-text", Markdown)
+                await wait_for(lambda: "HX-101 (heat_exchanger)" in shown.source, pilot,
+                               what="the request's what-if on the tab")
                 detail = await backend.review.proposal(request.id)
                 assert detail.request.id == request.id and detail.what_if is not None
-                assert detail.what_if.problem == WHAT_IF_ELSEWHERE
+                here = proposal_what_if(runtime.twin.assets, runtime.twin.historian, request,
+                                        utcnow())
+                assert detail.what_if.result is not None and here.result is not None
+                assert detail.what_if.change == here.change == "setpoint=34"
+                assert [p.tag for p in detail.what_if.result.predictions] == [
+                    p.tag for p in here.result.predictions]
                 assert backend.review.request_actions(pane.requests[0]) == {"approve",
                                                                              "deny"}
                 pane.query_one("#requests").focus()
