@@ -25,13 +25,12 @@ from agent.alarms.requests import ShelveRequest
 from agent.cli import alarms_service
 from agent.cli.common import (
     add_service_choice,
-    chosen_service,
     nested,
     print_json,
+    service_for_plant,
     settings_from_args,
 )
 from agent.durations import parse_duration
-from agent.errors import UsageError
 from agent.runtime.alarms import AlarmSession, open_alarm_desk
 from tools.context import utcnow
 from tools.opcua.alarm_actions import AlarmActionResult
@@ -113,20 +112,6 @@ def register(sub: Any) -> None:
     record.set_defaults(handler=_record)
 
 
-def _through_service(args: argparse.Namespace) -> Path | None:
-    """The site service's socket when the command goes through it (else None); a
-    ``--endpoint`` is refused there: the service reads the plant it connects to itself
-    (its settings' ``opcua.endpoint``), never a server a caller names."""
-    path = chosen_service(args)
-    if path is not None and getattr(args, "endpoint", None):
-        raise UsageError(
-            f"--endpoint {args.endpoint} is not used through the site service: it reads "
-            "its own plant connection (opcua.endpoint of its settings)",
-            fix="leave out --endpoint, or read that server in this process with "
-            "--no-service (it needs the site passphrase)")
-    return path
-
-
 def _run(args: argparse.Namespace, work: Callable[[AlarmSession], Awaitable[T]],
          *, browse: bool = True) -> T:
     settings = settings_from_args(args, **nested("opcua", endpoint=args.endpoint))
@@ -158,7 +143,7 @@ def _list(args: argparse.Namespace) -> int:
     async def work(session: AlarmSession) -> list[AlarmRow]:
         return await session.desk.board()
 
-    path = _through_service(args)
+    path = service_for_plant(args)
     rows = alarms_service.board(path, args) if path is not None else _run(args, work)
     if args.json:
         print_json([{**r.state.model_dump(mode="json"), "priority": r.priority,
@@ -192,7 +177,7 @@ def _action(args: argparse.Namespace) -> int:
         return await session.desk.act(action, actor=user, role=role, condition=args.condition,
                                       event_id=args.event, comment=text)
 
-    path = _through_service(args)
+    path = service_for_plant(args)
     if path is not None:
         return _print_result(args, alarms_service.action(path, args))
     return _print_result(args, _run(args, work))
@@ -221,7 +206,7 @@ def _shelve(args: argparse.Namespace) -> int:
         return await session.desk.shelve(actor=user, role=role, condition=args.condition,
                                          minutes=minutes, reason=args.reason)
 
-    path = _through_service(args)
+    path = service_for_plant(args)
     if path is not None:
         return _print_request(args, alarms_service.ask_shelve(path, args, minutes=minutes,
                                                               unshelve=False))
@@ -234,7 +219,7 @@ def _unshelve(args: argparse.Namespace) -> int:
         return await session.desk.unshelve(actor=user, role=role, condition=args.condition,
                                            reason=args.reason)
 
-    path = _through_service(args)
+    path = service_for_plant(args)
     if path is not None:
         return _print_request(args, alarms_service.ask_shelve(path, args, minutes=None,
                                                               unshelve=True))
@@ -246,7 +231,7 @@ def _requests(args: argparse.Namespace) -> int:
         states = None if args.all else {"pending", "approved"}
         return await session.desk.shelving.requests(states)  # type: ignore[arg-type]
 
-    path = _through_service(args)
+    path = service_for_plant(args)
     found = (alarms_service.requests(path, args) if path is not None
              else _run(args, work, browse=False))
     if args.json:
@@ -272,7 +257,7 @@ def _decide(args: argparse.Namespace) -> int:
         await shelving.approve(args.id, actor)
         return await shelving.execute(args.id, actor)
 
-    path = _through_service(args)
+    path = service_for_plant(args)
     if path is not None:
         return _print_request(args, alarms_service.decide(path, args))
     return _print_request(args, _run(args, work, browse=False))
@@ -297,7 +282,7 @@ def _report(args: argparse.Namespace) -> int:
         return await report_data(session.connection, session.desk.context.catalog,
                                  session.store, rules, since=now - window, until=now)
 
-    path = _through_service(args)
+    path = service_for_plant(args)
     data = (alarms_service.report_data(path, args, since=now - window, until=now)
             if path is not None else _run(args, work))
     if out is not None:
@@ -315,7 +300,7 @@ def _record(args: argparse.Namespace) -> int:
     from agent.alarms.journal import AlarmJournal
     from tools.opcua.alarms import event_log
 
-    path = _through_service(args)
+    path = service_for_plant(args)
     if path is not None:
         print(alarms_service.journal(path, args))
         return 0

@@ -65,6 +65,20 @@ def chosen_service(args: argparse.Namespace) -> Path | None:
     return path if args.service or (not args.no_service and path.exists()) else None
 
 
+def service_for_plant(args: argparse.Namespace) -> Path | None:
+    """As ``chosen_service``, for a command that reads the plant: a ``--endpoint`` is
+    refused through the service, which reads the plant it connects to itself (its
+    settings' ``opcua.endpoint``), never a server a caller names."""
+    path = chosen_service(args)
+    if path is not None and getattr(args, "endpoint", None):
+        raise UsageError(
+            f"--endpoint {args.endpoint} is not used through the site service: it reads "
+            "its own plant connection (opcua.endpoint of its settings)",
+            fix="leave out --endpoint, or read that server in this process with "
+            "--no-service (it needs the site passphrase)")
+    return path
+
+
 def person_signer(key_file: str | None) -> Signer:
     """Signs what the site service prepares with the caller's own key, unsealed with
     their own secret (``key_file``, else as agent.people.identity.secret_from takes it:

@@ -21,6 +21,7 @@ from agent.cli.common import (
     open_runtime,
     person_signer,
     print_json,
+    service_for_plant,
     settings_from_args,
 )
 from agent.durations import parse_duration
@@ -117,7 +118,7 @@ async def run_handover(
 def _handover(args: argparse.Namespace) -> int:
     # Bad input fails before anything is opened.
     since = parse_duration(args.since) if args.since is not None else None
-    if chosen_service(args) is not None:
+    if service_for_plant(args) is not None:
         # Its place in line and its steps as the service sends them, as `ask` shows a
         # question's; Ctrl-C drops it (the service audits the cancellation).
         show = _progress(args.json)

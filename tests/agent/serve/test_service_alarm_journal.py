@@ -53,12 +53,13 @@ async def test_the_service_records_the_journal_and_the_command_says_so(
             assert "the site service records the alarm journal" in out
             assert live_plant.endpoint in out and "Traceback" not in err
             # Another server named through the service: refused, not silently ignored
-            # (the service reads its own plant connection), as for the other alarm
-            # commands; in this process (--no-service) it would be used.
+            # (the service reads its own plant connection), by every command of the
+            # plant; in this process (--no-service) it would be used.
             other = "opc.tcp://127.0.0.1:4999/elsewhere"
-            for command in (["record"], ["report", "--since", "1h"], ["list"]):
-                code = await asyncio.to_thread(main, ["--home", str(home), "alarms",
-                                                      *command, "--endpoint", other])
+            for command in (["alarms", "record"], ["alarms", "report", "--since", "1h"],
+                            ["alarms", "list"], ["handover", "--no-model"]):
+                code = await asyncio.to_thread(main, ["--home", str(home), *command,
+                                                      "--endpoint", other])
                 out, err = capsys.readouterr()
                 assert code == 2 and f"--endpoint {other} is not used through the site " \
                     "service" in err, (command, err)
