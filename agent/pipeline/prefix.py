@@ -23,7 +23,8 @@ def _tool_line(spec: ToolSpec) -> str:
     return f"- {spec.name}({fields}): {summary}"
 
 
-def _catalog_lines(catalog: Catalog) -> str:
+def catalog_lines(catalog: Catalog) -> str:
+    """The catalog as the prompt shows it: equipment, and tags when there are few."""
     lines = []
     show_tags = len(catalog.tags) <= MAX_TAGS_IN_PROMPT
     for equipment in catalog.equipment.values():
@@ -40,12 +41,17 @@ def _catalog_lines(catalog: Catalog) -> str:
     return "\n".join(lines) or "(no equipment found on the server)"
 
 
+def tool_lines(registry: ToolRegistry) -> str:
+    """One line per tool: its name, argument names and first paragraph."""
+    return "\n".join(_tool_line(spec) for spec in registry)
+
+
 def render_prefix(registry: ToolRegistry, catalog: Catalog, plant_name: str) -> list[ChatMessage]:
     """The prefix messages (one system message) for this registry and catalog."""
     text = prompts.render(
         "system.md",
         plant_name=plant_name,
-        tools="\n".join(_tool_line(spec) for spec in registry),
-        catalog=_catalog_lines(catalog),
+        tools=tool_lines(registry),
+        catalog=catalog_lines(catalog),
     )
     return [ChatMessage(role="system", content=text)]
