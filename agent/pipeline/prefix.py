@@ -3,11 +3,9 @@
 It only changes when the tools or the catalog change, so the backend can keep its
 evaluated state and a new question does not pay for it again. A site that never evaluated
 it pays for every token on its first question, so it holds only what the model needs:
-- the equipment and its tags' names, not their units: the tool results carry the units,
-  and the step grammar restricts every tag argument to the catalog's names
-  (agent/pipeline/steps.py). Without the names (equipment only) the prefix is a third
-  smaller, but the model no longer sees that the reading prefetched for a trend question
-  is the one asked about and reads the whole equipment again, several steps a question;
+- the equipment, not its tags: the step grammar restricts every tag argument to the
+  catalog's names (agent/pipeline/steps.py), the question's tags are read before the
+  model's first step (prefetch) and describe_equipment lists the rest;
 - each tool's first sentence: the grammar holds the arguments, the tool's result says
   the rest.
 """
@@ -22,8 +20,6 @@ from agent.llm.base import ChatMessage
 from tools.opcua.catalog import Catalog
 from tools.registry import ToolRegistry, ToolSpec
 
-#: Catalogs bigger than this list equipment only; the tools tell the rest.
-MAX_TAGS_IN_PROMPT = 120
 #: The end of a description's first sentence: a stop and a space ('e.g. ' is no end).
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<!e\.g\.)(?<!i\.e\.)\s+")
 
@@ -40,17 +36,12 @@ def _tool_line(spec: ToolSpec) -> str:
 
 
 def catalog_lines(catalog: Catalog) -> str:
-    """The catalog as the prompt shows it: each equipment's name and description, and
-    its tags' short names while the plant is small enough."""
+    """The catalog as the prompt shows it: each equipment's name and description."""
     lines = []
-    show_tags = len(catalog.tags) <= MAX_TAGS_IN_PROMPT
     for equipment in catalog.equipment.values():
         head = f"- {equipment.name}"
         if equipment.description:
             head += f" ({equipment.description})"
-        if show_tags:
-            head += ": " + ", ".join(tag.name.split(".", 1)[-1]
-                                     for tag in catalog.tags_of(equipment.name))
         lines.append(head)
     return "\n".join(lines) or "(no equipment found on the server)"
 

@@ -1,9 +1,9 @@
-"""The prompt prefix holds what the model needs and no more: equipment and its tags' names
-without units (the results carry them), one sentence per tool."""
+"""The prompt prefix holds what the model needs and no more: equipment without its tags
+(the step grammar holds the tag names), one sentence per tool."""
 
 from __future__ import annotations
 
-from agent.pipeline.prefix import MAX_TAGS_IN_PROMPT, first_sentence, render_prefix
+from agent.pipeline.prefix import first_sentence, render_prefix
 from tools import history, limits
 from tools.opcua import toolset
 from tools.opcua.catalog import Catalog
@@ -15,7 +15,7 @@ def _catalog(equipment: dict[str, tuple[str, list[str]]]) -> Catalog:
     catalog = Catalog(endpoint="opc.tcp://127.0.0.1:1/")
     for name, (description, tag_names) in equipment.items():
         tags = [TagInfo(name=f"{name}.{t}", equipment=name, browse_path=[name, t],
-                        node_id=f"{name}.{t}", namespace_uri="urn:test", unit="kPa")
+                        node_id=f"{name}.{t}", namespace_uri="urn:test", unit="bar")
                 for t in tag_names]
         catalog.add(EquipmentInfo(name=name, browse_path=[name], node_id=name,
                                   description=description), tags)
@@ -30,7 +30,7 @@ def _registry() -> ToolRegistry:
     return registry
 
 
-def test_the_prefix_names_equipment_and_tags_without_units() -> None:
+def test_the_prefix_names_each_equipment_but_no_tag() -> None:
     plants = [
         {"P-101": ("Feed pump", ["DischargePressure", "FlowRate"]),
          "T-101": ("", ["Level"])},
@@ -43,16 +43,7 @@ def test_the_prefix_names_equipment_and_tags_without_units() -> None:
             assert f"- {name}" in text
             assert description in text
         for tag in catalog.tags:
-            assert tag.split(".", 1)[1] in text
-        assert "kPa" not in text
-
-
-def test_a_large_plant_lists_its_equipment_only() -> None:
-    many = {f"P-{n}": ("pump", [f"Flow{k}" for k in range(MAX_TAGS_IN_PROMPT // 10 + 1)])
-            for n in range(10)}
-    text = render_prefix(_registry(), _catalog(many), "plant")[0].content
-    assert "- P-3 (pump)\n" in text
-    assert "Flow1" not in text
+            assert tag.split(".", 1)[1] not in text
 
 
 def test_each_tool_gets_one_line_of_its_first_sentence() -> None:
