@@ -1,9 +1,9 @@
-"""The prompt prefix holds what the model needs and no more: equipment without its tags
-(the step grammar holds the tag names), one sentence per tool."""
+"""The prompt prefix holds what the model needs and no more: the equipment with its tags
+(equipment only on a large plant), one sentence per tool."""
 
 from __future__ import annotations
 
-from agent.pipeline.prefix import first_sentence, render_prefix
+from agent.pipeline.prefix import MAX_TAGS_IN_PROMPT, first_sentence, render_prefix
 from tools import history, limits
 from tools.opcua import toolset
 from tools.opcua.catalog import Catalog
@@ -30,7 +30,7 @@ def _registry() -> ToolRegistry:
     return registry
 
 
-def test_the_prefix_names_each_equipment_but_no_tag() -> None:
+def test_the_prefix_names_each_equipment_and_its_tags() -> None:
     plants = [
         {"P-101": ("Feed pump", ["DischargePressure", "FlowRate"]),
          "T-101": ("", ["Level"])},
@@ -43,7 +43,15 @@ def test_the_prefix_names_each_equipment_but_no_tag() -> None:
             assert f"- {name}" in text
             assert description in text
         for tag in catalog.tags:
-            assert tag.split(".", 1)[1] not in text
+            assert f"{tag.split('.', 1)[1]} [bar]" in text
+
+
+def test_a_large_plant_lists_its_equipment_only() -> None:
+    many = {f"P-{n}": ("pump", [f"Flow{k}" for k in range(MAX_TAGS_IN_PROMPT // 10 + 1)])
+            for n in range(10)}
+    text = render_prefix(_registry(), _catalog(many), "plant")[0].content
+    assert "- P-3 (pump)\n" in text
+    assert "Flow1" not in text
 
 
 def test_each_tool_gets_one_line_of_its_first_sentence() -> None:
