@@ -52,6 +52,8 @@ class QuestionRun:
         self.history: list[ChatMessage] = [ChatMessage("user", question, pinned=True)]
         self.timings = Timings()
         self.calls_seen: dict[str, str] = {}
+        #: The model asked again for a call already answered: it has what it can get.
+        self.repeated = False
         self.step_tokens = deps.max_step_tokens
         self.failed_requests: set[int] = set()
         self.stopped = False

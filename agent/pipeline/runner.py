@@ -356,7 +356,11 @@ class Agent:
                 break
             last = index == max_steps - 1
             on_event(AgentEvent("status", "thinking..." if index == 0 else "reading results..."))
-            step = await self._model_step(run, allow_tools=not last, on_event=on_event)
+            # After a repeated call the next step can only answer: a small model that
+            # repeats itself once repeats itself again (seen four times in a row on a
+            # trend question), each a model step the answer does not need.
+            step = await self._model_step(run, allow_tools=not (last or run.repeated),
+                                          on_event=on_event)
             if step is None:
                 if run.stopped:
                     break

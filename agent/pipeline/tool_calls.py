@@ -26,6 +26,7 @@ async def call_tool(run: QuestionRun, spec: ToolSpec, args: BaseModel,
     if key in run.calls_seen:
         # Small models repeat themselves; the same call gives the same evidence.
         seen = run.calls_seen[key]
+        run.repeated = True
         run.history.append(ChatMessage(
             "tool", f"{seen} {name}: " + compact_json(
                 {"note": f"already read as {seen}; answer from it now"}), name=name))

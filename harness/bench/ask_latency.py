@@ -139,6 +139,8 @@ async def run(models_dir: Path, *, reps: int = 3, threads: int = 2,
     result.ratio(f"warm p95 / goal {GOAL_P95_S:g} s", varied_p95, GOAL_P95_S)
     result.ratio(f"fresh site warmed at start / goal {GOAL_FRESH_S:g} s", med(warmed),
                  GOAL_FRESH_S)
+    # A site never warmed (one-shot `plantagent ask` before any sync or service start).
+    result.ratio(f"cold fresh site / goal {GOAL_FRESH_S:g} s", med(cold), GOAL_FRESH_S)
     result.ratio("cold / warm (question time)", med(cold), med(warm))
     result.ratio("restart / warm (question time)", med(restart), med(warm))
     result.ratio("model writes / from the readings (warm)", med(warm), med(plain))

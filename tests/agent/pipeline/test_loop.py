@@ -295,6 +295,19 @@ async def test_repeated_call_is_not_run_twice_and_budget_forces_an_answer(tmp_pa
     assert answer.grounded and answer.outcome == "answered"
 
 
+async def test_after_a_repeated_call_the_next_step_can_only_answer(tmp_path: Path) -> None:
+    call = _call("read_tags", tags=["P-101.FlowRate"])
+    model = ScriptedModel([call, call, _final("P-101.FlowRate is 42.37 m³/h.", "E1")])
+    agent, audit = _agent(tmp_path, model, max_steps=6)
+    answer = await agent.ask("What does the pump do?", actor="ana", role="shift_lead")
+    assert audit.kinds().count("tool_call") == 1
+    actions = [[o["properties"]["action"]["const"] for o in r.schema["oneOf"]]
+               for r in model.requests]
+    assert "call_tool" in actions[0] and "call_tool" in actions[1]
+    assert "call_tool" not in actions[2]
+    assert answer.grounded and answer.outcome == "answered"
+
+
 async def test_invalid_model_output_costs_a_step_not_the_question(tmp_path: Path) -> None:
     model = ScriptedModel(["{not json", _call("read_tags", tags=["P-101.FlowRate"]),
                            _final("P-101.FlowRate is 42.4 m³/h.", "E1")])
