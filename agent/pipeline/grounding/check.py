@@ -301,7 +301,9 @@ def _check_number(index: int, number: Number, tags: tuple[str, ...], book: FactB
         pool = book.of_kind("stat", "reading", "trend", tags=subject) if subject else []
         pool = pool or book.of_kind("stat", "reading", "trend")
         said = number.statistic
-        named = [f for f in pool if f.kind == "stat" and f.name == said] if said else []
+        # A rate is the trend's slope (a "trend" fact); the rest are statistics.
+        kind = "trend" if said == "slope" else "stat"
+        named = [f for f in pool if f.kind == kind and f.name == said] if said else []
         if named:
             # "The average was 124.1 kW" must be the cited history's mean, not its last
             # sample: a number said to be a statistic is checked against that statistic.

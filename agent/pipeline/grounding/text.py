@@ -119,7 +119,8 @@ class Number:
     unit: str | None
     role: Role = "number"
     pair: Number | None = None  # the other end of a range
-    #: For a history number, the statistic the text says it is (mean, max, min).
+    #: For a history number, the statistic the text says it is (mean, max, min, change;
+    #: slope for a rate).
     statistic: str | None = None
 
 
@@ -226,8 +227,7 @@ def parse(text: str, names: PlantNames) -> list[Sentence]:
             for number in clause.numbers:
                 number.role = _role(chunk, clause, number)
                 if number.role == "history":
-                    number.statistic = vocab.statistic_before(
-                        chunk[clause.start:number.start])
+                    number.statistic = _statistic(chunk, clause, number)
         out.append(Sentence(start, end, chunk, clauses, spans))
     return out
 
@@ -275,12 +275,31 @@ def _clauses(text: str, spans: list[Mention], nums: list[Number]) -> list[Clause
     return out
 
 
+def _is_rate(text: str, number: Number) -> bool:
+    after = text[number.end:]
+    rest = after[len(after) - len(after.lstrip()) + len(number.unit):] if number.unit else after
+    return bool(vocab.RATE.match(rest)
+                or (number.unit is None and vocab.RATE_UNKNOWN_UNIT.match(after)))
+
+
+def _statistic(text: str, clause: Clause, number: Number) -> str | None:
+    """The statistic a history number is said to be: a rate ("2.1 mbar per hour") is the
+    trend's slope; else the statistic the words before it name, with the names in the
+    clause blanked ('Differenzdruck' or 'MaxTemp' in a tag's name are no statistic)."""
+    if _is_rate(text, number):
+        return "slope"
+    before = list(text[clause.start:number.start])
+    for mention in clause.mentions:
+        for i in range(max(mention.start, clause.start), min(mention.end, number.start)):
+            before[i - clause.start] = " "
+    return vocab.statistic_before("".join(before))
+
+
 def _role(text: str, clause: Clause, number: Number) -> Role:
     after = text[number.end:]
     if re.match(rf"^\s?(?:{vocab.DURATION_UNITS})\b", after, re.IGNORECASE):
         return "duration"
-    rest = after[len(after) - len(after.lstrip()) + len(number.unit):] if number.unit else after
-    if vocab.RATE.match(rest) or (number.unit is None and vocab.RATE_UNKNOWN_UNIT.match(after)):
+    if _is_rate(text, number):
         return "history"
     if number.pair is not None:
         return "limit"

@@ -172,6 +172,34 @@ class TestDemoPlant:
                        DEMO) == ["history:6"]
         assert statistic_before("Die Lagertemperatur von P-101 stieg um ") == "change"
 
+    def test_a_rate_is_the_trends_slope_whatever_the_tag_is_called(self) -> None:
+        # A German differential pressure ("Differenzdruck" holds "differen...", a word of
+        # "change") and an ISA tag: the system's own trend sentence passes, a wrong rate
+        # fails, each checked against the trend's slope, not the window's change (357.5).
+        start = AT - timedelta(minutes=30)
+        for tag, unit in (("Filter_1.Differenzdruck", "mbar"), ("P_101.TT_102", "degC")):
+            names = PlantNames(tags=(tag,), equipment=(tag.split(".")[0],), units=(unit,),
+                               tag_units={tag: unit})
+            points = [HistoryPoint(time=start + timedelta(minutes=m), value=v,
+                                   quality="good", status="Good")
+                      for m, v in ((0, 224.2), (15, 230.0), (30, 581.7))]
+            summary = HistorySummary(tag=tag, unit=unit, start=start, end=AT, count=3,
+                                     min=224.2, max=581.7, mean=233.0, last=581.7,
+                                     last_time=AT)
+            trend = TrendSummary(tag=tag, unit=unit, start=start, end=AT, resolution="raw",
+                                 count=60, min=224.2, max=581.7, mean=233.0, last=581.7,
+                                 slope_per_hour=66.22)
+            book = FactBook()
+            book.add_model("E1", HistoryResult(summary=summary, points=points))
+            book.add_model("E2", trend)
+            assert ok(f"{tag} is rising (66.22 {unit} per hour).", book, names), tag
+            assert ok(f"{tag} over the cited window: min 224.2, max 581.7, mean 233 {unit}.",
+                      book, names), tag
+            assert reasons(f"{tag} is rising (80 {unit} per hour).", book, names) == [
+                "history:80"], tag
+            assert reasons(f"{tag} is rising (357.5 {unit} per hour).", book, names) == [
+                "history:357.5"], tag
+
     def test_a_limit_check_settles_inside_and_outside(self) -> None:
         healthy = FactBook()
         healthy.add_model("E1", LimitCheck(summary="nothing outside", checked=40, outside=[],
