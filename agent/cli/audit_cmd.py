@@ -1,7 +1,9 @@
 """`plantagent audit ...`: verify, show, search, export, verify-bundle, review, checkpoint.
 
 Every command but ``verify-bundle`` opens the site (passphrase from
-PLANTAGENT_PASSPHRASE or the terminal, unless the site uses a demo key file).
+PLANTAGENT_PASSPHRASE or the terminal, unless the site uses a demo key file), except
+``show``, ``search`` and ``review`` when the site service runs: they go through it, in
+one of the policy's audit reviewer roles, without the site passphrase.
 ``verify-bundle`` is what an auditor runs elsewhere with only an exported bundle and the
 site's public key file (`plantagent keys export-public`).
 """
@@ -38,9 +40,12 @@ from agent.cli.common import (
     print_json,
     settings_from_args,
 )
+from agent.cli.served import read_served
 from agent.durations import parse_time
 from agent.people.log_check import PersonalCheck, bundle_records, check_personal_signatures
 from agent.policy.reviewers import SIGN_NOTES, check_audit_reviewer
+from agent.serve.client import ServiceClient
+from agent.serve.reads import audit_records
 from agent.service.review_notes import record_review_note
 from agent.vault.inspect import DatabaseState
 
@@ -68,6 +73,7 @@ def register(sub: Any) -> None:
     show = cmds.add_parser("show", help="print the newest records")
     show.add_argument("--last", type=count(), default=20, metavar="N", help="how many (default 20)")
     show.add_argument("--json", action="store_true", help="print records as JSON")
+    _add_reading_service(show)
     show.set_defaults(handler=_show)
 
     search = cmds.add_parser("search", help="find records by time, actor, kind, tool, text")
@@ -80,6 +86,7 @@ def register(sub: Any) -> None:
     search.add_argument("--text", help="case-insensitive text in the payload")
     search.add_argument("--limit", type=count(), default=None, help="at most this many records")
     search.add_argument("--json", action="store_true", help="print records as JSON")
+    _add_reading_service(search)
     search.set_defaults(handler=_search)
 
     export = cmds.add_parser(
@@ -127,6 +134,53 @@ def register(sub: Any) -> None:
     checkpoint.add_argument("--note", type=Path, default=None, metavar="FILE",
                             help="also write it as a C2SP signed note (tlog-checkpoint)")
     checkpoint.set_defaults(handler=_checkpoint)
+
+
+def _add_reading_service(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--role", default=None,
+                        help="through the service: the role to read in, one of the "
+                        "policy's audit reviewer roles you hold (e.g. auditor)")
+    add_service_choice(parser, service_help="read through the site service (no site "
+                       "passphrase; an audit reviewer's connection)",
+                       local_help="open the site in this process")
+
+
+#: Records per reply of the service: a record's payload can be large, and a reply is one
+#: line of bounded length (agent.serve.protocol.MAX_LINE).
+SERVICE_PAGE = 50
+
+
+def _records(args: argparse.Namespace, query: SearchQuery) -> list[AuditRecord]:
+    """The records matching ``query``: through the site service (page by page, as an
+    audit reviewer) or from the site opened here; the same list either way."""
+    path = chosen_service(args)
+    if path is None:
+        with _open_log(args) as log:
+            return audit_records(log, query)
+    return read_served(path, lambda client: _records_served(client, query), role=args.role)
+
+
+async def _records_served(client: ServiceClient, query: SearchQuery) -> list[AuditRecord]:
+    found: list[AuditRecord] = []
+    seq_from, seq_to = query.seq_from, query.seq_to
+    while query.limit is None or len(found) < query.limit:
+        size = SERVICE_PAGE if query.limit is None else min(SERVICE_PAGE,
+                                                            query.limit - len(found))
+        view = await client.audit(
+            search=True, since=query.since, until=query.until, actor=query.actor,
+            kind=query.kind, tool=query.tool, equipment=query.equipment, text=query.text,
+            seq_from=seq_from, seq_to=seq_to, newest_first=query.newest_first, size=size)
+        page = [AuditRecord.model_validate(r) for r in view.records]
+        found += page
+        if len(page) < size:
+            break
+        if query.newest_first:
+            if page[-1].seq <= 1:
+                break
+            seq_to = page[-1].seq - 1
+        else:
+            seq_from = page[-1].seq + 1
+    return found
 
 
 @contextlib.contextmanager
@@ -265,8 +319,8 @@ def _print_records(records: list[AuditRecord], as_json: bool) -> None:
 def _show(args: argparse.Namespace) -> int:
     if args.last < 1:
         raise AuditUsageError("--last must be at least 1", fix="e.g. --last 20")
-    with _open_log(args) as log:
-        records = log.last(args.last)
+    # The newest N, printed oldest first.
+    records = list(reversed(_records(args, SearchQuery(limit=args.last, newest_first=True))))
     _print_records(records, args.json)
     return 0
 
@@ -283,9 +337,7 @@ def _search(args: argparse.Namespace) -> int:
         text=args.text,
         limit=args.limit,
     )
-    with _open_log(args) as log:
-        records = log.search(query)
-    _print_records(records, args.json)
+    _print_records(_records(args, query), args.json)
     return 0
 
 

@@ -15,13 +15,15 @@ from agent.serve.client import ServiceClient
 T = TypeVar("T")
 
 
-def read_served(path: Path, call: Callable[[ServiceClient], Awaitable[T]]) -> T:
+def read_served(path: Path, call: Callable[[ServiceClient], Awaitable[T]], *,
+                role: str | None = None) -> T:
     """``call`` on a connection to the service at ``path`` (ServiceError with its fix
     when no service answers, it refuses the caller, or it cannot read it; UsageError
-    for a value the protocol does not carry, e.g. a --limit past its bound)."""
+    for a value the protocol does not carry, e.g. a --limit past its bound); ``role``:
+    the role to connect in (None: the service's default for the caller)."""
 
     async def go() -> T:
-        async with ServiceClient(path) as client:
+        async with ServiceClient(path, role=role) as client:
             return await call(client)
 
     try:

@@ -26,6 +26,7 @@ from agent.alarms.desk import AlarmDesk
 from agent.approvals.executor import ApprovedWriteExecutor, WriteOutcome
 from agent.approvals.models import ApprovalRequest, ApprovalState
 from agent.audit.records import format_ts
+from agent.audit.store import SearchQuery
 from agent.errors import PlantAgentError, PolicyDenied, ServiceError, UsageError
 from agent.handover import HandoverReport, build_handover
 from agent.handover.ack import (
@@ -60,7 +61,7 @@ from agent.serve.protocol import (
     TriageQuery,
 )
 from agent.serve.queue import QUESTION, FairQueue
-from agent.serve.reads import triage_lines
+from agent.serve.reads import audit_records, triage_lines
 from agent.serve.signing import NONCE_FIELD, SIGN_TIMEOUT_S, RemoteSigner
 from agent.serve.stoppable import StoppableModel
 from agent.service import AgentService
@@ -235,6 +236,12 @@ class ConnectionActs:
                 raise ServiceError("this service has no audit review", fix="restart the service")
             if query.verify:
                 self._send(AuditView(id=query.id, verify=asdict(await review.verify())))
+                return
+            if query.search:
+                found = await asyncio.to_thread(audit_records, self.service.sources.audit,
+                                                audit_search_query(query))
+                self._send(AuditView(id=query.id, records=[r.model_dump(mode="json")
+                                                           for r in found]))
                 return
             filters = AuditFilter(kind=query.kind, actor=query.actor, text=query.text,
                                   since=query.since, until=query.until)
@@ -447,3 +454,11 @@ class ConnectionActs:
                                "recorded", fix="try again, and sign when asked") from None
         finally:
             self._waiting.pop(nonce, None)
+
+
+def audit_search_query(query: AuditQuery) -> SearchQuery:
+    """The log's query for an ``audit {search}`` message (at most ``size`` records)."""
+    return SearchQuery(since=query.since, until=query.until, actor=query.actor,
+                       kind=query.kind, tool=query.tool, equipment=query.equipment,
+                       text=query.text, seq_from=query.seq_from, seq_to=query.seq_to,
+                       limit=query.size, newest_first=query.newest_first)

@@ -185,8 +185,10 @@ class JournalQuery(_Message):
 class AuditQuery(_Message):
     """One page of the audit log, newest first (the page older than seq ``older_than``
     or newer than ``newer_than``; the filters as in the terminal UI), or with ``verify``
-    the log verified. Read-only, for a connection in an audit-reading role; answered by
-    ``audit`` or ``error``."""
+    the log verified. With ``search``, the records `plantagent audit search|show` list
+    instead: at most ``size`` matching records in seq order from ``seq_from`` (or newest
+    first, below ``seq_to``), with ``tool`` and ``equipment`` as filters too. Read-only,
+    for a connection in an audit-reading role; answered by ``audit`` or ``error``."""
 
     type: Literal["audit"] = "audit"
     id: str = Field(min_length=1, max_length=64)
@@ -199,6 +201,12 @@ class AuditQuery(_Message):
     older_than: int | None = Field(None, ge=1)
     newer_than: int | None = Field(None, ge=1)
     size: int = Field(200, ge=1, le=1000)
+    search: bool = False
+    tool: str | None = Field(None, max_length=200)
+    equipment: str | None = Field(None, max_length=200)
+    seq_from: int | None = Field(None, ge=1)
+    seq_to: int | None = Field(None, ge=1)
+    newest_first: bool = False
 
 
 class HandoverAct(_Message):

@@ -1,8 +1,8 @@
 """The read-only views of the site the CLI shows (`twin history|assets|semantics|whatif`,
-`docs search`, `triage reports`), computed once: the command calls these over its own
-runtime's stores (single-user, ``--no-service``), the site service over its own and sends
-the result, which the command then prints with the same code. So both ways print the
-same thing for the same site.
+`docs search`, `triage reports`, `audit search|show`), computed once: the command calls
+these over its own runtime's stores (single-user, ``--no-service``), the site service
+over its own and sends the result, which the command then prints with the same code. So
+both ways print the same thing for the same site.
 
 Every function here is blocking (SQLite, embeddings): the service runs them in a worker
 thread.
@@ -15,6 +15,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from agent.audit.log import AuditLog
+from agent.audit.records import AuditRecord
+from agent.audit.store import SearchQuery
 from agent.runtime.stores import TwinStores
 from agent.site_time import SiteTime
 from agent.triage.models import TriageReport
@@ -96,6 +99,12 @@ def triage_lines(reports: list[TriageReport], site: SiteTime) -> list[str]:
     return [f"{row['id']}  {site.show(r.created, seconds=False):>11}  {row['status']:<22} "
             f"{row['top_cause'] or '-':<22} {row['summary']}"
             for r, row in zip(reports, triage_rows(reports), strict=True)]
+
+
+def audit_records(log: AuditLog, query: SearchQuery) -> list[AuditRecord]:
+    """The records `audit search|show` list: every one matching ``query``, in seq order
+    (newest first when it says so), at most its ``limit``."""
+    return log.search(query)
 
 
 def semantics_to_json(value: PlantSemantics) -> dict[str, Any]:
