@@ -59,6 +59,9 @@ def register(sub: Any) -> None:
 
     listing = docs_sub.add_parser("list", help="list indexed documents")
     listing.add_argument("--json", action="store_true")
+    add_service_choice(listing, service_help="list through the site service (no site "
+                       "passphrase; it holds the document index)",
+                       local_help="open the site in this process (needs the site passphrase)")
     listing.set_defaults(handler=_list)
 
     remove = docs_sub.add_parser("remove", help="remove a document by name or path")
@@ -152,16 +155,21 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from agent.serve.reads import docs_list
     from agent.twin.documents.index import DocumentIndex
 
-    with open_runtime(settings_from_args(args)) as runtime:
-        twin = twin_of(runtime)
-        docs = DocumentIndex(twin.conn, twin.embedder).documents()
+    path = chosen_service(args)
+    if path is not None:
+        docs = read_served(path, lambda client: client.docs_list())
+    else:
+        with open_runtime(settings_from_args(args)) as runtime:
+            twin = twin_of(runtime)
+            docs = docs_list(DocumentIndex(twin.conn, twin.embedder))
     if args.json:
-        print_json([d.__dict__ for d in docs])
+        print_json(docs)
     else:
         for d in docs:
-            print(f"{d.name:45} {d.kind:8} {d.chunk_count:4} chunks  {d.title}")
+            print(f"{d['name']:45} {d['kind']:8} {d['chunk_count']:4} chunks  {d['title']}")
     return 0
 
 

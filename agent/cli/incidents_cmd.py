@@ -2,7 +2,7 @@
 
 plantagent incidents load [FILE...] [--demo]   store incident records (JSON)
 plantagent incidents search [SYMPTOMS] [--equipment EQ] [--reading TAG=VALUE ...]
-                            [-k 3] [--json]
+                            [-k 3] [--json]   (through the site service when it runs)
 plantagent incidents reembed                   re-embed every record (new model)
 """
 
@@ -13,7 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.cli.common import count, open_runtime, print_json, settings_from_args
+from agent.cli.common import (
+    add_service_choice,
+    chosen_service,
+    count,
+    open_runtime,
+    print_json,
+    settings_from_args,
+)
 from agent.cli.docs_cmd import twin_of
 from agent.cli.progress import progress_bar
 from agent.errors import UsageError
@@ -41,6 +48,9 @@ def register(sub: Any) -> None:
     )
     search.add_argument("-k", type=count(1, 1000), default=3)
     search.add_argument("--json", action="store_true")
+    add_service_choice(search, service_help="search through the site service (no site "
+                       "passphrase; it holds the incident memory)",
+                       local_help="open the site in this process (needs the site passphrase)")
     search.set_defaults(handler=_search)
 
     reembed = inc_sub.add_parser("reembed", help="re-embed every record with the current model")
@@ -84,35 +94,28 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from agent.twin.incidents.memory import IncidentMemory
+    from agent.cli.served import read_served
+    from agent.serve.reads import incidents_search
 
-    snapshot = _readings(args.reading) or None
-    with open_runtime(settings_from_args(args)) as runtime:
-        twin = twin_of(runtime)
-        matches = IncidentMemory(twin.conn, twin.embedder).similar(
-            symptoms=args.symptoms, equipment=args.equipment, snapshot=snapshot, k=args.k
-        )
+    readings = _readings(args.reading)
+    path = chosen_service(args)
+    if path is not None:
+        matches = read_served(path, lambda client: client.incidents(
+            args.symptoms, equipment=args.equipment, readings=readings, k=args.k))
+    else:
+        with open_runtime(settings_from_args(args)) as runtime:
+            twin = twin_of(runtime)
+            matches = incidents_search(twin.conn, twin.embedder, symptoms=args.symptoms,
+                                       equipment=args.equipment, readings=readings, k=args.k)
     if args.json:
-        print_json(
-            [
-                {
-                    "score": m.score,
-                    "text_similarity": m.text_similarity,
-                    "snapshot_similarity": m.snapshot_similarity,
-                    **m.record.model_dump(mode="json"),
-                }
-                for m in matches
-            ]
-        )
+        print_json(matches)
         return 0
     for m in matches:
-        r = m.record
-        print(
-            f"{m.score:.3f}  {r.id}  {r.opened_at.date()}  {', '.join(r.equipment)}  "
-            f"[{r.fault_mode}]  {r.title}"
-        )
-        print(f"       cause: {r.cause}")
-        print(f"       fix:   {r.fix}  (downtime {r.downtime_h:g} h)")
+        # The record as JSON (the same both ways): the day it opened is its ISO date.
+        print(f"{m['score']:.3f}  {m['id']}  {str(m['opened_at'])[:10]}  "
+              f"{', '.join(m['equipment'])}  [{m['fault_mode']}]  {m['title']}")
+        print(f"       cause: {m['cause']}")
+        print(f"       fix:   {m['fix']}  (downtime {m['downtime_h']:g} h)")
     return 0
 
 

@@ -48,6 +48,7 @@ from agent.serve.protocol import (
     HandoverAct,
     Hello,
     HistoryQuery,
+    IncidentsQuery,
     Journal,
     JournalQuery,
     Plant,
@@ -330,7 +331,7 @@ class ServiceClient:
         return message.data
 
     async def read(self, query: Callable[[str], TwinQuery | HistoryQuery | WhatIfQuery
-                                         | DocsQuery | TrendQuery]) -> Any:
+                                         | DocsQuery | TrendQuery | IncidentsQuery]) -> Any:
         """A read-only view (``query`` builds its message from an id): its result as
         JSON (agent.serve.reads); ServiceError with the service's message and fix."""
         rid = f"v{next(self._ids)}"
@@ -362,6 +363,18 @@ class ServiceClient:
         """The ``k`` best passages for ``query`` (agent.serve.reads.docs_search's rows)."""
         return list(await self.read(lambda rid: DocsQuery(id=rid, query=query, k=k,
                                                           mode=mode)))
+
+    async def docs_list(self) -> list[dict[str, Any]]:
+        """The indexed documents (agent.serve.reads.docs_list's rows)."""
+        return list(await self.read(lambda rid: DocsQuery(id=rid, what="list")))
+
+    async def incidents(self, symptoms: str | None = None, *, equipment: str | None = None,
+                        readings: dict[str, float] | None = None, k: int = 3
+                        ) -> list[dict[str, Any]]:
+        """The ``k`` past incidents most like these (agent.serve.reads.incidents_search's
+        rows)."""
+        return list(await self.read(lambda rid: IncidentsQuery(
+            id=rid, symptoms=symptoms, equipment=equipment, readings=readings or {}, k=k)))
 
     async def trend(self, tag: str, hours: float) -> dict[str, Any]:
         """``tag``'s history over the last ``hours`` from the plant's server

@@ -4,7 +4,7 @@ a pydantic model tagged by ``type``, the version in the first message each way.
 Client -> service: ``hello`` (its protocol version), then any number of ``ask``,
 ``cancel``, ``status``, ``plant``, ``approvals``, ``act``, ``alarms``, ``alarm``,
 ``triage``, ``audit`` and ``handover``, and the read-only views ``twin``, ``history``,
-``whatif``, ``docs`` and ``trend`` (each answered by ``read``).
+``whatif``, ``docs``, ``incidents`` and ``trend`` (each answered by ``read``).
 Service -> client: ``welcome`` (who the kernel says is calling, their role) or ``error``
 (refused: the connection then closes), then per question ``queued`` (its place in line),
 ``event`` (progress), and one ``answer`` or ``error``; ``status`` answers ``status``.
@@ -259,14 +259,27 @@ class WhatIfQuery(_Message):
 
 
 class DocsQuery(_Message):
-    """The ``k`` best passages of the site's documents for ``query`` (read-only);
-    answered by ``read``."""
+    """The ``k`` best passages of the site's documents for ``query``, or with ``what``
+    ``list`` the indexed documents (read-only); answered by ``read``."""
 
     type: Literal["docs"] = "docs"
     id: str = Field(min_length=1, max_length=64)
-    query: str = Field(max_length=100_000)
+    query: str = Field("", max_length=100_000)
     k: int = Field(5, ge=1, le=1000)
     mode: Literal["hybrid", "fts", "vector"] = "hybrid"
+    what: Literal["search", "list"] = "search"
+
+
+class IncidentsQuery(_Message):
+    """The ``k`` past incidents most like ``symptoms``, ``equipment`` and ``readings``
+    (tag -> value), from the twin's incident memory (read-only); answered by ``read``."""
+
+    type: Literal["incidents"] = "incidents"
+    id: str = Field(min_length=1, max_length=64)
+    symptoms: str | None = Field(None, max_length=100_000)
+    equipment: str | None = Field(None, max_length=400)
+    readings: dict[str, float] = Field(default_factory=dict, max_length=1000)
+    k: int = Field(3, ge=1, le=1000)
 
 
 class TrendQuery(_Message):
@@ -283,11 +296,12 @@ ClientMessage = Annotated[
     Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature | ApprovalsQuery
     | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery | HandoverAct | AlarmsReportQuery
     | JournalQuery | ReviewAct | TwinQuery | HistoryQuery | WhatIfQuery | DocsQuery
-    | TrendQuery, Field(discriminator="type")]
+    | TrendQuery | IncidentsQuery, Field(discriminator="type")]
 AnyClientMessage = (Hello | Ask | Cancel | StatusRequest | PlantRequest | Act | Signature
                     | ApprovalsQuery | AlarmAct | AlarmsQuery | TriageQuery | AuditQuery
                     | HandoverAct | AlarmsReportQuery | JournalQuery | ReviewAct
-                    | TwinQuery | HistoryQuery | WhatIfQuery | DocsQuery | TrendQuery)
+                    | TwinQuery | HistoryQuery | WhatIfQuery | DocsQuery | TrendQuery
+                    | IncidentsQuery)
 
 
 class SiteClock(_Message):
@@ -463,7 +477,7 @@ class AuditView(_Message):
 
 class ReadResult(_Message):
     """The answer to a read-only view (``twin``, ``history``, ``whatif``, ``docs``,
-    ``trend``): its result as JSON (agent.serve.reads; TrendView for ``trend``)."""
+    ``incidents``, ``trend``): its result as JSON (agent.serve.reads; TrendView for ``trend``)."""
 
     type: Literal["read"] = "read"
     id: str

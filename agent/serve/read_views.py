@@ -1,10 +1,11 @@
 """The service's side of the read-only views (`twin history|assets|semantics|whatif`,
-`docs search`, the terminal UI's trend screen): the same functions as the in-process
-commands (agent.serve.reads) over the service's own stores, the result sent as JSON.
+`docs search|list`, `incidents search`, the terminal UI's trend screen): the same
+functions as the in-process commands (agent.serve.reads) over the service's own stores,
+the result sent as JSON.
 
 Read-only, so any enrolled person may read them, as anyone who may open the site in
-process may (the site's policy has no rule on reading the twin, the documents or the
-plant's history); an unknown account never gets past hello.
+process may (the site's policy has no rule on reading the twin, the documents, the past
+incidents or the plant's history); an unknown account never gets past hello.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from agent.serve.protocol import (
     DocsQuery,
     Error,
     HistoryQuery,
+    IncidentsQuery,
     ReadResult,
     TrendQuery,
     TwinQuery,
@@ -33,7 +35,7 @@ from agent.twin.documents.index import DocumentIndex
 
 log = logging.getLogger(__name__)
 
-ReadQuery = TwinQuery | HistoryQuery | WhatIfQuery | DocsQuery | TrendQuery
+ReadQuery = TwinQuery | HistoryQuery | WhatIfQuery | DocsQuery | TrendQuery | IncidentsQuery
 
 
 class ReadViews:
@@ -89,5 +91,14 @@ class ReadViews:
         if isinstance(query, WhatIfQuery):
             return reads.what_if(self._twin(), query.equipment, query.change,
                                  hours=query.hours, now=query.now).model_dump(mode="json")
+        index = self._index_of()
+        if isinstance(query, IncidentsQuery):
+            # The incident memory is in the same twin database, searched with the same
+            # embedding model as the documents.
+            return reads.incidents_search(index.store.conn, index.embedder,
+                                          symptoms=query.symptoms, equipment=query.equipment,
+                                          readings=query.readings, k=query.k)
         assert isinstance(query, DocsQuery)
-        return reads.docs_search(self._index_of(), query.query, k=query.k, mode=query.mode)
+        if query.what == "list":
+            return reads.docs_list(index)
+        return reads.docs_search(index, query.query, k=query.k, mode=query.mode)

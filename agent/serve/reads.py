@@ -1,8 +1,8 @@
 """The read-only views of the site the CLI shows (`twin history|assets|semantics|whatif`,
-`docs search`, `triage reports`, `audit search|show`), computed once: the command calls
-these over its own runtime's stores (single-user, ``--no-service``), the site service
-over its own and sends the result, which the command then prints with the same code. So
-both ways print the same thing for the same site.
+`docs search|list`, `incidents search`, `triage reports`, `audit search|show`), computed
+once: the command calls these over its own runtime's stores (single-user,
+``--no-service``), the site service over its own and sends the result, which the command
+then prints with the same code. So both ways print the same thing for the same site.
 
 Every function here is blocking (SQLite, embeddings): the service runs them in a worker
 thread.
@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import apsw
 from pydantic import TypeAdapter
 
 from agent.audit.log import AuditLog
@@ -23,6 +24,7 @@ from agent.site_time import SiteTime
 from agent.triage.models import TriageReport
 from agent.twin.assets.records import EquipmentAsset
 from agent.twin.documents.index import DocumentIndex, SearchMode
+from agent.twin.embeddings.runtime import Embedder
 from agent.twin.historian.analysis import TrendSummary
 from agent.twin.semantics.records import PlantSemantics
 from agent.twin.whatif.records import WhatIfResult
@@ -83,6 +85,25 @@ def docs_search(index: DocumentIndex, query: str, *, k: int, mode: SearchMode
         }
         for h in index.search(query, k=k, mode=mode)
     ]
+
+
+def docs_list(index: DocumentIndex) -> list[dict[str, Any]]:
+    """The indexed documents, each as `docs list --json` prints it."""
+    return [dict(d.__dict__) for d in index.documents()]
+
+
+def incidents_search(conn: apsw.Connection, embedder: Embedder, *, symptoms: str | None,
+                     equipment: str | None, readings: dict[str, float] | None, k: int
+                     ) -> list[dict[str, Any]]:
+    """The ``k`` past incidents most like the symptoms, equipment and readings, each as
+    `incidents search --json` prints it (its scores and the whole record)."""
+    from agent.twin.incidents.memory import IncidentMemory
+
+    matches = IncidentMemory(conn, embedder).similar(symptoms=symptoms, equipment=equipment,
+                                                     snapshot=readings or None, k=k)
+    return [{"score": m.score, "text_similarity": m.text_similarity,
+             "snapshot_similarity": m.snapshot_similarity,
+             **m.record.model_dump(mode="json")} for m in matches]
 
 
 def triage_rows(reports: list[TriageReport]) -> list[dict[str, Any]]:

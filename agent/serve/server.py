@@ -47,6 +47,7 @@ from agent.serve.protocol import (
     HandoverAct,
     Hello,
     HistoryQuery,
+    IncidentsQuery,
     JournalQuery,
     Plant,
     PlantRequest,
@@ -212,7 +213,8 @@ class SiteServer:
             AlarmsReportQuery: ("report", lambda m: self._report(m, send)),
             TriageQuery: ("triage", acts.triage),
             **{kind: ("read", lambda m: self._read(m, send))
-               for kind in (TwinQuery, HistoryQuery, WhatIfQuery, DocsQuery, TrendQuery)},
+               for kind in (TwinQuery, HistoryQuery, WhatIfQuery, DocsQuery, TrendQuery,
+                            IncidentsQuery)},
         }
         signed_acts: dict[type[BaseModel], Handler] = {
             Act: acts.act, AlarmAct: acts.alarm, HandoverAct: acts.handover,
@@ -310,7 +312,7 @@ class SiteServer:
         send(await alarms_report(self.service, query))
 
     async def _read(self, query: TwinQuery | HistoryQuery | WhatIfQuery | DocsQuery
-                    | TrendQuery, send: Callable[[BaseModel], None]) -> None:
+                    | TrendQuery | IncidentsQuery, send: Callable[[BaseModel], None]) -> None:
         send(await self._views.answer(query))
 
     async def _plant(self, request: PlantRequest, send: Callable[[BaseModel], None]) -> None:

@@ -1,12 +1,14 @@
 """The reading commands (`twin assets|semantics|history|whatif`, `triage reports|show`,
-`docs search`) through the site service print what they print in process for the same
-site (real service over a real Unix socket, a real encrypted passphrase site with no site
-passphrase given to the client, the real demo plant, the real embedding model)."""
+`docs search|list`, `incidents search`) through the site service print what they print
+in process for the same site (real service over a real Unix socket, a real encrypted
+passphrase site with no site passphrase given to the client, the real demo plant, the
+real embedding model)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from unittest.mock import patch
 
@@ -17,6 +19,8 @@ from agent.people.identity import os_account
 from agent.serve.client import ServiceClient
 from agent.serve.site_socket import socket_path
 from agent.twin.documents.index import DocumentIndex
+from agent.twin.incidents.memory import IncidentMemory
+from agent.twin.incidents.records import IncidentRecord, SnapshotValue
 from plant.server import DemoPlantServer
 from tests.support.models import shared_model_dir
 from tests.support.runtimes import scripted_runtime
@@ -45,6 +49,26 @@ COMMANDS = [
     ["triage", "show", "TR-0001"], ["triage", "show", "TR-0001", "--json"],
     ["docs", "search", "fouled cooler", "-k", "2"],
     ["docs", "search", "fouled cooler", "--json", "--mode", "fts"],
+    ["docs", "list"], ["docs", "list", "--json"],
+    ["incidents", "search", "cooler outlet too hot", "-k", "2"],
+    ["incidents", "search", "--equipment", "Pumpe-3", "--json"],
+    ["incidents", "search", "Lager laut", "--reading", "Pumpe-3.Schwingung=9.5", "--json"],
+]
+#: Past incidents of two differently named plants.
+INCIDENTS = [
+    IncidentRecord(id="WO-1", title="Cooler fouled", equipment=["HX-101"],
+                   fault_mode="fouling", opened_at=datetime(2026, 3, 2, 22, 30, tzinfo=UTC),
+                   downtime_h=6, symptoms="hot outlet temperature rising slowly",
+                   cause="fouled tube bundle", fix="cleaned the bundle"),
+    IncidentRecord(id="AU-7", title="Lagerschaden", equipment=["Pumpe-3"],
+                   fault_mode="bearing", opened_at=datetime(2025, 11, 9, 6, 0, tzinfo=UTC),
+                   downtime_h=12.5, symptoms="Lager laut, Schwingung hoch",
+                   cause="Lager verschlissen", fix="Lager getauscht",
+                   snapshot={"Pumpe-3.Schwingung": SnapshotValue(value=9.1, unit="mm/s",
+                                                                  low=0.5, high=4.5)}),
+    IncidentRecord(id="WO-2", title="Seal leak", equipment=["P-101"], fault_mode="leak",
+                   opened_at=datetime(2026, 1, 15, 8, 0, tzinfo=UTC), downtime_h=2,
+                   symptoms="drips under the pump", cause="worn seal", fix="new seal"),
 ]
 #: Refused both ways alike, with the same exit code and error (the fix included).
 REFUSED = {
@@ -52,6 +76,7 @@ REFUSED = {
     ("twin", "whatif", "HX-999", "--set", "setpoint=30"): 1,  # no such equipment
     ("triage", "show", "TR-nowhere"): 2,
     ("docs", "search", " "): 2,
+    ("incidents", "search"): 2,  # nothing to compare with
 }
 
 
@@ -72,6 +97,7 @@ async def test_reading_commands_through_the_service_print_what_they_print_in_pro
         (tmp_path / "hx_manual.md").write_text(MANUAL, encoding="utf-8")
         DocumentIndex(runtime.twin_database, runtime.load_embedder()).add_paths(
             [tmp_path / "hx_manual.md"])
+        IncidentMemory(runtime.twin_database, runtime.load_embedder()).load(INCIDENTS)
         now = utcnow()
 
         async def run(*args: str) -> tuple[int, str, list[str]]:
@@ -109,3 +135,9 @@ async def test_reading_commands_through_the_service_print_what_they_print_in_pro
                       )["eq_class"] == "heat_exchanger"
     assert "TR-0001" in outputs["triage reports"]
     assert "hx_manual.md" in outputs["docs search fouled cooler -k 2"]
+    assert "hx_manual.md" in outputs["docs list"]
+    assert "WO-1  2026-03-02  HX-101" in outputs["incidents search cooler outlet too hot -k 2"]
+    assert [m["id"] for m in json.loads(outputs["incidents search --equipment Pumpe-3 --json"])
+            ] == ["AU-7"]
+    assert json.loads(outputs["incidents search Lager laut --reading Pumpe-3.Schwingung=9.5 "
+                              "--json"])[0]["snapshot_similarity"] is not None
