@@ -15,13 +15,15 @@ from agent.triage.watcher import WatchRules
 from .triage_testing import faulted_plant, open_service
 
 COOLING = [("cooling_loss", "HX-101", 500.0)]
+#: Too little history for a cause (a few points), and an hour's back-off.
+THIN = WatchRules(lookback=timedelta(seconds=25), settle=timedelta(0),
+                  retriage_after=timedelta(hours=1), trends=False)
 
 
 async def test_an_undiagnosed_incident_is_triaged_again_as_its_history_grows(
         site_home: Path) -> None:
     # Too little history yet (a few points): the alarm stands, the cause cannot be told.
-    thin = WatchRules(lookback=timedelta(seconds=25), settle=timedelta(0),
-                      retriage_after=timedelta(hours=1), trends=False)
+    thin = THIN
     async with faulted_plant(COOLING) as plant, \
             open_service(site_home, plant.endpoint, rules=thin) as opened:
         service = opened.service
@@ -62,10 +64,8 @@ JOIN_WAIT_S = 180.0
 async def test_an_undiagnosed_incident_is_triaged_again_when_a_new_alarm_joins_it(
         site_home: Path) -> None:
     # The back-off is an hour: only the new alarm can bring the incident back.
-    thin = WatchRules(lookback=timedelta(seconds=25), settle=timedelta(0),
-                      retriage_after=timedelta(hours=1), trends=False)
     async with faulted_plant(COOLING) as plant, \
-            open_service(site_home, plant.endpoint, rules=thin) as opened:
+            open_service(site_home, plant.endpoint, rules=THIN) as opened:
         service = opened.service
         first = await service.run_once()
         assert [r.status for r in first.reports] == ["insufficient_evidence"]
