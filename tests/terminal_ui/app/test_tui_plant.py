@@ -22,6 +22,7 @@ from terminal_ui.trend import TrendScreen
 from .tui_helpers import (
     final,
     focus_settled,
+    open_trend,
     screen_text,
     scripted_service,
     site_settings,
@@ -168,18 +169,7 @@ async def test_enter_on_a_tag_opens_its_trend_from_the_servers_history(
         async with app.run_test(size=(100, 40)) as pilot:
             pane = app.query_one(PlantPane)
             await wait_for(lambda: pane.snapshot is not None, pilot, what="the plant")
-            assert pane.show_tag("P-101.FlowRate")
-            await pilot.pause()
-            tree = pane.query_one("#plant-tree", Tree)
-            await wait_for(lambda: tree.cursor_node is not None
-                           and tree.cursor_node.data == "P-101.FlowRate", pilot,
-                           what="the cursor on the tag")
-            await pilot.press("enter")
-            await wait_for(lambda: isinstance(app.screen, TrendScreen), pilot,
-                           what="the trend screen")
-            trend = app.screen
-            assert isinstance(trend, TrendScreen)
-            await wait_for(lambda: trend.view is not None, pilot, what="the history")
+            trend = await open_trend(app, pilot, pane, "P-101.FlowRate")
             assert trend.view is not None and trend.hours == 1
             assert len(trend.view.values) > 10  # the plant's pre-filled history
             assert trend.view.low is not None and trend.view.high is not None

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Tree
 
 from agent.cli import main
 from agent.cli.tui_cmd import site_service_starter
@@ -40,7 +39,7 @@ from tests.agent.serve.serve_helpers import (
 )
 from tests.support.runtimes import scripted_runtime
 
-from .tui_helpers import focus_settled, wait_for
+from .tui_helpers import focus_settled, open_trend, wait_for
 
 #: The async tests share the module's event loop with ``live_plant``.
 in_module_loop = pytest.mark.asyncio(loop_scope="module")
@@ -107,17 +106,7 @@ async def test_a_question_is_answered_through_the_service_as_the_enrolled_person
                 # Enter on a tag opens its trend, read by the service from the plant's
                 # server history.
                 await pilot.press("f3")
-                assert plant.show_tag("P-101.FlowRate")
-                tree = plant.query_one("#plant-tree", Tree)
-                await wait_for(lambda: tree.cursor_node is not None
-                               and tree.cursor_node.data == "P-101.FlowRate", pilot,
-                               what="the cursor on the tag")
-                await pilot.press("enter")
-                await wait_for(lambda: isinstance(app.screen, TrendScreen), pilot,
-                               what="the trend screen")
-                trend = app.screen
-                assert isinstance(trend, TrendScreen)
-                await wait_for(lambda: trend.view is not None, pilot, what="the history")
+                trend = await open_trend(app, pilot, plant, "P-101.FlowRate")
                 assert trend.view is not None and trend.view.tag == "P-101.FlowRate"
                 assert len(trend.view.values) > 10  # the plant's pre-filled history
                 assert trend.view.low is not None and trend.view.high is not None

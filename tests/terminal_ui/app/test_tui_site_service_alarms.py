@@ -27,7 +27,7 @@ from tests.agent.serve.signing_helpers import enroll_people
 from tests.support.runtimes import scripted_runtime
 from tests.terminal_ui.review.review_snapshot_data import triage_report
 
-from .tui_helpers import focus_settled, wait_for
+from .tui_helpers import focus_settled, trend_shown, wait_for
 
 in_module_loop = pytest.mark.asyncio(loop_scope="module")
 
@@ -79,11 +79,7 @@ async def test_a_shift_lead_reads_and_acts_on_alarms_from_the_tab_through_the_se
                     table.focus()
                     table.move_cursor(row=[a.name for a in pane.shown].index(ALARM))
                     await pilot.press("t")
-                    await wait_for(lambda: isinstance(app.screen, TrendScreen), pilot,
-                                   what="the trend screen")
-                    trend = app.screen
-                    assert isinstance(trend, TrendScreen)
-                    await wait_for(lambda: trend.view is not None, pilot, what="the history")
+                    trend = await trend_shown(app, pilot)
                     assert trend.view is not None and trend.view.tag == "HX-101.CoolantFlow"
                     assert trend.view.values  # the plant's pre-filled history
                     await pilot.press("escape")

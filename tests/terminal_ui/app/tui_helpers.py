@@ -17,7 +17,7 @@ from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Footer
+from textual.widgets import Footer, Tree
 
 from agent.llm.base import ChatMessage, JsonSchema, StepResult, TokenCallback
 from agent.llm.scripted import ScriptedModel
@@ -27,7 +27,9 @@ from agent.runtime import SiteRuntime
 from agent.service import AgentService, open_service
 from agent.service.views import CitationView, PlantSnapshot, ServiceStatus
 from agent.settings import Settings
+from terminal_ui.panes.plant import PlantPane
 from terminal_ui.status import StatusBar
+from terminal_ui.trend import TrendScreen
 from tests.support.sites import PASSPHRASE
 from tests.support.sites import site_settings as shared_settings
 
@@ -118,6 +120,27 @@ async def wait_for(condition: Callable[[], bool], pilot: Pilot[Any], *,
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.05)
+
+
+async def trend_shown(app: App[Any], pilot: Pilot[Any]) -> TrendScreen:
+    """The trend screen a key just opened, once its history has arrived."""
+    await wait_for(lambda: isinstance(app.screen, TrendScreen), pilot,
+                   what="the trend screen")
+    trend = app.screen
+    assert isinstance(trend, TrendScreen)
+    await wait_for(lambda: trend.view is not None, pilot, what="the history")
+    return trend
+
+
+async def open_trend(app: App[Any], pilot: Pilot[Any], pane: PlantPane,
+                     tag: str) -> TrendScreen:
+    """Enter on ``tag`` in the Plant tab's tree: its trend screen, with its history."""
+    assert pane.show_tag(tag)
+    tree = pane.query_one("#plant-tree", Tree)
+    await wait_for(lambda: tree.cursor_node is not None and tree.cursor_node.data == tag,
+                   pilot, what="the cursor on the tag")
+    await pilot.press("enter")
+    return await trend_shown(app, pilot)
 
 
 async def focus_settled(app: App[Any], pilot: Pilot[Any]) -> None:
