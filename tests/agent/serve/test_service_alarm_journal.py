@@ -8,6 +8,8 @@ the real demo plant."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -17,6 +19,7 @@ import pytest
 from agent.cli import main
 from agent.errors import OpcUaError
 from agent.people.identity import os_account
+from agent.runtime import SiteRuntime
 from plant.server import DemoPlantServer
 from tests.support.runtimes import scripted_runtime
 from tests.support.sites import new_site
@@ -38,40 +41,47 @@ async def _record(home: Path, capsys: pytest.CaptureFixture[str], *more: str
     return code, out, err
 
 
+@asynccontextmanager
+async def _site(plant: DemoPlantServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                **settings: Any) -> AsyncIterator[tuple[Path, SiteRuntime]]:
+    """A passphrase site the client is not given the passphrase of, its runtime (a held
+    model, ``settings``) and Rita Lead enrolled as the shift lead of this OS account."""
+    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
+    monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
+    async with scripted_runtime(home, plant.endpoint, HeldModel(), passphrase=PASSPHRASE,
+                                settings=settings or None) as runtime:
+        enroll_people(runtime, tmp_path, {"Rita Lead": (os_account(), ["shift_lead"])})
+        yield home, runtime
+
+
 async def test_the_service_records_the_journal_and_the_command_says_so(
     live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
-    monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
-    async with scripted_runtime(home, live_plant.endpoint, HeldModel(),
-                                passphrase=PASSPHRASE) as runtime:
-        enroll_people(runtime, tmp_path, {"Rita Lead": (os_account(), ["shift_lead"])})
-        async with running_service(runtime):
-            code, out, err = await _record(home, capsys)
-            assert code == 0, err
-            assert "the site service records the alarm journal" in out
-            assert live_plant.endpoint in out and "Traceback" not in err
-            # Another server named through the service: refused, not silently ignored
-            # (the service reads its own plant connection), by every command of the
-            # plant; in this process (--no-service) it would be used.
-            other = "opc.tcp://127.0.0.1:4999/elsewhere"
-            for command in (["alarms", "record"], ["alarms", "report", "--since", "1h"],
-                            ["alarms", "list"], ["handover", "--no-model"]):
-                code = await asyncio.to_thread(main, ["--home", str(home), *command,
-                                                      "--endpoint", other])
-                out, err = capsys.readouterr()
-                assert code == 2 and f"--endpoint {other} is not used through the site " \
-                    "service" in err, (command, err)
-                assert "--no-service" in err and "Traceback" not in err
+    async with _site(live_plant, tmp_path, monkeypatch) as (home, runtime), \
+            running_service(runtime):
+        code, out, err = await _record(home, capsys)
+        assert code == 0, err
+        assert "the site service records the alarm journal" in out
+        assert live_plant.endpoint in out and "Traceback" not in err
+        # Another server named through the service: refused, not silently ignored
+        # (the service reads its own plant connection), by every command of the
+        # plant; in this process (--no-service) it would be used.
+        other = "opc.tcp://127.0.0.1:4999/elsewhere"
+        for command in (["alarms", "record"], ["alarms", "report", "--since", "1h"],
+                        ["alarms", "list"], ["handover", "--no-model"]):
+            code = await asyncio.to_thread(main, ["--home", str(home), *command,
+                                                  "--endpoint", other])
+            out, err = capsys.readouterr()
+            assert code == 2 and f"--endpoint {other} is not used through the site " \
+                "service" in err, (command, err)
+            assert "--no-service" in err and "Traceback" not in err
 
 
 async def test_the_service_starts_the_journal_it_could_not_start(
     live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
-    monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
     calls: list[int] = []
 
     async def subscribed_from_the_second_time(*args: Any, **kwargs: Any) -> Any:
@@ -81,9 +91,7 @@ async def test_the_service_starts_the_journal_it_could_not_start(
                              fix="check the server's subscription limits")
         return await event_log(*args, **kwargs)
 
-    async with scripted_runtime(home, live_plant.endpoint, HeldModel(),
-                                passphrase=PASSPHRASE) as runtime:
-        enroll_people(runtime, tmp_path, {"Rita Lead": (os_account(), ["shift_lead"])})
+    async with _site(live_plant, tmp_path, monkeypatch) as (home, runtime):
         with patch("agent.runtime.site_runtime.event_log", subscribed_from_the_second_time):
             async with running_service(runtime):
                 assert runtime.recording_journal is None and calls == [1]
@@ -105,12 +113,8 @@ async def test_a_journal_turned_off_is_said_with_its_fix(
     live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
-    monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
-    async with scripted_runtime(home, live_plant.endpoint, HeldModel(), passphrase=PASSPHRASE,
-                                settings={"alarms": {"journal": False}}) as runtime:
-        enroll_people(runtime, tmp_path, {"Rita Lead": (os_account(), ["shift_lead"])})
-        async with running_service(runtime):
-            code, out, err = await _record(home, capsys)
+    async with _site(live_plant, tmp_path, monkeypatch, alarms={"journal": False}) as (
+            home, runtime), running_service(runtime):
+        code, out, err = await _record(home, capsys)
     assert code == 2 and "journal = false" in err and "journal = true" in err, err
     assert "Traceback" not in err and out == ""
