@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from typing import Literal
 
@@ -301,9 +301,13 @@ def _check_number(index: int, number: Number, tags: tuple[str, ...], book: FactB
         pool = book.of_kind("stat", "reading", "trend", tags=subject) if subject else []
         pool = pool or book.of_kind("stat", "reading", "trend")
         said = number.statistic
-        # A rate is the trend's slope (a "trend" fact); the rest are statistics.
-        kind = "trend" if said == "slope" else "stat"
-        named = [f for f in pool if f.kind == kind and f.name == said] if said else []
+        if said in ("slope", "slope per minute"):
+            # A rate is the trend's slope (a "trend" fact, per hour).
+            per = 60.0 if said == "slope per minute" else 1.0
+            named = [replace(f, value=f.value / per) for f in pool
+                     if f.kind == "trend" and f.name == "slope" and f.value is not None]
+        else:
+            named = [f for f in pool if f.kind == "stat" and f.name == said] if said else []
         if named:
             # "The average was 124.1 kW" must be the cited history's mean, not its last
             # sample: a number said to be a statistic is checked against that statistic.

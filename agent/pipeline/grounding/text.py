@@ -120,7 +120,7 @@ class Number:
     role: Role = "number"
     pair: Number | None = None  # the other end of a range
     #: For a history number, the statistic the text says it is (mean, max, min, change;
-    #: slope for a rate).
+    #: "slope" or "slope per minute" for a rate).
     statistic: str | None = None
 
 
@@ -275,19 +275,28 @@ def _clauses(text: str, spans: list[Mention], nums: list[Number]) -> list[Clause
     return out
 
 
-def _is_rate(text: str, number: Number) -> bool:
+def _rate(text: str, number: Number) -> str | None:
+    """The rate's time ("h" or "min") when ``number`` is a rate, else None."""
     after = text[number.end:]
     rest = after[len(after) - len(after.lstrip()) + len(number.unit):] if number.unit else after
-    return bool(vocab.RATE.match(rest)
-                or (number.unit is None and vocab.RATE_UNKNOWN_UNIT.match(after)))
+    found = vocab.RATE.match(rest) or (number.unit is None
+                                       and vocab.RATE_UNKNOWN_UNIT.match(after))
+    if not found:
+        return None
+    return "min" if "min" in found.group().lower() else "h"
+
+
+def _is_rate(text: str, number: Number) -> bool:
+    return _rate(text, number) is not None
 
 
 def _statistic(text: str, clause: Clause, number: Number) -> str | None:
     """The statistic a history number is said to be: a rate ("2.1 mbar per hour") is the
     trend's slope; else the statistic the words before it name, with the names in the
     clause blanked ('Differenzdruck' or 'MaxTemp' in a tag's name are no statistic)."""
-    if _is_rate(text, number):
-        return "slope"
+    per = _rate(text, number)
+    if per is not None:
+        return "slope" if per == "h" else "slope per minute"
     before = list(text[clause.start:number.start])
     for mention in clause.mentions:
         for i in range(max(mention.start, clause.start), min(mention.end, number.start)):

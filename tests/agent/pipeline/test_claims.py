@@ -199,6 +199,10 @@ class TestDemoPlant:
                 "history:80"], tag
             assert reasons(f"{tag} is rising (357.5 {unit} per hour).", book, names) == [
                 "history:357.5"], tag
+            # The same slope given per minute.
+            assert ok(f"{tag} is rising by 1.1 {unit} per minute.", book, names), tag
+            assert reasons(f"{tag} is rising by 66.22 {unit} per minute.", book, names) == [
+                "history:66.22"], tag
 
     def test_a_limit_check_settles_inside_and_outside(self) -> None:
         healthy = FactBook()
