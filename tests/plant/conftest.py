@@ -20,16 +20,17 @@ async def demo_plant() -> AsyncIterator[DemoPlantServer]:
         yield server
 
 
-@pytest_asyncio.fixture(scope="package", loop_scope="package")
+@pytest_asyncio.fixture(loop_scope="package")
 async def plant_client(demo_plant: DemoPlantServer) -> AsyncIterator[Client]:
-    """An asyncua client connected to ``demo_plant``."""
+    """An asyncua client connected to ``demo_plant``, one per test: a session kept open
+    across the package lost its keepalive while a loaded machine ran other tests."""
     client = Client(demo_plant.endpoint, timeout=10)
     client.session_timeout = 60_000
     async with client:
         yield client
 
 
-@pytest_asyncio.fixture(scope="package", loop_scope="package")
+@pytest_asyncio.fixture(loop_scope="package")
 async def plant_ns(plant_client: Client) -> int:
     """Namespace index of the demo plant on the server."""
     return int(await plant_client.get_namespace_index(NAMESPACE_URI))
