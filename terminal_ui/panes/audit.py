@@ -161,7 +161,10 @@ class AuditPane(Widget):
                 self.filters, older_than=older_than, newer_than=newer_than,
                 size=self.page_size)
         except PlantAgentError as exc:
+            # The toast fades; the page line keeps saying why the table is empty.
             self.notify(str(exc), title="Cannot read the audit log", severity="error")
+            self.query_one("#page-line", Label).update(
+                f"cannot read the audit log: {exc.message}")
             return
         self.show_page(page)
 

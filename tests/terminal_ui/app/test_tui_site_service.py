@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Label
 
 from agent.cli import main
 from agent.cli.tui_cmd import site_service_starter
@@ -99,9 +100,10 @@ async def test_a_question_is_answered_through_the_service_as_the_enrolled_person
                 # The audit log is the auditors' to read: a shift lead is refused, clearly.
                 await pilot.press("f6")
                 audit = app.screen.query_one(AuditPane)
-                await wait_for(lambda: any("may not read the audit log" in n.message
-                                           for n in app._notifications), pilot,
-                               what="the refusal")
+                page_line = audit.query_one("#page-line", Label)
+                await wait_for(lambda: "may not read the audit log"
+                               in str(page_line.content), pilot, what="the refusal")
+                assert str(page_line.content).startswith("cannot read the audit log: ")
                 assert audit.page is None
                 # Enter on a tag opens its trend, read by the service from the plant's
                 # server history.
