@@ -400,7 +400,12 @@ def _review_here(args: argparse.Namespace, first: int, last: int) -> AuditRecord
             raise AuditUsageError(f"records {first}-{last} are not in the log (it has {size})",
                                   fix=f"give a range within 1-{size}")
         # The reviewer is the enrolled person of this OS account, signing with their key,
-        # in a reviewer role of the policy (the same rule as through the service).
+        # in a reviewer role of the policy (the same rule as through the service). The
+        # role is checked before the key is unlocked, so nobody types a passphrase only to
+        # be refused, and again on the unlocked person.
+        who = runtime.asker(name=args.user, role=args.role)
+        if who.enrolled:  # (an unenrolled caller is refused by acting, with its fix)
+            check_audit_reviewer(runtime.policy, who.name, who.role, doing=SIGN_NOTES)
         actor = runtime.acting(name=args.user, role=args.role, key_file=args.key_file)
         check_audit_reviewer(runtime.policy, actor.name, actor.role, doing=SIGN_NOTES)
         return record_review_note(log, actor, first, last, args.verdict, args.note,

@@ -67,7 +67,13 @@ async def test_reviewer_roles_are_the_sites_policy_in_process_and_through_the_se
             with pytest.MonkeyPatch.context() as local:  # the site passphrase, here only
                 local.setenv("PLANTAGENT_PASSPHRASE", PASSPHRASE)
                 code, err = await review("shift_lead", "--no-service")
-            assert code == 1 and "may not sign audit review notes" in err, err
+                assert code == 1 and "may not sign audit review notes" in err, err
+                # Refused before the personal key is unlocked: with the key file away
+                # the refusal is still the role's, not a missing key.
+                key.rename(away := key.with_suffix(".away"))
+                code, err = await review("shift_lead", "--no-service")
+                away.rename(key)
+                assert code == 1 and "may not sign audit review notes" in err, err
             async with ServiceClient(path, role="engineer") as engineer:
                 with pytest.raises(ServiceError, match="may not read the audit log"):
                     await engineer.audit()
