@@ -7,56 +7,33 @@ read-only database, a full disk, a payload that is not JSON, an unknown kind —
 the record describes. :meth:`AuditLog.action` packages that rule: the body of the
 ``with`` runs only after the record is durable.
 
-Appends are group-committed (:mod:`agent.audit.commit`): records that arrive together
-from several threads are written in one ``BEGIN IMMEDIATE`` transaction with one fsync,
-and each caller returns only once the commit covering its record has returned. The
-transaction reads the previous hash inside it, so several processes may append to one
-log. Every ``checkpoint_every`` records, the same transaction stores a signed
-checkpoint; when an export directory is set, the checkpoint is also written there as a
-write-once file.
+The write path (group commits, the periodic checkpoints) is :mod:`agent.audit.writer`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import apsw
-from pydantic import ValidationError
 
 from agent.audit import store
 from agent.audit.bundle import write_bundle
-from agent.audit.checkpoints import (
-    Checkpoint,
-    checkpoint_from_row,
-    sign_checkpoint,
-    write_checkpoint_file,
-)
-from agent.audit.commit import GroupCommit, Pending
+from agent.audit.commit import GroupCommit
 from agent.audit.errors import AuditUsageError, AuditWriteError
 from agent.audit.keychain import rotation_payload
 from agent.audit.merkle import Frontier
-from agent.audit.reader import AuditReader
-from agent.audit.records import (
-    AuditKind,
-    AuditRecord,
-    genesis_hash,
-    prepare_payload,
-    seal_record,
-)
+from agent.audit.records import AuditRecord
 from agent.audit.review import VERDICTS, review_payload
 from agent.audit.signing import CheckpointSigner, CheckpointVerifier
 from agent.audit.witness import Witness, WitnessSender
+from agent.audit.writer import AuditWriter, Clock
 from agent.errors import IntegrityError
 from agent.vault.db import db_error
-
-Clock = Callable[[], datetime]
-_KINDS = frozenset(get_args(AuditKind))
 
 
 def utcnow() -> datetime:
@@ -64,7 +41,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class AuditLog(AuditReader):
+class AuditLog(AuditWriter):
     """Append-only audit log over an open (encrypted) apsw connection.
 
     Build it with :meth:`open` (or :func:`agent.audit.site.open_audit_log` from settings).
@@ -164,71 +141,6 @@ class AuditLog(AuditReader):
 
     # -- writing ---------------------------------------------------------------------
 
-    def append(
-        self,
-        kind: str,
-        actor: str,
-        payload: dict[str, Any],
-        *,
-        role: str | None = None,
-        tool: str | None = None,
-        equipment: str | None = None,
-    ) -> AuditRecord:
-        """Append one record durably and return it; AuditWriteError otherwise (fail closed).
-
-        ``kind`` is one of :data:`~agent.audit.records.AuditKind`. When the record is
-        stored but its periodic checkpoint cannot be exported, this raises too: the
-        record says the action was about to happen, and it must then not happen.
-        """
-        if kind not in _KINDS:
-            raise AuditWriteError(
-                f"unknown audit record kind {kind!r}",
-                fix=f"use one of: {', '.join(sorted(_KINDS))}",
-            )
-        try:  # here, not in the batch's leader: writers prepare theirs side by side
-            prepared = prepare_payload(payload)
-        except (ValueError, TypeError) as exc:
-            raise AuditWriteError(
-                f"the audit record is invalid: {str(exc).splitlines()[0]}",
-                fix="pass a JSON object payload and non-empty actor",
-            ) from None
-        item = self._group.submit(
-            lambda seq, prev: seal_record(
-                seq=seq,
-                ts=self.clock(),
-                kind=kind,
-                actor=actor,
-                role=role,
-                tool=tool,
-                equipment=equipment,
-                payload=prepared,
-                prev_hash=prev,
-            )
-        )
-        if item.error is not None:
-            raise item.error
-        assert item.record is not None
-        if item.checkpoint is not None and self.export_dir is not None:
-            write_checkpoint_file(self.export_dir, item.checkpoint)
-            if self.witness is not None:
-                self.witness.notify()
-        return item.record
-
-    async def append_async(
-        self,
-        kind: str,
-        actor: str,
-        payload: dict[str, Any],
-        *,
-        role: str | None = None,
-        tool: str | None = None,
-        equipment: str | None = None,
-    ) -> AuditRecord:
-        """:meth:`append` off the event loop (the fsync blocks for milliseconds)."""
-        return await asyncio.to_thread(
-            self.append, kind, actor, payload, role=role, tool=tool, equipment=equipment
-        )
-
     @contextmanager
     def action(
         self,
@@ -259,39 +171,6 @@ class AuditLog(AuditReader):
             except AuditWriteError as audit_exc:
                 exc.add_note(f"the audit error record could not be written: {audit_exc}")
             raise
-
-    def checkpoint(self) -> Checkpoint:
-        """Sign and store a checkpoint of the whole log now (also exported, if set).
-
-        When the newest checkpoint already covers every record, that one is returned.
-        """
-        with self._lock:
-            self._check_open()
-            try:
-                list(self._conn.execute("BEGIN IMMEDIATE"))
-                try:
-                    size = (store.last_record(self._conn) or (0, ""))[0]
-                    rows = store.raw_checkpoints(self._conn)
-                    latest = [r for r in rows if r[1] == size]
-                    if latest:
-                        list(self._conn.execute("ROLLBACK"))
-                        return checkpoint_from_row(latest[-1])
-                    checkpoint = self._sign_checkpoint(size)
-                    store.insert_checkpoint(self._conn, checkpoint)
-                    list(self._conn.execute("COMMIT"))
-                except BaseException:
-                    self._rollback()
-                    raise
-            except apsw.Error as exc:
-                raise AuditWriteError(
-                    f"cannot write an audit checkpoint: {exc}",
-                    fix="check the audit database's disk is writable and not full",
-                ) from exc
-        if self.export_dir is not None:
-            write_checkpoint_file(self.export_dir, checkpoint)
-            if self.witness is not None:
-                self.witness.notify()
-        return checkpoint
 
     def rotate_signing_key(self, new_signer: CheckpointSigner, actor: str, *,
                            role: str | None = None) -> AuditRecord:
@@ -360,86 +239,6 @@ class AuditLog(AuditReader):
         record = self.append("review_note", actor, payload, role=role)
         self.checkpoint()
         return record
-
-    def _write_batch(self, batch: list[Pending]) -> None:
-        """Write a batch of records in one transaction (called by the group's leader).
-
-        A record that does not validate fails alone; a database error fails the whole
-        batch (nothing of it was committed).
-        """
-        with self._lock:
-            try:
-                self._check_open()
-            except AuditWriteError as exc:
-                for pending in batch:
-                    pending.error = exc
-                return
-            try:
-                self._write_in_transaction(batch)
-            except apsw.Error as exc:
-                self._rollback()
-                failed = AuditWriteError(
-                    f"the audit record could not be written: {exc}",
-                    fix="free disk space / check the audit database is writable; the action "
-                    "was not performed",
-                )
-                for pending in batch:
-                    pending.record, pending.checkpoint, pending.error = None, None, failed
-            except BaseException:
-                self._rollback()
-                raise
-
-    def _write_in_transaction(self, batch: list[Pending]) -> None:
-        list(self._conn.execute("BEGIN IMMEDIATE"))
-        last = store.last_record(self._conn)
-        seq, prev = (last[0] + 1, last[1]) if last else (1, genesis_hash(self.log_id))
-        every = self.checkpoint_every
-        checkpointed = store.last_checkpoint_size(self._conn) if every else 0
-        for pending in batch:
-            try:
-                record = pending.make(seq, prev)
-            except (ValidationError, ValueError, TypeError) as exc:
-                pending.error = AuditWriteError(
-                    f"the audit record is invalid: {str(exc).splitlines()[0]}",
-                    fix="pass a JSON object payload and non-empty actor",
-                )
-                continue
-            store.insert_record(self._conn, record)
-            pending.record = record
-            if every and seq - checkpointed >= every:
-                pending.checkpoint = self._sign_checkpoint(seq)
-                store.insert_checkpoint(self._conn, pending.checkpoint)
-                checkpointed = seq
-            seq, prev = seq + 1, record.hash
-        list(self._conn.execute("COMMIT"))
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise AuditWriteError(
-                "the audit log is closed", fix="open it again before acting; nothing was done"
-            )
-
-    def _rollback(self) -> None:
-        # After a failed COMMIT (disk full) SQLite may have rolled back already.
-        try:
-            if self._conn.in_transaction:
-                list(self._conn.execute("ROLLBACK"))
-        except apsw.Error:
-            pass  # the connection is unusable; the caller's error says why
-
-    def _sign_checkpoint(self, size: int) -> Checkpoint:
-        """Sign the root of the first ``size`` records (inside the caller's transaction).
-
-        The frontier is cached between checkpoints and caught up from the database (other
-        processes may append); it is rebuilt when its last leaf is no longer stored.
-        """
-        known = self._frontier.size
-        if known > size or (known and store.hash_at(self._conn, known) != self._frontier_last):
-            self._frontier, known = Frontier(), 0
-        for _, hash_hex in store.record_hashes(self._conn, known + 1, size):
-            self._frontier.append(bytes.fromhex(hash_hex))
-            self._frontier_last = hash_hex
-        return sign_checkpoint(self.signer, self.log_id, size, self._frontier.root(), self.clock())
 
     def export_bundle(self, out: Path, public_keys: dict[str, Any] | None = None) -> int:
         """Checkpoint, then write the auditor's plaintext bundle to ``out`` (never

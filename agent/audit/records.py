@@ -202,8 +202,8 @@ def prepare_payload(payload: dict[str, Any]) -> PreparedPayload:
     """The sealed form of ``payload``; ValueError/TypeError for what JSON cannot carry.
 
     Depends on nothing but the payload, so a writer does it before its record queues
-    (:meth:`agent.audit.log.AuditLog.append`) and the group commit's leader, who writes
-    every record of a batch in turn, does not.
+    (:meth:`agent.audit.writer.AuditWriter.append`) and the group commit's leader, who
+    writes every record of a batch in turn, does not.
     """
     # Round-trip the payload through canonical JSON: it refuses NaN and non-JSON types and
     # makes the stored payload exactly the hashed one (in JCS, 1.0 is stored as 1).

@@ -1,9 +1,9 @@
 """SQL of the audit database: schema migrations, rows in and out, search.
 
 Functions here take an open apsw connection (keyed and configured by the vault: WAL,
-synchronous=FULL) and do no transaction handling of their own: :mod:`agent.audit.log`
-decides where transactions begin and end. Migrations are named and append-only, applied
-by the vault's one migration helper (:mod:`agent.vault.migrations`).
+synchronous=FULL) and do no transaction handling of their own: :mod:`agent.audit.writer`
+and :mod:`agent.audit.log` decide where transactions begin and end. Migrations are named
+and append-only, applied by the vault's one migration helper (:mod:`agent.vault.migrations`).
 """
 
 from __future__ import annotations

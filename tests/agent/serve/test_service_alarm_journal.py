@@ -92,7 +92,7 @@ async def test_the_service_starts_the_journal_it_could_not_start(
         return await event_log(*args, **kwargs)
 
     async with _site(live_plant, tmp_path, monkeypatch) as (home, runtime):
-        with patch("agent.runtime.site_runtime.event_log", subscribed_from_the_second_time):
+        with patch("agent.runtime.plant_parts.event_log", subscribed_from_the_second_time):
             async with running_service(runtime):
                 assert runtime.recording_journal is None and calls == [1]
                 code, out, err = await _record(home, capsys)
