@@ -16,93 +16,43 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from agent.audit.sink import AuditSink
 from agent.errors import ModelError, ModelOutputError, UsageError
 from agent.llm.base import ChatMessage, ChatModel, PrefixWarming
-from agent.pipeline import prefetch, semantic_match
-from agent.pipeline.answer import AgentAnswer, ReplacedText, UnsupportedClaim
-from agent.pipeline.answer_task import AnswerTask, Draft, echoes
+from agent.pipeline import prefetch
+from agent.pipeline.answer import AgentAnswer
+from agent.pipeline.answer_task import AnswerTask, Draft
 from agent.pipeline.change_request import change_request, other_part
 from agent.pipeline.changes import ChangeAnswer, answer_change
+from agent.pipeline.completion import final_answer
 from agent.pipeline.events import AgentEvent, EventCallback, ignore
-from agent.pipeline.evidence import CatalogLookup, compact_json
-from agent.pipeline.grounding import (
-    PlantNames,
-    check_claims,
-    facts_sentences,
-    past_value_sentence,
-)
-from agent.pipeline.plain_reading import plain_reading_tags
+from agent.pipeline.evidence import compact_json
+from agent.pipeline.grounding import PlantNames
+from agent.pipeline.outcomes import budget_exhausted, cannot_answer, sync_timings, system_answer
 from agent.pipeline.prefix import render_prefix
-from agent.pipeline.run import QuestionLimits, QuestionRun, facts_of, model_view, plant_names
+from agent.pipeline.run import QuestionLimits, QuestionRun, plant_names
+from agent.pipeline.settled import asset_answer, not_in_plant, plain_reading, unknown_names
 from agent.pipeline.steps import CannotAnswer, FinalAnswer, InvalidCall, Step, StepSpace, parse_args
 from agent.pipeline.tool_calls import call_tool, invalid_call
-from agent.pipeline.words import words_of
 from agent.pipeline.writer import GroundedWriter
 from agent.policy.decision import PolicyGate
-from agent.twin.semantics.records import PlantSemantics
 from tools.context import ToolContext
 from tools.opcua.catalog import Catalog
-from tools.opcua.toolset import EquipmentList
 from tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
     from agent.approvals.service import ApprovalService
 
-__all__ = ["Agent", "AgentDeps", "QuestionLimits", "model_view"]
+__all__ = ["Agent", "AgentDeps"]
 
 MAX_QUESTION_CHARS = 2000
 #: The most tokens one step may take after retries of steps that were cut off.
 MAX_STEP_TOKENS = 1024
-#: The most values a limit check found outside that the system adds to an answer.
-MAX_ADDED = 8
-_IDENT = re.compile(r"\b[A-Za-z]{1,4}-\d{1,5}\b")
-Outcome = Literal["answered", "cannot_answer", "budget_exhausted"]
-
-
-#: Words asking for a statistic over a period (EN/DE/FR/ES).
-STATISTIC_WORDS = frozenset({
-    "highest", "lowest", "maximum", "minimum", "max", "min", "average", "mean", "peak",
-    "höchste", "höchsten", "niedrigste", "niedrigsten", "mittlere", "mittleren",
-    "durchschnitt", "durchschnittliche", "maximal", "minimal", "moyenne", "maximale",
-    "minimale", "promedio", "máximo", "mínimo", "media"})
-
-
-def _words(text: str) -> set[str]:
-    return {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
-
-
-def _other_intent(question: str) -> bool:
-    """The question asks about limits, alarms, manuals or past incidents."""
-    words = words_of(question, prefetch.SYNONYMS)
-    return bool(words & (prefetch.LIMIT_WORDS | prefetch.ALARM_WORDS
-                         | prefetch.DOCUMENT_WORDS | prefetch.INCIDENT_WORDS))
-
-
-def _unresolved_note(semantics: PlantSemantics) -> str:
-    """What the system cannot tell about the plant's tags, and how a site fixes it."""
-    unresolved = semantics.unresolved()
-    if not unresolved:
-        return ""
-    shown = ", ".join(t.tag for t in unresolved[:8])
-    more = f" and {len(unresolved) - 8} more" if len(unresolved) > 8 else ""
-    return (f" I cannot tell what {len(unresolved)} of the plant's {len(semantics.tags)} "
-            f"tags measure or which equipment they belong to ({shown}{more}): the server "
-            "gives no description, unit or readable name for them. Name them in the site "
-            "file assets.toml ([tag.\"NAME\"] quantity = ..., equipment = ...) and run "
-            "`plantagent twin sync`; `plantagent twin semantics --unresolved` lists them.")
-
-
-def _flat(name: str) -> str:
-    """A name without case or separators: 'AHU-1' is the device 'AHU_1'."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 @dataclass
@@ -194,13 +144,13 @@ class Agent:
 
     async def _answer(self, run: QuestionRun, started: float,
                       on_event: EventCallback) -> AgentAnswer:
-        settled = await self._unknown_names(run)
+        settled = await unknown_names(run)
         if settled is not None:
             return settled
-        settled = self._not_in_plant(run)
+        settled = not_in_plant(run)
         if settled is not None:
             return settled
-        settled = await self._asset_answer(run, on_event)
+        settled = await asset_answer(run, on_event)
         if settled is not None:
             return settled
         change: ChangeAnswer | None = None
@@ -211,17 +161,17 @@ class Agent:
             change = await answer_change(run, request, on_event)
             rest = other_part(run.question, request)
             if rest is None:
-                return self._system_answer(run, change.text, change.citations)
+                return system_answer(run, change.text, change.citations)
             # The reads are for the rest of the question, about what the request named.
             reads_for = f"{rest} ({' '.join(request.equipment)})"
         elif not prefetch.in_scope(run.question, self.deps.catalog):
             text = ("I cannot answer this from the plant data: the question is not about "
                     "the plant's equipment, tags, alarms or limits. Needed: a question about "
                     "the plant, or a tool that has this information.")
-            return self._system_answer(run, text, [], outcome="cannot_answer")
+            return system_answer(run, text, [], outcome="cannot_answer")
         await self._prefetch(run, reads_for, on_event)
         if change is None and self.deps.plain_readings:
-            settled = self._plain_reading(run)
+            settled = plain_reading(run)
             if settled is not None:
                 return settled
         answer = await self._model_answer(run, started, on_event,
@@ -234,108 +184,6 @@ class Agent:
         answer.citations = list(dict.fromkeys([*change.citations, *answer.citations]))
         answer.written_by = "model+system"
         return answer
-
-    async def _asset_answer(self, run: QuestionRun,
-                            on_event: EventCallback) -> AgentAnswer | None:
-        """'Which pumps do we have?', 'Which sensors does WT_1 have?': read from the asset
-        model (the tag semantics) and answered by the system, never out of budget."""
-        if "list_equipment" not in self.deps.registry.names() or _other_intent(run.question):
-            return None
-        semantics = semantic_match.semantics_of(self.deps.catalog)
-        kind = semantic_match.asks_for_kind(run.question, semantics)
-        sensors = semantic_match.asks_for_sensors(run.question, semantics)
-        if kind is None and len(sensors) != 1:
-            return None
-        args = {"eq_class": kind} if kind else {"contains": sensors[0].name}
-        spec = self.deps.registry.get("list_equipment")
-        evidence = await call_tool(run, spec, parse_args(spec, args), on_event)
-        if evidence is None or not isinstance(evidence.result, EquipmentList):
-            return None
-        listed = evidence.result.equipment
-        if kind is not None:
-            word = kind.replace("_", " ")
-            if not listed:
-                classes = sorted({e.eq_class for e in semantics.equipment.values()
-                                  if e.eq_class})
-                text = (f"This plant has no equipment of class {word}. Its equipment "
-                        f"classes are: {', '.join(classes)}.")
-            else:
-                names = ", ".join(e.name for e in listed)
-                text = f"This plant has {len(listed)} of class {word}: {names}."
-        else:
-            eq = listed[0] if listed else None
-            if eq is None:
-                return None
-            text = (f"{eq.name} has {len(eq.tags)} tags: "
-                    + "; ".join(t.replace(": ", " (", 1) + ")" for t in eq.tags) + ".")
-        return self._system_answer(run, text, [evidence.id])
-
-    def _not_in_plant(self, run: QuestionRun) -> AgentAnswer | None:
-        """Equipment asked for by class and number that the plant does not have ('pump
-        3'), or a quantity no tag measures ('turbidity'): the system says so, and what
-        there is instead, so the model cannot answer with another tag's value."""
-        semantics = semantic_match.semantics_of(self.deps.catalog)
-        if semantic_match.asks_for_kind(run.question, semantics):
-            return None
-        mapping = semantic_match.map_question(run.question, semantics)
-        if mapping.tags:
-            return None
-        if _other_intent(run.question):
-            # Limits, alarms, manuals or incidents: the reads for those still answer it.
-            mapping.unmatched_quantities = []
-        if mapping.missing_equipment:
-            missing = ", ".join(mapping.missing_equipment)
-            classes = {c for c in semantic_match.read_clause(run.question).classes}
-            same = [e.name for e in semantics.equipment.values() if e.eq_class in classes]
-            text = (f"There is no {missing} in this plant, so there are no readings for it."
-                    + (f" The plant has: {', '.join(same)}." if same else ""))
-            return self._system_answer(run, text, [], outcome="cannot_answer")
-        if mapping.unmatched_quantities:
-            what = " or ".join(mapping.unmatched_quantities)
-            if mapping.equipment:
-                where = ", ".join(e.name for e in mapping.equipment)
-                measured = sorted({t.role for e in mapping.equipment
-                                   for t in semantics.tags_of(e.name)})
-                text = (f"No tag of {where} measures {what}, so I cannot tell its value. "
-                        f"Its tags measure: {', '.join(measured)}.")
-            else:
-                text = (f"This plant has no tag that measures {what}, so I cannot tell its "
-                        "value.")
-            return self._system_answer(run, text + _unresolved_note(semantics), [],
-                                       outcome="cannot_answer")
-        return None
-
-    async def _unknown_names(self, run: QuestionRun) -> AgentAnswer | None:
-        """Equipment the plant does not have: the system says so, so the model cannot
-        invent readings for it."""
-        catalog = self.deps.catalog
-        semantics = semantic_match.semantics_of(catalog)
-        known = {_flat(n) for n in catalog.equipment_names()}
-        known |= {_flat(t) for t in catalog.tag_names()}
-        known |= {_flat(e) for e in semantics.equipment}
-        unknown = sorted(
-            {m.group() for m in _IDENT.finditer(run.question) if _flat(m.group()) not in known}
-        )
-        if not unknown:
-            return None
-        result = CatalogLookup(
-            unknown_names=unknown, known_equipment=catalog.equipment_names(),
-            note="these names are not in the plant catalog; no readings exist for them")
-        await run.record("tool_call", {"tool": "catalog_lookup", "args": {"names": unknown}},
-                         tool="catalog_lookup")
-        evidence = run.add_result("catalog_lookup", None, result, ok=True)
-        await run.record("tool_result", {"tool": "catalog_lookup", "ok": True,
-                                         "result": result.model_dump(mode="json"),
-                                         "evidence_id": evidence.id if evidence else None},
-                         tool="catalog_lookup")
-        if prefetch.mentioned_equipment(run.question, catalog):
-            return None
-        names = ", ".join(unknown)
-        text = (f"{names} {'is' if len(unknown) == 1 else 'are'} not in the plant "
-                f"catalog, so there are no readings for {names}. Known equipment: "
-                f"{', '.join(catalog.equipment_names())}.")
-        return self._system_answer(run, text, [evidence.id] if evidence else [],
-                                   outcome="cannot_answer")
 
     async def _prefetch(self, run: QuestionRun, question: str, on_event: EventCallback) -> None:
         """Read what the question obviously needs before the model's first step."""
@@ -369,12 +217,12 @@ class Agent:
                 await invalid_call(run, step.tool, step.problems)
                 continue
             if isinstance(step, CannotAnswer):
-                return self._cannot_answer(run, step)
+                return cannot_answer(run, step)
             if isinstance(step, FinalAnswer):
                 return await self._write(run, step, drop_change_talk=drop_change_talk)
             spec = self.deps.registry.get(step.tool)
             await call_tool(run, spec, step.args, on_event)
-        return self._budget_exhausted(run)
+        return budget_exhausted(run)
 
     async def _model_step(self, run: QuestionRun, *, allow_tools: bool,
                           on_event: EventCallback) -> Step | InvalidCall | None:
@@ -407,9 +255,9 @@ class Agent:
             # the history, since a small model copies any error text it sees.
             run.failed_requests.add(fingerprint)
             run.step_tokens = min(run.step_tokens * 2, MAX_STEP_TOKENS)
-            self._sync_timings(run)
+            sync_timings(run)
             return None
-        self._sync_timings(run)
+        sync_timings(run)
         run.history.append(ChatMessage("assistant", result.text))
         return step
 
@@ -427,82 +275,14 @@ class Agent:
                                          first=first)
         except ModelError:
             written = None
-        self._sync_timings(run)
+        sync_timings(run)
         draft: Draft = written.value if written is not None else task.fallback(first, None)
         outcome_by = written.outcome if written is not None else "mixed"
         run.notes = written.notes if written is not None else ["the redraft failed"]
         if written is not None and len(written.drafts) > 1:
             await run.record("answer", {"draft": task.render(written.drafts[0]),
                                         "grounded": False, "redraft": True})
-        return self._final(run, draft, outcome_by)
-
-    def _final(self, run: QuestionRun, draft: Draft, how: str) -> AgentAnswer:
-        draft = self._complete(run, draft)
-        citations = [c for c in draft.citations if run.evidence.get(c)]
-        report = check_claims(draft.text, facts_of(
-            [e for e in run.evidence.usable() if e.id in citations]), run.names())
-        if draft.system_sentences and not draft.model_sentences:
-            by: Literal["model", "system", "model+system"] = "system"
-        elif draft.system_sentences or how == "mixed":
-            by = "model+system"
-        else:
-            by = "model"
-        return self._make(run, draft.text, citations, outcome="answered",
-                          grounded=report.grounded,
-                          unsupported=[UnsupportedClaim(kind=c.kind, text=c.text,
-                                                        reason=c.reason)
-                                       for c in report.unsupported],
-                          written_by=by, replaced=list(draft.replaced))
-
-    @staticmethod
-    def _complete(run: QuestionRun, draft: Draft) -> Draft:
-        """The draft with the system's sentence for each quantity the question named and
-        the draft left out (a small model answers half of "the level of T-101 and its
-        operator note"): the person gets every value asked for, from its reading."""
-        everything = facts_of(run.evidence.usable())
-        asked = list(run.asked_tags)
-        ago = prefetch.ago_minutes(run.question)
-        if ago is not None and asked:
-            # "20 minutes ago": the value at that moment, from the history samples.
-            labels = run.names().labels()
-            past = [p for t in dict.fromkeys(asked) if (p := past_value_sentence(
-                everything, t, run.now() - timedelta(minutes=ago), labels.get(t)))]
-            past = [(t, src) for t, src in past if t not in draft.text]
-            if past:
-                draft = Draft(" ".join([draft.text, *(t for t, _ in past)]).strip(),
-                              tuple(dict.fromkeys([*draft.citations, *(x for _, x in past)])),
-                              draft.replaced, draft.model_sentences,
-                              draft.system_sentences + len(past))
-        if run.asked_limits:
-            asked += [t for scope in everything.scopes for t in scope.outside][:MAX_ADDED]
-        if not asked:
-            return draft
-        cited = facts_of([e for e in run.evidence.usable() if e.id in draft.citations])
-        # "The highest ... over the last hour": a statistic is asked, not the reading.
-        statistic = bool(_words(run.question) & STATISTIC_WORDS) \
-            and bool(everything.of_kind("stat"))
-        # A small model's "average" is often one sample: for a statistic the system's
-        # own line is always given.
-        stated = set() if statistic else {
-            t for c in check_claims(draft.text, cited, run.names()).claims
-            if c.supported and c.kind in ("value", "history") for t in c.tags}
-        missing = [t for t in dict.fromkeys(asked) if t not in stated]
-        if not missing:
-            return draft
-        lines = [(text, source) for text, source in facts_sentences(everything, missing,
-                                                                  run.names().labels())
-                 if text not in draft.text]
-        # Readings, not statistics (unless a statistic was asked).
-        readings = [(t, s) for t, s in lines if "over the cited window" in t] if statistic \
-            else [(t, s) for t, s in lines if " is " in t]
-        if not readings:
-            return draft
-        added = [ReplacedText(text="", reasons=["the question asked for it; the draft did "
-                                                "not state it"], by=t) for t, _ in readings]
-        return Draft(" ".join([draft.text, *(t for t, _ in readings)]).strip(),
-                     tuple(dict.fromkeys([*draft.citations, *(s for _, s in readings)])),
-                     (*draft.replaced, *added), draft.model_sentences,
-                     draft.system_sentences + len(readings))
+        return final_answer(run, draft, outcome_by)
 
     async def warm(self) -> int:
         """Evaluate the prompt prefix ahead of the first question when the model can keep
@@ -513,81 +293,6 @@ class Agent:
             return 0
         prefix = self.prefix()
         return await asyncio.to_thread(model.warm, prefix)
-
-    def _plain_reading(self, run: QuestionRun) -> AgentAnswer | None:
-        """The values asked for, in the system's own sentences, when the question asks
-        for nothing more (plain_reading.py); None when the model must answer."""
-        tags = plain_reading_tags(run.question, run.asked_tags, run.evidence.items)
-        if tags is None:
-            return None
-        lines = facts_sentences(facts_of(run.evidence.usable()), tags, run.names().labels())
-        if len(lines) < len(tags):
-            return None
-        return self._system_answer(run, " ".join(t for t, _ in lines),
-                                   [s for _, s in lines])
-
-    def _cannot_answer(self, run: QuestionRun, step: CannotAnswer) -> AgentAnswer:
-        reason = step.reason.strip()
-        needed = step.needed.strip()
-        if echoes(reason, []) or echoes(needed, []):
-            reason, needed = "the evidence does not answer it.", "more plant data."
-        text = f"I cannot answer this from the plant data: {reason} Needed: {needed}"
-        return self._make(run, text, [], outcome="cannot_answer", grounded=True,
-                          written_by="model")
-
-    def _system_answer(self, run: QuestionRun, text: str, citations: list[str], *,
-                       outcome: Outcome = "answered") -> AgentAnswer:
-        return self._make(run, text, citations, outcome=outcome, grounded=True,
-                          written_by="system")
-
-    def _budget_exhausted(self, run: QuestionRun) -> AgentAnswer:
-        everything = facts_of(run.evidence.usable())
-        asked = list(dict.fromkeys(run.asked_tags))
-        read = {f.tag for f in everything.of_kind("reading")}
-        if asked and all(t in read for t in asked):
-            # Every value the question asked for is in hand: the person gets them from
-            # the system's own sentences, whatever the model did with its budget.
-            lines = facts_sentences(everything, asked, run.names().labels())
-            text = " ".join(t for t, _ in lines) + (
-                " (The model did not finish an explanation within the step or time budget;"
-                " these values are the system's readings.)")
-            return self._make(run, text,
-                              list(dict.fromkeys(s for _, s in lines)), outcome="answered",
-                              grounded=True, written_by="system")
-        gathered = ", ".join(run.evidence.ids()) or "nothing"
-        lines = facts_sentences(facts_of(run.evidence.usable()), None,
-                                run.names().labels())[:4]
-        text = (f"I could not finish within the step or time budget. Evidence gathered: "
-                f"{gathered}.")
-        if lines:
-            text += " What it shows: " + " ".join(t for t, _ in lines)
-        citations = list(dict.fromkeys(s for _, s in lines))
-        return self._make(run, text, citations, outcome="budget_exhausted", grounded=True,
-                          written_by="system")
-
-    def _make(self, run: QuestionRun, text: str, citations: list[str], *, outcome: Outcome,
-              grounded: bool, written_by: Literal["model", "system", "model+system"],
-              unsupported: list[UnsupportedClaim] | None = None,
-              replaced: list[ReplacedText] | None = None) -> AgentAnswer:
-        self._sync_timings(run)
-        return AgentAnswer(
-            question=run.question, answer=text, outcome=outcome,
-            citations=[c for c in dict.fromkeys(citations) if run.evidence.get(c)],
-            steps=run.steps, grounded=grounded, unsupported=unsupported or [],
-            written_by=written_by, replaced=replaced or [],
-            model=self.deps.model.info.name, model_sha256=self.deps.model.info.sha256,
-            timings=run.timings,
-        )
-
-    @staticmethod
-    def _sync_timings(run: QuestionRun) -> None:
-        stats = run.calls.stats
-        run.timings.model_s = round(stats.model_s, 3)
-        run.timings.model_steps = stats.calls
-        run.timings.prompt_tokens_evaluated = stats.prompt_tokens_evaluated
-        run.timings.completion_tokens = stats.completion_tokens
-        run.timings.first_token_s = stats.first_token_s
-
 
 def _fingerprint(history: list[ChatMessage], schema: dict[str, object], tokens: int) -> int:
     payload = compact_json([[m.role, m.content, m.name] for m in history]) + \

@@ -9,7 +9,8 @@ from datetime import datetime
 from agent.approvals import ApprovalService
 from agent.audit import AuditSink
 from agent.llm.base import ChatModel
-from agent.pipeline.runner import Agent, AgentDeps, QuestionLimits
+from agent.pipeline.run import QuestionLimits
+from agent.pipeline.runner import Agent, AgentDeps
 from agent.policy import Policy, PolicyEngine
 from agent.policy.decision import PolicyGate
 from agent.runtime.stores import Knowledge, TwinStores

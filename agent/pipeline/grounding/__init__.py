@@ -7,8 +7,10 @@ values, numbers in texts) of typed results; ``check_claims`` checks a text again
 
 from __future__ import annotations
 
-from agent.pipeline.grounding.check import Claim, GroundingReport, check_claims, number_matches
+from agent.pipeline.grounding.check import check_claims
+from agent.pipeline.grounding.claims import Claim, GroundingReport
 from agent.pipeline.grounding.facts import Fact, FactBook, direction_of
+from agent.pipeline.grounding.number_claims import number_matches
 from agent.pipeline.grounding.sentences import (
     facts_sentences,
     past_value_sentence,

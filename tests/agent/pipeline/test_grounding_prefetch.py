@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from agent.pipeline import prefetch
 from agent.pipeline.decoder_schema import MAX_GRAMMAR_STRING_BOUND
 from agent.pipeline.grounding import FactBook, PlantNames, check_claims
-from agent.pipeline.runner import model_view
+from agent.pipeline.run import model_view
 from agent.pipeline.steps import InvalidCall, StepSpace
 from tools.context import ToolContext
 from tools.opcua.catalog import Catalog
