@@ -4,7 +4,6 @@ request; a number matches at the precision it is written with."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -142,8 +141,3 @@ def tags_shown(tags: Sequence[str] | None) -> str:
     if not tags:
         return "it"
     return " or ".join(tags[:3]) + (" ..." if len(tags) > 3 else "")
-
-
-def finite(value: float | None) -> bool:
-    """True for a real number."""
-    return value is not None and math.isfinite(value)
