@@ -40,28 +40,30 @@ from agent.people.names import person_key
 from agent.people.register import PeopleRegister
 from agent.people.statements import SignedStatement
 from agent.policy.reviewers import READ, SIGN_NOTES, check_audit_reviewer
-from agent.serve.protocol import (
+from agent.serve.client_messages import (
     Act,
     AlarmAct,
-    Alarms,
     AlarmsQuery,
-    Approvals,
     ApprovalsQuery,
     AuditQuery,
-    AuditView,
-    Done,
-    Error,
-    Event,
     HandoverAct,
-    Queued,
     ReviewAct,
     Signature,
-    SignRequest,
-    Triage,
     TriageQuery,
 )
 from agent.serve.queue import QUESTION, FairQueue
 from agent.serve.reads import audit_records, triage_lines
+from agent.serve.service_messages import (
+    Alarms,
+    Approvals,
+    AuditView,
+    Done,
+    Error,
+    Event,
+    Queued,
+    SignRequest,
+    Triage,
+)
 from agent.serve.signing import NONCE_FIELD, SIGN_TIMEOUT_S, RemoteSigner
 from agent.serve.stoppable import StoppableModel
 from agent.service import AgentService

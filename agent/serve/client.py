@@ -26,50 +26,50 @@ from agent.people.statements import SignedStatement
 from agent.pipeline.answer import AgentAnswer
 from agent.pipeline.events import AgentEvent
 from agent.pipeline.runner import Agent
-from agent.serve.protocol import (
-    MAX_LINE,
+from agent.serve.client_messages import (
     Act,
     AlarmAct,
-    Alarms,
     AlarmsQuery,
-    AlarmsReport,
     AlarmsReportQuery,
-    Answer,
-    Approvals,
     ApprovalsQuery,
     Ask,
     AuditQuery,
-    AuditView,
     Cancel,
     DocsQuery,
-    Done,
-    Error,
-    Event,
     HandoverAct,
     Hello,
     HistoryQuery,
     IncidentsQuery,
-    Journal,
     JournalQuery,
-    Plant,
     PlantRequest,
-    Queued,
-    ReadResult,
     ReviewAct,
     Signature,
-    SignRequest,
-    Status,
     StatusRequest,
     TrendQuery,
-    Triage,
     TriageQuery,
     TwinQuery,
-    Welcome,
     WhatIfQuery,
-    encode,
-    service_message,
 )
+from agent.serve.protocol import MAX_LINE, encode, service_message
 from agent.serve.results import answer_from_wire
+from agent.serve.service_messages import (
+    Alarms,
+    AlarmsReport,
+    Answer,
+    Approvals,
+    AuditView,
+    Done,
+    Error,
+    Event,
+    Journal,
+    Plant,
+    Queued,
+    ReadResult,
+    SignRequest,
+    Status,
+    Triage,
+    Welcome,
+)
 from agent.serve.status import SiteServiceStatus
 
 EventHandler = Callable[[AgentEvent], None]
