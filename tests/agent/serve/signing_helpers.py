@@ -14,7 +14,7 @@ from agent.people.keys import PERSON_CONTEXT, KeySecret, unseal_keys, write_key_
 from agent.people.models import Person, PersonKey, SealedKey
 from agent.people.statements import PersonalSigner, SignedStatement, signed_bytes
 from agent.runtime import SiteRuntime
-from agent.serve.client import Signer
+from agent.serve.client_connection import Signer
 from agent.serve.client_messages import Act, Hello
 from agent.serve.local_signing import sign_prepared
 from agent.serve.protocol import encode, service_message
