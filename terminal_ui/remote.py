@@ -34,9 +34,10 @@ from agent.people.keys import PERSON_KEYFILE_ENV, PERSON_PASSPHRASE_ENV, KeySecr
 from agent.people.models import SealedKey
 from agent.people.statements import SignedStatement
 from agent.pipeline.answer import AgentAnswer
-from agent.serve.client import EventHandler, ServiceClient
+from agent.serve.client import ServiceClient
+from agent.serve.client_connection import EventHandler
 from agent.serve.local_signing import sign_prepared
-from agent.serve.protocol import SignRequest, Welcome
+from agent.serve.service_messages import SignRequest, Welcome
 from agent.serve.site_clock import site_time
 from agent.service.citations import citation_views
 from agent.service.review import OPEN_STATES

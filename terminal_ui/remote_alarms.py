@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 from agent.alarms.desk import AlarmRow
 from agent.alarms.requests import ShelveRequest
 from agent.serve.client import ServiceClient
-from agent.serve.protocol import Welcome
+from agent.serve.service_messages import Welcome
 from agent.serve.site_clock import site_time
 from agent.service.review import alarm_view
 from agent.service.views import AlarmView

@@ -7,7 +7,7 @@ by the service."""
 from __future__ import annotations
 
 from agent.audit.records import AuditRecord
-from agent.serve.client import Signer
+from agent.serve.client_connection import Signer
 from agent.serve.site_clock import site_time
 from agent.service.review_models import AUDIT_PAGE_SIZE, AuditFilter, AuditPage, VerifyStatus
 from agent.site_time import SiteTime

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent.handover.models import HandoverReport
-from agent.serve.client import Signer
+from agent.serve.client_connection import Signer
 from terminal_ui.remote_alarms import ServiceConnection
 
 #: What the progress line says until the service sends the first place in line or step.

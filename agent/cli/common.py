@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from agent.errors import UsageError
 from agent.people.identity import secret_from
 from agent.runtime import SiteRuntime
-from agent.serve.client import Signer
+from agent.serve.client_connection import Signer
 from agent.serve.local_signing import sign_prepared
 from agent.serve.site_socket import socket_path
 from agent.settings import Settings, default_home, load_settings

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from agent.alarms.metrics import Rules
 from agent.alarms.report_files import data_to_json, report_data
 from agent.errors import PlantAgentError, ServiceError, UsageError
-from agent.serve.protocol import AlarmsReport, AlarmsReportQuery, Error
+from agent.serve.client_messages import AlarmsReportQuery
+from agent.serve.service_messages import AlarmsReport, Error
 from agent.service import AgentService
 
 log = logging.getLogger(__name__)

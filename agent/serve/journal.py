@@ -9,7 +9,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from agent.runtime import SiteRuntime
-from agent.serve.protocol import Journal, JournalQuery
+from agent.serve.client_messages import JournalQuery
+from agent.serve.service_messages import Journal
 
 
 async def journal_state(runtime: SiteRuntime, query: JournalQuery) -> BaseModel:

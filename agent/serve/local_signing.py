@@ -16,7 +16,7 @@ from agent.errors import ServiceError
 from agent.people.keys import PERSON_CONTEXT, KeySecret, unseal_keys
 from agent.people.models import PersonKey, SealedKey
 from agent.people.statements import SignedStatement, signed_bytes
-from agent.serve.protocol import SignRequest
+from agent.serve.service_messages import SignRequest
 
 #: The caller's secret for their sealed key (asked only when a signature is wanted).
 SecretSource = Callable[[SealedKey], KeySecret]

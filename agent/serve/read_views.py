@@ -20,16 +20,15 @@ from pydantic import BaseModel
 from agent.errors import PlantAgentError, ServiceError, UsageError
 from agent.runtime.stores import TwinStores
 from agent.serve import reads
-from agent.serve.protocol import (
+from agent.serve.client_messages import (
     DocsQuery,
-    Error,
     HistoryQuery,
     IncidentsQuery,
-    ReadResult,
     TrendQuery,
     TwinQuery,
     WhatIfQuery,
 )
+from agent.serve.service_messages import Error, ReadResult
 from agent.service import AgentService
 from agent.twin.documents.index import DocumentIndex
 

@@ -29,43 +29,35 @@ from agent.people.register import PeopleRegister
 from agent.pipeline.events import AgentEvent
 from agent.serve.acts import ConnectionActs
 from agent.serve.alarm_reports import alarms_report
-from agent.serve.protocol import (
-    MAX_LINE,
-    PROTOCOL_VERSION,
+from agent.serve.client_messages import (
     Act,
     AlarmAct,
     AlarmsQuery,
     AlarmsReportQuery,
-    Answer,
     ApprovalsQuery,
     Ask,
     AuditQuery,
     Cancel,
     DocsQuery,
-    Error,
-    Event,
     HandoverAct,
     Hello,
     HistoryQuery,
     IncidentsQuery,
     JournalQuery,
-    Plant,
     PlantRequest,
-    Queued,
     ReviewAct,
     Signature,
-    Status,
     StatusRequest,
     TrendQuery,
     TriageQuery,
     TwinQuery,
-    Welcome,
     WhatIfQuery,
-    client_message,
-    encode,
 )
+from agent.serve.message_base import PROTOCOL_VERSION
+from agent.serve.protocol import MAX_LINE, client_message, encode
 from agent.serve.queue import QUESTION, FairQueue
 from agent.serve.read_views import ReadViews
+from agent.serve.service_messages import Answer, Error, Event, Plant, Queued, Status, Welcome
 from agent.serve.signing import SIGN_TIMEOUT_S
 from agent.serve.site_clock import site_clock
 from agent.serve.site_socket import peer_uid

@@ -10,7 +10,7 @@ from datetime import time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from agent.serve.protocol import SiteClock
+from agent.serve.service_messages import SiteClock
 from agent.settings import Settings
 from agent.site_time import SiteTime
 

@@ -14,9 +14,11 @@ from agent.people.keys import PERSON_CONTEXT, KeySecret, unseal_keys, write_key_
 from agent.people.models import Person, PersonKey, SealedKey
 from agent.people.statements import PersonalSigner, SignedStatement, signed_bytes
 from agent.runtime import SiteRuntime
-from agent.serve.client import Signer
+from agent.serve.client_connection import Signer
+from agent.serve.client_messages import Act, Hello
 from agent.serve.local_signing import sign_prepared
-from agent.serve.protocol import Act, Hello, SignRequest, Welcome, encode, service_message
+from agent.serve.protocol import encode, service_message
+from agent.serve.service_messages import SignRequest, Welcome
 from agent.serve.site_socket import socket_path
 
 from .serve_helpers import enroll

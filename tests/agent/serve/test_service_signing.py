@@ -21,15 +21,11 @@ from agent.errors import ServiceError
 from agent.people.identity import os_account
 from agent.people.names import person_key
 from agent.people.statements import SignedStatement
-from agent.serve.client import ServiceClient, Signer
-from agent.serve.protocol import (
-    Done,
-    Error,
-    Signature,
-    SignRequest,
-    encode,
-    service_message,
-)
+from agent.serve.client import ServiceClient
+from agent.serve.client_connection import Signer
+from agent.serve.client_messages import Signature
+from agent.serve.protocol import encode, service_message
+from agent.serve.service_messages import Done, Error, SignRequest
 from agent.serve.signing import NONCE_FIELD
 from agent.serve.site_socket import socket_path
 from plant.server import DemoPlantServer

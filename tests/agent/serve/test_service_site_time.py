@@ -12,7 +12,7 @@ import pytest
 
 from agent.people.identity import os_account
 from agent.serve.client import ServiceClient
-from agent.serve.protocol import SiteClock
+from agent.serve.service_messages import SiteClock
 from agent.serve.site_clock import site_clock, site_time
 from agent.serve.site_socket import socket_path
 from agent.site_time import SiteTime
