@@ -88,7 +88,7 @@ class ConnectionActs(ReviewQueries):
         try:
             result = await work
         except PlantAgentError as exc:
-            self._send(Error(id=mid, message=exc.message, fix=exc.fix))
+            self._send(Error.of(mid, exc))
         except Exception as exc:  # a bug: the person hears of it instead of waiting
             log.exception("act %s (%s %s) failed", mid, what, about)
             self._send(Error(id=mid, message=f"internal error: {type(exc).__name__}: {exc}",

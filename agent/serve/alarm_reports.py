@@ -34,7 +34,7 @@ async def alarms_report(service: AgentService, query: AlarmsReportQuery) -> Base
         data = await report_data(sources.connection, sources.catalog, desk.shelving.store,
                                  rules, since=query.since, until=query.until)
     except PlantAgentError as exc:
-        return Error(id=query.id, message=exc.message, fix=exc.fix)
+        return Error.of(query.id, exc)
     except Exception as exc:  # a bug: the person hears of it instead of waiting
         log.exception("alarm report %s failed", query.id)
         return Error(id=query.id, message=f"internal error: {type(exc).__name__}: {exc}",

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.errors import PlantAgentError, ServiceError, UsageError
+from agent.errors import PlantAgentError, ServiceError
 from agent.runtime.stores import TwinStores
 from agent.serve import reads
 from agent.serve.client_messages import (
@@ -55,8 +55,7 @@ class ReadViews:
                 return ReadResult(id=query.id, data=view.model_dump(mode="json"))
             data = await asyncio.to_thread(self._compute, query)
         except PlantAgentError as exc:
-            return Error(id=query.id, message=exc.message, fix=exc.fix,
-                         usage=isinstance(exc, UsageError))
+            return Error.of(query.id, exc)
         except Exception as exc:  # a bug: the person hears of it instead of waiting
             log.exception("read %s (%s) failed", query.id, query.type)
             return Error(id=query.id, message=f"internal error: {type(exc).__name__}: {exc}",

@@ -51,7 +51,7 @@ class ReviewQueries(ActSigning):
             if query.request is not None and query.detail:
                 detail = await asyncio.to_thread(self._detail, found[0])
         except PlantAgentError as exc:
-            self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
+            self._send(Error.of(query.id, exc))
             return
         self._send(Approvals(id=query.id, requests=[r.model_dump(mode="json") for r in found],
                              actions=actions, detail=detail))
@@ -89,7 +89,7 @@ class ReviewQueries(ActSigning):
                 found = await desk.shelving.requests(states)  # type: ignore[arg-type]
                 items = [r.model_dump(mode="json") for r in found]
         except PlantAgentError as exc:
-            self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
+            self._send(Error.of(query.id, exc))
             return
         self._send(Alarms(id=query.id, items=items, actions=actions))
 
@@ -108,8 +108,7 @@ class ReviewQueries(ActSigning):
             else:
                 found = await review.triage_reports(query.limit)
         except PlantAgentError as exc:
-            self._send(Error(id=query.id, message=exc.message, fix=exc.fix,
-                             usage=isinstance(exc, UsageError)))
+            self._send(Error.of(query.id, exc))
             return
         lines = (triage_lines(found, review.site_time)
                  if review is not None and query.report is None else [])
@@ -138,7 +137,7 @@ class ReviewQueries(ActSigning):
             page = await review.audit_page(filters, older_than=query.older_than,
                                            newer_than=query.newer_than, size=query.size)
         except PlantAgentError as exc:
-            self._send(Error(id=query.id, message=exc.message, fix=exc.fix))
+            self._send(Error.of(query.id, exc))
             return
         self._send(AuditView(id=query.id, has_older=page.has_older, has_newer=page.has_newer,
                              records=[r.model_dump(mode="json") for r in page.records]))

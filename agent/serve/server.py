@@ -183,7 +183,7 @@ class SiteServer:
         try:
             caller = await self._identify(reader, writer)
         except PlantAgentError as exc:
-            send(Error(message=exc.message, fix=exc.fix))
+            send(Error.of(None, exc))
             await writer.drain()
             return
         send(Welcome(person=caller.person, account=caller.account, role=caller.role,
@@ -217,7 +217,7 @@ class SiteServer:
                 try:
                     message = client_message(line)
                 except PlantAgentError as exc:
-                    send(Error(message=exc.message, fix=exc.fix))
+                    send(Error.of(None, exc))
                     continue
                 if isinstance(message, Ask):
                     if message.id in questions and not questions[message.id].done():
@@ -297,7 +297,7 @@ class SiteServer:
         try:
             send(await self._journal(query))
         except PlantAgentError as exc:
-            send(Error(id=query.id, message=exc.message, fix=exc.fix))
+            send(Error.of(query.id, exc))
 
     async def _report(self, query: AlarmsReportQuery,
                       send: Callable[[BaseModel], None]) -> None:
@@ -312,7 +312,7 @@ class SiteServer:
         try:
             snapshot = await self.service.plant_snapshot()
         except PlantAgentError as exc:
-            send(Error(id=request.id, message=exc.message, fix=exc.fix))
+            send(Error.of(request.id, exc))
             return
         send(Plant(id=request.id, snapshot=snapshot.model_dump(mode="json")))
 
@@ -343,7 +343,7 @@ class SiteServer:
             send(Error(id=ask.id, message=f"question {ask.id}: {why}", cancelled=True,
                        fix="ask again once the service is back" if self._stopping else None))
         except PlantAgentError as exc:
-            send(Error(id=ask.id, message=exc.message, fix=exc.fix))
+            send(Error.of(ask.id, exc))
         except Exception as exc:  # a bug: the asker hears of it instead of waiting forever
             log.exception("question %s of %s failed", ask.id, caller.person)
             send(Error(id=ask.id, message=f"internal error: {type(exc).__name__}: {exc}",

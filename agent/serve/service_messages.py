@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from agent.errors import PlantAgentError, UsageError
 from agent.serve.message_base import PROTOCOL_VERSION, _Message
 
 
@@ -75,6 +76,12 @@ class Error(_Message):
     cancelled: bool = Field(False, description="The question was cancelled (audited).")
     usage: bool = Field(False, description="The request itself was wrong (a usage error: "
                         "an unknown name, an empty query), as in process (exit 2).")
+
+    @classmethod
+    def of(cls, mid: str | None, exc: PlantAgentError) -> Error:
+        """The error a request met, as the client should raise it again (a usage error
+        stays one)."""
+        return cls(id=mid, message=exc.message, fix=exc.fix, usage=isinstance(exc, UsageError))
 
 
 class Status(_Message):

@@ -57,10 +57,11 @@ async def test_an_auditor_signs_a_review_note_through_the_service(
                                           "--note", "looked", "--role", "shift_lead")
             assert code == 1 and "may not sign audit review notes" in err, err
             assert "--role auditor" in err and notes() == []
-            # A range past the log is refused before anyone is asked to sign.
+            # A range past the log is refused before anyone is asked to sign: a usage
+            # error, exit code 2 as in process.
             code, out, err = await review("--range", f"1-{size + 500}", "--verdict",
                                           "reviewed", "--note", "looked", "--role", "auditor")
-            assert code == 1 and "not in the log" in err and notes() == [], err
+            assert code == 2 and "not in the log" in err and notes() == [], err
             # The auditor's own note, signed by their own key in this client.
             code, out, err = await review("--range", f"2-{size}", "--verdict", "reviewed",
                                           "--note", "checked the start", "--role", "auditor",

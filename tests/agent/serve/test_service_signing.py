@@ -17,7 +17,7 @@ import pytest
 
 from agent.approvals.authority import check_statement
 from agent.cli import main
-from agent.errors import ServiceError
+from agent.errors import ServiceError, UsageError
 from agent.people.identity import os_account
 from agent.people.names import person_key
 from agent.people.statements import SignedStatement
@@ -163,7 +163,9 @@ async def test_forged_altered_replayed_and_unsigned_acts_are_refused(
                 (prepared, lambda _r: SignedStatement.model_validate(old)),
             ]
             for why, sign in refusals:
-                with pytest.raises(ServiceError, match=why):
+                # (a signature naming someone else is the caller's usage error, as in
+                # process; the others are the service's refusals)
+                with pytest.raises((ServiceError, UsageError), match=why):
                     await client.act("approve", target.id, sign=sign)
             # A key file that is not hers: her client cannot unseal, and says so.
             with pytest.raises(Exception, match="wrong personal key file"):
@@ -237,6 +239,11 @@ async def test_the_cli_decides_through_the_service_without_the_site_passphrase(
             code = await asyncio.to_thread(main, [*base, "deny", request.id])
             out, err = capsys.readouterr()
             assert code == 1 and "executed" in err and "Traceback" not in err
+            # A wrong request id is the caller's mistake: exit code 2, as in process.
+            code = await asyncio.to_thread(main, [*base, "approve", "AR-none", "--no-execute"])
+            out, err = capsys.readouterr()
+            assert code == 2 and "no approval request 'AR-none'" in err, err
+            assert "approvals list" in err and "Traceback" not in err
         assert [p["event"] for p in approved_records(runtime, request.id)] == [
             "approved", "executing"]
 
