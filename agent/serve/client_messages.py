@@ -12,10 +12,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from agent.serve.message_base import PROTOCOL_VERSION, _Message
+from agent.serve.message_base import PROTOCOL_VERSION, WireMessage
 
 
-class Hello(_Message):
+class Hello(WireMessage):
     """The client's first line."""
 
     type: Literal["hello"] = "hello"
@@ -23,7 +23,7 @@ class Hello(_Message):
     role: str | None = Field(None, description="The role to act in (one of the person's).")
 
 
-class Ask(_Message):
+class Ask(WireMessage):
     """A question; ``id`` is the client's own, echoed in everything about it."""
 
     type: Literal["ask"] = "ask"
@@ -31,7 +31,7 @@ class Ask(_Message):
     question: str
 
 
-class Cancel(_Message):
+class Cancel(WireMessage):
     """Stop the question ``id`` (waiting or running), or the handover being written for
     the act ``id`` (handover write)."""
 
@@ -39,13 +39,13 @@ class Cancel(_Message):
     id: str
 
 
-class StatusRequest(_Message):
+class StatusRequest(WireMessage):
     """Ask for the service's status."""
 
     type: Literal["status"] = "status"
 
 
-class PlantRequest(_Message):
+class PlantRequest(WireMessage):
     """Ask for the plant now (read-only): every equipment with its tags, as the terminal
     UI's Plant tab shows it; answered by ``plant`` or ``error`` with the same id."""
 
@@ -53,7 +53,7 @@ class PlantRequest(_Message):
     id: str = Field(min_length=1, max_length=64)
 
 
-class Act(_Message):
+class Act(WireMessage):
     """A decision on the approval request ``target``, signed by the caller: the service
     answers ``sign`` (once per statement to sign), then ``done`` or ``error``."""
 
@@ -66,7 +66,7 @@ class Act(_Message):
     as_name: str | None = Field(None, description="--as: must name the caller's person.")
 
 
-class Signature(_Message):
+class Signature(WireMessage):
     """The client's answer to ``sign {nonce}``: the signed statement (SignedStatement as
     JSON), or ``refused`` saying why the client did not sign (a wrong passphrase)."""
 
@@ -77,7 +77,7 @@ class Signature(_Message):
     refused: str | None = Field(None, max_length=4000)
 
 
-class ApprovalsQuery(_Message):
+class ApprovalsQuery(WireMessage):
     """The approval requests (read-only): ``request`` alone, else those in ``states``
     (all when None), newest first; answered by ``approvals`` or ``error``."""
 
@@ -89,7 +89,7 @@ class ApprovalsQuery(_Message):
                          "and signatures too (the terminal UI's detail).")
 
 
-class AlarmAct(_Message):
+class AlarmAct(WireMessage):
     """An act on the plant's alarms as the caller: ``acknowledge``, ``confirm`` or
     ``comment`` a ``condition``; ask to ``shelve`` (``minutes``, None: one-shot) or
     ``unshelve`` it with a ``reason``; ``approve`` (then run) or ``deny`` the shelve
@@ -109,7 +109,7 @@ class AlarmAct(_Message):
     as_name: str | None = None
 
 
-class AlarmsQuery(_Message):
+class AlarmsQuery(WireMessage):
     """The alarm board (``board``) or the shelve requests (``requests``: open ones, all
     with ``all``), read-only; answered by ``alarms`` or ``error``."""
 
@@ -119,7 +119,7 @@ class AlarmsQuery(_Message):
     all: bool = False
 
 
-class TriageQuery(_Message):
+class TriageQuery(WireMessage):
     """The triage reports (read-only): the newest ``limit`` first, or ``report`` alone
     with its Markdown; answered by ``triage`` or ``error``."""
 
@@ -129,7 +129,7 @@ class TriageQuery(_Message):
     limit: int = Field(50, ge=1, le=500)
 
 
-class AlarmsReportQuery(_Message):
+class AlarmsReportQuery(WireMessage):
     """The alarm performance report of [since, until] (read-only, any enrolled person, as
     in process); answered by ``alarms_report`` or ``error``."""
 
@@ -139,7 +139,7 @@ class AlarmsReportQuery(_Message):
     until: datetime
 
 
-class ReviewAct(_Message):
+class ReviewAct(WireMessage):
     """A signed review note on audit records ``first``..``last`` as the caller, in an
     audit-reading role: ``sign`` first (their own key), then ``done {record}`` or
     ``error``."""
@@ -153,7 +153,7 @@ class ReviewAct(_Message):
     as_name: str | None = None
 
 
-class JournalQuery(_Message):
+class JournalQuery(WireMessage):
     """Whether the service records the site's alarm journal; it starts the recorder if
     the settings want it and it is not running (``plantagent alarms record``). Answered
     by ``journal`` or ``error``."""
@@ -162,7 +162,7 @@ class JournalQuery(_Message):
     id: str = Field(min_length=1, max_length=64)
 
 
-class AuditQuery(_Message):
+class AuditQuery(WireMessage):
     """One page of the audit log, newest first (the page older than seq ``older_than``
     or newer than ``newer_than``; the filters as in the terminal UI), or with ``verify``
     the log verified. With ``search``, the records `plantagent audit search|show` list
@@ -189,7 +189,7 @@ class AuditQuery(_Message):
     newest_first: bool = False
 
 
-class HandoverAct(_Message):
+class HandoverAct(WireMessage):
     """The shift handover as the caller: ``write`` it (the last ``since_s`` seconds, or
     the site's shift; with the model, in line with the questions, or the template),
     ``ack`` one (``seq``, default the newest; signed: ``sign`` first), or read its
@@ -205,7 +205,7 @@ class HandoverAct(_Message):
     as_name: str | None = None
 
 
-class TwinQuery(_Message):
+class TwinQuery(WireMessage):
     """The asset model (``assets``: every equipment with its tags, retired ones with
     ``all``) or the tag semantics (``semantics``), read-only; answered by ``read``."""
 
@@ -215,7 +215,7 @@ class TwinQuery(_Message):
     all: bool = False
 
 
-class HistoryQuery(_Message):
+class HistoryQuery(WireMessage):
     """A tag's trend summary from the historian over the ``minutes`` before ``now`` (the
     client's clock, so both ways read one window), read-only; answered by ``read``."""
 
@@ -226,7 +226,7 @@ class HistoryQuery(_Message):
     now: datetime
 
 
-class WhatIfQuery(_Message):
+class WhatIfQuery(WireMessage):
     """The predicted effect of ``change`` on ``equipment`` over ``hours`` from ``now``
     (read-only: a what-if never writes to the plant); answered by ``read``."""
 
@@ -238,7 +238,7 @@ class WhatIfQuery(_Message):
     now: datetime
 
 
-class DocsQuery(_Message):
+class DocsQuery(WireMessage):
     """The ``k`` best passages of the site's documents for ``query``, or with ``what``
     ``list`` the indexed documents (read-only); answered by ``read``."""
 
@@ -250,7 +250,7 @@ class DocsQuery(_Message):
     what: Literal["search", "list"] = "search"
 
 
-class IncidentsQuery(_Message):
+class IncidentsQuery(WireMessage):
     """The ``k`` past incidents most like ``symptoms``, ``equipment`` and ``readings``
     (tag -> value), from the twin's incident memory (read-only); answered by ``read``."""
 
@@ -262,7 +262,7 @@ class IncidentsQuery(_Message):
     k: int = Field(3, ge=1, le=1000)
 
 
-class TrendQuery(_Message):
+class TrendQuery(WireMessage):
     """A tag's history over the last ``hours`` from the plant's server, for the terminal
     UI's trend screen (read-only); answered by ``read``."""
 

@@ -10,5 +10,9 @@ from pydantic import BaseModel, ConfigDict
 PROTOCOL_VERSION = 1
 
 
-class _Message(BaseModel):
+class WireMessage(BaseModel):
+    """A message of the protocol: unknown fields are refused (a client and a service of
+    different versions say so instead of guessing), and a message is never changed after
+    it is made."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)

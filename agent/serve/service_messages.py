@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from agent.errors import PlantAgentError, UsageError
-from agent.serve.message_base import PROTOCOL_VERSION, _Message
+from agent.serve.message_base import PROTOCOL_VERSION, WireMessage
 
 
-class SiteClock(_Message):
+class SiteClock(WireMessage):
     """How the site shows times (its ``[site]`` settings, as the service runs with them):
     the clients' tables show the site's time, as in process (agent.serve.site_clock)."""
 
@@ -27,7 +27,7 @@ class SiteClock(_Message):
     handover_grace_minutes: float = 60.0
 
 
-class Welcome(_Message):
+class Welcome(WireMessage):
     """The caller is known: the enrolled person of their OS account, in ``role``."""
 
     type: Literal["welcome"] = "welcome"
@@ -39,7 +39,7 @@ class Welcome(_Message):
     site_clock: SiteClock | None = Field(None, description="The site's time (None: UTC).")
 
 
-class Queued(_Message):
+class Queued(WireMessage):
     """The question (or a handover written with the model, by its act's ``id``) waits for
     the model: ``position`` is its place in line (1: next)."""
 
@@ -48,7 +48,7 @@ class Queued(_Message):
     position: int
 
 
-class Event(_Message):
+class Event(WireMessage):
     """A progress event of the question ``id`` (agent.pipeline.events.AgentEvent), or a
     step of the handover being written for the act ``id`` (kind ``status``)."""
 
@@ -58,7 +58,7 @@ class Event(_Message):
     text: str
 
 
-class Answer(_Message):
+class Answer(WireMessage):
     """The answer to the question ``id`` (an AgentAnswer as JSON)."""
 
     type: Literal["answer"] = "answer"
@@ -66,7 +66,7 @@ class Answer(_Message):
     answer: dict[str, Any]
 
 
-class Error(_Message):
+class Error(WireMessage):
     """A refusal or a failure, with its fix; ``id`` when it ends one question."""
 
     type: Literal["error"] = "error"
@@ -84,14 +84,14 @@ class Error(_Message):
         return cls(id=mid, message=exc.message, fix=exc.fix, usage=isinstance(exc, UsageError))
 
 
-class Status(_Message):
+class Status(WireMessage):
     """The service's status (agent.serve.status.SiteServiceStatus as JSON)."""
 
     type: Literal["status"] = "status"
     status: dict[str, Any]
 
 
-class Plant(_Message):
+class Plant(WireMessage):
     """The plant now (agent.service.views.PlantSnapshot as JSON)."""
 
     type: Literal["plant"] = "plant"
@@ -99,7 +99,7 @@ class Plant(_Message):
     snapshot: dict[str, Any]
 
 
-class SignRequest(_Message):
+class SignRequest(WireMessage):
     """Sign ``statement`` exactly as it is, with your own current key ``key`` (PersonKey
     as JSON), unsealed from ``sealed`` (your own SealedKey as JSON) with your own secret;
     answer with ``signature`` carrying the same ``nonce`` before ``expires_at``."""
@@ -113,7 +113,7 @@ class SignRequest(_Message):
     expires_at: str
 
 
-class Done(_Message):
+class Done(WireMessage):
     """The act ``id`` is recorded: ``result`` holds the request (and the write, if any)."""
 
     type: Literal["done"] = "done"
@@ -121,7 +121,7 @@ class Done(_Message):
     result: dict[str, Any]
 
 
-class Approvals(_Message):
+class Approvals(WireMessage):
     """The approval requests asked for (ApprovalRequest as JSON each)."""
 
     type: Literal["approvals"] = "approvals"
@@ -133,7 +133,7 @@ class Approvals(_Message):
     detail: dict[str, Any] | None = None
 
 
-class Alarms(_Message):
+class Alarms(WireMessage):
     """The alarm board (each row: ``state`` as ConditionState JSON, ``priority``,
     ``rank``) or the shelve requests (ShelveRequest JSON each)."""
 
@@ -145,7 +145,7 @@ class Alarms(_Message):
     actions: list[str] = Field(default_factory=list)
 
 
-class Triage(_Message):
+class Triage(WireMessage):
     """The triage reports asked for (TriageReport as JSON each, newest first); with
     ``report``: that one and its Markdown, in the site's time."""
 
@@ -158,7 +158,7 @@ class Triage(_Message):
     lines: list[str] = Field(default_factory=list)
 
 
-class AlarmsReport(_Message):
+class AlarmsReport(WireMessage):
     """The alarm report's data (agent.alarms.report_files.data_to_json: the report, the
     activations, the rules) for the client to write the same files as in process."""
 
@@ -167,7 +167,7 @@ class AlarmsReport(_Message):
     data: dict[str, Any]
 
 
-class Journal(_Message):
+class Journal(WireMessage):
     """The alarm journal in the service: ``recording`` (it was), ``started`` (just now),
     ``off`` (the site's settings turn it off) or ``unavailable`` (the server cannot be
     subscribed to now: ``problem`` and ``fix``); ``recorded``: events since it started."""
@@ -181,7 +181,7 @@ class Journal(_Message):
     fix: str | None = None
 
 
-class AuditView(_Message):
+class AuditView(WireMessage):
     """A page of the audit log (AuditRecord as JSON each, newest first, and whether more
     lie either side), or with ``verify`` the verification (VerifyStatus's fields)."""
 
@@ -193,7 +193,7 @@ class AuditView(_Message):
     verify: dict[str, Any] | None = None
 
 
-class ReadResult(_Message):
+class ReadResult(WireMessage):
     """The answer to a read-only view (``twin``, ``history``, ``whatif``, ``docs``,
     ``incidents``, ``trend``): its result as JSON (agent.serve.reads; TrendView for ``trend``)."""
 
