@@ -1,6 +1,7 @@
 """Helpers of the site service tests: people enrolled under real OS account names, a
-model that holds its step until released, the service run in the test's event loop, and
-waiting on conditions (never on the clock)."""
+passphrase site the service unlocks and no client is given, a model that holds its step
+until released, the service run in the test's event loop, and waiting on conditions
+(never on the clock)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,31 @@ import subprocess
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agent.llm.base import ChatMessage, JsonSchema, StepResult, TokenCallback
 from agent.llm.scripted import ScriptedModel
-from agent.people.keys import KeySecret, write_key_file
+from agent.people.identity import os_account
+from agent.people.keys import PERSON_KEYFILE_ENV, KeySecret, write_key_file
 from agent.people.models import ADMIN_ROLE
 from agent.people.statements import PersonalSigner
 from agent.runtime import SiteRuntime
 from agent.serve.daemon import run_site_service
 from agent.serve.server import SiteServer
+from agent.vault.passphrase import PASSPHRASE_ENV
 from tests.support.os_accounts import python_for, run_system
+from tests.support.runtimes import scripted_runtime
+from tests.support.sites import new_site
 
 QUESTION = "Is P-101 running within its limits?"
 ANSWER = "P-101 is running and its readings are inside the normal ranges."
+#: The passphrase of the service tests' sites: the service has it (as from its
+#: credential), the clients are not given it (a test sets it for --no-service runs only).
+SITE_PASSPHRASE = "a site passphrase the service reads from its credential"
 
 
 def final(text: str = ANSWER) -> dict[str, Any]:
@@ -49,6 +60,56 @@ def enroll(runtime: SiteRuntime, key_dir: Path, people: dict[str, str],
         register.enroll(by=admin, name=name, os_account=account, roles=["shift_lead"],
                         secret=KeySecret(key_file=path))
     return admin
+
+
+def enroll_people(runtime: SiteRuntime, key_dir: Path,
+                  people: dict[str, tuple[str, list[str]]]) -> PersonalSigner:
+    """Enrol ``people`` (name -> (OS account, roles)), each with a key file
+    ``key_dir/ACCOUNT.key``; returns the first administrator."""
+    admin = enroll(runtime, key_dir, {})
+    for name, (account, roles) in people.items():
+        path = key_dir / f"{account}.key"
+        write_key_file(path)
+        runtime.people.enroll(by=admin, name=name, os_account=account, roles=roles,
+                              secret=KeySecret(key_file=path))
+    return admin
+
+
+@dataclass(frozen=True)
+class ServiceSite:
+    """A passphrase site, its runtime and its first administrator; ``key_file`` is the
+    personal key file of this process's OS account."""
+
+    home: Path
+    runtime: SiteRuntime
+    admin: PersonalSigner
+    key_file: Path
+
+
+#: Who to enrol: name -> (OS account, roles), or a function enrolling them (runtime, key
+#: directory) and returning the first administrator.
+People = dict[str, tuple[str, list[str]]] | Callable[[SiteRuntime, Path], PersonalSigner]
+
+
+@asynccontextmanager
+async def passphrase_site(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          people: People, *, key_file_env: bool = True,
+                          settings: dict[str, Any] | None = None
+                          ) -> AsyncIterator[ServiceSite]:
+    """A fresh passphrase site under ``tmp_path`` and its runtime (the plant at
+    ``endpoint``, a HeldModel, ``settings``), unlocked with SITE_PASSPHRASE, which the
+    environment then no longer holds; ``people`` enrolled with key files in
+    ``tmp_path``, this OS account's in PLANTAGENT_PERSON_KEYFILE if ``key_file_env``."""
+    home = new_site(tmp_path / "site", passphrase=SITE_PASSPHRASE)
+    key_file = tmp_path / f"{os_account()}.key"
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    if key_file_env:
+        monkeypatch.setenv(PERSON_KEYFILE_ENV, str(key_file))
+    async with scripted_runtime(home, endpoint, HeldModel(), passphrase=SITE_PASSPHRASE,
+                                settings=settings) as runtime:
+        admin = (people(runtime, tmp_path) if callable(people)
+                 else enroll_people(runtime, tmp_path, people))
+        yield ServiceSite(home, runtime, admin, key_file)
 
 
 class HeldModel(ScriptedModel):

@@ -10,7 +10,7 @@ from unittest.mock import patch
 
 from agent.approvals.models import ApprovalRequest
 from agent.people.identity import os_account
-from agent.people.keys import PERSON_CONTEXT, KeySecret, unseal_keys, write_key_file
+from agent.people.keys import PERSON_CONTEXT, KeySecret, unseal_keys
 from agent.people.models import Person, PersonKey, SealedKey
 from agent.people.statements import PersonalSigner, SignedStatement, signed_bytes
 from agent.runtime import SiteRuntime
@@ -21,23 +21,10 @@ from agent.serve.protocol import encode, service_message
 from agent.serve.service_messages import SignRequest, Welcome
 from agent.serve.site_socket import socket_path
 
-from .serve_helpers import enroll
+from .serve_helpers import enroll_people
 
 #: A setpoint the demo plant's write policy allows (engineers approve, two-person rule).
 TAG, VALUE = "HX-101.OutletTemperatureSetpoint", 34.0
-
-
-def enroll_people(runtime: SiteRuntime, key_dir: Path,
-                  people: dict[str, tuple[str, list[str]]]) -> PersonalSigner:
-    """Enrol ``people`` (name -> (OS account, roles)), each with a key file
-    ``key_dir/ACCOUNT.key``; returns the first administrator."""
-    admin = enroll(runtime, key_dir, {})
-    for name, (account, roles) in people.items():
-        path = key_dir / f"{account}.key"
-        write_key_file(path)
-        runtime.people.enroll(by=admin, name=name, os_account=account, roles=roles,
-                              secret=KeySecret(key_file=path))
-    return admin
 
 
 async def pending_request(runtime: SiteRuntime, requester: str,

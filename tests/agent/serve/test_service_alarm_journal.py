@@ -21,17 +21,13 @@ from agent.errors import OpcUaError
 from agent.people.identity import os_account
 from agent.runtime import SiteRuntime
 from plant.server import DemoPlantServer
-from tests.support.runtimes import scripted_runtime
-from tests.support.sites import new_site
 from tools.opcua.alarms import event_log
 
-from .serve_helpers import HeldModel, running_service, until
-from .signing_helpers import enroll_people
+from .serve_helpers import passphrase_site, running_service, until
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 ALARM = "HX-101.CoolantFlow.Low"
-PASSPHRASE = "a site passphrase the service reads from its credential"
 
 
 async def _record(home: Path, capsys: pytest.CaptureFixture[str], *more: str
@@ -46,12 +42,10 @@ async def _site(plant: DemoPlantServer, tmp_path: Path, monkeypatch: pytest.Monk
                 **settings: Any) -> AsyncIterator[tuple[Path, SiteRuntime]]:
     """A passphrase site the client is not given the passphrase of, its runtime (a held
     model, ``settings``) and Rita Lead enrolled as the shift lead of this OS account."""
-    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
-    monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
-    async with scripted_runtime(home, plant.endpoint, HeldModel(), passphrase=PASSPHRASE,
-                                settings=settings or None) as runtime:
-        enroll_people(runtime, tmp_path, {"Rita Lead": (os_account(), ["shift_lead"])})
-        yield home, runtime
+    async with passphrase_site(plant.endpoint, tmp_path, monkeypatch,
+                               {"Rita Lead": (os_account(), ["shift_lead"])},
+                               key_file_env=False, settings=settings or None) as site:
+        yield site.home, site.runtime
 
 
 async def test_the_service_records_the_journal_and_the_command_says_so(

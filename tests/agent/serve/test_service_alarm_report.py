@@ -16,30 +16,26 @@ import pytest
 from agent.cli import main
 from agent.people.identity import os_account
 from plant.server import DemoPlantServer
-from tests.support.runtimes import scripted_runtime
-from tests.support.sites import new_site
 from tools.context import utcnow
 
-from .serve_helpers import HeldModel, running_service
-from .signing_helpers import enroll_people
+from .serve_helpers import SITE_PASSPHRASE, passphrase_site, running_service
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 ALARM = "HX-101.CoolantFlow.Low"
-PASSPHRASE = "a site passphrase the service reads from its credential"
 
 
 async def test_report_through_the_service_equals_the_in_process_files(
     live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    me = os_account()
-    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
     # The journal is written here, not by a recorder that extends it while the test
     # runs: both commands must read the same journal.
-    async with scripted_runtime(home, live_plant.endpoint, HeldModel(), passphrase=PASSPHRASE,
-                                settings={"alarms": {"journal": False}}) as runtime:
-        enroll_people(runtime, tmp_path, {"Rita Lead": (me, ["shift_lead"])})
+    async with passphrase_site(live_plant.endpoint, tmp_path, monkeypatch,
+                               {"Rita Lead": (os_account(), ["shift_lead"])},
+                               key_file_env=False,
+                               settings={"alarms": {"journal": False}}) as site:
+        home, runtime = site.home, site.runtime
         await live_plant.force_alarm(ALARM, active=True)
         await live_plant.force_alarm(ALARM, active=False)
         now = utcnow() + timedelta(seconds=1)
@@ -54,13 +50,12 @@ async def test_report_through_the_service_equals_the_in_process_files(
             out, err = capsys.readouterr()
             return code, out, err
 
-        monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
         async with running_service(runtime):
             code, served_md, err = await run("--out", str(tmp_path / "served"))
             assert code == 0, err
             code, served_json, err = await run("--json")
             assert code == 0, err
-        monkeypatch.setenv("PLANTAGENT_PASSPHRASE", PASSPHRASE)
+        monkeypatch.setenv("PLANTAGENT_PASSPHRASE", SITE_PASSPHRASE)
         code, local_md, err = await run("--no-service", "--endpoint", live_plant.endpoint,
                                         "--out", str(tmp_path / "local"))
         assert code == 0, err

@@ -18,11 +18,8 @@ from agent.people.identity import os_account
 from agent.people.names import person_key
 from agent.people.statements import SignedStatement
 from plant.server import DemoPlantServer
-from tests.support.runtimes import scripted_runtime
-from tests.support.sites import new_site
 
-from .serve_helpers import HeldModel, running_service
-from .signing_helpers import enroll_people
+from .serve_helpers import passphrase_site, running_service
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -33,13 +30,10 @@ async def test_alarms_through_the_service_as_the_callers_own_person(
     live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    me = os_account()
-    home = new_site(tmp_path / "site", passphrase="a site passphrase nobody here types")
-    async with scripted_runtime(home, live_plant.endpoint, HeldModel(),
-                                passphrase="a site passphrase nobody here types") as runtime:
-        enroll_people(runtime, tmp_path, {"Rita Eng": (me, ["shift_lead", "engineer"])})
-        monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
-        monkeypatch.setenv("PLANTAGENT_PERSON_KEYFILE", str(tmp_path / f"{me}.key"))
+    async with passphrase_site(live_plant.endpoint, tmp_path, monkeypatch,
+                               {"Rita Eng": (os_account(), ["shift_lead", "engineer"])}
+                               ) as site:
+        home, runtime = site.home, site.runtime
         await live_plant.force_alarm(ALARM, active=True)
         cli = ["--home", str(home), "alarms"]
 

@@ -20,14 +20,12 @@ from agent.serve.site_socket import socket_path
 from plant.server import DemoPlantServer
 from tests.support.people import sign_site_policies
 from tests.support.runtimes import scripted_runtime
-from tests.support.sites import new_site
 
-from .serve_helpers import HeldModel, running_service
-from .signing_helpers import enroll_people, own_signer
+from .serve_helpers import SITE_PASSPHRASE, HeldModel, passphrase_site, running_service
+from .signing_helpers import own_signer
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-PASSPHRASE = "a site passphrase the service reads from its credential"
 SITE_POLICY = """
 [audit]
 reviewer_roles = ["auditor", "engineer"]
@@ -38,22 +36,17 @@ async def test_reviewer_roles_are_the_sites_policy_in_process_and_through_the_se
     live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    me = os_account()
-    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
-    key = tmp_path / f"{me}.key"
-    monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
-    monkeypatch.setenv("PLANTAGENT_PERSON_KEYFILE", str(key))
-    path = socket_path(home)
+    async with passphrase_site(live_plant.endpoint, tmp_path, monkeypatch,
+                               {"Eve Eng": (os_account(), ["shift_lead", "engineer"])}
+                               ) as site:
+        home, runtime, key = site.home, site.runtime, site.key_file
+        path = socket_path(home)
 
-    async def review(role: str, *more: str) -> tuple[int, str]:
-        code = await asyncio.to_thread(main, [
-            "--home", str(home), "audit", "review", *more, "--seq", "2", "--verdict",
-            "reviewed", "--note", f"checked as {role}", "--role", role])
-        return code, capsys.readouterr().err
-
-    async with scripted_runtime(home, live_plant.endpoint, HeldModel(),
-                                passphrase=PASSPHRASE) as runtime:
-        admin = enroll_people(runtime, tmp_path, {"Eve Eng": (me, ["shift_lead", "engineer"])})
+        async def review(role: str, *more: str) -> tuple[int, str]:
+            code = await asyncio.to_thread(main, [
+                "--home", str(home), "audit", "review", *more, "--seq", "2", "--verdict",
+                "reviewed", "--note", f"checked as {role}", "--role", role])
+            return code, capsys.readouterr().err
 
         def notes() -> list[tuple[str, str | None]]:
             return [(r.actor, r.role) for r in runtime.audit.search(kind="review_note")]
@@ -65,7 +58,7 @@ async def test_reviewer_roles_are_the_sites_policy_in_process_and_through_the_se
             assert code == 1 and "may not sign audit review notes" in err, err
             assert "reviewer roles are auditor" in err and "--role auditor" in err
             with pytest.MonkeyPatch.context() as local:  # the site passphrase, here only
-                local.setenv("PLANTAGENT_PASSPHRASE", PASSPHRASE)
+                local.setenv("PLANTAGENT_PASSPHRASE", SITE_PASSPHRASE)
                 code, err = await review("shift_lead", "--no-service")
                 assert code == 1 and "may not sign audit review notes" in err, err
                 # Refused before the personal key is unlocked: with the key file away
@@ -82,10 +75,10 @@ async def test_reviewer_roles_are_the_sites_policy_in_process_and_through_the_se
         # change that widens the shipped policy).
         (home / "policies").mkdir(exist_ok=True)
         (home / "policies" / "audit.toml").write_text(SITE_POLICY, encoding="utf-8")
-        sign_site_policies(home, admin)
+        sign_site_policies(home, site.admin)
 
     async with scripted_runtime(home, live_plant.endpoint, HeldModel(),
-                                passphrase=PASSPHRASE) as runtime, running_service(runtime):
+                                passphrase=SITE_PASSPHRASE) as runtime, running_service(runtime):
         async with ServiceClient(path, role="engineer") as engineer:
             page = await engineer.audit(size=2)
             assert len(page.records) == 2
@@ -93,7 +86,7 @@ async def test_reviewer_roles_are_the_sites_policy_in_process_and_through_the_se
                                           sign=own_signer(key))
             assert found["actor"] == "Eve Eng" and found["role"] == "engineer"
         with pytest.MonkeyPatch.context() as local:
-            local.setenv("PLANTAGENT_PASSPHRASE", PASSPHRASE)
+            local.setenv("PLANTAGENT_PASSPHRASE", SITE_PASSPHRASE)
             code = await asyncio.to_thread(main, [
                 "--home", str(home), "audit", "review", "--no-service", "--seq", "2",
                 "--verdict", "reviewed", "--note", "checked in process", "--role",

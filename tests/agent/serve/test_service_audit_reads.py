@@ -17,15 +17,11 @@ import pytest
 from agent.cli import main
 from agent.people.identity import os_account
 from plant.server import DemoPlantServer
-from tests.support.runtimes import scripted_runtime
-from tests.support.sites import new_site
 
-from .serve_helpers import HeldModel, running_service
-from .signing_helpers import enroll_people
+from .serve_helpers import SITE_PASSPHRASE, passphrase_site, running_service
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-PASSPHRASE = "a site passphrase the service reads from its credential"
 #: Records of two differently named plants, so the filters have something to tell apart.
 RECORDS: list[tuple[str, str, dict[str, Any], str | None, str]] = [
     ("tool_call", "Rita Lead", {"value": 1}, "read_tag", "HX-101"),
@@ -40,11 +36,10 @@ async def test_audit_search_and_show_through_the_service_print_what_they_print_i
     live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    me = os_account()
-    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
-    async with scripted_runtime(home, live_plant.endpoint, HeldModel(),
-                                passphrase=PASSPHRASE) as runtime:
-        enroll_people(runtime, tmp_path, {"Rita Lead": (me, ["shift_lead", "auditor"])})
+    async with passphrase_site(live_plant.endpoint, tmp_path, monkeypatch,
+                               {"Rita Lead": (os_account(), ["shift_lead", "auditor"])},
+                               key_file_env=False) as site:
+        home, runtime = site.home, site.runtime
         for kind, actor, payload, tool, equipment in RECORDS:
             runtime.audit.append(kind, actor, payload, tool=tool, equipment=equipment)
         # Both ways read the records up to here: what either way appends later is not
@@ -73,14 +68,13 @@ async def test_audit_search_and_show_through_the_service_print_what_they_print_i
                                if line.startswith(("error:", "  fix:", "no records"))]
 
         every = [*commands, *(list(c) for c in refused)]
-        monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
         async with running_service(runtime):
             served = [await run(*c, "--role", "auditor") for c in every]
             shown = await run("audit", "show", "--last", "4", "--json", "--role", "auditor")
             expected = [r.model_dump(mode="json") for r in runtime.audit.last(4)]
             # A role outside the policy's reviewer roles is refused, with the fix.
             denied = await run("audit", "show", "--role", "shift_lead")
-        monkeypatch.setenv("PLANTAGENT_PASSPHRASE", PASSPHRASE)
+        monkeypatch.setenv("PLANTAGENT_PASSPHRASE", SITE_PASSPHRASE)
         local = [await run(*c, "--role", "auditor", "--no-service") for c in every]
     for command, through, here in zip(every, served, local, strict=True):
         assert through == here, command

@@ -19,28 +19,20 @@ from agent.handover.unloaded import UnloadedModel
 from agent.people.identity import os_account
 from agent.people.names import person_key
 from plant.server import DemoPlantServer
-from tests.support.runtimes import SHIFT_LEAD, scripted_runtime
-from tests.support.sites import new_site
+from tests.support.runtimes import SHIFT_LEAD
 
-from .serve_helpers import HeldModel, running_service
-from .signing_helpers import enroll_people
+from .serve_helpers import passphrase_site, running_service
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-PASSPHRASE = "a site passphrase nobody here types"
 
 
 async def test_handover_through_the_service_as_the_callers_own_person(
     live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    me = os_account()
-    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
-    async with scripted_runtime(home, live_plant.endpoint, HeldModel(),
-                                passphrase=PASSPHRASE) as runtime:
-        enroll_people(runtime, tmp_path, {"Rita Lead": (me, ["shift_lead"])})
-        monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
-        monkeypatch.setenv("PLANTAGENT_PERSON_KEYFILE", str(tmp_path / f"{me}.key"))
+    async with passphrase_site(live_plant.endpoint, tmp_path, monkeypatch,
+                               {"Rita Lead": (os_account(), ["shift_lead"])}) as site:
+        home, runtime = site.home, site.runtime
         # The outgoing shift's handover, written in the service's process by its lead.
         sources = await runtime.shift_sources(UnloadedModel("test"))
         await build_handover(sources, use_model=False)

@@ -23,18 +23,14 @@ from agent.twin.incidents.memory import IncidentMemory
 from agent.twin.incidents.records import IncidentRecord, SnapshotValue
 from plant.server import DemoPlantServer
 from tests.support.models import shared_model_dir
-from tests.support.runtimes import scripted_runtime
-from tests.support.sites import new_site
 from tests.terminal_ui.review.review_snapshot_data import triage_report
 from tools.context import utcnow
 
-from .serve_helpers import HeldModel, running_service
-from .signing_helpers import enroll_people
+from .serve_helpers import SITE_PASSPHRASE, passphrase_site, running_service
 from .twin_helpers import twin_with_history
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-PASSPHRASE = "a site passphrase the service reads from its credential"
 MANUAL = ("# Cooler HX-101\n\n## 4 Fouling\n\nA fouled cooler lets the hot outlet "
           "temperature rise; clean the tube bundle.\n")
 #: Each command, run once through the service and once in process.
@@ -84,13 +80,13 @@ async def test_reading_commands_through_the_service_print_what_they_print_in_pro
     live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    me = os_account()
-    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
     models = str(shared_model_dir())
     monkeypatch.setenv("PLANTAGENT_MODEL__DIRECTORY", models)
-    async with scripted_runtime(home, live_plant.endpoint, HeldModel(), passphrase=PASSPHRASE,
-                                settings={"model": {"directory": models}}) as runtime:
-        enroll_people(runtime, tmp_path, {"Rita Lead": (me, ["shift_lead", "auditor"])})
+    async with passphrase_site(live_plant.endpoint, tmp_path, monkeypatch,
+                               {"Rita Lead": (os_account(), ["shift_lead", "auditor"])},
+                               key_file_env=False,
+                               settings={"model": {"directory": models}}) as site:
+        home, runtime = site.home, site.runtime
         await twin_with_history(runtime)
         report = triage_report().model_copy(update={"id": "TR-0001"})
         runtime.reports.save(report)
@@ -109,7 +105,6 @@ async def test_reading_commands_through_the_service_print_what_they_print_in_pro
                                if line.startswith(("error:", "  fix:"))]
 
         commands = [*COMMANDS, *(list(c) for c in REFUSED)]
-        monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
         async with running_service(runtime):
             served = [await run(*command) for command in commands]
             # A value the protocol does not carry is a usage error naming the way out.
@@ -119,7 +114,7 @@ async def test_reading_commands_through_the_service_print_what_they_print_in_pro
             async with ServiceClient(socket_path(home), role="auditor") as auditor:
                 assert len(await auditor.twin("assets")) == len(
                     runtime.twin.assets.equipment())
-        monkeypatch.setenv("PLANTAGENT_PASSPHRASE", PASSPHRASE)
+        monkeypatch.setenv("PLANTAGENT_PASSPHRASE", SITE_PASSPHRASE)
         local = [await run(*command, "--no-service") for command in commands]
     for command, through, here in zip(commands, served, local, strict=True):
         assert through == here, command

@@ -17,28 +17,20 @@ from agent.people.identity import os_account
 from agent.people.names import person_key
 from agent.people.statements import SignedStatement, check_signature
 from plant.server import DemoPlantServer
-from tests.support.runtimes import scripted_runtime
-from tests.support.sites import new_site
 
-from .serve_helpers import HeldModel, running_service
-from .signing_helpers import enroll_people
+from .serve_helpers import passphrase_site, running_service
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-PASSPHRASE = "a site passphrase the service reads from its credential"
 
 
 async def test_an_auditor_signs_a_review_note_through_the_service(
     live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    me = os_account()
-    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
-    monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
-    monkeypatch.setenv("PLANTAGENT_PERSON_KEYFILE", str(tmp_path / f"{me}.key"))
-    async with scripted_runtime(home, live_plant.endpoint, HeldModel(),
-                                passphrase=PASSPHRASE) as runtime:
-        enroll_people(runtime, tmp_path, {"Avery Audit": (me, ["auditor", "shift_lead"])})
+    async with passphrase_site(live_plant.endpoint, tmp_path, monkeypatch,
+                               {"Avery Audit": (os_account(), ["auditor", "shift_lead"])}
+                               ) as site:
+        home, runtime = site.home, site.runtime
         audit = runtime.audit
 
         def notes() -> list[int]:

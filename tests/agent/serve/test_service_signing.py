@@ -30,9 +30,8 @@ from agent.serve.signing import NONCE_FIELD
 from agent.serve.site_socket import socket_path
 from plant.server import DemoPlantServer
 from tests.support.runtimes import scripted_runtime
-from tests.support.sites import new_site
 
-from .serve_helpers import HeldModel, running_service, until
+from .serve_helpers import HeldModel, passphrase_site, running_service, until
 from .signing_helpers import (
     VALUE,
     asked_to_sign,
@@ -45,8 +44,6 @@ from .signing_helpers import (
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-PASSPHRASE = "a site passphrase nobody here types"
 
 
 def approved_records(runtime: object, request_id: str) -> list[dict[str, object]]:
@@ -210,15 +207,11 @@ async def test_the_cli_decides_through_the_service_without_the_site_passphrase(
     live_plant: DemoPlantServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    me = os_account()
-    home = new_site(tmp_path / "site", passphrase=PASSPHRASE)
-    async with scripted_runtime(home, live_plant.endpoint, HeldModel(),
-                                passphrase=PASSPHRASE) as runtime:
-        sam_and_rita(runtime, tmp_path)
+    async with passphrase_site(live_plant.endpoint, tmp_path, monkeypatch,
+                               sam_and_rita) as site:
+        runtime = site.runtime
         request = await sams_request(runtime)
-        monkeypatch.delenv("PLANTAGENT_PASSPHRASE", raising=False)
-        monkeypatch.setenv("PLANTAGENT_PERSON_KEYFILE", str(tmp_path / f"{me}.key"))
-        base = ["--home", str(home)]
+        base = ["--home", str(site.home)]
         async with running_service(runtime):
             code = await asyncio.to_thread(main, [*base, "approvals", "list", "--json"])
             out, err = capsys.readouterr()

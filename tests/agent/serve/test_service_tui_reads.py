@@ -20,8 +20,7 @@ from tests.support.runtimes import scripted_runtime
 from tests.support.sites import new_site
 from tests.terminal_ui.review.review_snapshot_data import triage_report
 
-from .serve_helpers import HeldModel, running_service
-from .signing_helpers import enroll_people
+from .serve_helpers import HeldModel, enroll_people, running_service
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

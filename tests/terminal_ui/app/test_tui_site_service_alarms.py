@@ -22,8 +22,7 @@ from terminal_ui.panes.review_dialogs import NoteScreen
 from terminal_ui.panes.shelve_dialog import ShelveScreen
 from terminal_ui.remote import SiteServiceBackend
 from terminal_ui.trend import TrendScreen
-from tests.agent.serve.serve_helpers import HeldModel, running_service
-from tests.agent.serve.signing_helpers import enroll_people
+from tests.agent.serve.serve_helpers import HeldModel, enroll_people, running_service
 from tests.support.runtimes import scripted_runtime
 from tests.terminal_ui.review.review_snapshot_data import triage_report
 

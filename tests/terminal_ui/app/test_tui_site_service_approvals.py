@@ -20,8 +20,8 @@ from terminal_ui.app import PlantAgentApp
 from terminal_ui.panes.approvals import ApprovalsPane
 from terminal_ui.panes.review_dialogs import ConfirmScreen
 from terminal_ui.remote import SiteServiceBackend
-from tests.agent.serve.serve_helpers import HeldModel, running_service
-from tests.agent.serve.signing_helpers import VALUE, enroll_people, pending_request
+from tests.agent.serve.serve_helpers import HeldModel, enroll_people, running_service
+from tests.agent.serve.signing_helpers import VALUE, pending_request
 from tests.agent.serve.twin_helpers import twin_with_history
 from tests.support.runtimes import scripted_runtime
 from tools.context import utcnow

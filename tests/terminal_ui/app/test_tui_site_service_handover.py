@@ -23,8 +23,7 @@ from terminal_ui.app import PlantAgentApp
 from terminal_ui.panes.handover import HandoverPane
 from terminal_ui.panes.review_dialogs import NoteScreen
 from terminal_ui.remote import SiteServiceBackend
-from tests.agent.serve.serve_helpers import HeldModel, running_service
-from tests.agent.serve.signing_helpers import enroll_people
+from tests.agent.serve.serve_helpers import HeldModel, enroll_people, running_service
 from tests.support.runtimes import SHIFT_LEAD, scripted_runtime
 
 from .tui_helpers import focus_settled, wait_for
