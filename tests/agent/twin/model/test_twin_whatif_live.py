@@ -62,9 +62,9 @@ async def _run_for(server: KitPlantServer, sim_s: float) -> None:
 
 async def _recorded(site: Site, plant: str, fault: tuple[str, str] | None = None, *,
                     leg_s: float = LEG_S,
-                    ) -> tuple[AssetModel, Historian, Catalog, Truth, dict[str, float]]:
+                    ) -> tuple[AssetModel, Historian, Catalog, Truth, dict[str, float], datetime]:
     """Sync and record ``plant``: ``leg_s`` of it, then ``fault`` injected and ``leg_s``
-    more. Also the true values just before the fault."""
+    more. Also the true values and the time just before the fault."""
     db = site.database(TWIN_DATABASE)
     assets, historian = AssetModel(db), Historian(db)
     async with kit_plant(plant, speed=SPEED) as server:
@@ -75,11 +75,11 @@ async def _recorded(site: Site, plant: str, fault: tuple[str, str] | None = None
             known = truth(server, catalog)
             async with Recorder(historian, conn, list(catalog.tags.values()), period_ms=100):
                 await _run_for(server, leg_s)
-                before = server.model.true_values()
+                before, fault_at = server.model.true_values(), datetime.now(UTC)
                 if fault is not None:
                     server.model.inject(*fault)
                     await _run_for(server, leg_s)
-    return assets, historian, catalog, known, before
+    return assets, historian, catalog, known, before, fault_at
 
 
 def _resync(site: Site, assets: AssetModel, catalog: Catalog, text: str) -> None:
@@ -121,7 +121,7 @@ async def test_waterworks_dosing_skid_and_tank_fitted_live(site: Site) -> None:
     skid_id = next(e.id for e in plant.equipment if e.eq_class == "dosing_skid")
     # The skid loses its prime halfway: the only way a flow-paced skid's dosing flow
     # moves apart from the water flow, so its gain can be told from the demand.
-    assets, historian, catalog, known, before = await _recorded(
+    assets, historian, catalog, known, before, fault_at = await _recorded(
         site, "waterworks", ("dosing_skid.loss_of_prime", skid_id))
     now = datetime.now(UTC)
     semantics = assets.semantics()
@@ -170,7 +170,13 @@ async def test_waterworks_dosing_skid_and_tank_fitted_live(site: Site) -> None:
         what_if(assets, historian, tank, f"inflow={10 * q_in:.0f}", hours=HOURS, now=now)
     assert "propose a inflow between" in (refused.value.fix or "")
 
-    # The skid: the residual per l/h of solution is its strength over the water flow.
+    # The healthy skid doses flow-paced: its solution flow follows the water flow while
+    # the residual holds, which says nothing of what more solution would do: refused.
+    with pytest.raises(ToolError, match="does not follow its dosing flow") as refused:
+        what_if(assets, historian, skid, "dosing_flow=1.8", hours=HOURS, now=fault_at)
+    assert "record a change of the dosing flow" in (refused.value.fix or "")
+    # After the prime was lost: the residual per l/h of solution is its strength over
+    # the water flow.
     flow = _of(known, f"{skid_id}.flow")
     residual = _of(known, f"{skid_id}.residual_chlorine")
     low = what_if(assets, historian, skid, "dosing_flow=1.0", hours=HOURS, now=now)
@@ -204,7 +210,7 @@ async def test_kuehlwasser_vessel_without_flows_is_refused_with_the_fix(site: Si
     """The expansion vessel has a level and its make-up valve's position, no flow tag,
     and no neighbour a stated direction says feeds it: no size can be fitted, and the
     refusal says what the site file must name."""
-    assets, historian, _, known, _ = await _recorded(site, "kuehlwasser", leg_s=LEG_S / 3)
+    assets, historian, _, known, *_ = await _recorded(site, "kuehlwasser", leg_s=LEG_S / 3)
     vessel = assets.semantics().of_class("tank")[0].name
     tags = assets.semantics().equipment[vessel].tags
     assert "flow" not in {known[t][2] for t in tags}
