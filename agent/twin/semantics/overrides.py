@@ -61,6 +61,8 @@ def apply_site(semantics: PlantSemantics, site: AssetsFile, known: list[str],
         sem.reasons.insert(0, f"site file {path.name}: {', '.join(changed) or 'confirmed'}")
     for name, eq_entry in site.equipment.items():
         eq = semantics.equipment.get(name)
+        if eq is not None and eq_entry.parameters:
+            eq.parameters = dict(eq_entry.parameters)
         if eq is not None and eq_entry.eq_class is not None:
             eq.eq_class, eq.confidence, eq.source = eq_entry.eq_class, 1.0, "site"
             eq.reasons.insert(0, f"site file {path.name}: class {eq_entry.eq_class}")

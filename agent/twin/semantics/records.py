@@ -69,6 +69,10 @@ class EquipmentSemantics:
     #: Words that name it (its name, description phrase, the folder above).
     words: list[str] = field(default_factory=list)
     source: Source = "inferred"
+    #: The site file's what-if parameters for it (``[equipment.NAME] parameters``): kept
+    #: here because an equipment the semantics name (a flat gateway's loop, called by its
+    #: description) has no row of its own in the asset model to hold them.
+    parameters: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict."""

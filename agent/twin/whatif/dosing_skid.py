@@ -7,7 +7,9 @@ Fitted from the historian (least squares over the fit window, on the dosing flow
 through the contact lag): ``dose_gain`` (residual per unit of dosing flow: the solution's
 strength over the water flow, which is held) and ``demand``. When the dosing flow did not
 change in the window the two cannot be told apart: the residual is then taken
-proportional to the flow (no demand) and the fit says so. ``contact_tau_s`` (default
+proportional to the flow (no demand) and the fit says so. A fit that needs a demand
+well below zero (the residual moved for another reason, as with flow-paced dosing whose
+solution flow only follows the water flow) is refused. ``contact_tau_s`` (default
 900 s) may be given in the asset file.
 
 Changes: ``dosing_flow`` (the solution flow, in its tag's unit); action
@@ -36,6 +38,9 @@ from agent.twin.whatif.roles import VarRole, role
 _OUT = ("Residual", "DosingFlow")
 #: The contact tank's time constant when the site gives none (s).
 CONTACT_TAU_S = 900.0
+#: How far below zero a fitted demand may come (as a share of the mean residual) before
+#: the fit is refused: a little is noise, more is a residual the flow does not explain.
+DEMAND_SLACK = 0.1
 
 
 def _integral(x: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -94,10 +99,16 @@ class DosingSkidWhatIf:
                                                  rcond=None)
             gain, demand = float(gain), float(demand)
             how = "least squares of the contact lag's balance, integrated over the window"
-        if gain <= 0.0 or not math.isfinite(gain):
+        # A demand well below zero (the water adding chlorine) means the residual moved
+        # for another reason than the dosing flow (flow-paced dosing on a steady dose:
+        # the solution flow follows the water flow while the residual holds); the gain
+        # is then meaningless and any prediction would be near nothing.
+        implausible = demand < -DEMAND_SLACK * max(abs(float(np.mean(residual))), 1e-9)
+        if gain <= 0.0 or not math.isfinite(gain) or implausible:
             raise ToolError(
                 f"the recorded residual of {sit.equipment.name} does not follow its dosing "
-                "flow", fix="record a change of the dosing flow, or check the analyser")
+                "flow", fix="record a change of the dosing flow while the water flow holds (a "
+                "setpoint step, or a stop), or check the analyser")
         rms = float(np.sqrt(np.mean((y - gain * x_flow - demand * x_time) ** 2)))
         return [
             Fitted("dose_gain", gain, "residual per unit of dosing flow", n, rms, how),

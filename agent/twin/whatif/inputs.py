@@ -77,7 +77,8 @@ def equipment_views(
                 eq_class=base.eq_class if own else None,
                 feeds=base.feeds if own else [],
                 drives=base.drives if own else [],
-                parameters=base.parameters if own else {},
+                # A catalog folder's parameters are not those of each equipment in it.
+                parameters=base.parameters if own else dict(sem.parameters),
                 tags=tags,
             )
         )

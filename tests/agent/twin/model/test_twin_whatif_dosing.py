@@ -99,3 +99,28 @@ def test_a_steady_dosing_flow_says_it_fitted_no_demand(plant: str, site: Site) -
     result = what_if(assets, historian, path[-1], "dosing_flow=1", hours=2, now=now)
     demand = next(f for f in result.fitted if f.name == "demand")
     assert demand.value == 0.0 and "no demand fitted" in demand.method
+
+
+def test_a_residual_the_dosing_flow_does_not_explain_is_refused(site: Site) -> None:
+    """Flow-paced dosing on a healthy plant: the solution flow follows the water flow and
+    the residual holds, so the residual does not follow the dosing flow alone. The fit
+    would need a negative demand (the water adding chlorine) and a gain near zero, and
+    predict almost nothing for any change: refused with what to record instead."""
+    plant = "isa"
+    path, flow, setpoint, residual = PLANTS[plant]
+    eq, rng = path[-1], random.Random(5)
+    db = site.database(TWIN_DATABASE)
+    assets, historian = AssetModel(db), Historian(db)
+    now = datetime.now(UTC)
+    assets.sync(_catalog(plant), now)
+    rows = []
+    for i in range(360):
+        t = (now - timedelta(seconds=5 * (360 - i))).timestamp()
+        q = 2.0 + 0.3 * math.sin(2 * math.pi * i / 120)
+        rows += [Sample(f"{eq}.{flow[0]}", t, q + rng.gauss(0, 0.01)),
+                 Sample(f"{eq}.{setpoint[0]}", t, q),
+                 Sample(f"{eq}.{residual[0]}", t, 0.7 + rng.gauss(0, 0.005))]
+    historian.insert_batch(rows)
+    with pytest.raises(ToolError, match="does not follow its dosing flow") as refused:
+        what_if(assets, historian, eq, "dosing_flow=3", hours=1, now=now)
+    assert "record a change of the dosing flow" in (refused.value.fix or "")

@@ -134,3 +134,24 @@ def test_a_tank_takes_the_flow_its_feeder_s_description_sends_to_it(
     assert f"{pump[-1]}.{pump_flow[0]}" in {p.tag for p in result.predictions}
     lvl = next(p for p in result.predictions if p.tag == f"{tank[-1]}.{level[0]}")
     assert lvl.end - lvl.now == pytest.approx(-25.0, abs=3.0)
+
+
+def test_the_site_s_size_of_a_tank_named_by_its_semantics_is_used(site: Site) -> None:
+    """A tank the semantics name differently from its catalog folder (ISA loop tags: the
+    tank is called by its description) takes the size the site file gives under that
+    name (it was dropped: only catalog folders held parameters)."""
+    plant = "isa"
+    tank, _, inflow, *_ = PLANTS[plant]
+    db = site.database(TWIN_DATABASE)
+    assets, historian = AssetModel(db), Historian(db)
+    now = datetime.now(UTC)
+    assets.sync(_catalog(plant), now)
+    name = assets.semantics().of_class("tank")[0].name
+    assert name != tank[-1]
+    site_file = AssetsFile.model_validate({"equipment": {name: {
+        "class": "tank", "parameters": {"volume_per_level": 2 * PER_PCT}}}})
+    assets.sync(_catalog(plant), now, site_file)
+    _record(historian, plant, now, f"{tank[-1]}.{inflow[0]}")
+    result = what_if(assets, historian, name, "inflow=20", hours=1, now=now)
+    size = next(f for f in result.fitted if f.name == "volume_per_level")
+    assert (size.value, size.method) == (2 * PER_PCT, "site file")
