@@ -29,6 +29,11 @@ from .serve_helpers import ANSWER, QUESTION, HeldModel, enroll, final, running_s
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
+#: The handovers cover the last hour, which holds this test's own records whatever the
+#: time of day: without it, within the grace hour after a shift change the handover is
+#: the shift that just ended, holds none of them, and no model is asked.
+WINDOW_S = 3600.0
+
 
 class CountedModel(HeldModel):
     """A held model that counts the steps that ended (returned or raised)."""
@@ -69,8 +74,8 @@ async def test_a_handover_through_the_service_shows_its_place_and_steps_and_canc
                 asking = asyncio.create_task(client.ask(QUESTION, lambda e: None))
                 await until(lambda: model.entered == 1, "the question holds the model")
                 heard: list[AgentEvent] = []
-                writing = asyncio.create_task(client.handover("write", use_model=True,
-                                                              on_event=heard.append))
+                writing = asyncio.create_task(client.handover(
+                    "write", use_model=True, since_s=WINDOW_S, on_event=heard.append))
                 await until(lambda: any("next in line" in e.text for e in heard),
                             "the handover's place in line")
                 assert [j.kind for j in server.queue.view().waiting] == ["handover"]
@@ -85,8 +90,8 @@ async def test_a_handover_through_the_service_shows_its_place_and_steps_and_canc
                 # Being written (the model holds its step): the steps come, a cancel drops it.
                 model.hold.set()
                 heard.clear()
-                writing = asyncio.create_task(client.handover("write", use_model=True,
-                                                              on_event=heard.append))
+                writing = asyncio.create_task(client.handover(
+                    "write", use_model=True, since_s=WINDOW_S, on_event=heard.append))
                 await until(lambda: model.entered == 2 and any(
                     e.text.startswith("the model is writing from") for e in heard),
                     "the handover's model step, and its step heard here")
@@ -108,7 +113,8 @@ async def test_a_handover_through_the_service_shows_its_place_and_steps_and_canc
 
                 # The CLI shows the steps on stderr as `ask` does (the scripted model has no
                 # step left: the template writes the lines, and the lines are checked).
-                code = await asyncio.to_thread(main, ["--home", str(site_home), "handover"])
+                code = await asyncio.to_thread(
+                    main, ["--home", str(site_home), "handover", "--since", "1h"])
                 out, err = capsys.readouterr()
                 assert code == 0 and "H1" in out, err  # the handover, cited, on stdout
                 assert "  ... reading the audit log" in err
