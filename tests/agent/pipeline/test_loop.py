@@ -283,12 +283,17 @@ async def test_a_bug_in_a_tool_is_not_hidden_as_a_tool_error(tmp_path: Path) -> 
         VALUES["P-101.BearingTemp"] = 61.2
 
 
-async def test_repeated_call_is_not_run_twice_and_budget_forces_an_answer(tmp_path: Path) -> None:
-    call = _call("read_tags", tags=["P-101.FlowRate"])
-    model = ScriptedModel([call, call, _final("P-101.FlowRate is 42.37 m³/h.", "E1")])
+async def test_the_budget_forces_an_answer_on_the_last_step(tmp_path: Path) -> None:
+    # Two different calls (a repeated one would make the next step answer-only by itself,
+    # see the next test): the third step is answer-only because it is the last.
+    model = ScriptedModel([_call("read_tags", tags=["P-101.FlowRate"]),
+                           _call("read_tags", tags=["P-101.BearingTemp"]),
+                           _final("P-101.FlowRate is 42.37 m³/h.", "E1")])
     agent, audit = _agent(tmp_path, model, max_steps=3)
     answer = await agent.ask("What does the pump do?", actor="ana", role="shift_lead")
-    assert audit.kinds().count("tool_call") == 1
+    assert audit.kinds().count("tool_call") == 2
+    assert "call_tool" in [o["properties"]["action"]["const"]
+                           for o in model.requests[1].schema["oneOf"]]
     # On the last step the schema offers no tool call.
     last_schema = model.requests[-1].schema
     assert all(o["properties"]["action"]["const"] != "call_tool" for o in last_schema["oneOf"])
